@@ -1,0 +1,289 @@
+"""Plugin discovery, registration and per-client selection.
+
+Builtin plugins are not special: every plugin, ours or a third party's, is found through the
+entry point group ``receivables_hub`` and registered under its entry point name.
+
+* ``HUB_LOAD_PLUGINS=a,b`` loads only the named plugins (``HUB_LOAD_PLUGINS=`` loads none).
+* ``HUB_BLOCK_PLUGINS=a,b`` never loads the named plugins (they are blocked in pluggy too, so a
+  later ``register`` of them is ignored).
+* A plugin that fails to import, misspells a hook (``check_pending``), has a hook signature the
+  contract does not allow, or whose ``system_info`` fails is *reported* (``hub plugins list``)
+  and skipped; it never stops the hub.
+
+Calls for a client go through :class:`ClientPlugin`, which calls one plugin only, using
+``subset_hook_caller``: a hook call for client A can never reach client B's plugin.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pluggy
+
+from hub import hookspecs
+from hub.errors import CapabilityMissing, InvalidDataError, NotFoundError, PluginError
+from hub.model import (
+    ClientContext,
+    CreditNoteRequest,
+    Customer,
+    CustomerBalance,
+    Invoice,
+    InvoiceDraft,
+    InvoiceStatus,
+    JournalEntry,
+    SystemInfo,
+)
+
+ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
+
+T = TypeVar("T")
+
+
+@dataclass
+class PluginRegistry:
+    """The plugin manager plus what loading found: each plugin's info and each failure."""
+
+    pm: pluggy.PluginManager
+    infos: dict[str, SystemInfo] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    _subset_callers: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def register(self, name: str, plugin: object) -> None:
+        """Register ``plugin`` under ``name``; on any contract violation record it and skip it."""
+        self._subset_callers.clear()
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # pluggy raises PluginValidationError / ValueError
+            self.errors[name] = f"refused by the plugin contract: {exc}"
+            return
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(name=name)
+            self.errors[name] = f"implements a hook the contract does not have: {exc}"
+            return
+        try:
+            info = self._call_system_info(name)
+        except Exception as exc:
+            self.pm.unregister(name=name)
+            self.errors[name] = f"system_info() failed: {type(exc).__name__}: {exc}"
+            return
+        if info.name != name:
+            self.pm.unregister(name=name)
+            self.errors[name] = (
+                f"system_info().name is {info.name!r} but the plugin is registered as {name!r}"
+            )
+            return
+        self.infos[name] = info
+
+    def _call_system_info(self, name: str) -> SystemInfo:
+        answers = self._caller(name, "system_info")()
+        if len(answers) != 1 or not isinstance(answers[0], SystemInfo):
+            raise PluginError(f"system_info() must return one SystemInfo, got {answers!r}")
+        info: SystemInfo = answers[0]
+        return info
+
+    def _caller(self, name: str, hook: str) -> Any:
+        """A hook caller that reaches plugin ``name`` only (cached; the set never changes)."""
+        key = (name, hook)
+        with self._lock:
+            caller = self._subset_callers.get(key)
+            if caller is None:
+                plugin = self.pm.get_plugin(name)
+                others = [p for p in self.pm.get_plugins() if p is not plugin]
+                caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
+                self._subset_callers[key] = caller
+        return caller
+
+    def names(self) -> list[str]:
+        return sorted(self.infos)
+
+    def info(self, name: str) -> SystemInfo:
+        try:
+            return self.infos[name]
+        except KeyError:
+            if name in self.errors:
+                raise PluginError(
+                    f"plugin {name!r} failed to load: {self.errors[name]}", plugin=name
+                ) from None
+            known = ", ".join(self.names()) or "none"
+            raise NotFoundError(
+                f"no plugin named {name!r} is installed (installed: {known})"
+            ) from None
+
+    def for_client(self, ctx: ClientContext) -> ClientPlugin:
+        return ClientPlugin(self, self.info(ctx.plugin), ctx)
+
+
+def _env_names(variable: str) -> set[str] | None:
+    raw = os.environ.get(variable)
+    if raw is None:
+        return None
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def load_plugins(
+    entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+) -> PluginRegistry:
+    """Discover and register plugins from entry points, honouring the environment switches."""
+    registry = PluginRegistry(new_plugin_manager())
+    wanted = _env_names("HUB_LOAD_PLUGINS")
+    blocked = _env_names("HUB_BLOCK_PLUGINS") or set()
+    for name in blocked:
+        registry.pm.set_blocked(name)
+    if entry_points is None:
+        entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    for ep in sorted(entry_points, key=lambda e: e.name):
+        if (wanted is not None and ep.name not in wanted) or ep.name in blocked:
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            registry.errors[ep.name] = f"failed to import {ep.value}: {type(exc).__name__}: {exc}"
+            continue
+        registry.register(ep.name, plugin)
+    return registry
+
+
+_registry: PluginRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def get_registry() -> PluginRegistry:
+    """The process-wide registry, loaded on first use."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            _registry = load_plugins()
+        return _registry
+
+
+def reset_registry() -> None:
+    """Forget the loaded plugins (tests; after changing ``HUB_LOAD_PLUGINS``)."""
+    global _registry
+    with _registry_lock:
+        _registry = None
+
+
+def _check_list(plugin: str, hook: str, result: object, kind: type[T]) -> list[T]:
+    if result is None:
+        raise PluginError(f"plugin {plugin!r} does not implement {hook}()", plugin=plugin)
+    if not isinstance(result, list | tuple):
+        raise InvalidDataError(
+            f"{hook}() must return a list of {kind.__name__}, got {type(result).__name__}",
+            plugin=plugin,
+        )
+    for item in result:
+        if not isinstance(item, kind):
+            raise InvalidDataError(
+                f"{hook}() must return {kind.__name__} values, got {type(item).__name__}",
+                plugin=plugin,
+            )
+    return list(result)
+
+
+def _check_reference(plugin: str, hook: str, result: object) -> str:
+    if result is None:
+        raise PluginError(f"plugin {plugin!r} does not implement {hook}()", plugin=plugin)
+    if not isinstance(result, str) or not result:
+        raise InvalidDataError(
+            f"{hook}() must return the external reference as text, got {result!r}", plugin=plugin
+        )
+    return result
+
+
+class ClientPlugin:
+    """One client's accounting plugin: the only way the core calls the accounting hooks.
+
+    Each method calls the hook on this client's plugin alone, checks the capability first and
+    the shape of the answer after, and tags errors with the plugin's name.
+    """
+
+    def __init__(self, registry: PluginRegistry, info: SystemInfo, ctx: ClientContext) -> None:
+        self.info = info
+        self.ctx = ctx
+        self._registry = registry
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def has(self, capability: str) -> bool:
+        return capability in self.info.capabilities
+
+    def require(self, capability: str, action: str) -> None:
+        if not self.has(capability):
+            raise CapabilityMissing(
+                f"{action} is not available for client {self.ctx.client_name!r}: its accounting"
+                f" plugin {self.name!r} does not declare the capability {capability!r}",
+                plugin=self.name,
+            )
+
+    def _call(self, hook: str, **kwargs: Any) -> Any:
+        caller: Callable[..., Any] = self._registry._caller(self.name, hook)
+        try:
+            return caller(ctx=self.ctx, **kwargs)
+        except PluginError as exc:
+            if exc.plugin is None:
+                exc.plugin = self.name
+            raise
+
+    def fetch_open_invoices(self) -> list[Invoice]:
+        result = self._call("fetch_open_invoices")
+        return _check_list(self.name, "fetch_open_invoices", result, Invoice)
+
+    def fetch_invoice_status(self, invoice_numbers: list[str]) -> list[InvoiceStatus]:
+        if not invoice_numbers:
+            return []
+        result = self._call("fetch_invoice_status", invoice_numbers=invoice_numbers)
+        statuses = _check_list(self.name, "fetch_invoice_status", result, InvoiceStatus)
+        answered = {s.invoice_number for s in statuses}
+        missing = set(invoice_numbers) - answered
+        if missing:
+            raise InvalidDataError(
+                f"fetch_invoice_status() gave no status for {len(missing)} invoice(s),"
+                f" e.g. {sorted(missing)[:5]}; unknown invoices must be answered as UNKNOWN",
+                plugin=self.name,
+            )
+        return statuses
+
+    def fetch_customer_balance(self, customer_numbers: list[str]) -> list[CustomerBalance]:
+        self.require("customer_balance", "fetching customer balances")
+        if not customer_numbers:
+            return []
+        result = self._call("fetch_customer_balance", customer_numbers=customer_numbers)
+        return _check_list(self.name, "fetch_customer_balance", result, CustomerBalance)
+
+    def fetch_customers(self, customer_numbers: list[str]) -> list[Customer]:
+        if not customer_numbers:
+            return []
+        result = self._call("fetch_customers", customer_numbers=customer_numbers)
+        return _check_list(self.name, "fetch_customers", result, Customer)
+
+    def create_credit_note(self, request: CreditNoteRequest) -> str:
+        self.require("credit_note", "creating a credit note")
+        result = self._call("create_credit_note", request=request)
+        return _check_reference(self.name, "create_credit_note", result)
+
+    def post_journal_lines(self, entry: JournalEntry) -> str:
+        self.require("journal", "posting journal lines")
+        result = self._call("post_journal_lines", entry=entry)
+        return _check_reference(self.name, "post_journal_lines", result)
+
+    def create_invoice(self, draft: InvoiceDraft) -> str:
+        capability = "create_order" if draft.kind == "order" else "create_invoice"
+        self.require(capability, f"creating an {draft.kind}")
+        result = self._call("create_invoice", draft=draft)
+        return _check_reference(self.name, "create_invoice", result)
