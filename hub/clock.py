@@ -1,0 +1,42 @@
+"""The clock: a client's "today", which ``--today`` / ``HUB_TODAY`` can set for simulation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hub.errors import InputError
+
+_override: dt.date | None = None
+
+
+def parse_date(raw: str, *, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(f"{what}: {raw!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def set_today(day: dt.date | None) -> None:
+    """Fix "today" for every client (``--today``); ``None`` goes back to the real clock."""
+    global _override
+    _override = day
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"time zone {name!r} is not known (e.g. Europe/Copenhagen)") from None
+    return name
+
+
+def today(timezone: str) -> dt.date:
+    """Today in ``timezone``, unless fixed by ``set_today`` or ``HUB_TODAY``."""
+    if _override is not None:
+        return _override
+    env = os.environ.get("HUB_TODAY")
+    if env:
+        return parse_date(env, what="HUB_TODAY")
+    return dt.datetime.now(ZoneInfo(timezone)).date()

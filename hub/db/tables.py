@@ -1,0 +1,225 @@
+"""The hub's tables (SQLAlchemy 2 declarative). Alembic migrations are the only way they change.
+
+Money columns use :class:`Money`: ``NUMERIC(18, 2)`` on PostgreSQL and whole øre/cents in a
+``BIGINT`` on SQLite, whose NUMERIC goes through float. Either way the Python value is an exact
+``Decimal`` and an amount with more than two decimals is refused, never rounded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
+
+from hub.errors import StorageError
+
+_CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount with two decimals (the currency is a column beside it)."""
+
+    impl = Numeric(18, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise StorageError(f"amount {value!r} is a {type(value).__name__}, not a Decimal")
+        if value != value.quantize(_CENT):
+            raise StorageError(f"amount {value} has more than two decimals; it is not rounded")
+        if dialect.name == "sqlite":
+            return int(value * 100)
+        return value.quantize(_CENT)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(_CENT)
+        return Decimal(value).quantize(_CENT)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class Client(Base):
+    """A company whose receivables the hub follows."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+    plugins: Mapped[list[ClientPlugin]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="ClientPlugin.plugin"
+    )
+
+
+class ClientPlugin(Base):
+    """A plugin configured for a client; at most one accounting plugin is enabled at a time."""
+
+    __tablename__ = "client_plugins"
+    __table_args__ = (UniqueConstraint("client_id", "plugin"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    plugin: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    client: Mapped[Client] = relationship(back_populates="plugins")
+    settings: Mapped[list[PluginSetting]] = relationship(
+        back_populates="client_plugin", cascade="all, delete-orphan", order_by="PluginSetting.key"
+    )
+
+
+class PluginSetting(Base):
+    """One setting; ``value`` of a secret setting is a Fernet token, never the plain text."""
+
+    __tablename__ = "plugin_settings"
+    __table_args__ = (UniqueConstraint("client_plugin_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_plugin_id: Mapped[int] = mapped_column(
+        ForeignKey("client_plugins.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(Text)
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    client_plugin: Mapped[ClientPlugin] = relationship(back_populates="settings")
+
+
+class Customer(Base):
+    """A client's customer as last synced from the accounting system."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("client_id", "customer_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    customer_number: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(Text)
+    postal_code: Mapped[str | None] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(128))
+    country: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    balance: Mapped[Decimal | None] = mapped_column(Money)
+    balance_currency: Mapped[str | None] = mapped_column(String(3))
+    synced_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class Invoice(Base):
+    """A booked invoice the hub mirrors; ``state`` is an :class:`hub.model.InvoiceState`."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("client_id", "invoice_number"),
+        Index("ix_invoices_client_state", "client_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    invoice_number: Mapped[str] = mapped_column(String(64))
+    customer_number: Mapped[str] = mapped_column(String(64))
+    invoice_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    vat_amount: Mapped[Decimal] = mapped_column(Money)
+    gross_amount: Mapped[Decimal] = mapped_column(Money)
+    outstanding_amount: Mapped[Decimal] = mapped_column(Money)
+    state: Mapped[str] = mapped_column(String(16))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    synced_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class Case(Base):
+    """The hub's follow-up of one unpaid invoice (or one customer, in customer mode)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_client_state", "client_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
+    customer_number: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseEvent.id"
+    )
+
+
+class CaseEvent(Base):
+    """One entry of a case's history: who, when, what, why. Never updated, never deleted."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class JobRun(Base):
+    """One run of a unit of work (a sync, a generation run), with its outcome and counts."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_client_started", "client_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"))
+    started_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,73 @@
+"""Encryption of secret settings at rest (Fernet).
+
+The key comes from ``HUB_SECRET_KEY`` (a Fernet key: 32 url-safe base64-encoded bytes). Without
+it, the hub keeps a key file ``secret.key`` in its data directory, created on first use with
+mode 0600; back it up with the database, since secrets cannot be read without it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from hub.config import data_dir
+from hub.errors import SecretKeyError
+
+
+def key_file() -> Path:
+    return data_dir() / "secret.key"
+
+
+def _load_or_create_key_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+class SecretBox:
+    """Encrypts and decrypts secret setting values."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        source = "HUB_SECRET_KEY"
+        if key is None:
+            env = os.environ.get("HUB_SECRET_KEY")
+            if env:
+                key = env.encode()
+            else:
+                source = str(key_file())
+                key = _load_or_create_key_file(key_file())
+        try:
+            self._fernet = Fernet(key)
+        except (ValueError, TypeError):
+            raise SecretKeyError(
+                f"the secret key from {source} is not a Fernet key (32 url-safe base64 bytes);"
+                " make one with: python -c 'from cryptography.fernet import Fernet;"
+                " print(Fernet.generate_key().decode())'"
+            ) from None
+        self._source = source
+
+    def encrypt(self, plain: str) -> str:
+        return self._fernet.encrypt(plain.encode()).decode()
+
+    def decrypt(self, token: str, *, what: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise SecretKeyError(
+                f"cannot decrypt {what}: the key from {self._source} is not the key it was"
+                " encrypted with"
+            ) from None
