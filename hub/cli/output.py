@@ -1,0 +1,71 @@
+"""Output for humans (rich tables) and machines (JSON with amounts as strings, dates ISO)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+def emit_json(data: Any) -> None:
+    # print() rather than rich: JSON must reach pipes byte for byte, never wrapped or styled.
+    print(to_json(data))
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal | dt.date | Enum | frozenset | set):
+        return (
+            str(_default(value))
+            if not isinstance(value, frozenset | set)
+            else ", ".join(sorted(value))
+        )
+    return str(value)
+
+
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    right: Iterable[str] = (),
+) -> None:
+    aligned = set(right)
+    tbl = Table(title=title, show_lines=False)
+    for col in columns:
+        tbl.add_column(col, justify="right" if col in aligned else "left", overflow="fold")
+    for row in rows:
+        tbl.add_row(*(text(v) for v in row))
+    console.print(tbl)
+
+
+def say(message: str) -> None:
+    console.print(message, markup=False)

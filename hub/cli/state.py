@@ -1,0 +1,44 @@
+"""What every command shares: the database, the plugins and the secret box, opened lazily."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hub.config import database_url
+from hub.db.engine import Database
+from hub.plugins import PluginRegistry, get_registry
+from hub.secrets import SecretBox
+
+
+@dataclass
+class AppState:
+    db_url: str | None = None
+    _db: Database | None = field(default=None, repr=False)
+    _box: SecretBox | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return database_url(self.db_url)
+
+    def db(self, *, check_schema: bool = True) -> Database:
+        if self._db is None:
+            self._db = Database(self.url, check_schema=check_schema)
+        return self._db
+
+    @property
+    def box(self) -> SecretBox:
+        if self._box is None:
+            self._box = SecretBox()
+        return self._box
+
+    @property
+    def registry(self) -> PluginRegistry:
+        return get_registry()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+
+state = AppState()

@@ -1,0 +1,170 @@
+"""``hub demo``: the product end to end on a throw-away database, with no configuration.
+
+For now the demo is CSV-backed: it writes a Danish accounting program's export (semicolons,
+decimal commas, Windows-1252, dd.mm.yyyy), registers a client that reads it through the
+``generic_csv`` plugin (found through its entry point like any plugin), syncs, lets two
+customers pay, and syncs again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+
+from hub import clients, clock
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.errors import HubError
+from hub.plugins import PluginRegistry
+from hub.secrets import SecretBox
+from hub.sync import SyncReport, sync_client
+
+CLIENT = "demo-dk"
+
+# (invoice, customer, customer name, e-mail, days before today it was issued, net amount)
+_INVOICES: list[tuple[str, str, str, str, int, str]] = [
+    ("10001", "101", "Østergaard & Søn ApS", "bogholderi@oestergaard.dk", 75, "8000.00"),
+    ("10002", "102", "Blåbær Café I/S", "kontakt@blaabaer.dk", 62, "1240.00"),
+    ("10003", "103", "Ærø Færgeservice A/S", "faktura@aeroe-faerge.dk", 55, "23999.20"),
+    ("10004", "101", "Østergaard & Søn ApS", "bogholderi@oestergaard.dk", 44, "412.50"),
+    ("10005", "104", "Jørgensen Tømrer", "mail@jorgensen-toemrer.dk", 40, "15600.00"),
+    ("10006", "105", "Kähler Design ApS", "info@kahler-design.dk", 33, "999.99"),
+    ("10007", "102", "Blåbær Café I/S", "kontakt@blaabaer.dk", 21, "310.40"),
+    ("10008", "103", "Ærø Færgeservice A/S", "faktura@aeroe-faerge.dk", 18, "120000.00"),
+    ("10009", "104", "Jørgensen Tømrer", "mail@jorgensen-toemrer.dk", 9, "2750.00"),
+    ("10010", "105", "Kähler Design ApS", "info@kahler-design.dk", 3, "4400.00"),
+]
+_PAID_LATER = {"10002", "10005"}
+_VAT_RATE = Decimal("0.25")
+
+
+def _danish_amount(amount: Decimal) -> str:
+    whole, _, cents = f"{amount:.2f}".partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    groups: list[str] = []
+    while digits:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    return f"{sign}{'.'.join(groups)},{cents}"
+
+
+def write_export(path: Path, today: dt.date, *, paid: set[str]) -> None:
+    """Write the demo's open-invoices export as a Danish accounting program would."""
+    lines = [
+        "Fakturanr;Kundenr;Kundenavn;E-mail;Fakturadato;Forfaldsdato;Valuta;"
+        "Netto;Moms;Brutto;Restbeløb"
+    ]
+    for number, customer, name, email, age, net_text in _INVOICES:
+        if number in paid:
+            continue
+        net = Decimal(net_text)
+        vat = (net * _VAT_RATE).quantize(Decimal("0.01"))
+        issued = today - dt.timedelta(days=age)
+        due = issued + dt.timedelta(days=14)
+        lines.append(
+            ";".join(
+                [
+                    number,
+                    customer,
+                    name,
+                    email,
+                    issued.strftime("%d.%m.%Y"),
+                    due.strftime("%d.%m.%Y"),
+                    "DKK",
+                    _danish_amount(net),
+                    _danish_amount(vat),
+                    _danish_amount(net + vat),
+                    _danish_amount(net + vat),
+                ]
+            )
+        )
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+
+
+@dataclass
+class DemoResult:
+    first: SyncReport
+    second: SyncReport
+    open_invoices: int
+    overdue_invoices: int
+    overdue_amount: Decimal
+    outbox: Path
+    database: str
+
+
+def run_demo(
+    registry: PluginRegistry,
+    workdir: Path | None = None,
+    say: Callable[[str], None] = print,
+) -> DemoResult:
+    if "generic_csv" not in registry.infos:
+        why = registry.errors.get("generic_csv", "it is not installed")
+        raise HubError(
+            f"hub demo needs the generic_csv plugin ({why});"
+            " install it: pip install -e plugins/generic_csv"
+        )
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="hub-demo-"))
+    base.mkdir(parents=True, exist_ok=True)
+    export = base / "open-invoices.csv"
+    outbox = base / "outbox"
+    url = f"sqlite:///{base / 'demo.sqlite3'}"
+    box = SecretBox(Fernet.generate_key())
+    db = Database(url)
+    try:
+        with db.session() as session:
+            if session.scalar(select(t.Client.id).where(t.Client.name == CLIENT)) is None:
+                clients.add_client(session, CLIENT, "DK")
+        today = clock.today("Europe/Copenhagen")
+        say(f"Demo workspace: {base}")
+        write_export(export, today, paid=set())
+        say(
+            f"1. A Danish accounting export with {len(_INVOICES)} open invoices: {export.name}"
+            " (semicolons, decimal commas, Windows-1252, dd.mm.yyyy)"
+        )
+        with db.session() as session:
+            clients.enable_plugin(
+                session,
+                registry,
+                box,
+                CLIENT,
+                "generic_csv",
+                {
+                    "invoices_path": str(export),
+                    "outbox_dir": str(outbox),
+                },
+            )
+        say(f"2. Client {CLIENT} (DK) reads it through the generic_csv plugin")
+        first = sync_client(db, registry, box, CLIENT)
+        say(f"3. First sync: {first.new} new invoices, {first.customers} customers")
+        write_export(export, today, paid=_PAID_LATER)
+        second = sync_client(db, registry, box, CLIENT)
+        say(
+            f"4. Two invoices were paid in the books; next sync: {second.settled} settled,"
+            f" {second.unchanged} unchanged"
+        )
+        with db.session() as session:
+            client_id = clients.get_client(session, CLIENT).id
+            open_filter = (t.Invoice.client_id == client_id) & (t.Invoice.state == "open")
+            open_count = session.scalar(select(func.count()).where(open_filter)) or 0
+            overdue = open_filter & (t.Invoice.due_date < today)
+            overdue_count = session.scalar(select(func.count()).where(overdue)) or 0
+            overdue_amount = session.scalar(
+                select(func.coalesce(func.sum(t.Invoice.outstanding_amount), 0)).where(overdue)
+            )
+        amount = Decimal(overdue_amount or 0).quantize(Decimal("0.01"))
+        say(
+            f"5. {open_count} invoices still open, {overdue_count} overdue for"
+            f" {_danish_amount(amount)} DKK as of {today.isoformat()}"
+        )
+        say(f"Look next: hub --db {url} invoices list --client {CLIENT}")
+        return DemoResult(first, second, open_count, overdue_count, amount, outbox, url)
+    finally:
+        db.dispose()
