@@ -1,0 +1,473 @@
+"""hub.http against a real scripted HTTP server on 127.0.0.1 (no mocks of our own code).
+
+Retry waits go to a recording ``sleep`` instead of :func:`time.sleep`, so the tests assert what
+would have been slept without sleeping it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from hub.errors import (
+    AuthError,
+    InvalidDataError,
+    RemoteRequestError,
+    RemoteServerError,
+    ThrottledError,
+)
+from hub.http import HubHttpClient, RetryPolicy, make_client, parse_retry_after
+
+READ_TIMEOUT = 0.5
+POLICY = RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05, max_retry_after=60)
+OK_BODY = b'{"ok": true}'
+
+
+# -- the scripted server ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer. ``hang``: seconds to stall first; ``drop``: close without answering."""
+
+    status: int = 200
+    body: bytes = OK_BODY
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+    hang: float = 0.0
+    drop: bool = False
+
+
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.scripts: dict[str, list[Reply]] = {}
+        self.seen: list[Seen] = []
+        self.lock = threading.Lock()
+        self.release = threading.Event()  # set on teardown so hanging handlers end at once
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def script(self, path: str, *replies: Reply) -> None:
+        """Answer requests to ``path`` with ``replies`` in turn; the last one repeats."""
+        self.scripts[path] = list(replies)
+
+    def requests_to(self, path: str) -> list[Seen]:
+        with self.lock:
+            return [s for s in self.seen if s.path == path]
+
+    def next_reply(self, seen: Seen) -> Reply:
+        with self.lock:
+            self.seen.append(seen)
+            replies = self.scripts.get(seen.path)
+            if not replies:
+                return Reply(status=404, body=b'{"message": "no script"}')
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # the client hung up on a stalled handler: expected, keep test output clean
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: ScriptedServer
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        seen = Seen(self.command, self.path.split("?", 1)[0], dict(self.headers.items()), body)
+        reply = self.server.next_reply(seen)
+        if reply.hang:
+            self.server.release.wait(reply.hang)
+        if reply.drop:
+            self.close_connection = True
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    srv = ScriptedServer()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    yield srv
+    srv.release.set()
+    srv.shutdown()
+    srv.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(server: ScriptedServer, sleeps: list[float]) -> Iterator[HubHttpClient]:
+    with make_client(
+        base_url=server.base_url,
+        plugin="e-conomic",
+        timeout=READ_TIMEOUT,
+        retry=POLICY,
+        sleep=sleeps.append,
+    ) as c:
+        yield c
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+
+def test_get_returns_parsed_json(server: ScriptedServer, client: HubHttpClient) -> None:
+    server.script("/customers", Reply(body=b'{"collection": [{"customerNumber": 1}]}'))
+
+    response = client.get("/customers", params={"pagesize": 100})
+
+    assert response.status_code == 200
+    assert client.json(response) == {"collection": [{"customerNumber": 1}]}
+    assert [s.method for s in server.requests_to("/customers")] == ["GET"]
+
+
+def test_get_retried_on_5xx_until_success(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    server.script("/invoices", Reply(status=503), Reply(status=500), Reply())
+
+    with capture_logs() as logs:
+        response = client.get("/invoices")
+
+    assert response.status_code == 200
+    assert len(server.requests_to("/invoices")) == 3
+    assert len(sleeps) == 2
+    assert all(0 <= w <= POLICY.max_backoff for w in sleeps)  # jittered backoff, capped
+    attempts = [e for e in logs if e["event"] == "http.request"]
+    assert [(e["attempt"], e["status"]) for e in attempts] == [(1, 503), (2, 500), (3, 200)]
+    assert all(e["method"] == "GET" and e["path"] == "/invoices" for e in attempts)
+    assert all(isinstance(e["duration_ms"], float) for e in attempts)
+
+
+def test_retry_after_seconds_is_honoured(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    server.script("/throttled", Reply(status=429, headers={"Retry-After": "2"}), Reply())
+
+    assert client.get("/throttled").status_code == 200
+
+    assert sleeps == [2.0]
+    assert len(server.requests_to("/throttled")) == 2
+
+
+def test_retry_after_http_date_is_honoured(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    when = email.utils.formatdate(time.time() + 3, usegmt=True)  # whole seconds: 2 < wait <= 3
+    server.script("/throttled", Reply(status=503, headers={"Retry-After": when}), Reply())
+
+    assert client.get("/throttled").status_code == 200
+
+    assert len(sleeps) == 1
+    assert 1.5 < sleeps[0] <= 3.0
+
+
+def test_retry_after_above_cap_raises_throttled_at_once(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    server.script("/throttled", Reply(status=429, headers={"Retry-After": "120"}), Reply())
+
+    started = time.perf_counter()
+    with pytest.raises(ThrottledError) as info:
+        client.get("/throttled")
+
+    assert time.perf_counter() - started < 1
+    assert sleeps == []
+    assert len(server.requests_to("/throttled")) == 1
+    assert info.value.retry_after == 120.0
+    assert info.value.plugin == "e-conomic"
+    assert "GET /throttled" in str(info.value) and "429" in str(info.value)
+
+
+def test_throttled_until_attempts_run_out(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    server.script("/throttled", Reply(status=429, headers={"Retry-After": "1"}))
+
+    with pytest.raises(ThrottledError) as info:
+        client.get("/throttled")
+
+    assert len(server.requests_to("/throttled")) == POLICY.max_attempts
+    assert sleeps == [1.0] * (POLICY.max_attempts - 1)
+    assert info.value.retry_after == 1.0
+    assert f"after {POLICY.max_attempts} attempts" in str(info.value)
+
+
+def test_always_500_raises_remote_server_error_after_all_attempts(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    server.script("/broken", Reply(status=500, body=b'{"message": "boom"}'))
+
+    with pytest.raises(RemoteServerError) as info:
+        client.get("/broken")
+
+    assert len(server.requests_to("/broken")) == POLICY.max_attempts
+    assert len(sleeps) == POLICY.max_attempts - 1
+    message = str(info.value)
+    assert "e-conomic" in message and "GET /broken" in message and "HTTP 500" in message
+    assert info.value.plugin == "e-conomic"
+
+
+def test_read_timeout_is_retried_then_succeeds(
+    server: ScriptedServer, client: HubHttpClient
+) -> None:
+    server.script("/slow", Reply(hang=READ_TIMEOUT * 6), Reply())
+
+    started = time.perf_counter()
+    with capture_logs() as logs:
+        response = client.get("/slow")
+
+    assert response.status_code == 200
+    assert time.perf_counter() - started < READ_TIMEOUT * 4  # did not wait for the stall
+    assert len(server.requests_to("/slow")) == 2
+    first = next(e for e in logs if e["event"] == "http.request")
+    assert first["error"] == "ReadTimeout" and first["status"] is None
+
+
+def test_dropped_connection_is_retried_then_succeeds(
+    server: ScriptedServer, client: HubHttpClient
+) -> None:
+    server.script("/flaky", Reply(drop=True), Reply())
+
+    assert client.get("/flaky").status_code == 200
+    assert len(server.requests_to("/flaky")) == 2
+
+
+def test_unreachable_server_raises_remote_server_error(sleeps: list[float]) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with (
+        make_client(
+            base_url=f"http://127.0.0.1:{port}",
+            plugin="tripletex",
+            retry=POLICY,
+            sleep=sleeps.append,
+        ) as c,
+        pytest.raises(RemoteServerError) as info,
+    ):
+        c.get("/v2/customer")
+
+    assert "tripletex: GET /v2/customer" in str(info.value)
+    assert "ConnectError" in str(info.value)
+    assert len(sleeps) == POLICY.max_attempts - 1
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+def test_post_without_idempotency_key_is_tried_once(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    server.script("/vouchers", Reply(status=500), Reply(status=201))
+
+    with pytest.raises(RemoteServerError) as info:
+        client.request("POST", "/vouchers", json={"amount": "100.00"})
+
+    assert len(server.requests_to("/vouchers")) == 1
+    assert sleeps == []
+    assert "POST /vouchers" in str(info.value) and "HTTP 500" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [(Reply(drop=True), RemoteServerError), (Reply(status=429), ThrottledError)],
+    ids=["dropped-connection", "throttled"],
+)
+def test_post_without_key_is_not_retried_on_lost_answer_or_throttling(
+    server: ScriptedServer, client: HubHttpClient, reply: Reply, error: type[Exception]
+) -> None:
+    server.script("/vouchers", reply, Reply(status=201))
+
+    with pytest.raises(error):
+        client.request("POST", "/vouchers", json={"amount": "100.00"})
+
+    assert len(server.requests_to("/vouchers")) == 1
+
+
+def test_post_with_idempotency_key_is_retried_with_the_same_key(
+    server: ScriptedServer, client: HubHttpClient
+) -> None:
+    server.script("/vouchers", Reply(status=500), Reply(status=201, body=b'{"voucherNumber": 7}'))
+
+    response = client.request(
+        "POST", "/vouchers", json={"amount": "100.00"}, idempotency_key="writeoff:42"
+    )
+
+    assert client.json(response) == {"voucherNumber": 7}
+    seen = server.requests_to("/vouchers")
+    assert len(seen) == 2
+    assert [s.headers["Idempotency-Key"] for s in seen] == ["writeoff:42", "writeoff:42"]
+    assert seen[0].body == seen[1].body
+    assert json.loads(seen[0].body) == {"amount": "100.00"}
+
+
+# -- final error mapping ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_raise_auth_error_without_retry(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float], status: int
+) -> None:
+    server.script("/self", Reply(status=status, body=b'{"message": "bad token"}'))
+
+    with pytest.raises(AuthError) as info:
+        client.get("/self")
+
+    assert len(server.requests_to("/self")) == 1
+    assert sleeps == []
+    message = str(info.value)
+    assert "refused the credentials" in message and f"HTTP {status}" in message
+    assert "e-conomic: GET /self" in message
+
+
+def test_404_raises_remote_request_error_with_body_excerpt(
+    server: ScriptedServer, client: HubHttpClient
+) -> None:
+    body = json.dumps({"errorCode": "E04300", "message": "Customer not found" + " x" * 500})
+    server.script("/customers/9", Reply(status=404, body=body.encode()))
+
+    with pytest.raises(RemoteRequestError) as info:
+        client.get("/customers/9")
+
+    message = str(info.value)
+    assert "GET /customers/9" in message and "HTTP 404" in message and "E04300" in message
+    assert len(message) < 400  # an excerpt, not the whole body
+    assert len(server.requests_to("/customers/9")) == 1
+
+
+def test_raise_for_status_false_returns_4xx_for_vendor_mapping(
+    server: ScriptedServer, client: HubHttpClient
+) -> None:
+    server.script("/customers/9", Reply(status=404, body=b'{"errorCode": "E04300"}'))
+
+    response = client.get("/customers/9", raise_for_status=False)
+
+    assert response.status_code == 404
+    assert client.json(response) == {"errorCode": "E04300"}
+    with pytest.raises(RemoteRequestError):
+        client.raise_for_status(response)  # the fallback a plugin uses after its own mapping
+
+
+def test_invalid_json_raises_invalid_data_error_naming_the_url(
+    server: ScriptedServer, client: HubHttpClient
+) -> None:
+    server.script("/customers", Reply(body=b"<html>maintenance</html>", content_type="text/html"))
+    response = client.get("/customers", params={"token": "query-secret"})
+
+    with pytest.raises(InvalidDataError) as info:
+        client.json(response)
+
+    assert info.value.where == f"{server.base_url}/customers"
+    assert "not valid JSON" in str(info.value)
+    assert "query-secret" not in str(info.value) and "maintenance" not in str(info.value)
+
+
+# -- logging and lifecycle -------------------------------------------------------------------
+
+
+def test_secret_headers_and_query_never_logged(server: ScriptedServer, sleeps: list[float]) -> None:
+    server.script("/customers", Reply(status=503), Reply())
+    secrets = ["app-secret-1", "grant-token-2", "Basic dXNlcjpwdw==", "api-id-3", "call-tok-4"]
+    with (
+        capture_logs() as logs,
+        make_client(
+            base_url=server.base_url,
+            plugin="e-conomic",
+            headers={
+                "X-AppSecretToken": secrets[0],
+                "X-AgreementGrantToken": secrets[1],
+                "Authorization": secrets[2],
+                "X-Api-Id": secrets[3],
+                "Accept-Language": "da",
+            },
+            secret_headers=["x-api-id"],
+            retry=POLICY,
+            sleep=sleeps.append,
+        ) as c,
+    ):
+        c.request(
+            "GET", "/customers", params={"apikey": "query-secret"}, headers={"X-Token": secrets[4]}
+        )
+
+    seen = server.requests_to("/customers")
+    assert len(seen) == 2 and seen[0].headers["X-AppSecretToken"] == secrets[0]  # really sent
+    text = repr(logs)
+    for secret in [*secrets, "query-secret"]:
+        assert secret not in text
+    attempts = [e for e in logs if e["event"] == "http.request"]
+    assert [e["attempt"] for e in attempts] == [1, 2]
+    assert attempts[0]["headers"]["x-api-id"] == "[redacted]"
+    assert attempts[0]["headers"]["accept-language"] == "da"  # headers are logged, redacted
+    assert all(e["path"] == "/customers" for e in attempts)
+
+
+def test_closed_client_refuses_requests(server: ScriptedServer) -> None:
+    server.script("/customers", Reply())
+    with make_client(base_url=server.base_url, retry=POLICY) as c:
+        assert c.get("/customers").status_code == 200
+
+    with pytest.raises(RuntimeError):
+        c.get("/customers")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2", 2.0),
+        (" 0.5 ", 0.5),
+        ("-3", 0.0),
+        ("Wed, 01 Jan 2025 00:00:10 GMT", 10.0),
+        ("Wed, 01 Jan 2025 00:01:00 -0000", 60.0),
+        ("Tue, 31 Dec 2024 23:59:00 GMT", 0.0),  # in the past
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert parse_retry_after(value, now=now) == expected
