@@ -1,0 +1,19 @@
+"""Receivables hub plugin for any accounting program that can export and import CSV files.
+
+Reads open invoices (and optionally customers) from CSV exports and writes credit notes,
+vouchers, invoices and orders as one CSV file each into an outbox directory. The hooks live in
+:mod:`generic_csv.plugin`; see the package README for settings and formats.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+DISTRIBUTION = "receivables-hub-generic-csv"
+
+try:
+    __version__ = importlib.metadata.version(DISTRIBUTION)
+except importlib.metadata.PackageNotFoundError:  # running from a source tree, not installed
+    __version__ = "0.0.0"
+
+__all__ = ["DISTRIBUTION", "__version__"]
