@@ -32,8 +32,13 @@ def hub_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the user's data directory, key or database, or sees a fixed today."""
     data = tmp_path / "hub-data"
     monkeypatch.setenv("HUB_DATA_DIR", str(data))
-    for var in ("HUB_DATABASE_URL", "HUB_SECRET_KEY", "HUB_TODAY", "HUB_LOAD_PLUGINS",
-                "HUB_BLOCK_PLUGINS"):
+    for var in (
+        "HUB_DATABASE_URL",
+        "HUB_SECRET_KEY",
+        "HUB_TODAY",
+        "HUB_LOAD_PLUGINS",
+        "HUB_BLOCK_PLUGINS",
+    ):
         monkeypatch.delenv(var, raising=False)
     plugins.reset_registry()
     yield data

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from importlib.metadata import EntryPoint
-
-from sqlalchemy.orm import Session
 
 from hub import clients
 from hub.db.engine import Database
+from hub.model import ClientContext
 from hub.plugins import ENTRY_POINT_GROUP, PluginRegistry, load_plugins
 from hub.secrets import SecretBox
 from tests.sample_plugins import RecordingPlugin
@@ -40,13 +38,6 @@ def add_client_with_plugin(
         clients.enable_plugin(session, registry, box, name, plugin, settings)
 
 
-def context_for(db: Database, registry: PluginRegistry, box: SecretBox, name: str):  # type: ignore[no-untyped-def]
+def context_for(db: Database, registry: PluginRegistry, box: SecretBox, name: str) -> ClientContext:
     with db.session() as session:
         return clients.client_context(clients.get_client(session, name), registry, box)
-
-
-def session_of(db: Database) -> Session:
-    return db.session().__enter__()
-
-
-TODAY = dt.date(2026, 11, 23)

@@ -52,8 +52,12 @@ class RecordingPlugin:
 
     def __init__(self, name: str, capabilities: frozenset[str] | None = None) -> None:
         self.name = name
-        self.capabilities = capabilities if capabilities is not None else frozenset(
-            {"customer_balance", "credit_note", "journal", "create_invoice", "create_order"}
+        self.capabilities = (
+            capabilities
+            if capabilities is not None
+            else frozenset(
+                {"customer_balance", "credit_note", "journal", "create_invoice", "create_order"}
+            )
         )
         self.calls: list[tuple[str, ClientContext, Any]] = []
         self.invoices: dict[str, Invoice] = {}
@@ -111,7 +115,9 @@ class RecordingPlugin:
         return [CustomerBalance(n, totals[n], "DKK") for n in customer_numbers if n in totals]
 
     @hookimpl
-    def fetch_customers(self, ctx: ClientContext, customer_numbers: Sequence[str]) -> list[Customer]:
+    def fetch_customers(
+        self, ctx: ClientContext, customer_numbers: Sequence[str]
+    ) -> list[Customer]:
         self.calls.append(("fetch_customers", ctx, list(customer_numbers)))
         return [self.customers[n] for n in customer_numbers if n in self.customers]
 

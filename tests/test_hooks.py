@@ -116,7 +116,10 @@ def test_hook_create_credit_note(plugin: ClientPlugin, ledger: RecordingPlugin) 
 
 def test_hook_post_journal_lines(plugin: ClientPlugin, ledger: RecordingPlugin) -> None:
     entry = JournalEntry(
-        "writeoff:case-1", DAY, "DKK", "Tab på debitor",
+        "writeoff:case-1",
+        DAY,
+        "DKK",
+        "Tab på debitor",
         (
             JournalLine(D("-125.00"), "Faktura 1", customer_number="C1"),
             JournalLine(D("100.00"), "Tab", account="3720"),
@@ -129,7 +132,12 @@ def test_hook_post_journal_lines(plugin: ClientPlugin, ledger: RecordingPlugin) 
 
 def test_hook_create_invoice(plugin: ClientPlugin, ledger: RecordingPlugin) -> None:
     draft = InvoiceDraft(
-        "recurring:1:1", "invoice", "C1", DAY, DAY, "DKK",
+        "recurring:1:1",
+        "invoice",
+        "C1",
+        DAY,
+        DAY,
+        "DKK",
         (DraftLine("Abonnement", D("1"), D("5000.00")),),
     )
     order = InvoiceDraft(

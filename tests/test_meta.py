@@ -19,10 +19,18 @@ HOOKS = sorted(
 
 
 def test_the_contract_has_the_hooks_integrators_expect() -> None:
-    assert HOOKS == sorted([
-        "system_info", "fetch_open_invoices", "fetch_invoice_status", "fetch_customer_balance",
-        "fetch_customers", "create_credit_note", "post_journal_lines", "create_invoice",
-    ])
+    assert sorted(
+        [
+            "system_info",
+            "fetch_open_invoices",
+            "fetch_invoice_status",
+            "fetch_customer_balance",
+            "fetch_customers",
+            "create_credit_note",
+            "post_journal_lines",
+            "create_invoice",
+        ]
+    ) == HOOKS
 
 
 @pytest.mark.parametrize("hook", HOOKS)

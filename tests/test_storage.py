@@ -67,8 +67,9 @@ def test_money_sum_is_exact_in_sql(db: Database) -> None:
     assert total == Decimal("1.00")  # a float sum would be 0.9999999999999999
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)
+@settings(
+    max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(st.decimals(min_value=-(10**15), max_value=10**15, places=2, allow_nan=False))
 def test_money_property_any_two_decimal_amount_survives(db: Database, amount: Decimal) -> None:
     with db.session() as session:
@@ -83,8 +84,10 @@ def test_money_property_any_two_decimal_amount_survives(db: Database, amount: De
 
 def test_money_with_more_than_two_decimals_is_refused_not_rounded(db: Database) -> None:
     client_id = _client(db)
-    with pytest.raises(sa.exc.StatementError, match="more than two decimals"), \
-            db.session() as session:
+    with (
+        pytest.raises(sa.exc.StatementError, match="more than two decimals"),
+        db.session() as session,
+    ):
         session.add(_invoice_row(client_id, "1", Decimal("10.005")))
         session.flush()
     with db.session() as session:
@@ -93,8 +96,10 @@ def test_money_with_more_than_two_decimals_is_refused_not_rounded(db: Database) 
 
 def test_money_refuses_float(db: Database) -> None:
     client_id = _client(db)
-    with pytest.raises(sa.exc.StatementError, match="is a float, not a Decimal"), \
-            db.session() as session:
+    with (
+        pytest.raises(sa.exc.StatementError, match="is a float, not a Decimal"),
+        db.session() as session,
+    ):
         session.add(_invoice_row(client_id, "1", 10.5))  # type: ignore[arg-type]
         session.flush()
 
@@ -104,7 +109,11 @@ def test_secret_settings_are_encrypted_at_rest_and_masked(db: Database, box: Sec
     with db.session() as session:
         clients.add_client(session, "acme", "DK")
         clients.enable_plugin(
-            session, registry, box, "acme", "alpha",
+            session,
+            registry,
+            box,
+            "acme",
+            "alpha",
             {"api_token": "s3cr3t-token", "page_size": "50"},
         )
     with db.engine.connect() as conn:

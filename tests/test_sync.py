@@ -25,8 +25,11 @@ D = Decimal
 @pytest.fixture
 def ledger() -> RecordingPlugin:
     plugin = RecordingPlugin("alpha")
-    for number, customer, gross in [("1", "C1", "100.00"), ("2", "C1", "250.50"),
-                                    ("3", "C2", "1000.00")]:
+    for number, customer, gross in [
+        ("1", "C1", "100.00"),
+        ("2", "C1", "250.50"),
+        ("3", "C2", "1000.00"),
+    ]:
         plugin.invoices[number] = invoice(number, customer, gross)
     plugin.customers["C1"] = Customer("C1", "Østergaard ApS", email="a@example.dk")
     plugin.customers["C2"] = Customer("C2", "Blåbær I/S")
@@ -46,7 +49,10 @@ def _invoices(db: Database) -> dict[str, t.Invoice]:
 
 
 def test_first_sync_stores_invoices_customers_and_balances(
-    db: Database, box: SecretBox, setup, ledger: RecordingPlugin  # type: ignore[no-untyped-def]
+    db: Database,
+    box: SecretBox,
+    setup,
+    ledger: RecordingPlugin,  # type: ignore[no-untyped-def]
 ) -> None:
     report = sync_client(db, setup, box, "acme")
     assert (report.new, report.updated, report.unchanged, report.failed) == (3, 0, 0, 0)
@@ -61,7 +67,10 @@ def test_first_sync_stores_invoices_customers_and_balances(
 
 
 def test_second_sync_counts_unchanged_updated_settled_and_unknown(
-    db: Database, box: SecretBox, setup, ledger: RecordingPlugin  # type: ignore[no-untyped-def]
+    db: Database,
+    box: SecretBox,
+    setup,
+    ledger: RecordingPlugin,  # type: ignore[no-untyped-def]
 ) -> None:
     sync_client(db, setup, box, "acme")
     ledger.invoices["2"] = invoice("2", "C1", "250.50", outstanding_amount=D("50.50"))
@@ -85,7 +94,9 @@ def test_second_sync_counts_unchanged_updated_settled_and_unknown(
 
 
 def test_repeated_sync_changes_nothing(
-    db: Database, box: SecretBox, setup  # type: ignore[no-untyped-def]
+    db: Database,
+    box: SecretBox,
+    setup,  # type: ignore[no-untyped-def]
 ) -> None:
     sync_client(db, setup, box, "acme")
     report = sync_client(db, setup, box, "acme")
@@ -97,7 +108,9 @@ class RefusingLedger(RecordingPlugin):
     """Answers invoices, then refuses the credentials on the customers call."""
 
     @hookimpl
-    def fetch_customers(self, ctx: ClientContext, customer_numbers: Sequence[str]) -> list[Customer]:
+    def fetch_customers(
+        self, ctx: ClientContext, customer_numbers: Sequence[str]
+    ) -> list[Customer]:
         raise AuthError("e-conomic refused X-AgreementGrantToken (401)")
 
 
@@ -118,7 +131,10 @@ def _swap(registry: PluginRegistry, ledger: RecordingPlugin, cls: type[Recording
 
 
 def test_a_plugin_failure_stores_nothing_and_records_the_run(
-    db: Database, box: SecretBox, setup, ledger: RecordingPlugin  # type: ignore[no-untyped-def]
+    db: Database,
+    box: SecretBox,
+    setup,
+    ledger: RecordingPlugin,  # type: ignore[no-untyped-def]
 ) -> None:
     _swap(setup, ledger, RefusingLedger)
     with pytest.raises(AuthError, match="refused"):
@@ -131,7 +147,10 @@ def test_a_plugin_failure_stores_nothing_and_records_the_run(
 
 
 def test_duplicate_invoice_numbers_are_refused_whole(
-    db: Database, box: SecretBox, setup, ledger: RecordingPlugin  # type: ignore[no-untyped-def]
+    db: Database,
+    box: SecretBox,
+    setup,
+    ledger: RecordingPlugin,  # type: ignore[no-untyped-def]
 ) -> None:
     _swap(setup, ledger, DoublingLedger)
     with pytest.raises(SyncFailed, match="stored nothing") as err:
@@ -142,7 +161,9 @@ def test_duplicate_invoice_numbers_are_refused_whole(
 
 
 def test_sync_of_unknown_client_is_an_input_error(
-    db: Database, box: SecretBox, setup  # type: ignore[no-untyped-def]
+    db: Database,
+    box: SecretBox,
+    setup,  # type: ignore[no-untyped-def]
 ) -> None:
     with pytest.raises(HubError, match="no client named 'ghost'") as err:
         sync_client(db, setup, box, "ghost")

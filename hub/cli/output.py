@@ -40,14 +40,13 @@ def emit_json(data: Any) -> None:
 
 
 def text(value: Any) -> str:
+    """A cell for a human table: amounts with two decimals, dates ISO, sets comma-separated."""
     if value is None:
         return ""
-    if isinstance(value, Decimal | dt.date | Enum | frozenset | set):
-        return (
-            str(_default(value))
-            if not isinstance(value, frozenset | set)
-            else ", ".join(sorted(value))
-        )
+    if isinstance(value, frozenset | set):
+        return ", ".join(sorted(value))
+    if isinstance(value, Decimal | dt.date | Enum):
+        return str(_default(value))
     return str(value)
 
 
