@@ -156,10 +156,10 @@ def run_demo(
             open_count = session.scalar(select(func.count()).where(open_filter)) or 0
             overdue = open_filter & (t.Invoice.due_date < today)
             overdue_count = session.scalar(select(func.count()).where(overdue)) or 0
-            overdue_amount = session.scalar(
+            # A sum of a money column is an exact two-decimal Decimal (the column's type).
+            amount: Decimal = session.execute(
                 select(func.coalesce(func.sum(t.Invoice.outstanding_amount), 0)).where(overdue)
-            )
-        amount = Decimal(overdue_amount or 0).quantize(Decimal("0.01"))
+            ).scalar_one()
         say(
             f"5. {open_count} invoices still open, {overdue_count} overdue for"
             f" {_danish_amount(amount)} DKK as of {today.isoformat()}"

@@ -8,6 +8,7 @@ mode 0600; back it up with the database, since secrets cannot be read without it
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -21,20 +22,31 @@ def key_file() -> Path:
 
 
 def _load_or_create_key_file(path: Path) -> bytes:
+    """Read the key file, or create it with a new key if there is none.
+
+    The key is written to a private temporary file beside it and hard-linked into place, so
+    the key file appears whole or not at all: a process that reads it never sees half a key.
+    If another process links its key first, ours is dropped and theirs is used.
+    """
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
+    # mkstemp creates the file with mode 0600.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-        f.flush()
-        os.fsync(f.fileno())
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp_name, path)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_bytes().strip()
+    finally:
+        os.unlink(tmp_name)
     return key
 
 

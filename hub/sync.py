@@ -1,9 +1,15 @@
 """Synchronising a client's invoices and customers from its accounting plugin.
 
 A sync asks the plugin first (open invoices; the status of every stored open invoice that left
-the open list, in one batch; customers and, where supported, balances, each in one batch) and
-only then writes, in one transaction. So a failure at any point (a bad row, a refused token, a
-server error) leaves the database exactly as it was, and the run is recorded as failed.
+the open list, in one batch; customers and, where supported, balances, each in one batch),
+checks the answers, and only then writes, in one transaction together with the record of the
+run. So a failure at any point (a missing setting, a bad row, a refused token, a server error,
+an amount the database cannot hold) leaves the database exactly as it was, and the run is
+recorded as failed.
+
+A customer used by an open invoice whose contact data the plugin did not return is no reason to
+fail: the invoices are stored, and the customer is named in ``SyncReport.missing_customers``
+(and logged as a warning) so someone can fix the accounting system's data.
 """
 
 from __future__ import annotations
@@ -16,34 +22,41 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from hub import clients
+from hub import clients, clock
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.errors import HubError, InvalidDataError
+from hub.errors import HubError, InvalidDataError, NotFoundError
+from hub.logging import get_logger
 from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
 from hub.plugins import ClientPlugin, PluginRegistry
 from hub.secrets import SecretBox
 
 _CENT = Decimal("0.01")
+_TOO_LARGE = Decimal("1E16")  # money columns are NUMERIC(18, 2)
+_AMOUNTS = ("net_amount", "vat_amount", "gross_amount", "outstanding_amount")
 _COMPARED = (
     "customer_number",
     "invoice_date",
     "due_date",
     "currency",
-    "net_amount",
-    "vat_amount",
-    "gross_amount",
-    "outstanding_amount",
+    *_AMOUNTS,
     "state",
 )
+#: The counts of what a sync stored; all zero after a failure.
+_STORED_COUNTS = ("new", "updated", "unchanged", "settled", "unknown", "customers", "balances")
 
 
 @dataclass
 class SyncReport:
-    """What a sync did; ``as_dict`` is the stable JSON shape of ``hub sync --json``."""
+    """What a sync did; ``as_dict`` is the stable JSON shape of ``hub sync --json``.
+
+    ``plugin`` is None when the client has no accounting plugin enabled (the sync failed).
+    ``missing_customers`` are customers of open invoices whose contact data the plugin did
+    not return: their invoices are stored, but letters to them cannot be addressed.
+    """
 
     client: str
-    plugin: str
+    plugin: str | None
     today: dt.date
     new: int = 0
     updated: int = 0
@@ -51,14 +64,14 @@ class SyncReport:
     settled: int = 0  # left the open list and reported paid or credited
     unknown: int = 0  # left the open list and unknown to the accounting system
     customers: int = 0
-    balances: int = 0
+    balances: int = 0  # balances stored (of customers stored now or before)
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    missing_customers: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
-        keys = ("new", "updated", "unchanged", "settled", "unknown", "customers", "balances")
-        return {k: getattr(self, k) for k in (*keys, "failed")}
+        return {k: getattr(self, k) for k in (*_STORED_COUNTS, "failed")}
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -67,30 +80,69 @@ class SyncReport:
 
 
 class SyncFailed(HubError):
-    """A sync stored nothing; ``report`` says why (``errors``) and how many records failed."""
+    """A sync stored nothing; ``report`` says why (``errors``) and how many records failed.
 
-    def __init__(self, message: str, report: SyncReport) -> None:
+    Every failure of a sync of an existing client is raised as this, with the original error
+    as ``__cause__`` and its exit code (2 for the user's input, such as a missing setting).
+    """
+
+    def __init__(self, message: str, report: SyncReport, *, exit_code: int = 1) -> None:
         super().__init__(message)
         self.report = report
+        self.exit_code = exit_code
 
 
-def _refusals(invoices: list[Invoice]) -> list[str]:
-    """Problems that make the hub refuse a fetched invoice list (it is stored whole or not)."""
+def _amount_problem(amount: Decimal) -> str | None:
+    if abs(amount) >= _TOO_LARGE:
+        return f"{amount} is too large to store (at most 16 digits before the point)"
+    if amount != amount.quantize(_CENT):
+        return f"{amount} has > 2 decimals"
+    return None
+
+
+def _refusals(fetched: _Fetched) -> list[str]:
+    """Problems that make the hub refuse the fetched data (it is stored whole or not at all)."""
     problems: list[str] = []
     seen: set[str] = set()
-    for inv in invoices:
-        if inv.invoice_number in seen:
-            problems.append(f"invoice {inv.invoice_number}: listed twice")
-        seen.add(inv.invoice_number)
-        for name in ("net_amount", "vat_amount", "gross_amount", "outstanding_amount"):
-            amount: Decimal = getattr(inv, name)
-            if amount != amount.quantize(_CENT):
-                problems.append(f"invoice {inv.invoice_number}: {name} {amount} has > 2 decimals")
+    for inv in fetched.invoices:
+        number = inv.invoice_number
+        if number in seen:
+            problems.append(f"invoice {number}: listed twice")
+        seen.add(number)
+        amount_problems = [
+            f"invoice {number}: {name} {why}"
+            for name in _AMOUNTS
+            if (why := _amount_problem(getattr(inv, name))) is not None
+        ]
+        problems += amount_problems
+        if amount_problems:
+            continue
+        if inv.outstanding_amount <= 0:
+            problems.append(
+                f"invoice {number}: outstanding_amount {inv.outstanding_amount} is not positive,"
+                " but the invoice is in the list of open invoices"
+            )
+        elif inv.outstanding_amount > inv.gross_amount:
+            problems.append(
+                f"invoice {number}: outstanding_amount {inv.outstanding_amount} is more than"
+                f" gross_amount {inv.gross_amount}"
+            )
+    for status in fetched.statuses:
+        if status.outstanding_amount is not None:
+            why = _amount_problem(status.outstanding_amount)
+            if why is not None:
+                problems.append(
+                    f"status of invoice {status.invoice_number}: outstanding_amount {why}"
+                )
+    for balance in fetched.balances:
+        why = _amount_problem(balance.balance)
+        if why is not None:
+            problems.append(f"balance of customer {balance.customer_number}: {why}")
     return problems
 
 
 def _invoice_row(inv: Invoice) -> dict[str, Any]:
-    state = InvoiceState.OPEN if inv.outstanding_amount > 0 else InvoiceState.PAID
+    # _refusals made sure the outstanding amount is positive: an open invoice.
     return {
         "invoice_number": inv.invoice_number,
         "customer_number": inv.customer_number,
@@ -101,7 +153,7 @@ def _invoice_row(inv: Invoice) -> dict[str, Any]:
         "vat_amount": inv.vat_amount,
         "gross_amount": inv.gross_amount,
         "outstanding_amount": inv.outstanding_amount,
-        "state": state.value,
+        "state": InvoiceState.OPEN.value,
     }
 
 
@@ -111,6 +163,11 @@ class _Fetched:
     statuses: list[InvoiceStatus]
     customers: list[Customer]
     balances: list[CustomerBalance]
+
+    def missing_customers(self) -> list[str]:
+        """Customers of the open invoices whose contact data was not returned."""
+        returned = {c.customer_number for c in self.customers}
+        return sorted({i.customer_number for i in self.invoices} - returned)
 
 
 def _fetch(session: Session, plugin: ClientPlugin, client_id: int) -> _Fetched:
@@ -160,14 +217,19 @@ def _store_invoices(
         if status.state is InvoiceState.UNKNOWN:
             updates.append({"id": old.id, "state": status.state.value, "synced_at": now})
             report.unknown += 1
-            continue
-        change: dict[str, Any] = {"id": old.id, "state": status.state.value, "synced_at": now}
-        if status.outstanding_amount is not None:
-            change["outstanding_amount"] = status.outstanding_amount
-        updates.append(change)
-        if status.state is InvoiceState.OPEN:
-            report.updated += 1
+        elif status.state is InvoiceState.OPEN:
+            # Still open, though no longer listed: a change only if the amount moved.
+            amount = status.outstanding_amount
+            if amount is None or amount == old.outstanding_amount:
+                report.unchanged += 1
+            else:
+                updates.append({"id": old.id, "outstanding_amount": amount, "synced_at": now})
+                report.updated += 1
         else:
+            change: dict[str, Any] = {"id": old.id, "state": status.state.value, "synced_at": now}
+            if status.outstanding_amount is not None:
+                change["outstanding_amount"] = status.outstanding_amount
+            updates.append(change)
             report.settled += 1
     if inserts:
         session.execute(insert(t.Invoice), inserts)
@@ -205,12 +267,15 @@ def _store_customers(
         balance = balances.pop(c.customer_number, None)
         if balance is not None:
             row |= {"balance": balance.balance, "balance_currency": balance.currency}
+            report.balances += 1
         if c.customer_number in existing:
             updates.append({**row, "id": existing[c.customer_number]})
         else:
             inserts.append({**row, "client_id": client_id})
         report.customers += 1
-    # Balances of customers whose contact data was not returned still update known customers.
+    # A balance of a customer whose contact data was not returned updates a known customer;
+    # one of a customer never stored cannot be kept (no name): that customer is in
+    # report.missing_customers, since balances are asked only for customers of open invoices.
     for number, balance in balances.items():
         if number in existing:
             updates.append(
@@ -221,52 +286,63 @@ def _store_customers(
                     "synced_at": now,
                 }
             )
-    report.balances = len(fetched.balances)
+            report.balances += 1
     if inserts:
         session.execute(insert(t.Customer), inserts)
     if updates:
         session.execute(update(t.Customer), updates)
 
 
-def _record_run(
-    db: Database, client_id: int, started: dt.datetime, outcome: str, report: SyncReport
-) -> None:
-    with db.session() as session:
-        session.add(
-            t.JobRun(
-                job="sync",
-                client_id=client_id,
-                started_at=started,
-                finished_at=dt.datetime.now(dt.UTC),
-                outcome=outcome,
-                counts=report.counts,
-                error="; ".join(report.errors) or None,
-            )
-        )
+def _job_run(client_id: int, started: dt.datetime, outcome: str, report: SyncReport) -> t.JobRun:
+    return t.JobRun(
+        job="sync",
+        client_id=client_id,
+        started_at=started,
+        finished_at=dt.datetime.now(dt.UTC),
+        outcome=outcome,
+        counts=report.counts,
+        error="; ".join(report.errors) or None,
+    )
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
 
 
 def sync_client(db: Database, registry: PluginRegistry, box: SecretBox, name: str) -> SyncReport:
     """Fetch the client's open invoices and customers and store them; all or nothing.
 
-    :raises SyncFailed: the plugin's data was refused; nothing was stored.
-    :raises HubError: the plugin or the database failed; nothing was stored.
+    :raises NotFoundError: there is no client ``name`` (nothing is recorded).
+    :raises SyncFailed: anything else went wrong (settings, plugin, refused data, database);
+        nothing was stored, the run is recorded as failed, and ``report`` says why. The
+        original error is its ``__cause__`` and gives it its exit code.
     """
     started = dt.datetime.now(dt.UTC)
     with db.session() as session:
         client = clients.get_client(session, name)
         client_id = client.id
-        ctx = clients.client_context(client, registry, box, job="sync")
-    plugin = registry.for_client(ctx)
-    report = SyncReport(client=name, plugin=plugin.name, today=ctx.today)
+        cp = clients.enabled_plugin(client)
+        report = SyncReport(
+            client=name, plugin=cp.plugin if cp else None, today=clock.today(client.timezone)
+        )
+    log = get_logger("hub.sync", client=name, job="sync")
     try:
         with db.session() as session:
+            current = session.get(t.Client, client_id)
+            if current is None:
+                raise NotFoundError(f"client {name!r} was removed while it was being synced")
+            ctx = clients.client_context(current, registry, box, job="sync")
+        plugin = registry.for_client(ctx)
+        report.plugin, report.today, log = plugin.name, ctx.today, ctx.log
+        with db.session() as session:
             fetched = _fetch(session, plugin, client_id)
-        problems = _refusals(fetched.invoices)
+        report.missing_customers = fetched.missing_customers()
+        problems = _refusals(fetched)
         if problems:
             report.failed = len(problems)
             report.errors = problems
             raise SyncFailed(
-                f"sync of {name!r} stored nothing: {len(problems)} invoice(s) refused: "
+                f"sync of {name!r} stored nothing: {len(problems)} record(s) refused: "
                 + "; ".join(problems[:10]),
                 report,
             )
@@ -274,20 +350,43 @@ def sync_client(db: Database, registry: PluginRegistry, box: SecretBox, name: st
         with db.session() as session:
             _store_invoices(session, client_id, fetched, report, now)
             _store_customers(session, client_id, fetched, report, now)
-    except HubError as exc:
+            session.add(_job_run(client_id, started, "ok", report))
+    except Exception as exc:
         if not report.errors:
-            report.errors = [str(exc)]
+            report.errors = [_describe(exc)]
         if isinstance(exc, InvalidDataError) and not report.failed:
             report.failed = 1
         _zero_stored(report)
-        _record_run(db, client_id, started, "failed", report)
-        raise
-    ctx.log.info("sync done", **report.counts)
-    _record_run(db, client_id, started, "ok", report)
+        _record_failure(db, client_id, started, report, log)
+        if isinstance(exc, SyncFailed):
+            raise
+        raise SyncFailed(
+            f"sync of {name!r} stored nothing: {_describe(exc)}",
+            report,
+            exit_code=exc.exit_code if isinstance(exc, HubError) else 1,
+        ) from exc
+    if report.missing_customers:
+        log.warning(
+            "sync: customers of open invoices were not returned by the plugin",
+            missing=len(report.missing_customers),
+            customers=report.missing_customers[:20],
+        )
+    log.info("sync done", **report.counts)
     return report
+
+
+def _record_failure(
+    db: Database, client_id: int, started: dt.datetime, report: SyncReport, log: Any
+) -> None:
+    """Record the failed run; a failure to record must not hide why the sync failed."""
+    try:
+        with db.session() as session:
+            session.add(_job_run(client_id, started, "failed", report))
+    except Exception as exc:
+        log.error("sync: could not record the failed run", error=_describe(exc))
 
 
 def _zero_stored(report: SyncReport) -> None:
     """After a failure nothing was stored, so the report must not claim otherwise."""
-    for key in ("new", "updated", "unchanged", "settled", "unknown", "customers", "balances"):
+    for key in _STORED_COUNTS:
         setattr(report, key, 0)

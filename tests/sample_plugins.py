@@ -179,6 +179,19 @@ class FloatAmounts:
     def fetch_open_invoices(self, ctx: ClientContext) -> list[Any]:
         return [{"invoice_number": "1", "gross_amount": 100.1}]
 
+    # The hooks every accounting plugin must implement, or it is not even registered.
+    @hookimpl
+    def fetch_invoice_status(
+        self, ctx: ClientContext, invoice_numbers: Sequence[str]
+    ) -> list[InvoiceStatus]:
+        return []
+
+    @hookimpl
+    def fetch_customers(
+        self, ctx: ClientContext, customer_numbers: Sequence[str]
+    ) -> list[Customer]:
+        return []
+
 
 misspelled = MisspelledHook()
 wrongargs = WrongArguments()

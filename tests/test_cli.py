@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "Xy7-very-secret-token"
@@ -206,13 +207,46 @@ def test_bad_input_exits_2_and_changes_nothing(hub: Hub) -> None:
     assert [c["name"] for c in json.loads(hub("clients", "list", "--json").stdout)] == ["acme"]
 
 
-def test_remove_client(hub: Hub) -> None:
-    hub("clients", "add", "acme", "--country", "DK")
-    assert hub("clients", "remove", "acme").returncode == 0
+def _count(db_url: str, table: str) -> int:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_remove_client(hub: Hub, tmp_path: Path, db_url: str) -> None:
+    _csv_client(hub, tmp_path, DANISH_EXPORT)
+    assert hub("sync", "acme").returncode == 0
+    assert len(json.loads(hub("invoices", "list", "--client", "acme", "--json").stdout)) == 3
+    assert _count(db_url, "invoices") == 3 and _count(db_url, "customers") == 3
+
+    removed = hub("clients", "remove", "acme")
+    assert removed.returncode == 0, removed.stderr
     assert json.loads(hub("clients", "list", "--json").stdout) == []
+    gone = hub("invoices", "list", "--client", "acme", "--json")
+    assert gone.returncode == 2 and "no client named 'acme'" in gone.stderr
+    for table in ("invoices", "customers", "client_plugins", "plugin_settings"):
+        assert _count(db_url, table) == 0, table
 
 
 def test_db_upgrade_and_current(hub: Hub) -> None:
     upgraded = hub("db", "upgrade")
     assert upgraded.returncode == 0 and "already at" in upgraded.stdout
     assert "this hub needs" in hub("db", "current").stdout
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    out = subprocess.run(
+        [sys.executable, "-m", "hub.cli.main", "--db", url, "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HUB_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    assert "cannot open database postgresql+psycopg://nobody@127.0.0.1:1/none" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -19,7 +19,16 @@ def test_demo_syncs_a_danish_export_then_sees_two_payments(tmp_path: Path) -> No
     assert (result.first.new, result.first.customers) == (10, 5)
     assert (result.second.settled, result.second.unchanged, result.second.new) == (2, 8, 0)
     assert result.open_invoices == 8
-    assert result.overdue_amount > Decimal("0") and result.overdue_amount.as_tuple().exponent == -2
+    # Due 14 days after issue, so the six open invoices issued 15+ days ago are overdue
+    # whatever today is: 10001, 10003, 10004, 10006, 10007, 10008 (gross = net + 25 % VAT).
+    assert result.overdue_invoices == 6
+    assert result.overdue_amount == Decimal("192152.61")
+    assert str(result.overdue_amount) == "192152.61"
+    expected = sum(
+        (Decimal(gross) for gross in ("10000.00", "29999.00", "515.62", "1249.99", "388.00")),
+        Decimal("150000.00"),
+    )
+    assert result.overdue_amount == expected
     assert any("2 settled" in line for line in lines)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from hub import hookimpl
 from hub.db.engine import Database
-from hub.errors import InvalidDataError
+from hub.errors import CapabilityMissing, InvalidDataError
 from hub.model import (
     ClientContext,
     CreditNoteRequest,
@@ -146,3 +146,43 @@ def test_hook_create_invoice(plugin: ClientPlugin, ledger: RecordingPlugin) -> N
     assert plugin.create_invoice(draft) == "alpha-1"
     assert plugin.create_invoice(order) == "alpha-2"
     assert plugin.create_invoice(draft) == "alpha-1"
+
+
+class Blank(RecordingPlugin):
+    """Answers every write with a reference that is no reference."""
+
+    def __init__(self, name: str, reference: str | None) -> None:
+        super().__init__(name)
+        self.reference = reference
+
+    def _write(self, hook: str, ctx: ClientContext, key: str, payload: object) -> str:
+        self.calls.append((hook, ctx, payload))
+        return self.reference  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("reference", [None, "", "  "])
+def test_write_hooks_refuse_an_empty_reference(plugin: ClientPlugin, reference: str | None) -> None:
+    registry = plugin._registry
+    registry.pm.unregister(name="alpha")
+    registry.register("alpha", Blank("alpha", reference))
+    request = CreditNoteRequest("creditnote:case-1", "1", "C1", DAY, "DKK", D("125.00"), "error")
+    with pytest.raises(InvalidDataError, match="must return the external reference as text"):
+        plugin.create_credit_note(request)
+    draft = InvoiceDraft(
+        "recurring:1:1", "invoice", "C1", DAY, DAY, "DKK", (DraftLine("A", D("1"), D("1")),)
+    )
+    with pytest.raises(InvalidDataError, match="create_invoice"):
+        plugin.create_invoice(draft)
+
+
+def test_an_order_needs_the_create_order_capability(db: Database, box: SecretBox) -> None:
+    ledger = RecordingPlugin("gamma", capabilities=frozenset({"create_invoice"}))
+    registry = registry_with(ledger)
+    add_client_with_plugin(db, registry, box, "acme", "gamma", {"api_token": "t"})
+    plugin = registry.for_client(context_for(db, registry, box, "acme"))
+    order = InvoiceDraft(
+        "recurring:2:1", "order", "C1", DAY, DAY, "DKK", (DraftLine("Service", D("2"), D("10")),)
+    )
+    with pytest.raises(CapabilityMissing, match="capability 'create_order'"):
+        plugin.create_invoice(order)
+    assert ledger.calls == [] and ledger.writes == {}  # the plugin was never called

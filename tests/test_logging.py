@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import structlog
 
 from hub import logging as hub_logging
 from hub.model import PluginSettings
+
+
+@contextmanager
+def restored_logging() -> Iterator[None]:
+    """``configure`` changes process-wide state: give back what was there before."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quiet = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, old in quiet.items():
+            logging.getLogger(name).setLevel(old)
+        structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    with restored_logging():
+        yield
 
 
 def test_json_logs_redact_secret_fields_and_carry_context(
@@ -26,10 +50,22 @@ def test_json_logs_redact_secret_fields_and_carry_context(
     assert lines[0]["client"] == "acme" and lines[0]["plugin"] == "alpha"
     assert lines[0]["api_token"] == "********"
     assert lines[1]["event"] == "stdlib says hi"
-    structlog.reset_defaults()
 
 
 def test_httpx_url_logging_is_kept_quiet() -> None:
     hub_logging.configure(json=True, level="DEBUG")
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
-    structlog.reset_defaults()
+
+
+def test_configure_is_undone_after_each_test() -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    httpx = logging.getLogger("httpx")
+    httpx.setLevel(logging.NOTSET)
+    with restored_logging():
+        hub_logging.configure(json=True, level="DEBUG")
+        assert root.handlers != handlers and structlog.is_configured()
+        assert httpx.level == logging.WARNING
+    assert root.handlers == handlers and root.level == level
+    assert not structlog.is_configured()
+    assert httpx.level == logging.NOTSET

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
+from hub import hookimpl
 from hub.db.engine import Database
-from hub.errors import CapabilityMissing, InvalidDataError, NotFoundError
-from hub.model import CreditNoteRequest
+from hub.errors import (
+    AuthError,
+    CapabilityMissing,
+    InvalidDataError,
+    NotFoundError,
+    PluginError,
+    SettingsError,
+)
+from hub.model import (
+    ClientContext,
+    CreditNoteRequest,
+    Customer,
+    CustomerBalance,
+    Invoice,
+    InvoiceStatus,
+    OutgoingMessage,
+    SystemInfo,
+)
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from tests.helpers import add_client_with_plugin, context_for, entry_point, registry_with
@@ -62,8 +81,9 @@ def test_unknown_and_broken_plugin_names_give_clear_errors() -> None:
     registry = load_plugins(_sample_entry_points())
     with pytest.raises(NotFoundError, match="no plugin named 'nope' is installed"):
         registry.info("nope")
-    with pytest.raises(Exception, match="failed to load"):
+    with pytest.raises(PluginError, match="failed to load") as err:
         registry.info("misspelled")
+    assert err.value.plugin == "misspelled"
 
 
 def test_installed_builtin_plugin_is_found_through_its_entry_point() -> None:
@@ -131,3 +151,177 @@ def test_answers_of_the_wrong_type_are_refused(db: Database, box: SecretBox) -> 
     ctx = context_for(db, registry, box, "f")
     with pytest.raises(InvalidDataError, match="must return Invoice values, got dict"):
         registry.for_client(ctx).fetch_open_invoices()
+
+
+# --- what a plugin must implement (registration) ------------------------------------------
+
+
+class OnlyInvoices:
+    """An accounting plugin with fetch_open_invoices only: the sync could not work with it."""
+
+    @hookimpl
+    def system_info(self) -> SystemInfo:
+        return SystemInfo(name="only_invoices", title="Half", version="0")
+
+    @hookimpl
+    def fetch_open_invoices(self, ctx: ClientContext) -> list[Invoice]:
+        return []
+
+
+class PromisesCreditNotes(RecordingPlugin):
+    """Declares credit_note and create_order but implements neither hook behind them."""
+
+    def __init__(self) -> None:
+        super().__init__("promises", frozenset({"credit_note", "create_order", "journal"}))
+
+
+# RecordingPlugin implements create_credit_note and create_invoice; hide them from pluggy.
+PromisesCreditNotes.create_credit_note = None  # type: ignore[assignment, method-assign]
+PromisesCreditNotes.create_invoice = None  # type: ignore[assignment, method-assign]
+
+
+class SilentDelivery:
+    @hookimpl
+    def system_info(self) -> SystemInfo:
+        return SystemInfo(
+            name="silent", title="Silent", version="0", kind="delivery", capabilities=frozenset()
+        )
+
+
+class Delivery:
+    @hookimpl
+    def system_info(self) -> SystemInfo:
+        return SystemInfo(
+            name="delivery", title="D", version="0", kind="delivery", capabilities={"deliver"}
+        )
+
+    @hookimpl
+    def deliver_message(self, ctx: ClientContext, message: OutgoingMessage) -> str:
+        return "sent"
+
+
+def test_an_accounting_plugin_must_implement_the_hooks_the_sync_needs() -> None:
+    registry = load_plugins(entry_points=[])
+    registry.register("only_invoices", OnlyInvoices())
+    assert "only_invoices" not in registry.infos
+    error = registry.errors["only_invoices"]
+    assert "fetch_invoice_status()" in error and "fetch_customers()" in error
+    assert "fetch_open_invoices" not in error
+    assert registry.pm.get_plugin("only_invoices") is None  # unregistered, unreachable
+
+
+def test_a_declared_capability_needs_its_hook() -> None:
+    registry = load_plugins(entry_points=[])
+    registry.register("promises", PromisesCreditNotes())
+    assert "promises" not in registry.infos
+    error = registry.errors["promises"]
+    assert "create_credit_note() (it declares the capability 'credit_note')" in error
+    assert "create_invoice() (it declares the capability 'create_order')" in error
+    assert "post_journal_lines" not in error  # journal is implemented
+    assert registry.pm.get_plugin("promises") is None
+
+
+def test_a_delivery_plugin_must_implement_deliver_message() -> None:
+    registry = load_plugins(entry_points=[])
+    registry.register("silent", SilentDelivery())
+    registry.register("delivery", Delivery())
+    assert "deliver_message()" in registry.errors["silent"]
+    assert registry.names() == ["delivery"]  # and it needs no accounting hooks
+
+
+def test_the_sample_and_installed_plugins_still_load() -> None:
+    registry = load_plugins([entry_point("floats", "tests.sample_plugins:floats")])
+    assert registry.names() == ["floats"]
+    assert "generic_csv" in load_plugins().names()
+
+
+# --- what a plugin raises and answers (ClientPlugin) --------------------------------------
+
+
+class Buggy(RecordingPlugin):
+    """Has a bug: a KeyError escapes from fetch_open_invoices."""
+
+    @hookimpl
+    def fetch_open_invoices(self, ctx: ClientContext) -> list[Invoice]:
+        return [self.invoices["no such invoice"]]
+
+
+class Settings(RecordingPlugin):
+    @hookimpl
+    def fetch_open_invoices(self, ctx: ClientContext) -> list[Invoice]:
+        raise SettingsError("setting invoices_path: no such file")
+
+
+class Refusing(RecordingPlugin):
+    @hookimpl
+    def fetch_open_invoices(self, ctx: ClientContext) -> list[Invoice]:
+        raise AuthError("token refused")
+
+
+def _plugin_for(db: Database, box: SecretBox, plugin: RecordingPlugin):  # type: ignore[no-untyped-def]
+    registry = registry_with(plugin)
+    add_client_with_plugin(db, registry, box, "acme", plugin.name, {"api_token": "t"})
+    return registry.for_client(context_for(db, registry, box, "acme"))
+
+
+def test_a_plugin_bug_is_reported_as_a_plugin_error(db: Database, box: SecretBox) -> None:
+    plugin = _plugin_for(db, box, Buggy("alpha"))
+    with pytest.raises(PluginError, match=r"plugin 'alpha' failed: KeyError: 'no such") as err:
+        plugin.fetch_open_invoices()
+    assert type(err.value) is PluginError and err.value.plugin == "alpha"
+    assert isinstance(err.value.__cause__, KeyError)
+
+
+def test_contract_errors_keep_their_kind_and_are_tagged(db: Database, box: SecretBox) -> None:
+    plugin = _plugin_for(db, box, Refusing("alpha"))
+    with pytest.raises(AuthError, match="token refused") as err:
+        plugin.fetch_open_invoices()
+    assert err.value.plugin == "alpha"
+
+
+def test_a_settings_error_from_a_plugin_stays_one(db: Database, box: SecretBox) -> None:
+    plugin = _plugin_for(db, box, Settings("alpha"))
+    with pytest.raises(SettingsError, match="invoices_path") as err:
+        plugin.fetch_open_invoices()
+    assert err.value.exit_code == 2  # the user's setting to fix, not a plugin bug
+
+
+class Overeager(RecordingPlugin):
+    """Answers for numbers nobody asked about, and answers some twice."""
+
+    @hookimpl
+    def fetch_invoice_status(
+        self, ctx: ClientContext, invoice_numbers: Sequence[str]
+    ) -> list[InvoiceStatus]:
+        answer = super().fetch_invoice_status(ctx, [*invoice_numbers, "X9"])
+        return answer
+
+    @hookimpl
+    def fetch_customer_balance(
+        self, ctx: ClientContext, customer_numbers: Sequence[str]
+    ) -> list[CustomerBalance]:
+        return [CustomerBalance(n, invoice("1").gross_amount, "DKK") for n in customer_numbers] * 2
+
+    @hookimpl
+    def fetch_customers(
+        self, ctx: ClientContext, customer_numbers: Sequence[str]
+    ) -> list[Customer]:
+        return [Customer(n, f"Customer {n}") for n in [*customer_numbers, "C7", "C8"]]
+
+
+def test_answers_for_numbers_not_asked_for_are_refused(db: Database, box: SecretBox) -> None:
+    plugin = _plugin_for(db, box, Overeager("alpha"))
+    with pytest.raises(InvalidDataError, match=r"plugin 'alpha': fetch_invoice_status\(\)") as e:
+        plugin.fetch_invoice_status(["1"])
+    assert "1 invoice(s) that were not asked for: X9" in str(e.value)
+    with pytest.raises(InvalidDataError, match="2 customer.s. that were not asked for: C7, C8"):
+        plugin.fetch_customers(["C1"])
+
+
+def test_answers_given_twice_are_refused(db: Database, box: SecretBox) -> None:
+    plugin = _plugin_for(db, box, Overeager("alpha"))
+    with pytest.raises(
+        InvalidDataError,
+        match=r"fetch_customer_balance\(\) answered for 2 customer.s. more than once: C1, C2",
+    ):
+        plugin.fetch_customer_balance(["C1", "C2"])

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hub import clients
 from hub.db import tables as t
-from hub.db.engine import Database, create_engine, current_revision, head_revision
+from hub.db.engine import Database, create_engine, current_revision, head_revision, upgrade
 from hub.errors import SecretKeyError, StorageError
 from hub.secrets import SecretBox
 from tests.helpers import registry_with
@@ -85,7 +85,7 @@ def test_money_property_any_two_decimal_amount_survives(db: Database, amount: De
 def test_money_with_more_than_two_decimals_is_refused_not_rounded(db: Database) -> None:
     client_id = _client(db)
     with (
-        pytest.raises(sa.exc.StatementError, match="more than two decimals"),
+        pytest.raises(StorageError, match="more than two decimals; it is not rounded"),
         db.session() as session,
     ):
         session.add(_invoice_row(client_id, "1", Decimal("10.005")))
@@ -97,7 +97,7 @@ def test_money_with_more_than_two_decimals_is_refused_not_rounded(db: Database) 
 def test_money_refuses_float(db: Database) -> None:
     client_id = _client(db)
     with (
-        pytest.raises(sa.exc.StatementError, match="is a float, not a Decimal"),
+        pytest.raises(StorageError, match="is a float, not a Decimal"),
         db.session() as session,
     ):
         session.add(_invoice_row(client_id, "1", 10.5))  # type: ignore[arg-type]
@@ -174,3 +174,43 @@ def test_postgres_must_be_upgraded_by_the_operator(db_url: str) -> None:
 def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(StorageError, match="cannot open database"):
         Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_a_constraint_violation_is_a_storage_error_naming_the_table(db: Database) -> None:
+    """As when two `hub clients add acme` run at once: both checked, both insert."""
+    _client(db)
+    with pytest.raises(StorageError, match="refused the change") as err, db.session() as session:
+        session.add(t.Client(name="acme", country="DK", currency="DKK", timezone="Europe/Oslo"))
+    message = str(err.value)
+    assert "clients" in message and "nothing was stored" in message
+    assert isinstance(err.value.__cause__, sa.exc.IntegrityError)
+    with db.session() as session:
+        assert session.scalar(sa.select(sa.func.count(t.Client.id))) == 1
+
+
+def _stamp(url: str, revision: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    engine.dispose()
+
+
+def test_a_database_of_a_newer_hub_is_refused_not_upgraded(db_url: str) -> None:
+    _stamp(db_url, "9999_from_the_future")
+    with pytest.raises(StorageError) as err:
+        Database(db_url)
+    assert "is at schema revision 9999_from_the_future, newer than this hub" in str(err.value)
+    assert f"(which knows up to {head_revision()}): upgrade the hub" in str(err.value)
+    engine = create_engine(db_url)
+    with pytest.raises(StorageError, match="newer than this hub"):
+        upgrade(engine)
+    assert current_revision(engine) == "9999_from_the_future"  # left as it was
+    engine.dispose()
+
+
+def test_upgrading_an_unreachable_database_is_a_clear_error() -> None:
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    with pytest.raises(StorageError, match="cannot open database postgresql"):
+        upgrade(engine)
+    with pytest.raises(StorageError, match="cannot open database"):
+        current_revision(engine)

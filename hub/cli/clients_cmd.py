@@ -27,6 +27,12 @@ def _summary(client: t.Client) -> dict[str, Any]:
     }
 
 
+def _secret_names(plugin: str) -> frozenset[str]:
+    """The settings the installed plugin marks secret now (none if it is not installed)."""
+    info = state.registry.infos.get(plugin)
+    return info.secret_names if info else frozenset()
+
+
 @app.command("add")
 def add(
     name: str,
@@ -65,7 +71,9 @@ def show(name: str, json_out: JsonOption = False) -> None:
             {
                 "plugin": cp.plugin,
                 "enabled": cp.enabled,
-                "settings": {s.key: s.value for s in clients.shown_settings(cp)},
+                "settings": {
+                    s.key: s.value for s in clients.shown_settings(cp, _secret_names(cp.plugin))
+                },
             }
             for cp in client.plugins
         ]
@@ -116,10 +124,14 @@ def disable(name: str, plugin: str) -> None:
 def set_(
     name: str,
     assignments: Annotated[list[str], typer.Argument(help="key=value ...")],
+    plugin: Annotated[
+        str | None,
+        typer.Option("--plugin", help="Which enabled plugin (default: the accounting plugin)."),
+    ] = None,
 ) -> None:
-    """Change settings of the client's enabled plugin (checked against its settings schema)."""
+    """Change settings of an enabled plugin (checked against its settings schema)."""
     values = clients.parse_assignments(assignments)
     with state.db().session() as session:
-        cp = clients.set_settings(session, state.registry, state.box, name, values)
+        cp = clients.set_settings(session, state.registry, state.box, name, values, plugin)
         plugin = cp.plugin
     say(f"{len(values)} setting(s) of {plugin} changed for {name}")

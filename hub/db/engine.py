@@ -3,7 +3,11 @@
 A SQLite database (the embedded default) upgrades itself to the newest schema on first use.
 Any other database must be upgraded by the operator (``hub db upgrade``); until then the hub
 refuses to touch it and says so, because an operator's production database changes only when
-they decide.
+they decide. A database at a schema revision this hub does not know (a newer hub upgraded it)
+is refused, never "upgraded".
+
+Errors of the database driver never reach the user raw: they become a :class:`StorageError`
+that says which database and what went wrong (unreachable, a constraint refused a write).
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import InputError, StorageError
@@ -70,16 +80,68 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this hub's migrations know."""
+    return {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+
+
+def display_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _reason(exc: DBAPIError) -> str:
+    return " ".join(str(exc.orig).split()) or type(exc.orig).__name__
+
+
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The database's schema revision (None when it has none yet).
+
+    :raises StorageError: the database cannot be reached or opened.
+    """
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError as exc:
+        raise StorageError(f"cannot open database {display_url(engine)}: {_reason(exc)}") from exc
+
+
+def _refuse_unknown(engine: Engine, revision: str | None) -> None:
+    if revision is not None and revision not in known_revisions():
+        raise StorageError(
+            f"database {display_url(engine)} is at schema revision {revision}, newer than this"
+            f" hub (which knows up to {head_revision()}): upgrade the hub"
+        )
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; return (before, after)."""
+    """Bring the schema to the newest revision; return (before, after).
+
+    :raises StorageError: the database cannot be opened, is at a revision this hub does not
+        know, or a migration failed (it is rolled back where the database allows).
+    """
     before = current_revision(engine)
-    command.upgrade(alembic_config(engine), "head")
+    _refuse_unknown(engine, before)
+    try:
+        command.upgrade(alembic_config(engine), "head")
+    except DBAPIError as exc:
+        raise StorageError(
+            f"upgrading database {display_url(engine)} failed: {_reason(exc)}"
+        ) from exc
     return before, head_revision()
+
+
+def _integrity_message(url: str, exc: IntegrityError) -> str:
+    """Which constraint on which table refused the write (PostgreSQL says it in ``diag``)."""
+    diag = getattr(exc.orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or _reason(exc)
+    table = getattr(diag, "table_name", None)
+    detail = getattr(diag, "message_detail", None)
+    where = f" (table {table})" if table and table not in primary else ""
+    more = f": {detail}" if detail else ""
+    return (
+        f"database {url} refused the change: {primary}{where}{more}; nothing was stored"
+        " (if another command made the same change at the same moment, look again and retry)"
+    )
 
 
 class Database:
@@ -97,13 +159,11 @@ class Database:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def _ensure_schema(self) -> None:
-        try:
-            current = current_revision(self.engine)
-        except OperationalError as exc:
-            raise StorageError(f"cannot open database {self.display_url}: {exc.orig}") from None
+        current = current_revision(self.engine)
         head = head_revision()
         if current == head:
             return
+        _refuse_unknown(self.engine, current)
         if self.engine.dialect.name == "sqlite":
             upgrade(self.engine)
             return
@@ -114,11 +174,29 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on any error."""
+        """A unit of work: committed when the block ends, rolled back on any error.
+
+        :raises StorageError: the database refused the work (a constraint, a lost connection,
+            an amount a money column refuses); the unit of work was rolled back.
+        """
         session = self._sessions()
         try:
             yield session
             session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise StorageError(_integrity_message(self.display_url, exc)) from exc
+        except DBAPIError as exc:
+            session.rollback()
+            raise StorageError(
+                f"database {self.display_url} failed: {type(exc.orig).__name__}: {_reason(exc)};"
+                " nothing was stored"
+            ) from exc
+        except StatementError as exc:
+            session.rollback()
+            if isinstance(exc.orig, StorageError):  # a money column refused an amount
+                raise StorageError(f"{exc.orig}; nothing was stored") from exc
+            raise
         except BaseException:
             session.rollback()
             raise
