@@ -2,23 +2,29 @@
 
 Settings are validated against the plugin's settings schema (:class:`hub.model.SettingSpec`)
 when they are set, so a typo or a wrong type is refused at once rather than at the next sync.
-Secret settings are encrypted before they reach the database and masked whenever shown.
+Secret settings are encrypted before they reach the database and masked whenever shown; an
+error about a secret setting never repeats the value given.
+
+A setting is treated as secret when it was stored as one *or* the plugin's schema says it is
+one now. So a setting a newer plugin version marks secret is masked at once, although it was
+stored in plain text before: it is passed to the plugin as stored (it cannot be decrypted, as
+it was never encrypted) and is encrypted the next time it is set.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from hub import clock
 from hub.db import tables as t
 from hub.errors import InputError, NotFoundError, SettingsError
 from hub.logging import MASK, get_logger
-from hub.model import ClientContext, PluginSettings, SystemInfo
+from hub.model import _CURRENCY, ClientContext, PluginSettings, SystemInfo
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 
@@ -27,16 +33,22 @@ COUNTRY_DEFAULTS: dict[str, tuple[str, str]] = {
     "NO": ("NOK", "Europe/Oslo"),
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
-    """``["key=value", ...]`` → dict; a pair without ``=`` or with an empty key is refused."""
+    """``["key=value", ...]`` → dict; a pair without ``=`` or with an empty key is refused.
+
+    The refusal never repeats the argument: it may be a secret typed without its key. It
+    names the argument by its position (1 is the first key=value argument).
+    """
     result: dict[str, str] = {}
-    for pair in pairs:
+    for position, pair in enumerate(pairs, start=1):
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"setting {pair!r} is not of the form key=value")
+            raise InputError(
+                f"argument {position} of the settings is not of the form key=value"
+                + ("" if sep else " (it has no '=')")
+            )
         result[key.strip()] = value
     return result
 
@@ -77,7 +89,12 @@ def get_client(session: Session, name: str) -> t.Client:
 
 
 def list_clients(session: Session) -> list[t.Client]:
-    return list(session.scalars(select(t.Client).order_by(t.Client.name)))
+    """Every client, its plugins loaded with it (one query for all, not one per client)."""
+    return list(
+        session.scalars(
+            select(t.Client).options(selectinload(t.Client.plugins)).order_by(t.Client.name)
+        )
+    )
 
 
 def remove_client(session: Session, name: str) -> None:
@@ -93,8 +110,9 @@ def remove_client(session: Session, name: str) -> None:
     session.delete(client)
 
 
-def enabled_plugin(client: t.Client) -> t.ClientPlugin | None:
-    return next((p for p in client.plugins if p.enabled), None)
+def enabled_plugin(client: t.Client, kind: str = "accounting") -> t.ClientPlugin | None:
+    """The client's enabled plugin of ``kind`` (accounting or delivery), if any."""
+    return next((p for p in client.plugins if p.enabled and p.kind == kind), None)
 
 
 def _validate(info: SystemInfo, values: Mapping[str, str]) -> dict[str, str]:
@@ -107,7 +125,8 @@ def _validate(info: SystemInfo, values: Mapping[str, str]) -> dict[str, str]:
         try:
             checked[key] = spec.parse(raw)
         except ValueError as exc:
-            raise SettingsError(f"setting {key!r} of plugin {info.name!r} {exc}") from None
+            why = f"the value given is not a valid {spec.type}" if spec.secret else str(exc)
+            raise SettingsError(f"setting {key!r} of plugin {info.name!r}: {why}") from None
     return checked
 
 
@@ -123,9 +142,20 @@ def _store(box: SecretBox, info: SystemInfo, cp: t.ClientPlugin, values: dict[st
             cp.settings.append(t.PluginSetting(key=key, value=stored, secret=secret))
 
 
-def _missing_required(info: SystemInfo, cp: t.ClientPlugin) -> list[str]:
-    present = {s.key for s in cp.settings}
-    return [s.name for s in info.settings if s.required and s.name not in present]
+def _require_settings(info: SystemInfo, present: Collection[str], client: str, how: str) -> None:
+    """Refuse unless every required setting of the plugin is in ``present``."""
+    missing = [s.name for s in info.settings if s.required and s.name not in present]
+    if missing:
+        raise SettingsError(
+            f"plugin {info.name!r} needs these settings for client {client!r}:"
+            f" {', '.join(missing)} ({how})"
+        )
+
+
+def _no_plugin_enabled(client: str, what: str) -> InputError:
+    return InputError(
+        f"client {client!r} has no {what} enabled; enable one first (`hub clients enable`)"
+    )
 
 
 def enable_plugin(
@@ -138,30 +168,26 @@ def enable_plugin(
 ) -> t.ClientPlugin:
     """Enable ``plugin`` for client ``name`` with ``values``; every required setting must be set.
 
-    A client has one accounting plugin at a time: enabling a second one is refused until the
-    first is disabled.
+    A client has one plugin of each kind (accounting, delivery) at a time: enabling a second
+    one of a kind is refused until the first is disabled.
     """
     client = get_client(session, name)
     info = registry.info(plugin)
-    current = enabled_plugin(client)
+    current = enabled_plugin(client, info.kind)
     if current is not None and current.plugin != plugin:
         raise InputError(
-            f"client {name!r} already uses accounting plugin {current.plugin!r};"
+            f"client {name!r} already uses {info.kind} plugin {current.plugin!r};"
             f" disable it first (`hub clients disable {name} {current.plugin}`)"
         )
     checked = _validate(info, values)
     cp = next((p for p in client.plugins if p.plugin == plugin), None)
     if cp is None:
-        cp = t.ClientPlugin(plugin=plugin, enabled=True)
+        cp = t.ClientPlugin(plugin=plugin, kind=info.kind, enabled=True)
         client.plugins.append(cp)
     cp.enabled = True
+    cp.kind = info.kind
     _store(box, info, cp, checked)
-    missing = _missing_required(info, cp)
-    if missing:
-        raise SettingsError(
-            f"plugin {plugin!r} needs these settings for client {name!r}: {', '.join(missing)}"
-            f" (give them with --set key=value)"
-        )
+    _require_settings(info, {s.key for s in cp.settings}, name, "give them with --set key=value")
     session.flush()
     return cp
 
@@ -181,14 +207,20 @@ def set_settings(
     box: SecretBox,
     name: str,
     values: Mapping[str, str],
+    plugin: str | None = None,
 ) -> t.ClientPlugin:
-    """Change settings of the client's enabled accounting plugin."""
+    """Change settings of one of the client's enabled plugins (default: its accounting plugin)."""
     client = get_client(session, name)
-    cp = enabled_plugin(client)
+    cp = next(
+        (
+            p
+            for p in client.plugins
+            if p.enabled and (p.plugin == plugin if plugin else p.kind == "accounting")
+        ),
+        None,
+    )
     if cp is None:
-        raise InputError(
-            f"client {name!r} has no plugin enabled; enable one first (`hub clients enable`)"
-        )
+        raise _no_plugin_enabled(name, f"plugin {plugin!r}" if plugin else "accounting plugin")
     info = registry.info(cp.plugin)
     _store(box, info, cp, _validate(info, values))
     return cp
@@ -201,48 +233,67 @@ class ShownSetting:
     secret: bool
 
 
-def shown_settings(cp: t.ClientPlugin) -> list[ShownSetting]:
-    """Settings for display: a secret's value is always the mask, never the ciphertext."""
-    return [ShownSetting(s.key, MASK if s.secret else s.value, s.secret) for s in cp.settings]
+def shown_settings(
+    cp: t.ClientPlugin, secret_names: Collection[str] = frozenset()
+) -> list[ShownSetting]:
+    """Settings for display: a secret's value is always the mask, never the ciphertext.
+
+    A setting is secret if it was stored as one or is in ``secret_names`` (the plugin's
+    :attr:`SystemInfo.secret_names` now, when the plugin is installed).
+    """
+    shown = []
+    for s in cp.settings:
+        secret = s.secret or s.key in secret_names
+        shown.append(ShownSetting(s.key, MASK if secret else s.value, secret))
+    return shown
 
 
 def client_context(
-    client: t.Client, registry: PluginRegistry, box: SecretBox, *, job: str | None = None
+    client: t.Client,
+    registry: PluginRegistry,
+    box: SecretBox,
+    *,
+    job: str | None = None,
+    kind: str = "accounting",
+    fallback: tuple[str, Mapping[str, str]] | None = None,
 ) -> ClientContext:
-    """The context for calling the client's enabled plugin, with its settings decrypted.
+    """The context for calling the client's enabled plugin of ``kind``, settings decrypted.
 
-    Settings the client did not set are filled from the plugin's defaults.
+    Settings the client did not set are filled from the plugin's defaults. ``fallback``
+    (plugin name, settings) is used when the client has no plugin of that kind enabled.
     """
-    cp = enabled_plugin(client)
-    if cp is None:
-        raise InputError(
-            f"client {client.name!r} has no plugin enabled; enable one first (`hub clients enable`)"
-        )
-    info = registry.info(cp.plugin)
+    cp = enabled_plugin(client, kind)
+    fallback_values: Mapping[str, str] = {}
+    if cp is not None:
+        plugin_name, stored = cp.plugin, list(cp.settings)
+    elif fallback is not None:
+        (plugin_name, fallback_values), stored = fallback, []
+    else:
+        raise _no_plugin_enabled(client.name, f"{kind} plugin")
+    info = registry.info(plugin_name)
     values = {s.name: s.default for s in info.settings if s.default is not None}
-    for s in cp.settings:
+    values.update(fallback_values)
+    # Only what was stored encrypted is decrypted; a setting the plugin marks secret only
+    # since it was stored is plain text and passed as it is (see the module's docstring).
+    for s in stored:
         values[s.key] = (
             box.decrypt(s.value, what=f"setting {s.key!r} of client {client.name!r}")
             if s.secret
             else s.value
         )
-    missing = [s.name for s in info.settings if s.required and s.name not in values]
-    if missing:
-        raise SettingsError(
-            f"plugin {cp.plugin!r} needs these settings for client {client.name!r}:"
-            f" {', '.join(missing)} (`hub clients set {client.name} key=value`)"
-        )
-    context = {"client": client.name, "plugin": cp.plugin}
+    _require_settings(info, values, client.name, f"`hub clients set {client.name} key=value`")
+    secret_names = info.secret_names | {s.key for s in stored if s.secret}
+    context = {"client": client.name, "plugin": plugin_name}
     if job:
         context["job"] = job
     return ClientContext(
         client_id=client.id,
         client_name=client.name,
-        plugin=cp.plugin,
+        plugin=plugin_name,
         country=client.country,
         currency=client.currency,
         timezone=client.timezone,
         today=clock.today(client.timezone),
-        settings=PluginSettings(values, info.secret_names),
+        settings=PluginSettings(values, secret_names),
         log=get_logger("hub.plugin", **context),
     )

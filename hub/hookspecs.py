@@ -11,6 +11,9 @@ It implements any of the hooks below, decorated with :data:`hub.hookimpl`::
         return SystemInfo(name="acme", title="ACME Books", version="1.0",
                           capabilities=frozenset({"customer_balance"}))
 
+Accounting plugins (``SystemInfo.kind == "accounting"``) implement the ``fetch_*`` and write
+hooks; delivery plugins (``kind == "delivery"``) implement :func:`deliver_message`.
+
 Rules every hook follows:
 
 * **One client, one plugin.** The core calls the accounting hooks for one client at a time and
@@ -35,9 +38,12 @@ Rules every hook follows:
   thousands); answer them with as few requests as the system allows, never one per number
   where a filter or page exists.
 
-The accounting hooks are ``firstresult``: the first non-``None`` answer wins, and since the core
-calls them on one plugin only, that is your plugin's answer. Returning ``None`` means "not
-implemented" and the core reports it as such.
+The accounting and delivery hooks are ``firstresult`` and the core calls them on one plugin
+only, so your answer is the answer. Returning ``None`` is an invalid answer and is reported as
+such. Which hooks a plugin must implement is checked when it is loaded: an accounting plugin
+needs ``fetch_open_invoices``, ``fetch_invoice_status`` and ``fetch_customers``, a delivery
+plugin ``deliver_message``, and every declared capability needs its hook; a plugin that lacks
+one is reported by ``hub plugins list`` and not loaded.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from hub.model import (
     InvoiceDraft,
     InvoiceStatus,
     JournalEntry,
+    OutgoingMessage,
     SystemInfo,
 )
 
@@ -188,4 +195,23 @@ def create_invoice(ctx: ClientContext, draft: InvoiceDraft) -> str:  # type: ign
     :param draft: customer, dates, currency and lines (net unit prices, VAT codes).
     :returns: the accounting system's reference for the invoice or order, as text.
     :raises: as :func:`create_credit_note`.
+    """
+
+
+@hookspec(firstresult=True)
+def deliver_message(ctx: ClientContext, message: OutgoingMessage) -> str:  # type: ignore[empty-body]
+    """Deliver a rendered letter or e-mail to a customer. Capability ``deliver``.
+
+    Implemented by *delivery* plugins (``SystemInfo.kind == "delivery"``), which a client
+    enables beside its accounting plugin; a client without one gets the file outbox. The core
+    keeps every message in its outbox table and calls this after the message is committed; a
+    failure leaves it queued and it is tried again at the next sync, so a message is never lost.
+
+    :param ctx: the client and its settings for this delivery plugin.
+    :param message: recipient, subject and body, already rendered in the customer's language.
+    :returns: the channel's reference (a file name, an SMTP Message-ID), as text.
+    :raises RemoteServerError: the channel failed in a way worth retrying (server down,
+        temporary SMTP failure).
+    :raises RemoteRequestError: the channel refused this message (no e-mail address,
+        recipient rejected); the core keeps it as failed, with the reason, for a person.
     """

@@ -31,8 +31,12 @@ CAPABILITIES: frozenset[str] = frozenset(
         "create_invoice",  # create_invoice with kind="invoice"
         "create_order",  # create_invoice with kind="order"
         "entries_sync",  # ledger entries are synchronised (customer-balance mode, C2)
+        "deliver",  # deliver_message (a delivery plugin: e-mail, letters, files)
     }
 )
+
+#: What a plugin is for. A client enables at most one plugin of each kind.
+PLUGIN_KINDS: frozenset[str] = frozenset({"accounting", "delivery"})
 
 #: Types a plugin setting may have. Values arrive as strings (CLI, files) and are parsed by
 #: :meth:`SettingSpec.parse`.
@@ -135,9 +139,12 @@ class SystemInfo:
     version: str
     capabilities: frozenset[str] = frozenset()
     settings: tuple[SettingSpec, ...] = ()
+    kind: str = "accounting"
 
     def __post_init__(self) -> None:
         _check_text(self, "name", self.name)
+        if self.kind not in PLUGIN_KINDS:
+            raise _fail(self, "kind", f"must be one of {sorted(PLUGIN_KINDS)}, not {self.kind!r}")
         unknown = set(self.capabilities) - CAPABILITIES
         if unknown:
             raise _fail(
@@ -364,6 +371,42 @@ class InvoiceDraft:
         _check_currency(self, self.currency)
         if not self.lines:
             raise _fail(self, "lines", "an invoice needs at least one line")
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A letter or e-mail to a customer, rendered by the core, for a delivery plugin to send.
+
+    ``idempotency_key`` is unique per message (``message:<id>``): delivering the same key twice
+    must send once where the channel allows it (a file outbox does; SMTP cannot take a message
+    back, so an SMTP plugin sets the Message-ID from the key so that receivers can drop a
+    duplicate). ``kind`` says what it is (``friendly_reminder``, ``reminder_1``,
+    ``closing_confirmation``, ...). ``recipient_email`` may be None: a letter for paper.
+    """
+
+    idempotency_key: str
+    kind: str
+    language: str
+    customer_number: str
+    recipient_name: str
+    recipient_email: str | None
+    subject: str
+    body: str
+    sender_name: str
+    sender_email: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in (
+            "idempotency_key",
+            "kind",
+            "language",
+            "customer_number",
+            "recipient_name",
+            "subject",
+            "body",
+            "sender_name",
+        ):
+            _check_text(self, name, getattr(self, name))
 
 
 class PluginSettings(Mapping[str, str]):

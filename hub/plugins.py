@@ -7,8 +7,9 @@ entry point group ``receivables_hub`` and registered under its entry point name.
 * ``HUB_BLOCK_PLUGINS=a,b`` never loads the named plugins (they are blocked in pluggy too, so a
   later ``register`` of them is ignored).
 * A plugin that fails to import, misspells a hook (``check_pending``), has a hook signature the
-  contract does not allow, or whose ``system_info`` fails is *reported* (``hub plugins list``)
-  and skipped; it never stops the hub.
+  contract does not allow, whose ``system_info`` fails, or that lacks a hook its kind or its
+  declared capabilities need (:data:`REQUIRED_HOOKS`, :data:`CAPABILITY_HOOKS`) is *reported*
+  (``hub plugins list``) and skipped; it never stops the hub.
 
 Calls for a client go through :class:`ClientPlugin`, which calls one plugin only, using
 ``subset_hook_caller``: a hook call for client A can never reach client B's plugin.
@@ -19,14 +20,15 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pluggy
 
 from hub import hookspecs
-from hub.errors import CapabilityMissing, InvalidDataError, NotFoundError, PluginError
+from hub.errors import CapabilityMissing, HubError, InvalidDataError, NotFoundError, PluginError
 from hub.model import (
     ClientContext,
     CreditNoteRequest,
@@ -36,10 +38,27 @@ from hub.model import (
     InvoiceDraft,
     InvoiceStatus,
     JournalEntry,
+    OutgoingMessage,
     SystemInfo,
 )
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT_NAME
+
+#: Hooks a plugin of each kind must implement, whatever it declares.
+REQUIRED_HOOKS: dict[str, tuple[str, ...]] = {
+    "accounting": ("fetch_open_invoices", "fetch_invoice_status", "fetch_customers"),
+    "delivery": ("deliver_message",),
+}
+
+#: The hook a declared capability promises. ``entries_sync`` is a mode of the core, no hook.
+CAPABILITY_HOOKS: dict[str, str] = {
+    "customer_balance": "fetch_customer_balance",
+    "credit_note": "create_credit_note",
+    "journal": "post_journal_lines",
+    "create_invoice": "create_invoice",
+    "create_order": "create_invoice",
+    "deliver": "deliver_message",
+}
 
 T = TypeVar("T")
 
@@ -80,7 +99,27 @@ class PluginRegistry:
                 f"system_info().name is {info.name!r} but the plugin is registered as {name!r}"
             )
             return
+        lacking = self._lacking_hooks(plugin, info)
+        if lacking:
+            self.pm.unregister(name=name)
+            self.errors[name] = f"{info.kind} plugin does not implement {'; '.join(lacking)}"
+            return
         self.infos[name] = info
+
+    def _lacking_hooks(self, plugin: object, info: SystemInfo) -> list[str]:
+        """What the plugin's kind and declared capabilities need but it does not implement."""
+        implemented = {caller.name for caller in self.pm.get_hookcallers(plugin) or []}
+        lacking = [
+            f"{hook}() (every {info.kind} plugin needs it)"
+            for hook in REQUIRED_HOOKS.get(info.kind, ())
+            if hook not in implemented
+        ]
+        lacking += [
+            f"{hook}() (it declares the capability {capability!r})"
+            for capability, hook in sorted(CAPABILITY_HOOKS.items())
+            if capability in info.capabilities and hook not in implemented
+        ]
+        return lacking
 
     def _call_system_info(self, name: str) -> SystemInfo:
         answers = self._caller(name, "system_info")()
@@ -179,7 +218,10 @@ def reset_registry() -> None:
 
 def _check_list(plugin: str, hook: str, result: object, kind: type[T]) -> list[T]:
     if result is None:
-        raise PluginError(f"plugin {plugin!r} does not implement {hook}()", plugin=plugin)
+        # Registration made sure the hook is implemented, so None is a wrong answer.
+        raise InvalidDataError(
+            f"{hook}() must return a list of {kind.__name__}, got None", plugin=plugin
+        )
     if not isinstance(result, list | tuple):
         raise InvalidDataError(
             f"{hook}() must return a list of {kind.__name__}, got {type(result).__name__}",
@@ -194,10 +236,33 @@ def _check_list(plugin: str, hook: str, result: object, kind: type[T]) -> list[T
     return list(result)
 
 
+def _check_numbers(
+    plugin: str, hook: str, what: str, asked: Sequence[str], answered: Iterable[str]
+) -> None:
+    """Refuse answers for numbers that were not asked for, and numbers answered twice."""
+    wanted = set(asked)
+    counts = Counter(answered)
+    problems: list[str] = []
+    unasked = sorted(n for n in counts if n not in wanted)
+    if unasked:
+        problems.append(f"{len(unasked)} {what}(s) that were not asked for: {_some(unasked)}")
+    twice = sorted(n for n, c in counts.items() if c > 1)
+    if twice:
+        problems.append(f"{len(twice)} {what}(s) more than once: {_some(twice)}")
+    if problems:
+        raise InvalidDataError(
+            f"plugin {plugin!r}: {hook}() answered for " + "; and for ".join(problems),
+            plugin=plugin,
+        )
+
+
+def _some(numbers: list[str], limit: int = 10) -> str:
+    shown = ", ".join(numbers[:limit])
+    return shown + (f" (and {len(numbers) - limit} more)" if len(numbers) > limit else "")
+
+
 def _check_reference(plugin: str, hook: str, result: object) -> str:
-    if result is None:
-        raise PluginError(f"plugin {plugin!r} does not implement {hook}()", plugin=plugin)
-    if not isinstance(result, str) or not result:
+    if not isinstance(result, str) or not result.strip():
         raise InvalidDataError(
             f"{hook}() must return the external reference as text, got {result!r}", plugin=plugin
         )
@@ -232,6 +297,13 @@ class ClientPlugin:
             )
 
     def _call(self, hook: str, **kwargs: Any) -> Any:
+        """Call ``hook`` on this plugin alone.
+
+        The contract's errors (:class:`PluginError` and its kinds) are tagged with the plugin's
+        name; other hub errors a plugin raises (a :class:`~hub.errors.SettingsError` naming a
+        setting to fix) pass unchanged; anything else is a plugin bug and becomes a
+        :class:`PluginError` saying so, with the original as its cause.
+        """
         caller: Callable[..., Any] = self._registry._caller(self.name, hook)
         try:
             return caller(ctx=self.ctx, **kwargs)
@@ -239,6 +311,12 @@ class ClientPlugin:
             if exc.plugin is None:
                 exc.plugin = self.name
             raise
+        except HubError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {self.name!r} failed: {type(exc).__name__}: {exc}", plugin=self.name
+            ) from exc
 
     def fetch_open_invoices(self) -> list[Invoice]:
         result = self._call("fetch_open_invoices")
@@ -249,8 +327,9 @@ class ClientPlugin:
             return []
         result = self._call("fetch_invoice_status", invoice_numbers=invoice_numbers)
         statuses = _check_list(self.name, "fetch_invoice_status", result, InvoiceStatus)
-        answered = {s.invoice_number for s in statuses}
-        missing = set(invoice_numbers) - answered
+        answered = [s.invoice_number for s in statuses]
+        _check_numbers(self.name, "fetch_invoice_status", "invoice", invoice_numbers, answered)
+        missing = set(invoice_numbers) - set(answered)
         if missing:
             raise InvalidDataError(
                 f"fetch_invoice_status() gave no status for {len(missing)} invoice(s),"
@@ -264,13 +343,29 @@ class ClientPlugin:
         if not customer_numbers:
             return []
         result = self._call("fetch_customer_balance", customer_numbers=customer_numbers)
-        return _check_list(self.name, "fetch_customer_balance", result, CustomerBalance)
+        balances = _check_list(self.name, "fetch_customer_balance", result, CustomerBalance)
+        _check_numbers(
+            self.name,
+            "fetch_customer_balance",
+            "customer",
+            customer_numbers,
+            (b.customer_number for b in balances),
+        )
+        return balances
 
     def fetch_customers(self, customer_numbers: list[str]) -> list[Customer]:
         if not customer_numbers:
             return []
         result = self._call("fetch_customers", customer_numbers=customer_numbers)
-        return _check_list(self.name, "fetch_customers", result, Customer)
+        customers = _check_list(self.name, "fetch_customers", result, Customer)
+        _check_numbers(
+            self.name,
+            "fetch_customers",
+            "customer",
+            customer_numbers,
+            (c.customer_number for c in customers),
+        )
+        return customers
 
     def create_credit_note(self, request: CreditNoteRequest) -> str:
         self.require("credit_note", "creating a credit note")
@@ -287,3 +382,8 @@ class ClientPlugin:
         self.require(capability, f"creating an {draft.kind}")
         result = self._call("create_invoice", draft=draft)
         return _check_reference(self.name, "create_invoice", result)
+
+    def deliver_message(self, message: OutgoingMessage) -> str:
+        self.require("deliver", "delivering a message")
+        result = self._call("deliver_message", message=message)
+        return _check_reference(self.name, "deliver_message", result)

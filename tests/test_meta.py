@@ -29,6 +29,7 @@ def test_the_contract_has_the_hooks_integrators_expect() -> None:
             "create_credit_note",
             "post_journal_lines",
             "create_invoice",
+            "deliver_message",
         ]
     ) == HOOKS
 
