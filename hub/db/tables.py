@@ -27,6 +27,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
@@ -71,6 +73,7 @@ def _utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
+        list[str]: JSON,
         dt.datetime: DateTime(timezone=True),
         dict[str, Any]: JSON,
     }
@@ -102,6 +105,7 @@ class ClientPlugin(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     plugin: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), default="accounting", server_default="accounting")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
     client: Mapped[Client] = relationship(back_populates="plugins")
@@ -173,18 +177,86 @@ class Invoice(Base):
     synced_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 
+class ClientDunning(Base):
+    """A client's dunning rules: auto-close switches (R4), automatic start, letter details."""
+
+    __tablename__ = "client_dunning"
+
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    auto_close_paid: Mapped[bool] = mapped_column(Boolean, default=True)  # R1
+    auto_close_balance: Mapped[bool] = mapped_column(Boolean, default=True)  # R2
+    auto_start: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)  # invoices due before: not pursued
+    min_amount: Mapped[Decimal | None] = mapped_column(Money)
+    excluded_customers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    creditor_name: Mapped[str | None] = mapped_column(String(255))
+    payment_details: Mapped[str | None] = mapped_column(Text)
+    sender_email: Mapped[str | None] = mapped_column(String(255))
+
+
+class FlowStepRow(Base):
+    """One step of a client's own flow for a stage; none for a stage means the country default."""
+
+    __tablename__ = "flow_steps"
+    __table_args__ = (UniqueConstraint("client_id", "stage", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    offset_days: Mapped[int] = mapped_column(Integer)
+    anchor: Mapped[str] = mapped_column(String(16))
+    template: Mapped[str] = mapped_column(String(32))
+    fee: Mapped[Decimal] = mapped_column(Money)
+
+
 class Case(Base):
-    """The hub's follow-up of one unpaid invoice (or one customer, in customer mode)."""
+    """The hub's follow-up of one unpaid invoice (or one customer, in customer mode).
+
+    ``round`` counts how often the current stage's flow was (re)started; ``step_index`` how
+    many of its steps were sent. At most one case that is not closed follows an invoice.
+    """
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_client_state", "client_id", "state"),)
+    __table_args__ = (
+        Index("ix_cases_client_state", "client_id", "state"),
+        Index(
+            "ux_cases_open_invoice",
+            "invoice_id",
+            unique=True,
+            sqlite_where=sa_text("state != 'closed'"),
+            postgresql_where=sa_text("state != 'closed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
     customer_number: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16), default="invoice", server_default="invoice")
     stage: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
+    started_by: Mapped[str] = mapped_column(String(8), default="user", server_default="user")
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+    stage_entered_on: Mapped[dt.date | None] = mapped_column(Date)
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    step_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_step_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_fee_on: Mapped[dt.date | None] = mapped_column(Date)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    pause_note: Mapped[str | None] = mapped_column(Text)
+    resume_on: Mapped[dt.date | None] = mapped_column(Date)
+    paid_in_accounting: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_by: Mapped[str | None] = mapped_column(String(8))
+    close_code: Mapped[str | None] = mapped_column(String(32))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    credit_note_key: Mapped[str | None] = mapped_column(String(100))
+    credit_note_ref: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
@@ -194,19 +266,73 @@ class Case(Base):
 
 
 class CaseEvent(Base):
-    """One entry of a case's history: who, when, what, why. Never updated, never deleted."""
+    """One entry of a case's history: who, when, what, why. Never updated, never deleted.
+
+    ``on_date`` is the client's day (simulated with ``--today``); ``at`` the wall-clock time.
+    """
 
     __tablename__ = "case_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    on_date: Mapped[dt.date | None] = mapped_column(Date)
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+class CasePayment(Base):
+    """A partial payment registered in the hub (A2); lowers what is pursued, not booked."""
+
+    __tablename__ = "case_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    registered_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+
+class Message(Base):
+    """The outbox: every letter or e-mail the hub makes, with its delivery state.
+
+    A step's message is unique per (case, stage, round, step): running a step twice cannot
+    make a second message. ``status`` is queued, sent or failed (failed ones are retried).
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("case_id", "stage", "round", "step"),
+        Index("ix_messages_client_status", "client_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(16))
+    round: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    fee: Mapped[Decimal] = mapped_column(Money)
+    fee_currency: Mapped[str] = mapped_column(String(3))
+    language: Mapped[str] = mapped_column(String(8))
+    recipient_name: Mapped[str] = mapped_column(String(255))
+    recipient_email: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class JobRun(Base):
