@@ -1,0 +1,1 @@
+"""Dunning: cases, lawful flows and fees, the daily cycle, actions and letters."""

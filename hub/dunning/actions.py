@@ -1,0 +1,279 @@
+"""What a person can do to a case (A1–A6), each recorded as an event with who, when and why.
+
+Every action checks first that it applies to the case as it is; a refusal says why and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import clients
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.dunning import rules as dunning_rules
+from hub.dunning.cases import (
+    ZERO,
+    Fees,
+    add_event,
+    fees_by_case,
+    get_case,
+    payments_by_case,
+    pursued_amount,
+)
+from hub.dunning.messages import make_message, party
+from hub.dunning.states import CLOSING_CODES, Actor, CaseState, Stage
+from hub.errors import InputError
+from hub.model import CreditNoteRequest
+from hub.plugins import PluginRegistry
+from hub.secrets import SecretBox
+
+
+def current_user() -> str:
+    """Who acts: ``HUB_USER``, else the operating-system user."""
+    return os.environ.get("HUB_USER") or getpass.getuser()
+
+
+def _refuse_unless(case: t.Case, states: set[CaseState], action: str) -> None:
+    if CaseState(case.state) not in states:
+        raise InputError(
+            f"case {case.id} is {case.state}: cannot {action}"
+            f" (only a case that is {' or '.join(sorted(s.value for s in states))})"
+        )
+
+
+def _invoice(session: Session, case: t.Case) -> t.Invoice:
+    invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
+    if invoice is None:
+        raise InputError(f"case {case.id} follows no invoice")
+    return invoice
+
+
+def _close(case: t.Case, code: str, reason: str, who: str, today: dt.date) -> None:
+    case.state = CaseState.CLOSED.value
+    case.closed_on = today
+    case.closed_by = Actor.USER.value
+    case.close_code = code
+    case.close_reason = reason
+    case.resume_on = None
+    add_event(case, "closed", who, today, reason, code=code)
+
+
+def close(
+    session: Session, case_id: int, code: str, reason: str, today: dt.date, *, notify: bool
+) -> t.Case:
+    """A1: close with a code from the fixed list and a reason from that code's list."""
+    case = get_case(session, case_id)
+    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "close it")
+    if code not in CLOSING_CODES:
+        raise InputError(f"closing code {code!r} is not one of {', '.join(CLOSING_CODES)}")
+    if reason not in CLOSING_CODES[code]:
+        raise InputError(
+            f"reason {reason!r} does not go with code {code!r}; choose one of"
+            f" {', '.join(CLOSING_CODES[code])}"
+        )
+    _close(case, code, reason, current_user(), today)
+    if notify:
+        client = session.get(t.Client, case.client_id)
+        assert client is not None
+        invoice = _invoice(session, case)
+        customer = session.scalar(
+            select(t.Customer).where(
+                t.Customer.client_id == client.id,
+                t.Customer.customer_number == case.customer_number,
+            )
+        )
+        paid = payments_by_case(session, [case.id]).get(case.id, ZERO)
+        fees = fees_by_case(session, [case.id]).get(case.id, Fees(ZERO, 0))
+        session.add(
+            make_message(
+                client=client,
+                case=case,
+                invoice=invoice,
+                who=party(
+                    client, dunning_rules.rules_of(session, client), customer, case.customer_number
+                ),
+                kind="closing_confirmation",
+                today=today,
+                step=None,
+                outstanding=pursued_amount(invoice, paid),
+                fee=ZERO,
+                fees_total=fees.total,
+            )
+        )
+    return case
+
+
+def register_payment(
+    session: Session, case_id: int, amount: Decimal, paid_on: dt.date, today: dt.date
+) -> t.Case:
+    """A2: a payment the customer made that the books do not show yet. Lowers what is
+    pursued; not booked. More than is pursued, zero or negative is refused; paying exactly
+    what is pursued closes the case (code paid, registered_payment)."""
+    case = get_case(session, case_id)
+    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "register a payment")
+    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise InputError(f"payment amount {amount} must be positive with at most two decimals")
+    if paid_on > today:
+        raise InputError(f"payment date {paid_on} is after today ({today})")
+    invoice = _invoice(session, case)
+    paid = payments_by_case(session, [case.id]).get(case.id, ZERO)
+    pursued = pursued_amount(invoice, paid)
+    if amount > pursued:
+        raise InputError(
+            f"payment {amount} {invoice.currency} is more than the {pursued} {invoice.currency}"
+            f" case {case.id} pursues; an overpayment is refused"
+        )
+    who = current_user()
+    session.add(
+        t.CasePayment(
+            case_id=case.id,
+            paid_on=paid_on,
+            amount=amount,
+            currency=invoice.currency,
+            registered_by=who,
+        )
+    )
+    add_event(
+        case,
+        "payment",
+        who,
+        today,
+        None,
+        amount=str(amount),
+        paid_on=paid_on.isoformat(),
+        currency=invoice.currency,
+    )
+    if amount == pursued:
+        _close(case, "paid", "registered_payment", who, today)
+    return case
+
+
+def pause(
+    session: Session,
+    case_id: int,
+    reason: str,
+    note: str | None,
+    resume_on: dt.date | None,
+    today: dt.date,
+) -> t.Case:
+    """A4: pause with a reason, an optional note and an optional day it resumes by itself."""
+    case = get_case(session, case_id)
+    _refuse_unless(case, {CaseState.ACTIVE}, "pause it")
+    if not reason.strip():
+        raise InputError("a pause needs a reason")
+    if resume_on is not None and resume_on <= today:
+        raise InputError(f"resume date {resume_on} must be after today ({today})")
+    case.state = CaseState.PAUSED.value
+    case.pause_reason = reason
+    case.pause_note = note
+    case.resume_on = resume_on
+    add_event(
+        case,
+        "paused",
+        current_user(),
+        today,
+        reason,
+        note=note,
+        resume_on=resume_on.isoformat() if resume_on else None,
+    )
+    return case
+
+
+def resume(session: Session, case_id: int, today: dt.date) -> t.Case:
+    """A4: resume a paused case by hand."""
+    case = get_case(session, case_id)
+    _refuse_unless(case, {CaseState.PAUSED}, "resume it")
+    case.state = CaseState.ACTIVE.value
+    case.resume_on = None
+    add_event(case, "resumed", current_user(), today, "resumed by hand")
+    return case
+
+
+def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.Case:
+    """A5: between the invoice and reminder flows freely; to collection one way only."""
+    case = get_case(session, case_id)
+    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "change its flow")
+    current = Stage(case.stage)
+    if current is Stage.COLLECTION:
+        raise InputError(
+            f"case {case.id} is in collection: a case in collection never changes back (A5)"
+        )
+    if current is to:
+        raise InputError(f"case {case.id} is already in the {to} flow")
+    case.stage = to.value
+    case.round += 1
+    case.step_index = 0
+    case.stage_entered_on = today
+    add_event(
+        case,
+        "stage_changed",
+        current_user(),
+        today,
+        "changed by hand",
+        to=to.value,
+        **{"from": current.value},
+    )
+    return case
+
+
+def restart_flow(session: Session, case_id: int, today: dt.date) -> t.Case:
+    """A6: run the current flow again from its first step. Fees already charged still count
+    toward the law's limits, so a restart never makes an unlawful fee."""
+    case = get_case(session, case_id)
+    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "restart its flow")
+    case.round += 1
+    case.step_index = 0
+    case.stage_entered_on = today
+    add_event(
+        case, "flow_restarted", current_user(), today, None, stage=case.stage, round=case.round
+    )
+    return case
+
+
+def credit_note(
+    db: Database, registry: PluginRegistry, box: SecretBox, case_id: int, today: dt.date
+) -> t.Case:
+    """A3: credit the invoice in full in the accounting system, then close the case.
+
+    Only where the client's plugin declares ``credit_note``. The intent (the idempotency key
+    ``creditnote:<case>``) is committed before the plugin is called; after a crash, running
+    the action again calls the plugin with the same key, which returns the same credit note.
+    """
+    with db.session() as session:
+        case = get_case(session, case_id)
+        _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "credit it")
+        client = session.get(t.Client, case.client_id)
+        assert client is not None
+        ctx = clients.client_context(client, registry, box, job="credit_note")
+        plugin = registry.for_client(ctx)
+        plugin.require("credit_note", f"a credit note for case {case.id}")
+        invoice = _invoice(session, case)
+        if case.credit_note_key is None:
+            case.credit_note_key = f"creditnote:{case.id}"
+            add_event(
+                case, "credit_note_requested", current_user(), today, None, key=case.credit_note_key
+            )
+        request = CreditNoteRequest(
+            idempotency_key=case.credit_note_key,
+            invoice_number=invoice.invoice_number,
+            customer_number=invoice.customer_number,
+            date=today,
+            currency=invoice.currency,
+            amount=invoice.gross_amount,
+            reason=f"credit note for case {case.id}",
+        )
+    reference = plugin.create_credit_note(request)
+    with db.session() as session:
+        case = get_case(session, case_id)
+        case.credit_note_ref = reference
+        add_event(case, "credit_note_created", current_user(), today, None, reference=reference)
+        if case.state != CaseState.CLOSED.value:
+            _close(case, "credited", "credit_note_issued", current_user(), today)
+        return case

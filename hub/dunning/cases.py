@@ -1,0 +1,178 @@
+"""Cases: starting one, its history, what it pursues, and its next step."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
+
+from hub.db import tables as t
+from hub.dunning.flows import Anchor, Flow, FlowStep, earliest_send_date
+from hub.dunning.law import law_for
+from hub.dunning.states import CaseState, Stage
+from hub.errors import InputError, NotFoundError
+from hub.model import InvoiceState
+
+ZERO = Decimal("0.00")
+
+
+def add_event(
+    case: t.Case,
+    what: str,
+    actor: str,
+    today: dt.date,
+    reason: str | None = None,
+    **data: Any,
+) -> None:
+    """Append to the case's history (never rewritten). ``data`` must be JSON-able.
+
+    The event is added to the case's session without loading the case's earlier history (a
+    cycle over thousands of cases must not read every history to append one line).
+    """
+    session = object_session(case)
+    assert session is not None, "add_event needs a case that belongs to a session"
+    session.add(
+        t.CaseEvent(case=case, kind=what, actor=actor, on_date=today, reason=reason, data=data)
+    )
+    case.updated_at = dt.datetime.now(dt.UTC)
+
+
+def stage_on_start(invoice: t.Invoice, today: dt.date) -> Stage:
+    """A case starts in the invoice stage until the due date, then in the reminder stage."""
+    return Stage.INVOICE if today <= invoice.due_date else Stage.REMINDER
+
+
+def start_case(
+    session: Session,
+    client: t.Client,
+    invoice: t.Invoice,
+    today: dt.date,
+    actor: str,
+    started_by: str,
+    *,
+    known_unfollowed: bool = False,
+) -> t.Case:
+    """Start following an open invoice. Refused if it is not open or already followed.
+
+    ``known_unfollowed``: the caller has already checked, for many invoices in one query, that
+    no case follows this one (the automatic start); the unique index still guards it.
+    """
+    if invoice.state != InvoiceState.OPEN.value or invoice.outstanding_amount <= 0:
+        raise InputError(
+            f"invoice {invoice.invoice_number} of {client.name} is not open"
+            f" ({invoice.state}, outstanding {invoice.outstanding_amount}); nothing to pursue"
+        )
+    existing = (
+        None
+        if known_unfollowed
+        else session.scalar(
+            select(t.Case.id).where(
+                t.Case.invoice_id == invoice.id, t.Case.state != CaseState.CLOSED.value
+            )
+        )
+    )
+    if existing is not None:
+        raise InputError(
+            f"invoice {invoice.invoice_number} of {client.name} is already followed by case"
+            f" {existing}"
+        )
+    stage = stage_on_start(invoice, today)
+    case = t.Case(
+        client_id=client.id,
+        invoice_id=invoice.id,
+        customer_number=invoice.customer_number,
+        mode="invoice",
+        stage=stage.value,
+        state=CaseState.ACTIVE.value,
+        started_by=started_by,
+        opened_on=today,
+        stage_entered_on=today,
+        round=1,
+        step_index=0,
+        paid_in_accounting=False,
+    )
+    session.add(case)
+    add_event(
+        case,
+        "started",
+        actor,
+        today,
+        None,
+        stage=stage.value,
+        invoice_number=invoice.invoice_number,
+    )
+    return case
+
+
+def get_case(session: Session, case_id: int) -> t.Case:
+    case = session.get(t.Case, case_id)
+    if case is None:
+        raise NotFoundError(f"no case {case_id} (see `hub cases list`)")
+    return case
+
+
+def payments_by_case(session: Session, case_ids: list[int]) -> dict[int, Decimal]:
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(t.CasePayment.case_id, func.sum(t.CasePayment.amount))
+        .where(t.CasePayment.case_id.in_(case_ids))
+        .group_by(t.CasePayment.case_id)
+    )
+    return {case_id: Decimal(total or 0).quantize(Decimal("0.01")) for case_id, total in rows}
+
+
+@dataclass(frozen=True)
+class Fees:
+    total: Decimal
+    count: int  # fee-bearing messages, across every round (the law counts per claim)
+
+
+def fees_by_case(session: Session, case_ids: list[int]) -> dict[int, Fees]:
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(t.Message.case_id, func.sum(t.Message.fee), func.count(t.Message.id))
+        .where(t.Message.case_id.in_(case_ids), t.Message.fee > ZERO)
+        .group_by(t.Message.case_id)
+    )
+    return {
+        case_id: Fees(Decimal(total or 0).quantize(Decimal("0.01")), count)
+        for case_id, total, count in rows
+    }
+
+
+def pursued_amount(invoice: t.Invoice | None, paid_in_hub: Decimal) -> Decimal:
+    """What the hub pursues: the invoice's outstanding amount less partial payments (A2)."""
+    if invoice is None:
+        return ZERO
+    return max(invoice.outstanding_amount - paid_in_hub, ZERO)
+
+
+def next_step(
+    case: t.Case, invoice: t.Invoice, flow: Flow, country: str
+) -> tuple[int, FlowStep, dt.date] | None:
+    """The next step of the case's current stage and the day it may go out, or None.
+
+    Catch-up policy: a step that was due on a missed day goes out on the next sync, one step
+    per case per day; a step anchored on the previous step counts from the day that step was
+    actually sent; and a fee-bearing step never goes out before the law allows (the minimum
+    gap after the previous fee), so a sync after days of downtime never sends several
+    reminders at once.
+    """
+    if case.step_index >= len(flow.steps):
+        return None
+    step = flow.steps[case.step_index]
+    if step.anchor is Anchor.DUE_DATE:
+        planned = invoice.due_date + dt.timedelta(days=step.offset_days)
+    else:
+        base = case.last_step_on if case.step_index > 0 else case.stage_entered_on
+        planned = (base or invoice.due_date) + dt.timedelta(days=step.offset_days)
+    day = earliest_send_date(
+        law_for(country), planned, step.fee, invoice.due_date, case.last_step_on, case.last_fee_on
+    )
+    return case.step_index, step, day

@@ -1,0 +1,231 @@
+"""Flows: the ordered steps of a stage, each country's lawful default, and the law check.
+
+A step has an offset in days from an anchor (the invoice's due date, or the day the previous
+step was sent; for a stage's first step "previous" means the day the case entered the stage),
+a message template and a fee. A flow that would break the law is refused when it is
+configured, naming the statute (:mod:`hub.dunning.law`). The daily cycle enforces the same law
+again when it sends (see :func:`earliest_send_date`), so neither catching up after missed days
+nor restarting a flow can make an unlawful fee.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from hub.dunning.law import CountryLaw, LawViolation, law_for
+from hub.dunning.states import Stage
+from hub.errors import InputError
+
+
+class Anchor(StrEnum):
+    DUE_DATE = "due_date"
+    PREVIOUS = "previous"
+
+
+#: The message template a step may use in each stage.
+STAGE_TEMPLATES: dict[Stage, frozenset[str]] = {
+    Stage.INVOICE: frozenset({"friendly_reminder"}),
+    Stage.REMINDER: frozenset({"reminder"}),
+    Stage.COLLECTION: frozenset({"collection_warning"}),
+}
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    offset_days: int
+    anchor: Anchor
+    template: str
+    fee: Decimal
+
+    def describe(self) -> str:
+        """The ``offset;anchor;template;fee`` text that :func:`parse_step` reads back."""
+        return f"{self.offset_days};{self.anchor.value};{self.template};{self.fee}"
+
+
+@dataclass(frozen=True)
+class Flow:
+    stage: Stage
+    steps: tuple[FlowStep, ...]
+
+
+def parse_step(text: str) -> FlowStep:
+    """Read ``offset;anchor;template;fee`` (e.g. ``10;previous;reminder;100.00``)."""
+    parts = [p.strip() for p in text.split(";")]
+    if len(parts) != 4:
+        raise InputError(f"step {text!r}: write offset;anchor;template;fee")
+    offset, anchor, template, fee = parts
+    try:
+        offset_days = int(offset)
+    except ValueError:
+        raise InputError(
+            f"step {text!r}: offset {offset!r} is not a whole number of days"
+        ) from None
+    try:
+        anchor_value = Anchor(anchor)
+    except ValueError:
+        raise InputError(f"step {text!r}: anchor must be due_date or previous") from None
+    try:
+        fee_value = Decimal(fee)
+    except InvalidOperation:
+        raise InputError(f"step {text!r}: fee {fee!r} is not an amount like 100.00") from None
+    if (
+        not fee_value.is_finite()
+        or fee_value < 0
+        or fee_value != fee_value.quantize(Decimal("0.01"))
+    ):
+        raise InputError(f"step {text!r}: fee must be 0 or more with at most two decimals")
+    return FlowStep(offset_days, anchor_value, template, fee_value.quantize(Decimal("0.01")))
+
+
+def default_flow(country: str, stage: Stage) -> Flow:
+    """The lawful default of each country and stage.
+
+    Invoice stage: one friendly reminder 3 days before the due date. Reminder stage: Denmark
+    three reminders 10 days apart at 100 DKK (the first 10 days after the due date); Norway two
+    reminders 14 days apart at 35 NOK (the first 14 days after the due date). Collection stage:
+    no steps of its own here (the collection warning comes with collection).
+    """
+    law = law_for(country)
+    if stage is Stage.INVOICE:
+        return Flow(stage, (FlowStep(-3, Anchor.DUE_DATE, "friendly_reminder", Decimal("0.00")),))
+    if stage is Stage.REMINDER:
+        gap = law.min_days_between_fee_reminders
+        first = max(gap, law.min_days_after_due_for_fee)
+        steps = [FlowStep(first, Anchor.DUE_DATE, "reminder", law.max_reminder_fee)]
+        steps += [
+            FlowStep(gap, Anchor.PREVIOUS, "reminder", law.max_reminder_fee)
+            for _ in range(law.max_fee_reminders - 1)
+        ]
+        return Flow(stage, tuple(steps))
+    return Flow(stage, ())
+
+
+def _planned_offsets(flow: Flow) -> list[int | None]:
+    """Each step's planned day relative to the due date, where it can be known in advance.
+
+    A ``previous``-anchored first step of the reminder stage starts when the case becomes
+    overdue, i.e. at the earliest the day after the due date.
+    """
+    days: list[int | None] = []
+    previous: int | None = 1 if flow.stage is Stage.REMINDER else None
+    for step in flow.steps:
+        if step.anchor is Anchor.DUE_DATE:
+            day: int | None = step.offset_days
+        else:
+            day = None if previous is None else previous + step.offset_days
+        days.append(day)
+        previous = day
+    return days
+
+
+def validate_flow(country: str, flow: Flow) -> None:
+    """Refuse a flow that would break the law or cannot work, naming the rule.
+
+    :raises LawViolation: a fee above the maximum, too many fee-bearing steps, fee-bearing
+        steps closer than the minimum gap, a fee before the law allows one, a fee outside the
+        reminder stage.
+    :raises InputError: a template that does not belong to the stage, a step that goes
+        backwards.
+    """
+    law = law_for(country)
+    allowed = STAGE_TEMPLATES[flow.stage]
+    for n, step in enumerate(flow.steps, 1):
+        if step.template not in allowed:
+            raise InputError(
+                f"{flow.stage} step {n}: template {step.template!r} does not belong to the"
+                f" {flow.stage} stage (use {', '.join(sorted(allowed))})"
+            )
+        if step.anchor is Anchor.PREVIOUS and step.offset_days < (1 if n > 1 else 0):
+            raise InputError(
+                f"{flow.stage} step {n}: a step after the previous one needs an offset of at"
+                " least 1 day"
+            )
+        if step.fee and flow.stage is not Stage.REMINDER:
+            raise LawViolation(
+                f"{flow.stage} step {n}: a fee of {step.fee} {law.currency} is not allowed:"
+                f" only formal reminders carry a fee ({law.fee_rule})"
+            )
+        if step.fee > law.max_reminder_fee:
+            raise LawViolation(
+                f"{flow.stage} step {n}: fee {step.fee} {law.currency} is above the maximum"
+                f" {law.max_reminder_fee} {law.currency}: {law.fee_rule}"
+            )
+    _check_reminder_timing(law, flow)
+
+
+def _check_reminder_timing(law: CountryLaw, flow: Flow) -> None:
+    if flow.stage is not Stage.REMINDER:
+        return
+    fee_steps = [n for n, s in enumerate(flow.steps, 1) if s.fee > 0]
+    if len(fee_steps) > law.max_fee_reminders:
+        raise LawViolation(
+            f"reminder flow has {len(fee_steps)} fee-bearing steps: {law.count_rule}"
+        )
+    days = _planned_offsets(flow)
+    last_fee_day: int | None = None
+    previous_day: int | None = None
+    for n, (step, day) in enumerate(zip(flow.steps, days, strict=True), 1):
+        if day is not None and previous_day is not None and day <= previous_day:
+            raise InputError(
+                f"reminder step {n} falls on day {day} after the due date, not after step"
+                f" {n - 1} (day {previous_day})"
+            )
+        if day is not None and day < 1:
+            raise InputError(
+                f"reminder step {n} falls on day {day}: reminders are for overdue invoices,"
+                " after the due date"
+            )
+        if step.fee > 0:
+            if day is not None and day < law.min_days_after_due_for_fee:
+                raise LawViolation(
+                    f"reminder step {n} carries a fee {day} day(s) after the due date:"
+                    f" {law.after_due_rule}"
+                )
+            gap = _gap(flow, n - 1, day, last_fee_day)
+            if gap is not None and gap < law.min_days_between_fee_reminders:
+                raise LawViolation(
+                    f"reminder step {n} carries a fee {gap} day(s) after the previous fee:"
+                    f" {law.spacing_rule}"
+                )
+            last_fee_day = day if day is not None else last_fee_day
+        previous_day = day if day is not None else previous_day
+
+
+def _gap(flow: Flow, index: int, day: int | None, last_fee_day: int | None) -> int | None:
+    """Days between this fee step and the previous fee step, where the plan fixes it."""
+    if last_fee_day is not None and day is not None:
+        return day - last_fee_day
+    # previous-anchored chains: sum the offsets back to the previous fee step
+    total = 0
+    for j in range(index, 0, -1):
+        step = flow.steps[j]
+        if step.anchor is not Anchor.PREVIOUS:
+            return None
+        total += step.offset_days
+        if flow.steps[j - 1].fee > 0:
+            return total
+    return None
+
+
+def earliest_send_date(
+    law: CountryLaw,
+    planned: dt.date,
+    fee: Decimal,
+    due_date: dt.date,
+    last_step_on: dt.date | None,
+    last_fee_on: dt.date | None,
+) -> dt.date:
+    """The day a step may go out: its planned day, pushed later where the law or the catch-up
+    policy requires. At most one step per case per day; a fee-bearing step never before the law
+    allows a fee (after the due date, and at the minimum gap after the previous fee)."""
+    day = planned
+    if last_step_on is not None:
+        day = max(day, last_step_on + dt.timedelta(days=1))
+    if fee > 0:
+        day = max(day, due_date + dt.timedelta(days=law.min_days_after_due_for_fee))
+        if last_fee_on is not None:
+            day = max(day, last_fee_on + dt.timedelta(days=law.min_days_between_fee_reminders))
+    return day

@@ -1,0 +1,205 @@
+"""The outbox: making a case's letters and e-mails, and delivering them.
+
+A message is rendered and stored in the same transaction as the step that makes it, so a
+step is never sent twice nor lost. Delivery comes after the commit, through the client's
+delivery plugin (or the file outbox): a failure leaves the message in the outbox, marked
+failed with the reason, and every later delivery run tries it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hub import clients
+from hub.config import data_dir
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.dunning.law import law_for
+from hub.dunning.letters import LetterData, LetterInvoice, letter_language, render_letter
+from hub.errors import HubError
+from hub.model import OutgoingMessage
+from hub.plugins import PluginRegistry
+from hub.secrets import SecretBox
+
+DEFAULT_DELIVERY = "file_outbox"
+
+
+@dataclass(frozen=True)
+class MessageParty:
+    """What a letter needs to know of the creditor (client) and the customer."""
+
+    creditor_name: str
+    payment_details: str | None
+    sender_email: str | None
+    customer_name: str
+    customer_email: str | None
+    customer_language: str | None
+
+
+def party(
+    client: t.Client, rules: t.ClientDunning, customer: t.Customer | None, customer_number: str
+) -> MessageParty:
+    return MessageParty(
+        creditor_name=rules.creditor_name or client.name,
+        payment_details=rules.payment_details,
+        sender_email=rules.sender_email,
+        customer_name=customer.name if customer else f"customer {customer_number}",
+        customer_email=customer.email if customer else None,
+        customer_language=customer.language if customer else None,
+    )
+
+
+def make_message(
+    *,
+    client: t.Client,
+    case: t.Case,
+    invoice: t.Invoice,
+    who: MessageParty,
+    kind: str,
+    today: dt.date,
+    step: int | None,
+    outstanding: Decimal,
+    fee: Decimal,
+    fees_total: Decimal,
+    reminder_number: int | None = None,
+    deadline: dt.date | None = None,
+    closing_reason: str | None = None,
+) -> t.Message:
+    """Render a letter for the case and return its outbox row (added to the case's client)."""
+    language = letter_language(who.customer_language, client.country)
+    letter_kind = "reminder" if kind.startswith("reminder_") else kind
+    letter = render_letter(
+        LetterData(
+            kind=letter_kind,
+            country=client.country,
+            today=today,
+            creditor_name=who.creditor_name,
+            payment_details=who.payment_details,
+            customer_name=who.customer_name,
+            customer_number=case.customer_number,
+            invoices=(
+                LetterInvoice(
+                    invoice.invoice_number,
+                    invoice.invoice_date,
+                    invoice.due_date,
+                    outstanding,
+                    invoice.currency,
+                ),
+            ),
+            currency=invoice.currency,
+            outstanding_total=outstanding,
+            fee=fee,
+            fees_total=fees_total,
+            reminder_number=reminder_number,
+            deadline=deadline,
+            closing_reason=closing_reason,
+        ),
+        language,
+    )
+    return t.Message(
+        client_id=client.id,
+        case_id=case.id,
+        kind=kind,
+        stage=case.stage,
+        round=case.round,
+        step=step,
+        created_on=today,
+        fee=fee,
+        fee_currency=law_for(client.country).currency,
+        language=letter.language,
+        recipient_name=who.customer_name,
+        recipient_email=who.customer_email,
+        subject=letter.subject,
+        body=letter.body,
+        status="queued",
+        attempts=0,
+    )
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def default_outbox_dir(client_name: str) -> Path:
+    return data_dir() / "outbox" / client_name
+
+
+def deliver_pending(
+    db: Database, registry: PluginRegistry, box: SecretBox, client_name: str
+) -> DeliveryReport:
+    """Deliver the client's queued and failed messages, each committed on its own."""
+    report = DeliveryReport()
+    with db.session() as session:
+        client = clients.get_client(session, client_name)
+        rows = session.execute(
+            select(t.Message, t.Case.customer_number)
+            .join(t.Case, t.Case.id == t.Message.case_id)
+            .where(t.Message.client_id == client.id, t.Message.status != "sent")
+            .order_by(t.Message.id)
+        ).all()
+        if not rows:
+            return report
+        pending = [message.id for message, _ in rows]
+        rules = session.get(t.ClientDunning, client.id)
+        sender_name = (rules.creditor_name if rules else None) or client.name
+        sender_email = rules.sender_email if rules else None
+        try:
+            ctx = clients.client_context(
+                client,
+                registry,
+                box,
+                job="deliver",
+                kind="delivery",
+                fallback=(DEFAULT_DELIVERY, {"directory": str(default_outbox_dir(client.name))}),
+            )
+            channel = registry.for_client(ctx)
+        except HubError as exc:
+            _mark_undeliverable(session, pending, f"no delivery plugin: {exc}")
+            report.failed = len(pending)
+            report.errors.append(str(exc))
+            return report
+    for message, customer_number in rows:
+        outgoing = OutgoingMessage(
+            idempotency_key=f"message:{message.id}",
+            kind=message.kind,
+            language=message.language,
+            customer_number=customer_number,
+            recipient_name=message.recipient_name,
+            recipient_email=message.recipient_email,
+            subject=message.subject,
+            body=message.body,
+            sender_name=sender_name,
+            sender_email=sender_email,
+        )
+        change: dict[str, Any] = {"attempts": message.attempts + 1, "channel": channel.name}
+        try:
+            change["reference"] = channel.deliver_message(outgoing)
+        except HubError as exc:
+            change |= {"status": "failed", "last_error": str(exc)}
+            report.failed += 1
+            report.errors.append(f"message {message.id}: {exc}")
+        else:
+            change |= {"status": "sent", "last_error": None, "sent_at": dt.datetime.now(dt.UTC)}
+            report.sent += 1
+        # Each outcome is committed on its own, right after the channel answered.
+        with db.session() as session:
+            session.execute(update(t.Message).where(t.Message.id == message.id).values(**change))
+    return report
+
+
+def _mark_undeliverable(session: Session, message_ids: list[int], error: str) -> None:
+    for message_id in message_ids:
+        message = session.get(t.Message, message_id)
+        if message is not None:
+            message.status = "failed"
+            message.last_error = error

@@ -1,0 +1,140 @@
+"""Cases as a person (table) or a program (``--json``) sees them.
+
+JSON keys of a case: ``id``, ``client``, ``invoice_numbers``, ``customer_number``, ``stage``,
+``state``, ``closed_by`` (``auto``/``user`` when closed), ``close_code``, ``close_reason``,
+``outstanding_amount`` (what is pursued: outstanding less registered payments),
+``fees_amount``, ``currency``, ``next_step_on``, ``next_step``, ``paid_in_accounting``,
+``pause_reason``, ``resume_on``. ``hub cases show`` adds ``events`` (``at``, ``on``, ``kind``,
+``by``, ``reason``, ``data``), ``messages`` (``id``, ``kind``, ``created_on``, ``fee``,
+``channel``, ``status``, ``attempts``, ``last_error``), ``payments`` and ``steps``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.db import tables as t
+from hub.dunning import rules as dunning_rules
+from hub.dunning.cases import ZERO, Fees, fees_by_case, next_step, payments_by_case, pursued_amount
+from hub.dunning.states import CaseState, Stage
+
+
+def case_rows(
+    session: Session,
+    client: t.Client | None = None,
+    stage: str | None = None,
+    state: str | None = None,
+    case_ids: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    """The cases matching the filters, with amounts and next step, in a few queries."""
+    query = (
+        select(t.Case, t.Client, t.Invoice)
+        .join(t.Client, t.Client.id == t.Case.client_id)
+        .outerjoin(t.Invoice, t.Invoice.id == t.Case.invoice_id)
+        .order_by(t.Case.id)
+    )
+    if client is not None:
+        query = query.where(t.Case.client_id == client.id)
+    if stage:
+        query = query.where(t.Case.stage == stage)
+    if state:
+        query = query.where(t.Case.state == state)
+    if case_ids is not None:
+        query = query.where(t.Case.id.in_(case_ids))
+    rows = session.execute(query).all()
+    ids = [case.id for case, _, _ in rows]
+    payments = payments_by_case(session, ids)
+    fees = fees_by_case(session, ids)
+    flows: dict[tuple[int, Stage], Any] = {}
+    result = []
+    for case, owner, invoice in rows:
+        next_on = next_kind = None
+        if case.state == CaseState.ACTIVE.value and invoice is not None:
+            key = (owner.id, Stage(case.stage))
+            if key not in flows:
+                flows[key] = dunning_rules.flow_of(session, owner, Stage(case.stage))
+            found = next_step(case, invoice, flows[key], owner.country)
+            if found is not None:
+                index, step, day = found
+                next_on = day
+                next_kind = (
+                    f"reminder_{index + 1}" if step.template == "reminder" else step.template
+                )
+        result.append(
+            {
+                "id": case.id,
+                "client": owner.name,
+                "invoice_numbers": [invoice.invoice_number] if invoice is not None else [],
+                "customer_number": case.customer_number,
+                "stage": case.stage,
+                "state": case.state,
+                "closed_by": case.closed_by,
+                "close_code": case.close_code,
+                "close_reason": case.close_reason,
+                "outstanding_amount": pursued_amount(invoice, payments.get(case.id, ZERO)),
+                "fees_amount": fees.get(case.id, Fees(ZERO, 0)).total,
+                "currency": invoice.currency if invoice is not None else owner.currency,
+                "next_step_on": next_on,
+                "next_step": next_kind,
+                "paid_in_accounting": case.paid_in_accounting,
+                "pause_reason": case.pause_reason,
+                "resume_on": case.resume_on,
+            }
+        )
+    return result
+
+
+def case_detail(session: Session, case: t.Case) -> dict[str, Any]:
+    [row] = case_rows(session, case_ids=[case.id])
+    row["events"] = [
+        {
+            "at": e.at,
+            "on": e.on_date,
+            "kind": e.kind,
+            "by": e.actor,
+            "reason": e.reason,
+            "data": e.data,
+        }
+        for e in case.events
+    ]
+    row["messages"] = [
+        {
+            "id": m.id,
+            "kind": m.kind,
+            "created_on": m.created_on,
+            "fee": m.fee,
+            "channel": m.channel,
+            "status": m.status,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "subject": m.subject,
+        }
+        for m in session.scalars(
+            select(t.Message).where(t.Message.case_id == case.id).order_by(t.Message.id)
+        )
+    ]
+    row["payments"] = [
+        {"paid_on": p.paid_on, "amount": p.amount, "currency": p.currency, "by": p.registered_by}
+        for p in session.scalars(
+            select(t.CasePayment).where(t.CasePayment.case_id == case.id).order_by(t.CasePayment.id)
+        )
+    ]
+    owner = session.get(t.Client, case.client_id)
+    assert owner is not None
+    flow = dunning_rules.flow_of(session, owner, Stage(case.stage))
+    row["steps"] = [
+        {
+            "step": n + 1,
+            "template": s.template,
+            "fee": s.fee,
+            "offset_days": s.offset_days,
+            "anchor": s.anchor.value,
+            "done": n < case.step_index,
+        }
+        for n, s in enumerate(flow.steps)
+    ]
+    row["round"] = case.round
+    return row

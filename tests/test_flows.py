@@ -1,0 +1,134 @@
+"""Flows and the law table: lawful defaults, and every unlawful flow refused with its rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from hub.dunning.flows import (
+    Anchor,
+    Flow,
+    FlowStep,
+    default_flow,
+    earliest_send_date,
+    parse_step,
+    validate_flow,
+)
+from hub.dunning.law import LAW, LawViolation
+from hub.dunning.states import Stage
+from hub.errors import InputError
+
+D = Decimal
+
+
+def reminder(*steps: str) -> Flow:
+    return Flow(Stage.REMINDER, tuple(parse_step(s) for s in steps))
+
+
+@pytest.mark.parametrize("country", ["DK", "NO"])
+@pytest.mark.parametrize("stage", list(Stage))
+def test_default_flows_are_lawful(country: str, stage: Stage) -> None:
+    validate_flow(country, default_flow(country, stage))
+
+
+def test_dk_default_is_three_reminders_ten_days_apart_at_100_dkk() -> None:
+    steps = default_flow("DK", Stage.REMINDER).steps
+    assert [(s.offset_days, s.anchor, s.fee) for s in steps] == [
+        (10, Anchor.DUE_DATE, D("100.00")),
+        (10, Anchor.PREVIOUS, D("100.00")),
+        (10, Anchor.PREVIOUS, D("100.00")),
+    ]
+
+
+def test_no_default_is_two_reminders_from_day_14_at_35_nok() -> None:
+    steps = default_flow("NO", Stage.REMINDER).steps
+    assert [(s.offset_days, s.fee) for s in steps] == [(14, D("35.00")), (14, D("35.00"))]
+
+
+def test_dk_fee_above_100_is_refused_naming_renteloven() -> None:
+    with pytest.raises(LawViolation, match=r"above the maximum 100.00 DKK: renteloven § 9 b"):
+        validate_flow("DK", reminder("10;due_date;reminder;100.01"))
+
+
+def test_no_fee_above_35_is_refused_naming_inkassoforskriften() -> None:
+    with pytest.raises(LawViolation, match="inkassoforskriften § 1-2"):
+        validate_flow("NO", reminder("14;due_date;reminder;36.00"))
+
+
+def test_dk_fourth_fee_is_refused() -> None:
+    flow = reminder(*(["10;due_date;reminder;100"] + ["10;previous;reminder;100"] * 3))
+    with pytest.raises(LawViolation, match="at most 3 fee-bearing reminders"):
+        validate_flow("DK", flow)
+
+
+def test_dk_fee_reminders_closer_than_10_days_are_refused() -> None:
+    with pytest.raises(LawViolation, match="9 day\\(s\\) after the previous fee.*10 days apart"):
+        validate_flow("DK", reminder("10;due_date;reminder;100", "9;previous;reminder;100"))
+    with pytest.raises(LawViolation, match="10 days apart"):
+        validate_flow("DK", reminder("10;due_date;reminder;100", "15;due_date;reminder;100"))
+
+
+def test_dk_reminder_without_fee_may_come_sooner() -> None:
+    validate_flow("DK", reminder("3;due_date;reminder;0", "10;due_date;reminder;100"))
+
+
+def test_no_fee_before_14_days_after_due_is_refused() -> None:
+    with pytest.raises(LawViolation, match="14 days after the due date"):
+        validate_flow("NO", reminder("7;due_date;reminder;35"))
+
+
+def test_no_second_fee_needs_14_days() -> None:
+    with pytest.raises(LawViolation, match="missed deadline of 14 days"):
+        validate_flow("NO", reminder("14;due_date;reminder;35", "10;previous;reminder;35"))
+
+
+def test_friendly_reminders_carry_no_fee() -> None:
+    flow = Flow(Stage.INVOICE, (FlowStep(-3, Anchor.DUE_DATE, "friendly_reminder", D("10")),))
+    with pytest.raises(LawViolation, match="only formal reminders carry a fee"):
+        validate_flow("DK", flow)
+
+
+def test_reminder_before_the_due_date_is_refused() -> None:
+    with pytest.raises(InputError, match="after the due date"):
+        validate_flow("DK", reminder("-2;due_date;reminder;0"))
+
+
+def test_template_must_belong_to_the_stage() -> None:
+    with pytest.raises(InputError, match="does not belong to the reminder stage"):
+        validate_flow("DK", reminder("10;due_date;friendly_reminder;0"))
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("10;due_date;reminder", "offset;anchor;template;fee"),
+        ("x;due_date;reminder;0", "whole"),
+        ("1;tomorrow;reminder;0", "anchor"),
+        ("1;previous;reminder;abc", "not an amount"),
+        ("1;previous;reminder;-5", "0 or more"),
+        ("1;previous;reminder;1.001", "two decimals"),
+    ],
+)
+def test_step_text_errors_say_why(text: str, why: str) -> None:
+    with pytest.raises(InputError, match=why):
+        parse_step(text)
+
+
+def test_earliest_send_date_keeps_the_law_when_catching_up() -> None:
+    law = LAW["DK"]
+    due = dt.date(2026, 1, 15)
+    planned = dt.date(2026, 1, 25)
+    # the previous fee went out 3 days ago: the next fee waits for the 10-day gap
+    assert earliest_send_date(
+        law, planned, D("100"), due, dt.date(2026, 2, 1), dt.date(2026, 2, 1)
+    ) == dt.date(2026, 2, 11)
+    # a step without a fee only waits for "one step per case per day"
+    assert earliest_send_date(
+        law, planned, D("0"), due, dt.date(2026, 2, 1), dt.date(2026, 2, 1)
+    ) == dt.date(2026, 2, 2)
+    # Norway: never a fee before 14 days after the due date
+    assert earliest_send_date(LAW["NO"], dt.date(2026, 1, 16), D("35"), due, None, None) == dt.date(
+        2026, 1, 29
+    )
