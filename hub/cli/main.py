@@ -13,7 +13,17 @@ import typer
 
 from hub import __version__, clock
 from hub import logging as hub_logging
-from hub.cli import clients_cmd, db_cmd, demo_cmd, invoices_cmd, plugins_cmd, sync_cmd
+from hub.cli import (
+    cases_cmd,
+    clients_cmd,
+    db_cmd,
+    demo_cmd,
+    flows_cmd,
+    invoices_cmd,
+    messages_cmd,
+    plugins_cmd,
+    sync_cmd,
+)
 from hub.cli.output import err_console
 from hub.cli.state import state
 from hub.errors import HubError
@@ -29,6 +39,10 @@ app.add_typer(plugins_cmd.app, name="plugins")
 app.add_typer(clients_cmd.app, name="clients")
 app.add_typer(invoices_cmd.app, name="invoices")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(flows_cmd.flows_app, name="flows")
+app.add_typer(flows_cmd.rules_app, name="rules")
+app.add_typer(messages_cmd.app, name="messages")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 

@@ -1,0 +1,289 @@
+"""The dunning commands end to end: `hub` as a subprocess on a CSV client, day by day."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXPORT = (
+    "Fakturanr;Kundenr;Kundenavn;E-mail;Fakturadato;Forfaldsdato;Valuta;Brutto\n"
+    "1;10;Østergaard ApS;a@example.dk;01.01.2026;15.01.2026;DKK;1.250,00\n"
+    "2;11;Blåbær I/S;b@example.dk;01.01.2026;15.01.2026;DKK;500,00\n"
+)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, hub_env: Path, db_url: str):  # type: ignore[no-untyped-def]
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "HUB_DATA_DIR": str(hub_env),
+            "HUB_DATABASE_URL": db_url,
+            "HUB_USER": "karen",
+            "COLUMNS": "200",
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "hub.cli.main", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+
+    export = tmp_path / "open.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+    assert run("clients", "add", "dk", "--country", "DK").returncode == 0
+    assert (
+        run(
+            "clients",
+            "enable",
+            "dk",
+            "generic_csv",
+            "--set",
+            f"invoices_path={export}",
+            "--set",
+            f"outbox_dir={tmp_path / 'books'}",
+        ).returncode
+        == 0
+    )
+    return run
+
+
+def ok(out: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def refused(out: subprocess.CompletedProcess[str], why: str) -> None:
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert why in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ignore[no-untyped-def]
+    ok(hub("--today", "2026-01-10", "sync", "dk"))
+    started = json.loads(
+        ok(
+            hub(
+                "--today",
+                "2026-01-10",
+                "cases",
+                "start",
+                "--client",
+                "dk",
+                "--invoice",
+                "1",
+                "--json",
+            )
+        ).stdout
+    )
+    case_id = started["id"]
+    assert started["stage"] == "invoice" and started["outstanding_amount"] == "1250.00"
+    refused(hub("cases", "start", "--client", "dk", "--invoice", "1"), "already followed")
+    refused(hub("cases", "start", "--client", "dk", "--invoice", "99"), "no invoice '99'")
+
+    report = json.loads(ok(hub("--today", "2026-01-25", "sync", "dk", "--json")).stdout)
+    assert report["dunning"]["messages"] == 1 and report["dunning"]["stage_moves"] == 1
+    assert report["delivery"]["sent"] == 1
+    [row] = json.loads(ok(hub("--today", "2026-01-25", "cases", "list", "--json")).stdout)
+    assert set(row) >= {
+        "id",
+        "client",
+        "invoice_numbers",
+        "customer_number",
+        "stage",
+        "state",
+        "closed_by",
+        "outstanding_amount",
+        "fees_amount",
+        "next_step_on",
+    }
+    assert (row["stage"], row["fees_amount"], row["next_step_on"]) == (
+        "reminder",
+        "100.00",
+        "2026-02-04",
+    )
+    assert list((hub_env / "outbox" / "dk").glob("*.eml"))
+
+    refused(
+        hub(
+            "--today",
+            "2026-01-26",
+            "cases",
+            "payment",
+            str(case_id),
+            "--amount",
+            "2000",
+            "--date",
+            "2026-01-26",
+        ),
+        "overpayment",
+    )
+    ok(
+        hub(
+            "--today",
+            "2026-01-26",
+            "cases",
+            "payment",
+            str(case_id),
+            "--amount",
+            "250.00",
+            "--date",
+            "2026-01-26",
+        )
+    )
+    ok(
+        hub(
+            "--today",
+            "2026-01-26",
+            "cases",
+            "pause",
+            str(case_id),
+            "--reason",
+            "called us",
+            "--resume-on",
+            "2026-02-10",
+        )
+    )
+    refused(hub("cases", "pause", str(case_id), "--reason", "again"), "is paused")
+    ok(hub("--today", "2026-01-27", "cases", "resume", str(case_id)))
+    ok(hub("--today", "2026-01-27", "cases", "change-flow", str(case_id), "--to", "collection"))
+    refused(hub("cases", "change-flow", str(case_id), "--to", "reminder"), "never changes back")
+    ok(hub("--today", "2026-01-27", "cases", "restart-flow", str(case_id)))
+    refused(
+        hub("cases", "close", str(case_id), "--code", "paid", "--reason", "nope"),
+        "does not go with code",
+    )
+    ok(
+        hub(
+            "--today",
+            "2026-01-28",
+            "cases",
+            "close",
+            str(case_id),
+            "--code",
+            "paid",
+            "--reason",
+            "paid_to_us",
+            "--notify",
+        )
+    )
+
+    shown = json.loads(ok(hub("cases", "show", str(case_id), "--json")).stdout)
+    assert shown["state"] == "closed" and shown["closed_by"] == "user"
+    assert shown["outstanding_amount"] == "1000.00"
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds == [
+        "started",
+        "stage_changed",
+        "step_sent",
+        "payment",
+        "paused",
+        "resumed",
+        "stage_changed",
+        "flow_restarted",
+        "closed",
+    ]
+    assert {e["by"] for e in shown["events"] if e["kind"] in ("payment", "closed")} == {"karen"}
+    assert [m["kind"] for m in shown["messages"]] == ["reminder_1", "closing_confirmation"]
+    messages = json.loads(ok(hub("messages", "list", "--client", "dk", "--json")).stdout)
+    assert [m["status"] for m in messages] == ["sent", "queued"]  # delivered at the next sync
+
+
+def test_credit_note_from_the_cli_posts_once(hub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ok(hub("--today", "2026-01-10", "sync", "dk"))
+    case_id = json.loads(
+        ok(
+            hub(
+                "--today",
+                "2026-01-10",
+                "cases",
+                "start",
+                "--client",
+                "dk",
+                "--invoice",
+                "2",
+                "--json",
+            )
+        ).stdout
+    )["id"]
+    ok(hub("--today", "2026-01-11", "cases", "credit-note", str(case_id)))
+    refused(hub("cases", "credit-note", str(case_id)), "is closed")
+    assert len(list((tmp_path / "books").glob("creditnote-*.csv"))) == 1
+
+
+def test_flows_and_rules_are_checked_against_the_law(hub) -> None:  # type: ignore[no-untyped-def]
+    refused(
+        hub(
+            "flows",
+            "set",
+            "--client",
+            "dk",
+            "--stage",
+            "reminder",
+            "--step",
+            "10;due_date;reminder;150",
+        ),
+        "renteloven § 9 b",
+    )
+    refused(
+        hub(
+            "flows",
+            "set",
+            "--client",
+            "dk",
+            "--stage",
+            "reminder",
+            "--step",
+            "10;due_date;reminder;100",
+            "--step",
+            "5;previous;reminder;100",
+        ),
+        "10 days apart",
+    )
+    ok(
+        hub(
+            "flows",
+            "set",
+            "--client",
+            "dk",
+            "--stage",
+            "reminder",
+            "--step",
+            "7;due_date;reminder;0",
+            "--step",
+            "7;previous;reminder;100",
+        )
+    )
+    flows = json.loads(ok(hub("flows", "show", "--client", "dk", "--json")).stdout)
+    assert flows["flows"]["reminder"]["default"] is False
+    assert [s["fee"] for s in flows["flows"]["reminder"]["steps"]] == ["0.00", "100.00"]
+    assert flows["law"]["max_reminder_fee"] == "100.00"
+    ok(hub("flows", "reset", "--client", "dk", "--stage", "reminder"))
+    assert (
+        json.loads(ok(hub("flows", "show", "--client", "dk", "--json")).stdout)["flows"][
+            "reminder"
+        ]["default"]
+        is True
+    )
+
+    refused(hub("rules", "set", "dk", "auto_close_paid=perhaps"), "not true or false")
+    refused(hub("rules", "set", "dk", "colour=blue"), "no rule 'colour'")
+    ok(
+        hub(
+            "rules",
+            "set",
+            "dk",
+            "auto_close_paid=false",
+            "start_date=2026-01-01",
+            "excluded_customers=11, 12",
+        )
+    )
+    rules = json.loads(ok(hub("rules", "show", "dk", "--json")).stdout)
+    assert rules["auto_close_paid"] is False and rules["excluded_customers"] == ["11", "12"]
+    assert rules["start_date"] == "2026-01-01"
