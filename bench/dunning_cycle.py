@@ -1,0 +1,157 @@
+"""Benchmark: the daily dunning cycle for one client with N followed invoices.
+
+Prints, on SQLite and PostgreSQL:
+- baseline: loading every case with its invoice in one query (the least a cycle must read);
+- start day: auto-starting N cases (no step due yet);
+- first reminders: the day every case sends reminder 1 (N letters rendered and stored);
+- quiet day: nothing due (the cost of looking);
+- delivery of the N letters to the file outbox;
+with cases per second and the ratio of each to the baseline.
+
+Run: python bench/dunning_cycle.py [--invoices N] [--quick] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from hub import clients, clock
+from hub import logging as hub_logging
+from hub.db import tables as t
+from hub.db.engine import Database, create_engine, upgrade
+from hub.dunning import rules as dunning_rules
+from hub.dunning.cycle import run_cycle
+from hub.dunning.messages import deliver_pending
+from hub.plugins import load_plugins
+from hub.secrets import SecretBox
+from hub.sync import sync_client
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DUE = dt.date(2026, 1, 15)
+
+
+def write_export(path: Path, n: int) -> None:
+    lines = [
+        "invoice_number;customer_number;customer_name;customer_email;invoice_date;"
+        "due_date;currency;gross_amount"
+    ]
+    for i in range(n):
+        lines.append(
+            f"{i + 1};{i % 500};Kunde {i % 500} ÆØÅ;k{i % 500}@example.dk;01.01.2026;"
+            f"15.01.2026;DKK;{1000 + i % 777},50"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(label: str, url: str, n: int, work: Path) -> None:
+    registry = load_plugins()
+    export = work / f"open-{label}.csv"
+    write_export(export, n)
+    box = SecretBox(Fernet.generate_key())
+    db = Database(url)
+    with db.session() as session:
+        clients.add_client(session, "bench", "DK")
+        clients.enable_plugin(
+            session,
+            registry,
+            box,
+            "bench",
+            "generic_csv",
+            {"invoices_path": str(export), "outbox_dir": str(work / "books")},
+        )
+        clients.enable_plugin(
+            session,
+            registry,
+            box,
+            "bench",
+            "file_outbox",
+            {"directory": str(work / f"letters-{label}")},
+        )
+        dunning_rules.set_rules(
+            session, clients.get_client(session, "bench"), {"auto_start": "true"}
+        )
+    clock.set_today(DUE + dt.timedelta(days=1))
+    sync_client(db, registry, box, "bench")
+
+    def baseline() -> None:
+        with db.session() as session:
+            session.execute(
+                sa.select(t.Case, t.Invoice).join(t.Invoice, t.Invoice.id == t.Case.invoice_id)
+            ).all()
+
+    t_start = timed(lambda: run_cycle(db, "bench"))
+    t_base = min(timed(baseline) for _ in range(3))
+    clock.set_today(DUE + dt.timedelta(days=10))
+    t_remind = timed(lambda: run_cycle(db, "bench"))
+    t_quiet = timed(lambda: run_cycle(db, "bench"))
+    t_deliver = timed(lambda: deliver_pending(db, registry, box, "bench"))
+    clock.set_today(None)
+    with db.session() as session:
+        sent = session.scalar(sa.select(sa.func.count()).where(t.Message.status == "sent"))
+    db.dispose()
+    assert sent == n, sent
+
+    def line(name: str, seconds: float) -> str:
+        return (
+            f"  {name:<30} {seconds * 1000:9.1f} ms  {n / seconds:9,.0f} cases/s"
+            f"  {seconds / t_base:6.1f}x baseline"
+        )
+
+    print(f"{label}: {n:,} followed invoices")
+    print(line("baseline (load cases+invoices)", t_base))
+    print(line("start day (auto-start N)", t_start))
+    print(line("first reminders (N letters)", t_remind))
+    print(line("quiet day (nothing due)", t_quiet))
+    print(line("deliver N letters (file)", t_deliver))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=5000)
+    parser.add_argument("--quick", action="store_true", help="500 invoices, for CI")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    hub_logging.configure(level="WARNING")
+    n = 500 if args.quick else args.invoices
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        run("SQLite", f"sqlite:///{work / 'bench.sqlite3'}", n, work)
+        if args.no_postgres:
+            return
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        try:
+            admin = create_engine(PG)
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        except sa.exc.OperationalError as exc:
+            print(f"PostgreSQL: skipped, no server at {PG}: {exc.orig}")
+            return
+        url = sa.engine.make_url(PG).update_query_dict({"options": f"-csearch_path={schema}"})
+        try:
+            engine = create_engine(url.render_as_string(hide_password=False))
+            upgrade(engine)
+            engine.dispose()
+            run("PostgreSQL", url.render_as_string(hide_password=False), n, work)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
