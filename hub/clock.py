@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import InputError
@@ -22,6 +24,18 @@ def set_today(day: dt.date | None) -> None:
     """Fix "today" for every client (``--today``); ``None`` goes back to the real clock."""
     global _override
     _override = day
+
+
+@contextmanager
+def simulated(day: dt.date) -> Iterator[None]:
+    """Act as if today were ``day`` inside the block; the previous setting comes back after."""
+    global _override
+    previous = _override
+    _override = day
+    try:
+        yield
+    finally:
+        _override = previous
 
 
 def check_timezone(name: str) -> str:

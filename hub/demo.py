@@ -3,7 +3,9 @@
 For now the demo is CSV-backed: it writes a Danish accounting program's export (semicolons,
 decimal commas, Windows-1252, dd.mm.yyyy), registers a client that reads it through the
 ``generic_csv`` plugin (found through its entry point like any plugin), syncs, lets two
-customers pay, and syncs again.
+customers pay, and syncs again. Then it switches dunning on and simulates 45 days: cases
+start, friendly reminders and lawful reminders go out to the file outbox, a customer pays and
+its case closes by itself.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from sqlalchemy import func, select
 from hub import clients, clock
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.dunning import rules as dunning_rules
+from hub.dunning.cycle import run_cycle
+from hub.dunning.messages import deliver_pending
 from hub.errors import HubError
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
@@ -98,6 +103,76 @@ class DemoResult:
     overdue_amount: Decimal
     outbox: Path
     database: str
+    dunning: DunningSummary
+
+
+@dataclass
+class DunningSummary:
+    """What 45 simulated days of dunning did."""
+
+    days: int
+    started: int
+    letters: dict[str, int]
+    fees: Decimal
+    auto_closed: int
+    delivered: int
+
+
+#: The customer who pays (invoice 10003) on this day of the simulated timeline.
+_PAYS_ON_DAY = 12
+_TIMELINE_DAYS = 45
+
+
+def _dunning_timeline(
+    db: Database,
+    registry: PluginRegistry,
+    box: SecretBox,
+    base: Path,
+    export: Path,
+    today: dt.date,
+    say: Callable[[str], None],
+) -> DunningSummary:
+    """Let the hub follow the invoices for 45 simulated days, syncing once a day."""
+    with db.session() as session:
+        client = clients.get_client(session, CLIENT)
+        dunning_rules.set_rules(
+            session, client, {"auto_start": "true", "payment_details": "Reg.nr. 1234 konto 5678901"}
+        )
+        clients.enable_plugin(
+            session, registry, box, CLIENT, "file_outbox", {"directory": str(base / "letters")}
+        )
+    say(f"6. Dunning on (automatic start, Danish default flow); {_TIMELINE_DAYS} days simulated:")
+    summary = DunningSummary(_TIMELINE_DAYS, 0, {}, Decimal("0.00"), 0, 0)
+    paid = set(_PAID_LATER)
+    for n in range(1, _TIMELINE_DAYS + 1):
+        day = today + dt.timedelta(days=n)
+        if n == _PAYS_ON_DAY:
+            paid.add("10003")
+            write_export(export, today, paid=paid)
+        with clock.simulated(day):
+            sync_client(db, registry, box, CLIENT)
+            cycle = run_cycle(db, CLIENT)
+            delivered = deliver_pending(db, registry, box, CLIENT)
+        summary.started += cycle.started
+        summary.fees += cycle.fees
+        summary.auto_closed += cycle.closed
+        summary.delivered += delivered.sent
+    with db.session() as session:
+        for kind, count in session.execute(
+            select(t.Message.kind, func.count()).group_by(t.Message.kind).order_by(t.Message.kind)
+        ):
+            summary.letters[kind] = count
+    letters = ", ".join(f"{count} {kind}" for kind, count in summary.letters.items())
+    say(f"   {summary.started} cases started; letters: {letters}")
+    say(
+        f"   reminder fees {_danish_amount(summary.fees)} DKK (at most 100 DKK each, at least"
+        " 10 days apart, at most 3 per invoice: renteloven § 9 b)"
+    )
+    say(
+        f"   {summary.auto_closed} case closed automatically when the books showed it paid (R1);"
+        f" {summary.delivered} letters delivered to the file outbox"
+    )
+    return summary
 
 
 def run_demo(
@@ -105,12 +180,13 @@ def run_demo(
     workdir: Path | None = None,
     say: Callable[[str], None] = print,
 ) -> DemoResult:
-    if "generic_csv" not in registry.infos:
-        why = registry.errors.get("generic_csv", "it is not installed")
-        raise HubError(
-            f"hub demo needs the generic_csv plugin ({why});"
-            " install it: pip install -e plugins/generic_csv"
-        )
+    for plugin, package in (("generic_csv", "generic_csv"), ("file_outbox", "delivery")):
+        if plugin not in registry.infos:
+            why = registry.errors.get(plugin, "it is not installed")
+            raise HubError(
+                f"hub demo needs the {plugin} plugin ({why});"
+                f" install it: pip install -e plugins/{package}"
+            )
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="hub-demo-"))
     base.mkdir(parents=True, exist_ok=True)
     export = base / "open-invoices.csv"
@@ -164,7 +240,10 @@ def run_demo(
             f"5. {open_count} invoices still open, {overdue_count} overdue for"
             f" {_danish_amount(amount)} DKK as of {today.isoformat()}"
         )
-        say(f"Look next: hub --db {url} invoices list --client {CLIENT}")
-        return DemoResult(first, second, open_count, overdue_count, amount, outbox, url)
+        dunning = _dunning_timeline(db, registry, box, base, export, today, say)
+        say(f"Look next: hub --db {url} cases list --client {CLIENT}")
+        say(f"           hub --db {url} messages list --client {CLIENT}")
+        say(f"           the letters: {base / 'letters'}")
+        return DemoResult(first, second, open_count, overdue_count, amount, outbox, url, dunning)
     finally:
         db.dispose()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from hub import clock
 from hub.cli.main import main
 from hub.demo import run_demo
 from hub.errors import HubError
@@ -37,7 +39,8 @@ def test_demo_cli_runs_in_a_fresh_workdir(
 ) -> None:
     assert main(["demo", "--workdir", str(tmp_path / "d")]) == 0
     out = capsys.readouterr().out
-    assert "First sync: 10 new invoices" in out and "invoices list --client demo-dk" in out
+    assert "First sync: 10 new invoices" in out and "cases list --client demo-dk" in out
+    assert "renteloven § 9 b" in out
 
 
 def test_demo_without_the_csv_plugin_says_how_to_install_it(
@@ -46,3 +49,31 @@ def test_demo_without_the_csv_plugin_says_how_to_install_it(
     monkeypatch.setenv("HUB_LOAD_PLUGINS", "")
     with pytest.raises(HubError, match="pip install -e plugins/generic_csv"):
         run_demo(load_plugins(), tmp_path)
+
+
+def test_demo_dunning_timeline_follows_the_danish_law(tmp_path: Path) -> None:
+    result = run_demo(load_plugins(), tmp_path)
+    dunning = result.dunning
+    assert dunning.started == 8  # the eight invoices still open
+    # Invoices issued 3 and 9 days ago get a friendly reminder before their due date; every
+    # open invoice gets reminders 1-3, except 10003, paid on day 12 after two reminders.
+    assert dunning.letters == {
+        "friendly_reminder": 2,
+        "reminder_1": 8,
+        "reminder_2": 8,
+        "reminder_3": 7,
+    }
+    assert dunning.fees == Decimal("2300.00")  # 23 reminders at 100 DKK
+    assert dunning.auto_closed == 1
+    assert dunning.delivered == 25
+    assert len(list((tmp_path / "letters").glob("*.eml"))) == 25
+
+
+def test_simulated_days_restore_the_clock() -> None:
+    clock.set_today(dt.date(2026, 1, 1))
+    try:
+        with clock.simulated(dt.date(2026, 2, 2)):
+            assert clock.today("Europe/Oslo") == dt.date(2026, 2, 2)
+        assert clock.today("Europe/Oslo") == dt.date(2026, 1, 1)
+    finally:
+        clock.set_today(None)
