@@ -166,7 +166,8 @@ def _dunning_timeline(
     say(f"   {summary.started} cases started; letters: {letters}")
     say(
         f"   reminder fees {_danish_amount(summary.fees)} DKK (at most 100 DKK each, at least"
-        " 10 days apart, at most 3 per invoice: renteloven § 9 b)"
+        " 10 days apart, at most 3 per invoice: renteloven § 9 b; each next reminder only"
+        " after the previous one's pay-by date)"
     )
     say(
         f"   {summary.auto_closed} case closed automatically when the books showed it paid (R1);"

@@ -106,7 +106,7 @@ def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ign
     assert (row["stage"], row["fees_amount"], row["next_step_on"]) == (
         "reminder",
         "100.00",
-        "2026-02-04",
+        "2026-02-05",
     )
     assert list((hub_env / "outbox" / "dk").glob("*.eml"))
 

@@ -56,17 +56,18 @@ def test_demo_dunning_timeline_follows_the_danish_law(tmp_path: Path) -> None:
     dunning = result.dunning
     assert dunning.started == 8  # the eight invoices still open
     # Invoices issued 3 and 9 days ago get a friendly reminder before their due date; every
-    # open invoice gets reminders 1-3, except 10003, paid on day 12 after two reminders.
+    # open invoice gets reminders 1-3 (each next one 11 days later, after the previous one's
+    # 10-day pay-by date), except 10003, overdue already, paid on day 12 after reminder 1.
     assert dunning.letters == {
         "friendly_reminder": 2,
         "reminder_1": 8,
-        "reminder_2": 8,
+        "reminder_2": 7,
         "reminder_3": 7,
     }
-    assert dunning.fees == Decimal("2300.00")  # 23 reminders at 100 DKK
+    assert dunning.fees == Decimal("2200.00")  # 22 reminders at 100 DKK
     assert dunning.auto_closed == 1
-    assert dunning.delivered == 25
-    assert len(list((tmp_path / "letters").glob("*.eml"))) == 25
+    assert dunning.delivered == 24
+    assert len(list((tmp_path / "letters").glob("*.eml"))) == 24
 
 
 def test_simulated_days_restore_the_clock() -> None:

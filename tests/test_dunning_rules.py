@@ -231,14 +231,14 @@ def test_A4_pause_stops_reminders_until_the_resume_date(db, box, registry) -> No
 
 
 def test_A5_collection_is_one_way(db, box, registry) -> None:  # type: ignore[no-untyped-def]
-    run_day(db, registry, box, "acme", day(1))
+    run_day(db, registry, box, "acme", day(-5))  # not yet due: in the invoice flow
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.INVOICE, day(1))
+        actions.change_flow(session, case_id, Stage.REMINDER, day(-4))
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.REMINDER, day(2))
+        actions.change_flow(session, case_id, Stage.INVOICE, day(-3))
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.COLLECTION, day(3))
+        actions.change_flow(session, case_id, Stage.COLLECTION, day(-2))
     with db.session() as session, pytest.raises(InputError, match="never changes back"):
         actions.change_flow(session, case_id, Stage.REMINDER, day(4))
     assert cases(db)[0].stage == "collection"
@@ -246,12 +246,12 @@ def test_A5_collection_is_one_way(db, box, registry) -> None:  # type: ignore[no
 
 def test_A6_restart_flow_never_exceeds_the_fee_limit(db, box, registry) -> None:  # type: ignore[no-untyped-def]
     run_day(db, registry, box, "acme", day(-5))
-    for n in (10, 20, 30):
+    for n in (10, 21, 32):  # the Danish default: due + 10, then a day after each 10-day deadline
         run_day(db, registry, box, "acme", day(n))
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.restart_flow(session, case_id, day(31))
-    for n in range(31, 80):
+        actions.restart_flow(session, case_id, day(33))
+    for n in range(33, 90):
         run_day(db, registry, box, "acme", day(n))
     reminders = [m for m in messages(db) if m.kind.startswith("reminder_")]
     assert len(reminders) == 6  # the flow ran twice ...
@@ -269,11 +269,138 @@ def test_repeating_a_sync_on_the_same_day_sends_nothing_twice(db, box, registry)
     assert [(m.status, m.last_error) for m in messages(db)] == [("sent", None)] * 2
 
 
-def test_ten_missed_days_catch_up_one_step_at_a_lawful_pace(db, box, registry) -> None:  # type: ignore[no-untyped-def]
+def test_missed_days_catch_up_one_step_at_a_lawful_pace(db, box, registry) -> None:  # type: ignore[no-untyped-def]
     run_day(db, registry, box, "acme", day(-5))
     run_day(db, registry, box, "acme", day(45))  # reminders 1-3 were all due by now
     assert [m.kind for m in messages(db)][-1] == "reminder_1"
     for n in range(46, 80):
         run_day(db, registry, box, "acme", day(n))
     sent = [(m.kind, m.created_on) for m in messages(db) if m.kind.startswith("reminder_")]
-    assert sent == [("reminder_1", day(45)), ("reminder_2", day(55)), ("reminder_3", day(65))]
+    # each next fee after the previous reminder's 10-day deadline has passed
+    assert sent == [("reminder_1", day(45)), ("reminder_2", day(56)), ("reminder_3", day(67))]
+
+
+def test_no_fee_on_an_invoice_in_another_currency(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
+    ledger.invoices["1"] = invoice("1", "C1", "1250.00", due_date=DUE, currency="EUR")
+    run_day(db, registry, box, "acme", day(-5))
+    run_day(db, registry, box, "acme", day(10))
+    [reminder] = [m for m in messages(db) if m.kind == "reminder_1"]
+    assert reminder.fee == D("0.00")  # a fee in DKK cannot be added to a EUR invoice
+    waived = next(e for e in events(db, cases(db)[0].id) if e["kind"] == "fee_waived")
+    assert "EUR" in waived["reason"]
+
+
+def test_a_new_case_for_the_same_invoice_keeps_the_claims_fees(db, box, registry) -> None:  # type: ignore[no-untyped-def]
+    run_day(db, registry, box, "acme", day(-5))
+    for n in (10, 21, 32):
+        run_day(db, registry, box, "acme", day(n))
+    first = cases(db)[0].id
+    with db.session() as session:
+        actions.close(session, first, "error", "started_by_mistake", day(33), notify=False)
+        inv = session.scalars(sa.select(t.Invoice)).one()
+        start_case(session, clients.get_client(session, "acme"), inv, day(33), "tester", "user")
+    for n in range(34, 70):
+        run_day(db, registry, box, "acme", day(n))
+    fees = [m.fee for m in messages(db) if m.kind.startswith("reminder_")]
+    assert len(fees) == 6 and sum(f > 0 for f in fees) == 3  # the law counts per claim
+
+
+def test_a_reminder_not_yet_delivered_is_cancelled_when_the_case_closes(
+    db,
+    box,
+    registry,
+    ledger,
+    hub_env,  # type: ignore[no-untyped-def]
+) -> None:
+    run_day(db, registry, box, "acme", day(-5))
+    (hub_env / "outbox").parent.mkdir(parents=True, exist_ok=True)
+    (hub_env / "outbox").write_text("not a directory: delivery fails")
+    run_day(db, registry, box, "acme", day(10))
+    assert messages(db)[-1].status == "failed"
+    pay(ledger, "1")
+    (hub_env / "outbox").unlink()
+    run_day(db, registry, box, "acme", day(11))
+    [reminder] = messages(db)
+    assert reminder.status == "cancelled" and "closed" in (reminder.last_error or "")
+
+
+def test_an_invoice_the_books_no_longer_know_is_not_chased(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
+    run_day(db, registry, box, "acme", day(-5))
+    del ledger.invoices["1"]  # deleted in the books: fetch_invoice_status answers UNKNOWN
+    for n in range(1, 40):
+        run_day(db, registry, box, "acme", day(n))
+    assert messages(db) == []
+    assert cases(db)[0].state == "active"  # not paid either: a person must look
+
+
+def test_A5_the_invoice_flow_is_refused_for_an_overdue_invoice(db, box, registry) -> None:  # type: ignore[no-untyped-def]
+    run_day(db, registry, box, "acme", day(1))
+    case_id = cases(db)[0].id
+    with db.session() as session, pytest.raises(InputError, match="overdue since"):
+        actions.change_flow(session, case_id, Stage.INVOICE, day(2))
+    assert [e["kind"] for e in events(db, case_id)] == ["started"]  # nothing changed
+    assert cases(db)[0].stage == "reminder"
+
+
+def test_one_case_that_fails_does_not_stop_the_others(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
+    ledger.invoices["2"] = invoice("2", "C2", "99.00", due_date=DUE)
+    ledger.customers["C2"] = Customer("C2", "Two\nLines A/S")  # cannot stand in a letter
+    run_day(db, registry, box, "acme", day(-5))
+    report = run_day(db, registry, box, "acme", day(10))
+    assert (report.messages, report.failed) == (1, 1)
+    good, bad = cases(db)
+    assert [m.case_id for m in messages(db)] == [good.id]
+    assert (good.step_index, bad.step_index) == (1, 0)
+    assert events(db, bad.id)[-1]["kind"] == "step_failed"
+    actions_seen = [(e["case"], e["action"]) for e in report.entries]
+    assert (good.id, "step_sent") in actions_seen and (bad.id, "step_failed") in actions_seen
+
+
+def test_a_message_is_claimed_by_one_delivery_run_only(db, box, registry, hub_env) -> None:  # type: ignore[no-untyped-def]
+    from hub.dunning.messages import _claim
+
+    run_day(db, registry, box, "acme", day(-5))
+    (hub_env / "outbox").parent.mkdir(parents=True, exist_ok=True)
+    (hub_env / "outbox").write_text("blocked")
+    run_day(db, registry, box, "acme", day(10))
+    [message] = messages(db)
+    assert _claim(db, message.id) is True
+    assert _claim(db, message.id) is False  # a second run at the same time leaves it alone
+
+
+def test_A3_refuses_to_credit_a_partly_paid_invoice(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
+    ledger.invoices["1"] = invoice(
+        "1", "C1", "1250.00", due_date=DUE, outstanding_amount=D("250.00")
+    )
+    run_day(db, registry, box, "acme", day(-5))
+    with pytest.raises(InputError, match="partly paid"):
+        actions.credit_note(db, registry, box, cases(db)[0].id, day(-4))
+    assert ledger.writes == {} and cases(db)[0].credit_note_key is None
+
+
+def test_a_quiet_day_reads_the_same_number_of_times_for_n_and_2n_cases(
+    db,
+    box,
+    registry,
+    ledger,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import event
+
+    from hub import clock as hub_clock
+    from hub.dunning.cycle import run_cycle
+
+    def statements_for_quiet_day(count: int) -> int:
+        for n in range(count):
+            ledger.invoices[f"q{count}-{n}"] = invoice(f"q{count}-{n}", "C1", "10.00", due_date=DUE)
+        run_day(db, registry, box, "acme", day(-8))
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            with hub_clock.simulated(day(-7)):
+                run_cycle(db, "acme")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert statements_for_quiet_day(20) == statements_for_quiet_day(40)

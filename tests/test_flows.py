@@ -33,18 +33,18 @@ def test_default_flows_are_lawful(country: str, stage: Stage) -> None:
     validate_flow(country, default_flow(country, stage))
 
 
-def test_dk_default_is_three_reminders_ten_days_apart_at_100_dkk() -> None:
+def test_dk_default_is_three_reminders_after_each_10_day_deadline_at_100_dkk() -> None:
     steps = default_flow("DK", Stage.REMINDER).steps
     assert [(s.offset_days, s.anchor, s.fee) for s in steps] == [
         (10, Anchor.DUE_DATE, D("100.00")),
-        (10, Anchor.PREVIOUS, D("100.00")),
-        (10, Anchor.PREVIOUS, D("100.00")),
+        (11, Anchor.PREVIOUS, D("100.00")),
+        (11, Anchor.PREVIOUS, D("100.00")),
     ]
 
 
-def test_no_default_is_two_reminders_from_day_14_at_35_nok() -> None:
+def test_no_default_is_two_reminders_from_day_14_at_35_nok_after_the_14_day_deadline() -> None:
     steps = default_flow("NO", Stage.REMINDER).steps
-    assert [(s.offset_days, s.fee) for s in steps] == [(14, D("35.00")), (14, D("35.00"))]
+    assert [(s.offset_days, s.fee) for s in steps] == [(14, D("35.00")), (15, D("35.00"))]
 
 
 def test_dk_fee_above_100_is_refused_naming_renteloven() -> None:
@@ -121,14 +121,31 @@ def test_earliest_send_date_keeps_the_law_when_catching_up() -> None:
     due = dt.date(2026, 1, 15)
     planned = dt.date(2026, 1, 25)
     # the previous fee went out 3 days ago: the next fee waits for the 10-day gap
+    # the previous fee went out on 1 Feb with a 10-day deadline: the next fee waits until after
     assert earliest_send_date(
-        law, planned, D("100"), due, dt.date(2026, 2, 1), dt.date(2026, 2, 1)
-    ) == dt.date(2026, 2, 11)
+        law, Stage.REMINDER, planned, D("100"), due, dt.date(2026, 2, 1), dt.date(2026, 2, 1)
+    ) == dt.date(2026, 2, 12)
     # a step without a fee only waits for "one step per case per day"
     assert earliest_send_date(
-        law, planned, D("0"), due, dt.date(2026, 2, 1), dt.date(2026, 2, 1)
+        law, Stage.REMINDER, planned, D("0"), due, dt.date(2026, 2, 1), dt.date(2026, 2, 1)
     ) == dt.date(2026, 2, 2)
+    # a reminder never goes out before the invoice is overdue, fee or not
+    assert earliest_send_date(
+        law, Stage.REMINDER, dt.date(2026, 1, 10), D("0"), due, None, None
+    ) == dt.date(2026, 1, 16)
     # Norway: never a fee before 14 days after the due date
-    assert earliest_send_date(LAW["NO"], dt.date(2026, 1, 16), D("35"), due, None, None) == dt.date(
-        2026, 1, 29
-    )
+    assert earliest_send_date(
+        LAW["NO"], Stage.REMINDER, dt.date(2026, 1, 16), D("35"), due, None, None
+    ) == dt.date(2026, 1, 29)
+
+
+def test_invoice_stage_steps_after_the_due_date_are_refused() -> None:
+    flow = Flow(Stage.INVOICE, (FlowStep(2, Anchor.DUE_DATE, "friendly_reminder", D("0")),))
+    with pytest.raises(InputError, match="the invoice stage ends at the due date"):
+        validate_flow("DK", flow)
+
+
+@pytest.mark.parametrize("fee", ["NaN", "Infinity", "1e30000"])
+def test_a_fee_that_is_not_a_finite_amount_is_refused(fee: str) -> None:
+    with pytest.raises(InputError, match="is not an amount"):
+        parse_step(f"10;due_date;reminder;{fee}")

@@ -146,10 +146,17 @@ def test_120_days_of_dunning_follow_the_law(
             d - case_due >= dt.timedelta(days=law.min_days_after_due_for_fee) for d in fee_days
         ), customer
         assert len({day for _, day, _ in msgs}) == len(msgs)  # never two steps on one day
+        # a fee never comes before the previous reminder's pay-by date has passed (NO § 1-3)
+        assert all(
+            b > a + dt.timedelta(days=law.reminder_deadline_days)
+            for a, b in itertools.pairwise(fee_days)
+        ), customer
 
     fee = law.max_reminder_fee
-    gap = law.min_days_between_fee_reminders
-    first = due + dt.timedelta(days=max(gap, law.min_days_after_due_for_fee))
+    gap = max(law.min_days_between_fee_reminders, law.reminder_deadline_days + 1)
+    first = due + dt.timedelta(
+        days=max(law.min_days_between_fee_reminders, law.min_days_after_due_for_fee)
+    )
     expected_never_paid = [("friendly_reminder", due - dt.timedelta(days=3), D("0.00"))] + [
         (f"reminder_{k + 1}", first + dt.timedelta(days=gap * k), fee)
         for k in range(law.max_fee_reminders)

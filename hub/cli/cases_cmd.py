@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import select
 
 from hub import clients, clock
+from hub.amounts import parse_amount
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.db import tables as t
@@ -18,7 +19,7 @@ from hub.dunning import actions
 from hub.dunning.cases import get_case, start_case
 from hub.dunning.states import Actor, Stage
 from hub.dunning.views import case_detail, case_rows
-from hub.errors import InputError, NotFoundError
+from hub.errors import NotFoundError
 
 app = typer.Typer(help="Cases: the hub's follow-up of unpaid invoices.", no_args_is_help=True)
 
@@ -198,10 +199,7 @@ def payment(
     date: Annotated[str, typer.Option("--date", help="Day paid, YYYY-MM-DD.")],
 ) -> None:
     """Register a partial payment (A2): lowers what is pursued; not booked."""
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise InputError(f"--amount {amount!r} is not an amount like 250.00") from None
+    value = parse_amount(amount, what="--amount", minimum=Decimal("0.01"))
     paid_on = clock.parse_date(date, what="--date")
     with state.db().session() as session:
         today = _client_today(session, get_case(session, case_id).client_id)

@@ -303,7 +303,8 @@ class Message(Base):
     """The outbox: every letter or e-mail the hub makes, with its delivery state.
 
     A step's message is unique per (case, stage, round, step): running a step twice cannot
-    make a second message. ``status`` is queued, sent or failed (failed ones are retried).
+    make a second message. ``status`` is queued, sending (claimed by a delivery run), sent,
+    failed (retried) or cancelled (its case closed before it went out).
     """
 
     __tablename__ = "messages"
@@ -332,6 +333,7 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column()  # a delivery run took it
     sent_at: Mapped[dt.datetime | None] = mapped_column()
 
 

@@ -207,6 +207,13 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.
         )
     if current is to:
         raise InputError(f"case {case.id} is already in the {to} flow")
+    if to is Stage.INVOICE:
+        invoice = _invoice(session, case)
+        if today > invoice.due_date:
+            raise InputError(
+                f"case {case.id}: invoice {invoice.invoice_number} is overdue since"
+                f" {invoice.due_date}; the invoice flow is for invoices not yet due"
+            )
     case.stage = to.value
     case.round += 1
     case.step_index = 0
@@ -237,12 +244,33 @@ def restart_flow(session: Session, case_id: int, today: dt.date) -> t.Case:
     return case
 
 
+def _refuse_credit_note(session: Session, case: t.Case, invoice: t.Invoice) -> None:
+    """A full credit note only for an invoice the books show open and wholly unpaid."""
+    if invoice.state != "open" or invoice.outstanding_amount <= 0:
+        raise InputError(
+            f"case {case.id}: invoice {invoice.invoice_number} is {invoice.state} in the books"
+            f" (outstanding {invoice.outstanding_amount}); there is nothing to credit"
+        )
+    if invoice.outstanding_amount != invoice.gross_amount:
+        raise InputError(
+            f"case {case.id}: invoice {invoice.invoice_number} is partly paid (outstanding"
+            f" {invoice.outstanding_amount} of {invoice.gross_amount}); a credit note for the"
+            " full amount would credit money already received"
+        )
+    if payments_by_case(session, [case.id]).get(case.id, ZERO) > 0:
+        raise InputError(
+            f"case {case.id}: payments are registered in the hub for invoice"
+            f" {invoice.invoice_number}; a credit note for the full amount would credit them too"
+        )
+
+
 def credit_note(
     db: Database, registry: PluginRegistry, box: SecretBox, case_id: int, today: dt.date
 ) -> t.Case:
     """A3: credit the invoice in full in the accounting system, then close the case.
 
-    Only where the client's plugin declares ``credit_note``. The intent (the idempotency key
+    Only where the client's plugin declares ``credit_note``, and only for an invoice the books
+    show open and wholly unpaid (no payments registered in the hub). The intent (the idempotency key
     ``creditnote:<case>``) is committed before the plugin is called; after a crash, running
     the action again calls the plugin with the same key, which returns the same credit note.
     """
@@ -256,6 +284,7 @@ def credit_note(
         plugin.require("credit_note", f"a credit note for case {case.id}")
         invoice = _invoice(session, case)
         if case.credit_note_key is None:
+            _refuse_credit_note(session, case, invoice)
             case.credit_note_key = f"creditnote:{case.id}"
             add_event(
                 case, "credit_note_requested", current_user(), today, None, key=case.credit_note_key

@@ -129,7 +129,33 @@ def payments_by_case(session: Session, case_ids: list[int]) -> dict[int, Decimal
 @dataclass(frozen=True)
 class Fees:
     total: Decimal
-    count: int  # fee-bearing messages, across every round (the law counts per claim)
+    count: int  # fee-bearing messages
+
+
+@dataclass(frozen=True)
+class ClaimFees:
+    """The fees charged on one invoice (the claim) across all its cases, as the law counts."""
+
+    count: int
+    last_on: dt.date | None
+
+
+def claim_fees(session: Session, invoice_ids: list[int]) -> dict[int, ClaimFees]:
+    """Fee-bearing messages per invoice, over every case that ever followed it: closing a case
+    and starting a new one for the same invoice must not reset the law's count or spacing."""
+    if not invoice_ids:
+        return {}
+    rows = session.execute(
+        select(t.Case.invoice_id, func.count(t.Message.id), func.max(t.Message.created_on))
+        .join(t.Message, t.Message.case_id == t.Case.id)
+        .where(t.Case.invoice_id.in_(invoice_ids), t.Message.fee > ZERO)
+        .group_by(t.Case.invoice_id)
+    )
+    return {
+        invoice_id: ClaimFees(count, last_on)
+        for invoice_id, count, last_on in rows
+        if invoice_id is not None
+    }
 
 
 def fees_by_case(session: Session, case_ids: list[int]) -> dict[int, Fees]:
@@ -154,15 +180,20 @@ def pursued_amount(invoice: t.Invoice | None, paid_in_hub: Decimal) -> Decimal:
 
 
 def next_step(
-    case: t.Case, invoice: t.Invoice, flow: Flow, country: str
+    case: t.Case,
+    invoice: t.Invoice,
+    flow: Flow,
+    country: str,
+    last_fee_on: dt.date | None = None,
 ) -> tuple[int, FlowStep, dt.date] | None:
     """The next step of the case's current stage and the day it may go out, or None.
 
     Catch-up policy: a step that was due on a missed day goes out on the next sync, one step
     per case per day; a step anchored on the previous step counts from the day that step was
     actually sent; and a fee-bearing step never goes out before the law allows (the minimum
-    gap after the previous fee), so a sync after days of downtime never sends several
-    reminders at once.
+    gap after the previous fee and after its pay-by date), so a sync after days of downtime
+    never sends several reminders at once. ``last_fee_on`` is the last fee on the claim (the
+    invoice, across its cases); the case's own is used when it is later or not given.
     """
     if case.step_index >= len(flow.steps):
         return None
@@ -172,7 +203,14 @@ def next_step(
     else:
         base = case.last_step_on if case.step_index > 0 else case.stage_entered_on
         planned = (base or invoice.due_date) + dt.timedelta(days=step.offset_days)
+    fee_on = max((d for d in (last_fee_on, case.last_fee_on) if d is not None), default=None)
     day = earliest_send_date(
-        law_for(country), planned, step.fee, invoice.due_date, case.last_step_on, case.last_fee_on
+        law_for(country),
+        Stage(case.stage),
+        planned,
+        step.fee,
+        invoice.due_date,
+        case.last_step_on,
+        fee_on,
     )
     return case.step_index, step, day

@@ -19,7 +19,7 @@ Running it twice on a day changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -32,17 +32,21 @@ from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
     ZERO,
+    ClaimFees,
     Fees,
     add_event,
+    claim_fees,
     fees_by_case,
     next_step,
     payments_by_case,
     pursued_amount,
     start_case,
 )
-from hub.dunning.law import law_for
+from hub.dunning.flows import Flow
+from hub.dunning.law import CountryLaw, law_for
 from hub.dunning.messages import MessageParty, make_message, party
 from hub.dunning.states import Actor, CaseState, Stage
+from hub.errors import HubError
 from hub.model import InvoiceState
 
 SETTLED = {InvoiceState.PAID.value, InvoiceState.CREDITED.value}
@@ -50,6 +54,8 @@ SETTLED = {InvoiceState.PAID.value, InvoiceState.CREDITED.value}
 
 @dataclass
 class CycleReport:
+    """What a cycle did: counts, and one entry per thing that happened to a case."""
+
     today: dt.date
     started: int = 0
     closed: int = 0
@@ -59,6 +65,11 @@ class CycleReport:
     messages: int = 0
     fees: Decimal = ZERO
     fees_waived: int = 0
+    failed: int = 0
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def note(self, case: t.Case, action: str, **detail: Any) -> None:
+        self.entries.append({"case": case.id, "action": action, **detail})
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -115,25 +126,25 @@ def _auto_close(
     """Apply R1, R2, R4, R5, R6; True when the case was closed."""
     paid = invoice.state in SETTLED or invoice.outstanding_amount <= 0
     balance_zero = customer is not None and customer.balance is not None and customer.balance <= 0
+    if case.stage == Stage.COLLECTION.value:
+        # R6: never closed automatically in collection; marked for a person, whatever the
+        # switches say, and unmarked if the invoice opens again.
+        settled = paid or balance_zero
+        if settled != case.paid_in_accounting:
+            case.paid_in_accounting = settled
+            what = "paid_in_accounting" if settled else "reopened_in_accounting"
+            add_event(
+                case, what, Actor.AUTO, today, None, outstanding=str(invoice.outstanding_amount)
+            )
+            report.marked_paid_in_collection += settled
+            report.note(case, what)
+        return False
     reason = None
     if paid and rules.auto_close_paid:
         reason = "outstanding_zero"
     elif balance_zero and rules.auto_close_balance:
         reason = "customer_balance_zero"
     if reason is None:
-        return False
-    if case.stage == Stage.COLLECTION.value:  # R6: never closed automatically in collection
-        if not case.paid_in_accounting:
-            case.paid_in_accounting = True
-            add_event(
-                case,
-                "paid_in_accounting",
-                Actor.AUTO,
-                today,
-                reason,
-                outstanding=str(invoice.outstanding_amount),
-            )
-            report.marked_paid_in_collection += 1
         return False
     case.state = CaseState.CLOSED.value
     case.closed_on = today
@@ -151,7 +162,37 @@ def _auto_close(
         outstanding=str(invoice.outstanding_amount),
     )
     report.closed += 1
+    report.note(case, "closed", reason=reason)
     return True
+
+
+def _lawful_fee(
+    case: t.Case,
+    invoice: t.Invoice,
+    fee: Decimal,
+    claim: ClaimFees,
+    law: CountryLaw,
+    index: int,
+    today: dt.date,
+    report: CycleReport,
+) -> Decimal:
+    """The step's fee, or 0 where charging it would break the law (the reason is recorded)."""
+    if fee <= 0:
+        return fee
+    reason = None
+    if invoice.currency != law.currency:
+        reason = (
+            f"{law.fee_rule}: the fee is in {law.currency} and cannot be added to an invoice"
+            f" in {invoice.currency}"
+        )
+    elif claim.count >= law.max_fee_reminders:
+        reason = law.count_rule  # a restarted flow or a new case for the same invoice
+    if reason is None:
+        return fee
+    add_event(case, "fee_waived", Actor.AUTO, today, reason, step=index + 1)
+    report.fees_waived += 1
+    report.note(case, "fee_waived", reason=reason)
+    return ZERO
 
 
 def _run_step(
@@ -159,27 +200,27 @@ def _run_step(
     client: t.Client,
     case: t.Case,
     invoice: t.Invoice,
-    flow_of_stage: dict[Stage, Any],
+    flow_of_stage: dict[Stage, Flow],
     who: MessageParty,
     paid_in_hub: Decimal,
     fees: Fees,
+    claim: ClaimFees,
     today: dt.date,
     report: CycleReport,
 ) -> None:
+    if invoice.state != InvoiceState.OPEN.value:
+        return  # unknown to the books now (or settled with R1 off): never chase it
     law = law_for(client.country)
-    found = next_step(case, invoice, flow_of_stage[Stage(case.stage)], client.country)
+    found = next_step(
+        case, invoice, flow_of_stage[Stage(case.stage)], client.country, claim.last_on
+    )
     if found is None:
         return
     index, step, day = found
     outstanding = pursued_amount(invoice, paid_in_hub)
     if day > today or outstanding <= 0:  # nothing owed (R1/R2 switched off): nothing to send
         return
-    fee = step.fee
-    if fee > 0 and fees.count >= law.max_fee_reminders:
-        # A restarted flow, or a flow changed back and forth, must not exceed the law.
-        fee = ZERO
-        add_event(case, "fee_waived", Actor.AUTO, today, law.count_rule, step=index + 1)
-        report.fees_waived += 1
+    fee = _lawful_fee(case, invoice, step.fee, claim, law, index, today, report)
     stage = Stage(case.stage)
     reminder_number = None
     kind = step.template
@@ -189,7 +230,7 @@ def _run_step(
     deadline = (
         invoice.due_date
         if stage is Stage.INVOICE
-        else today + dt.timedelta(days=law.min_days_between_fee_reminders)
+        else today + dt.timedelta(days=law.reminder_deadline_days)
     )
     message = make_message(
         client=client,
@@ -223,6 +264,60 @@ def _run_step(
     )
     report.messages += 1
     report.fees += fee
+    report.note(case, "step_sent", kind=kind, fee=fee)
+
+
+def _advance(
+    session: Session,
+    client: t.Client,
+    rules: t.ClientDunning,
+    flows: dict[Stage, Flow],
+    case: t.Case,
+    invoice: t.Invoice,
+    customer: t.Customer | None,
+    paid_in_hub: Decimal,
+    fees: Fees,
+    claim: ClaimFees,
+    today: dt.date,
+    report: CycleReport,
+) -> None:
+    """Close, resume, move and remind one case, as due today."""
+    if _auto_close(case, invoice, customer, rules, today, report):
+        return
+    if (
+        case.state == CaseState.PAUSED.value
+        and case.resume_on is not None
+        and case.resume_on <= today
+    ):
+        case.state = CaseState.ACTIVE.value
+        case.resume_on = None
+        add_event(case, "resumed", Actor.AUTO, today, "resume date reached")
+        report.resumed += 1
+        report.note(case, "resumed")
+    if case.state != CaseState.ACTIVE.value:
+        return
+    if case.stage == Stage.INVOICE.value and today > invoice.due_date:
+        case.stage = Stage.REMINDER.value
+        case.stage_entered_on = today
+        case.step_index = 0
+        add_event(
+            case, "stage_changed", Actor.AUTO, today, "invoice is overdue", to=Stage.REMINDER.value
+        )
+        report.stage_moves += 1
+        report.note(case, "stage_changed", to=Stage.REMINDER.value)
+    _run_step(
+        session,
+        client,
+        case,
+        invoice,
+        flows,
+        party(client, rules, customer, case.customer_number),
+        paid_in_hub,
+        fees,
+        claim,
+        today,
+        report,
+    )
 
 
 def run_cycle(db: Database, name: str) -> CycleReport:
@@ -252,47 +347,34 @@ def run_cycle(db: Database, name: str) -> CycleReport:
         ids = [c.id for c in cases]
         payments = payments_by_case(session, ids)
         fees = fees_by_case(session, ids)
+        claims = claim_fees(session, [c.invoice_id for c in cases if c.invoice_id is not None])
         for case in cases:
             invoice = invoices.get(case.invoice_id) if case.invoice_id is not None else None
             if invoice is None:
                 continue  # customer-mode cases come with customer mode
-            customer = customers.get(case.customer_number)
-            if _auto_close(case, invoice, customer, rules, today, report):
-                continue
-            if (
-                case.state == CaseState.PAUSED.value
-                and case.resume_on is not None
-                and case.resume_on <= today
-            ):
-                case.state = CaseState.ACTIVE.value
-                case.resume_on = None
-                add_event(case, "resumed", Actor.AUTO, today, "resume date reached")
-                report.resumed += 1
-            if case.state != CaseState.ACTIVE.value:
-                continue
-            if case.stage == Stage.INVOICE.value and today > invoice.due_date:
-                case.stage = Stage.REMINDER.value
-                case.stage_entered_on = today
-                case.step_index = 0
-                add_event(
-                    case,
-                    "stage_changed",
-                    Actor.AUTO,
-                    today,
-                    "invoice is overdue",
-                    to=Stage.REMINDER.value,
-                )
-                report.stage_moves += 1
-            _run_step(
-                session,
-                client,
-                case,
-                invoice,
-                flows,
-                party(client, rules, customer, case.customer_number),
-                payments.get(case.id, ZERO),
-                fees.get(case.id, Fees(ZERO, 0)),
-                today,
-                report,
-            )
+            # One case's failure (a letter that cannot be made, say) must not stop the others:
+            # each case runs in a savepoint, and a failure is recorded on the case.
+            before = replace(report, entries=list(report.entries))
+            try:
+                with session.begin_nested():
+                    _advance(
+                        session,
+                        client,
+                        rules,
+                        flows,
+                        case,
+                        invoice,
+                        customers.get(case.customer_number),
+                        payments.get(case.id, ZERO),
+                        fees.get(case.id, Fees(ZERO, 0)),
+                        claims.get(invoice.id, ClaimFees(0, None)),
+                        today,
+                        report,
+                    )
+            except (HubError, ValueError) as exc:
+                report.__dict__.update(before.__dict__)  # what was rolled back did not happen
+                session.expire(case)
+                add_event(case, "step_failed", Actor.AUTO, today, str(exc))
+                report.failed += 1
+                report.note(case, "step_failed", reason=str(exc))
     return report

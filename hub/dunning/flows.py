@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
+from hub.amounts import parse_amount
 from hub.dunning.law import CountryLaw, LawViolation, law_for
 from hub.dunning.states import Stage
 from hub.errors import InputError
@@ -67,33 +68,25 @@ def parse_step(text: str) -> FlowStep:
         anchor_value = Anchor(anchor)
     except ValueError:
         raise InputError(f"step {text!r}: anchor must be due_date or previous") from None
-    try:
-        fee_value = Decimal(fee)
-    except InvalidOperation:
-        raise InputError(f"step {text!r}: fee {fee!r} is not an amount like 100.00") from None
-    if (
-        not fee_value.is_finite()
-        or fee_value < 0
-        or fee_value != fee_value.quantize(Decimal("0.01"))
-    ):
-        raise InputError(f"step {text!r}: fee must be 0 or more with at most two decimals")
-    return FlowStep(offset_days, anchor_value, template, fee_value.quantize(Decimal("0.01")))
+    fee_value = parse_amount(fee, what=f"step {text!r}: fee")
+    return FlowStep(offset_days, anchor_value, template, fee_value)
 
 
 def default_flow(country: str, stage: Stage) -> Flow:
     """The lawful default of each country and stage.
 
     Invoice stage: one friendly reminder 3 days before the due date. Reminder stage: Denmark
-    three reminders 10 days apart at 100 DKK (the first 10 days after the due date); Norway two
-    reminders 14 days apart at 35 NOK (the first 14 days after the due date). Collection stage:
+    three reminders at 100 DKK, the first 10 days after the due date, each next one the day after
+    the previous one's 10-day deadline; Norway two reminders at 35 NOK, the first 14 days after
+    the due date, the second the day after the first one's 14-day deadline. Collection stage:
     no steps of its own here (the collection warning comes with collection).
     """
     law = law_for(country)
     if stage is Stage.INVOICE:
         return Flow(stage, (FlowStep(-3, Anchor.DUE_DATE, "friendly_reminder", Decimal("0.00")),))
     if stage is Stage.REMINDER:
-        gap = law.min_days_between_fee_reminders
-        first = max(gap, law.min_days_after_due_for_fee)
+        gap = max(law.min_days_between_fee_reminders, law.reminder_deadline_days + 1)
+        first = max(law.min_days_between_fee_reminders, law.min_days_after_due_for_fee)
         steps = [FlowStep(first, Anchor.DUE_DATE, "reminder", law.max_reminder_fee)]
         steps += [
             FlowStep(gap, Anchor.PREVIOUS, "reminder", law.max_reminder_fee)
@@ -107,10 +100,11 @@ def _planned_offsets(flow: Flow) -> list[int | None]:
     """Each step's planned day relative to the due date, where it can be known in advance.
 
     A ``previous``-anchored first step of the reminder stage starts when the case becomes
-    overdue, i.e. at the earliest the day after the due date.
+    overdue, i.e. at the earliest the day after the due date; for the invoice stage the plan
+    assumes the invoice was issued 30 days before its due date (the longest usual terms).
     """
     days: list[int | None] = []
-    previous: int | None = 1 if flow.stage is Stage.REMINDER else None
+    previous: int | None = {Stage.REMINDER: 1, Stage.INVOICE: -30}.get(flow.stage)
     for step in flow.steps:
         if step.anchor is Anchor.DUE_DATE:
             day: int | None = step.offset_days
@@ -153,6 +147,13 @@ def validate_flow(country: str, flow: Flow) -> None:
                 f"{flow.stage} step {n}: fee {step.fee} {law.currency} is above the maximum"
                 f" {law.max_reminder_fee} {law.currency}: {law.fee_rule}"
             )
+    if flow.stage is Stage.INVOICE:
+        for n, day in enumerate(_planned_offsets(flow), 1):
+            if day is not None and day > 0:
+                raise InputError(
+                    f"invoice step {n} falls {day} day(s) after the due date: the invoice stage"
+                    " ends at the due date (put overdue reminders in the reminder flow)"
+                )
     _check_reminder_timing(law, flow)
 
 
@@ -212,6 +213,7 @@ def _gap(flow: Flow, index: int, day: int | None, last_fee_day: int | None) -> i
 
 def earliest_send_date(
     law: CountryLaw,
+    stage: Stage,
     planned: dt.date,
     fee: Decimal,
     due_date: dt.date,
@@ -219,13 +221,17 @@ def earliest_send_date(
     last_fee_on: dt.date | None,
 ) -> dt.date:
     """The day a step may go out: its planned day, pushed later where the law or the catch-up
-    policy requires. At most one step per case per day; a fee-bearing step never before the law
-    allows a fee (after the due date, and at the minimum gap after the previous fee)."""
+    policy requires. At most one step per case per day; a reminder never before the invoice is
+    overdue; a fee-bearing step never before the law allows a fee (after the due date, at the
+    minimum gap after the previous fee, and after the previous fee's pay-by date)."""
     day = planned
     if last_step_on is not None:
         day = max(day, last_step_on + dt.timedelta(days=1))
+    if stage is Stage.REMINDER:
+        day = max(day, due_date + dt.timedelta(days=1))
     if fee > 0:
         day = max(day, due_date + dt.timedelta(days=law.min_days_after_due_for_fee))
         if last_fee_on is not None:
-            day = max(day, last_fee_on + dt.timedelta(days=law.min_days_between_fee_reminders))
+            wait = max(law.min_days_between_fee_reminders, law.reminder_deadline_days + 1)
+            day = max(day, last_fee_on + dt.timedelta(days=wait))
     return day

@@ -4,6 +4,8 @@ Sources (see ../shared/DOMAIN.md, "Statutory figures"):
 - Denmark: renteloven § 9 b (reminder fee at most 100 DKK, at most 3 fee-bearing reminders,
   at least 10 days apart, only after the due date); inkassoloven § 10 (collection warning
   deadline at least 10 days).
+- Both: a reminder gives a pay-by date (DK 10, NO 14 days), and the next fee-bearing reminder
+  is never sent before that date has passed (in Norway § 1-3 requires the missed deadline).
 - Norway: inkassoforskriften §§ 1-1, 1-2 (reminder fee 1/20 of the inkassosats 700 = 35 NOK,
   only when the reminder is sent at least 14 days after the due date), § 1-3 (fees per claim: a
   second fee needs a missed deadline of at least 14 days; at most two reminder fees);
@@ -26,6 +28,7 @@ class CountryLaw:
     max_fee_reminders: int
     min_days_between_fee_reminders: int
     min_days_after_due_for_fee: int
+    reminder_deadline_days: int  # the pay-by date a reminder gives; the next fee waits for it
     collection_warning_days: int
     fee_rule: str  # the statute, named in every refusal
     spacing_rule: str
@@ -42,6 +45,7 @@ LAW: dict[str, CountryLaw] = {
         max_fee_reminders=3,  # renteloven § 9 b stk. 2
         min_days_between_fee_reminders=10,  # renteloven § 9 b stk. 2
         min_days_after_due_for_fee=1,  # renteloven § 9 b: only for reminders after the due date
+        reminder_deadline_days=10,  # our practice: pay within the 10 days before the next one
         collection_warning_days=10,  # inkassoloven § 10
         fee_rule="renteloven § 9 b stk. 1 (reminder fee at most 100 DKK)",
         spacing_rule="renteloven § 9 b stk. 2 (fee-bearing reminders at least 10 days apart)",
@@ -56,6 +60,7 @@ LAW: dict[str, CountryLaw] = {
         max_fee_reminders=2,  # inkassoforskriften § 1-3
         min_days_between_fee_reminders=14,  # inkassoforskriften § 1-3: missed deadline ≥ 14 days
         min_days_after_due_for_fee=14,  # inkassoforskriften § 1-2: sent ≥ 14 days after due date
+        reminder_deadline_days=14,  # inkassoforskriften § 1-2: a reminder gives ≥ 14 days
         collection_warning_days=14,  # inkassoloven § 9
         fee_rule="inkassoforskriften § 1-2 (reminder fee at most 35 NOK, 1/20 of the inkassosats)",
         spacing_rule="inkassoforskriften § 1-3 (a second fee needs a missed deadline of 14 days)",

@@ -134,17 +134,64 @@ def default_outbox_dir(client_name: str) -> Path:
     return data_dir() / "outbox" / client_name
 
 
+#: A message claimed by a delivery run that did not finish (a crash) is taken again after this.
+STALE_CLAIM = dt.timedelta(minutes=15)
+_STEP_KINDS_AFTER_CLOSE = ("closing_confirmation",)
+
+
+def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
+    """A letter not yet out when its case closed must not go out at all (no reminder after the
+    customer paid); only a closing confirmation still does."""
+    closed = select(t.Case.id).where(t.Case.client_id == client_id, t.Case.state == "closed")
+    session.execute(
+        update(t.Message)
+        .where(
+            t.Message.client_id == client_id,
+            t.Message.status.in_(("queued", "failed")),
+            t.Message.case_id.in_(closed),
+            t.Message.kind.not_in(_STEP_KINDS_AFTER_CLOSE),
+        )
+        .values(status="cancelled", last_error="its case was closed before it was delivered")
+    )
+
+
+def _claim(db: Database, message_id: int) -> bool:
+    """Take the message for this run; False if another run has it (two syncs at once)."""
+    now = dt.datetime.now(dt.UTC)
+    with db.session() as session:
+        result = session.execute(
+            update(t.Message)
+            .where(
+                t.Message.id == message_id,
+                t.Message.status.in_(("queued", "failed"))
+                | ((t.Message.status == "sending") & (t.Message.claimed_at < now - STALE_CLAIM)),
+            )
+            .values(status="sending", claimed_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
 def deliver_pending(
     db: Database, registry: PluginRegistry, box: SecretBox, client_name: str
 ) -> DeliveryReport:
-    """Deliver the client's queued and failed messages, each committed on its own."""
+    """Deliver the client's queued and failed messages, each claimed and committed on its own.
+
+    Each message is claimed first (status ``sending``), so two runs at once never both send it;
+    a claim left by a run that crashed is taken again after :data:`STALE_CLAIM`.
+    """
     report = DeliveryReport()
     with db.session() as session:
         client = clients.get_client(session, client_name)
+        _cancel_for_closed_cases(session, client.id)
+        stale = dt.datetime.now(dt.UTC) - STALE_CLAIM
         rows = session.execute(
             select(t.Message, t.Case.customer_number)
             .join(t.Case, t.Case.id == t.Message.case_id)
-            .where(t.Message.client_id == client.id, t.Message.status != "sent")
+            .where(
+                t.Message.client_id == client.id,
+                t.Message.status.in_(("queued", "failed"))
+                | ((t.Message.status == "sending") & (t.Message.claimed_at < stale)),
+            )
             .order_by(t.Message.id)
         ).all()
         if not rows:
@@ -169,6 +216,8 @@ def deliver_pending(
             report.errors.append(str(exc))
             return report
     for message, customer_number in rows:
+        if not _claim(db, message.id):
+            continue
         outgoing = OutgoingMessage(
             idempotency_key=f"message:{message.id}",
             kind=message.kind,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from hub.amounts import parse_amount
 from hub.db import tables as t
 from hub.dunning.flows import Anchor, Flow, FlowStep, default_flow, validate_flow
 from hub.dunning.states import Stage
@@ -68,12 +68,7 @@ def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> 
             except ValueError:
                 raise InputError(f"rule start_date: {raw!r} is not a date YYYY-MM-DD") from None
         elif name == "min_amount":
-            try:
-                value = Decimal(raw.strip()) if raw.strip() else None
-            except InvalidOperation:
-                raise InputError(f"rule min_amount: {raw!r} is not an amount") from None
-            if value is not None and (value < 0 or value != value.quantize(Decimal("0.01"))):
-                raise InputError(f"rule min_amount: {raw!r} must be ≥ 0 with two decimals")
+            value = parse_amount(raw, what="rule min_amount") if raw.strip() else None
         elif name == "excluded_customers":
             value = sorted({c.strip() for c in raw.split(",") if c.strip()})
         else:

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from hub.db import tables as t
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cases import ZERO, Fees, fees_by_case, next_step, payments_by_case, pursued_amount
+from hub.dunning.cases import (
+    ZERO,
+    Fees,
+    claim_fees,
+    fees_by_case,
+    next_step,
+    payments_by_case,
+    pursued_amount,
+)
 from hub.dunning.states import CaseState, Stage
 
 
@@ -48,15 +56,25 @@ def case_rows(
     ids = [case.id for case, _, _ in rows]
     payments = payments_by_case(session, ids)
     fees = fees_by_case(session, ids)
+    claims = claim_fees(session, [inv.id for _, _, inv in rows if inv is not None])
     flows: dict[tuple[int, Stage], Any] = {}
     result = []
     for case, owner, invoice in rows:
         next_on = next_kind = None
-        if case.state == CaseState.ACTIVE.value and invoice is not None:
+        pursued = pursued_amount(invoice, payments.get(case.id, ZERO))
+        if (
+            case.state == CaseState.ACTIVE.value
+            and invoice is not None
+            and invoice.state == "open"
+            and pursued > 0
+        ):
             key = (owner.id, Stage(case.stage))
             if key not in flows:
                 flows[key] = dunning_rules.flow_of(session, owner, Stage(case.stage))
-            found = next_step(case, invoice, flows[key], owner.country)
+            claim = claims.get(invoice.id)
+            found = next_step(
+                case, invoice, flows[key], owner.country, claim.last_on if claim else None
+            )
             if found is not None:
                 index, step, day = found
                 next_on = day
@@ -74,7 +92,7 @@ def case_rows(
                 "closed_by": case.closed_by,
                 "close_code": case.close_code,
                 "close_reason": case.close_reason,
-                "outstanding_amount": pursued_amount(invoice, payments.get(case.id, ZERO)),
+                "outstanding_amount": pursued,
                 "fees_amount": fees.get(case.id, Fees(ZERO, 0)).total,
                 "currency": invoice.currency if invoice is not None else owner.currency,
                 "next_step_on": next_on,
