@@ -17,27 +17,23 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import generic_csv.cache
-import sqlalchemy as sa
+from bench_databases import each_database
 from cryptography.fernet import Fernet
 
 from hub import clients
 from hub import logging as hub_logging
-from hub.db.engine import Database, create_engine, upgrade
+from hub.db.engine import Database
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from hub.sync import sync_client
-
-PG = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def danish(amount: Decimal) -> str:
@@ -156,28 +152,11 @@ def main() -> None:
     hub_logging.configure(level="WARNING")
     n = 2000 if args.quick else args.invoices
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        run("SQLite", f"sqlite:///{work / 'bench.sqlite3'}", n, work)
-        if args.no_postgres:
-            return
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        try:
-            admin = create_engine(PG)
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        except sa.exc.OperationalError as exc:
-            print(f"PostgreSQL: skipped, no server at {PG}: {exc.orig}")
-            return
-        url = sa.engine.make_url(PG).update_query_dict({"options": f"-csearch_path={schema}"})
-        try:
-            engine = create_engine(url.render_as_string(hide_password=False))
-            upgrade(engine)
-            engine.dispose()
-            run("PostgreSQL", url.render_as_string(hide_password=False), n, work)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        each_database(
+            lambda label, url, work: run(label, url, n, work),
+            Path(tmp),
+            postgres=not args.no_postgres,
+        )
 
 
 if __name__ == "__main__":

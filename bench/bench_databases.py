@@ -1,0 +1,48 @@
+"""What every benchmark shares: run the same measurement on SQLite and on PostgreSQL.
+
+PostgreSQL is ``HUB_TEST_POSTGRES_URL`` or the local default; each run gets a schema of its
+own, dropped afterwards. Where no server answers, the PostgreSQL half is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from hub.db.engine import create_engine, upgrade
+
+PG = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+Run = Callable[[str, str, Path], None]  # (label, database URL, work dir)
+
+
+def each_database(run: Run, work: Path, *, postgres: bool = True) -> None:
+    run("SQLite", f"sqlite:///{work / 'bench.sqlite3'}", work)
+    if not postgres:
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        print(f"PostgreSQL: skipped, no server at {PG}: {exc.orig}")
+        return
+    url = (
+        sa.engine.make_url(PG)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    try:
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        run("PostgreSQL", url, work)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
