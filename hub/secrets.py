@@ -8,13 +8,13 @@ mode 0600; back it up with the database, since secrets cannot be read without it
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from hub.config import data_dir
-from hub.errors import SecretKeyError
+from hub.errors import RemoteServerError, SecretKeyError
+from hub.files import write_once
 
 
 def key_file() -> Path:
@@ -24,30 +24,23 @@ def key_file() -> Path:
 def _load_or_create_key_file(path: Path) -> bytes:
     """Read the key file, or create it with a new key if there is none.
 
-    The key is written to a private temporary file beside it and hard-linked into place, so
-    the key file appears whole or not at all: a process that reads it never sees half a key.
-    If another process links its key first, ours is dropped and theirs is used.
+    The key is written with :func:`hub.files.write_once` (mode 0600): to a private temporary
+    file beside it, hard-linked into place, so the key file appears whole or not at all and a
+    process that reads it never sees half a key. If another process created it first, ours is
+    dropped and theirs is used. Either way the key returned is the one read back from the
+    file, so every process uses the key on disk.
+
+    :raises SecretKeyError: the key file cannot be created.
     """
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    # mkstemp creates the file with mode 0600.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp_name, path)
-        except FileExistsError:  # another process made it first: use theirs
-            return path.read_bytes().strip()
-    finally:
-        os.unlink(tmp_name)
-    return key
+        write_once(path.parent, path.name, Fernet.generate_key(), mode=0o600)
+    except RemoteServerError as exc:
+        raise SecretKeyError(f"cannot create the secret key file: {exc}") from None
+    return path.read_bytes().strip()
 
 
 class SecretBox:

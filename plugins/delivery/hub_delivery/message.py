@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import string
 from email import policy
 from email.headerregistry import Address, Group
 from email.message import EmailMessage
@@ -34,22 +33,8 @@ FALLBACK_DOMAIN = "receivables-hub.invalid"
 #: How messages are written: CRLF line ends (RFC 5322), encoded words for non-ASCII headers.
 POLICY = policy.SMTP
 
-_SAFE = frozenset(string.ascii_letters + string.digits + "._-")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
-
-
-def escape_key(key: str) -> str:
-    """Percent-escape (UTF-8, ``%XX`` upper-case) every character outside ``[A-Za-z0-9._-]``.
-
-    Injective: ``%`` itself is escaped, so different keys always give different results.
-    """
-    return "".join(
-        char
-        if char in _SAFE
-        else "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
-        for char in key
-    )
 
 
 def header_text(value: str) -> str:

@@ -1,4 +1,4 @@
-"""The shared message builder: headers, Message-ID, escaping, addresses."""
+"""The shared message builder: headers, Message-ID, addresses."""
 
 from __future__ import annotations
 
@@ -12,13 +12,10 @@ from hub_delivery.message import (
     FALLBACK_DOMAIN,
     build_email,
     domain_of,
-    escape_key,
     message_id,
     parse_address,
     to_bytes,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 from hub.model import OutgoingMessage
 
@@ -31,19 +28,6 @@ def test_message_id_is_derived_from_the_key_alone() -> None:
     assert first != message_id("message:43", "blaabaer.dk")
     assert first.startswith("<hub-") and first.endswith("@blaabaer.dk>")
     assert message_id("message:42").endswith(f"@{FALLBACK_DOMAIN}>")
-
-
-@given(st.text(), st.text())
-def test_escape_key_is_injective_and_safe(a: str, b: str) -> None:
-    escaped = escape_key(a)
-    assert set(escaped) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-%")
-    if a != b:
-        assert escaped != escape_key(b)
-
-
-def test_escape_key_examples() -> None:
-    assert escape_key("message:42") == "message%3A42"
-    assert escape_key("../x/æ%") == "..%2Fx%2F%C3%A6%25"
 
 
 def test_domain_of() -> None:

@@ -9,10 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from generic_csv import plugin
-from generic_csv.outbox import Outcome, escape_key, file_name, write_once
+from generic_csv.outbox import Outcome, file_name, write_once
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hub.files import escape_key
 from hub.model import (
     ClientContext,
     CreditNoteRequest,
