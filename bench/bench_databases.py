@@ -6,13 +6,16 @@ own, dropped afterwards. Where no server answers, the PostgreSQL half is skipped
 
 from __future__ import annotations
 
+import argparse
 import os
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from hub import logging as hub_logging
 from hub.db.engine import create_engine, upgrade
 
 PG = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -46,3 +49,22 @@ def each_database(run: Run, work: Path, *, postgres: bool = True) -> None:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def bench_main(
+    doc: str, run: Callable[[str, str, int, Path], None], *, default: int, quick: int
+) -> None:
+    """The command line every benchmark has: ``[--invoices N] [--quick] [--no-postgres]``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=default)
+    parser.add_argument("--quick", action="store_true", help=f"{quick:,} invoices, for CI")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    hub_logging.configure(level="WARNING")
+    n = quick if args.quick else args.invoices
+    with tempfile.TemporaryDirectory() as tmp:
+        each_database(
+            lambda label, url, work: run(label, url, n, work),
+            Path(tmp),
+            postgres=not args.no_postgres,
+        )

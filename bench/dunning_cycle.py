@@ -13,19 +13,16 @@ Run: python bench/dunning_cycle.py [--invoices N] [--quick] [--no-postgres]
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_databases import each_database
+from bench_databases import bench_main
 from cryptography.fernet import Fernet
 
 from hub import clients, clock
-from hub import logging as hub_logging
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
@@ -120,19 +117,7 @@ def run(label: str, url: str, n: int, work: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invoices", type=int, default=5000)
-    parser.add_argument("--quick", action="store_true", help="500 invoices, for CI")
-    parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
-    hub_logging.configure(level="WARNING")
-    n = 500 if args.quick else args.invoices
-    with tempfile.TemporaryDirectory() as tmp:
-        each_database(
-            lambda label, url, work: run(label, url, n, work),
-            Path(tmp),
-            postgres=not args.no_postgres,
-        )
+    bench_main(__doc__ or "", run, default=5000, quick=500)
 
 
 if __name__ == "__main__":

@@ -14,22 +14,19 @@ Run: python bench/sync_csv.py [--invoices N] [--quick] [--no-postgres]
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import generic_csv.cache
-from bench_databases import each_database
+from bench_databases import bench_main
 from cryptography.fernet import Fernet
 
 from hub import clients
-from hub import logging as hub_logging
 from hub.db.engine import Database
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
@@ -144,19 +141,7 @@ def run(label: str, url: str, n: int, work: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--invoices", type=int, default=20000)
-    parser.add_argument("--quick", action="store_true", help="2,000 invoices, for CI")
-    parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
-    hub_logging.configure(level="WARNING")
-    n = 2000 if args.quick else args.invoices
-    with tempfile.TemporaryDirectory() as tmp:
-        each_database(
-            lambda label, url, work: run(label, url, n, work),
-            Path(tmp),
-            postgres=not args.no_postgres,
-        )
+    bench_main(__doc__ or "", run, default=20000, quick=2000)
 
 
 if __name__ == "__main__":

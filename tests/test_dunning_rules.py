@@ -4,13 +4,12 @@ and the cycle's exactly-once and catch-up promises. Runs on SQLite and PostgreSQ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from hub import clients, hookimpl
+from hub import clients
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import actions
@@ -18,7 +17,7 @@ from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import start_case
 from hub.dunning.states import Stage
 from hub.errors import CapabilityMissing, InputError
-from hub.model import ClientContext, Customer, CustomerBalance, InvoiceState
+from hub.model import Customer, InvoiceState
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from tests.dunning_support import cases, events, messages, registry_with_outbox, run_day
@@ -34,36 +33,16 @@ def day(n: int) -> dt.date:
     return DUE + dt.timedelta(days=n)
 
 
-class Ledger(RecordingPlugin):
-    """A ledger whose customer balances can be set apart from the invoices (R2)."""
-
-    def __init__(self, name: str, capabilities: frozenset[str] | None = None) -> None:
-        super().__init__(name, capabilities)
-        self.balances: dict[str, Decimal] = {}
-
-    @hookimpl
-    def fetch_customer_balance(
-        self, ctx: ClientContext, customer_numbers: Sequence[str]
-    ) -> list[CustomerBalance]:
-        answer = super().fetch_customer_balance(ctx, customer_numbers)
-        return [
-            CustomerBalance(
-                b.customer_number, self.balances.get(b.customer_number, b.balance), "DKK"
-            )
-            for b in answer
-        ]
-
-
 @pytest.fixture
-def ledger() -> Ledger:
-    plugin = Ledger("alpha")
+def ledger() -> RecordingPlugin:
+    plugin = RecordingPlugin("alpha")
     plugin.invoices["1"] = invoice("1", "C1", "1250.00", due_date=DUE)
     plugin.customers["C1"] = Customer("C1", "Østergaard ApS", email="a@example.dk", language="da")
     return plugin
 
 
 @pytest.fixture
-def registry(db: Database, box: SecretBox, ledger: Ledger) -> PluginRegistry:
+def registry(db: Database, box: SecretBox, ledger: RecordingPlugin) -> PluginRegistry:
     registry = registry_with_outbox(ledger)
     add_client_with_plugin(db, registry, box, "acme", "alpha", {"api_token": "t"})
     with db.session() as session:
@@ -73,7 +52,7 @@ def registry(db: Database, box: SecretBox, ledger: Ledger) -> PluginRegistry:
     return registry
 
 
-def pay(ledger: Ledger, number: str, state: InvoiceState = InvoiceState.PAID) -> None:
+def pay(ledger: RecordingPlugin, number: str, state: InvoiceState = InvoiceState.PAID) -> None:
     del ledger.invoices[number]
     ledger.settled[number] = state
 

@@ -18,7 +18,6 @@ from hub.errors import AuthError, HubError, PluginError, SecretKeyError, Setting
 from hub.model import (
     ClientContext,
     Customer,
-    CustomerBalance,
     Invoice,
     InvoiceState,
     InvoiceStatus,
@@ -332,7 +331,6 @@ class ExactLedger(RecordingPlugin):
     def __init__(self, name: str, capabilities: frozenset[str] | None = None) -> None:
         super().__init__(name, capabilities)
         self.status_amounts: dict[str, Decimal] = {}
-        self.balances: dict[str, Decimal] = {}
 
     @hookimpl
     def fetch_invoice_status(
@@ -344,18 +342,6 @@ class ExactLedger(RecordingPlugin):
             if s.invoice_number in self.status_amounts
             else s
             for s in answer
-        ]
-
-    @hookimpl
-    def fetch_customer_balance(
-        self, ctx: ClientContext, customer_numbers: Sequence[str]
-    ) -> list[CustomerBalance]:
-        answer = super().fetch_customer_balance(ctx, customer_numbers)
-        return [
-            CustomerBalance(
-                b.customer_number, self.balances.get(b.customer_number, b.balance), "DKK"
-            )
-            for b in answer
         ]
 
 
