@@ -58,11 +58,13 @@ def pay(ledger: RecordingPlugin, number: str, state: InvoiceState = InvoiceState
 
 
 def test_R1_paid_invoice_closes_the_case(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
-    run_day(db, registry, box, "acme", day(-5))
+    started = run_day(db, registry, box, "acme", day(-5))
+    assert [e["action"] for e in started.entries] == ["started"]
     pay(ledger, "1")
     report = run_day(db, registry, box, "acme", day(-4))
     [case] = cases(db)
     assert report.closed == 1
+    assert report.entries == [{"case": case.id, "action": "closed", "reason": "outstanding_zero"}]
     assert (case.state, case.closed_by, case.close_code) == ("closed", "auto", "paid_in_accounting")
     assert events(db, case.id)[-1]["kind"] == "closed"
 

@@ -112,6 +112,9 @@ def _auto_start(
             )
         )
         report.started += 1
+    session.flush()  # the new cases get their ids, for the report
+    for case in started:
+        report.note(case, "started", stage=case.stage)
     return started
 
 
