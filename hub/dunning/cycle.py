@@ -19,7 +19,7 @@ Running it twice on a day changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -170,32 +170,19 @@ def _auto_close(
 
 
 def _lawful_fee(
-    case: t.Case,
-    invoice: t.Invoice,
-    fee: Decimal,
-    claim: ClaimFees,
-    law: CountryLaw,
-    index: int,
-    today: dt.date,
-    report: CycleReport,
-) -> Decimal:
-    """The step's fee, or 0 where charging it would break the law (the reason is recorded)."""
+    invoice: t.Invoice, fee: Decimal, claim: ClaimFees, law: CountryLaw
+) -> tuple[Decimal, str | None]:
+    """The step's fee, or 0 and the rule where charging it would break the law."""
     if fee <= 0:
-        return fee
-    reason = None
+        return fee, None
     if invoice.currency != law.currency:
-        reason = (
+        return ZERO, (
             f"{law.fee_rule}: the fee is in {law.currency} and cannot be added to an invoice"
             f" in {invoice.currency}"
         )
-    elif claim.count >= law.max_fee_reminders:
-        reason = law.count_rule  # a restarted flow or a new case for the same invoice
-    if reason is None:
-        return fee
-    add_event(case, "fee_waived", Actor.AUTO, today, reason, step=index + 1)
-    report.fees_waived += 1
-    report.note(case, "fee_waived", reason=reason)
-    return ZERO
+    if claim.count >= law.max_fee_reminders:
+        return ZERO, law.count_rule  # a restarted flow or a new case for the same invoice
+    return fee, None
 
 
 def _run_step(
@@ -223,7 +210,7 @@ def _run_step(
     outstanding = pursued_amount(invoice, paid_in_hub)
     if day > today or outstanding <= 0:  # nothing owed (R1/R2 switched off): nothing to send
         return
-    fee = _lawful_fee(case, invoice, step.fee, claim, law, index, today, report)
+    fee, waived_by = _lawful_fee(invoice, step.fee, claim, law)
     stage = Stage(case.stage)
     reminder_number = None
     kind = step.template
@@ -235,21 +222,34 @@ def _run_step(
         if stage is Stage.INVOICE
         else today + dt.timedelta(days=law.reminder_deadline_days)
     )
-    message = make_message(
-        client=client,
-        case=case,
-        invoice=invoice,
-        who=who,
-        kind=kind,
-        today=today,
-        step=index,
-        outstanding=outstanding,
-        fee=fee,
-        fees_total=fees.total + fee,
-        reminder_number=reminder_number,
-        deadline=deadline,
-    )
+    try:
+        message = make_message(
+            client=client,
+            case=case,
+            invoice=invoice,
+            who=who,
+            kind=kind,
+            today=today,
+            step=index,
+            outstanding=outstanding,
+            fee=fee,
+            fees_total=fees.total + fee,
+            reminder_number=reminder_number,
+            deadline=deadline,
+        )
+    except (HubError, ValueError) as exc:
+        # One case whose letter cannot be made (a customer name a letter cannot hold, say)
+        # must not stop the client's other cases: the step is not taken, the case says why,
+        # and the next cycle tries again.
+        add_event(case, "step_failed", Actor.AUTO, today, str(exc), kind=kind)
+        report.failed += 1
+        report.note(case, "step_failed", kind=kind, reason=str(exc))
+        return
     session.add(message)
+    if waived_by is not None:
+        add_event(case, "fee_waived", Actor.AUTO, today, waived_by, step=index + 1)
+        report.fees_waived += 1
+        report.note(case, "fee_waived", reason=waived_by)
     case.step_index = index + 1
     case.last_step_on = today
     if fee > 0:
@@ -355,29 +355,18 @@ def run_cycle(db: Database, name: str) -> CycleReport:
             invoice = invoices.get(case.invoice_id) if case.invoice_id is not None else None
             if invoice is None:
                 continue  # customer-mode cases come with customer mode
-            # One case's failure (a letter that cannot be made, say) must not stop the others:
-            # each case runs in a savepoint, and a failure is recorded on the case.
-            before = replace(report, entries=list(report.entries))
-            try:
-                with session.begin_nested():
-                    _advance(
-                        session,
-                        client,
-                        rules,
-                        flows,
-                        case,
-                        invoice,
-                        customers.get(case.customer_number),
-                        payments.get(case.id, ZERO),
-                        fees.get(case.id, Fees(ZERO, 0)),
-                        claims.get(invoice.id, ClaimFees(0, None)),
-                        today,
-                        report,
-                    )
-            except (HubError, ValueError) as exc:
-                report.__dict__.update(before.__dict__)  # what was rolled back did not happen
-                session.expire(case)
-                add_event(case, "step_failed", Actor.AUTO, today, str(exc))
-                report.failed += 1
-                report.note(case, "step_failed", reason=str(exc))
+            _advance(
+                session,
+                client,
+                rules,
+                flows,
+                case,
+                invoice,
+                customers.get(case.customer_number),
+                payments.get(case.id, ZERO),
+                fees.get(case.id, Fees(ZERO, 0)),
+                claims.get(invoice.id, ClaimFees(0, None)),
+                today,
+                report,
+            )
     return report

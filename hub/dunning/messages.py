@@ -155,20 +155,22 @@ def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
     )
 
 
-def _claim(db: Database, message_id: int) -> bool:
-    """Take the message for this run; False if another run has it (two syncs at once)."""
+def _claim(db: Database, message_ids: list[int]) -> set[int]:
+    """Take the messages for this run, in one statement; those another run has are left out
+    (two syncs at once). What a crashed run had claimed is taken again after STALE_CLAIM."""
     now = dt.datetime.now(dt.UTC)
     with db.session() as session:
-        result = session.execute(
+        claimed = session.scalars(
             update(t.Message)
             .where(
-                t.Message.id == message_id,
+                t.Message.id.in_(message_ids),
                 t.Message.status.in_(("queued", "failed"))
                 | ((t.Message.status == "sending") & (t.Message.claimed_at < now - STALE_CLAIM)),
             )
             .values(status="sending", claimed_at=now)
+            .returning(t.Message.id)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return set(claimed)
 
 
 def deliver_pending(
@@ -215,8 +217,9 @@ def deliver_pending(
             report.failed = len(pending)
             report.errors.append(str(exc))
             return report
+    claimed = _claim(db, pending)
     for message, customer_number in rows:
-        if not _claim(db, message.id):
+        if message.id not in claimed:
             continue
         outgoing = OutgoingMessage(
             idempotency_key=f"message:{message.id}",
