@@ -65,23 +65,27 @@ def refused(out: subprocess.CompletedProcess[str], why: str) -> None:
     assert why in out.stderr and "Traceback" not in out.stderr
 
 
+def start(hub, invoice: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """Start a case for the invoice on 10 Jan 2026; its JSON."""
+    out = ok(
+        hub(
+            "--today",
+            "2026-01-10",
+            "cases",
+            "start",
+            "--client",
+            "dk",
+            "--invoice",
+            invoice,
+            "--json",
+        )
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
 def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ignore[no-untyped-def]
     ok(hub("--today", "2026-01-10", "sync", "dk"))
-    started = json.loads(
-        ok(
-            hub(
-                "--today",
-                "2026-01-10",
-                "cases",
-                "start",
-                "--client",
-                "dk",
-                "--invoice",
-                "1",
-                "--json",
-            )
-        ).stdout
-    )
+    started = start(hub, "1")
     case_id = started["id"]
     assert started["stage"] == "invoice" and started["outstanding_amount"] == "1250.00"
     refused(hub("cases", "start", "--client", "dk", "--invoice", "1"), "already followed")
@@ -197,21 +201,7 @@ def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ign
 
 def test_credit_note_from_the_cli_posts_once(hub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ok(hub("--today", "2026-01-10", "sync", "dk"))
-    case_id = json.loads(
-        ok(
-            hub(
-                "--today",
-                "2026-01-10",
-                "cases",
-                "start",
-                "--client",
-                "dk",
-                "--invoice",
-                "2",
-                "--json",
-            )
-        ).stdout
-    )["id"]
+    case_id = start(hub, "2")["id"]
     ok(hub("--today", "2026-01-11", "cases", "credit-note", str(case_id)))
     refused(hub("cases", "credit-note", str(case_id)), "is closed")
     assert len(list((tmp_path / "books").glob("creditnote-*.csv"))) == 1
