@@ -136,7 +136,7 @@ def default_outbox_dir(client_name: str) -> Path:
 
 #: A message claimed by a delivery run that did not finish (a crash) is taken again after this.
 STALE_CLAIM = dt.timedelta(minutes=15)
-_STEP_KINDS_AFTER_CLOSE = ("closing_confirmation",)
+_STILL_SENT_AFTER_CLOSE = ("closing_confirmation",)
 
 
 def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
@@ -149,9 +149,16 @@ def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
             t.Message.client_id == client_id,
             t.Message.status.in_(("queued", "failed")),
             t.Message.case_id.in_(closed),
-            t.Message.kind.not_in(_STEP_KINDS_AFTER_CLOSE),
+            t.Message.kind.not_in(_STILL_SENT_AFTER_CLOSE),
         )
         .values(status="cancelled", last_error="its case was closed before it was delivered")
+    )
+
+
+def _deliverable(now: dt.datetime) -> Any:
+    """Queued, failed, or claimed by a run that must have crashed (claim older than STALE_CLAIM)."""
+    return t.Message.status.in_(("queued", "failed")) | (
+        (t.Message.status == "sending") & (t.Message.claimed_at < now - STALE_CLAIM)
     )
 
 
@@ -162,11 +169,7 @@ def _claim(db: Database, message_ids: list[int]) -> set[int]:
     with db.session() as session:
         claimed = session.scalars(
             update(t.Message)
-            .where(
-                t.Message.id.in_(message_ids),
-                t.Message.status.in_(("queued", "failed"))
-                | ((t.Message.status == "sending") & (t.Message.claimed_at < now - STALE_CLAIM)),
-            )
+            .where(t.Message.id.in_(message_ids), _deliverable(now))
             .values(status="sending", claimed_at=now)
             .returning(t.Message.id)
         )
@@ -185,15 +188,10 @@ def deliver_pending(
     with db.session() as session:
         client = clients.get_client(session, client_name)
         _cancel_for_closed_cases(session, client.id)
-        stale = dt.datetime.now(dt.UTC) - STALE_CLAIM
         rows = session.execute(
             select(t.Message, t.Case.customer_number)
             .join(t.Case, t.Case.id == t.Message.case_id)
-            .where(
-                t.Message.client_id == client.id,
-                t.Message.status.in_(("queued", "failed"))
-                | ((t.Message.status == "sending") & (t.Message.claimed_at < stale)),
-            )
+            .where(t.Message.client_id == client.id, _deliverable(dt.datetime.now(dt.UTC)))
             .order_by(t.Message.id)
         ).all()
         if not rows:
@@ -250,8 +248,8 @@ def deliver_pending(
 
 
 def _mark_undeliverable(session: Session, message_ids: list[int], error: str) -> None:
-    for message_id in message_ids:
-        message = session.get(t.Message, message_id)
-        if message is not None:
-            message.status = "failed"
-            message.last_error = error
+    session.execute(
+        update(t.Message)
+        .where(t.Message.id.in_(message_ids))
+        .values(status="failed", last_error=error)
+    )
