@@ -14,13 +14,38 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
+from hub import clients
 from hub import logging as hub_logging
-from hub.db.engine import create_engine, upgrade
+from hub.db.engine import Database, create_engine, upgrade
+from hub.plugins import PluginRegistry, load_plugins
+from hub.secrets import SecretBox
 
 PG = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 Run = Callable[[str, str, Path], None]  # (label, database URL, work dir)
+CLIENT = "bench"
+
+
+def csv_client(url: str, export: Path, books: Path) -> tuple[Database, PluginRegistry, SecretBox]:
+    """A Danish client "bench" reading ``export`` through the installed generic_csv plugin."""
+    registry = load_plugins()
+    if "generic_csv" not in registry.infos:
+        raise SystemExit("generic_csv is not installed: pip install -e plugins/generic_csv")
+    box = SecretBox(Fernet.generate_key())
+    db = Database(url)
+    with db.session() as session:
+        clients.add_client(session, CLIENT, "DK")
+        clients.enable_plugin(
+            session,
+            registry,
+            box,
+            CLIENT,
+            "generic_csv",
+            {"invoices_path": str(export), "outbox_dir": str(books)},
+        )
+    return db, registry, box
 
 
 def each_database(run: Run, work: Path, *, postgres: bool = True) -> None:

@@ -19,17 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_databases import bench_main
-from cryptography.fernet import Fernet
+from bench_databases import bench_main, csv_client
 
 from hub import clients, clock
 from hub.db import tables as t
-from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cycle import run_cycle
 from hub.dunning.messages import deliver_pending
-from hub.plugins import load_plugins
-from hub.secrets import SecretBox
 from hub.sync import sync_client
 
 DUE = dt.date(2026, 1, 15)
@@ -55,21 +51,10 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def run(label: str, url: str, n: int, work: Path) -> None:
-    registry = load_plugins()
     export = work / f"open-{label}.csv"
     write_export(export, n)
-    box = SecretBox(Fernet.generate_key())
-    db = Database(url)
+    db, registry, box = csv_client(url, export, work / "books")
     with db.session() as session:
-        clients.add_client(session, "bench", "DK")
-        clients.enable_plugin(
-            session,
-            registry,
-            box,
-            "bench",
-            "generic_csv",
-            {"invoices_path": str(export), "outbox_dir": str(work / "books")},
-        )
         clients.enable_plugin(
             session,
             registry,

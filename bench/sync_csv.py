@@ -16,20 +16,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import generic_csv.cache
-from bench_databases import bench_main
-from cryptography.fernet import Fernet
+from bench_databases import bench_main, csv_client
 
 from hub import clients
-from hub.db.engine import Database
-from hub.plugins import load_plugins
-from hub.secrets import SecretBox
 from hub.sync import sync_client
 
 
@@ -87,23 +82,10 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> float:
 
 
 def run(label: str, url: str, n: int, work: Path) -> None:
-    registry = load_plugins()
-    if "generic_csv" not in registry.infos:
-        sys.exit("generic_csv is not installed: pip install -e plugins/generic_csv")
     export = work / f"export-{label}.csv"
     write_export(export, n)
-    box = SecretBox(Fernet.generate_key())
-    db = Database(url)
+    db, registry, box = csv_client(url, export, work / "out")
     with db.session() as session:
-        clients.add_client(session, "bench", "DK")
-        clients.enable_plugin(
-            session,
-            registry,
-            box,
-            "bench",
-            "generic_csv",
-            {"invoices_path": str(export), "outbox_dir": str(work / "out")},
-        )
         ctx = clients.client_context(clients.get_client(session, "bench"), registry, box)
     plugin = registry.for_client(ctx)
 

@@ -207,49 +207,28 @@ def test_credit_note_from_the_cli_posts_once(hub, tmp_path: Path) -> None:  # ty
     assert len(list((tmp_path / "books").glob("creditnote-*.csv"))) == 1
 
 
+def set_reminder_flow(hub, *steps: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    return hub(
+        "flows",
+        "set",
+        "--client",
+        "dk",
+        "--stage",
+        "reminder",
+        *(arg for step in steps for arg in ("--step", step)),
+    )
+
+
 def test_flows_and_rules_are_checked_against_the_law(hub) -> None:  # type: ignore[no-untyped-def]
     refused(
-        hub(
-            "flows",
-            "set",
-            "--client",
-            "dk",
-            "--stage",
-            "reminder",
-            "--step",
-            "10;due_date;reminder;150",
-        ),
+        set_reminder_flow(hub, "10;due_date;reminder;150"),
         "renteloven § 9 b",
     )
     refused(
-        hub(
-            "flows",
-            "set",
-            "--client",
-            "dk",
-            "--stage",
-            "reminder",
-            "--step",
-            "10;due_date;reminder;100",
-            "--step",
-            "5;previous;reminder;100",
-        ),
+        set_reminder_flow(hub, "10;due_date;reminder;100", "5;previous;reminder;100"),
         "10 days apart",
     )
-    ok(
-        hub(
-            "flows",
-            "set",
-            "--client",
-            "dk",
-            "--stage",
-            "reminder",
-            "--step",
-            "7;due_date;reminder;0",
-            "--step",
-            "7;previous;reminder;100",
-        )
-    )
+    ok(set_reminder_flow(hub, "7;due_date;reminder;0", "7;previous;reminder;100"))
     flows = json.loads(ok(hub("flows", "show", "--client", "dk", "--json")).stdout)
     assert flows["flows"]["reminder"]["default"] is False
     assert [s["fee"] for s in flows["flows"]["reminder"]["steps"]] == ["0.00", "100.00"]
