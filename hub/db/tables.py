@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy import text as sa_text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
@@ -194,6 +195,34 @@ class ClientDunning(Base):
     creditor_name: Mapped[str | None] = mapped_column(String(255))
     payment_details: Mapped[str | None] = mapped_column(Text)
     sender_email: Mapped[str | None] = mapped_column(String(255))
+    reminder_mode: Mapped[str] = mapped_column(
+        String(16), default="invoice", server_default="invoice"
+    )  # invoice or customer (C1)
+    entry_sync: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sa_true()
+    )  # customer balances are synchronised (C2)
+    success_fee_percent: Mapped[Decimal | None] = mapped_column(
+        Money
+    )  # of what a collection case collects (D1); None: the default, 10 %
+    loss_account: Mapped[str] = mapped_column(
+        String(32), default="3720", server_default="3720"
+    )  # D4: net amount of a write-off
+    output_vat_account: Mapped[str] = mapped_column(
+        String(32), default="6902", server_default="6902"
+    )  # D4: VAT of a write-off
+
+
+class ClientGrant(Base):
+    """A feature an operator granted a client (C2: customer reminders); never self-granted."""
+
+    __tablename__ = "client_grants"
+    __table_args__ = (UniqueConstraint("client_id", "feature"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    feature: Mapped[str] = mapped_column(String(64))
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
 
 class FlowStepRow(Base):
@@ -229,6 +258,14 @@ class Case(Base):
             sqlite_where=sa_text("state != 'closed'"),
             postgresql_where=sa_text("state != 'closed'"),
         ),
+        Index(
+            "ux_cases_open_customer",
+            "client_id",
+            "customer_number",
+            unique=True,
+            sqlite_where=sa_text("mode = 'customer' AND state != 'closed'"),
+            postgresql_where=sa_text("mode = 'customer' AND state != 'closed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -257,11 +294,21 @@ class Case(Base):
     close_reason: Mapped[str | None] = mapped_column(Text)
     credit_note_key: Mapped[str | None] = mapped_column(String(100))
     credit_note_ref: Mapped[str | None] = mapped_column(Text)
+    collection_warned_on: Mapped[dt.date | None] = mapped_column(Date)  # D1/D2
+    collection_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    collection_started_on: Mapped[dt.date | None] = mapped_column(Date)
+    collection_amount: Mapped[Decimal | None] = mapped_column(Money)  # pursued at the start
+    success_fee: Mapped[Decimal | None] = mapped_column(Money)  # recorded once, when paid
+    write_off_key: Mapped[str | None] = mapped_column(String(100))  # D4, set before posting
+    write_off_ref: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseEvent.id"
+    )
+    payments: Mapped[list[CasePayment]] = relationship(
+        cascade="all, delete-orphan", order_by="CasePayment.id"
     )
 
 
@@ -335,6 +382,22 @@ class Message(Base):
     reference: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[dt.datetime | None] = mapped_column()  # a delivery run took it
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+    covered: Mapped[list[MessageInvoice]] = relationship(cascade="all, delete-orphan")
+
+
+class MessageInvoice(Base):
+    """The invoices a message covered: one for an invoice case's letter, several for a
+    consolidated customer reminder. The law counts fees per invoice (claim) through it."""
+
+    __tablename__ = "message_invoices"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class JobRun(Base):
