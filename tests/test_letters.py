@@ -49,8 +49,16 @@ def letter(kind: str = "reminder", country: str = "DK", **changes: Any) -> Lette
     currency = CURRENCY.get(country, "DKK")
     fee = (
         D("0.00")
-        if kind in ("friendly_reminder", "closing_confirmation")
+        if kind in ("friendly_reminder", "closing_confirmation", "collection_notice")
         else FEE.get(country, D(0))
+    )
+    # a collection notice adds no fee of its own, but the warning before it may have carried one;
+    # its deadline is the warning's, which has passed
+    fees_total = FEE.get(country, D(0)) if kind == "collection_notice" else fee
+    deadline = (
+        TODAY - dt.timedelta(days=1)
+        if kind == "collection_notice"
+        else TODAY + dt.timedelta(days=DEADLINE_DAYS.get(country, 14))
     )
     data = LetterData(
         kind=kind,
@@ -64,9 +72,9 @@ def letter(kind: str = "reminder", country: str = "DK", **changes: Any) -> Lette
         currency=currency,
         outstanding_total=D("1234.50"),
         fee=fee,
-        fees_total=fee,
+        fees_total=fees_total,
         reminder_number=2 if kind in ("reminder", "customer_reminder") else None,
-        deadline=TODAY + dt.timedelta(days=DEADLINE_DAYS.get(country, 14)),
+        deadline=deadline,
         closing_reason="Betalt" if kind == "closing_confirmation" else None,
     )
     return dataclasses.replace(data, **changes)
@@ -234,7 +242,9 @@ def test_english_collection_warning() -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("country", ["DK", "NO"])
-@pytest.mark.parametrize("kind", ["reminder", "customer_reminder", "collection_warning"])
+@pytest.mark.parametrize(
+    "kind", ["reminder", "customer_reminder", "collection_warning", "collection_notice"]
+)
 def test_no_fee_no_fee_sentence(kind: str, country: str, language: str) -> None:
     body = render(kind, country, language, fee=D("0"), fees_total=D("0"))
     assert "gebyr" not in body.lower()
@@ -277,6 +287,347 @@ def test_customer_reminder_refuses_a_total_the_invoices_do_not_add_up_to() -> No
     invoices = (invoice("1", "10.00"), invoice("2", "20.00"))
     with pytest.raises(ValueError, match="add up to 30.00, but outstanding_total is 30.01"):
         render("customer_reminder", invoices=invoices, outstanding_total=D("30.01"))
+
+
+# --- customer balance: several invoices, a fee and earlier fees --------------------------------
+
+CUSTOMER_REMINDER_LINES = {
+    "da": [
+        "Kære Åse Bløndal",
+        "Vi kan ikke se, at vi har modtaget betaling for følgende forfaldne fakturaer"
+        " på din konto hos os:",
+        "  Faktura F-1 af 01.10.2026, forfaldsdato 31.10.2026: 100,00 kr.",
+        "  Faktura F-2 af 01.10.2026, forfaldsdato 31.10.2026: 200,25 kr.",
+        "  Faktura F-3 af 01.10.2026, forfaldsdato 31.10.2026: 934,25 kr.",
+        "Samlet udestående saldo: 1.234,50 kr.",
+        "Rykkergebyr for denne rykker: 100,00 kr.",
+        "Tidligere gebyrer: 200,00 kr.",
+        "I alt at betale: 1.534,50 kr.",
+        "Vi beder dig betale 1.534,50 kr. senest den 03.12.2026 til:",
+    ],
+    "nb": [
+        "Vi kan ikke se å ha mottatt betaling for disse forfalte fakturaene"
+        " på kontoen din hos oss:",
+        "  Faktura F-1 datert 01.10.2026, forfallsdato 31.10.2026: 100,00 DKK",
+        "  Faktura F-2 datert 01.10.2026, forfallsdato 31.10.2026: 200,25 DKK",
+        "  Faktura F-3 datert 01.10.2026, forfallsdato 31.10.2026: 934,25 DKK",
+        f"Samlet utestående saldo: 1{NBSP}234,50 DKK",
+        "Rykkergebyr for denne purringen: 100,00 DKK",
+        "Tidligere gebyrer: 200,00 DKK",
+        f"Totalt å betale: 1{NBSP}534,50 DKK",
+        f"Vi ber deg betale 1{NBSP}534,50 DKK senest 03.12.2026 til:",
+    ],
+    "en": [
+        "Dear Åse Bløndal,",
+        "According to our records, we have not received payment for the following overdue"
+        " invoices on your account with us:",
+        "  Invoice F-1 dated 1 October 2026, due 31 October 2026: DKK 100.00",
+        "  Invoice F-2 dated 1 October 2026, due 31 October 2026: DKK 200.25",
+        "  Invoice F-3 dated 1 October 2026, due 31 October 2026: DKK 934.25",
+        "Total outstanding balance: DKK 1,234.50",
+        "Fee for this reminder: DKK 100.00",
+        "Earlier fees: DKK 200.00",
+        "Total to pay: DKK 1,534.50",
+        "Please pay DKK 1,534.50 by 3 December 2026 to:",
+    ],
+}
+CUSTOMER_REMINDER_SUBJECT = {
+    "da": "Rykker 2: samlet udestående for kundenummer K-4711 hos Ærø Østergård & Søn ApS",
+    "nb": "2. purring: samlet utestående for kundenummer K-4711 hos Ærø Østergård & Søn ApS",
+    "en": "Reminder 2: outstanding balance for customer number K-4711 with Ærø Østergård & Søn ApS",
+}
+CUSTOMER_REMINDER_HEADING = {
+    "da": ("RYKKER 2 – SAMLET UDESTÅENDE", "RYKKER – SAMLET UDESTÅENDE"),
+    "nb": ("2. PURRING – SAMLET UTESTÅENDE", "PURRING – SAMLET UTESTÅENDE"),
+    "en": ("REMINDER 2 – OUTSTANDING BALANCE", "REMINDER – OUTSTANDING BALANCE"),
+}
+
+
+def three_invoices(currency: str = "DKK") -> tuple[LetterInvoice, ...]:
+    return (
+        invoice("F-1", "100.00", currency),
+        invoice("F-2", "200.25", currency),
+        invoice("F-3", "934.25", currency),
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_customer_reminder_with_three_invoices_a_fee_and_earlier_fees(language: str) -> None:
+    data = letter("customer_reminder", "DK", invoices=three_invoices(), fees_total=D("300.00"))
+    rendered = render_letter(data, language)
+    assert rendered.subject == CUSTOMER_REMINDER_SUBJECT[language]
+    lines = rendered.body.splitlines()
+    assert CUSTOMER_REMINDER_HEADING[language][0] in lines
+    for expected in CUSTOMER_REMINDER_LINES[language]:
+        assert expected in lines
+    # each invoice once, in the order given, and the total is balance + this fee + earlier fees
+    numbers = [ln.split()[1] for ln in lines if ln.lstrip().startswith(("Faktura F", "Invoice F"))]
+    assert numbers == ["F-1", "F-2", "F-3"]
+    total = D("100.00") + D("200.25") + D("934.25") + D("100.00") + D("200.00")
+    assert total == D("1534.50")
+    total_line = [ln for ln in lines if ln.startswith(("I alt at betale", "Totalt", "Total to"))]
+    assert total_line == [total_line[0]]
+    assert total_line[0].endswith(format_amount(total, "DKK", language))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_norwegian_customer_reminder_with_three_invoices(language: str) -> None:
+    data = letter("customer_reminder", "NO", invoices=three_invoices("NOK"), fees_total=D("70.00"))
+    body = render_letter(data, language).body
+    fee_line = {
+        "da": "Purregebyr for denne rykker: 35,00 NOK",
+        "nb": "Purregebyr for denne purringen: 35,00 kr",
+        "en": "Fee for this reminder: NOK 35.00",
+    }
+    assert fee_line[language] in body.splitlines()
+    for inv in data.invoices:
+        assert f"{format_amount(inv.outstanding_amount, 'NOK', language)}\n" in body
+    assert format_amount(D("35.00"), "NOK", language) in body  # the earlier fee
+    total = format_amount(D("1234.50") + D("70.00"), "NOK", language)
+    assert total in [ln.split(": ")[-1] for ln in body.splitlines()]
+    assert "inkassoforskriften § 1-2" in body  # the fee's basis
+    days = {"da": "mindst 14 dage", "nb": "minst 14 dager", "en": "at least 14 days"}
+    assert days[language] in body  # the Norwegian reminder's 14 days to pay
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_customer_reminder_without_a_number_says_reminder(language: str) -> None:
+    rendered = render_letter(letter("customer_reminder", reminder_number=None), language)
+    assert CUSTOMER_REMINDER_HEADING[language][1] in rendered.body.splitlines()
+    assert rendered.subject.split(":")[0] in ("Rykker", "Purring", "Reminder")
+
+
+# --- collection: the warning as reminder 3 (D2) and the notice that collection started (D1) ---
+
+NUMBERED_WARNING = {
+    # language: (subject, heading, this reminder's fee line for a DK creditor)
+    "da": (
+        "Rykker 3 med inkassovarsel vedrørende faktura 1001 fra Ærø Østergård & Søn ApS",
+        "RYKKER 3 – INKASSOVARSEL",
+        "Rykkergebyr for rykker 3: 100,00 kr.",
+    ),
+    "nb": (
+        "3. purring med inkassovarsel for faktura 1001 fra Ærø Østergård & Søn ApS",
+        "3. PURRING – INKASSOVARSEL",
+        "Rykkergebyr for 3. purring: 100,00 DKK",
+    ),
+    "en": (
+        "Reminder 3 with collection warning for invoice 1001 from Ærø Østergård & Søn ApS",
+        "REMINDER 3 – COLLECTION WARNING",
+        "Fee for reminder 3: DKK 100.00",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reminder_3_with_collection_warning(language: str) -> None:
+    data = letter("collection_warning", "DK", reminder_number=3, fees_total=D("300.00"))
+    rendered = render_letter(data, language)
+    subject, heading, fee_line = NUMBERED_WARNING[language]
+    assert rendered.subject == subject
+    lines = rendered.body.splitlines()
+    assert heading in lines
+    assert fee_line in lines
+    assert format_amount(D("200.00"), "DKK", language) in rendered.body  # earlier fees
+    assert format_amount(D("1534.50"), "DKK", language) in rendered.body  # total with all fees
+    # still a collection warning: the consequence, the statute and the statutory deadline
+    assert "inkassoloven § 10" in rendered.body
+    assert format_date(dt.date(2026, 12, 3), language) in rendered.body
+    assert {"da": "sendt til inkasso", "nb": "sendt til inkasso", "en": "debt collection"}[
+        language
+    ] in rendered.body
+
+
+def test_norwegian_reminder_3_with_collection_warning() -> None:
+    data = letter("collection_warning", "NO", reminder_number=3, fees_total=D("70.00"))
+    rendered = render_letter(data, "nb")
+    assert rendered.subject.startswith("3. purring med inkassovarsel for faktura 1001")
+    lines = rendered.body.splitlines()
+    assert "3. PURRING – INKASSOVARSEL" in lines
+    assert "Purregebyr for 3. purring: 35,00 kr" in lines
+    assert f"Totalt å betale: 1{NBSP}304,50 kr" in lines
+    assert "Purregebyret på 35,00 kr kreves etter inkassoloven § 17" in rendered.body
+    assert "inkassoloven § 9" in rendered.body and "minst 14 dager" in rendered.body
+    english = render_letter(data, "en")
+    assert english.subject.startswith("Reminder 3 with collection warning for invoice 1001")
+    assert "Fee for reminder 3: NOK 35.00" in english.body.splitlines()
+    assert "(inkassoloven § 9)" in english.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_collection_warning_without_a_number_is_not_called_a_reminder(language: str) -> None:
+    rendered = render_letter(letter("collection_warning", "DK"), language)
+    subject_start = {"da": "Inkassovarsel ", "nb": "Inkassovarsel ", "en": "Debt collection "}
+    heading = {"da": "INKASSOVARSEL", "nb": "INKASSOVARSEL", "en": "DEBT COLLECTION WARNING"}
+    fee_line = {
+        "da": "Rykkergebyr for dette brev: 100,00 kr.",
+        "nb": "Rykkergebyr for dette brevet: 100,00 DKK",
+        "en": "Fee for this notice: DKK 100.00",
+    }
+    assert rendered.subject.startswith(subject_start[language])
+    lines = rendered.body.splitlines()
+    assert heading[language] in lines and fee_line[language] in lines
+    for word in ("Rykker 3", "RYKKER", "purring", "PURRING", "Reminder", "REMINDER"):
+        assert word not in rendered.subject and word not in rendered.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("country", "days"), [("DK", 9), ("NO", 13)])
+def test_reminder_3_with_collection_warning_keeps_the_statutory_deadline(
+    country: str, days: int, language: str
+) -> None:
+    short = letter(
+        "collection_warning", country, reminder_number=3, deadline=TODAY + dt.timedelta(days)
+    )
+    with pytest.raises(LawViolation, match=r"inkassoloven § (10|9).*at least (10|14)"):
+        render_letter(short, language)
+    # one more day is the statutory minimum, and the letter says so
+    enough = dataclasses.replace(short, deadline=TODAY + dt.timedelta(days + 1))
+    body = render_letter(enough, language).body
+    minimum = {"da": f"mindst {days + 1} dage", "nb": f"minst {days + 1} dager"}
+    assert minimum.get(language, f"at least {days + 1} days") in body
+
+
+def test_collection_warning_refuses_a_reminder_number_below_one() -> None:
+    with pytest.raises(ValueError, match="reminder_number must be 1 or more, not 0"):
+        render("collection_warning", reminder_number=0)
+
+
+COLLECTION_NOTICE = {
+    # language: (subject, lines of the body)
+    "da": (
+        "Kravet vedrørende fakturaerne F-1, F-2 fra Ærø Østergård & Søn ApS er overgivet til"
+        " inkasso",
+        [
+            "MEDDELELSE OM INKASSO",
+            "I vores inkassovarsel fik du frist til at betale senest den 20.11.2026. Fristen er"
+            " overskredet, uden at vi har modtaget betaling for nedenstående fakturaer:",
+            "  Faktura F-1 af 01.10.2026, forfaldsdato 31.10.2026: 1.000,00 kr.",
+            "  Faktura F-2 af 01.10.2026, forfaldsdato 31.10.2026: 234,50 kr.",
+            "Udestående: 1.234,50 kr.",
+            "Tidligere gebyrer: 300,00 kr.",
+            "I alt at betale: 1.534,50 kr.",
+            "Vi beder dig betale 1.534,50 kr. straks til:",
+        ],
+    ),
+    "nb": (
+        "Kravet for fakturaene F-1, F-2 fra Ærø Østergård & Søn ApS er oversendt til inkasso",
+        [
+            "MELDING OM INKASSO",
+            "I inkassovarselet vårt fikk du frist til å betale innen 20.11.2026. Fristen er ute,"
+            " og vi har ikke mottatt betaling for fakturaene nedenfor:",
+            f"  Faktura F-1 datert 01.10.2026, forfallsdato 31.10.2026: 1{NBSP}000,00 DKK",
+            "  Faktura F-2 datert 01.10.2026, forfallsdato 31.10.2026: 234,50 DKK",
+            f"Utestående: 1{NBSP}234,50 DKK",
+            "Tidligere gebyrer: 300,00 DKK",
+            f"Totalt å betale: 1{NBSP}534,50 DKK",
+            f"Vi ber deg betale 1{NBSP}534,50 DKK omgående til:",
+        ],
+    ),
+    "en": (
+        "The claim for invoices F-1, F-2 from Ærø Østergård & Søn ApS has been handed over to"
+        " debt collection",
+        [
+            "NOTICE OF DEBT COLLECTION",
+            "Our debt collection warning gave you until 20 November 2026 to pay. That deadline"
+            " has passed, and we have not received payment for the invoices below:",
+            "  Invoice F-1 dated 1 October 2026, due 31 October 2026: DKK 1,000.00",
+            "  Invoice F-2 dated 1 October 2026, due 31 October 2026: DKK 234.50",
+            "Outstanding: DKK 1,234.50",
+            "Earlier fees: DKK 300.00",
+            "Total to pay: DKK 1,534.50",
+            "Please pay DKK 1,534.50 immediately to:",
+        ],
+    ),
+}
+
+
+def notice(country: str = "DK", **changes: Any) -> LetterData:
+    currency = CURRENCY[country]
+    base: dict[str, Any] = {
+        "invoices": (invoice("F-1", "1000.00", currency), invoice("F-2", "234.50", currency)),
+        "fees_total": D("300.00"),
+        "deadline": dt.date(2026, 11, 20),
+    }
+    return letter("collection_notice", country, **(base | changes))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_collection_notice_says_the_deadline_passed_and_the_claim_went_to_collection(
+    language: str,
+) -> None:
+    rendered = render_letter(notice(), language)
+    subject, expected_lines = COLLECTION_NOTICE[language]
+    assert rendered.subject == subject
+    lines = rendered.body.splitlines()
+    for expected in expected_lines:
+        assert expected in lines
+    consequence = {
+        "da": "Kravet er derfor nu overgivet til inkasso.",
+        "nb": "Kravet er derfor nå oversendt til inkasso.",
+        "en": "The claim has therefore now been handed over to debt collection.",
+    }
+    assert consequence[language] in rendered.body
+    assert "Reg.nr. 1234 konto 5678901" in rendered.body  # how to pay
+    assert "Ærø Østergård & Søn ApS" in lines  # signed by the creditor
+    # the missed deadline is not offered as a date to pay or to object by
+    assert rendered.body.count(format_date(dt.date(2026, 11, 20), language)) == 1
+
+
+@pytest.mark.parametrize(
+    ("country", "language", "citation", "not_cited"),
+    [
+        ("DK", "da", "Inkassovarslet blev sendt i henhold til inkassoloven § 10.", "§ 9"),
+        ("DK", "nb", "Inkassovarselet ble sendt etter den danske inkassoloven § 10.", "§ 9"),
+        ("DK", "en", "section 10 of the Danish Debt Collection Act (inkassoloven § 10)", "§ 9"),
+        ("NO", "da", "Inkassovarslet blev sendt i henhold til den norske inkassolov § 9.", "§ 10"),
+        ("NO", "nb", "Inkassovarselet ble sendt etter inkassoloven § 9.", "§ 10"),
+        ("NO", "en", "section 9 of the Norwegian Debt Collection Act (inkassoloven § 9).", "§ 10"),
+    ],
+)  # fmt: skip
+def test_collection_notice_cites_the_law_the_warning_was_given_under(
+    country: str, language: str, citation: str, not_cited: str
+) -> None:
+    body = render_letter(notice(country, fees_total=FEE[country]), language).body
+    assert citation in body
+    assert not_cited not in body
+    total = format_amount(D("1234.50") + FEE[country], CURRENCY[country], language)
+    assert total in body  # the claim and the warning's fee
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_collection_notice_adds_no_fee_line(language: str) -> None:
+    body = render_letter(notice(), language).body
+    for label in ("Rykkergebyr", "Purregebyr", "Gebyr for", "Fee for", "§ 9 b", "§ 1-2"):
+        assert label not in body
+
+
+def test_collection_notice_with_a_fee_is_refused() -> None:
+    with pytest.raises(ValueError, match="collection notice carries no fee"):
+        render_letter(notice(fee=D("100.00"), fees_total=D("300.00")), "da")
+    with pytest.raises(ValueError, match="collection notice carries no fee"):
+        render_letter(notice("NO", fee=D("0.01"), fees_total=D("35.00")), "nb")
+
+
+@pytest.mark.parametrize(
+    ("deadline", "message"),
+    [
+        (None, "collection_notice: a deadline is required"),
+        (TODAY, "has not passed"),
+        (TODAY + dt.timedelta(days=10), "has not passed"),
+    ],
+)
+def test_collection_notice_needs_a_deadline_that_has_passed(
+    deadline: dt.date | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        render_letter(notice(deadline=deadline), "da")
+
+
+def test_collection_notice_the_day_after_the_deadline() -> None:
+    rendered = render_letter(notice("NO", deadline=TODAY - dt.timedelta(days=1)), "nb")
+    assert "innen 22.11.2026. Fristen er ute" in rendered.body
+    assert rendered.subject.endswith("er oversendt til inkasso")
 
 
 # --- closing ---------------------------------------------------------------------------------

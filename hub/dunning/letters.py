@@ -7,6 +7,23 @@ country. The creditor's country (``LetterData.country``) decides which law a let
 language only how it is worded: a Danish customer of a Norwegian client gets a Danish letter that
 cites the Norwegian inkassoforskriften.
 
+Kinds
+-----
+- ``friendly_reminder``: a reminder without a fee; its deadline is optional.
+- ``reminder``: reminder number ``reminder_number`` for one claim, with a deadline and maybe a fee.
+- ``customer_reminder``: one consolidated reminder for all of a customer's overdue invoices (the
+  balance, with credit notes as negative lines); ``reminder_number`` is optional.
+- ``collection_warning``: the warning that the claim goes to collection unless paid by
+  ``deadline`` (inkassoloven § 10 in Denmark, § 9 in Norway). With ``reminder_number`` it is also
+  that reminder ("Rykker 3 med inkassovarsel", "3. purring med inkassovarsel", "Reminder 3 with
+  collection warning"): the subject and heading are numbered and its fee is labelled as that
+  reminder's fee; the statutory deadline applies all the same.
+- ``collection_notice``: the notice that collection has started because the collection warning's
+  ``deadline`` passed unpaid. It names the missed deadline, lists the invoices, the outstanding
+  total, the earlier fees and the total, cites the law the warning was given under, and asks for
+  payment at once. It never carries a fee of its own.
+- ``closing_confirmation``: the case is closed (``closing_reason`` optional); no amounts.
+
 Templates
 ---------
 ``hub/dunning/templates/<language>/<kind>.txt.j2``, one per language and kind in :data:`KINDS`.
@@ -47,10 +64,12 @@ Dates: da and nb ``23.11.2026``, en ``23 November 2026``.
 What a letter refuses to say
 ----------------------------
 :func:`render_letter` raises :class:`ValueError` when the data are inconsistent (the invoices do
-not add up to ``outstanding_total``, an invoice in another currency, a fee on a friendly reminder,
-a missing ``reminder_number``, a reminder or collection warning without a ``deadline`` or with one
-before the letter's date; a friendly reminder's deadline is optional, and one already past is
-not printed: the letter then asks for payment as soon as possible), and
+not add up to ``outstanding_total``, an invoice in another currency, a fee on a friendly reminder
+or a collection notice, a missing ``reminder_number`` on a reminder or one below 1 on any letter,
+a reminder or collection warning without a ``deadline`` or with one before the letter's date, a
+collection notice without a ``deadline`` or with one on or after the letter's date; a friendly
+reminder's deadline is optional, and one already past is not printed: the letter then asks for
+payment as soon as possible), and
 :class:`hub.dunning.law.LawViolation` when the letter would state a deadline the law does not
 allow: a collection warning's deadline must be at least the statutory days from the letter's
 date (inkassoloven § 10 in Denmark, § 9 in Norway), and a Norwegian reminder, which says that it
@@ -128,8 +147,8 @@ class RenderedLetter:
 
 
 KINDS: frozenset[str] = frozenset(
-    {"friendly_reminder", "reminder", "collection_warning", "customer_reminder",
-     "closing_confirmation"}
+    {"friendly_reminder", "reminder", "collection_warning", "collection_notice",
+     "customer_reminder", "closing_confirmation"}
 )  # fmt: skip
 LANGUAGES: tuple[str, ...] = ("da", "nb", "en")
 
@@ -156,7 +175,8 @@ _CENT = Decimal("0.01")
 _SUBJECT = "Subject: "
 #: Kinds that ask for payment and list the invoices with their amounts.
 _PAYMENT_KINDS = frozenset({"friendly_reminder", "reminder", "collection_warning",
-                            "customer_reminder"})  # fmt: skip
+                            "collection_notice", "customer_reminder"})  # fmt: skip
+#: Kinds whose deadline is required and lies ahead (the collection notice's lies behind).
 _DEADLINE_KINDS = frozenset({"reminder", "collection_warning", "customer_reminder"})
 
 
@@ -267,6 +287,10 @@ def _check(data: LetterData) -> int | None:
         _check_line(name, getattr(data, name))
     if data.closing_reason is not None:
         _check_line("closing_reason", data.closing_reason)
+    if data.reminder_number is not None and data.reminder_number < 1:
+        raise ValueError(
+            f"{data.kind}: reminder_number must be 1 or more, not {data.reminder_number}"
+        )
     for name in ("outstanding_total", "fee", "fees_total"):
         value = getattr(data, name)
         if not isinstance(value, Decimal) or not value.is_finite():
@@ -293,8 +317,11 @@ def _check(data: LetterData) -> int | None:
         )
     if data.kind == "friendly_reminder" and data.fee != 0:
         raise ValueError(f"a friendly reminder carries no fee (fee {data.fee})")
-    if data.kind == "reminder" and (data.reminder_number is None or data.reminder_number < 1):
-        raise ValueError(f"reminder: reminder_number must be 1 or more, not {data.reminder_number}")
+    if data.kind == "reminder" and data.reminder_number is None:
+        raise ValueError("reminder: reminder_number must be 1 or more, not None")
+    if data.kind == "collection_notice":
+        _check_collection_notice(data)
+        return None
     if data.kind not in _DEADLINE_KINDS:
         return None  # a friendly reminder's deadline is optional; one already past is not shown
     if data.deadline is None:
@@ -316,6 +343,21 @@ def _check(data: LetterData) -> int | None:
             f"{rule} requires at least {min_days}"
         )
     return min_days
+
+
+def _check_collection_notice(data: LetterData) -> None:
+    """The notice reports a missed deadline: it needs one, already passed, and adds no fee."""
+    if data.fee != 0:
+        raise ValueError(f"a collection notice carries no fee of its own (fee {data.fee})")
+    if data.deadline is None:
+        raise ValueError(
+            "collection_notice: a deadline is required (the collection warning's, now missed)"
+        )
+    if data.deadline >= data.today:
+        raise ValueError(
+            f"collection_notice: the collection warning's deadline {data.deadline} has not "
+            f"passed on the letter's date {data.today}"
+        )
 
 
 def _check_line(name: str, value: object) -> None:
