@@ -182,8 +182,12 @@ def _fetch(session: Session, plugin: ClientPlugin, client_id: int) -> _Fetched:
     statuses = plugin.fetch_invoice_status(left)
     customer_numbers = sorted({i.customer_number for i in invoices})
     customers = plugin.fetch_customers(customer_numbers)
+    rules = session.get(t.ClientDunning, client_id)
+    entry_sync = rules is None or rules.entry_sync  # switched off: no balances, no R2 (C2)
     balances = (
-        plugin.fetch_customer_balance(customer_numbers) if plugin.has("customer_balance") else []
+        plugin.fetch_customer_balance(customer_numbers)
+        if entry_sync and plugin.has("customer_balance")
+        else []
     )
     return _Fetched(invoices, statuses, customers, balances)
 

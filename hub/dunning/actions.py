@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hub import clients
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.dunning import collection, coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
     ZERO,
@@ -25,7 +26,6 @@ from hub.dunning.cases import (
     fees_by_case,
     get_case,
     payments_by_case,
-    pursued_amount,
 )
 from hub.dunning.messages import make_message, party
 from hub.dunning.states import CLOSING_CODES, Actor, CaseState, Stage
@@ -40,7 +40,7 @@ def current_user() -> str:
     return os.environ.get("HUB_USER") or getpass.getuser()
 
 
-def _refuse_unless(case: t.Case, states: set[CaseState], action: str) -> None:
+def refuse_unless(case: t.Case, states: set[CaseState], action: str) -> None:
     if CaseState(case.state) not in states:
         raise InputError(
             f"case {case.id} is {case.state}: cannot {action}"
@@ -55,7 +55,7 @@ def _invoice(session: Session, case: t.Case) -> t.Invoice:
     return invoice
 
 
-def _close(case: t.Case, code: str, reason: str, who: str, today: dt.date) -> None:
+def close_as(case: t.Case, code: str, reason: str, who: str, today: dt.date) -> None:
     case.state = CaseState.CLOSED.value
     case.closed_on = today
     case.closed_by = Actor.USER.value
@@ -68,45 +68,62 @@ def _close(case: t.Case, code: str, reason: str, who: str, today: dt.date) -> No
 def close(
     session: Session, case_id: int, code: str, reason: str, today: dt.date, *, notify: bool
 ) -> t.Case:
-    """A1: close with a code from the fixed list and a reason from that code's list."""
+    """A1: close with a code from the fixed list and a reason from that code's list.
+
+    ``written_off`` is not closed by hand: :func:`hub.dunning.write_off.write_off` posts the
+    loss in the books (D4) and closes the case. A collection case closed as paid records its
+    success fee (D1).
+    """
     case = get_case(session, case_id)
-    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "close it")
+    refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "close it")
     if code not in CLOSING_CODES:
         raise InputError(f"closing code {code!r} is not one of {', '.join(CLOSING_CODES)}")
+    if code == "written_off":
+        raise InputError(
+            f"case {case.id}: a write-off is posted in the books and closes the case by itself;"
+            f" use `hub cases write-off {case.id}` (D4)"
+        )
     if reason not in CLOSING_CODES[code]:
         raise InputError(
             f"reason {reason!r} does not go with code {code!r}; choose one of"
             f" {', '.join(CLOSING_CODES[code])}"
         )
-    _close(case, code, reason, current_user(), today)
+    client = session.get(t.Client, case.client_id)
+    assert client is not None
+    covering = coverage.case_covering(session, case, today)
+    rules = dunning_rules.rules_of(session, client)
+    message = None
     if notify:
-        client = session.get(t.Client, case.client_id)
-        assert client is not None
-        invoice = _invoice(session, case)
+        if not covering:
+            raise InputError(
+                f"case {case.id} covers no unpaid invoice now; there is no closing"
+                " confirmation to send (close it without --notify)"
+            )
         customer = session.scalar(
             select(t.Customer).where(
                 t.Customer.client_id == client.id,
                 t.Customer.customer_number == case.customer_number,
             )
         )
-        paid = payments_by_case(session, [case.id]).get(case.id, ZERO)
         fees = fees_by_case(session, [case.id]).get(case.id, Fees(ZERO, 0))
-        session.add(
-            make_message(
-                client=client,
-                case=case,
-                invoice=invoice,
-                who=party(
-                    client, dunning_rules.rules_of(session, client), customer, case.customer_number
-                ),
-                kind="closing_confirmation",
-                today=today,
-                step=None,
-                outstanding=pursued_amount(invoice, paid),
-                fee=ZERO,
-                fees_total=fees.total,
-            )
+        message = make_message(
+            client=client,
+            case=case,
+            covering=covering,
+            who=party(client, rules, customer, case.customer_number),
+            kind="closing_confirmation",
+            today=today,
+            step=None,
+            fee=ZERO,
+            fees_total=fees.total,
         )
+    close_as(case, code, reason, current_user(), today)
+    if code == "paid" and covering:
+        collection.record_success_fee(
+            case, rules, case.collection_amount or ZERO, covering[0][0].currency, today
+        )
+    if message is not None:
+        session.add(message)
     return case
 
 
@@ -115,30 +132,27 @@ def register_payment(
 ) -> t.Case:
     """A2: a payment the customer made that the books do not show yet. Lowers what is
     pursued; not booked. More than is pursued, zero or negative is refused; paying exactly
-    what is pursued closes the case (code paid, registered_payment)."""
+    what is pursued closes the case (code paid, registered_payment). On a customer case the
+    payment is applied to the oldest invoices first."""
     case = get_case(session, case_id)
-    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "register a payment")
+    refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "register a payment")
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise InputError(f"payment amount {amount} must be positive with at most two decimals")
     if paid_on > today:
         raise InputError(f"payment date {paid_on} is after today ({today})")
-    invoice = _invoice(session, case)
-    paid = payments_by_case(session, [case.id]).get(case.id, ZERO)
-    pursued = pursued_amount(invoice, paid)
+    covering = coverage.case_covering(session, case, today)
+    if case.invoice_id is not None:
+        _invoice(session, case)
+    currency = covering[0][0].currency if covering else "the invoices' currency"
+    pursued = coverage.total(covering)
     if amount > pursued:
         raise InputError(
-            f"payment {amount} {invoice.currency} is more than the {pursued} {invoice.currency}"
+            f"payment {amount} {currency} is more than the {pursued} {currency}"
             f" case {case.id} pursues; an overpayment is refused"
         )
     who = current_user()
-    session.add(
-        t.CasePayment(
-            case_id=case.id,
-            paid_on=paid_on,
-            amount=amount,
-            currency=invoice.currency,
-            registered_by=who,
-        )
+    case.payments.append(
+        t.CasePayment(paid_on=paid_on, amount=amount, currency=currency, registered_by=who)
     )
     add_event(
         case,
@@ -148,10 +162,19 @@ def register_payment(
         None,
         amount=str(amount),
         paid_on=paid_on.isoformat(),
-        currency=invoice.currency,
+        currency=currency,
     )
     if amount == pursued:
-        _close(case, "paid", "registered_payment", who, today)
+        close_as(case, "paid", "registered_payment", who, today)
+        client = session.get(t.Client, case.client_id)
+        assert client is not None
+        collection.record_success_fee(
+            case,
+            dunning_rules.rules_of(session, client),
+            case.collection_amount or ZERO,
+            currency,
+            today,
+        )
     return case
 
 
@@ -165,7 +188,7 @@ def pause(
 ) -> t.Case:
     """A4: pause with a reason, an optional note and an optional day it resumes by itself."""
     case = get_case(session, case_id)
-    _refuse_unless(case, {CaseState.ACTIVE}, "pause it")
+    refuse_unless(case, {CaseState.ACTIVE}, "pause it")
     if not reason.strip():
         raise InputError("a pause needs a reason")
     if resume_on is not None and resume_on <= today:
@@ -189,21 +212,78 @@ def pause(
 def resume(session: Session, case_id: int, today: dt.date) -> t.Case:
     """A4: resume a paused case by hand."""
     case = get_case(session, case_id)
-    _refuse_unless(case, {CaseState.PAUSED}, "resume it")
+    refuse_unless(case, {CaseState.PAUSED}, "resume it")
     case.state = CaseState.ACTIVE.value
     case.resume_on = None
     add_event(case, "resumed", current_user(), today, "resumed by hand")
     return case
 
 
-def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.Case:
-    """A5: between the invoice and reminder flows freely; to collection one way only."""
+def _refuse_if_warned(case: t.Case) -> None:
+    if case.collection_deadline is not None:
+        raise InputError(
+            f"case {case.id} got its collection warning on {case.collection_warned_on}: it"
+            f" enters collection after {case.collection_deadline} unless paid; its flow cannot"
+            " change"
+        )
+
+
+def send_to_collection(session: Session, case_id: int, today: dt.date) -> t.Case:
+    """D1: send the debtor the collection warning with the statutory deadline; the cycle
+    starts collection the day after it passes unpaid. One way: the warned case no longer
+    changes flow (A5). A customer case is warned on its whole overdue balance and handed
+    over invoice by invoice (C4)."""
     case = get_case(session, case_id)
-    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "change its flow")
+    client = session.get(t.Client, case.client_id)
+    assert client is not None
+    covering = [(i, a) for i, a in coverage.case_covering(session, case, today) if a > 0]
+    due_date = covering[0][0].due_date if covering else None
+    if case.invoice_id is not None:
+        due_date = _invoice(session, case).due_date
+    collection.refuse_unless_warnable(case, due_date, today)
+    if not covering:
+        raise InputError(f"case {case.id} pursues nothing now; there is nothing to collect")
+    customer = session.scalar(
+        select(t.Customer).where(
+            t.Customer.client_id == client.id,
+            t.Customer.customer_number == case.customer_number,
+        )
+    )
+    rules = dunning_rules.rules_of(session, client)
+    fees = fees_by_case(session, [case.id]).get(case.id, Fees(ZERO, 0))
+    message = collection.warn(
+        case,
+        client,
+        covering,
+        party(client, rules, customer, case.customer_number),
+        today,
+        actor=current_user(),
+        step=None,
+        fee=ZERO,
+        fees_total=fees.total,
+        reminder_number=None,
+    )
+    session.add(message)
+    return case
+
+
+def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.Case:
+    """A5: between the invoice and reminder flows freely; to collection one way only, and
+    only through the collection warning (D1, :func:`send_to_collection`)."""
+    case = get_case(session, case_id)
+    refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "change its flow")
     current = Stage(case.stage)
     if current is Stage.COLLECTION:
         raise InputError(
             f"case {case.id} is in collection: a case in collection never changes back (A5)"
+        )
+    _refuse_if_warned(case)
+    if to is Stage.COLLECTION:
+        return send_to_collection(session, case_id, today)
+    if case.mode == "customer":
+        raise InputError(
+            f"case {case.id} follows customer {case.customer_number}'s balance: it has only"
+            " the reminder flow (switch the client to invoice mode for invoice flows)"
         )
     if current is to:
         raise InputError(f"case {case.id} is already in the {to} flow")
@@ -234,7 +314,8 @@ def restart_flow(session: Session, case_id: int, today: dt.date) -> t.Case:
     """A6: run the current flow again from its first step. Fees already charged still count
     toward the law's limits, so a restart never makes an unlawful fee."""
     case = get_case(session, case_id)
-    _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "restart its flow")
+    refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "restart its flow")
+    _refuse_if_warned(case)
     case.round += 1
     case.step_index = 0
     case.stage_entered_on = today
@@ -276,7 +357,7 @@ def credit_note(
     """
     with db.session() as session:
         case = get_case(session, case_id)
-        _refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "credit it")
+        refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "credit it")
         client = session.get(t.Client, case.client_id)
         assert client is not None
         ctx = clients.client_context(client, registry, box, job="credit_note")
@@ -304,5 +385,5 @@ def credit_note(
         case.credit_note_ref = reference
         add_event(case, "credit_note_created", current_user(), today, None, reference=reference)
         if case.state != CaseState.CLOSED.value:
-            _close(case, "credited", "credit_note_issued", current_user(), today)
+            close_as(case, "credited", "credit_note_issued", current_user(), today)
         return case

@@ -140,22 +140,31 @@ class ClaimFees:
     last_on: dt.date | None
 
 
-def claim_fees(session: Session, invoice_ids: list[int]) -> dict[int, ClaimFees]:
-    """Fee-bearing messages per invoice, over every case that ever followed it: closing a case
-    and starting a new one for the same invoice must not reset the law's count or spacing."""
-    if not invoice_ids:
-        return {}
-    rows = session.execute(
-        select(t.Case.invoice_id, func.count(t.Message.id), func.max(t.Message.created_on))
-        .join(t.Message, t.Message.case_id == t.Case.id)
-        .where(t.Case.invoice_id.in_(invoice_ids), t.Message.fee > ZERO)
-        .group_by(t.Case.invoice_id)
+def claim_fees(
+    session: Session, invoice_ids: list[int] | None = None, *, client_id: int | None = None
+) -> dict[int, ClaimFees]:
+    """Fee-bearing messages per invoice, over every message that covered it (its invoice
+    cases' letters and the consolidated reminders of customer mode, C5): closing a case,
+    starting a new one or switching modes must not reset the law's count or spacing.
+
+    For the given invoices, or for every invoice of the client ``client_id``.
+    """
+    query = (
+        select(
+            t.MessageInvoice.invoice_id, func.count(t.Message.id), func.max(t.Message.created_on)
+        )
+        .join(t.Message, t.Message.id == t.MessageInvoice.message_id)
+        .where(t.Message.fee > ZERO)
+        .group_by(t.MessageInvoice.invoice_id)
     )
-    return {
-        invoice_id: ClaimFees(count, last_on)
-        for invoice_id, count, last_on in rows
-        if invoice_id is not None
-    }
+    if client_id is not None:
+        query = query.where(t.Message.client_id == client_id)
+    elif invoice_ids:
+        query = query.where(t.MessageInvoice.invoice_id.in_(invoice_ids))
+    else:
+        return {}
+    rows = session.execute(query)
+    return {invoice_id: ClaimFees(count, last_on) for invoice_id, count, last_on in rows}
 
 
 def fees_by_case(session: Session, case_ids: list[int]) -> dict[int, Fees]:
@@ -181,7 +190,7 @@ def pursued_amount(invoice: t.Invoice | None, paid_in_hub: Decimal) -> Decimal:
 
 def next_step(
     case: t.Case,
-    invoice: t.Invoice,
+    due_date: dt.date,
     flow: Flow,
     country: str,
     last_fee_on: dt.date | None = None,
@@ -199,17 +208,17 @@ def next_step(
         return None
     step = flow.steps[case.step_index]
     if step.anchor is Anchor.DUE_DATE:
-        planned = invoice.due_date + dt.timedelta(days=step.offset_days)
+        planned = due_date + dt.timedelta(days=step.offset_days)
     else:
         base = case.last_step_on if case.step_index > 0 else case.stage_entered_on
-        planned = (base or invoice.due_date) + dt.timedelta(days=step.offset_days)
+        planned = (base or due_date) + dt.timedelta(days=step.offset_days)
     fee_on = max((d for d in (last_fee_on, case.last_fee_on) if d is not None), default=None)
     day = earliest_send_date(
         law_for(country),
         Stage(case.stage),
         planned,
         step.fee,
-        invoice.due_date,
+        due_date,
         case.last_step_on,
         fee_on,
     )

@@ -2,12 +2,15 @@
 
 For one client, in one transaction, on the client's today:
 
-1. start cases for new open invoices where the client's automatic rules say so;
+1. start cases where the client's rules say so: in invoice mode a case per new open invoice
+   (``auto_start``); in customer mode (C1) a case per customer with overdue invoices due on or
+   after the general start date, always;
 2. close cases automatically (R1 paid/credited, R2 customer balance ≤ 0) unless switched off
    (R4); fees do not keep a case open (R5); in collection a case is never closed, only marked
-   "paid in accounting" (R6);
+   "paid in accounting" (R6), and its success fee recorded (D1);
 3. resume paused cases whose resume date has come;
-4. move stages: an overdue invoice leaves the invoice stage for the reminder stage;
+4. move stages: an overdue invoice leaves the invoice stage for the reminder stage; a case
+   whose collection warning's deadline passed unpaid enters collection (D1, C4);
 5. send every step that is due, at most one per case per day (see
    :func:`hub.dunning.cases.next_step` for the catch-up policy), each exactly once: the step's
    message and the case's progress are written together, and a message is unique per
@@ -19,6 +22,7 @@ Running it twice on a day changes nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 from hub import clients, clock
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.dunning import collection, coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
     ZERO,
@@ -44,12 +49,14 @@ from hub.dunning.cases import (
 )
 from hub.dunning.flows import Flow
 from hub.dunning.law import CountryLaw, law_for
-from hub.dunning.messages import MessageParty, make_message, party
+from hub.dunning.messages import make_message, party
 from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import HubError
 from hub.model import InvoiceState
 
 SETTLED = {InvoiceState.PAID.value, InvoiceState.CREDITED.value}
+NO_CLAIM = ClaimFees(0, None)
+NO_FEES = Fees(ZERO, 0)
 
 
 @dataclass
@@ -62,6 +69,9 @@ class CycleReport:
     marked_paid_in_collection: int = 0
     resumed: int = 0
     stage_moves: int = 0
+    collection_warnings: int = 0
+    collections_started: int = 0
+    success_fees: Decimal = ZERO
     messages: int = 0
     fees: Decimal = ZERO
     fees_waived: int = 0
@@ -77,23 +87,36 @@ class CycleReport:
         return data
 
 
+@dataclass
+class _Day:
+    """One client's cycle: what every case's turn needs, loaded once."""
+
+    session: Session
+    client: t.Client
+    rules: t.ClientDunning
+    law: CountryLaw
+    flows: dict[Stage, Flow]
+    customers: dict[str, t.Customer]
+    claims: dict[int, ClaimFees]
+    today: dt.date
+    report: CycleReport
+
+    def party(self, customer_number: str) -> Any:
+        return party(self.client, self.rules, self.customers.get(customer_number), customer_number)
+
+    def balance_zero(self, customer_number: str) -> bool:
+        if not self.rules.entry_sync:
+            return False  # balances are not synchronised: a stored one may be stale
+        customer = self.customers.get(customer_number)
+        return customer is not None and customer.balance is not None and customer.balance <= 0
+
+
 def _auto_start(
-    session: Session,
-    client: t.Client,
-    rules: t.ClientDunning,
-    invoices: dict[int, t.Invoice],
-    today: dt.date,
-    report: CycleReport,
+    day: _Day, invoices: dict[int, t.Invoice], followed: set[int | None]
 ) -> list[t.Case]:
+    rules = day.rules
     if not rules.auto_start:
         return []
-    followed = set(
-        session.scalars(
-            select(t.Case.invoice_id).where(
-                t.Case.client_id == client.id, t.Case.invoice_id.is_not(None)
-            )
-        )
-    )
     excluded = set(rules.excluded_customers or [])
     started = []
     for invoice in invoices.values():
@@ -108,49 +131,67 @@ def _auto_start(
             continue
         started.append(
             start_case(
-                session, client, invoice, today, Actor.AUTO, Actor.AUTO, known_unfollowed=True
+                day.session,
+                day.client,
+                invoice,
+                day.today,
+                Actor.AUTO,
+                Actor.AUTO,
+                known_unfollowed=True,
             )
         )
-        report.started += 1
-    session.flush()  # the new cases get their ids, for the report
-    for case in started:
-        report.note(case, "started", stage=case.stage)
     return started
 
 
-def _auto_close(
-    case: t.Case,
-    invoice: t.Invoice,
-    customer: t.Customer | None,
-    rules: t.ClientDunning,
-    today: dt.date,
-    report: CycleReport,
-) -> bool:
-    """Apply R1, R2, R4, R5, R6; True when the case was closed."""
-    paid = invoice.state in SETTLED or invoice.outstanding_amount <= 0
-    balance_zero = customer is not None and customer.balance is not None and customer.balance <= 0
-    if case.stage == Stage.COLLECTION.value:
-        # R6: never closed automatically in collection; marked for a person, whatever the
-        # switches say, and unmarked if the invoice opens again.
-        settled = paid or balance_zero
-        if settled != case.paid_in_accounting:
-            case.paid_in_accounting = settled
-            what = "paid_in_accounting" if settled else "reopened_in_accounting"
-            add_event(
-                case, what, Actor.AUTO, today, None, outstanding=str(invoice.outstanding_amount)
-            )
-            report.marked_paid_in_collection += settled
-            report.note(case, what)
-        return False
-    reason = None
-    if paid and rules.auto_close_paid:
-        reason = "outstanding_zero"
-    elif balance_zero and rules.auto_close_balance:
-        reason = "customer_balance_zero"
-    if reason is None:
-        return False
+def _auto_start_customers(
+    day: _Day,
+    overdue: dict[str, list[t.Invoice]],
+    open_customer_cases: set[str],
+) -> list[t.Case]:
+    """Customer mode: a case for every customer with overdue invoices and none open."""
+    rules = day.rules
+    excluded = set(rules.excluded_customers or [])
+    started = []
+    for number, invoices in sorted(overdue.items()):
+        if number in open_customer_cases or number in excluded or not invoices:
+            continue
+        if (
+            rules.min_amount is not None
+            and coverage.total([(i, i.outstanding_amount) for i in invoices]) < rules.min_amount
+        ):
+            continue
+        case = t.Case(
+            client_id=day.client.id,
+            invoice_id=None,
+            customer_number=number,
+            mode="customer",
+            stage=Stage.REMINDER.value,
+            state=CaseState.ACTIVE.value,
+            started_by=Actor.AUTO.value,
+            opened_on=day.today,
+            stage_entered_on=day.today,
+            round=1,
+            step_index=0,
+            paid_in_accounting=False,
+        )
+        day.session.add(case)
+        add_event(
+            case,
+            "started",
+            Actor.AUTO,
+            day.today,
+            None,
+            stage=Stage.REMINDER.value,
+            mode="customer",
+            invoice_numbers=[i.invoice_number for i in invoices],
+        )
+        started.append(case)
+    return started
+
+
+def _close_auto(day: _Day, case: t.Case, reason: str, outstanding: Decimal) -> None:
     case.state = CaseState.CLOSED.value
-    case.closed_on = today
+    case.closed_on = day.today
     case.closed_by = Actor.AUTO.value
     case.close_code = "paid_in_accounting"
     case.close_reason = reason
@@ -159,168 +200,294 @@ def _auto_close(
         case,
         "closed",
         Actor.AUTO,
-        today,
+        day.today,
         reason,
         code="paid_in_accounting",
-        outstanding=str(invoice.outstanding_amount),
+        outstanding=str(outstanding),
     )
-    report.closed += 1
-    report.note(case, "closed", reason=reason)
+    day.report.closed += 1
+    day.report.note(case, "closed", reason=reason)
+
+
+def _auto_close_invoice_case(
+    day: _Day, case: t.Case, invoice: t.Invoice, paid_in_hub: Decimal
+) -> bool:
+    """Apply R1, R2, R4, R5, R6 to an invoice case; True when the case was closed."""
+    paid = invoice.state in SETTLED or invoice.outstanding_amount <= 0
+    balance_zero = day.balance_zero(case.customer_number)
+    if case.stage == Stage.COLLECTION.value:
+        # R6: never closed automatically in collection; marked for a person, whatever the
+        # switches say, and unmarked if the invoice opens again.
+        settled = paid or balance_zero
+        if settled != case.paid_in_accounting:
+            case.paid_in_accounting = settled
+            what = "paid_in_accounting" if settled else "reopened_in_accounting"
+            add_event(
+                case,
+                what,
+                Actor.AUTO,
+                day.today,
+                None,
+                outstanding=str(invoice.outstanding_amount),
+            )
+            day.report.marked_paid_in_collection += settled
+            day.report.note(case, what)
+            if settled and invoice.state != InvoiceState.CREDITED.value:
+                collected = (case.collection_amount or ZERO) - pursued_amount(invoice, paid_in_hub)
+                fee = collection.record_success_fee(
+                    case, day.rules, collected, invoice.currency, day.today
+                )
+                if fee is not None:
+                    day.report.success_fees += fee
+                    day.report.note(case, "success_fee", fee=fee)
+        return False
+    reason = None
+    if paid and day.rules.auto_close_paid:
+        reason = "outstanding_zero"
+    elif balance_zero and day.rules.auto_close_balance:
+        reason = "customer_balance_zero"
+    if reason is None:
+        return False
+    _close_auto(day, case, reason, invoice.outstanding_amount)
     return True
 
 
-def _lawful_fee(
-    invoice: t.Invoice, fee: Decimal, claim: ClaimFees, law: CountryLaw
-) -> tuple[Decimal, str | None]:
-    """The step's fee, or 0 and the rule where charging it would break the law."""
+def _auto_close_customer_case(
+    day: _Day, case: t.Case, covering: list[tuple[t.Invoice, Decimal]]
+) -> bool:
+    """R2 (balance ≤ 0) and, as R1 for a customer, nothing overdue left unpaid."""
+    reason = None
+    if day.balance_zero(case.customer_number) and day.rules.auto_close_balance:
+        reason = "customer_balance_zero"
+    elif not covering and day.rules.auto_close_paid:
+        reason = "outstanding_zero"
+    if reason is None:
+        return False
+    _close_auto(day, case, reason, coverage.total(covering))
+    return True
+
+
+def _resume_if_due(day: _Day, case: t.Case) -> None:
+    if (
+        case.state == CaseState.PAUSED.value
+        and case.resume_on is not None
+        and case.resume_on <= day.today
+    ):
+        case.state = CaseState.ACTIVE.value
+        case.resume_on = None
+        add_event(case, "resumed", Actor.AUTO, day.today, "resume date reached")
+        day.report.resumed += 1
+        day.report.note(case, "resumed")
+
+
+def _lawful_fee(day: _Day, invoices: list[t.Invoice], fee: Decimal) -> tuple[Decimal, str | None]:
+    """The step's fee, or 0 and the rule where charging it on any invoice the letter covers
+    would break the law (C5: a consolidated reminder's fee must be lawful on each claim)."""
     if fee <= 0:
         return fee, None
-    if invoice.currency != law.currency:
-        return ZERO, (
-            f"{law.fee_rule}: the fee is in {law.currency} and cannot be added to an invoice"
-            f" in {invoice.currency}"
-        )
-    if claim.count >= law.max_fee_reminders:
-        return ZERO, law.count_rule  # a restarted flow or a new case for the same invoice
+    law = day.law
+    wait = dt.timedelta(
+        days=max(law.min_days_between_fee_reminders, law.reminder_deadline_days + 1)
+    )
+    for invoice in invoices:
+        claim = day.claims.get(invoice.id, NO_CLAIM)
+        if invoice.currency != law.currency:
+            return ZERO, (
+                f"{law.fee_rule}: the fee is in {law.currency} and cannot be added to an"
+                f" invoice in {invoice.currency}"
+            )
+        if claim.count >= law.max_fee_reminders:
+            return ZERO, law.count_rule  # a restarted flow, a new case, a switched mode
+        if day.today < invoice.due_date + dt.timedelta(days=law.min_days_after_due_for_fee):
+            return ZERO, law.after_due_rule
+        if claim.last_on is not None and day.today < claim.last_on + wait:
+            return ZERO, law.spacing_rule
     return fee, None
 
 
 def _run_step(
-    session: Session,
-    client: t.Client,
+    day: _Day,
     case: t.Case,
-    invoice: t.Invoice,
-    flow_of_stage: dict[Stage, Flow],
-    who: MessageParty,
-    paid_in_hub: Decimal,
+    covering: list[tuple[t.Invoice, Decimal]],
     fees: Fees,
-    claim: ClaimFees,
-    today: dt.date,
-    report: CycleReport,
 ) -> None:
-    if invoice.state != InvoiceState.OPEN.value:
-        return  # unknown to the books now (or settled with R1 off): never chase it
-    law = law_for(client.country)
-    found = next_step(
-        case, invoice, flow_of_stage[Stage(case.stage)], client.country, claim.last_on
-    )
-    if found is None:
-        return
-    index, step, day = found
-    outstanding = pursued_amount(invoice, paid_in_hub)
-    if day > today or outstanding <= 0:  # nothing owed (R1/R2 switched off): nothing to send
-        return
-    fee, waived_by = _lawful_fee(invoice, step.fee, claim, law)
+    """Send the case's next step if it is due today (``covering``: the invoices and what each
+    pursues, oldest first)."""
+    if not covering:
+        return  # nothing owed (R1/R2 switched off) or unknown to the books: never chase it
+    invoices = [invoice for invoice, _ in covering]
     stage = Stage(case.stage)
-    reminder_number = None
-    kind = step.template
-    if stage is Stage.REMINDER:
-        reminder_number = index + 1
-        kind = f"reminder_{reminder_number}"
-    deadline = (
-        invoice.due_date
-        if stage is Stage.INVOICE
-        else today + dt.timedelta(days=law.reminder_deadline_days)
+    last_fee_on = max(
+        (d for i in invoices if (d := day.claims.get(i.id, NO_CLAIM).last_on) is not None),
+        default=None,
     )
+    found = next_step(case, invoices[0].due_date, day.flows[stage], day.client.country, last_fee_on)
+    if found is None or found[2] > day.today:
+        return
+    index, step, _ = found
+    fee, waived_by = _lawful_fee(day, invoices, step.fee)
+    reminder_number = index + 1 if stage is Stage.REMINDER else None
+    kind = step.template
+    if stage is Stage.REMINDER and step.template == "reminder":
+        kind = "customer_reminder" if case.mode == "customer" else f"reminder_{reminder_number}"
+    who = day.party(case.customer_number)
     try:
-        message = make_message(
-            client=client,
-            case=case,
-            invoice=invoice,
-            who=who,
-            kind=kind,
-            today=today,
-            step=index,
-            outstanding=outstanding,
-            fee=fee,
-            fees_total=fees.total + fee,
-            reminder_number=reminder_number,
-            deadline=deadline,
-        )
+        if kind == "collection_warning":  # D2: reminder N with collection warning
+            message = collection.warn(
+                case,
+                day.client,
+                covering,
+                who,
+                day.today,
+                actor=Actor.AUTO,
+                step=index,
+                fee=fee,
+                fees_total=fees.total + fee,
+                reminder_number=reminder_number,
+            )
+            day.report.collection_warnings += 1
+        else:
+            message = make_message(
+                client=day.client,
+                case=case,
+                covering=covering,
+                who=who,
+                kind=kind,
+                today=day.today,
+                step=index,
+                fee=fee,
+                fees_total=fees.total + fee,
+                reminder_number=reminder_number,
+                deadline=(
+                    invoices[0].due_date
+                    if stage is Stage.INVOICE
+                    else day.today + dt.timedelta(days=day.law.reminder_deadline_days)
+                ),
+            )
     except (HubError, ValueError) as exc:
         # One case whose letter cannot be made (a customer name a letter cannot hold, say)
         # must not stop the client's other cases: the step is not taken, the case says why,
         # and the next cycle tries again.
-        add_event(case, "step_failed", Actor.AUTO, today, str(exc), kind=kind)
-        report.failed += 1
-        report.note(case, "step_failed", kind=kind, reason=str(exc))
+        add_event(case, "step_failed", Actor.AUTO, day.today, str(exc), kind=kind)
+        day.report.failed += 1
+        day.report.note(case, "step_failed", kind=kind, reason=str(exc))
         return
-    session.add(message)
+    day.session.add(message)
     if waived_by is not None:
-        add_event(case, "fee_waived", Actor.AUTO, today, waived_by, step=index + 1)
-        report.fees_waived += 1
-        report.note(case, "fee_waived", reason=waived_by)
+        add_event(case, "fee_waived", Actor.AUTO, day.today, waived_by, step=index + 1)
+        day.report.fees_waived += 1
+        day.report.note(case, "fee_waived", reason=waived_by)
     case.step_index = index + 1
-    case.last_step_on = today
+    case.last_step_on = day.today
     if fee > 0:
-        case.last_fee_on = today
+        case.last_fee_on = day.today
+        for invoice in invoices:  # later cases this cycle see the fee on the claim
+            count = day.claims.get(invoice.id, NO_CLAIM).count
+            day.claims[invoice.id] = ClaimFees(count + 1, day.today)
     add_event(
         case,
         "step_sent",
         Actor.AUTO,
-        today,
+        day.today,
         None,
         kind=kind,
         stage=stage.value,
         step=index + 1,
         fee=str(fee),
     )
-    report.messages += 1
-    report.fees += fee
-    report.note(case, "step_sent", kind=kind, fee=fee)
+    day.report.messages += 1
+    day.report.fees += fee
+    day.report.note(case, "step_sent", kind=kind, fee=fee)
 
 
-def _advance(
-    session: Session,
-    client: t.Client,
-    rules: t.ClientDunning,
-    flows: dict[Stage, Flow],
-    case: t.Case,
-    invoice: t.Invoice,
-    customer: t.Customer | None,
-    paid_in_hub: Decimal,
-    fees: Fees,
-    claim: ClaimFees,
-    today: dt.date,
-    report: CycleReport,
+def _start_collection(
+    day: _Day, case: t.Case, invoice: t.Invoice, amount: Decimal, fees: Fees
 ) -> None:
-    """Close, resume, move and remind one case, as due today."""
-    if _auto_close(case, invoice, customer, rules, today, report):
+    try:
+        notice = collection.start(
+            case,
+            day.client,
+            invoice,
+            amount,
+            day.party(case.customer_number),
+            fees.total,
+            day.today,
+        )
+    except (HubError, ValueError) as exc:  # as a step: the case waits, the next cycle retries
+        add_event(case, "step_failed", Actor.AUTO, day.today, str(exc), kind="collection_notice")
+        day.report.failed += 1
+        day.report.note(case, "step_failed", kind="collection_notice", reason=str(exc))
         return
-    if (
-        case.state == CaseState.PAUSED.value
-        and case.resume_on is not None
-        and case.resume_on <= today
-    ):
-        case.state = CaseState.ACTIVE.value
-        case.resume_on = None
-        add_event(case, "resumed", Actor.AUTO, today, "resume date reached")
-        report.resumed += 1
-        report.note(case, "resumed")
+    day.session.add(notice)
+    day.report.collections_started += 1
+    day.report.messages += 1
+    day.report.note(case, "collection_started", amount=amount)
+
+
+def _advance_invoice_case(
+    day: _Day, case: t.Case, invoice: t.Invoice, paid_in_hub: Decimal, fees: Fees
+) -> None:
+    """Close, resume, move and remind one invoice case, as due today."""
+    if _auto_close_invoice_case(day, case, invoice, paid_in_hub):
+        return
+    _resume_if_due(day, case)
     if case.state != CaseState.ACTIVE.value:
         return
-    if case.stage == Stage.INVOICE.value and today > invoice.due_date:
+    pursued = pursued_amount(invoice, paid_in_hub)
+    if collection.deadline_missed(case, day.today):
+        if invoice.state == InvoiceState.OPEN.value and pursued > 0:
+            _start_collection(day, case, invoice, pursued, fees)
+        return
+    if case.collection_deadline is not None:
+        return  # warned: nothing more until the deadline (or in collection: a person's work)
+    if case.stage == Stage.INVOICE.value and day.today > invoice.due_date:
         case.stage = Stage.REMINDER.value
-        case.stage_entered_on = today
+        case.stage_entered_on = day.today
         case.step_index = 0
         add_event(
-            case, "stage_changed", Actor.AUTO, today, "invoice is overdue", to=Stage.REMINDER.value
+            case,
+            "stage_changed",
+            Actor.AUTO,
+            day.today,
+            "invoice is overdue",
+            to=Stage.REMINDER.value,
         )
-        report.stage_moves += 1
-        report.note(case, "stage_changed", to=Stage.REMINDER.value)
-    _run_step(
-        session,
-        client,
-        case,
-        invoice,
-        flows,
-        party(client, rules, customer, case.customer_number),
-        paid_in_hub,
-        fees,
-        claim,
-        today,
-        report,
-    )
+        day.report.stage_moves += 1
+        day.report.note(case, "stage_changed", to=Stage.REMINDER.value)
+    covering = [(invoice, pursued)] if invoice.state == InvoiceState.OPEN.value else []
+    _run_step(day, case, [(i, a) for i, a in covering if a > 0], fees)
+
+
+def _advance_customer_case(
+    day: _Day,
+    case: t.Case,
+    overdue: list[t.Invoice],
+    paid_in_hub: Decimal,
+    fees: Fees,
+) -> None:
+    """Close, resume, hand over and remind one customer case, as due today."""
+    covering = coverage.allocate(overdue, paid_in_hub)
+    if _auto_close_customer_case(day, case, covering):
+        return
+    _resume_if_due(day, case)
+    if case.state != CaseState.ACTIVE.value:
+        return
+    if collection.deadline_missed(case, day.today):
+        warned = collection.warned_invoices(day.session, case)
+        covering = [(invoice, amount) for invoice, amount in covering if invoice.id in warned]
+        if not covering:  # every warned invoice was paid; later ones get a case of their own
+            _close_auto(day, case, "outstanding_zero", ZERO)
+            return
+        handed = collection.hand_over_customer_case(day.session, case, covering, day.today)
+        day.session.flush()  # the new cases' ids, for their notices
+        for new_case, (invoice, amount) in zip(handed, covering, strict=True):
+            day.report.started += 1
+            _start_collection(day, new_case, invoice, amount, NO_FEES)
+        day.report.note(case, "handed_over", cases=[c.id for c in handed])
+        return
+    if case.collection_deadline is not None:
+        return
+    _run_step(day, case, covering, fees)
 
 
 def run_cycle(db: Database, name: str) -> CycleReport:
@@ -330,43 +497,77 @@ def run_cycle(db: Database, name: str) -> CycleReport:
         today = clock.today(client.timezone)
         report = CycleReport(today=today)
         rules = dunning_rules.rules_of(session, client)
-        flows = {stage: dunning_rules.flow_of(session, client, stage) for stage in Stage}
         invoices = {
             i.id: i
             for i in session.scalars(select(t.Invoice).where(t.Invoice.client_id == client.id))
         }
-        customers = {
-            c.customer_number: c
-            for c in session.scalars(select(t.Customer).where(t.Customer.client_id == client.id))
-        }
-        _auto_start(session, client, rules, invoices, today, report)
-        cases = list(
+        day = _Day(
+            session=session,
+            client=client,
+            rules=rules,
+            law=law_for(client.country),
+            flows={stage: dunning_rules.flow_of(session, client, stage) for stage in Stage},
+            customers={
+                c.customer_number: c
+                for c in session.scalars(
+                    select(t.Customer).where(t.Customer.client_id == client.id)
+                )
+            },
+            claims=claim_fees(session, client_id=client.id),
+            today=today,
+            report=report,
+        )
+        open_cases = list(
             session.scalars(
                 select(t.Case)
                 .where(t.Case.client_id == client.id, t.Case.state != CaseState.CLOSED.value)
                 .order_by(t.Case.id)
             )
         )
+        followed = {c.invoice_id for c in open_cases if c.invoice_id is not None}
+        overdue: dict[str, list[t.Invoice]] = defaultdict(list)
+        if rules.reminder_mode == "customer":
+            for invoice in coverage.overdue_invoices(
+                invoices.values(), today, rules.start_date, followed
+            ):
+                overdue[invoice.customer_number].append(invoice)
+            started = _auto_start_customers(
+                day, overdue, {c.customer_number for c in open_cases if c.mode == "customer"}
+            )
+        else:
+            ever_followed = set(
+                session.scalars(
+                    select(t.Case.invoice_id).where(
+                        t.Case.client_id == client.id, t.Case.invoice_id.is_not(None)
+                    )
+                )
+            )
+            started = _auto_start(day, invoices, ever_followed)
+        session.flush()  # the new cases get their ids
+        for case in started:
+            report.started += 1
+            report.note(case, "started", stage=case.stage, mode=case.mode)
+        cases = open_cases + started
         ids = [c.id for c in cases]
         payments = payments_by_case(session, ids)
         fees = fees_by_case(session, ids)
-        claims = claim_fees(session, [c.invoice_id for c in cases if c.invoice_id is not None])
         for case in cases:
-            invoice = invoices.get(case.invoice_id) if case.invoice_id is not None else None
-            if invoice is None:
-                continue  # customer-mode cases come with customer mode
-            _advance(
-                session,
-                client,
-                rules,
-                flows,
-                case,
-                invoice,
-                customers.get(case.customer_number),
-                payments.get(case.id, ZERO),
-                fees.get(case.id, Fees(ZERO, 0)),
-                claims.get(invoice.id, ClaimFees(0, None)),
-                today,
-                report,
-            )
+            if case.mode == "customer":
+                _advance_customer_case(
+                    day,
+                    case,
+                    overdue.get(case.customer_number, []),
+                    payments.get(case.id, ZERO),
+                    fees.get(case.id, NO_FEES),
+                )
+                continue
+            followed_invoice = invoices.get(case.invoice_id) if case.invoice_id else None
+            if followed_invoice is not None:
+                _advance_invoice_case(
+                    day,
+                    case,
+                    followed_invoice,
+                    payments.get(case.id, ZERO),
+                    fees.get(case.id, NO_FEES),
+                )
     return report

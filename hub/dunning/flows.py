@@ -26,11 +26,14 @@ class Anchor(StrEnum):
     PREVIOUS = "previous"
 
 
-#: The message template a step may use in each stage.
+#: The message template a step may use in each stage. A reminder step of template
+#: ``collection_warning`` is "reminder N with collection warning" (D2): it must be the flow's
+#: last step, and the case enters collection after its deadline. The collection stage has
+#: no steps: a case gets there only through the collection warning (D1).
 STAGE_TEMPLATES: dict[Stage, frozenset[str]] = {
     Stage.INVOICE: frozenset({"friendly_reminder"}),
-    Stage.REMINDER: frozenset({"reminder"}),
-    Stage.COLLECTION: frozenset({"collection_warning"}),
+    Stage.REMINDER: frozenset({"reminder", "collection_warning"}),
+    Stage.COLLECTION: frozenset(),
 }
 
 
@@ -126,11 +129,22 @@ def validate_flow(country: str, flow: Flow) -> None:
     """
     law = law_for(country)
     allowed = STAGE_TEMPLATES[flow.stage]
+    if flow.stage is Stage.COLLECTION and flow.steps:
+        raise InputError(
+            "the collection stage has no steps: a case enters it after its collection warning,"
+            " sent by `hub cases collect` or as the last reminder step (template"
+            " collection_warning; D1, D2)"
+        )
     for n, step in enumerate(flow.steps, 1):
         if step.template not in allowed:
             raise InputError(
                 f"{flow.stage} step {n}: template {step.template!r} does not belong to the"
                 f" {flow.stage} stage (use {', '.join(sorted(allowed))})"
+            )
+        if step.template == "collection_warning" and n != len(flow.steps):
+            raise InputError(
+                f"{flow.stage} step {n}: a reminder with collection warning must be the last"
+                " step (the case enters collection after its deadline; D2)"
             )
         if step.anchor is Anchor.PREVIOUS and step.offset_days < (1 if n > 1 else 0):
             raise InputError(

@@ -9,6 +9,7 @@ failed with the reason, and every later delivery run tries it again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -60,21 +61,26 @@ def make_message(
     *,
     client: t.Client,
     case: t.Case,
-    invoice: t.Invoice,
+    covering: Sequence[tuple[t.Invoice, Decimal]],
     who: MessageParty,
     kind: str,
     today: dt.date,
     step: int | None,
-    outstanding: Decimal,
     fee: Decimal,
     fees_total: Decimal,
     reminder_number: int | None = None,
     deadline: dt.date | None = None,
     closing_reason: str | None = None,
 ) -> t.Message:
-    """Render a letter for the case and return its outbox row (added to the case's client)."""
+    """Render a letter for the case and return its outbox row.
+
+    ``covering`` lists the invoices the letter is about, each with the amount it pursues
+    (after partial payments); a consolidated customer reminder covers several. The row
+    records them (:class:`hub.db.tables.MessageInvoice`): the law counts fees per invoice.
+    """
     language = letter_language(who.customer_language, client.country)
     letter_kind = "reminder" if kind.startswith("reminder_") else kind
+    currency = covering[0][0].currency if covering else client.currency
     letter = render_letter(
         LetterData(
             kind=letter_kind,
@@ -84,17 +90,18 @@ def make_message(
             payment_details=who.payment_details,
             customer_name=who.customer_name,
             customer_number=case.customer_number,
-            invoices=(
+            invoices=tuple(
                 LetterInvoice(
                     invoice.invoice_number,
                     invoice.invoice_date,
                     invoice.due_date,
-                    outstanding,
+                    amount,
                     invoice.currency,
-                ),
+                )
+                for invoice, amount in covering
             ),
-            currency=invoice.currency,
-            outstanding_total=outstanding,
+            currency=currency,
+            outstanding_total=sum((amount for _, amount in covering), Decimal("0.00")),
             fee=fee,
             fees_total=fees_total,
             reminder_number=reminder_number,
@@ -120,6 +127,7 @@ def make_message(
         body=letter.body,
         status="queued",
         attempts=0,
+        covered=[t.MessageInvoice(invoice_id=invoice.id) for invoice, _ in covering],
     )
 
 

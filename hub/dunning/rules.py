@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -26,7 +27,17 @@ RULES: dict[str, str] = {
     "creditor_name": "the name letters are signed with (default: the client's name)",
     "payment_details": "how to pay, printed on every letter (bank account, reference)",
     "sender_email": "reply address on e-mails",
+    "reminder_mode": "invoice or customer: one flow per invoice, or one reminder per customer's"
+    " balance (C1; customer needs every requirement of C2)",
+    "entry_sync": "true/false: synchronise customer balances (needed by customer mode, C2)",
+    "success_fee_percent": "percent of what a collection case collects, recorded when paid"
+    " (default 10; D1)",
+    "loss_account": "account for the net amount of a loss write-off (default 3720; D4)",
+    "output_vat_account": "account for the VAT of a loss write-off (default 6902; D4)",
 }
+DEFAULT_SUCCESS_FEE_PERCENT = Decimal("10.00")
+#: Rules set through :func:`hub.dunning.customer_mode.set_mode`, which needs the plugins.
+MODE_RULE = "reminder_mode"
 
 
 def rules_of(session: Session, client: t.Client) -> t.ClientDunning:
@@ -39,6 +50,10 @@ def rules_of(session: Session, client: t.Client) -> t.ClientDunning:
             auto_close_balance=True,
             auto_start=False,
             excluded_customers=[],
+            reminder_mode="invoice",
+            entry_sync=True,
+            loss_account="3720",
+            output_vat_account="6902",
         )
         session.add(rules)
         session.flush()
@@ -54,13 +69,31 @@ def _bool(name: str, raw: str) -> bool:
     raise InputError(f"rule {name}: {raw!r} is not true or false")
 
 
+def _account(name: str, raw: str) -> str:
+    account = raw.strip()
+    if not account or len(account) > 32 or not account.isalnum():
+        raise InputError(f"rule {name}: {raw!r} is not an account number (letters and digits)")
+    return account
+
+
+def _percent(name: str, raw: str) -> Decimal:
+    value = parse_amount(raw, what=f"rule {name}")
+    if not 0 <= value <= 100:
+        raise InputError(f"rule {name}: {value} is not a percentage from 0 to 100")
+    return value
+
+
 def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> t.ClientDunning:
+    """Change rules other than ``reminder_mode`` (see :data:`MODE_RULE`); refused, with
+    nothing changed, if a value is wrong or would take away what customer mode needs."""
     rules = rules_of(session, client)
     for name, raw in values.items():
         if name not in RULES:
             raise InputError(f"there is no rule {name!r} (rules: {', '.join(RULES)})")
+        if name == MODE_RULE:
+            raise InputError(f"rule {MODE_RULE} is switched with hub.dunning.customer_mode")
         value: Any
-        if name in ("auto_close_paid", "auto_close_balance", "auto_start"):
+        if name in ("auto_close_paid", "auto_close_balance", "auto_start", "entry_sync"):
             value = _bool(name, raw)
         elif name == "start_date":
             try:
@@ -71,14 +104,27 @@ def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> 
             value = parse_amount(raw, what="rule min_amount") if raw.strip() else None
         elif name == "excluded_customers":
             value = sorted({c.strip() for c in raw.split(",") if c.strip()})
+        elif name == "success_fee_percent":
+            value = _percent(name, raw)
+        elif name in ("loss_account", "output_vat_account"):
+            value = _account(name, raw)
         else:
             value = raw.strip() or None
         setattr(rules, name, value)
+    if rules.reminder_mode == "customer" and (not rules.entry_sync or rules.start_date is None):
+        raise InputError(
+            f"client {client.name!r} is in customer mode, which needs entry_sync on and a"
+            f" start_date (C2); switch back first (`hub rules set {client.name}"
+            " reminder_mode=invoice`)"
+        )
     return rules
 
 
 def rules_as_dict(rules: t.ClientDunning) -> dict[str, Any]:
-    return {name: getattr(rules, name) for name in RULES}
+    shown = {name: getattr(rules, name) for name in RULES}
+    if shown["success_fee_percent"] is None:
+        shown["success_fee_percent"] = DEFAULT_SUCCESS_FEE_PERCENT
+    return shown
 
 
 def flow_of(session: Session, client: t.Client, stage: Stage) -> Flow:

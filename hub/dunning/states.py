@@ -34,5 +34,7 @@ CLOSING_CODES: dict[str, tuple[str, ...]] = {
     "other": ("other",),
 }
 AUTOMATIC_CLOSING_CODES: dict[str, tuple[str, ...]] = {
-    "paid_in_accounting": ("outstanding_zero", "customer_balance_zero"),
+    "paid_in_accounting": ("outstanding_zero", "customer_balance_zero"),  # R1, R2
+    "mode_changed": ("to_customer_mode", "to_invoice_mode"),  # C3
+    "sent_to_collection": ("per_invoice_collection",),  # C4: a customer case's invoices
 }

@@ -4,22 +4,30 @@ JSON keys of a case: ``id``, ``client``, ``invoice_numbers``, ``customer_number`
 ``state``, ``closed_by`` (``auto``/``user`` when closed), ``close_code``, ``close_reason``,
 ``outstanding_amount`` (what is pursued: outstanding less registered payments),
 ``fees_amount``, ``currency``, ``next_step_on``, ``next_step``, ``paid_in_accounting``,
-``pause_reason``, ``resume_on``. ``hub cases show`` adds ``events`` (``at``, ``on``, ``kind``,
+``pause_reason``, ``resume_on``, ``mode`` (invoice or customer; a customer case's
+``invoice_numbers`` are the overdue invoices it covers now), ``collection_warned_on``,
+``collection_deadline``, ``collection_started_on``, ``success_fee``, ``write_off_ref``; a
+warned case's ``next_step`` is ``collection``, on the day after its deadline.
+``hub cases show`` adds ``events`` (``at``, ``on``, ``kind``,
 ``by``, ``reason``, ``data``), ``messages`` (``id``, ``kind``, ``created_on``, ``fee``,
 ``channel``, ``status``, ``attempts``, ``last_error``), ``payments`` and ``steps``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub import clock
 from hub.db import tables as t
+from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
     ZERO,
+    ClaimFees,
     Fees,
     claim_fees,
     fees_by_case,
@@ -28,6 +36,8 @@ from hub.dunning.cases import (
     pursued_amount,
 )
 from hub.dunning.states import CaseState, Stage
+
+NO_CLAIM = ClaimFees(0, None)
 
 
 def case_rows(
@@ -56,36 +66,49 @@ def case_rows(
     ids = [case.id for case, _, _ in rows]
     payments = payments_by_case(session, ids)
     fees = fees_by_case(session, ids)
-    claims = claim_fees(session, [inv.id for _, _, inv in rows if inv is not None])
+    coverings = {}
+    for case, owner, invoice in rows:
+        if case.mode == "customer":  # a few per client: computed case by case
+            today = clock.today(owner.timezone)
+            coverings[case.id] = coverage.case_covering(session, case, today)
+        elif invoice is not None:
+            coverings[case.id] = [(invoice, pursued_amount(invoice, payments.get(case.id, ZERO)))]
+        else:
+            coverings[case.id] = []
+    claims = claim_fees(session, [i.id for c in coverings.values() for i, _ in c])
     flows: dict[tuple[int, Stage], Any] = {}
     result = []
-    for case, owner, invoice in rows:
-        next_on = next_kind = None
-        pursued = pursued_amount(invoice, payments.get(case.id, ZERO))
-        if (
+    for case, owner, _ in rows:
+        covering = coverings[case.id]
+        pursued = coverage.total(covering)
+        next_on, next_kind = None, None
+        if case.collection_deadline is not None and case.stage != Stage.COLLECTION.value:
+            next_on, next_kind = case.collection_deadline + dt.timedelta(days=1), "collection"
+        elif (
             case.state == CaseState.ACTIVE.value
-            and invoice is not None
-            and invoice.state == "open"
             and pursued > 0
+            and all(i.state == "open" for i, _ in covering)
         ):
             key = (owner.id, Stage(case.stage))
             if key not in flows:
                 flows[key] = dunning_rules.flow_of(session, owner, Stage(case.stage))
-            claim = claims.get(invoice.id)
-            found = next_step(
-                case, invoice, flows[key], owner.country, claim.last_on if claim else None
+            last_fee_on = max(
+                (d for i, _ in covering if (d := claims.get(i.id, NO_CLAIM).last_on)), default=None
             )
+            found = next_step(case, covering[0][0].due_date, flows[key], owner.country, last_fee_on)
             if found is not None:
-                index, step, day = found
-                next_on = day
+                index, step, next_on = found
                 next_kind = (
                     f"reminder_{index + 1}" if step.template == "reminder" else step.template
                 )
+                if case.mode == "customer" and step.template == "reminder":
+                    next_kind = "customer_reminder"
         result.append(
             {
                 "id": case.id,
                 "client": owner.name,
-                "invoice_numbers": [invoice.invoice_number] if invoice is not None else [],
+                "mode": case.mode,
+                "invoice_numbers": [i.invoice_number for i, _ in covering],
                 "customer_number": case.customer_number,
                 "stage": case.stage,
                 "state": case.state,
@@ -94,12 +117,17 @@ def case_rows(
                 "close_reason": case.close_reason,
                 "outstanding_amount": pursued,
                 "fees_amount": fees.get(case.id, Fees(ZERO, 0)).total,
-                "currency": invoice.currency if invoice is not None else owner.currency,
+                "currency": covering[0][0].currency if covering else owner.currency,
                 "next_step_on": next_on,
                 "next_step": next_kind,
                 "paid_in_accounting": case.paid_in_accounting,
                 "pause_reason": case.pause_reason,
                 "resume_on": case.resume_on,
+                "collection_warned_on": case.collection_warned_on,
+                "collection_deadline": case.collection_deadline,
+                "collection_started_on": case.collection_started_on,
+                "success_fee": case.success_fee,
+                "write_off_ref": case.write_off_ref,
             }
         )
     return result

@@ -1,0 +1,181 @@
+"""Loss write-off (D4): post the loss in the books through the plugin, once, and close the case.
+
+The voucher is a customer payment for the amount the case pursues (VAT included) that clears
+the customer's receivable, distributed to the client's loss account (default 3720 "Tab på
+debitorer – konstateret") for the net part and the output-VAT account (default 6902
+"Udgående (salg) moms") for the VAT part. The VAT part is the invoice's VAT share of that
+amount, rounded half up to the øre (an invoice written off in full gives exactly its VAT).
+
+Exactly once: the voucher, with its idempotency key ``writeoff:<case>``, is fixed and
+committed before the plugin is called; running the command again (after a crash, a timeout,
+a kill) posts that same voucher under the same key, which the plugin answers with the same
+reference instead of posting again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import clients
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.dunning import coverage
+from hub.dunning import rules as dunning_rules
+from hub.dunning.actions import close_as, current_user, refuse_unless
+from hub.dunning.cases import ZERO, add_event, get_case
+from hub.dunning.states import CLOSING_CODES, CaseState
+from hub.errors import InputError
+from hub.model import InvoiceState, JournalEntry, JournalLine
+from hub.plugins import PluginRegistry
+from hub.secrets import SecretBox
+
+_CENT = Decimal("0.01")
+_REQUESTED = "write_off_requested"
+
+
+def split_vat(invoice: t.Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """(net, VAT) of ``amount`` at the invoice's VAT share; net + VAT == amount."""
+    if amount == invoice.gross_amount:
+        vat = invoice.vat_amount
+    elif invoice.gross_amount <= 0:
+        vat = ZERO
+    else:
+        share = amount * invoice.vat_amount / invoice.gross_amount
+        vat = share.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return amount - vat, vat
+
+
+def voucher(
+    case: t.Case, invoice: t.Invoice, amount: Decimal, rules: t.ClientDunning, on: dt.date
+) -> JournalEntry:
+    """The write-off voucher of ``amount`` of the invoice (see the module docstring)."""
+    net, vat = split_vat(invoice, amount)
+    text = f"Loss write-off, invoice {invoice.invoice_number} (case {case.id})"
+    lines = [
+        JournalLine(amount=-amount, text=text, customer_number=invoice.customer_number),
+        JournalLine(amount=net, text=text, account=rules.loss_account),
+    ]
+    if vat:
+        lines.append(JournalLine(amount=vat, text=text, account=rules.output_vat_account))
+    return JournalEntry(
+        idempotency_key=f"writeoff:{case.id}",
+        date=on,
+        currency=invoice.currency,
+        text=text,
+        lines=tuple(lines),
+    )
+
+
+def _entry_of(case: t.Case, session: Session) -> JournalEntry:
+    """The voucher fixed when the write-off was asked for (the event keeps it)."""
+    event = session.scalar(
+        select(t.CaseEvent)
+        .where(t.CaseEvent.case_id == case.id, t.CaseEvent.kind == _REQUESTED)
+        .order_by(t.CaseEvent.id.desc())
+    )
+    assert event is not None, f"case {case.id} has a write-off key but no request"
+    data = event.data
+    return JournalEntry(
+        idempotency_key=data["key"],
+        date=dt.date.fromisoformat(data["date"]),
+        currency=data["currency"],
+        text=data["text"],
+        lines=tuple(
+            JournalLine(
+                amount=Decimal(line["amount"]),
+                text=line["text"],
+                account=line.get("account"),
+                customer_number=line.get("customer_number"),
+            )
+            for line in data["lines"]
+        ),
+    )
+
+
+def _refuse(case: t.Case, invoice: t.Invoice | None, entry_amount: Decimal) -> t.Invoice:
+    if invoice is None:
+        raise InputError(
+            f"case {case.id} follows customer {case.customer_number}'s balance; a loss is"
+            " written off invoice by invoice: send the case to collection (each invoice gets"
+            " its own case, C4) or switch the client to invoice mode"
+        )
+    if invoice.state != InvoiceState.OPEN.value or entry_amount <= 0:
+        raise InputError(
+            f"case {case.id}: invoice {invoice.invoice_number} is {invoice.state} in the books"
+            f" and pursues {entry_amount} {invoice.currency}; there is no loss to write off"
+        )
+    return invoice
+
+
+def write_off(
+    db: Database,
+    registry: PluginRegistry,
+    box: SecretBox,
+    case_id: int,
+    reason: str,
+    today: dt.date,
+) -> tuple[t.Case, JournalEntry, bool]:
+    """D4: post the write-off voucher through the client's plugin and close the case as
+    ``written_off``; returns the case, the voucher, and whether this call posted it (False: it
+    was written off before, and nothing was posted again).
+
+    Only where the plugin declares ``journal``; refused for a case that is closed, follows a
+    customer's balance, or whose invoice pursues nothing. Once asked for, a write-off is
+    finished by running it again whatever happened to the case meanwhile (a sync may have
+    closed it as paid: the voucher itself clears the receivable in the books).
+    """
+    if reason not in CLOSING_CODES["written_off"]:
+        raise InputError(
+            f"reason {reason!r} does not go with a write-off; choose one of"
+            f" {', '.join(CLOSING_CODES['written_off'])}"
+        )
+    with db.session() as session:
+        case = get_case(session, case_id)
+        if case.write_off_ref is not None:
+            return case, _entry_of(case, session), False
+        client = session.get(t.Client, case.client_id)
+        assert client is not None
+        if case.write_off_key is None:
+            refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "write it off")
+        plugin = registry.for_client(clients.client_context(client, registry, box, job="write_off"))
+        plugin.require("journal", f"a loss write-off for case {case.id}")
+        if case.write_off_key is None:
+            invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
+            amount = coverage.total(coverage.case_covering(session, case, today))
+            invoice = _refuse(case, invoice, amount)
+            entry = voucher(case, invoice, amount, dunning_rules.rules_of(session, client), today)
+            case.write_off_key = entry.idempotency_key
+            add_event(
+                case,
+                _REQUESTED,
+                current_user(),
+                today,
+                reason,
+                key=entry.idempotency_key,
+                date=entry.date.isoformat(),
+                currency=entry.currency,
+                text=entry.text,
+                lines=[
+                    {
+                        "amount": str(line.amount),
+                        "text": line.text,
+                        "account": line.account,
+                        "customer_number": line.customer_number,
+                    }
+                    for line in entry.lines
+                ],
+            )
+        else:
+            entry = _entry_of(case, session)
+    reference = plugin.post_journal_lines(entry)
+    with db.session() as session:
+        case = get_case(session, case_id)
+        case.write_off_ref = reference
+        add_event(case, "written_off", current_user(), today, reason, reference=reference)
+        if case.state != CaseState.CLOSED.value:
+            close_as(case, "written_off", reason, current_user(), today)
+        return case, entry, True
