@@ -156,9 +156,11 @@ def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ign
     )
     refused(hub("cases", "pause", str(case_id), "--reason", "again"), "is paused")
     ok(hub("--today", "2026-01-27", "cases", "resume", str(case_id)))
-    ok(hub("--today", "2026-01-27", "cases", "change-flow", str(case_id), "--to", "collection"))
-    refused(hub("cases", "change-flow", str(case_id), "--to", "reminder"), "never changes back")
     ok(hub("--today", "2026-01-27", "cases", "restart-flow", str(case_id)))
+    # to collection: through the collection warning (D1), one way
+    ok(hub("--today", "2026-01-27", "cases", "change-flow", str(case_id), "--to", "collection"))
+    refused(hub("cases", "change-flow", str(case_id), "--to", "reminder"), "flow cannot change")
+    refused(hub("cases", "restart-flow", str(case_id)), "flow cannot change")
     refused(
         hub("cases", "close", str(case_id), "--code", "paid", "--reason", "nope"),
         "does not go with code",
@@ -189,14 +191,20 @@ def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ign
         "payment",
         "paused",
         "resumed",
-        "stage_changed",
         "flow_restarted",
+        "collection_warning_sent",
         "closed",
     ]
     assert {e["by"] for e in shown["events"] if e["kind"] in ("payment", "closed")} == {"karen"}
-    assert [m["kind"] for m in shown["messages"]] == ["reminder_1", "closing_confirmation"]
+    assert [m["kind"] for m in shown["messages"]] == [
+        "reminder_1",
+        "collection_warning",
+        "closing_confirmation",
+    ]
+    assert shown["collection_deadline"] == "2026-02-06"  # inkassoloven § 10: 10 days
     messages = json.loads(ok(hub("messages", "list", "--client", "dk", "--json")).stdout)
-    assert [m["status"] for m in messages] == ["sent", "queued"]  # delivered at the next sync
+    # delivered at the next sync; the warning is cancelled, as its case closed before
+    assert [m["status"] for m in messages] == ["sent", "queued", "queued"]
 
 
 def test_credit_note_from_the_cli_posts_once(hub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -256,3 +264,55 @@ def test_flows_and_rules_are_checked_against_the_law(hub) -> None:  # type: igno
     rules = json.loads(ok(hub("rules", "show", "dk", "--json")).stdout)
     assert rules["auto_close_paid"] is False and rules["excluded_customers"] == ["11", "12"]
     assert rules["start_date"] == "2026-01-01"
+
+
+def test_collection_overview_and_write_off_from_the_cli(hub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ok(hub("--today", "2026-01-10", "sync", "dk"))
+    case_id = start(hub, "1")["id"]
+    refused(hub("--today", "2026-01-10", "cases", "collect", str(case_id)), "not overdue")
+    out = ok(hub("--today", "2026-01-20", "cases", "collect", str(case_id)))
+    assert "collection starts after 2026-01-30" in out.stdout  # inkassoloven § 10: 10 days
+    shown = json.loads(
+        ok(hub("--today", "2026-01-20", "cases", "show", str(case_id), "--json")).stdout
+    )
+    assert (shown["collection_deadline"], shown["next_step"], shown["next_step_on"]) == (
+        "2026-01-30",
+        "collection",
+        "2026-01-31",
+    )
+    report = json.loads(ok(hub("--today", "2026-01-31", "sync", "dk", "--json")).stdout)
+    assert report["dunning"]["collections_started"] == 1
+
+    [row] = json.loads(ok(hub("collection", "overview", "--client", "dk", "--json")).stdout)
+    assert (row["customer_number"], row["customer_name"]) == ("10", "Østergaard ApS")
+    assert row["outstanding"] == {"DKK": "1250.00"}
+    [entry] = row["invoices"]
+    assert (entry["invoice_number"], entry["case"], entry["in_collection"]) == ("1", case_id, True)
+    assert "Østergaard ApS" in ok(hub("collection", "overview", "--client", "dk")).stdout
+
+    out = ok(hub("--today", "2026-02-01", "cases", "write-off", str(case_id)))
+    assert "written off" in out.stdout and "3720 1250.00" in out.stdout
+    again = ok(hub("--today", "2026-02-02", "cases", "write-off", str(case_id)))
+    assert "nothing posted again" in again.stdout
+    assert len(list((tmp_path / "books").glob("voucher-*.csv"))) == 1
+    shown = json.loads(ok(hub("cases", "show", str(case_id), "--json")).stdout)
+    assert (shown["state"], shown["close_code"]) == ("closed", "written_off")
+    refused(hub("cases", "write-off", str(case_id), "--reason", "bored"), "reason 'bored'")
+
+
+def test_customer_mode_from_the_cli_lists_what_is_missing(hub, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    out = hub("rules", "set", "dk", "reminder_mode=customer")
+    refused(out, "customer reminders cannot be enabled")
+    for missing in ("does not synchronise entries", "no operator has granted", "no general start"):
+        assert missing in out.stderr
+    refused(hub("clients", "grant", "dk", "customer_reminders"), "'karen' is not an operator")
+    monkeypatch.setenv("HUB_OPERATORS", "karen")
+    assert (
+        "granted to dk by karen" in ok(hub("clients", "grant", "dk", "customer_reminders")).stdout
+    )
+    out = hub("rules", "set", "dk", "start_date=2026-01-01", "reminder_mode=customer")
+    refused(out, "does not synchronise entries")  # the CSV plugin has no ledger entries
+    assert "no operator" not in out.stderr and "start date" not in out.stderr
+    rules = json.loads(ok(hub("rules", "show", "dk", "--json")).stdout)
+    assert (rules["reminder_mode"], rules["start_date"]) == ("invoice", None)  # nothing changed
+    refused(hub("rules", "set", "dk", "reminder_mode=sometimes"), "not one of invoice, customer")

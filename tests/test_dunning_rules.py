@@ -130,10 +130,11 @@ def test_R6_collection_case_is_never_closed_automatically(db, box, registry, led
     run_day(db, registry, box, "acme", day(1))
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.COLLECTION, day(2))
+        actions.change_flow(session, case_id, Stage.COLLECTION, day(2))  # the warning (D1)
+    run_day(db, registry, box, "acme", day(13))  # deadline day(12) passed: in collection
     pay(ledger, "1")
-    run_day(db, registry, box, "acme", day(3))
-    run_day(db, registry, box, "acme", day(4))
+    run_day(db, registry, box, "acme", day(14))
+    run_day(db, registry, box, "acme", day(15))
     [case] = cases(db)
     assert (case.state, case.stage, case.paid_in_accounting) == ("active", "collection", True)
     assert [e["kind"] for e in events(db, case_id)].count("paid_in_accounting") == 1
@@ -218,11 +219,16 @@ def test_A5_collection_is_one_way(db, box, registry) -> None:  # type: ignore[no
         actions.change_flow(session, case_id, Stage.REMINDER, day(-4))
     with db.session() as session:
         actions.change_flow(session, case_id, Stage.INVOICE, day(-3))
+    with db.session() as session, pytest.raises(InputError, match="not overdue"):
+        actions.change_flow(session, case_id, Stage.COLLECTION, day(-2))  # no warning yet
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.COLLECTION, day(-2))
-    with db.session() as session, pytest.raises(InputError, match="never changes back"):
+        actions.change_flow(session, case_id, Stage.COLLECTION, day(2))  # the warning (D1)
+    with db.session() as session, pytest.raises(InputError, match="flow cannot change"):
         actions.change_flow(session, case_id, Stage.REMINDER, day(4))
+    run_day(db, registry, box, "acme", day(13))
     assert cases(db)[0].stage == "collection"
+    with db.session() as session, pytest.raises(InputError, match="never changes back"):
+        actions.change_flow(session, case_id, Stage.REMINDER, day(14))
 
 
 def test_A6_restart_flow_never_exceeds_the_fee_limit(db, box, registry) -> None:  # type: ignore[no-untyped-def]

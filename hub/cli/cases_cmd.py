@@ -16,10 +16,12 @@ from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.db import tables as t
 from hub.dunning import actions
+from hub.dunning import rules as dunning_rules
+from hub.dunning import write_off as write_offs
 from hub.dunning.cases import get_case, start_case
 from hub.dunning.states import Actor, Stage
 from hub.dunning.views import case_detail, case_rows
-from hub.errors import NotFoundError
+from hub.errors import InputError, NotFoundError
 
 app = typer.Typer(help="Cases: the hub's follow-up of unpaid invoices.", no_args_is_help=True)
 
@@ -70,6 +72,11 @@ def start(
         if inv is None:
             raise NotFoundError(
                 f"client {client!r} has no invoice {invoice!r} (run `hub sync {client}` first)"
+            )
+        if dunning_rules.rules_of(session, c).reminder_mode == "customer":
+            raise InputError(
+                f"client {client!r} is in customer mode: its cases follow customers and start"
+                " by themselves for overdue invoices (C1)"
             )
         case = start_case(
             session, c, inv, clock.today(c.timezone), actions.current_user(), Actor.USER
@@ -245,11 +252,47 @@ def change_flow(
     case_id: CaseId,
     to: Annotated[StageChoice, typer.Option("--to", help="invoice, reminder or collection.")],
 ) -> None:
-    """Move a case to another stage's flow (A5); collection is one way."""
+    """Move a case to another stage's flow (A5); collection is one way, through the
+    collection warning (as `hub cases collect`)."""
     with state.db().session() as session:
         today = _client_today(session, get_case(session, case_id).client_id)
         actions.change_flow(session, case_id, Stage(to.value), today)
     _done(case_id, f"moved to the {to.value} flow")
+
+
+@app.command("collect")
+def collect(case_id: CaseId) -> None:
+    """Send to collection (D1): the collection warning with the statutory deadline (DK 10,
+    NO 14 days) goes out now; unpaid, the case enters collection the day after the deadline."""
+    with state.db().session() as session:
+        today = _client_today(session, get_case(session, case_id).client_id)
+        case = actions.send_to_collection(session, case_id, today)
+        deadline = case.collection_deadline
+    _done(case_id, f"collection warning sent; collection starts after {deadline} unless paid")
+
+
+@app.command("write-off")
+def write_off(
+    case_id: CaseId,
+    reason: Annotated[
+        str, typer.Option("--reason", help="loss_confirmed or amount_too_small_to_pursue.")
+    ] = "loss_confirmed",
+) -> None:
+    """Write the loss off in the books (D4) and close the case as written off.
+
+    Posts one voucher through the client's plugin: the receivable cleared, net to the loss
+    account, VAT to the output-VAT account (rules loss_account, output_vat_account). Run it
+    again after a failure: the same voucher is posted under the same key, never a second one.
+    """
+    with state.db().session() as session:
+        today = _client_today(session, get_case(session, case_id).client_id)
+    case, entry, posted = write_offs.write_off(
+        state.db(), state.registry, state.box, case_id, reason, today
+    )
+    lines = ", ".join(f"{line.account or 'customer ' + str(line.customer_number)} {line.amount}"
+                      for line in entry.lines)  # fmt: skip
+    what = "written off" if posted else "was written off already; nothing posted again"
+    _done(case_id, f"{what}: voucher {case.write_off_ref} ({entry.currency} {lines})")
 
 
 @app.command("restart-flow")

@@ -10,6 +10,7 @@ from hub import clients
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.db import tables as t
+from hub.dunning import customer_mode
 
 app = typer.Typer(help="Client companies and their plugins.", no_args_is_help=True)
 
@@ -135,3 +136,26 @@ def set_(
         cp = clients.set_settings(session, state.registry, state.box, name, values, plugin)
         plugin = cp.plugin
     say(f"{len(values)} setting(s) of {plugin} changed for {name}")
+
+
+@app.command("grant")
+def grant(
+    name: str,
+    feature: Annotated[str, typer.Argument(help="customer_reminders")],
+) -> None:
+    """Grant a client a feature (operators only: users listed in HUB_OPERATORS).
+
+    customer_reminders: the client may switch to one reminder per customer (C2).
+    """
+    with state.db().session() as session:
+        row = customer_mode.grant(session, name, feature)
+        by = row.granted_by
+    say(f"{feature} granted to {name} by {by}")
+
+
+@app.command("revoke")
+def revoke(name: str, feature: Annotated[str, typer.Argument(help="customer_reminders")]) -> None:
+    """Take a feature back (operators only); refused while the client uses it."""
+    with state.db().session() as session:
+        customer_mode.revoke(session, name, feature)
+    say(f"{feature} revoked for {name}")

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from hub import clients
+from hub import clients, clock
 from hub.cli.cases_cmd import StageChoice
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
+from hub.dunning import customer_mode
 from hub.dunning import rules as dunning_rules
 from hub.dunning.flows import Flow, parse_step
 from hub.dunning.law import law_for
@@ -116,8 +117,21 @@ def rules_show(name: str, json_out: JsonOption = False) -> None:
 def rules_set(
     name: str, assignments: Annotated[list[str], typer.Argument(help="rule=value ...")]
 ) -> None:
-    """Change rules: auto_close_paid, auto_close_balance, auto_start, start_date, ..."""
+    """Change rules: auto_close_paid, auto_start, start_date, reminder_mode, ...
+
+    All are changed together or none is. ``reminder_mode`` is applied after the others, so
+    ``start_date=... reminder_mode=customer`` works in one command.
+    """
     values = clients.parse_assignments(assignments)
+    mode = values.pop(dunning_rules.MODE_RULE, None)
     with state.db().session() as session:
-        dunning_rules.set_rules(session, clients.get_client(session, name), values)
-    say(f"{len(values)} rule(s) of {name} changed")
+        client = clients.get_client(session, name)
+        dunning_rules.set_rules(session, client, values)
+        started = []
+        if mode is not None:
+            started = customer_mode.set_mode(
+                session, state.registry, client, mode.strip(), clock.today(client.timezone)
+            )
+    say(f"{len(values) + (mode is not None)} rule(s) of {name} changed")
+    if started:
+        say(f"{len(started)} invoice case(s) started fresh (C3)")

@@ -16,6 +16,7 @@ from hub import logging as hub_logging
 from hub.cli import (
     cases_cmd,
     clients_cmd,
+    collection_cmd,
     db_cmd,
     demo_cmd,
     flows_cmd,
@@ -43,6 +44,7 @@ app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(flows_cmd.flows_app, name="flows")
 app.add_typer(flows_cmd.rules_app, name="rules")
 app.add_typer(messages_cmd.app, name="messages")
+app.add_typer(collection_cmd.app, name="collection")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 

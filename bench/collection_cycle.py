@@ -1,0 +1,135 @@
+"""Benchmark: customer-mode reminders, the start of collection and the collection overview.
+
+For one client with N overdue invoices over N/5 customers, on SQLite and PostgreSQL:
+- baseline: the invoice-mode day on which all N cases send reminder 1 (N letters);
+- customer mode: the day the N/5 customer cases start, and the day they send their
+  consolidated reminders (N/5 letters covering N invoices);
+- collection: the N/5 customer cases warned by hand, then the day after the deadline, on which
+  each hands its invoices over (N collection cases, N notices);
+- the collection overview of those N invoices.
+Each with the ratio to the baseline.
+
+The CSV plugin does not synchronise entries, so the benchmark switches the stored mode itself
+instead of through `hub rules set` (which would rightly refuse, C2); the cycle is the same.
+
+Run: python bench/collection_cycle.py [--invoices N] [--quick] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from bench_databases import bench_main, csv_client
+
+from hub import clients, clock
+from hub.db import tables as t
+from hub.dunning import actions
+from hub.dunning import rules as dunning_rules
+from hub.dunning.cycle import run_cycle
+from hub.dunning.overview import collection_overview
+from hub.sync import sync_client
+
+DUE = dt.date(2026, 1, 15)
+
+
+def write_export(path: Path, n: int) -> None:
+    lines = [
+        "invoice_number;customer_number;customer_name;customer_email;invoice_date;"
+        "due_date;currency;gross_amount"
+    ]
+    customers = max(n // 5, 1)
+    for i in range(n):
+        c = i % customers
+        lines.append(
+            f"{i + 1};{c};Kunde {c} ÆØÅ;k{c}@example.dk;01.01.2026;15.01.2026;DKK;"
+            f"{1000 + i % 777},50"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def on(day: int, fn: Callable[[], object]) -> float:
+    clock.set_today(DUE + dt.timedelta(days=day))
+    try:
+        return timed(fn)
+    finally:
+        clock.set_today(None)
+
+
+def run(label: str, url: str, n: int, work: Path) -> None:
+    export = work / f"open-{label}.csv"
+    write_export(export, n)
+    db, registry, box = csv_client(url, export, work / "books")
+    with db.session() as session:
+        client = clients.get_client(session, "bench")
+        dunning_rules.set_rules(session, client, {"auto_start": "true", "start_date": "2026-01-01"})
+    on(1, lambda: sync_client(db, registry, box, "bench"))
+    on(1, lambda: run_cycle(db, "bench"))
+    t_base = on(10, lambda: run_cycle(db, "bench"))  # invoice mode: N reminders
+
+    with db.session() as session:  # a fresh start in customer mode (see the docstring)
+        session.execute(sa.update(t.Case).values(state="closed", close_code="mode_changed"))
+        session.execute(sa.update(t.ClientDunning).values(reminder_mode="customer"))
+    t_start = on(11, lambda: run_cycle(db, "bench"))
+    t_remind = on(21, lambda: run_cycle(db, "bench"))
+    with db.session() as session:
+        consolidated = session.scalar(
+            sa.select(sa.func.count()).where(t.Message.kind == "customer_reminder")
+        )
+        customer_cases = list(
+            session.scalars(sa.select(t.Case.id).where(t.Case.mode == "customer"))
+        )
+
+    def warn_all() -> None:
+        with db.session() as session:
+            for case_id in customer_cases:
+                actions.send_to_collection(session, case_id, DUE + dt.timedelta(days=22))
+
+    t_warn = on(22, warn_all)
+    t_collect = on(33, lambda: run_cycle(db, "bench"))
+
+    def overview() -> None:
+        with db.session() as session:
+            rows = collection_overview(session, clients.get_client(session, "bench"))
+        assert sum(len(r["invoices"]) for r in rows) == n
+
+    t_overview = on(34, overview)
+    with db.session() as session:
+        in_collection = session.scalar(
+            sa.select(sa.func.count()).where(t.Case.stage == "collection")
+        )
+    db.dispose()
+    assert consolidated == len(customer_cases) == max(n // 5, 1), consolidated
+    assert in_collection == n, in_collection
+
+    def line(name: str, seconds: float, what: int, unit: str) -> str:
+        return (
+            f"  {name:<40} {seconds * 1000:9.1f} ms  {what / seconds:9,.0f} {unit}/s"
+            f"  {seconds / t_base:6.2f}x baseline"
+        )
+
+    k = len(customer_cases)
+    print(f"{label}: {n:,} overdue invoices over {k:,} customers")
+    print(line("baseline: invoice-mode reminders (N)", t_base, n, "letters"))
+    print(line("customer mode: start N/5 cases", t_start, k, "cases"))
+    print(line("customer mode: N/5 consolidated letters", t_remind, k, "letters"))
+    print(line("collection warnings by hand (N/5)", t_warn, k, "letters"))
+    print(line("collection starts: N cases, N notices", t_collect, n, "cases"))
+    print(line("collection overview (N invoices)", t_overview, n, "invoices"))
+
+
+def main() -> None:
+    bench_main(__doc__ or "", run, default=2000, quick=250)
+
+
+if __name__ == "__main__":
+    main()

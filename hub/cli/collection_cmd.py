@@ -1,0 +1,54 @@
+"""``hub collection``: who still owes after the last reminder (D3)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hub import clients
+from hub.cli.output import emit_json, say, table
+from hub.cli.state import state
+from hub.dunning.overview import collection_overview
+
+app = typer.Typer(help="Collection: customers who still owe after reminders.", no_args_is_help=True)
+
+
+@app.command("overview")
+def overview(
+    client: Annotated[str, typer.Option("--client", help="Client name.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Customers with an outstanding balance after the last reminder, and the unpaid
+    invoices that make it up (D3). It only shows: `hub cases collect` hands a case over."""
+    with state.db().session() as session:
+        rows = collection_overview(session, clients.get_client(session, client))
+    if json_out:
+        emit_json(rows)
+        return
+    if not rows:
+        say(f"no customer of {client} owes anything after the last reminder")
+        return
+    table(
+        f"Collection overview of {client}",
+        ["customer", "name", "invoice", "due", "outstanding", "case", "stage", "last reminder"],
+        [
+            (
+                row["customer_number"],
+                row["customer_name"] or "",
+                invoice["invoice_number"],
+                invoice["due_date"],
+                f"{invoice['outstanding_amount']} {invoice['currency']}",
+                invoice["case"] or "",
+                "collection" if invoice["in_collection"] else (invoice["stage"] or ""),
+                "yes" if invoice["last_reminder_sent"] else "",
+            )
+            for row in rows
+            for invoice in row["invoices"]
+        ],
+    )
+    for row in rows:
+        totals = ", ".join(
+            f"{amount} {currency}" for currency, amount in row["outstanding"].items()
+        )
+        say(f"customer {row['customer_number']}: {totals}")
