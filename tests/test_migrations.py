@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from hub.db.engine import create_engine, current_revision, head_revision
+from hub.db.engine import alembic_config, create_engine, current_revision, head_revision
 from hub.db.tables import Base
 
 
@@ -18,5 +20,56 @@ def test_migrated_schema_matches_the_models(db_url: str) -> None:
                 MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
             )
         assert diff == [], f"models and migrations differ: {diff}"
+    finally:
+        engine.dispose()
+
+
+def test_a_downgrade_and_upgrade_keep_every_case_history(db_url: str) -> None:
+    """Batch migrations rebuild SQLite tables; a rebuilt `cases` must not take its events and
+    payments with it (foreign keys cascade)."""
+    engine = create_engine(db_url)
+    cfg = alembic_config(engine)
+    tables = ("cases", "case_events", "case_payments", "messages", "message_invoices")
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as conn:
+            return {
+                name: conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one()
+                for name in tables
+                if name != "message_invoices" or current_revision(engine) == head_revision()
+            }
+
+    try:
+        command.downgrade(cfg, "0002")
+        with engine.begin() as conn:
+            for statement in (
+                "INSERT INTO clients (id, name, country, currency, timezone, created_at)"
+                " VALUES (1, 'a', 'DK', 'DKK', 'Europe/Copenhagen', CURRENT_TIMESTAMP)",
+                "INSERT INTO invoices (id, client_id, invoice_number, customer_number,"
+                " invoice_date, due_date, currency, net_amount, vat_amount, gross_amount,"
+                " outstanding_amount, state, first_seen_at, synced_at) VALUES (1, 1, '1', 'C1',"
+                " '2026-01-01', '2026-01-10', 'DKK', 100, 25, 125, 125, 'open',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO cases (id, client_id, invoice_id, customer_number, stage, state,"
+                " created_at, updated_at) VALUES (1, 1, 1, 'C1', 'reminder', 'active',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO case_events (case_id, at, actor, kind, data)"
+                " VALUES (1, CURRENT_TIMESTAMP, 'x', 'started', '{}')",
+                "INSERT INTO case_payments (case_id, paid_on, amount, currency, registered_by,"
+                " created_at) VALUES (1, '2026-01-20', 100, 'DKK', 'x', CURRENT_TIMESTAMP)",
+                "INSERT INTO messages (client_id, case_id, kind, stage, round, step, created_on,"
+                " fee, fee_currency, language, recipient_name, subject, body, status, attempts)"
+                " VALUES (1, 1, 'reminder_1', 'reminder', 1, 0, '2026-01-20', 10000, 'DKK',"
+                " 'da', 'C1', 's', 'b', 'sent', 1)",
+            ):
+                conn.execute(sa.text(statement))
+        before = counts()
+        command.upgrade(cfg, "head")
+        after_upgrade = counts()
+        assert after_upgrade == {**before, "message_invoices": 1}  # the letter's invoice
+        command.downgrade(cfg, "0002")
+        assert counts() == before
+        command.upgrade(cfg, "head")
+        assert counts() == after_upgrade
     finally:
         engine.dispose()
