@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
 
-from hub import clients
+from hub import clients, clock
 from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
+from hub.dunning.cycle import run_cycle
 from hub.dunning.flows import Flow, parse_step
+from hub.dunning.messages import deliver_pending
 from hub.dunning.overview import collection_overview
 from hub.dunning.states import Stage
 from hub.errors import InputError
@@ -59,16 +62,24 @@ def registry(db: Database, box: SecretBox, ledger: RecordingPlugin, country: str
     return registry
 
 
-def send_to_collection(db: Database, case_id: int, on: dt.date) -> None:
+def send_to_collection(
+    db: Database, case_id: int, on: dt.date, registry: PluginRegistry, box: SecretBox
+) -> None:
+    """`hub cases collect`: the warning, delivered at once."""
     with db.session() as session:
         actions.send_to_collection(session, case_id, on)
+    clock.set_today(on)
+    try:
+        deliver_pending(db, registry, box, "acme")
+    finally:
+        clock.set_today(None)
 
 
 def warned_case(db: Database, registry: PluginRegistry, box: SecretBox) -> int:
     """A case started overdue and warned on day 2; its id."""
     run_day(db, registry, box, "acme", day(1))
     case_id = cases(db)[0].id
-    send_to_collection(db, case_id, day(2))
+    send_to_collection(db, case_id, day(2), registry, box)
     return case_id
 
 
@@ -176,10 +187,10 @@ def test_D1_refusals_leave_the_case_as_it_was(db, box, registry) -> None:  # typ
     run_day(db, registry, box, "acme", day(-5))
     case_id = cases(db)[0].id
     with pytest.raises(InputError, match="not overdue"):
-        send_to_collection(db, case_id, day(0))
-    send_to_collection(db, case_id, day(1))
+        send_to_collection(db, case_id, day(0), registry, box)
+    send_to_collection(db, case_id, day(1), registry, box)
     with pytest.raises(InputError, match="got its collection warning"):
-        send_to_collection(db, case_id, day(2))
+        send_to_collection(db, case_id, day(2), registry, box)
     with db.session() as session, pytest.raises(InputError, match="flow cannot change"):
         actions.restart_flow(session, case_id, day(2))
     assert [m.kind for m in messages(db)] == ["collection_warning"]
@@ -278,3 +289,77 @@ def test_D3_overview_lists_customers_owing_after_the_last_reminder(
         overview = collection_overview(session, clients.get_client(session, "acme"))
     assert [row["customer_number"] for row in overview] == ["C2"]  # C1's reminded one is paid
     assert overview[0]["outstanding"] == {currency: D("50.00")}
+
+
+def test_D1_the_deadline_counts_from_the_day_the_warning_went_out(
+    db, box, registry, country, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the outbox directory should be")
+    with db.session() as session:  # a delivery that fails until it is fixed
+        clients.enable_plugin(
+            session, registry, box, "acme", "file_outbox", {"directory": str(blocked)}
+        )
+    run_day(db, registry, box, "acme", day(1))
+    case_id = cases(db)[0].id
+    send_to_collection(db, case_id, day(2), registry, box)
+    [warning] = [m for m in messages(db) if m.kind == "collection_warning"]
+    assert warning.status == "failed"
+    for n in range(3, 40):
+        run_day(db, registry, box, "acme", day(n))
+    assert cases(db)[0].stage == "reminder"  # never delivered: no collection
+    with db.session() as session:  # fixed: the warning goes out on day 40 ...
+        clients.set_settings(
+            session, registry, box, "acme", {"directory": str(tmp_path / "out")}, "file_outbox"
+        )
+    run_day(db, registry, box, "acme", day(40))
+    days = {"DK": 10, "NO": 14}[country]
+    run_day(db, registry, box, "acme", day(40 + days))
+    assert cases(db)[0].stage == "reminder"  # ... and its statutory days count from then
+    run_day(db, registry, box, "acme", day(41 + days))
+    assert cases(db)[0].stage == "collection"
+
+
+def test_D1_two_cycles_at_once_send_one_collection_notice(db, box, registry) -> None:  # type: ignore[no-untyped-def]
+    warned_case(db, registry, box)
+    clock.set_today(day(20))
+    errors: list[str] = []
+
+    def cycle() -> None:
+        try:
+            run_cycle(db, "acme")
+        except Exception as exc:  # the loser fails on the outbox's unique index, or waits
+            errors.append(type(exc).__name__)
+
+    try:
+        threads = [threading.Thread(target=cycle) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        run_cycle(db, "acme")
+    finally:
+        clock.set_today(None)
+    assert [m.kind for m in messages(db)].count("collection_notice") == 1
+    assert cases(db)[0].stage == "collection"
+
+
+def test_D1_the_success_fee_is_recorded_when_paid_after_the_balance_reached_zero(
+    db, box, registry, ledger
+) -> None:  # type: ignore[no-untyped-def]
+    in_collection(db, registry, box)
+    ledger.balances["C1"] = D("0.00")  # a payment on account, not yet matched
+    run_day(db, registry, box, "acme", day(21))
+    [case] = cases(db)
+    assert case.paid_in_accounting and case.success_fee is None  # nothing collected yet
+    pay(ledger, "1")
+    run_day(db, registry, box, "acme", day(22))
+    assert cases(db)[0].success_fee == D("123.46")
+
+
+def test_D1_no_warning_for_an_invoice_the_books_no_longer_know(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
+    run_day(db, registry, box, "acme", day(1))
+    del ledger.invoices["1"]  # deleted in the books: unknown at the next sync
+    run_day(db, registry, box, "acme", day(2))
+    with pytest.raises(InputError, match="is unknown in the books"):
+        send_to_collection(db, cases(db)[0].id, day(3), registry, box)

@@ -240,6 +240,7 @@ def test_C4_collection_runs_per_invoice(db, box, registry, ledger, operator) -> 
     c1 = next(c for c in cases(db) if c.customer_number == "C1")
     with db.session() as session:
         actions.send_to_collection(session, c1.id, day(9))
+    run_day(db, registry, box, "acme", day(9))  # the warning goes out
     [warning] = [m for m in messages(db) if m.kind == "collection_warning"]
     assert all(f"Faktura {n} af" in warning.body for n in ("1", "2", "3"))
     with pytest.raises(InputError, match="collection warning"):
@@ -295,3 +296,129 @@ def test_C2_customer_mode_keeps_its_requirements(db, registry, operator) -> None
                 dunning_rules.set_rules(session, client, change)
     with db.session() as session, pytest.raises(InputError, match="switch it back first"):
         customer_mode.revoke(session, "acme", "customer_reminders")
+
+
+def test_C1_a_customer_case_a_person_closed_is_not_started_again(
+    db, box, registry, operator
+) -> None:  # type: ignore[no-untyped-def]
+    enable_customer_mode(db, registry, day(8))
+    run_day(db, registry, box, "acme", day(8))
+    c2 = next(c for c in cases(db) if c.customer_number == "C2")
+    with db.session() as session:
+        actions.close(session, c2.id, "dispute", "customer_disputes_claim", day(9), notify=False)
+    for n in range(10, 31):
+        run_day(db, registry, box, "acme", day(n))
+    assert [c.state for c in cases(db) if c.customer_number == "C2"] == ["closed"]
+    assert "Blåbær I/S" not in {m.recipient_name for m in messages(db)}
+
+
+def test_C1_invoices_a_person_closed_in_invoice_mode_are_not_chased(
+    db, box, registry, operator
+) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        dunning_rules.set_rules(session, clients.get_client(session, "acme"), {"auto_start": "1"})
+    run_day(db, registry, box, "acme", day(1))
+    four = next(c for c in cases(db) if c.customer_number == "C2")
+    with db.session() as session:
+        actions.close(session, four.id, "dispute", "customer_disputes_claim", day(2), notify=False)
+    enable_customer_mode(db, registry, day(3))
+    for n in range(3, 20):
+        run_day(db, registry, box, "acme", day(n))
+    assert "C2" not in {c.customer_number for c in cases(db) if c.mode == "customer"}
+
+
+def test_C1_an_invoice_in_another_currency_gets_a_case_of_its_own(
+    db, box, registry, ledger, operator
+) -> None:  # type: ignore[no-untyped-def]
+    ledger.invoices["6"] = invoice("6", "C1", "300.00", due_date=DUE, currency="EUR")
+    enable_customer_mode(db, registry, day(8))
+    for n in range(8, 19):
+        run_day(db, registry, box, "acme", day(n))
+    c1 = [c for c in cases(db) if c.customer_number == "C1"]
+    assert sorted(c.mode for c in c1) == ["customer", "invoice"]
+    sent = [m for m in messages(db) if m.recipient_name == "Østergaard ApS"]
+    assert sorted(m.kind for m in sent) == ["customer_reminder", "reminder_1"]
+    consolidated = next(m for m in sent if m.kind == "customer_reminder")
+    assert "Faktura 6" not in consolidated.body and "EUR" not in consolidated.body
+    assert next(m for m in sent if m.kind == "reminder_1").fee == 0  # a DKK fee on EUR: no
+
+
+def test_C1_invoices_overdue_after_the_last_reminder_start_a_new_round(
+    db, box, registry, ledger, operator
+) -> None:  # type: ignore[no-untyped-def]
+    enable_customer_mode(db, registry, day(8))
+    for n in range(8, 45):
+        run_day(db, registry, box, "acme", day(n))
+    c3 = [m for m in messages(db) if m.recipient_name == "Ærø Cykler"]
+    assert len(c3) == 3  # the three Danish reminders on invoice 5
+    ledger.invoices["9"] = invoice("9", "C3", "45.00", due_date=day(45))
+    for n in range(45, 60):
+        run_day(db, registry, box, "acme", day(n))
+    c3 = [m for m in messages(db) if m.recipient_name == "Ærø Cykler"]
+    assert len(c3) > 3 and all("Faktura 9 af" in m.body for m in c3[3:])
+    assert {m.fee for m in c3[3:]} == {D("0.00")}  # invoice 5 has had its three fees (C5)
+
+
+def test_C3_switching_back_keeps_registered_payments_and_pauses(
+    db, box, registry, operator
+) -> None:  # type: ignore[no-untyped-def]
+    enable_customer_mode(db, registry, day(8))
+    run_day(db, registry, box, "acme", day(8))
+    by_customer = {c.customer_number: c.id for c in cases(db)}
+    with db.session() as session:  # C1 owes 1000 + 250 + 125.50; 1100 paid, not yet booked
+        actions.register_payment(session, by_customer["C1"], D("1100.00"), day(8), day(8))
+        actions.pause(session, by_customer["C2"], "customer called", None, day(30), day(8))
+    set_mode(db, registry, "invoice", day(9))
+    with db.session() as session:
+        fresh = session.scalars(
+            sa.select(t.Case).where(t.Case.mode == "invoice").order_by(t.Case.id)
+        ).all()
+        pursued = {
+            c.customer_number + "/" + str(c.invoice_id): (c.state, coverage.total(
+                coverage.case_covering(session, c, day(9))))
+            for c in fresh
+        }  # fmt: skip
+    c1 = {k: v for k, v in pursued.items() if k.startswith("C1/")}
+    assert sorted(v for v in c1.values()) == [
+        ("active", D("125.50")),  # 250 - 100 left of the payment ... and invoice 3 whole
+        ("active", D("150.00")),
+        ("closed", D("0.00")),  # invoice 1 paid in full by the registered payment
+    ]
+    assert [v[0] for k, v in pursued.items() if k.startswith("C2/")] == ["paused"]
+
+
+def test_C3_an_invoice_not_yet_due_is_not_lost_by_switching_there_and_back(
+    db, box, registry, ledger, operator
+) -> None:  # type: ignore[no-untyped-def]
+    ledger.invoices["6"] = invoice("6", "C1", "700.00", due_date=day(40))
+    with db.session() as session:
+        dunning_rules.set_rules(session, clients.get_client(session, "acme"), {"auto_start": "1"})
+    run_day(db, registry, box, "acme", day(1))
+    enable_customer_mode(db, registry, day(2))
+    run_day(db, registry, box, "acme", day(3))
+    set_mode(db, registry, "invoice", day(4))
+    run_day(db, registry, box, "acme", day(5))
+    with db.session() as session:
+        six = session.scalar(sa.select(t.Invoice.id).where(t.Invoice.invoice_number == "6"))
+    assert [c.state for c in cases(db) if c.invoice_id == six][-1] == "active"
+
+
+def test_C4_an_invoice_paid_in_full_by_a_registered_payment_is_not_handed_over(
+    db, box, registry, operator
+) -> None:  # type: ignore[no-untyped-def]
+    enable_customer_mode(db, registry, day(8))
+    run_day(db, registry, box, "acme", day(8))
+    c1 = next(c for c in cases(db) if c.customer_number == "C1")
+    with db.session() as session:
+        actions.register_payment(session, c1.id, D("1000.00"), day(8), day(8))
+        actions.send_to_collection(session, c1.id, day(9))
+    run_day(db, registry, box, "acme", day(9))
+    for n in (20, 21, 22):
+        run_day(db, registry, box, "acme", day(n))
+    mine = [c for c in cases(db) if c.customer_number == "C1"]
+    assert sorted((c.mode, c.state, c.stage, c.close_code) for c in mine) == [
+        ("customer", "closed", "reminder", "sent_to_collection"),
+        ("invoice", "active", "collection", None),
+        ("invoice", "active", "collection", None),
+        ("invoice", "closed", "reminder", "paid"),  # invoice 1: the registered payment kept
+    ]

@@ -131,6 +131,7 @@ def test_R6_collection_case_is_never_closed_automatically(db, box, registry, led
     case_id = cases(db)[0].id
     with db.session() as session:
         actions.change_flow(session, case_id, Stage.COLLECTION, day(2))  # the warning (D1)
+    run_day(db, registry, box, "acme", day(2))  # it goes out
     run_day(db, registry, box, "acme", day(13))  # deadline day(12) passed: in collection
     pay(ledger, "1")
     run_day(db, registry, box, "acme", day(14))
@@ -223,6 +224,7 @@ def test_A5_collection_is_one_way(db, box, registry) -> None:  # type: ignore[no
         actions.change_flow(session, case_id, Stage.COLLECTION, day(-2))  # no warning yet
     with db.session() as session:
         actions.change_flow(session, case_id, Stage.COLLECTION, day(2))  # the warning (D1)
+    run_day(db, registry, box, "acme", day(2))  # it goes out
     with db.session() as session, pytest.raises(InputError, match="flow cannot change"):
         actions.change_flow(session, case_id, Stage.REMINDER, day(4))
     run_day(db, registry, box, "acme", day(13))

@@ -13,11 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from hub import clients, hookimpl
+from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
+from hub.dunning.cases import start_case
 from hub.dunning.write_off import split_vat, write_off
 from hub.errors import CapabilityMissing, InputError, PluginError
 from hub.model import ClientContext, Customer, InvoiceState, JournalEntry
@@ -151,9 +154,12 @@ def test_D4_a_lost_answer_is_retried_with_the_same_voucher(db, box, registry, le
     ledger.settled["1"] = InvoiceState.PAID
     run_day(db, registry, box, "acme", TODAY + dt.timedelta(days=1))
     assert cases(db)[0].close_code == "paid_in_accounting"
-    # ... and the retry, a day later, finishes the same write-off: same key, same voucher.
+    # ... the retry cannot tell our voucher from the customer's payment: a person looks ...
+    with pytest.raises(InputError, match="either this voucher was posted"):
+        write_off(db, registry, box, case_id, "loss_confirmed", TODAY + dt.timedelta(days=1))
+    # ... and confirms: the same write-off is finished, same key, same voucher.
     _, entry, did_post = write_off(
-        db, registry, box, case_id, "loss_confirmed", TODAY + dt.timedelta(days=1)
+        db, registry, box, case_id, "loss_confirmed", TODAY + dt.timedelta(days=1), confirm=True
     )
     assert did_post
     first, second = posted(ledger)
@@ -253,3 +259,36 @@ def test_D4_needs_a_plugin_that_posts_vouchers(db, box) -> None:  # type: ignore
     with pytest.raises(CapabilityMissing, match="journal"):
         write_off(db, registry, box, cases(db)[0].id, "loss_confirmed", TODAY)
     assert posted(books) == [] and cases(db)[0].write_off_key is None
+
+
+def test_D4_an_unfinished_write_off_blocks_other_actions_and_second_write_offs(
+    db, box, registry, ledger
+) -> None:  # type: ignore[no-untyped-def]
+    ledger.failures = 1
+    case_id = cases(db)[0].id
+    with pytest.raises(PluginError):
+        write_off(db, registry, box, case_id, "loss_confirmed", TODAY)
+    with db.session() as session, pytest.raises(InputError, match="write-off was asked for"):
+        actions.close(session, case_id, "other", "other", TODAY, notify=False)
+    with db.session() as session, pytest.raises(InputError, match="write-off was asked for"):
+        actions.send_to_collection(session, case_id, TODAY)
+    report = run_day(db, registry, box, "acme", TODAY + dt.timedelta(days=30))
+    assert report.messages == 0  # no reminder on a claim being written off
+    # R1 closes it (the voucher cleared it); a new case on the same invoice cannot write off again
+    del ledger.invoices["1"]
+    ledger.settled["1"] = InvoiceState.PAID
+    run_day(db, registry, box, "acme", TODAY + dt.timedelta(days=31))
+    ledger.settled.pop("1")
+    ledger.invoices["1"] = invoice("1", "C1", "1250.00", due_date=DUE)  # reopened in the books
+    run_day(db, registry, box, "acme", TODAY + dt.timedelta(days=32))
+    with db.session() as session:
+        client = clients.get_client(session, "acme")
+        row = session.scalar(sa.select(t.Invoice).where(t.Invoice.invoice_number == "1"))
+        second = start_case(session, client, row, TODAY, "karen", "user")
+        session.flush()
+        second_id = second.id
+    with pytest.raises(
+        InputError, match=f"is being written off \\(unfinished\\) in case {case_id}"
+    ):
+        write_off(db, registry, box, second_id, "loss_confirmed", TODAY + dt.timedelta(days=32))
+    assert len(posted(ledger)) == 1

@@ -19,6 +19,7 @@ from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
 from hub.dunning import write_off as write_offs
 from hub.dunning.cases import get_case, start_case
+from hub.dunning.messages import deliver_pending
 from hub.dunning.states import Actor, Stage
 from hub.dunning.views import case_detail, case_rows
 from hub.errors import InputError, NotFoundError
@@ -263,12 +264,20 @@ def change_flow(
 @app.command("collect")
 def collect(case_id: CaseId) -> None:
     """Send to collection (D1): the collection warning with the statutory deadline (DK 10,
-    NO 14 days) goes out now; unpaid, the case enters collection the day after the deadline."""
+    NO 14 days) goes out now (with the client's other queued letters); unpaid, the case enters
+    collection the day after the deadline, counted from the day the warning went out."""
     with state.db().session() as session:
         today = _client_today(session, get_case(session, case_id).client_id)
         case = actions.send_to_collection(session, case_id, today)
         deadline = case.collection_deadline
-    _done(case_id, f"collection warning sent; collection starts after {deadline} unless paid")
+        client = session.get(t.Client, case.client_id)
+        assert client is not None
+        name = client.name
+    # Delivered at once: the statutory days count from the day the warning goes out.
+    delivery = deliver_pending(state.db(), state.registry, state.box, name)
+    if delivery.failed:
+        say(f"the warning is not delivered yet ({'; '.join(delivery.errors)}); collection waits")
+    _done(case_id, f"collection warning made; collection starts after {deadline} unless paid")
 
 
 @app.command("write-off")
@@ -277,6 +286,12 @@ def write_off(
     reason: Annotated[
         str, typer.Option("--reason", help="loss_confirmed or amount_too_small_to_pursue.")
     ] = "loss_confirmed",
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm", help="Finish a write-off although the books show the invoice settled."
+        ),
+    ] = False,
 ) -> None:
     """Write the loss off in the books (D4) and close the case as written off.
 
@@ -287,7 +302,7 @@ def write_off(
     with state.db().session() as session:
         today = _client_today(session, get_case(session, case_id).client_id)
     case, entry, posted = write_offs.write_off(
-        state.db(), state.registry, state.box, case_id, reason, today
+        state.db(), state.registry, state.box, case_id, reason, today, confirm=confirm
     )
     lines = ", ".join(f"{line.account or 'customer ' + str(line.customer_number)} {line.amount}"
                       for line in entry.lines)  # fmt: skip

@@ -358,6 +358,14 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "stage", "round", "step"),
         Index("ix_messages_client_status", "client_id", "status"),
+        Index(  # one collection warning per case and round, however it was sent (D1, D2)
+            "ux_messages_one_warning",
+            "case_id",
+            "round",
+            unique=True,
+            sqlite_where=sa_text("kind = 'collection_warning'"),
+            postgresql_where=sa_text("kind = 'collection_warning'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -382,6 +390,7 @@ class Message(Base):
     reference: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[dt.datetime | None] = mapped_column()  # a delivery run took it
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+    sent_on: Mapped[dt.date | None] = mapped_column(Date)  # the client's day it went out
 
     covered: Mapped[list[MessageInvoice]] = relationship(cascade="all, delete-orphan")
 

@@ -51,18 +51,46 @@ def refuse_unless(case: t.Case, states: set[CaseState], action: str) -> None:
 def _invoice(session: Session, case: t.Case) -> t.Invoice:
     invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
     if invoice is None:
-        raise InputError(f"case {case.id} follows no invoice")
+        raise InputError(
+            f"case {case.id} follows customer {case.customer_number}'s balance, not one"
+            " invoice; this action is for an invoice case"
+        )
     return invoice
 
 
-def close_as(case: t.Case, code: str, reason: str, who: str, today: dt.date) -> None:
+def _refuse_if_pending(case: t.Case) -> None:
+    """A write-off or credit note asked for and not finished: finish it first (running it
+    again is safe), so the books never get one without the case knowing."""
+    if case.write_off_key is not None and case.write_off_ref is None:
+        raise InputError(
+            f"case {case.id}: a write-off was asked for and not finished; run `hub cases"
+            f" write-off {case.id}` again (it posts the same voucher, never a second one)"
+        )
+    if case.credit_note_key is not None and case.credit_note_ref is None:
+        raise InputError(
+            f"case {case.id}: a credit note was asked for and not finished; run `hub cases"
+            f" credit-note {case.id}` again (it asks for the same credit note)"
+        )
+
+
+def close_as(
+    case: t.Case,
+    code: str,
+    reason: str,
+    who: str,
+    today: dt.date,
+    covering: list[tuple[t.Invoice, Decimal]] | None = None,
+) -> None:
+    """Close the case as a person's decision. For a customer case ``covering`` (what it
+    pursued) is recorded: those invoices are let go and not chased again by themselves."""
     case.state = CaseState.CLOSED.value
     case.closed_on = today
     case.closed_by = Actor.USER.value
     case.close_code = code
     case.close_reason = reason
     case.resume_on = None
-    add_event(case, "closed", who, today, reason, code=code)
+    invoice_ids = [invoice.id for invoice, _ in covering or []] if case.mode == "customer" else []
+    add_event(case, "closed", who, today, reason, code=code, invoice_ids=invoice_ids)
 
 
 def close(
@@ -76,6 +104,7 @@ def close(
     """
     case = get_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "close it")
+    _refuse_if_pending(case)
     if code not in CLOSING_CODES:
         raise InputError(f"closing code {code!r} is not one of {', '.join(CLOSING_CODES)}")
     if code == "written_off":
@@ -117,10 +146,13 @@ def close(
             fee=ZERO,
             fees_total=fees.total,
         )
-    close_as(case, code, reason, current_user(), today)
-    if code == "paid" and covering:
+    close_as(case, code, reason, current_user(), today, covering)
+    if code == "paid" and covering and case.collection_amount is not None:
+        # Paid to us (or registered): all was collected. Paid after an agreement: what the
+        # books and registered payments show collected; the rest was given up.
+        left = ZERO if reason != "paid_after_agreement" else coverage.total(covering)
         collection.record_success_fee(
-            case, rules, case.collection_amount or ZERO, covering[0][0].currency, today
+            case, rules, case.collection_amount - left, covering[0][0].currency, today
         )
     if message is not None:
         session.add(message)
@@ -136,6 +168,7 @@ def register_payment(
     payment is applied to the oldest invoices first."""
     case = get_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "register a payment")
+    _refuse_if_pending(case)
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise InputError(f"payment amount {amount} must be positive with at most two decimals")
     if paid_on > today:
@@ -165,7 +198,7 @@ def register_payment(
         currency=currency,
     )
     if amount == pursued:
-        close_as(case, "paid", "registered_payment", who, today)
+        close_as(case, "paid", "registered_payment", who, today, covering)
         client = session.get(t.Client, case.client_id)
         assert client is not None
         collection.record_success_fee(
@@ -236,10 +269,17 @@ def send_to_collection(session: Session, case_id: int, today: dt.date) -> t.Case
     case = get_case(session, case_id)
     client = session.get(t.Client, case.client_id)
     assert client is not None
+    _refuse_if_pending(case)
     covering = [(i, a) for i, a in coverage.case_covering(session, case, today) if a > 0]
     due_date = covering[0][0].due_date if covering else None
     if case.invoice_id is not None:
-        due_date = _invoice(session, case).due_date
+        invoice = _invoice(session, case)
+        due_date = invoice.due_date
+        if invoice.state != "open":
+            raise InputError(
+                f"case {case.id}: invoice {invoice.invoice_number} is {invoice.state} in the"
+                " books; there is no claim to send to collection"
+            )
     collection.refuse_unless_warnable(case, due_date, today)
     if not covering:
         raise InputError(f"case {case.id} pursues nothing now; there is nothing to collect")
@@ -258,7 +298,7 @@ def send_to_collection(session: Session, case_id: int, today: dt.date) -> t.Case
         party(client, rules, customer, case.customer_number),
         today,
         actor=current_user(),
-        step=None,
+        step=collection.WARNING_STEP,
         fee=ZERO,
         fees_total=fees.total,
         reminder_number=None,
@@ -272,6 +312,7 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.
     only through the collection warning (D1, :func:`send_to_collection`)."""
     case = get_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "change its flow")
+    _refuse_if_pending(case)
     current = Stage(case.stage)
     if current is Stage.COLLECTION:
         raise InputError(
@@ -315,6 +356,7 @@ def restart_flow(session: Session, case_id: int, today: dt.date) -> t.Case:
     toward the law's limits, so a restart never makes an unlawful fee."""
     case = get_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "restart its flow")
+    _refuse_if_pending(case)
     _refuse_if_warned(case)
     case.round += 1
     case.step_index = 0
@@ -365,6 +407,7 @@ def credit_note(
         plugin.require("credit_note", f"a credit note for case {case.id}")
         invoice = _invoice(session, case)
         if case.credit_note_key is None:
+            _refuse_if_pending(case)
             _refuse_credit_note(session, case, invoice)
             case.credit_note_key = f"creditnote:{case.id}"
             add_event(

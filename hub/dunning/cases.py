@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from hub.db import tables as t
+from hub.dunning.coverage import Share
 from hub.dunning.flows import Anchor, Flow, FlowStep, earliest_send_date
 from hub.dunning.law import law_for
-from hub.dunning.states import CaseState, Stage
+from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import InputError, NotFoundError
 from hub.model import InvoiceState
 
@@ -223,3 +224,66 @@ def next_step(
         fee_on,
     )
     return case.step_index, step, day
+
+
+def invoice_cases_from(
+    session: Session,
+    customer_case: t.Case,
+    shares: list[Share],
+    today: dt.date,
+    why: str,
+) -> list[t.Case]:
+    """One fresh invoice case per invoice of a customer case (C3 switching back, C4 handing
+    over), in the reminder stage. What the hub's registered payments paid of an invoice moves
+    with it; an invoice they paid in full gets its case closed at once as paid
+    (``registered_payment``), so the payment is kept and the invoice is not chased again. A
+    paused customer case's pause carries over."""
+    cases = []
+    for share in shares:
+        invoice = share.invoice
+        case = t.Case(
+            client_id=customer_case.client_id,
+            invoice_id=invoice.id,
+            customer_number=customer_case.customer_number,
+            mode="invoice",
+            stage=Stage.REMINDER.value,
+            state=customer_case.state,
+            started_by=Actor.AUTO.value,
+            opened_on=today,
+            stage_entered_on=today,
+            round=1,
+            step_index=0,
+            paid_in_accounting=False,
+            pause_reason=customer_case.pause_reason,
+            pause_note=customer_case.pause_note,
+            resume_on=customer_case.resume_on,
+        )
+        session.add(case)
+        add_event(
+            case,
+            "started",
+            Actor.AUTO,
+            today,
+            why,
+            stage=Stage.REMINDER.value,
+            invoice_number=invoice.invoice_number,
+            from_case=customer_case.id,
+        )
+        if share.paid_in_hub > 0:
+            case.payments.append(
+                t.CasePayment(
+                    paid_on=today,
+                    amount=share.paid_in_hub,
+                    currency=invoice.currency,
+                    registered_by=f"case {customer_case.id}",
+                )
+            )
+        if share.pursued <= 0:
+            case.state = CaseState.CLOSED.value
+            case.closed_on = today
+            case.closed_by = Actor.AUTO.value
+            case.close_code = "paid"
+            case.close_reason = "registered_payment"
+            add_event(case, "closed", Actor.AUTO, today, "registered_payment", code="paid")
+        cases.append(case)
+    return cases

@@ -5,9 +5,12 @@ collection warning with the statutory deadline (:attr:`CountryLaw.collection_war
 Denmark 10 days, inkassoloven § 10; Norway 14 days, inkassoloven § 9). A reminder step of
 template ``collection_warning`` ("reminder 3 with collection warning", D2) does the same from
 the flow. Until the deadline the case stays where it was: paid, it closes as usual (R1/R2).
-On the day after an unpaid deadline the cycle moves it to the collection stage and sends the
-collection notice; from then on it is never closed automatically (R6). A customer case (C4)
-hands each of its invoices over as an invoice case of its own and closes.
+The deadline counts from the day the warning went out: a warning still in the outbox (not
+delivered yet, or failing) starts nothing. On the day after the later of the letter's deadline
+and its delivery day plus the statutory days, if unpaid, the cycle moves the case to the
+collection stage and sends the collection notice; from then on it is never closed
+automatically (R6). A customer case (C4) hands each invoice its warning covered over as an
+invoice case of its own and closes.
 
 When a collection case is paid, the success fee (default 10 % of what was collected, the
 client's ``success_fee_percent``) is recorded once on the case.
@@ -22,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.db import tables as t
-from hub.dunning.cases import ZERO, add_event
+from hub.dunning.cases import ZERO, add_event, invoice_cases_from
+from hub.dunning.coverage import Share
 from hub.dunning.law import law_for
 from hub.dunning.messages import MessageParty, make_message
 from hub.dunning.rules import DEFAULT_SUCCESS_FEE_PERCENT
@@ -30,6 +34,10 @@ from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import InputError
 
 _CENT = Decimal("0.01")
+#: The ``step`` of the messages that are not flow steps, so that the unique (case, stage,
+#: round, step) of the outbox keeps each to one, even when two runs race.
+WARNING_STEP = -1  # the collection warning of `hub cases collect`
+NOTICE_STEP = -2  # the collection notice
 
 
 def warning_deadline(country: str, today: dt.date) -> dt.date:
@@ -65,13 +73,13 @@ def warn(
     today: dt.date,
     *,
     actor: str,
-    step: int | None,
+    step: int,
     fee: Decimal,
     fees_total: Decimal,
     reminder_number: int | None,
 ) -> t.Message:
-    """Make the collection warning (from the action, ``step`` None, or from a reminder step)
-    and set the case's deadline; the caller adds the message to the session."""
+    """Make the collection warning (from the action, ``step`` :data:`WARNING_STEP`, or from a
+    reminder step) and set the case's deadline; the caller adds the message to the session."""
     deadline = warning_deadline(client.country, today)
     message = make_message(
         client=client,
@@ -100,12 +108,28 @@ def warn(
     return message
 
 
-def deadline_missed(case: t.Case, today: dt.date) -> bool:
-    return (
-        case.collection_deadline is not None
-        and case.stage != Stage.COLLECTION.value
-        and today > case.collection_deadline
+def warning_sent_on(session: Session, case_ids: list[int]) -> dict[int, dt.date | None]:
+    """For each warned case, the day its collection warning went out (None: not yet). A case
+    with no warning of its own was handed over by a customer case after its warning went out
+    (C4) and is not listed."""
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(t.Message.case_id, t.Message.status, t.Message.sent_on)
+        .where(t.Message.case_id.in_(case_ids), t.Message.kind == "collection_warning")
+        .order_by(t.Message.id)
     )
+    return {case_id: sent_on if status == "sent" else None for case_id, status, sent_on in rows}
+
+
+def collection_starts_on(case: t.Case, country: str, sent_on: dt.date | None) -> dt.date | None:
+    """The first day the case may enter collection: the day after the letter's deadline and
+    after the statutory days from the day the warning went out; None while it has not."""
+    assert case.collection_deadline is not None
+    if sent_on is None:
+        return None
+    last = max(case.collection_deadline, warning_deadline(country, sent_on))
+    return last + dt.timedelta(days=1)
 
 
 def start(
@@ -128,7 +152,7 @@ def start(
         who=who,
         kind="collection_notice",
         today=today,
-        step=None,
+        step=NOTICE_STEP,
         fee=ZERO,
         fees_total=fees_total,
         deadline=case.collection_deadline,
@@ -165,53 +189,24 @@ def warned_invoices(session: Session, case: t.Case) -> set[int]:
 def hand_over_customer_case(
     session: Session,
     customer_case: t.Case,
-    covering: list[tuple[t.Invoice, Decimal]],
+    shares: list[Share],
     today: dt.date,
 ) -> list[t.Case]:
-    """C4: a customer case whose warning deadline passed becomes one collection case per
-    invoice its warning covered (an invoice overdue since then was not warned: a new customer
-    case takes it up), and closes. Partial payments registered on the customer case move with
-    the invoices they were applied to. ``covering``: the warned invoices still owed."""
-    cases = []
-    for invoice, amount in covering:
-        case = t.Case(
-            client_id=customer_case.client_id,
-            invoice_id=invoice.id,
-            customer_number=customer_case.customer_number,
-            mode="invoice",
-            stage=Stage.REMINDER.value,
-            state=CaseState.ACTIVE.value,
-            started_by=Actor.AUTO.value,
-            opened_on=today,
-            stage_entered_on=today,
-            round=1,
-            step_index=0,
-            paid_in_accounting=False,
-            collection_warned_on=customer_case.collection_warned_on,
-            collection_deadline=customer_case.collection_deadline,
-        )
-        session.add(case)
-        add_event(
-            case,
-            "started",
-            Actor.AUTO,
-            today,
-            f"handed over for collection from customer case {customer_case.id} (C4)",
-            stage=Stage.REMINDER.value,
-            invoice_number=invoice.invoice_number,
-            from_case=customer_case.id,
-        )
-        moved = invoice.outstanding_amount - amount
-        if moved > 0:
-            case.payments = [
-                t.CasePayment(
-                    paid_on=today,
-                    amount=moved,
-                    currency=invoice.currency,
-                    registered_by=f"case {customer_case.id}",
-                )
-            ]
-        cases.append(case)
+    """C4: a customer case whose warning's time is up becomes one invoice case per invoice
+    its warning covered (an invoice overdue since then was not warned: a new customer case
+    takes it up), each warned like the customer case, and closes. ``shares``: those invoices
+    with what the hub's registered payments paid of each (see
+    :func:`hub.dunning.cases.invoice_cases_from`)."""
+    cases = invoice_cases_from(
+        session,
+        customer_case,
+        shares,
+        today,
+        f"handed over for collection from customer case {customer_case.id} (C4)",
+    )
+    for case in cases:
+        case.collection_warned_on = customer_case.collection_warned_on
+        case.collection_deadline = customer_case.collection_deadline
     customer_case.state = CaseState.CLOSED.value
     customer_case.closed_on = today
     customer_case.closed_by = Actor.AUTO.value
@@ -224,9 +219,9 @@ def hand_over_customer_case(
         today,
         "per_invoice_collection",
         code="sent_to_collection",
-        invoices=[invoice.invoice_number for invoice, _ in covering],
+        invoices=[share.invoice.invoice_number for share in shares],
     )
-    return cases
+    return [c for c in cases if c.state != CaseState.CLOSED.value]
 
 
 def record_success_fee(

@@ -18,8 +18,11 @@ it is not a wall against someone who can write the database.)
 
 Switching is a migration, both ways (C3): the open cases of the old mode are closed with code
 ``mode_changed``, and the new mode starts its own cases fresh; the old flows are not restored.
-Cases in collection, or warned and waiting for their deadline, stay as they are (C4). Fees
-charged before still count toward the law's limits on each invoice (C5).
+Invoice cases in collection or warned and waiting for their deadline (C4), paused ones (a
+person's reason holds in either mode) and those with a write-off or credit note under way stay
+as they are; a paused customer case's pause carries over to its invoices, and so do the
+payments registered on it. Fees charged before still count toward the law's limits on each
+invoice (C5).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from hub.db import tables as t
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.actions import current_user
-from hub.dunning.cases import add_event, start_case
+from hub.dunning.cases import ZERO, add_event, invoice_cases_from
 from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import InputError
 from hub.plugins import PluginRegistry
@@ -149,8 +152,15 @@ def missing_requirements(
 
 
 def _keeps_going(case: t.Case) -> bool:
-    """An invoice case in collection or warned and waiting: not migrated (C4)."""
-    return case.stage == Stage.COLLECTION.value or case.collection_deadline is not None
+    """An invoice case in collection or warned and waiting (C4), paused (a person's reason
+    holds in either mode) or with a write-off or credit note under way: not migrated."""
+    return (
+        case.stage == Stage.COLLECTION.value
+        or case.collection_deadline is not None
+        or case.state == CaseState.PAUSED.value
+        or case.write_off_key is not None
+        or case.credit_note_key is not None
+    )
 
 
 def _close_for_switch(case: t.Case, reason: str, today: dt.date) -> None:
@@ -172,7 +182,8 @@ def set_mode(
     open invoice cases are closed (``mode_changed``/``to_customer_mode``) and the next cycle
     starts one case per customer. Back to invoice mode: the open customer cases are closed
     (``to_invoice_mode``) and a fresh invoice case starts at once for every invoice they
-    covered, so no claim is dropped; the customer flows are not restored.
+    covered, with the payments registered on them, so no claim is dropped and none is
+    overcharged; the customer flows are not restored.
     """
     if mode not in MODES:
         raise InputError(f"rule reminder_mode: {mode!r} is not one of {', '.join(MODES)}")
@@ -209,13 +220,14 @@ def set_mode(
         for case in open_cases:
             if case.mode != "customer":
                 continue
-            covered = [i for i, amount in coverage.case_covering(session, case, today) if amount]
+            shares = coverage.shares(
+                coverage.customer_invoices(session, case, today),
+                sum((p.amount for p in case.payments), ZERO),
+            )
+            started += invoice_cases_from(
+                session, case, shares, today, f"switched back from customer case {case.id} (C3)"
+            )
             _close_for_switch(case, "to_invoice_mode", today)
-            session.flush()  # the closed case no longer follows anything
-            for invoice in covered:
-                started.append(
-                    start_case(session, client, invoice, today, current_user(), Actor.AUTO)
-                )
     rules.reminder_mode = mode
     session.flush()
     return started

@@ -42,6 +42,7 @@ from hub.dunning.cases import (
     add_event,
     claim_fees,
     fees_by_case,
+    invoice_cases_from,
     next_step,
     payments_by_case,
     pursued_amount,
@@ -100,6 +101,15 @@ class _Day:
     claims: dict[int, ClaimFees]
     today: dt.date
     report: CycleReport
+    warnings_sent_on: dict[int, dt.date | None] = field(default_factory=dict)
+
+    def collection_due(self, case: t.Case) -> bool:
+        """A warned case whose time is up (see :func:`collection.collection_starts_on`)."""
+        if case.collection_deadline is None or case.stage == Stage.COLLECTION.value:
+            return False
+        sent_on = self.warnings_sent_on.get(case.id, case.collection_warned_on)
+        starts_on = collection.collection_starts_on(case, self.client.country, sent_on)
+        return starts_on is not None and self.today >= starts_on
 
     def party(self, customer_number: str) -> Any:
         return party(self.client, self.rules, self.customers.get(customer_number), customer_number)
@@ -232,14 +242,14 @@ def _auto_close_invoice_case(
             )
             day.report.marked_paid_in_collection += settled
             day.report.note(case, what)
-            if settled and invoice.state != InvoiceState.CREDITED.value:
-                collected = (case.collection_amount or ZERO) - pursued_amount(invoice, paid_in_hub)
-                fee = collection.record_success_fee(
-                    case, day.rules, collected, invoice.currency, day.today
-                )
-                if fee is not None:
-                    day.report.success_fees += fee
-                    day.report.note(case, "success_fee", fee=fee)
+        if paid and invoice.state != InvoiceState.CREDITED.value and not case.write_off_key:
+            collected = (case.collection_amount or ZERO) - pursued_amount(invoice, paid_in_hub)
+            fee = collection.record_success_fee(
+                case, day.rules, collected, invoice.currency, day.today
+            )
+            if fee is not None:
+                day.report.success_fees += fee
+                day.report.note(case, "success_fee", fee=fee)
         return False
     reason = None
     if paid and day.rules.auto_close_paid:
@@ -433,13 +443,15 @@ def _advance_invoice_case(
     _resume_if_due(day, case)
     if case.state != CaseState.ACTIVE.value:
         return
+    if case.write_off_key is not None or case.credit_note_key is not None:
+        return  # a write-off or credit note was asked for: nothing more is sent (D4, A3)
     pursued = pursued_amount(invoice, paid_in_hub)
-    if collection.deadline_missed(case, day.today):
+    if day.collection_due(case):
         if invoice.state == InvoiceState.OPEN.value and pursued > 0:
             _start_collection(day, case, invoice, pursued, fees)
         return
     if case.collection_deadline is not None:
-        return  # warned: nothing more until the deadline (or in collection: a person's work)
+        return  # warned: nothing more until collection (or in collection: a person's work)
     if case.stage == Stage.INVOICE.value and day.today > invoice.due_date:
         case.stage = Stage.REMINDER.value
         case.stage_entered_on = day.today
@@ -464,30 +476,104 @@ def _advance_customer_case(
     overdue: list[t.Invoice],
     paid_in_hub: Decimal,
     fees: Fees,
+    covered_before: set[int],
 ) -> None:
-    """Close, resume, hand over and remind one customer case, as due today."""
-    covering = coverage.allocate(overdue, paid_in_hub)
+    """Close, resume, hand over and remind one customer case, as due today.
+
+    ``covered_before``: the invoices the case's letters covered so far; when its flow has run
+    out and an invoice none of them covered is overdue now, the flow starts a new round, so
+    the new invoice is reminded too (its fees counted per invoice, C5).
+    """
+    shares = coverage.shares(overdue, paid_in_hub)
+    covering = [(s.invoice, s.pursued) for s in shares if s.pursued > 0]
     if _auto_close_customer_case(day, case, covering):
         return
     _resume_if_due(day, case)
     if case.state != CaseState.ACTIVE.value:
         return
-    if collection.deadline_missed(case, day.today):
+    if day.collection_due(case):
         warned = collection.warned_invoices(day.session, case)
-        covering = [(invoice, amount) for invoice, amount in covering if invoice.id in warned]
-        if not covering:  # every warned invoice was paid; later ones get a case of their own
-            _close_auto(day, case, "outstanding_zero", ZERO)
+        # The warned invoices go to collection; those the registered payments paid in full
+        # go along (closed as paid) so the payments stay with them.
+        shares = [s for s in shares if s.invoice.id in warned or s.pursued <= 0]
+        if not any(s.pursued > 0 for s in shares):
+            # every warned invoice was paid; later ones get a case of their own
+            if day.rules.auto_close_paid:
+                invoice_cases_from(day.session, case, shares, day.today, "paid before collection")
+                _close_auto(day, case, "outstanding_zero", ZERO)
             return
-        handed = collection.hand_over_customer_case(day.session, case, covering, day.today)
+        handed = collection.hand_over_customer_case(day.session, case, shares, day.today)
         day.session.flush()  # the new cases' ids, for their notices
-        for new_case, (invoice, amount) in zip(handed, covering, strict=True):
+        by_invoice = {s.invoice.id: s for s in shares}
+        for new_case in handed:
             day.report.started += 1
-            _start_collection(day, new_case, invoice, amount, NO_FEES)
+            assert new_case.invoice_id is not None
+            share = by_invoice[new_case.invoice_id]
+            _start_collection(day, new_case, share.invoice, share.pursued, NO_FEES)
         day.report.note(case, "handed_over", cases=[c.id for c in handed])
         return
     if case.collection_deadline is not None:
         return
+    flow = day.flows[Stage.REMINDER]
+    new_invoices = [i.invoice_number for i, _ in covering if i.id not in covered_before]
+    if case.step_index >= len(flow.steps) and flow.steps and new_invoices:
+        case.round += 1
+        case.step_index = 0
+        case.stage_entered_on = day.today
+        add_event(
+            case,
+            "flow_restarted",
+            Actor.AUTO,
+            day.today,
+            "invoices overdue since the last reminder",
+            invoices=new_invoices,
+            round=case.round,
+        )
+        day.report.note(case, "flow_restarted", invoices=new_invoices)
     _run_step(day, case, covering, fees)
+
+
+def _covered_so_far(session: Session, case_ids: list[int]) -> dict[int, set[int]]:
+    """The invoices each case's letters covered."""
+    covered: dict[int, set[int]] = defaultdict(set)
+    if case_ids:
+        for case_id, invoice_id in session.execute(
+            select(t.Message.case_id, t.MessageInvoice.invoice_id)
+            .join(t.MessageInvoice, t.MessageInvoice.message_id == t.Message.id)
+            .where(t.Message.case_id.in_(case_ids))
+        ):
+            covered[case_id].add(invoice_id)
+    return covered
+
+
+def _start_other_currency_cases(
+    day: _Day, invoices: dict[int, t.Invoice], not_pursued: set[int | None]
+) -> list[t.Case]:
+    """Customer mode: an overdue invoice in another currency than the client's cannot join a
+    balance; it is followed by an invoice case of its own, started as customer cases are."""
+    started = []
+    for invoice in invoices.values():
+        if (
+            invoice.currency != day.client.currency
+            and invoice.id not in not_pursued
+            and invoice.state == InvoiceState.OPEN.value
+            and invoice.outstanding_amount > 0
+            and invoice.due_date < day.today
+            and (day.rules.start_date is None or invoice.due_date >= day.rules.start_date)
+            and invoice.customer_number not in set(day.rules.excluded_customers or [])
+        ):
+            started.append(
+                start_case(
+                    day.session,
+                    day.client,
+                    invoice,
+                    day.today,
+                    Actor.AUTO,
+                    Actor.AUTO,
+                    known_unfollowed=True,
+                )
+            )
+    return started
 
 
 def run_cycle(db: Database, name: str) -> CycleReport:
@@ -524,21 +610,31 @@ def run_cycle(db: Database, name: str) -> CycleReport:
                 .order_by(t.Case.id)
             )
         )
-        followed = {c.invoice_id for c in open_cases if c.invoice_id is not None}
+        day.warnings_sent_on = collection.warning_sent_on(
+            session,
+            [c.id for c in open_cases if c.collection_deadline and c.stage != "collection"],
+        )
         overdue: dict[str, list[t.Invoice]] = defaultdict(list)
         if rules.reminder_mode == "customer":
+            not_pursued: set[int | None] = {c.invoice_id for c in open_cases if c.invoice_id}
+            not_pursued |= coverage.let_go(session, client.id)
             for invoice in coverage.overdue_invoices(
-                invoices.values(), today, rules.start_date, followed
+                invoices.values(), today, rules.start_date, not_pursued, client.currency
             ):
                 overdue[invoice.customer_number].append(invoice)
             started = _auto_start_customers(
                 day, overdue, {c.customer_number for c in open_cases if c.mode == "customer"}
             )
+            started += _start_other_currency_cases(day, invoices, not_pursued)
         else:
+            # An invoice that was ever followed is not started again by itself, except one
+            # whose case only closed because the client switched modes (C3).
             ever_followed = set(
                 session.scalars(
                     select(t.Case.invoice_id).where(
-                        t.Case.client_id == client.id, t.Case.invoice_id.is_not(None)
+                        t.Case.client_id == client.id,
+                        t.Case.invoice_id.is_not(None),
+                        (t.Case.close_code.is_(None)) | (t.Case.close_code != "mode_changed"),
                     )
                 )
             )
@@ -551,6 +647,7 @@ def run_cycle(db: Database, name: str) -> CycleReport:
         ids = [c.id for c in cases]
         payments = payments_by_case(session, ids)
         fees = fees_by_case(session, ids)
+        covered = _covered_so_far(session, [c.id for c in cases if c.mode == "customer"])
         for case in cases:
             if case.mode == "customer":
                 _advance_customer_case(
@@ -559,6 +656,7 @@ def run_cycle(db: Database, name: str) -> CycleReport:
                     overdue.get(case.customer_number, []),
                     payments.get(case.id, ZERO),
                     fees.get(case.id, NO_FEES),
+                    covered.get(case.id, set()),
                 )
                 continue
             followed_invoice = invoices.get(case.invoice_id) if case.invoice_id else None

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hub import clients
+from hub import clients, clock
 from hub.config import data_dir
 from hub.db import tables as t
 from hub.db.engine import Database
@@ -205,6 +205,7 @@ def deliver_pending(
         if not rows:
             return report
         pending = [message.id for message, _ in rows]
+        client_tz = client.timezone
         rules = session.get(t.ClientDunning, client.id)
         sender_name = (rules.creditor_name if rules else None) or client.name
         sender_email = rules.sender_email if rules else None
@@ -247,7 +248,12 @@ def deliver_pending(
             report.failed += 1
             report.errors.append(f"message {message.id}: {exc}")
         else:
-            change |= {"status": "sent", "last_error": None, "sent_at": dt.datetime.now(dt.UTC)}
+            change |= {
+                "status": "sent",
+                "last_error": None,
+                "sent_at": dt.datetime.now(dt.UTC),
+                "sent_on": clock.today(client_tz),
+            }
             report.sent += 1
         # Each outcome is committed on its own, right after the channel answered.
         with db.session() as session:

@@ -96,7 +96,9 @@ def _entry_of(case: t.Case, session: Session) -> JournalEntry:
     )
 
 
-def _refuse(case: t.Case, invoice: t.Invoice | None, entry_amount: Decimal) -> t.Invoice:
+def _refuse(
+    session: Session, case: t.Case, invoice: t.Invoice | None, entry_amount: Decimal
+) -> t.Invoice:
     if invoice is None:
         raise InputError(
             f"case {case.id} follows customer {case.customer_number}'s balance; a loss is"
@@ -108,6 +110,17 @@ def _refuse(case: t.Case, invoice: t.Invoice | None, entry_amount: Decimal) -> t
             f"case {case.id}: invoice {invoice.invoice_number} is {invoice.state} in the books"
             f" and pursues {entry_amount} {invoice.currency}; there is no loss to write off"
         )
+    other = session.scalar(
+        select(t.Case).where(
+            t.Case.invoice_id == invoice.id, t.Case.id != case.id, t.Case.write_off_key.is_not(None)
+        )
+    )
+    if other is not None:  # one invoice, one write-off, whichever case asked for it
+        done = "was written off" if other.write_off_ref else "is being written off (unfinished)"
+        raise InputError(
+            f"invoice {invoice.invoice_number} {done} in case {other.id}; finish or look at it"
+            f" there (`hub cases write-off {other.id}`, `hub cases show {other.id}`)"
+        )
     return invoice
 
 
@@ -118,15 +131,19 @@ def write_off(
     case_id: int,
     reason: str,
     today: dt.date,
+    *,
+    confirm: bool = False,
 ) -> tuple[t.Case, JournalEntry, bool]:
     """D4: post the write-off voucher through the client's plugin and close the case as
     ``written_off``; returns the case, the voucher, and whether this call posted it (False: it
     was written off before, and nothing was posted again).
 
     Only where the plugin declares ``journal``; refused for a case that is closed, follows a
-    customer's balance, or whose invoice pursues nothing. Once asked for, a write-off is
-    finished by running it again whatever happened to the case meanwhile (a sync may have
-    closed it as paid: the voucher itself clears the receivable in the books).
+    customer's balance, or whose invoice pursues nothing or is written off in another case.
+    Once asked for, a write-off is finished by running it again. If the books show the
+    invoice settled meanwhile, that may be this very voucher (posted, its answer lost) or the
+    customer's payment: the hub cannot tell, so it asks for ``confirm`` (``--confirm``) after a
+    person looked; the voucher is the same and posted once either way.
     """
     if reason not in CLOSING_CODES["written_off"]:
         raise InputError(
@@ -141,12 +158,23 @@ def write_off(
         assert client is not None
         if case.write_off_key is None:
             refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "write it off")
+        else:
+            invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
+            settled = invoice is None or invoice.state != InvoiceState.OPEN.value
+            if settled and not confirm:
+                raise InputError(
+                    f"case {case.id}: since the write-off was asked for, the books show invoice"
+                    f" {invoice.invoice_number if invoice else '?'}"
+                    f" {invoice.state if invoice else 'unknown'}: either this voucher was"
+                    " posted and its answer lost, or the customer paid. Look in the books, then"
+                    " run again with --confirm to finish it (the same voucher, posted once)"
+                )
         plugin = registry.for_client(clients.client_context(client, registry, box, job="write_off"))
         plugin.require("journal", f"a loss write-off for case {case.id}")
         if case.write_off_key is None:
             invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
             amount = coverage.total(coverage.case_covering(session, case, today))
-            invoice = _refuse(case, invoice, amount)
+            invoice = _refuse(session, case, invoice, amount)
             entry = voucher(case, invoice, amount, dunning_rules.rules_of(session, client), today)
             case.write_off_key = entry.idempotency_key
             add_event(

@@ -45,6 +45,10 @@ def upgrade() -> None:
         " JOIN cases ON cases.id = messages.case_id WHERE cases.invoice_id IS NOT NULL"
     )
 
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sent_on', sa.Date(), nullable=True))
+        batch_op.create_index('ux_messages_one_warning', ['case_id', 'round'], unique=True, sqlite_where=sa.text("kind = 'collection_warning'"), postgresql_where=sa.text("kind = 'collection_warning'"))
+
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('collection_warned_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('collection_deadline', sa.Date(), nullable=True))
@@ -81,6 +85,10 @@ def downgrade() -> None:
         batch_op.drop_column('collection_started_on')
         batch_op.drop_column('collection_deadline')
         batch_op.drop_column('collection_warned_on')
+
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ux_messages_one_warning', sqlite_where=sa.text("kind = 'collection_warning'"), postgresql_where=sa.text("kind = 'collection_warning'"))
+        batch_op.drop_column('sent_on')
 
     with op.batch_alter_table('message_invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_invoices_invoice_id'))
