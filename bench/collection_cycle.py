@@ -4,8 +4,9 @@ For one client with N overdue invoices over N/5 customers, on SQLite and Postgre
 - baseline: the invoice-mode day on which all N cases send reminder 1 (N letters);
 - customer mode: the day the N/5 customer cases start, and the day they send their
   consolidated reminders (N/5 letters covering N invoices);
-- collection: the N/5 customer cases warned by hand, then the day after the deadline, on which
-  each hands its invoices over (N collection cases, N notices);
+- collection: the N/5 customer cases warned by hand and the N/5 warnings delivered (as
+  `hub cases collect` does), then the day after
+  the deadline, on which each hands its invoices over (N collection cases, N notices);
 - the collection overview of those N invoices.
 Each with the ratio to the baseline.
 
@@ -30,6 +31,7 @@ from hub.db import tables as t
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cycle import run_cycle
+from hub.dunning.messages import deliver_pending
 from hub.dunning.overview import collection_overview
 from hub.sync import sync_client
 
@@ -72,6 +74,14 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     with db.session() as session:
         client = clients.get_client(session, "bench")
         dunning_rules.set_rules(session, client, {"auto_start": "true", "start_date": "2026-01-01"})
+        clients.enable_plugin(
+            session,
+            registry,
+            box,
+            "bench",
+            "file_outbox",
+            {"directory": str(work / f"out-{label}")},
+        )
     on(1, lambda: sync_client(db, registry, box, "bench"))
     on(1, lambda: run_cycle(db, "bench"))
     t_base = on(10, lambda: run_cycle(db, "bench"))  # invoice mode: N reminders
@@ -81,6 +91,7 @@ def run(label: str, url: str, n: int, work: Path) -> None:
         session.execute(sa.update(t.ClientDunning).values(reminder_mode="customer"))
     t_start = on(11, lambda: run_cycle(db, "bench"))
     t_remind = on(21, lambda: run_cycle(db, "bench"))
+    on(21, lambda: deliver_pending(db, registry, box, "bench"))  # the reminders, untimed
     with db.session() as session:
         consolidated = session.scalar(
             sa.select(sa.func.count()).where(t.Message.kind == "customer_reminder")
@@ -89,10 +100,11 @@ def run(label: str, url: str, n: int, work: Path) -> None:
             session.scalars(sa.select(t.Case.id).where(t.Case.mode == "customer"))
         )
 
-    def warn_all() -> None:
+    def warn_all() -> None:  # as `hub cases collect`: the warning, then the outbox delivered
         with db.session() as session:
             for case_id in customer_cases:
                 actions.send_to_collection(session, case_id, DUE + dt.timedelta(days=22))
+        deliver_pending(db, registry, box, "bench")
 
     t_warn = on(22, warn_all)
     t_collect = on(33, lambda: run_cycle(db, "bench"))
