@@ -1,0 +1,1 @@
+"""Test doubles of the systems the hub talks to (fake accounting APIs)."""
