@@ -1,0 +1,330 @@
+"""The e-conomic REST client: one long-lived HTTP client per (hub client, tokens), paging,
+filters in batches, writes with idempotency keys, answers as ``Decimal``-exact JSON.
+
+Retries, ``Retry-After``, timeouts, pool limits and the mapping of statuses to hub errors are
+:mod:`hub.http`'s; this module adds what is e-conomic's:
+
+* the two token headers (never logged: :mod:`hub.http` redacts them);
+* collections: ``pagesize=1000`` (e-conomic's maximum) and ``pagination.nextPage`` followed
+  until it is absent. A next page on another host is refused, not followed: the tokens go
+  with every request;
+* ``$in:`` filters, at most 200 values each (e-conomic answers 400 to 201), one request (or
+  one run of pages) per batch;
+* request bodies written by :mod:`hub_economic.wire` (``Decimal`` amounts as exact JSON
+  numbers), answers read by it (amounts as ``Decimal``, never float);
+* error bodies turned into hub errors by :mod:`hub_economic.errors`.
+
+Clients are kept in a registry keyed by the hub client's id and a digest of base URL and
+tokens, so one client's connections and tokens never serve another's call; a client whose
+settings changed gets a new HTTP client and the old one is closed. All are closed at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from hub.errors import InvalidDataError
+from hub.http import HubHttpClient, RetryPolicy, shared_ssl_context
+from hub_economic import wire
+from hub_economic.errors import raise_for_response, scrub
+from hub_economic.settings import Config
+
+NAME = "economic"
+APP_SECRET_HEADER = "X-AppSecretToken"
+AGREEMENT_GRANT_HEADER = "X-AgreementGrantToken"
+PAGE_SIZE = 1000  # e-conomic's maximum page size
+FILTER_BATCH = 200  # e-conomic's maximum number of values in one $in: filter
+TIMEOUT = 30.0
+
+Json = dict[str, Any]
+
+
+class _JsonBodyClient(httpx.Client):
+    """An :class:`httpx.Client` that writes ``json=`` bodies with :func:`wire.dumps`.
+
+    httpx encodes ``json=`` with :func:`json.dumps`, which cannot write a ``Decimal``;
+    :class:`~hub.http.HubHttpClient` passes ``json=`` through to :meth:`build_request`, so this
+    is the one place to put the exact encoder.
+    """
+
+    def build_request(
+        self, method: str, url: httpx.URL | str, *, json: Any = None, **kwargs: Any
+    ) -> httpx.Request:
+        if json is None:
+            return super().build_request(method, url, **kwargs)
+        headers = httpx.Headers(kwargs.pop("headers", None))
+        headers["Content-Type"] = "application/json"
+        return super().build_request(
+            method, url, content=wire.dumps(json), headers=headers, **kwargs
+        )
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How clients are built: retry policy, what waits between retries, the transport.
+
+    The defaults are for production; tests set a small policy and a recording sleep with
+    :func:`configure`.
+    """
+
+    retry: RetryPolicy | None = None
+    sleep: Callable[[float], None] = time.sleep
+    transport: httpx.BaseTransport | None = None
+    timeout: float = TIMEOUT
+
+
+class EconomicClient:
+    """One agreement's REST API, for one hub client. Create it with :func:`client_for`."""
+
+    def __init__(self, config: Config, options: HttpOptions | None = None) -> None:
+        options = options or HttpOptions()
+        self.base_url = config.base_url
+        self._secrets = (config.app_secret_token, config.agreement_grant_token)
+        self._origin = _origin(config.base_url)
+        self._retries = threading.local()
+        self._real_sleep = options.sleep
+        timeout = options.timeout
+        # What hub.http.make_client builds (shared TLS context, timeouts, pool limits); built
+        # here only because the body encoder must be ours (see _JsonBodyClient).
+        client = _JsonBodyClient(
+            base_url=config.base_url,
+            verify=shared_ssl_context(),
+            headers={
+                APP_SECRET_HEADER: config.app_secret_token,
+                AGREEMENT_GRANT_HEADER: config.agreement_grant_token,
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(
+                connect=min(timeout, 10.0), read=timeout, write=timeout, pool=timeout
+            ),
+            limits=httpx.Limits(
+                max_connections=10, max_keepalive_connections=5, keepalive_expiry=30
+            ),
+            transport=options.transport,
+            follow_redirects=False,
+        )
+        self.http = HubHttpClient(
+            client,
+            plugin=NAME,
+            retry=options.retry,
+            secret_headers=(APP_SECRET_HEADER, AGREEMENT_GRANT_HEADER),
+            sleep=self._sleep,
+        )
+        self.closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.closed = True
+        self.http.close()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _sleep(self, seconds: float) -> None:
+        """hub.http sleeps once before every retry: counting the sleeps counts the attempts."""
+        self._retries.count = getattr(self._retries, "count", 0) + 1
+        self._real_sleep(seconds)
+
+    def _url(self, path_or_url: str) -> str:
+        """A path, or an absolute URL (a next page) on the same origin as ``base_url``."""
+        if "://" not in path_or_url:
+            return path_or_url
+        if _origin(path_or_url) != self._origin:
+            raise InvalidDataError(
+                f"e-conomic's answer points to {_origin(path_or_url)}, not to {self._origin}"
+                " (base_url); not following it with the client's tokens",
+                plugin=NAME,
+                where=self._where(path_or_url),
+            )
+        return path_or_url
+
+    def _where(self, url: str) -> str:
+        """``url`` as an error may show it: absolute, without query string (it may be long)."""
+        absolute = url if "://" in url else f"{self.base_url}{url}"
+        return scrub(absolute.split("?", 1)[0], self._secrets)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotency_key: str | None = None,
+        doing: str | None = None,
+        allow: Iterable[int] = (),
+    ) -> tuple[int, Any]:
+        """Send one request (retried where :mod:`hub.http` allows) and return (status, JSON).
+
+        A final status >= 400 raises the hub error for it, unless it is in ``allow`` (then the
+        JSON is None). A success whose body is not JSON raises :class:`InvalidDataError`
+        naming the URL.
+        """
+        url = self._url(path)
+        self._retries.count = 0
+        response = self.http.request(
+            method,
+            url,
+            params=params,
+            json=body,
+            idempotency_key=idempotency_key,
+            raise_for_status=False,
+        )
+        attempts = 1 + self._retries.count
+        status = response.status_code
+        if status >= 400:
+            if status in allow:
+                return status, None
+            raise_for_response(
+                self.http, response, attempts=attempts, secrets=self._secrets, doing=doing
+            )
+        if not response.content:
+            return status, None
+        try:
+            return status, wire.loads(response.content)
+        except ValueError as exc:
+            content_type = response.headers.get("Content-Type", "none")
+            raise InvalidDataError(
+                f"e-conomic's answer is not valid JSON (HTTP {status}, content-type"
+                f" {content_type}, {len(response.content)} bytes)",
+                plugin=NAME,
+                where=self._where(str(response.request.url)),
+            ) from exc
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+        return self.request("GET", path, params=params, **kw)[1]
+
+    def post(self, path: str, body: Any, *, idempotency_key: str, doing: str) -> Any:
+        """POST ``body``; retried on 429/5xx/transport errors since the key makes it safe."""
+        _, answer = self.request(
+            "POST", path, body=body, idempotency_key=idempotency_key, doing=doing
+        )
+        return answer
+
+    def collection(self, path: str, params: Mapping[str, Any] | None = None) -> list[Json]:
+        """Every item of a collection: first page, then ``pagination.nextPage`` until absent."""
+        items: list[Json] = []
+        url: str | None = path
+        query: Mapping[str, Any] | None = {"pagesize": PAGE_SIZE, **(params or {})}
+        seen: set[str] = set()
+        while url is not None:
+            where = self._where(url)
+            body = self.get(url, query)
+            page, url = self._page(body, where)
+            items += page
+            query = None  # the next page's URL carries paging and filter itself
+            if url is not None:
+                if url in seen:
+                    raise InvalidDataError(
+                        f"pagination.nextPage repeats {url!r}; stopping instead of looping",
+                        plugin=NAME,
+                        where=where,
+                    )
+                seen.add(url)
+        return items
+
+    def _page(self, body: Any, where: str) -> tuple[list[Json], str | None]:
+        if not isinstance(body, dict) or not isinstance(body.get("collection"), list):
+            raise InvalidDataError(
+                'expected a collection ({"collection": [...], "pagination": {...}}), got'
+                f" {_shape(body)}",
+                plugin=NAME,
+                where=where,
+            )
+        collection: list[Any] = body["collection"]
+        for index, item in enumerate(collection):
+            if not isinstance(item, dict):
+                raise InvalidDataError(
+                    f"collection[{index}] is {_shape(item)}, not an object",
+                    plugin=NAME,
+                    where=where,
+                )
+        pagination = body.get("pagination")
+        next_page = pagination.get("nextPage") if isinstance(pagination, dict) else None
+        if next_page is not None and (not isinstance(next_page, str) or not next_page.strip()):
+            raise InvalidDataError(
+                f"pagination.nextPage is {next_page!r}, not a URL", plugin=NAME, where=where
+            )
+        return collection, next_page
+
+    def filtered(
+        self,
+        path: str,
+        field: str,
+        numbers: Sequence[int],
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Json]:
+        """Every item whose ``field`` is one of ``numbers``: ``field$in:[...]`` in batches of
+        at most 200, each batch read to its last page."""
+        items: list[Json] = []
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), FILTER_BATCH):
+            batch = unique[start : start + FILTER_BATCH]
+            condition = f"{field}$in:[{','.join(str(n) for n in batch)}]"
+            items += self.collection(path, {**(params or {}), "filter": condition})
+        return items
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"an object with keys {sorted(value)[:8]}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return f"{type(value).__name__} {str(value)[:40]!r}"
+
+
+# -- the registry of long-lived clients --------------------------------------------------------
+
+_options = HttpOptions()
+_clients: dict[int, tuple[str, EconomicClient]] = {}
+_lock = threading.Lock()
+
+
+def client_for(client_id: int, config: Config) -> EconomicClient:
+    """The long-lived client of hub client ``client_id`` for these base URL and tokens.
+
+    Settings changed since the last call (a new token): the old client is closed and a new
+    one made, so no connection made with the old tokens is used again.
+    """
+    fingerprint = config.fingerprint
+    with _lock:
+        current = _clients.get(client_id)
+        if current is not None and current[0] == fingerprint and not current[1].closed:
+            return current[1]
+        client = EconomicClient(config, _options)
+        _clients[client_id] = (fingerprint, client)
+    if current is not None:
+        current[1].close()
+    return client
+
+
+def close_clients() -> None:
+    """Close every client (at exit, and when :func:`configure` changes how they are built)."""
+    with _lock:
+        clients = [client for _, client in _clients.values()]
+        _clients.clear()
+    for client in clients:
+        client.close()
+
+
+def configure(options: HttpOptions) -> None:
+    """Build clients with ``options`` from now on (closing the current ones)."""
+    global _options
+    close_clients()
+    _options = options
+
+
+atexit.register(close_clients)

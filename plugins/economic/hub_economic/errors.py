@@ -1,0 +1,212 @@
+"""e-conomic's error bodies, turned into the hub's errors.
+
+A refused request at e-conomic answers with a body like::
+
+    {"message": "Validation error.", "developerHint": "Inspect validation errors ...",
+     "errorCode": "E04300", "logId": "c7ca5bc2-...", "httpStatusCode": 400,
+     "errors": {"currency": {"errors": [{"errorCode": "E06000",
+                                         "message": "currency does not exist."}]}}}
+
+:func:`raise_for_response` lets :meth:`hub.http.HubHttpClient.raise_for_status` choose the
+error type from the status (401/403 ``AuthError``, 429 ``ThrottledError``, 5xx
+``RemoteServerError``, other 4xx ``RemoteRequestError``) and adds what e-conomic said: the
+message, the developer hint, the error code(s), the field errors and the ``logId`` that
+e-conomic's support asks for. A refused token is named (app secret or agreement grant) when
+e-conomic's answer says which. No token value ever ends up in a message, even if a server
+echoed one back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import httpx
+
+from hub.errors import AuthError, PluginError, RemoteRequestError, ThrottledError
+from hub.http import HubHttpClient
+from hub_economic import wire
+
+MASK = "********"
+APP_SECRET = "app_secret_token (header X-AppSecretToken)"
+AGREEMENT_GRANT = "agreement_grant_token (header X-AgreementGrantToken)"
+_MAX_FIELD_ERRORS = 5
+
+# The reference names no error code per token, so the words of e-conomic's message decide
+# (lower-cased, letters and digits only): "The X-AppSecretToken is not valid." names the app
+# secret, "... X-AgreementGrantToken ..." or "... revoked the grant ..." the agreement grant.
+# The developer hint is not read: it tends to name both headers.
+_APP_SECRET_WORD = "appsecret"
+_GRANT_WORD = "grant"
+
+
+@dataclass(frozen=True)
+class EconomicError:
+    """The fields of an e-conomic error body (all optional: bodies vary by endpoint)."""
+
+    message: str | None = None
+    developer_hint: str | None = None
+    error_code: str | None = None
+    log_id: str | None = None
+    field_errors: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        if self.message:
+            code = f" ({self.error_code})" if self.error_code else ""
+            parts.append(f"{self.message.rstrip('.')}{code}")
+        elif self.error_code:
+            parts.append(self.error_code)
+        parts += [e.rstrip(".") for e in self.field_errors]
+        if self.developer_hint:
+            parts.append(f"hint: {self.developer_hint.rstrip('.')}")
+        if self.log_id:
+            parts.append(f"logId {self.log_id}")
+        return "; ".join(parts)
+
+    def words(self) -> str:
+        """Message, code and field errors, lower-cased, letters and digits only."""
+        text = " ".join(p for p in (self.message, self.error_code, *self.field_errors) if p)
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return " ".join(value.split())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _field_errors(errors: Any, path: str = "") -> Iterator[str]:
+    """``path: CODE message`` for each field error in e-conomic's annotated ``errors`` tree.
+
+    The tree mirrors the request body: ``{"lines": [{"arrayIndex": 0, "unitNetPrice":
+    {"errors": [...]}}]}``. Filter errors come as a plain list of strings instead.
+    """
+    if isinstance(errors, str):
+        yield f"{path}: {errors}" if path else errors
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, dict) and ("errorCode" in item or "message" in item):
+                code, message = _text(item.get("errorCode")), _text(item.get("message"))
+                text = " ".join(p for p in (code, message) if p)
+                yield f"{path}: {text}" if path else text
+            elif isinstance(item, dict) and "arrayIndex" in item:
+                rest = {k: v for k, v in item.items() if k != "arrayIndex"}
+                yield from _field_errors(rest, f"{path}[{item['arrayIndex']}]")
+            else:
+                yield from _field_errors(item, path)
+    elif isinstance(errors, dict):
+        for key, value in errors.items():
+            if key == "errors":
+                yield from _field_errors(value, path)
+            elif isinstance(value, dict | list):
+                yield from _field_errors(value, f"{path}.{key}" if path else str(key))
+
+
+def parse_error(response: httpx.Response) -> EconomicError | None:
+    """The e-conomic error in ``response``'s body, or None if the body is not one."""
+    try:
+        body = wire.loads(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    error = EconomicError(
+        message=_text(body.get("message")),
+        developer_hint=_text(body.get("developerHint")),
+        error_code=_text(body.get("errorCode")),
+        log_id=_text(body.get("logId")),
+        field_errors=tuple(list(_field_errors(body.get("errors")))[:_MAX_FIELD_ERRORS]),
+    )
+    if error == EconomicError():
+        return None
+    return error
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of a secret replaced by a mask."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _which_token(error: EconomicError | None) -> str | None:
+    if error is None:
+        return None
+    words = error.words()
+    app = _APP_SECRET_WORD in words
+    grant = _GRANT_WORD in words
+    if app and not grant:
+        return APP_SECRET
+    if grant and not app:
+        return AGREEMENT_GRANT
+    return None
+
+
+def _auth_message(base: str, status: int, error: EconomicError | None) -> str:
+    token = _which_token(error)
+    said = f" (e-conomic: {error.describe()})" if error is not None else ""
+    if token is not None:
+        return f"{base}: e-conomic refused the {token} (HTTP {status}); check that setting{said}"
+    if status == 403:
+        return (
+            f"{base}: e-conomic refused access (HTTP 403): the tokens are valid but the app's role"
+            " may not use this resource (the app needs a role such as SuperUser that may read"
+            f" customers and invoices and book them){said}"
+        )
+    return (
+        f"{base}: e-conomic refused the tokens (HTTP {status}) without saying which; check"
+        f" {APP_SECRET} and {AGREEMENT_GRANT}{said}"
+    )
+
+
+def raise_for_response(
+    http: HubHttpClient,
+    response: httpx.Response,
+    *,
+    attempts: int,
+    secrets: Sequence[str],
+    doing: str | None = None,
+) -> NoReturn:
+    """Raise the hub error for a final response with status >= 400, with e-conomic's details.
+
+    ``doing`` says what the plugin was doing (``"crediting invoice 5001"``), put first.
+    """
+    error = parse_error(response)
+    # With an e-conomic body, hand hub.http an empty copy so that its message does not repeat
+    # the raw body; what e-conomic said is added below, field by field.
+    judged = (
+        response
+        if error is None
+        else httpx.Response(
+            response.status_code, headers=response.headers, request=response.request
+        )
+    )
+    try:
+        http.raise_for_status(judged, attempts=attempts)
+    except PluginError as exc:
+        base = f"{doing}: {exc}" if doing else str(exc)
+        if isinstance(exc, AuthError):
+            what = f"{http.plugin}: {response.request.method} {response.request.url.path}"
+            what = f"{doing}: {what}" if doing else what
+            message = _auth_message(what, response.status_code, error)
+        elif error is not None:
+            message = f"{base}: e-conomic says: {error.describe()}"
+        else:
+            message = base
+        message = scrub(message, secrets)
+        new: PluginError
+        if isinstance(exc, ThrottledError):
+            new = ThrottledError(message, plugin=exc.plugin, retry_after=exc.retry_after)
+        else:
+            new = type(exc)(message, plugin=exc.plugin)
+        raise new from None
+    # raise_for_status returns only for status < 400; callers never get here with one.
+    raise RemoteRequestError(
+        scrub(f"unexpected HTTP {response.status_code} from e-conomic", secrets),
+        plugin=http.plugin or None,
+    )

@@ -1,0 +1,134 @@
+"""Invoices and orders from the hub (recurring agreements): a draft invoice, booked or not.
+
+``kind == "invoice"``: the draft is booked at once; the reference is the booked invoice's
+number. ``kind == "order"``: the draft stays a draft, for a person to look at and book in
+e-conomic (that is what an order is to the hub: it waits for a person); the reference is
+``draft:<draftInvoiceNumber>``. (e-conomic also has sales orders, ``/orders/drafts``, but an
+order there needs a person to turn it into an invoice draft first; a draft invoice is the
+shortest honest path to "a person books it".)
+
+Once per key (see :mod:`hub_economic.drafts`): a booked invoice carrying the key is the
+answer, also for an order a person has booked since (then the booked number is returned:
+what the draft became); a draft carrying the key is booked (invoice) or returned (order).
+
+The draft takes recipient, VAT zone, payment terms and layout from the customer unless the
+settings name others. Each line is the ``product_number`` product with the line's text,
+quantity and net unit price (two decimals at most: e-conomic refuses more). e-conomic sets
+the VAT of a line from the product's group and the VAT zone: a line's ``vat_code`` cannot be
+sent (legacy REST has no VAT code on invoice lines). The due date is sent and used by
+e-conomic when the payment terms are of type "due date"; other terms compute their own.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from hub.errors import InputError, RemoteRequestError
+from hub.model import InvoiceDraft
+from hub_economic import drafts, mapping
+from hub_economic.client import NAME, EconomicClient, Json
+from hub_economic.documents import need_layout, reference_of
+from hub_economic.mapping import Where
+from hub_economic.settings import Config
+
+CUSTOMERS = "/customers"
+_CENT = Decimal("0.01")
+
+
+def order_reference(draft_number: int) -> str:
+    return f"draft:{draft_number}"
+
+
+def _customer(client: EconomicClient, number: str, doing: str) -> Json:
+    text = number.strip()
+    if not text.isdigit() or not 0 < int(text) <= 999_999_999:
+        raise RemoteRequestError(
+            f"{doing}: {number!r} is not an e-conomic customer number", plugin=NAME
+        )
+    status, body = client.request("GET", f"{CUSTOMERS}/{int(text)}", doing=doing, allow=(404,))
+    if status == 404:
+        raise RemoteRequestError(f"{doing}: e-conomic has no customer {text}", plugin=NAME)
+    if not isinstance(body, dict):
+        raise RemoteRequestError(f"{doing}: e-conomic's answer is not a customer", plugin=NAME)
+    return body
+
+
+def _two_places(value: Decimal, what: str, doing: str) -> Decimal:
+    if value != value.quantize(_CENT):
+        raise InputError(f"{doing}: {what} {value} has more than two decimals; e-conomic takes two")
+    return value
+
+
+def _optional_number(item: Json, path: str) -> int | None:
+    value: Any = item
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def body(config: Config, draft: InvoiceDraft, customer: Json, url: str) -> Json:
+    """The draft's JSON (``invoices.drafts.post`` schema)."""
+    doing = f"{draft.kind} {draft.idempotency_key}"
+    where = Where(url, None, f"customer {draft.customer_number}")
+    record = mapping.customer(customer, where)
+    product = config.need_product(f"{draft.kind}s")
+    recipient: dict[str, Any] = {"name": record.name}
+    for key, value in (
+        ("address", record.address),
+        ("zip", record.postal_code),
+        ("city", record.city),
+        ("country", record.country),
+    ):
+        if value is not None:
+            recipient[key] = value
+    vat_zone = config.vat_zone_number or mapping.number(customer, "vatZone.vatZoneNumber", where)
+    recipient["vatZone"] = {"vatZoneNumber": vat_zone}
+    payment_terms = config.payment_terms_number or mapping.number(
+        customer, "paymentTerms.paymentTermsNumber", where
+    )
+    lines = [
+        {
+            "lineNumber": index,
+            "sortKey": index,
+            "description": line.description[:2500],
+            "product": {"productNumber": product},
+            "quantity": _two_places(line.quantity, f"line {index}'s quantity", doing),
+            "unitNetPrice": _two_places(line.unit_price, f"line {index}'s unit price", doing),
+        }
+        for index, line in enumerate(draft.lines, start=1)
+    ]
+    layout = need_layout(config, _optional_number(customer, "layout.layoutNumber"), doing)
+    result: Json = {
+        "date": draft.invoice_date.isoformat(),
+        "dueDate": draft.due_date.isoformat(),
+        "currency": draft.currency,
+        "customer": {"customerNumber": int(record.customer_number)},
+        "paymentTerms": {"paymentTermsNumber": payment_terms},
+        "layout": {"layoutNumber": layout},
+        "recipient": recipient,
+        "references": {"other": drafts.marker(draft.idempotency_key)},
+        "lines": lines,
+    }
+    if draft.text:
+        result["notes"] = {"heading": draft.text[:250]}
+    return result
+
+
+def create(client: EconomicClient, config: Config, draft: InvoiceDraft) -> str:
+    """Create the invoice (booked) or order (draft) of ``draft``, once; its reference."""
+    doing = f"{draft.kind} for customer {draft.customer_number}"
+    key = draft.idempotency_key
+    config.need_product(f"{draft.kind}s")  # fail before sending anything
+    existing = drafts.find_booked(client, key)
+    if existing is not None:
+        return reference_of(existing, client, drafts.BOOKED)
+    found = drafts.find_draft(client, key)
+    if found is None:
+        customer = _customer(client, draft.customer_number, doing)
+        url = f"{client.base_url}{CUSTOMERS}/{draft.customer_number.strip()}"
+        found = drafts.create_draft(client, key, body(config, draft, customer, url), doing)
+    number = drafts.draft_number(found, f"{client.base_url}{drafts.DRAFTS}")
+    if draft.kind == "order":
+        return order_reference(number)
+    return str(drafts.book(client, key, number, doing))

@@ -1,0 +1,194 @@
+"""e-conomic's JSON records, turned into the hub's values (and nothing skipped).
+
+Every reader names what it could not read: the URL (without query string), the record's place
+in the answer and its number, and the field. A record that cannot be read fails the whole
+answer: the hub stores a sync whole or not at all.
+
+Amounts arrive as ``Decimal`` (see :mod:`hub_economic.wire`) or, written without a fraction
+(``1000``), as ``int``; both are exact. Anything else where an amount belongs is malformed.
+Amounts are taken in the invoice's currency (``netAmount``, ``remainder``), never the
+``...InBaseCurrency`` twins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from hub.errors import InvalidDataError
+from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub_economic.client import NAME
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a record came from: the URL, its index in the answer, what it is."""
+
+    url: str
+    index: int | None
+    what: str = "record"
+
+    def fail(self, reason: str) -> InvalidDataError:
+        place = self.what if self.index is None else f"collection[{self.index}] ({self.what})"
+        return InvalidDataError(f"{place}: {reason}", plugin=NAME, where=self.url)
+
+
+def _get(item: dict[str, Any], path: str) -> Any:
+    value: Any = item
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def number(item: dict[str, Any], path: str, where: Where) -> int:
+    """A positive whole number (invoice, customer numbers)."""
+    value = _get(item, path)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise where.fail(f"{path} must be a whole number of 1 or more, not {value!r}")
+    return value
+
+
+def amount(item: dict[str, Any], path: str, where: Where) -> Decimal:
+    value = _get(item, path)
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise where.fail(f"{path} must be a number, not {value!r}")
+    result = Decimal(value)
+    if not result.is_finite():
+        raise where.fail(f"{path} must be a finite number, not {value!r}")
+    return result
+
+
+def optional_amount(item: dict[str, Any], path: str, where: Where) -> Decimal | None:
+    return None if _get(item, path) is None else amount(item, path, where)
+
+
+def date(item: dict[str, Any], path: str, where: Where) -> dt.date:
+    value = _get(item, path)
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise where.fail(f"{path} must be a date YYYY-MM-DD, not {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise where.fail(f"{path} is not a calendar date: {value!r}") from None
+
+
+def currency(item: dict[str, Any], path: str, where: Where) -> str:
+    value = _get(item, path)
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value.strip().upper()):
+        raise where.fail(f"{path} must be an ISO 4217 currency code like DKK, not {value!r}")
+    return value.strip().upper()
+
+
+def text(item: dict[str, Any], path: str, where: Where) -> str | None:
+    value = _get(item, path)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise where.fail(f"{path} must be text, not {value!r}")
+    return value.strip() or None
+
+
+def booked_invoice(item: dict[str, Any], where: Where) -> Invoice:
+    """A booked invoice (``/invoices/unpaid`` or ``/invoices/booked`` item) as a hub Invoice.
+
+    e-conomic's ``grossAmount`` may include a ``roundingAmount`` (cash rounding of the total).
+    The hub's invoices have no rounding line, so a rounding that makes net + VAT + rounding
+    equal gross exactly is counted in the net amount; any other difference is malformed.
+    """
+    invoice_number = number(item, "bookedInvoiceNumber", where)
+    where = Where(where.url, where.index, f"invoice {invoice_number}")
+    net = amount(item, "netAmount", where)
+    vat = amount(item, "vatAmount", where)
+    gross = amount(item, "grossAmount", where)
+    rounding = optional_amount(item, "roundingAmount", where) or ZERO
+    if net + vat != gross and net + vat + rounding == gross:
+        net += rounding
+    if net + vat != gross:
+        raise where.fail(
+            f"grossAmount {gross} is not netAmount {net} + vatAmount {vat}"
+            + (f" (+ roundingAmount {rounding})" if rounding else "")
+        )
+    try:
+        return Invoice(
+            invoice_number=str(invoice_number),
+            customer_number=str(number(item, "customer.customerNumber", where)),
+            invoice_date=date(item, "date", where),
+            due_date=date(item, "dueDate", where),
+            currency=currency(item, "currency", where),
+            net_amount=net,
+            vat_amount=vat,
+            gross_amount=gross,
+            outstanding_amount=amount(item, "remainder", where),
+            customer_name=text(item, "recipient.name", where),
+        )
+    except InvalidDataError as exc:
+        if exc.where is not None:  # one of ours, already placed
+            raise
+        raise where.fail(str(exc)) from None
+
+
+def invoice_status(item: dict[str, Any], where: Where) -> InvoiceStatus:
+    """The state of a booked invoice from its ``remainder``: OPEN while > 0, else PAID.
+
+    Never CREDITED: e-conomic's REST API does not link a credit note to the invoice it
+    credits, nor say what settled a remainder, so "credited" cannot be told from "paid".
+    """
+    invoice_number = number(item, "bookedInvoiceNumber", where)
+    where = Where(where.url, where.index, f"invoice {invoice_number}")
+    remainder = amount(item, "remainder", where)
+    state = InvoiceState.OPEN if remainder > 0 else InvoiceState.PAID
+    return InvoiceStatus(str(invoice_number), state, remainder, currency(item, "currency", where))
+
+
+def _first_email(value: str | None, where: Where) -> str | None:
+    """e-conomic allows several addresses separated by spaces (or ; and ,): the first."""
+    if value is None:
+        return None
+    first = re.split(r"[\s;,]+", value.strip())[0]
+    if "@" not in first:
+        raise where.fail(f"email {value!r} is not an e-mail address")
+    return first
+
+
+def customer(item: dict[str, Any], where: Where) -> Customer:
+    customer_number = number(item, "customerNumber", where)
+    where = Where(where.url, where.index, f"customer {customer_number}")
+    name = text(item, "name", where)
+    if name is None:
+        raise where.fail("name is empty")
+    return Customer(
+        customer_number=str(customer_number),
+        name=name,
+        email=_first_email(text(item, "email", where), where),
+        address=text(item, "address", where),
+        postal_code=text(item, "zip", where),
+        city=text(item, "city", where),
+        country=text(item, "country", where),
+        language=None,  # e-conomic keeps no language per customer (its layout decides)
+    )
+
+
+def customer_balance(item: dict[str, Any], where: Where, base_currency: str) -> CustomerBalance:
+    """The customer's ``balance``, in ``base_currency``.
+
+    e-conomic keeps a customer's ledger in the agreement's base currency, whatever currency the
+    customer is invoiced in, so ``balance`` is a base-currency amount (a EUR customer of a
+    Danish agreement has a balance in DKK). The hub knows the base currency as the client's
+    currency; the customer's own ``currency`` does not label the balance.
+    """
+    customer_number = number(item, "customerNumber", where)
+    where = Where(where.url, where.index, f"customer {customer_number}")
+    return CustomerBalance(
+        customer_number=str(customer_number),
+        balance=amount(item, "balance", where),
+        currency=base_currency,
+    )

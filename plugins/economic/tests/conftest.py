@@ -1,0 +1,132 @@
+"""Fixtures for the e-conomic plugin tests: the fake e-conomic server over real HTTP on
+loopback, contexts as the core builds them, fast retries, and e-conomic's draft-03 schemas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import pytest
+import structlog
+from economic_support import (
+    APP,
+    GRANT,
+    REQUEST_SCHEMAS,
+    SCHEMA_DIR,
+    MakeCtx,
+    Sleeps,
+    load_schema,
+)
+from hub_economic import client as economic_client
+from hub_economic import plugin
+
+from hub.http import RetryPolicy
+from hub.model import ClientContext, PluginSettings
+from hub.testing.economic_fake import Agreement, EconomicServer, FakeEconomic, RecordedRequest
+
+
+@pytest.fixture
+def sleeps() -> Iterator[Sleeps]:
+    """Every plugin client built in the test retries fast: 3 attempts, tiny backoff, and
+    Retry-After recorded instead of slept (up to 5 s; more is not waited for)."""
+    recorded = Sleeps()
+    economic_client.configure(
+        economic_client.HttpOptions(
+            retry=RetryPolicy(
+                max_attempts=3, initial_backoff=0.001, max_backoff=0.002, max_retry_after=5
+            ),
+            sleep=recorded.append,
+            timeout=5.0,
+        )
+    )
+    plugin._customers.clear()
+    yield recorded
+    economic_client.configure(economic_client.HttpOptions())
+    plugin._customers.clear()
+
+
+@pytest.fixture
+def fake(sleeps: Sleeps) -> FakeEconomic:
+    return FakeEconomic(page_size_max=1000, today=dt.date(2026, 2, 1))
+
+
+@pytest.fixture
+def agreement(fake: FakeEconomic) -> Agreement:
+    ag = fake.add_agreement(app_secret_token=APP, agreement_grant_token=GRANT, company_name="Acme")
+    ag.add_customer(
+        customer_number=101,
+        name="Østergaard ApS",
+        email="bogholderi@oestergaard.dk",
+        currency="DKK",
+        address="Søndergade 1",
+        zip="8000",
+        city="Aarhus C",
+        country="Danmark",
+    )
+    ag.add_customer(customer_number=102, name="Blåbær A/S", email=None, currency="EUR")
+    return ag
+
+
+@pytest.fixture
+def server(fake: FakeEconomic) -> Iterator[EconomicServer]:
+    with EconomicServer(fake) as running:
+        yield running
+
+
+@pytest.fixture
+def make_ctx(server: EconomicServer) -> MakeCtx:
+    """make_ctx(**settings): a ClientContext for the fake agreement, as the core builds it
+    (defaults filled in, secrets masked in its repr)."""
+    info = plugin.system_info()
+
+    def make(client_id: int = 1, **settings: str) -> ClientContext:
+        values = {s.name: s.default for s in info.settings if s.default is not None}
+        values.update(
+            app_secret_token=APP,
+            agreement_grant_token=GRANT,
+            base_url=server.url,
+            journal_number="1",
+            product_number="1",
+        )
+        values.update(settings)
+        values = {k: v for k, v in values.items() if v is not None}
+        return ClientContext(
+            client_id=client_id,
+            client_name="Acme ApS",
+            plugin="economic",
+            country="DK",
+            currency="DKK",
+            timezone="Europe/Copenhagen",
+            today=dt.date(2026, 2, 1),
+            settings=PluginSettings(values, info.secret_names),
+            log=structlog.get_logger(),
+        )
+
+    return make
+
+
+@pytest.fixture
+def request_schemas() -> Callable[[list[RecordedRequest]], int]:
+    """check(requests): every request body the plugin sent validates against e-conomic's
+    draft-03 schema for its endpoint; returns how many were checked. Skips, saying why, when
+    the schemas are not beside the repository."""
+    jsonschema = pytest.importorskip("jsonschema")
+    if not SCHEMA_DIR.is_dir():
+        pytest.skip(f"e-conomic's draft-03 schemas are not at {SCHEMA_DIR}")
+
+    def check(requests: list[RecordedRequest]) -> int:
+        checked = 0
+        for request in requests:
+            for method, pattern, name in REQUEST_SCHEMAS:
+                if request.method == method and pattern.fullmatch(request.path):
+                    validator = jsonschema.Draft3Validator(load_schema(name))
+                    problems = [
+                        f"{'/'.join(map(str, e.path))}: {e.message}"
+                        for e in validator.iter_errors(request.json)
+                    ]
+                    assert problems == [], f"{method} {request.path} against {name}: {problems}"
+                    checked += 1
+        return checked
+
+    return check

@@ -1,0 +1,70 @@
+"""What the e-conomic plugin tests share besides fixtures: tokens, seeding, the schemas.
+
+A module of its own (not ``conftest``): several plugins' test directories have a conftest, so
+importing names from "conftest" would depend on which one was imported last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hub.model import ClientContext
+from hub.testing.economic_fake import Agreement
+
+APP = "app-secret-4f1d9c"
+GRANT = "grant-token-8b2e7a"
+MakeCtx = Callable[..., ClientContext]
+
+#: e-conomic's published draft-03 schemas, beside the repository (shared/specs/...).
+SCHEMA_DIR = Path(__file__).resolve().parents[3].parent / "shared/specs/economic/legacy-schemas"
+#: Which schema each request the plugin sends must validate against.
+REQUEST_SCHEMAS: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"/invoices/drafts"), "invoices.drafts.post.schema.json"),
+    ("POST", re.compile(r"/invoices/booked"), "invoices.booked.post.schema.json"),
+    (
+        "POST",
+        re.compile(r"/journals/\d+/vouchers"),
+        "journals.journalNumber.vouchers.post.schema.json",
+    ),
+]
+
+
+class Sleeps(list[float]):
+    """What the HTTP client would have slept between retries (recorded, not slept)."""
+
+
+def add_invoices(
+    ag: Agreement,
+    first: int,
+    count: int,
+    customers: list[int],
+    net: Decimal = Decimal("1000.00"),
+) -> list[int]:
+    """``count`` unpaid invoices numbered from ``first``, round-robin over ``customers``."""
+    numbers = []
+    for k in range(count):
+        number = first + k
+        ag.add_invoice(
+            booked_invoice_number=number,
+            customer_number=customers[k % len(customers)],
+            date=dt.date(2026, 1, 1),
+            due_date=dt.date(2026, 1, 15),
+            net_amount=net,
+            vat_amount=(net / 4).quantize(Decimal("0.01")),
+        )
+        numbers.append(number)
+    return numbers
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A published schema; some have trailing commas, which JSON does not allow."""
+    text = (SCHEMA_DIR / name).read_text(encoding="utf-8")
+    text = re.sub(r",(\s*[}\]])", r"\1", text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
