@@ -173,7 +173,8 @@ def post_journal_lines(ctx: ClientContext, entry: JournalEntry) -> str:  # type:
     """Post a balanced voucher to the client's journal. Capability ``journal``.
 
     Used for loss write-offs (rule D4): a customer line for the gross amount (credit, clearing
-    the receivable) and account lines for the net (loss account) and VAT (output-VAT account).
+    the receivable; its ``invoice_number`` names the invoice it settles, so match it there)
+    and account lines for the net (loss account) and VAT (output-VAT account).
     Idempotent on ``entry.idempotency_key``, as :func:`create_credit_note`.
 
     :param ctx: the client and its settings for this plugin.

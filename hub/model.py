@@ -294,18 +294,22 @@ class JournalLine:
     """One line of a voucher. ``amount`` is signed: debit positive, credit negative.
 
     A line posts either to a ledger ``account`` or to a customer's receivable
-    (``customer_number``), never both.
+    (``customer_number``), never both. A customer line may name the ``invoice_number`` it
+    settles (a write-off does), so the accounting system can match it to that invoice.
     """
 
     amount: Decimal
     text: str
     account: str | None = None
     customer_number: str | None = None
+    invoice_number: str | None = None  # a customer line: the invoice it settles, if one
 
     def __post_init__(self) -> None:
         _check_money(self, "amount", self.amount)
         if (self.account is None) == (self.customer_number is None):
             raise _fail(self, "account", "give exactly one of account and customer_number")
+        if self.invoice_number is not None and self.customer_number is None:
+            raise _fail(self, "invoice_number", "only a customer line settles an invoice")
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,12 @@ def voucher(
     net, vat = split_vat(invoice, amount)
     text = f"Loss write-off, invoice {invoice.invoice_number} (case {case.id})"
     lines = [
-        JournalLine(amount=-amount, text=text, customer_number=invoice.customer_number),
+        JournalLine(
+            amount=-amount,
+            text=text,
+            customer_number=invoice.customer_number,
+            invoice_number=invoice.invoice_number,
+        ),
         JournalLine(amount=net, text=text, account=rules.loss_account),
     ]
     if vat:
@@ -90,6 +95,7 @@ def _entry_of(case: t.Case, session: Session) -> JournalEntry:
                 text=line["text"],
                 account=line.get("account"),
                 customer_number=line.get("customer_number"),
+                invoice_number=line.get("invoice_number"),
             )
             for line in data["lines"]
         ),
@@ -193,6 +199,7 @@ def write_off(
                         "text": line.text,
                         "account": line.account,
                         "customer_number": line.customer_number,
+                        "invoice_number": line.invoice_number,
                     }
                     for line in entry.lines
                 ],
