@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from hub import clients, clock
+from hub import demo_economic as economic_demo
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
@@ -104,6 +105,7 @@ class DemoResult:
     outbox: Path
     database: str
     dunning: DunningSummary
+    economic: economic_demo.EconomicSummary
 
 
 @dataclass
@@ -242,9 +244,25 @@ def run_demo(
             f" {_danish_amount(amount)} DKK as of {today.isoformat()}"
         )
         dunning = _dunning_timeline(db, registry, box, base, export, today, say)
+        economic = economic_demo.run_economic_demo(
+            db, registry, box, str(base / "letters-economic"), say
+        )
+        say(
+            f"   {economic.consolidated} consolidated reminders; the largest debtor sent to"
+            f" collection: {economic.in_collection} invoices in collection after the 10-day"
+            " warning (inkassoloven § 10), per invoice (C4)"
+        )
+        say(f"   a lost invoice written off in e-conomic's journal: {economic.write_off_voucher}")
+        say(
+            f"   {economic.requests} HTTP requests in {economic_demo.DAYS + 1} daily syncs;"
+            f" unpaid in e-conomic now: {', '.join(map(str, economic.unpaid_after))}"
+        )
         say(f"Look next: hub --db {url} cases list --client {CLIENT}")
+        say(f"           hub --db {url} collection overview --client {economic_demo.CLIENT}")
         say(f"           hub --db {url} messages list --client {CLIENT}")
         say(f"           the letters: {base / 'letters'}")
-        return DemoResult(first, second, open_count, overdue_count, amount, outbox, url, dunning)
+        return DemoResult(
+            first, second, open_count, overdue_count, amount, outbox, url, dunning, economic
+        )
     finally:
         db.dispose()

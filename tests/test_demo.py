@@ -78,3 +78,15 @@ def test_simulated_days_restore_the_clock() -> None:
         assert clock.today("Europe/Oslo") == dt.date(2026, 1, 1)
     finally:
         clock.set_today(None)
+
+
+def test_demo_follows_an_e_conomic_client_in_customer_mode(tmp_path: Path) -> None:
+    economic = run_demo(load_plugins(), tmp_path).economic
+    # Three customers, one consolidated reminder each per step; the café's newer invoice is
+    # paid on day 12, the builder goes to collection on day 14 (its two invoices, C4) and the
+    # one written off on day 30 is settled in e-conomic by the voucher (customerInvoice).
+    assert economic.consolidated == 7
+    assert economic.in_collection == 2
+    assert economic.write_off_voucher == "customer 101 -3000.00, 3720 2400.00, 6902 600.00"
+    assert economic.unpaid_after == [20001, 20003, 20005]
+    assert economic.requests > 41  # every day's sync went over HTTP to the fake e-conomic
