@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 import structlog
+from cryptography.fernet import Fernet
 from economic_support import (
     APP,
     GRANT,
@@ -21,8 +24,12 @@ from economic_support import (
 from hub_economic import client as economic_client
 from hub_economic import plugin
 
+from hub import plugins
+from hub.db.engine import Database, create_engine, upgrade
 from hub.http import RetryPolicy
 from hub.model import ClientContext, PluginSettings
+from hub.plugins import ENTRY_POINT_GROUP, PluginRegistry, load_plugins
+from hub.secrets import SecretBox
 from hub.testing.economic_fake import Agreement, EconomicServer, FakeEconomic, RecordedRequest
 
 
@@ -130,3 +137,38 @@ def request_schemas() -> Callable[[list[RecordedRequest]], int]:
         return checked
 
     return check
+
+
+# -- the hub around the plugin: a database, a secret box, the plugin from its entry point ----
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "hub-data"))
+    for var in ("HUB_DATABASE_URL", "HUB_SECRET_KEY", "HUB_TODAY", "HUB_LOAD_PLUGINS"):
+        monkeypatch.delenv(var, raising=False)
+    plugins.reset_registry()
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    database = Database(url)
+    yield database
+    database.dispose()
+    plugins.reset_registry()
+
+
+@pytest.fixture
+def box() -> SecretBox:
+    return SecretBox(Fernet.generate_key())
+
+
+@pytest.fixture
+def registry() -> PluginRegistry:
+    registry = load_plugins(
+        entry_points=[
+            EntryPoint(name="economic", value="hub_economic.plugin", group=ENTRY_POINT_GROUP)
+        ]
+    )
+    assert registry.errors == {}
+    return registry

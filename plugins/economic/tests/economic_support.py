@@ -14,8 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hub import clients
+from hub.db.engine import Database
 from hub.model import ClientContext
-from hub.testing.economic_fake import Agreement
+from hub.plugins import PluginRegistry
+from hub.secrets import SecretBox
+from hub.testing.economic_fake import Agreement, EconomicServer
 
 APP = "app-secret-4f1d9c"
 GRANT = "grant-token-8b2e7a"
@@ -68,3 +72,23 @@ def load_schema(name: str) -> dict[str, Any]:
     text = re.sub(r",(\s*[}\]])", r"\1", text)
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+def enable(
+    db: Database, registry: PluginRegistry, box: SecretBox, server: EconomicServer, **extra: str
+) -> None:
+    with db.session() as session:
+        clients.add_client(session, "acme", "DK")
+        clients.enable_plugin(
+            session,
+            registry,
+            box,
+            "acme",
+            "economic",
+            {
+                "app_secret_token": APP,
+                "agreement_grant_token": GRANT,
+                "base_url": server.url,
+                **extra,
+            },
+        )

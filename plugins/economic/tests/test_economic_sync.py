@@ -4,78 +4,21 @@ point, a client enabled with the fake's URL, a real SQLite database."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from decimal import Decimal
-from importlib.metadata import EntryPoint
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
-from economic_support import APP, GRANT, add_invoices
+from economic_support import GRANT, add_invoices, enable
 
-from hub import clients, plugins
 from hub.db import tables as t
-from hub.db.engine import Database, create_engine, upgrade
+from hub.db.engine import Database
 from hub.errors import AuthError
-from hub.plugins import ENTRY_POINT_GROUP, PluginRegistry, load_plugins
+from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from hub.sync import SyncFailed, sync_client
 from hub.testing.economic_fake import Agreement, EconomicServer, FakeEconomic
 
 D = Decimal
-
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "hub-data"))
-    for var in ("HUB_DATABASE_URL", "HUB_SECRET_KEY", "HUB_TODAY", "HUB_LOAD_PLUGINS"):
-        monkeypatch.delenv(var, raising=False)
-    plugins.reset_registry()
-    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    database = Database(url)
-    yield database
-    database.dispose()
-    plugins.reset_registry()
-
-
-@pytest.fixture
-def box() -> SecretBox:
-    return SecretBox(Fernet.generate_key())
-
-
-@pytest.fixture
-def registry() -> PluginRegistry:
-    registry = load_plugins(
-        entry_points=[
-            EntryPoint(name="economic", value="hub_economic.plugin", group=ENTRY_POINT_GROUP)
-        ]
-    )
-    assert registry.errors == {}
-    return registry
-
-
-def enable(
-    db: Database, registry: PluginRegistry, box: SecretBox, server: EconomicServer, **extra: str
-) -> None:
-    with db.session() as session:
-        clients.add_client(session, "acme", "DK")
-        clients.enable_plugin(
-            session,
-            registry,
-            box,
-            "acme",
-            "economic",
-            {
-                "app_secret_token": APP,
-                "agreement_grant_token": GRANT,
-                "base_url": server.url,
-                **extra,
-            },
-        )
 
 
 def stored(db: Database) -> dict[str, t.Invoice]:
