@@ -121,36 +121,37 @@ class _Day:
         return customer is not None and customer.balance is not None and customer.balance <= 0
 
 
+def _startable(day: _Day, invoice: t.Invoice, followed: set[int | None]) -> bool:
+    """An open invoice the client's automatic rules would pursue (start date, minimum
+    amount, excluded customers) that ``followed`` does not hold."""
+    rules = day.rules
+    return not (
+        invoice.id in followed
+        or invoice.state != InvoiceState.OPEN.value
+        or invoice.outstanding_amount <= 0
+        or invoice.customer_number in (rules.excluded_customers or [])
+        or (rules.start_date is not None and invoice.due_date < rules.start_date)
+        or (rules.min_amount is not None and invoice.outstanding_amount < rules.min_amount)
+    )
+
+
+def _start_invoice_cases(day: _Day, invoices: list[t.Invoice]) -> list[t.Case]:
+    return [
+        start_case(
+            day.session, day.client, invoice, day.today, Actor.AUTO, Actor.AUTO,
+            known_unfollowed=True,
+        )
+        for invoice in invoices
+    ]  # fmt: skip
+
+
 def _auto_start(
     day: _Day, invoices: dict[int, t.Invoice], followed: set[int | None]
 ) -> list[t.Case]:
-    rules = day.rules
-    if not rules.auto_start:
+    """Invoice mode: a case for every new open invoice, where the client's rules say so."""
+    if not day.rules.auto_start:
         return []
-    excluded = set(rules.excluded_customers or [])
-    started = []
-    for invoice in invoices.values():
-        if (
-            invoice.id in followed
-            or invoice.state != InvoiceState.OPEN.value
-            or invoice.outstanding_amount <= 0
-            or invoice.customer_number in excluded
-            or (rules.start_date is not None and invoice.due_date < rules.start_date)
-            or (rules.min_amount is not None and invoice.outstanding_amount < rules.min_amount)
-        ):
-            continue
-        started.append(
-            start_case(
-                day.session,
-                day.client,
-                invoice,
-                day.today,
-                Actor.AUTO,
-                Actor.AUTO,
-                known_unfollowed=True,
-            )
-        )
-    return started
+    return _start_invoice_cases(day, [i for i in invoices.values() if _startable(day, i, followed)])
 
 
 def _auto_start_customers(
@@ -551,29 +552,16 @@ def _start_other_currency_cases(
 ) -> list[t.Case]:
     """Customer mode: an overdue invoice in another currency than the client's cannot join a
     balance; it is followed by an invoice case of its own, started as customer cases are."""
-    started = []
-    for invoice in invoices.values():
-        if (
-            invoice.currency != day.client.currency
-            and invoice.id not in not_pursued
-            and invoice.state == InvoiceState.OPEN.value
-            and invoice.outstanding_amount > 0
+    return _start_invoice_cases(
+        day,
+        [
+            invoice
+            for invoice in invoices.values()
+            if invoice.currency != day.client.currency
             and invoice.due_date < day.today
-            and (day.rules.start_date is None or invoice.due_date >= day.rules.start_date)
-            and invoice.customer_number not in set(day.rules.excluded_customers or [])
-        ):
-            started.append(
-                start_case(
-                    day.session,
-                    day.client,
-                    invoice,
-                    day.today,
-                    Actor.AUTO,
-                    Actor.AUTO,
-                    known_unfollowed=True,
-                )
-            )
-    return started
+            and _startable(day, invoice, not_pursued)
+        ],
+    )
 
 
 def run_cycle(db: Database, name: str) -> CycleReport:
