@@ -7,6 +7,7 @@ Most tests run twice: over real HTTP (EconomicServer) and in-process (fake.trans
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -33,11 +34,14 @@ from hub.testing.economic_fake_reads import (
     CUSTOMER_SPEC,
     DRAFT_SPEC,
     ENTRY_SPEC,
+    JOURNAL_ENTRY_SPEC,
     JOURNAL_SPEC,
     STATUS_SPEC,
 )
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "economic" / "legacy-schemas"
+#: The project's shared folder beside the repository, or HUB_SHARED_DIR where it lives elsewhere.
+SHARED = Path(os.environ.get("HUB_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
+SCHEMAS = SHARED / "specs" / "economic" / "legacy-schemas"
 APP, GRANT = "app-1", "grant-1"
 AUTH = {"X-AppSecretToken": APP, "X-AgreementGrantToken": GRANT}
 TODAY = date(2026, 2, 1)
@@ -139,7 +143,9 @@ def serve(request: pytest.FixtureRequest) -> Iterator[Serve]:
 def load_schema(name: str) -> dict[str, Any]:
     path = SCHEMAS / name
     if not path.exists():
-        pytest.skip(f"e-conomic's schemas are not at {SCHEMAS} (shared/specs is absent)")
+        pytest.skip(
+            f"e-conomic's schemas are not at {SCHEMAS} (shared/specs is absent; set HUB_SHARED_DIR)"
+        )
     text = re.sub(r",(\s*[}\]])", r"\1", path.read_text(encoding="utf-8"))  # some have trailing
     return json.loads(text)  # type: ignore[no-any-return]
 
@@ -277,6 +283,8 @@ def test_every_get_validates_against_the_published_schemas(
     assert booked.status_code == 201
     assert_schema("invoices.booked.bookedInvoiceNumber.get.schema.json", loads(booked))
     assert pay(client, 101, "100.00", 5001).status_code == 201
+    ag.book_journal(1)
+    assert pay(client, 101, "10.00", 5001).status_code == 201  # left unbooked in journal 1
     ag.pay(5002, Decimal("50.00"))
 
     checks = [
@@ -291,6 +299,7 @@ def test_every_get_validates_against_the_published_schemas(
         ("/customers", "customers.get.schema.json"),
         ("/customers/102", "customers.customerNumber.get.schema.json"),
         ("/journals", "journals.get.schema.json"),
+        ("/journals/1/entries", "journals.journalNumber.entries.get.schema.json"),
         (
             "/accounting-years/2026/entries",
             "accounting-years.accountingYear.entries.get.schema.json",
@@ -353,6 +362,7 @@ def test_filterable_properties_are_the_schemas() -> None:
         (CUSTOMER_SPEC, "customers.get.schema.json", {"pNumber"}),  # live: filterable [S2]
         (ENTRY_SPEC, "accounting-years.accountingYear.entries.get.schema.json", set()),
         (JOURNAL_SPEC, "journals.get.schema.json", set()),
+        (JOURNAL_ENTRY_SPEC, "journals.journalNumber.entries.get.schema.json", set()),
     ]:
         fields, sortable = filterable(load_schema(name))
         assert set(spec.fields) == fields | extra, name
@@ -697,10 +707,12 @@ def test_lost_answer_then_retry_with_the_same_key(serve: Serve) -> None:
     payload = payment_voucher(101, "1250.00", 5001)
     lost = post(client, "/journals/1/vouchers", payload, **{"Idempotency-Key": "pay-5001"})
     assert lost.status_code == 503
-    assert ag.booked[5001].remainder == 0  # it was applied
+    assert len(ag.vouchers) == 1  # it was posted
     retry = post(client, "/journals/1/vouchers", payload, **{"Idempotency-Key": "pay-5001"})
     assert retry.status_code == 201 and retry.headers["X-ResultFromCache"] == "true"
-    assert len(ag.vouchers) == 1 and ag.booked[5001].remainder == 0
+    assert len(ag.vouchers) == 1 and ag.booked[5001].remainder == Decimal("1250.00")
+    ag.book_journal(1)
+    assert ag.booked[5001].remainder == 0
 
 
 def test_credit_note_lowers_the_balance_and_the_credited_invoice(
@@ -731,13 +743,18 @@ def test_voucher_payment_lowers_the_remainder(serve: Serve) -> None:
     vouchers = loads(partial)
     assert isinstance(vouchers, list) and len(vouchers) == 1  # an array, as the real API
     entry = vouchers[0]["entries"]["customerPayments"][0]
-    assert entry["entryType"] == "customerPayment" and entry["remainder"] == 0
+    assert entry["entryType"] == "customerPayment" and entry["remainder"] == Decimal("250.00")
     assert entry["voucher"]["voucherNumber"] == vouchers[0]["voucherNumber"]
     assert partial.headers["Location"] == vouchers[0]["self"]
+    # unbooked in the journal: nothing moves until a person books it
+    assert loads(client.get("/customers/101"))["balance"] == Decimal("1250.00")
+    assert ag.book_journal(1) == 1
     assert loads(client.get("/invoices/booked/5001"))["remainder"] == Decimal("1000.00")
     assert loads(client.get("/customers/101"))["balance"] == Decimal("1000.00")
     # Pays the rest and 10.00 too much: the invoice is paid, the excess is a credit.
     assert pay(client, 101, "1010.00", 5001).status_code == 201
+    assert numbers(client.get("/invoices/unpaid")) == [5001, 5002, 5004]
+    ag.book_journal(1)
     assert numbers(client.get("/invoices/unpaid")) == [5002, 5004]
     assert 5001 in numbers(client.get("/invoices/paid"))
     assert loads(client.get("/customers/101"))["balance"] == Decimal("-10.00")
@@ -748,10 +765,62 @@ def test_voucher_payment_lowers_the_remainder(serve: Serve) -> None:
     assert [e["remainder"] for e in entries] == [0, Decimal("-10.00")]
 
 
+def test_unbooked_vouchers_are_listed_in_their_journal_until_it_is_booked(
+    serve: Serve,
+) -> None:
+    fake, ag = make_fake()
+    client = serve(fake)
+    assert pay(client, 101, "250.00", 5001).status_code == 201
+    other = payment_voucher(101, "1000.00", 5001)
+    other["entries"]["customerPayments"][0]["text"] = "Tab, faktura 5001 (receivables-hub w:7)"
+    assert post(client, "/journals/1/vouchers", other).status_code == 201
+    doc = loads(client.get("/journals/1/entries", params={"pagesize": "1"}))
+    assert_schema("journals.journalNumber.entries.get.schema.json", doc)
+    assert doc["pagination"]["results"] == 2 and "nextPage" in doc["pagination"]
+    [first] = doc["collection"]
+    assert first["customer"]["customerNumber"] == 101 and first["customerInvoice"] == 5001
+    assert first["amount"] == Decimal("250.00") and first["remainder"] == Decimal("250.00")
+    assert first["voucher"]["voucherNumber"] == 50001
+    assert first["self"].endswith(f"/journals/1/entries/{first['journalEntryNumber']}")
+    items, _ = collect(client, "/journals/1/entries")
+    assert [i["voucher"]["voucherNumber"] for i in items] == [50001, 50002]
+
+    def texts(path: str, expression: str) -> list[str]:
+        found = loads(client.get(path, params={"filter": expression}))["collection"]
+        return [i["text"] for i in found]
+
+    assert texts("/journals/1/entries", "text$like:receivables-hub w:7") == [
+        "Tab, faktura 5001 (receivables-hub w:7)"
+    ]
+    assert texts("/journals/1/entries", "text$like:*w:7$)") == [
+        "Tab, faktura 5001 (receivables-hub w:7)"
+    ]
+    assert texts("/journals/1/entries", "text$eq:Indbetaling") == ["Indbetaling"]
+    assert texts("/journals/1/entries", "amount$eq:999") == []
+    assert loads(client.get("/journals/2/entries"))["collection"] == []
+    assert client.get("/journals/9/entries").status_code == 404
+    # Unbooked, nothing else moved: no ledger entry, the invoice and balance as they were.
+    assert ag.booked[5001].remainder == Decimal("1250.00")
+    assert loads(client.get("/customers/101"))["balance"] == Decimal("1250.00")
+    assert texts("/accounting-years/2026/entries", "text$like:receivables-hub") == []
+
+    assert ag.book_journal(1) == 2  # a bookkeeper books the journal in e-conomic's UI
+    assert loads(client.get("/journals/1/entries"))["collection"] == []
+    assert ag.booked[5001].remainder == 0
+    assert loads(client.get("/customers/101"))["balance"] == 0
+    assert 5001 not in numbers(client.get("/invoices/unpaid"))
+    booked = texts("/accounting-years/2026/entries", "text$like:receivables-hub w:7")
+    assert booked == ["Tab, faktura 5001 (receivables-hub w:7)"]
+    ledger = loads(client.get("/accounting-years/2026/entries"))
+    assert_schema("accounting-years.accountingYear.entries.get.schema.json", ledger)
+    assert ag.book_journal(1) == 0
+
+
 def test_voucher_validation_and_the_other_sign() -> None:
     fake, ag = make_fake(payment_sign=-1)
     client = httpx.Client(transport=fake.transport(), base_url="https://x", headers=AUTH)
     assert pay(client, 101, "-250.00", 5001).status_code == 201
+    ag.book_journal(1)
     assert ag.booked[5001].remainder == Decimal("1000.00")
     bad = payment_voucher(999, "1.234", 5001)
     bad["entries"]["customerPayments"][0]["date"] = "2025-12-31"

@@ -55,8 +55,11 @@ What is faithful (the sources are those of ``shared/reference/economic-rest-api.
 
 What is simplified or chosen (UNVERIFIED against the real API, documented here instead):
 
-* Bookkeeping is immediate: vouchers are posted to the ledger at once (the real API leaves them
-  in the journal until a person books it). A ``customerPayments`` entry for a customer lowers
+* Journals: a posted voucher stays unbooked in its journal, listed by ``GET /journals/{n}/
+  entries`` and changing nothing else, as in e-conomic, until a person books the journal in
+  e-conomic's UI: ``Agreement.book_journal(n)`` plays that person and moves the journal's
+  vouchers to the ledger (``/accounting-years/{year}/entries``). Booked, a ``customerPayments``
+  entry for a customer lowers
   the customer's balance by the amount received; when it names ``customerInvoice`` (an invoice
   of that customer), that invoice's remainder drops by up to the amount and any excess stays an
   open credit on the customer. Money received is a *positive* amount by default (e-conomic's

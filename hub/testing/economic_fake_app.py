@@ -32,6 +32,7 @@ from hub.testing.economic_fake_reads import (
     get_drafts,
     get_entries,
     get_journal,
+    get_journal_entries,
     get_journals,
     get_self,
     get_status,
@@ -532,7 +533,7 @@ class FakeEconomic:
             (r"/journals", {"GET": get_journals}),
             (r"/journals/([^/]+)", {"GET": get_journal}),
             (r"/journals/([^/]+)/vouchers", {"GET": _not_implemented, "POST": _post_vouchers}),
-            (r"/journals/([^/]+)/entries", {"GET": _not_implemented}),
+            (r"/journals/([^/]+)/entries", {"GET": get_journal_entries}),
             (r"/accounting-years/([^/]+)/entries", {"GET": get_entries}),
         ]
         return [(re.compile(pattern), methods) for pattern, methods in table]

@@ -303,6 +303,8 @@ class Voucher:
     voucher_number: int
     entries: list[tuple[str, LedgerEntry]]  # (entries key, e.g. "customerPayments", entry)
     request: dict[str, object]  # the posted body
+    journal_entries: list[dict[str, object]] = field(default_factory=list)  # as listed
+    booked: bool = False  # a person booked the journal: its entries are in the ledger
 
 
 @dataclass(slots=True)
@@ -572,7 +574,34 @@ class Agreement:
         with self._lock:
             self.products[product_number] = name
 
+    def book_journal(self, journal_number: int) -> int:
+        """A person books the journal in e-conomic's UI: its unbooked vouchers go to the ledger
+        (customer payments settle the invoice they name and lower the balance; manual customer
+        invoices raise it) and leave ``/journals/{n}/entries``. Returns how many were booked."""
+        with self._lock:
+            if journal_number not in self.journals:
+                raise ValueError(f"no journal {journal_number}")
+            pending = [
+                v for v in self.vouchers if v.journal_number == journal_number and not v.booked
+            ]
+            for voucher in pending:
+                for kind, entry in voucher.entries:
+                    self.book_entry(kind, entry)
+                voucher.booked = True
+            return len(pending)
+
     # --- bookkeeping used by the API ---------------------------------------------------------
+
+    def book_entry(self, kind: str, entry: LedgerEntry) -> None:
+        """Post one voucher entry to the ledger (``kind``: the voucher's ``entries`` key). A
+        customer payment's ``amount`` is already ledger-signed (money received negative)."""
+        entry.entry_number = self.take_entry_number()
+        if kind == "customerPayments" and entry.customer is not None:
+            self.receive_payment(entry, -entry.amount)
+        elif kind == "manualCustomerInvoices" and entry.customer is not None:
+            self.post_manual_invoice(entry)
+        else:
+            self.entries.append(entry)
 
     def take_voucher_number(self, journal: Journal) -> int:
         number = journal.next_voucher_number

@@ -41,6 +41,7 @@ __all__ = [
     "CUSTOMER_SPEC",
     "DRAFT_SPEC",
     "ENTRY_SPEC",
+    "JOURNAL_ENTRY_SPEC",
     "JOURNAL_SPEC",
     "NOT_FOUND_HINT",
     "STATUS_SPEC",
@@ -52,6 +53,7 @@ __all__ = [
     "get_drafts",
     "get_entries",
     "get_journal",
+    "get_journal_entries",
     "get_journals",
     "get_self",
     "get_status",
@@ -167,6 +169,27 @@ ENTRY_SPEC = CollectionSpec(
     frozenset(_ENTRY_FIELDS)
     - {"project.projectNumber", "supplier.supplierGroup.supplierGroupNumber"},
     "entryNumber",
+)
+_JOURNAL_ENTRY_FIELDS: dict[str, FieldType] = {
+    "account.accountNumber": "int",
+    "customer.customerNumber": "int",
+    "supplier.supplierNumber": "int",
+    "text": "string",
+    "amount": "number",
+    "contraAccount.accountNumber": "int",
+    "contraVatAccount.vatCode": "string",
+    "contraVatAmount": "number",
+    "currency.code": "string",
+    "date": "date",
+    "employee.employeeNumber": "int",
+    "exchangeRate": "number",
+    "entryType": "string",
+    "voucher.voucherNumber": "int",
+    "amountDefaultCurrency": "number",
+    "journalEntryNumber": "int",
+}
+JOURNAL_ENTRY_SPEC = CollectionSpec(
+    _JOURNAL_ENTRY_FIELDS, frozenset(_JOURNAL_ENTRY_FIELDS), "journalEntryNumber"
 )
 _JOURNAL_FIELDS: dict[str, FieldType] = {"name": "string", "journalNumber": "int"}
 JOURNAL_SPEC = CollectionSpec(_JOURNAL_FIELDS, frozenset(_JOURNAL_FIELDS), "journalNumber")
@@ -375,3 +398,19 @@ def get_entries(ag: Agreement, request: Request) -> Result:
     return _collection(
         request, items, ENTRY_SPEC, value, lambda e: entry_json(ag, e, request.base, year)
     )
+
+
+def get_journal_entries(ag: Agreement, request: Request) -> Result:
+    """``/journals/{n}/entries``: the entries of the vouchers posted to the journal and not
+    booked yet (booking moves them to ``/accounting-years/{year}/entries``)."""
+    journal = ag.journals.get(number(request.params[0]))
+    if journal is None:
+        raise not_found(request.params[0])
+    items = [
+        entry
+        for voucher in ag.vouchers
+        if voucher.journal_number == journal.journal_number and not voucher.booked
+        for entry in voucher.journal_entries
+    ]
+    items.sort(key=lambda e: int(str(e["journalEntryNumber"])))
+    return _collection(request, items, JOURNAL_ENTRY_SPEC, dotted, lambda e: e)

@@ -64,9 +64,10 @@ def create_vouchers(
     """Post vouchers (one object, or a list for bulk [S1]) to a journal. Answers 201 with a JSON
     *array* of the vouchers created [S2 live; S3], grouped by voucher number.
 
-    The fake books the entries at once (see the module doc of :mod:`hub.testing.economic_fake`):
-    a customer payment lowers the customer's balance and the remainder of the invoice it names
-    in ``customerInvoice``; a manual customer invoice raises the balance.
+    The vouchers stay unbooked in the journal (``GET /journals/{n}/entries``), changing
+    nothing else, until a person books it (:meth:`Agreement.book_journal`). Booked, a customer
+    payment lowers the customer's balance and the remainder of the invoice it names in
+    ``customerInvoice``; a manual customer invoice raises the balance.
     """
     errors = Errors()
     bulk = isinstance(body, list)
@@ -244,11 +245,12 @@ def _post_voucher(
     }
     rendered: dict[str, list[dict[str, object]]] = {}
     posted: list[tuple[str, LedgerEntry]] = []
+    listed: list[dict[str, object]] = []
     for plan in plans:
         customer = agreement.customers.get(plan.customer_number) if plan.customer_number else None
         journal_entry = agreement.take_journal_entry_number()
         entry = LedgerEntry(
-            entry_number=agreement.take_entry_number(),
+            entry_number=0,  # numbered when booked
             entry_type={
                 "customerPayments": "customerPayment",
                 "manualCustomerInvoices": "manualDebtorInvoice",
@@ -269,30 +271,24 @@ def _post_voucher(
             journal_entry_number=journal_entry,
         )
         remainder: Decimal | None = None
+        if customer is not None and plan.kind in ("customerPayments", "manualCustomerInvoices"):
+            remainder = plan.amount  # nothing settled while unbooked
         if plan.kind == "customerPayments" and customer is not None:
-            received = plan.amount * payment_sign
-            entry.amount = money(-received)
-            agreement.receive_payment(entry, received)
-            remainder = money(-entry.remainder * payment_sign)
-        elif plan.kind == "manualCustomerInvoices" and customer is not None:
-            agreement.post_manual_invoice(entry)
-            remainder = entry.remainder
-        else:
-            agreement.entries.append(entry)
+            entry.amount = money(-plan.amount * payment_sign)  # ledger sign: received < 0
         posted.append((plan.kind, entry))
-        rendered.setdefault(plan.kind, []).append(
-            _entry_out(
-                plan,
-                customer is not None,
-                journal,
-                journal_ref,
-                voucher_ref,
-                remainder,
-                journal_entry,
-                base,
-            )
+        out = _entry_out(
+            plan,
+            customer is not None,
+            journal,
+            journal_ref,
+            voucher_ref,
+            remainder,
+            journal_entry,
+            base,
         )
-    agreement.vouchers.append(Voucher(j, year, voucher_number, posted, request))
+        rendered.setdefault(plan.kind, []).append(out)
+        listed.append(_listed(out))
+    agreement.vouchers.append(Voucher(j, year, voucher_number, posted, request, listed))
     return {
         "accountingYear": year_ref,
         "journal": journal_ref,
@@ -349,3 +345,14 @@ def _entry_out(
     }
     out["self"] = href
     return out
+
+
+def _listed(out: dict[str, object]) -> dict[str, object]:
+    """A voucher entry as ``GET /journals/{n}/entries`` lists it (that schema's names)."""
+    listed = {k: v for k, v in out.items() if k not in ("metaData", "remainderDefaultCurrency")}
+    voucher = out["voucher"]
+    assert isinstance(voucher, dict)
+    listed["voucher"] = {k: v for k, v in voucher.items() if k != "attachment"}
+    if "remainderDefaultCurrency" in out:
+        listed["remainderInDefaultCurrency"] = out["remainderDefaultCurrency"]
+    return listed
