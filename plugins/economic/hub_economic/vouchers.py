@@ -18,19 +18,25 @@ an amount where needed, and each pair becomes one entry:
 * two accounts: a ``financeVouchers`` entry, debit account and credit contra account;
 * two customers: refused, e-conomic has no entry between two customers.
 
-The entries carry the voucher's date and currency and the line's text; the accounting year is
-the date's calendar year. The voucher lands in the journal unbooked: a person books the
-journal (legacy REST cannot), and until then e-conomic's customer balance does not show it.
-A customer line that names the invoice it settles (a write-off's does) sets ``customerInvoice``
-on each of its payments, so e-conomic matches them to that invoice; without one a person
-matches them in e-conomic.
+The entries carry the voucher's date and currency and the line's text with the key marker
+(:func:`tag`); the accounting year is the date's calendar year. The voucher lands in the
+journal unbooked: a person books the journal (legacy REST cannot), and until then e-conomic's
+customer balance does not show it. A customer line that names the invoice it settles (a
+write-off's does) sets ``customerInvoice`` on each of its payments, so e-conomic matches them
+to that invoice once the journal is booked; without one a person matches them in e-conomic.
 
 Once per key: the POST carries ``Idempotency-Key`` (``<key>:voucher``), which e-conomic honours
-for an hour (see the package README for what that means after a longer outage).
+for an hour. Beyond the hour (a crash, a restart, days later) each entry's ``text`` ends with the
+hub's key marker (:func:`tag`), and before posting the plugin looks for it: in the journal
+(``GET /journals/{n}/entries``, the voucher not booked yet) and in the ledger of the date's
+accounting year (``GET /accounting-years/{year}/entries``, a person booked the journal). Found,
+the existing voucher is the answer and nothing is posted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,6 +50,31 @@ from hub_economic.settings import Config
 
 _CENT = Decimal("0.01")
 _TEXT_MAX = 250
+_TAG_MAX = 80  # the key marker's share of an entry's text
+
+
+def tag(key: str) -> str:
+    """The marker that ends each entry's text of the voucher for ``key``:
+    :func:`drafts.marker` when it is short enough, else the same with a digest of the key."""
+    text = drafts.marker(key)
+    if len(text) <= _TAG_MAX:
+        return text
+    return f"{drafts.KEY_PREFIX} sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}"
+
+
+def tagged(text: str, key: str) -> str:
+    """``text`` (shortened where needed) followed by the key's :func:`tag`, within 250."""
+    mark = tag(key)
+    room = _TEXT_MAX - len(mark) - 1
+    return f"{text[:room].rstrip()} {mark}".lstrip()
+
+
+def _like(mark: str) -> str:
+    """A ``text$like:`` value matching texts that end with ``mark``. Characters that are
+    wildcards or classes under SQL ``LIKE`` (``[ ] % _``) become ``*``: the texts found are
+    compared exactly afterwards."""
+    parts = re.split(r"[\[\]%_]", mark)
+    return "*" + "*".join(drafts.filter_value(part) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -113,7 +144,7 @@ def _entry(pair: Pair, entry: JournalEntry, doing: str) -> tuple[str, Json]:
             },
             "amount": received,
             "contraAccount": {"accountNumber": _number(account_line.account, "account", doing)},
-            "text": (customer_line.text or entry.text)[:_TEXT_MAX],
+            "text": tagged(customer_line.text or entry.text, entry.idempotency_key),
             **common,
             **(
                 {"customerInvoice": _number(customer_line.invoice_number, "invoice", doing)}
@@ -126,7 +157,7 @@ def _entry(pair: Pair, entry: JournalEntry, doing: str) -> tuple[str, Json]:
         "account": {"accountNumber": _number(debit.account, "account", doing)},
         "amount": pair.amount,
         "contraAccount": {"accountNumber": _number(credit.account, "account", doing)},
-        "text": (debit.text or entry.text)[:_TEXT_MAX],
+        "text": tagged(debit.text or entry.text, entry.idempotency_key),
         **common,
     }
 
@@ -166,10 +197,41 @@ def _references(answer: Any, url: str, year: str) -> list[str]:
     return references
 
 
+def _carries(item: Json, mark: str) -> bool:
+    text = item.get("text")
+    return isinstance(text, str) and (text == mark or text.endswith(f" {mark}"))
+
+
+def find(client: EconomicClient, config: Config, entry: JournalEntry) -> list[str]:
+    """The voucher(s) already posted for ``entry``'s key as ``year-voucherNumber``: unbooked in
+    the journal, or booked in the ledger of the entry's accounting year; empty if none."""
+    mark = tag(entry.idempotency_key)
+    query = {"filter": f"text$like:{_like(mark)}"}
+    year = str(entry.date.year)
+    found: list[str] = []
+    journal_path = f"/journals/{config.need_journal()}/entries"
+    ledger_path = f"/accounting-years/{year}/entries"
+    for path, number_at in (
+        (journal_path, "voucher.voucherNumber"),
+        (ledger_path, "voucherNumber"),
+    ):
+        for index, item in enumerate(client.collection(path, query)):
+            if not _carries(item, mark):
+                continue
+            number = mapping.number(item, number_at, Where(f"{client.base_url}{path}", index))
+            booked_year = ((item.get("voucher") or {}).get("accountingYear") or {}).get("year")
+            found.append(f"{booked_year if isinstance(booked_year, str) else year}-{number}")
+    return list(dict.fromkeys(found))
+
+
 def post(client: EconomicClient, config: Config, entry: JournalEntry) -> str:
     """Post ``entry`` once; the voucher(s) as ``2026-50001`` (comma-separated if e-conomic
-    split the entries over several vouchers)."""
+    split the entries over several vouchers). A voucher found for the key (:func:`find`) is
+    the answer, and nothing is posted."""
     voucher = body(config, entry)
+    existing = find(client, config, entry)
+    if existing:
+        return ",".join(existing)
     path = f"/journals/{config.need_journal()}/vouchers"
     answer = client.post(
         path,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -25,8 +26,12 @@ APP = "app-secret-4f1d9c"
 GRANT = "grant-token-8b2e7a"
 MakeCtx = Callable[..., ClientContext]
 
-#: e-conomic's published draft-03 schemas, beside the repository (shared/specs/...).
-SCHEMA_DIR = Path(__file__).resolve().parents[3].parent / "shared/specs/economic/legacy-schemas"
+#: e-conomic's published draft-03 schemas, in the project's shared folder beside the repository
+#: (or HUB_SHARED_DIR where it lives elsewhere).
+SCHEMA_DIR = (
+    Path(os.environ.get("HUB_SHARED_DIR") or Path(__file__).resolve().parents[3].parent / "shared")
+    / "specs/economic/legacy-schemas"
+)
 #: Which schema each request the plugin sends must validate against.
 REQUEST_SCHEMAS: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"/invoices/drafts"), "invoices.drafts.post.schema.json"),

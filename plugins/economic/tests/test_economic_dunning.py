@@ -119,6 +119,8 @@ def test_a_write_off_appears_once_although_its_answer_was_lost(
         ("3720", D("1000.00")),
         ("6902", D("250.00")),
     ]
+    assert agreement.booked[5003].remainder == D("1250.00")  # unbooked: nothing moved yet
+    agreement.book_journal(1)  # a person books the journal in e-conomic
     assert agreement.booked[5003].remainder == 0  # settled by the voucher (customerInvoice)
     assert voucher is not None and cases(db)["5003"].close_code == "written_off"
     write_off(db, registry, box, case_id, "loss_confirmed", day(21))  # once more: nothing
