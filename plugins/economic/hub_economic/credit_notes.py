@@ -130,7 +130,13 @@ def _check_total(draft: Json, request: CreditNoteRequest, url: str) -> int:
     """The draft's number, after checking that e-conomic priced it at -amount."""
     number = drafts.draft_number(draft, url)
     gross = mapping.optional_amount(draft, "grossAmount", Where(url, None, f"draft {number}"))
-    if gross is not None and gross != -request.amount:
+    if gross is None:  # booking cannot be undone: never book a total nobody has seen
+        raise RemoteRequestError(
+            f"credit note for invoice {request.invoice_number}: e-conomic's draft invoice"
+            f" {number} has no grossAmount; it is left unbooked (look at it in e-conomic)",
+            plugin=NAME,
+        )
+    if gross != -request.amount:
         raise RemoteRequestError(
             f"credit note for invoice {request.invoice_number}: e-conomic priced draft invoice"
             f" {number} at {gross} {request.currency}, not {-request.amount}: the VAT it puts on"
