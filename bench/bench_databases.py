@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,28 @@ PG = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.
 
 Run = Callable[[str, str, Path], None]  # (label, database URL, work dir)
 CLIENT = "bench"
+
+
+def write_due_export(path: Path, n: int, customers: int = 500) -> None:
+    """A CSV export of ``n`` open invoices over ``customers`` customers, all due 15.01.2026."""
+    lines = [
+        "invoice_number;customer_number;customer_name;customer_email;invoice_date;"
+        "due_date;currency;gross_amount"
+    ]
+    for i in range(n):
+        c = i % customers
+        lines.append(
+            f"{i + 1};{c};Kunde {c} ÆØÅ;k{c}@example.dk;01.01.2026;15.01.2026;DKK;"
+            f"{1000 + i % 777},50"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds ``fn`` took."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def csv_client(url: str, export: Path, books: Path) -> tuple[Database, PluginRegistry, SecretBox]:

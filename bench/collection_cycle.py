@@ -19,12 +19,11 @@ Run: python bench/collection_cycle.py [--invoices N] [--quick] [--no-postgres]
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_databases import bench_main, csv_client
+from bench_databases import bench_main, csv_client, timed, write_due_export
 
 from hub import clients, clock
 from hub.db import tables as t
@@ -38,28 +37,8 @@ from hub.sync import sync_client
 DUE = dt.date(2026, 1, 15)
 
 
-def write_export(path: Path, n: int) -> None:
-    lines = [
-        "invoice_number;customer_number;customer_name;customer_email;invoice_date;"
-        "due_date;currency;gross_amount"
-    ]
-    customers = max(n // 5, 1)
-    for i in range(n):
-        c = i % customers
-        lines.append(
-            f"{i + 1};{c};Kunde {c} ÆØÅ;k{c}@example.dk;01.01.2026;15.01.2026;DKK;"
-            f"{1000 + i % 777},50"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def on(day: int, fn: Callable[[], object]) -> float:
+    """Seconds ``fn`` took on the simulated day ``day`` after the due date."""
     clock.set_today(DUE + dt.timedelta(days=day))
     try:
         return timed(fn)
@@ -69,7 +48,7 @@ def on(day: int, fn: Callable[[], object]) -> float:
 
 def run(label: str, url: str, n: int, work: Path) -> None:
     export = work / f"open-{label}.csv"
-    write_export(export, n)
+    write_due_export(export, n, customers=max(n // 5, 1))
     db, registry, box = csv_client(url, export, work / "books")
     with db.session() as session:
         client = clients.get_client(session, "bench")

@@ -14,12 +14,10 @@ Run: python bench/dunning_cycle.py [--invoices N] [--quick] [--no-postgres]
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_databases import bench_main, csv_client
+from bench_databases import bench_main, csv_client, timed, write_due_export
 
 from hub import clients, clock
 from hub.db import tables as t
@@ -31,28 +29,9 @@ from hub.sync import sync_client
 DUE = dt.date(2026, 1, 15)
 
 
-def write_export(path: Path, n: int) -> None:
-    lines = [
-        "invoice_number;customer_number;customer_name;customer_email;invoice_date;"
-        "due_date;currency;gross_amount"
-    ]
-    for i in range(n):
-        lines.append(
-            f"{i + 1};{i % 500};Kunde {i % 500} ÆØÅ;k{i % 500}@example.dk;01.01.2026;"
-            f"15.01.2026;DKK;{1000 + i % 777},50"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def run(label: str, url: str, n: int, work: Path) -> None:
     export = work / f"open-{label}.csv"
-    write_export(export, n)
+    write_due_export(export, n)
     db, registry, box = csv_client(url, export, work / "books")
     with db.session() as session:
         clients.enable_plugin(
