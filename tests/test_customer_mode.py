@@ -259,9 +259,10 @@ def test_C4_collection_runs_per_invoice(db, box, registry, ledger, operator) -> 
     [fresh] = [c for c in cases(db) if c.mode == "customer" and c.state == "active"
                and c.customer_number == "C1"]  # fmt: skip
     with db.session() as session:
-        assert [i.invoice_number for i, _ in coverage.case_covering(session, fresh, day(21))] == [
-            "8"
-        ]
+        assert [
+            i.invoice_number
+            for i, _ in coverage.case_covering(session, session.get(t.Case, fresh.id), day(21))
+        ] == ["8"]
 
 
 def test_C5_a_consolidated_fee_must_be_lawful_on_every_invoice(

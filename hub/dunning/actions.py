@@ -58,6 +58,14 @@ def _invoice(session: Session, case: t.Case) -> t.Invoice:
     return invoice
 
 
+def _customer(session: Session, client: t.Client, number: str) -> t.Customer | None:
+    return session.scalar(
+        select(t.Customer).where(
+            t.Customer.client_id == client.id, t.Customer.customer_number == number
+        )
+    )
+
+
 def _refuse_if_pending(case: t.Case) -> None:
     """A write-off or credit note asked for and not finished: finish it first (running it
     again is safe), so the books never get one without the case knowing."""
@@ -128,12 +136,7 @@ def close(
                 f"case {case.id} covers no unpaid invoice now; there is no closing"
                 " confirmation to send (close it without --notify)"
             )
-        customer = session.scalar(
-            select(t.Customer).where(
-                t.Customer.client_id == client.id,
-                t.Customer.customer_number == case.customer_number,
-            )
-        )
+        customer = _customer(session, client, case.customer_number)
         fees = fees_by_case(session, [case.id]).get(case.id, Fees(ZERO, 0))
         message = make_message(
             client=client,
@@ -283,12 +286,7 @@ def send_to_collection(session: Session, case_id: int, today: dt.date) -> t.Case
     collection.refuse_unless_warnable(case, due_date, today)
     if not covering:
         raise InputError(f"case {case.id} pursues nothing now; there is nothing to collect")
-    customer = session.scalar(
-        select(t.Customer).where(
-            t.Customer.client_id == client.id,
-            t.Customer.customer_number == case.customer_number,
-        )
-    )
+    customer = _customer(session, client, case.customer_number)
     rules = dunning_rules.rules_of(session, client)
     fees = fees_by_case(session, [case.id]).get(case.id, Fees(ZERO, 0))
     message = collection.warn(

@@ -17,7 +17,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.db import tables as t
@@ -120,27 +120,33 @@ def not_pursued_by_customer_case(session: Session, client_id: int) -> set[int | 
 
 
 def case_covering(
-    session: Session, case: t.Case, today: dt.date
+    session: Session,
+    case: t.Case,
+    today: dt.date,
+    not_pursued: set[int | None] | None = None,
 ) -> list[tuple[t.Invoice, Decimal]]:
     """What the case pursues today, invoice by invoice, oldest first (after partial
     payments registered in the hub). An invoice case's invoice is listed even when it pursues
-    nothing any more; a customer case lists only what is still owed."""
-    paid = session.scalar(
-        select(func.coalesce(func.sum(t.CasePayment.amount), 0)).where(
-            t.CasePayment.case_id == case.id
-        )
-    )
-    paid_in_hub = Decimal(paid or 0).quantize(Decimal("0.01"))
+    nothing any more; a customer case lists only what is still owed. ``not_pursued``: see
+    :func:`customer_invoices`."""
+    paid_in_hub = sum((payment.amount for payment in case.payments), ZERO)
     if case.invoice_id is not None:
         invoice = session.get(t.Invoice, case.invoice_id)
         if invoice is None:
             return []
         return [(invoice, max(invoice.outstanding_amount - paid_in_hub, ZERO))]
-    return allocate(customer_invoices(session, case, today), paid_in_hub)
+    return allocate(customer_invoices(session, case, today, not_pursued), paid_in_hub)
 
 
-def customer_invoices(session: Session, case: t.Case, today: dt.date) -> list[t.Invoice]:
-    """The overdue invoices a customer case covers today (before partial payments)."""
+def customer_invoices(
+    session: Session,
+    case: t.Case,
+    today: dt.date,
+    not_pursued: set[int | None] | None = None,
+) -> list[t.Invoice]:
+    """The overdue invoices a customer case covers today (before partial payments).
+    ``not_pursued``: :func:`not_pursued_by_customer_case` of the case's client, when the
+    caller has it already (for many cases of one client)."""
     client = session.get(t.Client, case.client_id)
     assert client is not None
     rules = session.get(t.ClientDunning, case.client_id)
@@ -154,6 +160,8 @@ def customer_invoices(session: Session, case: t.Case, today: dt.date) -> list[t.
         invoices,
         today,
         rules.start_date if rules is not None else None,
-        not_pursued_by_customer_case(session, case.client_id),
+        not_pursued
+        if not_pursued is not None
+        else not_pursued_by_customer_case(session, client.id),
         client.currency,
     )

@@ -604,8 +604,7 @@ def run_cycle(db: Database, name: str) -> CycleReport:
         )
         overdue: dict[str, list[t.Invoice]] = defaultdict(list)
         if rules.reminder_mode == "customer":
-            not_pursued: set[int | None] = {c.invoice_id for c in open_cases if c.invoice_id}
-            not_pursued |= coverage.let_go(session, client.id)
+            not_pursued = coverage.not_pursued_by_customer_case(session, client.id)
             for invoice in coverage.overdue_invoices(
                 invoices.values(), today, rules.start_date, not_pursued, client.currency
             ):

@@ -67,10 +67,13 @@ def case_rows(
     payments = payments_by_case(session, ids)
     fees = fees_by_case(session, ids)
     coverings = {}
+    not_pursued: dict[int, set[int | None]] = {}  # per client, for its customer cases
     for case, owner, invoice in rows:
-        if case.mode == "customer":  # a few per client: computed case by case
+        if case.mode == "customer":
+            if owner.id not in not_pursued:
+                not_pursued[owner.id] = coverage.not_pursued_by_customer_case(session, owner.id)
             today = clock.today(owner.timezone)
-            coverings[case.id] = coverage.case_covering(session, case, today)
+            coverings[case.id] = coverage.case_covering(session, case, today, not_pursued[owner.id])
         elif invoice is not None:
             coverings[case.id] = [(invoice, pursued_amount(invoice, payments.get(case.id, ZERO)))]
         else:
