@@ -115,7 +115,9 @@ def enabled_plugin(client: t.Client, kind: str = "accounting") -> t.ClientPlugin
     return next((p for p in client.plugins if p.enabled and p.kind == kind), None)
 
 
-def _validate(info: SystemInfo, values: Mapping[str, str]) -> dict[str, str]:
+def validate_settings(info: SystemInfo, values: Mapping[str, str]) -> dict[str, str]:
+    """``values`` checked against the plugin's settings schema and normalised; an unknown key
+    or a value of the wrong type is a :class:`SettingsError` (a secret's value is never shown)."""
     checked: dict[str, str] = {}
     for key, raw in values.items():
         spec = info.setting(key)
@@ -142,7 +144,7 @@ def _store(box: SecretBox, info: SystemInfo, cp: t.ClientPlugin, values: dict[st
             cp.settings.append(t.PluginSetting(key=key, value=stored, secret=secret))
 
 
-def _require_settings(info: SystemInfo, present: Collection[str], client: str, how: str) -> None:
+def require_settings(info: SystemInfo, present: Collection[str], client: str, how: str) -> None:
     """Refuse unless every required setting of the plugin is in ``present``."""
     missing = [s.name for s in info.settings if s.required and s.name not in present]
     if missing:
@@ -150,6 +152,11 @@ def _require_settings(info: SystemInfo, present: Collection[str], client: str, h
             f"plugin {info.name!r} needs these settings for client {client!r}:"
             f" {', '.join(missing)} ({how})"
         )
+
+
+def with_defaults(info: SystemInfo, values: Mapping[str, str]) -> dict[str, str]:
+    """``values`` over the defaults of the plugin's settings schema."""
+    return {s.name: s.default for s in info.settings if s.default is not None} | dict(values)
 
 
 def _no_plugin_enabled(client: str, what: str) -> InputError:
@@ -179,7 +186,7 @@ def enable_plugin(
             f"client {name!r} already uses {info.kind} plugin {current.plugin!r};"
             f" disable it first (`hub clients disable {name} {current.plugin}`)"
         )
-    checked = _validate(info, values)
+    checked = validate_settings(info, values)
     cp = next((p for p in client.plugins if p.plugin == plugin), None)
     if cp is None:
         cp = t.ClientPlugin(plugin=plugin, kind=info.kind, enabled=True)
@@ -187,7 +194,7 @@ def enable_plugin(
     cp.enabled = True
     cp.kind = info.kind
     _store(box, info, cp, checked)
-    _require_settings(info, {s.key for s in cp.settings}, name, "give them with --set key=value")
+    require_settings(info, {s.key for s in cp.settings}, name, "give them with --set key=value")
     session.flush()
     return cp
 
@@ -222,7 +229,7 @@ def set_settings(
     if cp is None:
         raise _no_plugin_enabled(name, f"plugin {plugin!r}" if plugin else "accounting plugin")
     info = registry.info(cp.plugin)
-    _store(box, info, cp, _validate(info, values))
+    _store(box, info, cp, validate_settings(info, values))
     return cp
 
 
@@ -271,8 +278,7 @@ def client_context(
     else:
         raise _no_plugin_enabled(client.name, f"{kind} plugin")
     info = registry.info(plugin_name)
-    values = {s.name: s.default for s in info.settings if s.default is not None}
-    values.update(fallback_values)
+    values = with_defaults(info, fallback_values)
     # Only what was stored encrypted is decrypted; a setting the plugin marks secret only
     # since it was stored is plain text and passed as it is (see the module's docstring).
     for s in stored:
@@ -281,7 +287,7 @@ def client_context(
             if s.secret
             else s.value
         )
-    _require_settings(info, values, client.name, f"`hub clients set {client.name} key=value`")
+    require_settings(info, values, client.name, f"`hub clients set {client.name} key=value`")
     secret_names = info.secret_names | {s.key for s in stored if s.secret}
     context = {"client": client.name, "plugin": plugin_name}
     if job:
