@@ -338,6 +338,12 @@ def _classify(exc: BaseException, config: Config, step: str) -> PluginError:
         return _by_code(code, config, f"{server} refused the recipient: {reply}")
     if isinstance(exc, smtplib.SMTPSenderRefused):
         reply = _reply(config, exc.smtp_code, exc.smtp_error)
+        if 400 <= exc.smtp_code < 500:  # "try later": nothing wrong with the setting
+            return _by_code(
+                exc.smtp_code,
+                config,
+                f"{server} cannot take mail from {config.from_address!r} right now: {reply}",
+            )
         return _by_code(
             exc.smtp_code,
             config,

@@ -87,8 +87,9 @@ class Received:
 
 @dataclass
 class Recorder:
-    """An aiosmtpd handler that records what it sees; set a reply to refuse RCPT or DATA."""
+    """An aiosmtpd handler that records what it sees; set a reply to refuse MAIL, RCPT or DATA."""
 
+    mail_reply: str | None = None
     rcpt_reply: str | None = None
     data_reply: str | None = None
     ehlos: list[str] = field(default_factory=list)
@@ -105,6 +106,20 @@ class Recorder:
         self.ehlos.append(hostname)
         session.host_name = hostname  # a new-style hook must do what aiosmtpd's default does
         return responses
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if self.mail_reply is not None:
+            return self.mail_reply
+        envelope.mail_from = address  # a new-style hook must do what aiosmtpd's default does
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self,
@@ -145,9 +160,11 @@ class Server:
 
 @pytest.fixture
 def smtp_server() -> Iterator[Callable[..., Server]]:
-    """smtp_server(rcpt_reply=, data_reply=, users=, **smtp_kwargs): a running SMTP server.
+    """smtp_server(mail_reply=, rcpt_reply=, data_reply=, users=, **smtp_kwargs): a running SMTP
+    server.
 
-    ``rcpt_reply``/``data_reply`` (e.g. ``"450 try later"``) refuse every RCPT/DATA with that
+    ``mail_reply``/``rcpt_reply``/``data_reply`` (e.g. ``"450 try later"``) refuse every
+    MAIL/RCPT/DATA with that
     answer. ``users`` ({login: password}) switches on AUTH (PLAIN and LOGIN, allowed without
     TLS). Other keywords go to aiosmtpd's ``SMTP`` (e.g. ``tls_context``).
     """
@@ -155,12 +172,13 @@ def smtp_server() -> Iterator[Callable[..., Server]]:
 
     def start(
         *,
+        mail_reply: str | None = None,
         rcpt_reply: str | None = None,
         data_reply: str | None = None,
         users: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> Server:
-        handler = Recorder(rcpt_reply=rcpt_reply, data_reply=data_reply)
+        handler = Recorder(mail_reply=mail_reply, rcpt_reply=rcpt_reply, data_reply=data_reply)
         if users is not None:
             kwargs["authenticator"] = _authenticator(users)
             kwargs["auth_require_tls"] = False

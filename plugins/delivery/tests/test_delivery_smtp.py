@@ -113,7 +113,7 @@ def test_no_e_mail_address_fails_without_connecting(
     assert server.handler.received == []
 
 
-@pytest.mark.parametrize("refuse", ["rcpt_reply", "data_reply"])
+@pytest.mark.parametrize("refuse", ["mail_reply", "rcpt_reply", "data_reply"])
 def test_a_4xx_answer_is_a_server_error_to_retry(
     refuse: str, smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
 ) -> None:
@@ -124,7 +124,16 @@ def test_a_4xx_answer_is_a_server_error_to_retry(
     assert server.handler.received == []
 
 
-@pytest.mark.parametrize("refuse", ["rcpt_reply", "data_reply"])
+def test_a_4xx_answer_to_the_sender_does_not_blame_the_setting(
+    smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    server = smtp_server(mail_reply="451 4.3.0 try again later")
+    with pytest.raises(RemoteServerError) as caught:
+        smtp.deliver_message(ctx=_ctx(make_ctx, server.port), message=make_message())
+    assert "right now" in str(caught.value) and "setting from_address" not in str(caught.value)
+
+
+@pytest.mark.parametrize("refuse", ["mail_reply", "rcpt_reply", "data_reply"])
 def test_a_5xx_answer_is_a_refusal(
     refuse: str, smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
 ) -> None:
