@@ -93,16 +93,18 @@ def _customers() -> tuple[Customer, ...]:
     )
 
 
-def make_data(*, today: dt.date, currency: str, invoice_count: int) -> ConformanceData:
-    """``invoice_count`` invoices round-robin over three customers, amounts with øre.
+def make_data(*, today: dt.date, currency: str, open_count: int) -> ConformanceData:
+    """Invoices round-robin over three customers, amounts with øre, ``open_count`` of them open.
 
-    Every 7th invoice (from the 4th) is partly paid, every 11th (from the 6th) paid; the rest
-    are open in full. Invoice dates run 10 to 49 days back, with 14 days' credit, so some are
-    overdue and some are not.
+    Every 11th invoice (from the 6th) is paid, every 7th (from the 4th) otherwise partly paid;
+    the rest are open in full. Invoice dates run 10 to 49 days back, with 14 days' credit, so
+    some are overdue and some are not.
     """
     customers = _customers()
     invoices: list[Invoice] = []
-    for k in range(invoice_count):
+    opened = 0
+    k = 0
+    while opened < open_count:
         net = (Decimal(100 + (37 * k) % 5000) + Decimal(k % 100) / 100).quantize(CENT)
         vat = (net * VAT_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
         gross = net + vat
@@ -127,7 +129,9 @@ def make_data(*, today: dt.date, currency: str, invoice_count: int) -> Conforman
                 customer_name=customers[k % len(customers)].name,
             )
         )
-    last = FIRST_INVOICE_NUMBER + invoice_count
+        opened += outstanding > 0
+        k += 1
+    last = FIRST_INVOICE_NUMBER + k
     return ConformanceData(
         today=today,
         currency=currency,

@@ -161,7 +161,7 @@ class CsvBackend(ConformanceBackend):
     @contextmanager
     def _malformed(self) -> Iterator[dict[str, str]]:
         """The seeded export (or a small one) with one gross amount that is not a number."""
-        data = self.data or make_data(today=self.today, currency=self.currency, invoice_count=3)
+        data = self.data or make_data(today=self.today, currency=self.currency, open_count=3)
         rows = [_invoice_row(i) for i in data.invoices]
         rows[len(rows) // 2][INVOICE_HEADER.index("Brutto")] = BAD_AMOUNT
         path = self.directory / "fakturaer-fejl.csv"
