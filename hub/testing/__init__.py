@@ -1,1 +1,2 @@
-"""Test doubles of the systems the hub talks to (fake accounting APIs)."""
+"""Testing support that ships with the hub: fakes of the systems it talks to (the e-conomic
+API) and the plugin conformance kit (:mod:`hub.testing.conformance`) integrators run."""
