@@ -1,11 +1,14 @@
-"""``hub plugins``: what is installed."""
+"""``hub plugins``: what is installed, and a new plugin to start from."""
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from hub import scaffold
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 
@@ -55,3 +58,39 @@ def list_plugins(
         )
     for e in errors:
         say(f"could not load {e['name']}: {e['error']}")
+
+
+@app.command("new")
+def new(
+    name: Annotated[
+        str,
+        typer.Argument(help="The plugin's name: lowercase letters, digits and _, e.g. acme."),
+    ],
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--directory",
+            "-d",
+            help="Where to write it; must be new or empty (default: ./receivables-hub-NAME).",
+        ),
+    ] = None,
+) -> None:
+    """Write a new accounting plugin package for NAME: hooks, an HTTP client, a fake of its
+    API, and the conformance kit's tests against that fake, passing as made."""
+    names = scaffold.plugin_names(name)
+    target = directory if directory is not None else Path(names.distribution)
+    made = scaffold.new_plugin(name, target)
+    say(f"plugin {name} written to {target}:")
+    for path in made:
+        say(f"  {path}")
+    shown = str(target)
+    if not target.is_absolute() and not shown.startswith("."):
+        shown = f"./{shown}"  # so that pip takes it for a path
+    say(
+        "next steps:\n"
+        f"  1. install it, with pytest:  pip install -e {shlex.quote(shown + '[test]')}\n"
+        f"  2. run the conformance kit against its fake API:  cd {shlex.quote(shown)} && pytest\n"
+        f"  3. see it in the hub:  hub plugins list\n"
+        f"  4. sync from the fake:  python -m {names.package}.fake  (it prints the hub commands)\n"
+        f"then replace the fake with the real API, as {Path(shown) / 'README.md'} says"
+    )
