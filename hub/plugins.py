@@ -175,11 +175,15 @@ def new_plugin_manager() -> pluggy.PluginManager:
 
 def load_plugins(
     entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+    *,
+    honour_environment: bool = True,
 ) -> PluginRegistry:
-    """Discover and register plugins from entry points, honouring the environment switches."""
+    """Discover and register plugins from entry points, honouring the environment switches
+    (``HUB_LOAD_PLUGINS``, ``HUB_BLOCK_PLUGINS``) unless told not to: the conformance kit
+    loads the one plugin it was asked to test, whatever the operator's environment says."""
     registry = PluginRegistry(new_plugin_manager())
-    wanted = _env_names("HUB_LOAD_PLUGINS")
-    blocked = _env_names("HUB_BLOCK_PLUGINS") or set()
+    wanted = _env_names("HUB_LOAD_PLUGINS") if honour_environment else None
+    blocked = (_env_names("HUB_BLOCK_PLUGINS") if honour_environment else None) or set()
     for name in blocked:
         registry.pm.set_blocked(name)
     if entry_points is None:

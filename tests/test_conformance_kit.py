@@ -84,12 +84,32 @@ FLAWS = [
     (
         "unmapped_errors",
         "test_throttling_raises_throttled_error",
-        "*raised PluginError*raise hub.errors.ThrottledError*",
+        "*every hook must raise hub.errors.ThrottledError*raised PluginError*RuntimeError: 429*",
     ),
     (
         "leaks_token",
         "test_secrets_never_appear_in_logs_or_errors",
         "*the value of 'api_token' in log event 'toy.open'*",
+    ),
+    (
+        "leak_on_retry",
+        "test_secrets_never_appear_in_logs_or_errors",
+        "*the value of 'api_token' in log event 'toy.retrying'*",
+    ),
+    (
+        "status_defaults",
+        "test_malformed_answers_raise_invalid_data_error",
+        "*fetch_invoice_status() answered, and wrongly: 70001 is paid, not open*",
+    ),
+    (
+        "unmapped_in_writes",
+        "test_refused_credentials_raise_auth_error",
+        "*create_credit_note() raised PluginError*RuntimeError: 401*",
+    ),
+    (
+        "insecure_schema",
+        "test_settings_schema_is_sound",
+        "*setting 'api_token': its name says it is a credential; declare it secret=True*",
     ),
 ]
 
@@ -107,6 +127,38 @@ def test_the_kit_fails_a_broken_plugin_saying_what_to_fix(
     result = pytester.runpytest(*QUIET, "-k", failing_test)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([message])
+
+
+def test_a_leak_in_any_test_fails_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch is on in every test of the kit, not only in the secrets test: the throttling
+    test, where the toy logs its token, errors at teardown naming the leak."""
+    monkeypatch.setenv("KIT_TOY_FLAW", "leak_on_retry")
+    pytester.makepyfile(test_toy=toy_tests())
+    result = pytester.runpytest(*QUIET, "-k", "test_throttling_raises_throttled_error")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*a secret leaked: the value of 'api_token'*"])
+    assert "toy-token-5e0c1b9d" not in result.stdout.str()
+
+
+def test_a_kit_test_cannot_be_redefined(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_toy=toy_tests() + "\n    def test_credit_note_once_per_key(self):\n        pass\n"
+    )
+    result = pytester.runpytest(*QUIET)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*'test_credit_note_once_per_key' is redefined*opt out*"])
+
+
+def test_the_kit_ignores_the_operators_plugin_switches(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_LOAD_PLUGINS", "economic")
+    monkeypatch.setenv("HUB_BLOCK_PLUGINS", "kit_toy")
+    pytester.makepyfile(test_toy=toy_tests())
+    result = pytester.runpytest(*QUIET, "-k", "loads or credit_note")
+    result.assert_outcomes(passed=2)
 
 
 def test_an_opt_out_needs_a_written_reason(pytester: pytest.Pytester) -> None:

@@ -63,7 +63,7 @@ class ToyBackend(ConformanceBackend):
             yield {**self.settings(), "api_token": "toy-token-wrong"}
             return
         if kind == "malformed":
-            books["invoices"][0]["net"] = "12,50 kr"
+            books["invoices"][0]["outstanding"] = "12,50 kr"
         else:
             books["fault"] = kind
         self._write(books)

@@ -46,6 +46,10 @@ def _open_books(ctx: ClientContext) -> dict[str, Any]:
     if ctx.settings["api_token"] != books["token"]:
         raise AuthError(f"{path}: the api_token was refused")
     fault = books.get("fault")
+    if fault == "throttle" and _flaw() == "leak_on_retry":
+        ctx.log.debug(
+            "toy.retrying", headers={"Authorization": f"Bearer {ctx.settings['api_token']}"}
+        )
     if fault == "throttle":
         if _flaw() == "unmapped_errors":
             raise RuntimeError("429 Too Many Requests")
@@ -66,6 +70,8 @@ def _money(record: dict[str, Any], name: str) -> Decimal:
     try:
         return Decimal(value)
     except ArithmeticError:
+        if _flaw() == "status_defaults" and name == "outstanding":
+            return Decimal(0)
         raise InvalidDataError(
             f"invoice {record['number']}: {name} {value!r} is not an amount"
         ) from None
@@ -94,7 +100,12 @@ def system_info() -> SystemInfo:
         capabilities=frozenset({"customer_balance", "credit_note"}),
         settings=(
             SettingSpec("books_path", "path", required=True, description="The books file"),
-            SettingSpec("api_token", required=True, secret=True, description="The token"),
+            SettingSpec(
+                "api_token",
+                required=True,
+                secret=_flaw() != "insecure_schema",
+                description="The token",
+            ),
         ),
     )
 
@@ -107,7 +118,8 @@ def fetch_open_invoices(ctx: ClientContext) -> list[Invoice]:
     ]
     if _flaw() == "first_page_only":
         pages = pages[:1]
-    return [_invoice(r) for page in pages for r in page if Decimal(r["outstanding"]) > 0]
+    invoices = [_invoice(r) for page in pages for r in page]
+    return [i for i in invoices if i.outstanding_amount > 0]
 
 
 @hookimpl
@@ -144,14 +156,18 @@ def fetch_customer_balance(
     books = _open_books(ctx)
     totals: dict[str, Decimal] = {}
     for record in books["invoices"]:
-        totals[record["customer"]] = totals.get(record["customer"], Decimal(0)) + Decimal(
-            record["outstanding"]
+        totals[record["customer"]] = totals.get(record["customer"], Decimal(0)) + _money(
+            record, "outstanding"
         )
     return [CustomerBalance(n, totals[n], "DKK") for n in customer_numbers if n in totals]
 
 
 @hookimpl
 def create_credit_note(ctx: ClientContext, request: CreditNoteRequest) -> str:
+    if _flaw() == "unmapped_in_writes":
+        books = json.loads(Path(ctx.settings["books_path"]).read_text(encoding="utf-8"))
+        if ctx.settings["api_token"] != books["token"]:
+            raise RuntimeError("401 Unauthorized")
     books = _open_books(ctx)
     notes: dict[str, str] = books.setdefault("credit_notes", {})
     if _flaw() == "in_process_dedupe":

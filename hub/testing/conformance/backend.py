@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Literal
 
@@ -70,10 +71,13 @@ class ConformanceBackend(ABC):
             f"{type(self).__name__}.seed() is not implemented: the read tests need it"
         )
 
-    def effects(self, kind: Effect) -> set[str]:
+    def effects(self, kind: Effect) -> set[str] | Mapping[str, str]:
         """What the system holds now of documents of ``kind`` made through the plugin
         (identities of credit notes, vouchers, invoices, orders, delivered messages).
 
+        Identities alone (a set), or each with a fingerprint of its content ({identity:
+        fingerprint}, e.g. its lines and amounts): with fingerprints, a repeat that writes
+        into an existing document (a second voucher under the same number) is caught too.
         The kit reads it before and after writing, so only the difference matters. For a
         channel that cannot take a message back and lets receivers drop repeats by an id
         (SMTP's Message-ID), return the ids: what the receiver keeps is one message per id.

@@ -67,8 +67,10 @@ class ConformanceData:
         return {c.customer_number: totals[c.customer_number] for c in self.customers}
 
 
-def _customers() -> tuple[Customer, ...]:
-    return (
+def _customers(count: int) -> tuple[Customer, ...]:
+    """Three customers with Danish and Norwegian letters in their names, then plain ones
+    (every other one without an e-mail address) up to ``count``."""
+    special = (
         Customer(
             customer_number="9001",
             name="Østergaard & Søn ApS",
@@ -91,22 +93,43 @@ def _customers() -> tuple[Customer, ...]:
             language="nb",
         ),
     )
+    plain = tuple(
+        Customer(
+            customer_number=str(9004 + n),
+            name=f"Kunde {9004 + n} ApS",
+            email=f"kunde{9004 + n}@example.dk" if n % 2 == 0 else None,
+        )
+        for n in range(max(0, count - len(special)))
+    )
+    return special + plain
 
 
-def make_data(*, today: dt.date, currency: str, open_count: int) -> ConformanceData:
-    """Invoices round-robin over three customers, amounts with øre, ``open_count`` of them open.
+#: The customer billed without VAT (a Norwegian customer of a Danish company: export).
+NO_VAT_CUSTOMER = "9003"
+#: Days of credit, taken in turn.
+CREDIT_DAYS = (8, 14, 30)
+
+
+def make_data(
+    *, today: dt.date, currency: str, open_count: int, customer_count: int = 3
+) -> ConformanceData:
+    """Invoices round-robin over ``customer_count`` customers (at least three), amounts with
+    øre, ``open_count`` of them open.
 
     Every 11th invoice (from the 6th) is paid, every 7th (from the 4th) otherwise partly paid;
-    the rest are open in full. Invoice dates run 10 to 49 days back, with 14 days' credit, so
-    some are overdue and some are not.
+    the rest are open in full. VAT is 25 %, rounded half up, except for customer 9003 (0 %).
+    Invoice dates run 10 to 49 days back, with 8, 14 or 30 days' credit, so some are overdue
+    and some are not.
     """
-    customers = _customers()
+    customers = _customers(max(customer_count, 3))
     invoices: list[Invoice] = []
     opened = 0
     k = 0
     while opened < open_count:
+        customer = customers[k % len(customers)]
         net = (Decimal(100 + (37 * k) % 5000) + Decimal(k % 100) / 100).quantize(CENT)
-        vat = (net * VAT_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+        rate = ZERO if customer.customer_number == NO_VAT_CUSTOMER else VAT_RATE
+        vat = (net * rate).quantize(CENT, rounding=ROUND_HALF_UP)
         gross = net + vat
         if k % 11 == 5:
             outstanding = ZERO
@@ -118,15 +141,15 @@ def make_data(*, today: dt.date, currency: str, open_count: int) -> ConformanceD
         invoices.append(
             Invoice(
                 invoice_number=str(FIRST_INVOICE_NUMBER + k),
-                customer_number=customers[k % len(customers)].customer_number,
+                customer_number=customer.customer_number,
                 invoice_date=invoice_date,
-                due_date=invoice_date + dt.timedelta(days=14),
+                due_date=invoice_date + dt.timedelta(days=CREDIT_DAYS[k % len(CREDIT_DAYS)]),
                 currency=currency,
                 net_amount=net,
                 vat_amount=vat,
                 gross_amount=gross,
                 outstanding_amount=outstanding,
-                customer_name=customers[k % len(customers)].name,
+                customer_name=customer.name,
             )
         )
         opened += outstanding > 0
@@ -138,7 +161,7 @@ def make_data(*, today: dt.date, currency: str, open_count: int) -> ConformanceD
         customers=customers,
         invoices=tuple(invoices),
         unknown_invoice_numbers=(str(last + 500), str(last + 501)),
-        unknown_customer_numbers=("9999",),
+        unknown_customer_numbers=("8999",),
     )
 
 

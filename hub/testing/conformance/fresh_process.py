@@ -3,12 +3,11 @@
 A plugin must honour an idempotency key across processes: the core records its intent, calls
 the plugin, and after a crash calls again with the same key from a new process. A plugin that
 remembers keys in a dict passes any test run inside one process; this module is how the kit
-makes the repeat call from another one.
+makes the repeat call from another one (:mod:`hub.testing.conformance.repeat_child`).
 
-The parent sends a pickle on stdin: the plugin's entry point, the context's fields and
-settings, the hook and its argument, and ``sys.path`` (so a plugin importable in the test is
-importable here). The child answers with a pickle on stdout: ``("ok", reference)`` or
-``("error", error type name, message)``. Logs go to stderr, which the parent reads too.
+The request goes as a pickle on the child's stdin (settings never in its arguments or
+environment); the answer comes back as a pickle on a pipe of its own, so that whatever the
+plugin prints cannot garble it. The child's stdout and stderr (its logs) are read too.
 """
 
 from __future__ import annotations
@@ -19,91 +18,74 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint
-from typing import Any
 
-from hub.model import ClientContext, PluginSettings
+from hub.model import ClientContext
 
 TIMEOUT_SECONDS = 120
+CHILD = "hub.testing.conformance.repeat_child"
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What the fresh process answered."""
+    """What the fresh process answered, and what it wrote besides."""
 
     reference: str | None
     error_type: str | None
     error: str | None
-    stderr: str
+    output: str
 
-
-def _context_fields(ctx: ClientContext) -> dict[str, Any]:
-    return {
-        "client_id": ctx.client_id,
-        "client_name": ctx.client_name,
-        "plugin": ctx.plugin,
-        "country": ctx.country,
-        "currency": ctx.currency,
-        "timezone": ctx.timezone,
-        "today": ctx.today,
-    }
+    @property
+    def failure(self) -> str:
+        return f"{self.error_type}: {self.error}"
 
 
 def call(entry_point: EntryPoint, ctx: ClientContext, hook: str, argument: object) -> Answer:
-    """Call ``ClientPlugin.<hook>(argument)`` for ``ctx`` in a new interpreter."""
-    request = {
-        "entry_point": (entry_point.name, entry_point.value, entry_point.group),
-        "context": _context_fields(ctx),
-        "settings": dict(ctx.settings),
-        "hook": hook,
-        "argument": argument,
-        "sys_path": list(sys.path),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", __name__],
-        input=pickle.dumps(request),
-        capture_output=True,
-        timeout=TIMEOUT_SECONDS,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        check=False,
+    """Call ``ClientPlugin.<hook>(argument)`` for ``ctx``'s client in a new interpreter."""
+    request = pickle.dumps(
+        {
+            "entry_point": (entry_point.name, entry_point.value, entry_point.group),
+            "context": {
+                "client_id": ctx.client_id,
+                "client_name": ctx.client_name,
+                "plugin": ctx.plugin,
+                "country": ctx.country,
+                "currency": ctx.currency,
+                "timezone": ctx.timezone,
+                "today": ctx.today,
+            },
+            "settings": dict(ctx.settings),
+            "hook": hook,
+            "argument": argument,
+            "sys_path": list(sys.path),
+        }
     )
-    stderr = done.stderr.decode("utf-8", "replace")
+    read_end, write_end = os.pipe()
     try:
-        answer = pickle.loads(done.stdout)
+        child = subprocess.Popen(
+            [sys.executable, "-m", CHILD, str(write_end)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_end,),
+        )
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as answers:
+        try:
+            output, _ = child.communicate(request, timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            output, _ = child.communicate()
+            text = output.decode("utf-8", "replace")
+            return Answer(None, "Timeout", f"no answer in {TIMEOUT_SECONDS} s", text)
+        raw = answers.read()
+    text = output.decode("utf-8", "replace")
+    try:
+        answer = pickle.loads(raw)
     except Exception:
-        return Answer(None, "crash", f"exit {done.returncode}, no answer", stderr)
+        return Answer(
+            None, "Crash", f"the process ended (exit {child.returncode}) unanswered", text
+        )
     if answer[0] == "ok":
-        return Answer(answer[1], None, None, stderr)
-    return Answer(None, answer[1], answer[2], stderr)
-
-
-def _serve() -> int:
-    from hub.logging import configure, get_logger
-    from hub.plugins import load_plugins
-
-    request = pickle.loads(sys.stdin.buffer.read())
-    sys.path[:] = request["sys_path"]
-    configure(level="INFO")
-    registry = load_plugins(entry_points=[EntryPoint(*request["entry_point"])])
-    name = request["entry_point"][0]
-    out = sys.stdout.buffer
-    if name not in registry.infos:
-        out.write(pickle.dumps(("error", "PluginError", registry.errors.get(name, "not loaded"))))
-        return 1
-    info = registry.infos[name]
-    fields = request["context"]
-    ctx = ClientContext(
-        **fields,
-        settings=PluginSettings(request["settings"], info.secret_names),
-        log=get_logger("hub.plugin", client=fields["client_name"], plugin=name),
-    )
-    try:
-        reference = getattr(registry.for_client(ctx), request["hook"])(request["argument"])
-    except Exception as exc:
-        out.write(pickle.dumps(("error", type(exc).__name__, str(exc))))
-        return 1
-    out.write(pickle.dumps(("ok", reference)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_serve())
+        return Answer(answer[1], None, None, text)
+    return Answer(None, answer[1], answer[2], text)

@@ -11,7 +11,7 @@ A module of its own (not ``conftest``), for the reason :mod:`economic_support` g
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Self
@@ -144,26 +144,42 @@ class EconomicBackend(ConformanceBackend):
                 )
             self._seeded.add(booked.booked_invoice_number)
 
-    def effects(self, kind: Effect) -> set[str]:
+    def effects(self, kind: Effect) -> Mapping[str, str]:
         """Each document as the plugin names it: a booked number (credit notes, invoices),
-        ``draft:N`` (orders: drafts left for a person), ``year-N`` (vouchers)."""
+        ``draft:N`` (orders: drafts left for a person), ``year-N`` (vouchers); with what it
+        holds (amount, entries), so that a repeat writing into an existing document shows."""
         ag = self.agreement
         with self.fake.lock:
             if kind == "credit_note":
-                return {str(n) for n, inv in ag.booked.items() if inv.is_credit_note}
+                return {
+                    str(n): str(inv.gross_amount)
+                    for n, inv in ag.booked.items()
+                    if inv.is_credit_note
+                }
             if kind == "invoice":
                 return {
-                    str(n)
+                    str(n): str(inv.gross_amount)
                     for n, inv in ag.booked.items()
                     if not inv.is_credit_note and n not in self._seeded
                 }
             if kind == "order":
                 # A credit note's draft (negative) is no order; an invoice's draft exists only
                 # between its two POSTs.
-                return {f"draft:{n}" for n, d in ag.drafts.items() if d.gross_amount >= 0}
+                return {
+                    f"draft:{n}": str(d.gross_amount)
+                    for n, d in ag.drafts.items()
+                    if d.gross_amount >= 0
+                }
             if kind == "voucher":
-                return {f"{v.accounting_year}-{v.voucher_number}" for v in ag.vouchers}
-        return super().effects(kind)  # messages: e-conomic sends none for the hub
+                # Grouped: the fake takes a second voucher under a number it already holds.
+                vouchers: dict[str, list[str]] = {}
+                for v in ag.vouchers:
+                    entries = [f"{k}:{e.amount}" for k, e in v.entries]
+                    vouchers.setdefault(f"{v.accounting_year}-{v.voucher_number}", []).append(
+                        ",".join(entries)
+                    )
+                return {number: " | ".join(parts) for number, parts in vouchers.items()}
+        raise NotImplementedError("e-conomic delivers no messages for the hub")
 
     def fault(self, kind: FaultKind) -> AbstractContextManager[dict[str, str]]:
         """``auth``: a grant token the fake does not know (401); the others: every request
