@@ -33,7 +33,8 @@ Rules every hook follows:
   Called twice with the same key, a write must make one effect and return the same reference.
   The core records its intent before calling and the reference after; after a crash between
   the two it calls again with the same key, so a plugin must honour the key, not just dedupe
-  within a process.
+  within a process (the conformance kit, :mod:`hub.testing.conformance`, repeats every write
+  from a fresh process to prove it).
 * **Batches.** Hooks that take a list of numbers are called once for many (hundreds or
   thousands); answer them with as few requests as the system allows, never one per number
   where a filter or page exists.
