@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar, NoReturn, TypeVar
 
@@ -363,7 +364,9 @@ class PluginConformance:
             *self._writes(plugin, backend, data),
         ]
 
-    def _failing(self, backend: ConformanceBackend, fault: Fault) -> Any:
+    def _failing(
+        self, backend: ConformanceBackend, fault: Fault
+    ) -> AbstractContextManager[dict[str, str]]:
         try:
             return backend.fault(fault)
         except NotImplementedError as exc:
