@@ -32,9 +32,11 @@ Rules every hook follows:
   its own records (``writeoff:<case>``, ``creditnote:<case>``, ``recurring:<agreement>:<n>``).
   Called twice with the same key, a write must make one effect and return the same reference.
   The core records its intent before calling and the reference after; after a crash between
-  the two it calls again with the same key, so a plugin must honour the key, not just dedupe
-  within a process (the conformance kit, :mod:`hub.testing.conformance`, repeats every write
-  from a fresh process to prove it).
+  the two it calls again with the same key and the very same request (on a later day,
+  perhaps: take dates from the request, never from ``ctx.today``), so a plugin must honour
+  the key, not just dedupe within a process (the conformance kit,
+  :mod:`hub.testing.conformance`, repeats every write from a fresh process, a day later, to
+  prove it).
 * **Batches.** Hooks that take a list of numbers are called once for many (hundreds or
   thousands); answer them with as few requests as the system allows, never one per number
   where a filter or page exists.

@@ -16,7 +16,7 @@ from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import start_case
 from hub.dunning.states import Stage
-from hub.errors import CapabilityMissing, InputError
+from hub.errors import CapabilityMissing, InputError, RemoteServerError
 from hub.model import Customer, InvoiceState
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
@@ -180,6 +180,32 @@ def test_A3_credit_note_only_where_the_plugin_can(db, box, registry, ledger) -> 
     assert ledger.writes == {f"creditnote:{case_id}": "alpha-1"}
     with pytest.raises(InputError, match="is closed"):
         actions.credit_note(db, registry, box, case_id, day(-4))
+
+
+def test_A3_a_credit_note_retried_on_a_later_day_sends_the_first_request(  # type: ignore[no-untyped-def]
+    db, box, registry, ledger
+) -> None:
+    """The answer is lost after the write (a crash, a reset connection); the retry, days
+    later, must be the very request the key was first sent with: an API that checks the body
+    of a repeated key (as Stripe-like APIs do) refuses a changed one for good."""
+    run_day(db, registry, box, "acme", day(-5))
+    case_id = cases(db)[0].id
+    write = ledger._write
+
+    def answer_lost(hook: str, ctx: object, key: str, payload: object) -> str:
+        write(hook, ctx, key, payload)
+        raise RemoteServerError("connection reset after the request was sent")
+
+    ledger._write = answer_lost
+    try:
+        with pytest.raises(RemoteServerError):
+            actions.credit_note(db, registry, box, case_id, day(-4))
+    finally:
+        del ledger._write
+    case = actions.credit_note(db, registry, box, case_id, day(3))
+    first, retry = [p for hook, _, p in ledger.calls if hook == "create_credit_note"]
+    assert retry == first and retry.date == day(-4)
+    assert case.credit_note_ref == "alpha-1" and case.close_code == "credited"
 
 
 def test_A3_credit_note_refused_without_the_capability(db, box) -> None:  # type: ignore[no-untyped-def]

@@ -411,11 +411,17 @@ def credit_note(
             add_event(
                 case, "credit_note_requested", current_user(), today, None, key=case.credit_note_key
             )
+        # A retry (after a crash, on any later day) sends the very request first recorded:
+        # same key, same date, or a system that checks the body would refuse the key.
+        requested_on = next(
+            (e.on_date for e in case.events if e.kind == "credit_note_requested" and e.on_date),
+            today,
+        )
         request = CreditNoteRequest(
             idempotency_key=case.credit_note_key,
             invoice_number=invoice.invoice_number,
             customer_number=invoice.customer_number,
-            date=today,
+            date=requested_on,
             currency=invoice.currency,
             amount=invoice.gross_amount,
             reason=f"credit note for case {case.id}",

@@ -12,6 +12,7 @@ plugin prints cannot garble it. The child's stdout and stderr (its logs) are rea
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pickle
 import subprocess
@@ -39,8 +40,17 @@ class Answer:
         return f"{self.error_type}: {self.error}"
 
 
-def call(entry_point: EntryPoint, ctx: ClientContext, hook: str, argument: object) -> Answer:
-    """Call ``ClientPlugin.<hook>(argument)`` for ``ctx``'s client in a new interpreter."""
+def call(
+    entry_point: EntryPoint,
+    ctx: ClientContext,
+    hook: str,
+    argument: object,
+    *,
+    days_later: int = 1,
+) -> Answer:
+    """Call ``ClientPlugin.<hook>(argument)`` for ``ctx``'s client in a new interpreter, on a
+    later day (``ctx.today`` moved on): a restart is often the next morning, and what a
+    repeat writes must come from the request, not from the day it is made."""
     request = pickle.dumps(
         {
             "entry_point": (entry_point.name, entry_point.value, entry_point.group),
@@ -51,7 +61,7 @@ def call(entry_point: EntryPoint, ctx: ClientContext, hook: str, argument: objec
                 "country": ctx.country,
                 "currency": ctx.currency,
                 "timezone": ctx.timezone,
-                "today": ctx.today,
+                "today": ctx.today + dt.timedelta(days=days_later),
             },
             "settings": dict(ctx.settings),
             "hook": hook,
