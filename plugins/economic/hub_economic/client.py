@@ -290,14 +290,18 @@ def _shape(value: Any) -> str:
 
 _options = HttpOptions()
 _clients: dict[int, tuple[str, EconomicClient]] = {}
+#: Clients replaced by newer settings: another thread may still be using one (a sync while a
+#: token is changed), so they are closed with the rest, not at once.
+_retired: list[EconomicClient] = []
 _lock = threading.Lock()
 
 
 def client_for(client_id: int, config: Config) -> EconomicClient:
     """The long-lived client of hub client ``client_id`` for these base URL and tokens.
 
-    Settings changed since the last call (a new token): the old client is closed and a new
-    one made, so no connection made with the old tokens is used again.
+    Settings changed since the last call (a new token): a new client is made and used from
+    now on; the old one is retired (closed by :func:`close_clients`), never closed under a
+    call still using it.
     """
     fingerprint = config.fingerprint
     with _lock:
@@ -306,16 +310,17 @@ def client_for(client_id: int, config: Config) -> EconomicClient:
             return current[1]
         client = EconomicClient(config, _options)
         _clients[client_id] = (fingerprint, client)
-    if current is not None:
-        current[1].close()
+        if current is not None:
+            _retired.append(current[1])
     return client
 
 
 def close_clients() -> None:
     """Close every client (at exit, and when :func:`configure` changes how they are built)."""
     with _lock:
-        clients = [client for _, client in _clients.values()]
+        clients = [client for _, client in _clients.values()] + _retired
         _clients.clear()
+        _retired.clear()
     for client in clients:
         client.close()
 
