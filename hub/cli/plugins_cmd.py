@@ -91,6 +91,11 @@ def new(
         f"  1. install it, with pytest:  pip install -e {shlex.quote(shown + '[test]')}\n"
         f"  2. run the conformance kit against its fake API:  cd {shlex.quote(shown)} && pytest\n"
         f"  3. see it in the hub:  hub plugins list\n"
-        f"  4. sync from the fake:  python -m {names.package}.fake  (it prints the hub commands)\n"
+        f"  4. try it with the hub: start its fake API, which serves demo data in the"
+        f" foreground until Ctrl-C:\n"
+        f"       python -m {names.package}.fake\n"
+        f"     it listens on http://127.0.0.1:{scaffold.DEMO_PORT} and accepts the api_token"
+        f" {scaffold.DEMO_TOKEN}; in a second terminal,\n"
+        f"     give the hub commands it prints (hub clients add demo ..., hub sync demo)\n"
         f"then replace the fake with the real API, as {Path(shown) / 'README.md'} says"
     )
