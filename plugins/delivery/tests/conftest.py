@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 import structlog
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from smtp_controller import EphemeralController
 
 from hub.model import ClientContext, OutgoingMessage, PluginSettings
 
@@ -142,16 +142,6 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
-class EphemeralController(Controller):
-    """A Controller on port 0: learns the port the OS chose before aiosmtpd connects to it."""
-
-    def _trigger_server(self) -> None:
-        sockets = getattr(self.server, "sockets", None)  # an asyncio.Server once started
-        assert sockets
-        self.port = sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
-
-
 @dataclass
 class Server:
     port: int
@@ -168,7 +158,7 @@ def smtp_server() -> Iterator[Callable[..., Server]]:
     answer. ``users`` ({login: password}) switches on AUTH (PLAIN and LOGIN, allowed without
     TLS). Other keywords go to aiosmtpd's ``SMTP`` (e.g. ``tls_context``).
     """
-    controllers: list[Controller] = []
+    controllers: list[EphemeralController] = []
 
     def start(
         *,

@@ -3,7 +3,7 @@
 A module of its own (not ``conftest``): several plugins' test directories have a conftest, so
 importing names from "conftest" would depend on which one was imported last. The SMTP server
 repeats the conftest's approach (aiosmtpd on 127.0.0.1, port 0, in a thread) rather than
-importing it, for the same reason.
+importing it, for the same reason; the controller is shared (``smtp_controller``).
 
 Both systems are reachable from another process (a directory on disk, a TCP port), as the kit
 needs: it repeats each delivery in a fresh Python process.
@@ -20,8 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from smtp_controller import EphemeralController
 
 from hub.testing.conformance import ConformanceBackend
 from hub.testing.conformance.backend import Effect, Fault
@@ -66,16 +66,6 @@ class FileOutboxBackend(ConformanceBackend):
             yield {"directory": str(blocker / "outbox")}
         finally:
             blocker.unlink(missing_ok=True)
-
-
-class _EphemeralController(Controller):
-    """A Controller on port 0: learns the port the OS chose before aiosmtpd connects to it."""
-
-    def _trigger_server(self) -> None:
-        sockets = getattr(self.server, "sockets", None)  # an asyncio.Server once started
-        assert sockets
-        self.port = sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 class _Mailbox:
@@ -131,7 +121,7 @@ class SmtpBackend(ConformanceBackend):
 
     def __init__(self) -> None:
         self.mailbox = _Mailbox()
-        self._controller = _EphemeralController(
+        self._controller = EphemeralController(
             self.mailbox,
             hostname="127.0.0.1",
             port=0,
