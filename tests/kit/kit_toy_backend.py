@@ -51,6 +51,10 @@ class ToyBackend(ConformanceBackend):
         ]
         self._write(books)
 
+    def requests_made(self) -> int:
+        requests = self.path.with_suffix(".requests")
+        return requests.stat().st_size if requests.exists() else 0
+
     def effects(self, kind: Effect) -> set[str]:
         if kind != "credit_note":
             raise NotImplementedError(f"the toy makes no {kind}")

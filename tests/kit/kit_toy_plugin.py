@@ -40,6 +40,8 @@ def _flaw() -> str:
 
 def _open_books(ctx: ClientContext) -> dict[str, Any]:
     path = Path(ctx.settings["books_path"])
+    with path.with_suffix(".requests").open("a", encoding="ascii") as requests:
+        requests.write("r")  # one "request" to the toy system
     books: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     if _flaw() == "leaks_token":
         ctx.log.info("toy.open", token=ctx.settings["api_token"])
@@ -127,6 +129,8 @@ def fetch_invoice_status(ctx: ClientContext, invoice_numbers: Sequence[str]) -> 
     held = {r["number"]: r for r in _open_books(ctx)["invoices"]}
     statuses = []
     for number in invoice_numbers:
+        if _flaw() == "one_per_number":
+            held = {r["number"]: r for r in _open_books(ctx)["invoices"]}
         record = held.get(number)
         if record is None:
             state = InvoiceState.PAID if _flaw() == "unknown_is_paid" else InvoiceState.UNKNOWN

@@ -86,6 +86,12 @@ class ConformanceBackend(ABC):
             f"{type(self).__name__}.effects() is not implemented: the write tests need it"
         )
 
+    def requests_made(self) -> int:
+        """How many requests the system has answered so far (optional). With it, the kit
+        checks that batched reads are batched: a plugin that asks one number per request
+        makes a sync of thousands of invoices take thousands of round trips."""
+        raise NotImplementedError(f"{type(self).__name__}.requests_made() is not implemented")
+
     def fault(self, kind: Fault) -> AbstractContextManager[dict[str, str]]:
         """A context manager: while it is open, the system fails as ``kind`` says; it yields
         the settings to use meanwhile (for ``auth``, settings with refused credentials).

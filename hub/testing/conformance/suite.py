@@ -60,6 +60,8 @@ Call = tuple[str, Callable[[], object]]
 ReadCall = tuple[str, Callable[[], Sequence[object]]]
 
 CLIENT_NAME = "Conformance Kit ApS"
+#: A batched read asks for at least this many numbers a request, on average.
+BATCH_FACTOR = 10
 MIN_REASON_CHARS = 10
 
 #: Hints for the errors the core raises at the boundary: what the plugin should change.
@@ -478,6 +480,34 @@ class PluginConformance:
         problems = checks.balance_problems(got, seeded)
         if problems:
             _fail("fetch_customer_balance(): " + checks.some(problems))
+
+    def test_batched_reads_are_batched(
+        self, backend: ConformanceBackend, client_plugin: ClientPlugin, seeded: ConformanceData
+    ) -> None:
+        """Statuses, customers and balances of thousands come in a few requests, never one a
+        number (where the backend counts requests)."""
+        try:
+            backend.requests_made()
+        except NotImplementedError:
+            pytest.skip(
+                f"{type(backend).__name__} does not count requests: implement"
+                " ConformanceBackend.requests_made() to have batching tested"
+            )
+        problems = []
+        for what, read in self._reads(client_plugin, seeded):
+            if what == "fetch_open_invoices()":
+                continue
+            asked = len(seeded.invoices) if "status" in what else len(seeded.customers)
+            before = backend.requests_made()
+            _call(what, read)
+            made = backend.requests_made() - before
+            if made * BATCH_FACTOR > asked:
+                problems.append(f"{what} made {made} requests for {asked} numbers")
+        if problems:
+            _fail(
+                "; ".join(problems) + f": ask for many numbers a request (at least"
+                f" {BATCH_FACTOR} on average), with the system's filter or a page of them"
+            )
 
     def test_reads_are_repeatable(
         self, client_plugin: ClientPlugin, seeded: ConformanceData

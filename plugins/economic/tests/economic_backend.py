@@ -181,6 +181,10 @@ class EconomicBackend(ConformanceBackend):
                 return {number: " | ".join(parts) for number, parts in vouchers.items()}
         raise NotImplementedError("e-conomic delivers no messages for the hub")
 
+    def requests_made(self) -> int:
+        with self.fake.lock:
+            return len(self.fake.requests)
+
     def fault(self, kind: FaultKind) -> AbstractContextManager[dict[str, str]]:
         """``auth``: a grant token the fake does not know (401); the others: every request
         answered with the fault until the context closes."""
