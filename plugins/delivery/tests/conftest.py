@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from smtp_controller import EphemeralController
+from smtp_server import EphemeralController, Recorder
 
 from hub.model import ClientContext, OutgoingMessage, PluginSettings
 
@@ -74,72 +74,6 @@ def make_ctx() -> Callable[..., ClientContext]:
         )
 
     return make
-
-
-@dataclass
-class Received:
-    """One message the server accepted."""
-
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-
-
-@dataclass
-class Recorder:
-    """An aiosmtpd handler that records what it sees; set a reply to refuse MAIL, RCPT or DATA."""
-
-    mail_reply: str | None = None
-    rcpt_reply: str | None = None
-    data_reply: str | None = None
-    ehlos: list[str] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-
-    async def handle_EHLO(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        hostname: str,
-        responses: list[str],
-    ) -> list[str]:
-        self.ehlos.append(hostname)
-        session.host_name = hostname  # a new-style hook must do what aiosmtpd's default does
-        return responses
-
-    async def handle_MAIL(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        mail_options: list[str],
-    ) -> str:
-        if self.mail_reply is not None:
-            return self.mail_reply
-        envelope.mail_from = address  # a new-style hook must do what aiosmtpd's default does
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_RCPT(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        rcpt_options: list[str],
-    ) -> str:
-        if self.rcpt_reply is not None:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.data_reply is not None:
-            return self.data_reply
-        content = envelope.original_content or b""
-        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), content))
-        return "250 Message accepted for delivery"
 
 
 @dataclass

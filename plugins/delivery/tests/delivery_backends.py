@@ -2,8 +2,8 @@
 
 A module of its own (not ``conftest``): several plugins' test directories have a conftest, so
 importing names from "conftest" would depend on which one was imported last. The SMTP server
-repeats the conftest's approach (aiosmtpd on 127.0.0.1, port 0, in a thread) rather than
-importing it, for the same reason; the controller is shared (``smtp_controller``).
+is the one the conftest's fixtures run (``smtp_server``: aiosmtpd on 127.0.0.1, port 0, in a
+thread).
 
 Both systems are reachable from another process (a directory on disk, a TCP port), as the kit
 needs: it repeats each delivery in a fresh Python process.
@@ -11,7 +11,6 @@ needs: it repeats each delivery in a fresh Python process.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from email import policy
@@ -21,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from smtp_controller import EphemeralController
+from smtp_server import EphemeralController, Recorder
 
 from hub.testing.conformance import ConformanceBackend
 from hub.testing.conformance.backend import Effect, Fault
@@ -68,45 +67,6 @@ class FileOutboxBackend(ConformanceBackend):
             blocker.unlink(missing_ok=True)
 
 
-class _Mailbox:
-    """The aiosmtpd handler: keeps the Message-ID of every message it accepts.
-
-    ``mail_reply`` set: every MAIL FROM is answered with it (a fault). The handler runs in the
-    server's thread, the kit reads from the test's: a lock keeps the two apart.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.message_ids: list[str] = []
-        self.mail_reply: str | None = None
-
-    async def handle_MAIL(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        mail_options: list[str],
-    ) -> str:
-        with self.lock:
-            reply = self.mail_reply
-        if reply is not None:
-            return reply
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        content = envelope.original_content or b""
-        headers = BytesParser(policy=policy.default).parsebytes(content, headersonly=True)
-        message_id = headers["Message-ID"]
-        if message_id is None:
-            return "554 5.6.0 Message has no Message-ID"
-        with self.lock:
-            self.message_ids.append(str(message_id))
-        return "250 Message accepted for delivery"
-
-
 class SmtpBackend(ConformanceBackend):
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that wants a login (AUTH PLAIN/LOGIN).
 
@@ -120,7 +80,7 @@ class SmtpBackend(ConformanceBackend):
     FROM_ADDRESS = "faktura@acme.example"
 
     def __init__(self) -> None:
-        self.mailbox = _Mailbox()
+        self.mailbox = Recorder()
         self._controller = EphemeralController(
             self.mailbox,
             hostname="127.0.0.1",
@@ -170,8 +130,11 @@ class SmtpBackend(ConformanceBackend):
         the same id, which receivers drop (see ``hub_delivery.smtp``)."""
         if kind != "message":
             return set()
-        with self.mailbox.lock:
-            return set(self.mailbox.message_ids)
+        parser = BytesParser(policy=policy.default)
+        return {
+            str(parser.parsebytes(m.content, headersonly=True)["Message-ID"] or f"no id #{n}")
+            for n, m in enumerate(list(self.mailbox.received))
+        }
 
     def fault(self, kind: Fault) -> AbstractContextManager[dict[str, str]]:
         if kind == "auth":
@@ -188,10 +151,8 @@ class SmtpBackend(ConformanceBackend):
     @contextmanager
     def _temporary_failure(self) -> Iterator[dict[str, str]]:
         """Every MAIL FROM is answered 451 (try later): nothing is accepted meanwhile."""
-        with self.mailbox.lock:
-            self.mailbox.mail_reply = TEMPORARY_FAILURE
+        self.mailbox.mail_reply = TEMPORARY_FAILURE  # one attribute: read whole by the server
         try:
             yield self.settings()
         finally:
-            with self.mailbox.lock:
-                self.mailbox.mail_reply = None
+            self.mailbox.mail_reply = None
