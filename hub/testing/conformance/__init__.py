@@ -5,12 +5,11 @@ returning a :class:`ConformanceBackend` for your fake server or sandbox. See
 ``docs/plugins.md`` ("Testing your plugin") and the builtin plugins' ``test_*_conformance.py``.
 """
 
-from hub.testing.conformance.backend import FAULT_ERRORS, ConformanceBackend, Effect, Fault
+from hub.testing.conformance.backend import ConformanceBackend, Effect, Fault
 from hub.testing.conformance.data import ConformanceData, make_data
 from hub.testing.conformance.suite import TEST_NAMES, PluginConformance
 
 __all__ = [
-    "FAULT_ERRORS",
     "TEST_NAMES",
     "ConformanceBackend",
     "ConformanceData",

@@ -16,17 +16,10 @@ from typing import Literal
 
 from hub.testing.conformance.data import ConformanceData
 
-#: Faults the kit asks a backend to produce, and the error the plugin must raise for each.
+#: Faults the kit asks a backend to produce (see :meth:`ConformanceBackend.fault`).
 Fault = Literal["auth", "throttle", "server_error", "malformed"]
 #: Documents a write makes, by the capability that makes them.
 Effect = Literal["credit_note", "voucher", "invoice", "order", "message"]
-
-FAULT_ERRORS: dict[str, str] = {
-    "auth": "AuthError",
-    "throttle": "ThrottledError",
-    "server_error": "RemoteServerError",
-    "malformed": "InvalidDataError",
-}
 
 
 class ConformanceBackend(ABC):

@@ -558,7 +558,7 @@ class PluginConformance:
         if extra or changed:
             _fail(
                 f"{hook}() called again with the same idempotency_key made {len(extra)} more"
-                f" {what}(s) and changed {len(changed)} ({some_ids(extra + changed)}): honour"
+                f" {what}(s) and changed {len(changed)} ({checks.some(extra + changed)}): honour"
                 " the key across processes: look it up in the system before writing, or use"
                 " the system's own idempotency support (an Idempotency-Key header), so a"
                 " repeat after a crash writes nothing"
@@ -841,10 +841,6 @@ class PluginConformance:
                 f"a secret leaked: {checks.some(found)}. Log and report which credential,"
                 " never its value."
             )
-
-
-def some_ids(ids: list[str]) -> str:
-    return checks.some(ids) or "none"
 
 
 TEST_NAMES = frozenset(name for name in vars(PluginConformance) if name.startswith("test_"))
