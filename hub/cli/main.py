@@ -23,6 +23,7 @@ from hub.cli import (
     invoices_cmd,
     messages_cmd,
     plugins_cmd,
+    recurring_cmd,
     sync_cmd,
 )
 from hub.cli.output import err_console
@@ -45,6 +46,7 @@ app.add_typer(flows_cmd.flows_app, name="flows")
 app.add_typer(flows_cmd.rules_app, name="rules")
 app.add_typer(messages_cmd.app, name="messages")
 app.add_typer(collection_cmd.app, name="collection")
+app.add_typer(recurring_cmd.app, name="recurring")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 

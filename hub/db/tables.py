@@ -423,3 +423,97 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class RecurringAgreement(Base):
+    """A recurring invoice agreement (seed 004): what to bill a customer, and how often.
+
+    The schedule columns are what :class:`hub.recurring.schedule.Terms` takes. How many
+    invoices it has made, and so its next invoice date, come from its history
+    (:class:`RecurringInvoice`), never from a counter that could drift from it.
+    """
+
+    __tablename__ = "recurring_agreements"
+    __table_args__ = (Index("ix_recurring_agreements_client_status", "client_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Random, so that idempotency keys stay unique beyond this database (a second hub, or
+    # one set up afresh, beside the same accounting system never reuses another's key).
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    customer_number: Mapped[str] = mapped_column(String(64))
+    every: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(8))  # day, week, month, year
+    produce: Mapped[str] = mapped_column(String(8))  # invoice or order
+    first_invoice_date: Mapped[dt.date] = mapped_column(Date)  # the anchor of the schedule (G2)
+    prep_days: Mapped[int] = mapped_column(Integer, default=0)
+    agreement_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    max_count: Mapped[int | None] = mapped_column(Integer)
+    no_credit_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_days: Mapped[int] = mapped_column(Integer, default=14)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active or inactive
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+    lines: Mapped[list[RecurringLine]] = relationship(
+        cascade="all, delete-orphan", order_by="RecurringLine.position", lazy="selectin"
+    )
+
+
+class RecurringLine(Base):
+    """A line of an agreement; ``unit_price`` is per invoice or per the price factor's period."""
+
+    __tablename__ = "recurring_lines"
+    __table_args__ = (UniqueConstraint("agreement_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("recurring_agreements.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    price_factor: Mapped[str] = mapped_column(String(8))  # fixed, month, quarter, year
+    vat_code: Mapped[str | None] = mapped_column(String(32))
+
+
+class RecurringInvoice(Base):
+    """One invoice (or order) of an agreement: recorded, with its request, before the plugin
+    is called (G6). ``(agreement_id, sequence)`` and ``idempotency_key`` are unique, so two
+    generators cannot both record it; ``state`` is ``pending`` until the plugin has answered
+    with a ``reference``, then ``created``. ``claimed_until`` is a lease: a pending invoice
+    is sent by whoever holds an unexpired lease, and picked up again once it lapses."""
+
+    __tablename__ = "recurring_invoices"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "sequence"),
+        UniqueConstraint("idempotency_key"),
+        Index("ix_recurring_invoices_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("recurring_agreements.id", ondelete="CASCADE")
+    )
+    sequence: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8))  # invoice or order
+    generate_on: Mapped[dt.date] = mapped_column(Date)
+    invoice_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)  # the draft, sent as recorded
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    reference: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column()
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[dt.datetime | None] = mapped_column()

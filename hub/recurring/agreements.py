@@ -1,0 +1,246 @@
+"""Recurring agreements in the database: add, list, show, deactivate, and their terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub import clients
+from hub.amounts import parse_amount
+from hub.db import tables as t
+from hub.errors import InputError, NotFoundError
+from hub.recurring.schedule import (
+    PRICE_FACTORS,
+    AgreementLine,
+    Terms,
+    finished_reason,
+    next_invoice_date,
+)
+
+
+def parse_line(raw: str) -> AgreementLine:
+    """``description;quantity;unit price;price factor[;VAT code]`` as typed after ``--line``
+    (``Hosting;1;499.00;month;3``). Amounts are exact, with at most two decimals."""
+    parts = [p.strip() for p in raw.split(";")]
+    if len(parts) not in (4, 5):
+        raise InputError(
+            f"--line {raw!r}: give 'description;quantity;unit price;price factor' and"
+            f" optionally ';VAT code' (price factor one of {', '.join(PRICE_FACTORS)})"
+        )
+    description, quantity, price, factor = parts[:4]
+    vat_code = parts[4] if len(parts) == 5 and parts[4] else None
+    return AgreementLine(
+        description=description,
+        quantity=parse_amount(quantity, what=f"--line {raw!r}: quantity"),
+        unit_price=parse_amount(price, what=f"--line {raw!r}: unit price"),
+        price_factor=factor.lower(),
+        vat_code=vat_code,
+    )
+
+
+def terms_of(agreement: t.RecurringAgreement) -> Terms:
+    """The stored agreement as the schedule arithmetic's :class:`Terms`."""
+    return Terms(
+        every=agreement.every,
+        unit=agreement.unit,
+        produce=agreement.produce,
+        first_invoice_date=agreement.first_invoice_date,
+        prep_days=agreement.prep_days,
+        agreement_date=agreement.agreement_date,
+        end_date=agreement.end_date,
+        max_count=agreement.max_count,
+        no_credit_days=agreement.no_credit_days,
+        payment_days=agreement.payment_days,
+        currency=agreement.currency,
+        lines=tuple(
+            AgreementLine(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                price_factor=line.price_factor,
+                vat_code=line.vat_code,
+            )
+            for line in agreement.lines
+        ),
+    )
+
+
+def add_agreement(
+    session: Session, client_name: str, customer_number: str, terms: Terms, created_by: str
+) -> t.RecurringAgreement:
+    """Record an agreement for a client. Its currency must be the client's: the hub follows
+    a client's receivables in one currency."""
+    client = clients.get_client(session, client_name)
+    if not customer_number.strip():
+        raise InputError("--customer: the customer number is empty")
+    if terms.currency != client.currency:
+        raise InputError(
+            f"the agreement is in {terms.currency}, but client {client.name!r} bills in"
+            f" {client.currency}"
+        )
+    agreement = t.RecurringAgreement(
+        uid=secrets.token_hex(16),
+        client_id=client.id,
+        customer_number=customer_number.strip(),
+        every=terms.every,
+        unit=terms.unit,
+        produce=terms.produce,
+        first_invoice_date=terms.first_invoice_date,
+        prep_days=terms.prep_days,
+        agreement_date=terms.agreement_date,
+        end_date=terms.end_date,
+        max_count=terms.max_count,
+        no_credit_days=terms.no_credit_days,
+        payment_days=terms.payment_days,
+        currency=terms.currency,
+        status="active",
+        created_by=created_by,
+    )
+    agreement.lines = [
+        t.RecurringLine(
+            position=i,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            price_factor=line.price_factor,
+            vat_code=line.vat_code,
+        )
+        for i, line in enumerate(terms.lines, start=1)
+    ]
+    session.add(agreement)
+    session.flush()
+    return agreement
+
+
+def get_agreement(
+    session: Session, agreement_id: int, client_name: str | None = None
+) -> t.RecurringAgreement:
+    agreement = session.get(t.RecurringAgreement, agreement_id)
+    if agreement is None:
+        raise NotFoundError(f"recurring agreement {agreement_id} does not exist")
+    if client_name is not None:
+        client = clients.get_client(session, client_name)
+        if agreement.client_id != client.id:
+            raise NotFoundError(
+                f"recurring agreement {agreement_id} is not an agreement of client {client_name!r}"
+            )
+    return agreement
+
+
+def history(session: Session, agreement_id: int) -> list[t.RecurringInvoice]:
+    return list(
+        session.scalars(
+            select(t.RecurringInvoice)
+            .where(t.RecurringInvoice.agreement_id == agreement_id)
+            .order_by(t.RecurringInvoice.sequence)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AgreementSummary:
+    """An agreement as ``hub recurring list`` shows it."""
+
+    id: int
+    client: str
+    customer_number: str
+    interval: str
+    produce: str
+    status: str
+    status_reason: str | None
+    generated: int
+    pending: int
+    next_invoice_date: dt.date | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "client": self.client,
+            "customer": self.customer_number,
+            "interval": self.interval,
+            "produce": self.produce,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "generated": self.generated,
+            "pending": self.pending,
+            "next_invoice_date": self.next_invoice_date.isoformat()
+            if self.next_invoice_date
+            else None,
+        }
+
+
+def interval_text(agreement: t.RecurringAgreement) -> str:
+    unit = agreement.unit if agreement.every == 1 else f"{agreement.unit}s"
+    return f"every {agreement.every} {unit}"
+
+
+def summarize(session: Session, agreement: t.RecurringAgreement) -> AgreementSummary:
+    counts = dict(
+        session.execute(
+            select(t.RecurringInvoice.state, func.count())
+            .where(t.RecurringInvoice.agreement_id == agreement.id)
+            .group_by(t.RecurringInvoice.state)
+        ).all()
+    )
+    recorded = sum(counts.values())
+    client = session.get(t.Client, agreement.client_id)
+    assert client is not None
+    terms = terms_of(agreement)
+    upcoming = next_invoice_date(terms, recorded) if agreement.status == "active" else None
+    return AgreementSummary(
+        id=agreement.id,
+        client=client.name,
+        customer_number=agreement.customer_number,
+        interval=interval_text(agreement),
+        produce=agreement.produce,
+        status=agreement.status,
+        status_reason=agreement.status_reason,
+        generated=counts.get("created", 0),
+        pending=counts.get("pending", 0),
+        next_invoice_date=upcoming,
+    )
+
+
+def list_agreements(
+    session: Session, client_name: str | None = None, *, status: str | None = None
+) -> list[t.RecurringAgreement]:
+    query = select(t.RecurringAgreement).order_by(t.RecurringAgreement.id)
+    if client_name is not None:
+        query = query.where(
+            t.RecurringAgreement.client_id == clients.get_client(session, client_name).id
+        )
+    if status is not None:
+        query = query.where(t.RecurringAgreement.status == status)
+    return list(session.scalars(query))
+
+
+def deactivate(
+    session: Session, agreement_id: int, client_name: str, reason: str
+) -> t.RecurringAgreement:
+    """Stop an agreement: it generates nothing more. An invoice already recorded but not yet
+    confirmed by the accounting system is still reconciled (it may exist there already)."""
+    agreement = get_agreement(session, agreement_id, client_name)
+    if agreement.status != "active":
+        raise InputError(
+            f"recurring agreement {agreement_id} is already inactive"
+            f" ({agreement.status_reason or 'no reason recorded'})"
+        )
+    agreement.status = "inactive"
+    agreement.status_reason = reason
+    return agreement
+
+
+def finish_if_done(agreement: t.RecurringAgreement, recorded: int) -> bool:
+    """G3: make an agreement that has made its last invoice inactive; says whether it did."""
+    if agreement.status != "active":
+        return False
+    reason = finished_reason(terms_of(agreement), recorded)
+    if reason is None:
+        return False
+    agreement.status = "inactive"
+    agreement.status_reason = reason
+    return True
