@@ -47,8 +47,6 @@ from hub.secrets import SecretBox
 #: is never taken over; short enough that a crashed node's invoice is picked up soon.
 LEASE = dt.timedelta(minutes=10)
 
-log = get_logger("hub.recurring")
-
 
 @dataclass
 class RecurringReport:
@@ -141,6 +139,8 @@ class _Generator:
         self.now = now
         self.report = RecurringReport(client_name, today)
         self._plugin: ClientPlugin | None = None
+        # Bound here, not at import: the CLI configures logging after importing this module.
+        self.log = get_logger("hub.recurring", client=client_name, job="recurring")
 
     def _clock(self) -> dt.datetime:
         return self.now or dt.datetime.now(dt.UTC)
@@ -285,7 +285,7 @@ class _Generator:
             self.report.failed.append(
                 {"agreement": agreement_id, "sequence": sequence, "error": str(exc)}
             )
-            log.warning(
+            self.log.warning(
                 "recurring invoice not made",
                 agreement=agreement_id,
                 sequence=sequence,
@@ -311,7 +311,7 @@ class _Generator:
                     "reference": reference,
                 }
             )
-        log.info(
+        self.log.info(
             "recurring invoice made", agreement=agreement_id, sequence=sequence, reference=reference
         )
         return True
