@@ -11,6 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
+from hub.errors import InputError
+
 
 def data_dir() -> Path:
     override = os.environ.get("HUB_DATA_DIR")
@@ -26,3 +28,22 @@ def default_database_url() -> str:
 def database_url(explicit: str | None = None) -> str:
     """The database to use: ``--db``, else ``HUB_DATABASE_URL``, else the embedded SQLite file."""
     return explicit or os.environ.get("HUB_DATABASE_URL") or default_database_url()
+
+
+#: How long a recurring-invoice generator holds an invoice it is sending (seconds).
+DEFAULT_RECURRING_LEASE = 600
+
+
+def recurring_lease() -> int:
+    """``HUB_RECURRING_LEASE`` (seconds), else 10 minutes: how long an invoice a generator is
+    sending stays its own. After a crash, the invoice is reconciled once the lease lapses; an
+    operator who knows no other node is running may shorten it, never below the longest
+    plugin call (with its retries)."""
+    raw = os.environ.get("HUB_RECURRING_LEASE")
+    if raw is None or not raw.strip():
+        return DEFAULT_RECURRING_LEASE
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise InputError(
+            f"HUB_RECURRING_LEASE: {raw!r} is not a whole number of seconds (1 or more)"
+        )
+    return int(raw)

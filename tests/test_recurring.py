@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.errors import StorageError
 from hub.plugins import PluginRegistry, load_plugins
 from hub.recurring import agreements
 from hub.recurring.generator import LEASE, run_recurring
@@ -236,9 +237,8 @@ def test_G6_two_generators_cannot_record_the_same_invoice(db: Database, client: 
     agreement_id = add(db, client, monthly())
     with db.session() as session:
         session.add(_row(agreement_id, 0, "k-0"))
-    with pytest.raises(Exception, match="refused the change"):
-        with db.session() as session:
-            session.add(_row(agreement_id, 0, "k-other"))
+    with pytest.raises(StorageError, match="refused the change"), db.session() as session:
+        session.add(_row(agreement_id, 0, "k-other"))
 
 
 def _row(agreement_id: int, sequence: int, key: str) -> t.RecurringInvoice:

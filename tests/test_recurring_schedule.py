@@ -207,7 +207,9 @@ def test_G4_yearly_price_billed_monthly_rounds_half_up_to_ore() -> None:
 
 
 def test_G4_weekly_dispatch_of_a_monthly_price_counts_days() -> None:
-    t = terms(unit="week", first_invoice_date=dt.date(2023, 3, 1), lines=(line("3100.00", "month"),))
+    t = terms(
+        unit="week", first_invoice_date=dt.date(2023, 3, 1), lines=(line("3100.00", "month"),)
+    )
     assert first(t, 1)[0].total == D("700.00")  # 7 of March's 31 days
 
 
@@ -231,9 +233,7 @@ def test_months_by_days_counts_each_day_in_its_own_month() -> None:
 
 def test_due_date_from_payment_days_or_the_invoice_date() -> None:
     assert first(terms(payment_days=30), 1)[0].due_date == dt.date(2022, 12, 1)
-    assert first(terms(payment_days=30, no_credit_days=True), 1)[0].due_date == dt.date(
-        2022, 11, 1
-    )
+    assert first(terms(payment_days=30, no_credit_days=True), 1)[0].due_date == dt.date(2022, 11, 1)
 
 
 # -- refused terms -------------------------------------------------------------------------------

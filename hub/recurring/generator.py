@@ -32,6 +32,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub import clients
+from hub.config import DEFAULT_RECURRING_LEASE, recurring_lease
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import HubError, StorageError
@@ -42,10 +43,11 @@ from hub.recurring.agreements import finish_if_done, terms_of
 from hub.recurring.schedule import PlannedInvoice, planned
 from hub.secrets import SecretBox
 
-#: How long a generator holds a recorded invoice while it sends it. Longer than any plugin
-#: call with its retries (the HTTP layer gives up well within a minute), so that a slow send
-#: is never taken over; short enough that a crashed node's invoice is picked up soon.
-LEASE = dt.timedelta(minutes=10)
+#: How long a generator holds a recorded invoice while it sends it, by default
+#: (``HUB_RECURRING_LEASE``, :func:`hub.config.recurring_lease`). Longer than any plugin call
+#: with its retries, so that a slow send is never taken over; short enough that a crashed
+#: node's invoice is picked up soon.
+LEASE = dt.timedelta(seconds=DEFAULT_RECURRING_LEASE)
 
 
 @dataclass
@@ -137,6 +139,7 @@ class _Generator:
     ) -> None:
         self.db, self.registry, self.box = db, registry, box
         self.now = now
+        self.lease = dt.timedelta(seconds=recurring_lease())
         self.report = RecurringReport(client_name, today)
         self._plugin: ClientPlugin | None = None
         # Bound here, not at import: the CLI configures logging after importing this module.
@@ -214,7 +217,7 @@ class _Generator:
                         t.RecurringInvoice.claimed_until < now,
                     ),
                 )
-                .values(claimed_until=now + LEASE)
+                .values(claimed_until=now + self.lease)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return -1
@@ -256,7 +259,7 @@ class _Generator:
                     total=invoice.total,
                     request=draft_request(agreement, invoice),
                     state="pending",
-                    claimed_until=self._clock() + LEASE,
+                    claimed_until=self._clock() + self.lease,
                 )
                 session.add(row)
                 session.flush()

@@ -69,7 +69,9 @@ class Fault:
     * ``count``: how many matching requests it applies to; ``path_prefix``/``method``: which
       requests match (``None``: all);
     * ``after_processing``: process the request first (state changes, idempotency keys are
-      stored) and *then* answer with the fault, like an answer lost on the way back.
+      stored) and *then* answer with the fault, like an answer lost on the way back;
+    * ``delay_after``: sleep this many seconds after processing, before answering: the write
+      is done and its answer not yet sent (a crash test kills the client in that window).
     """
 
     status: int | None = None
@@ -80,6 +82,7 @@ class Fault:
     malformed: bool = False
     method: str | None = None
     after_processing: bool = False
+    delay_after: float = 0.0
 
     def __post_init__(self) -> None:
         if self.count < 1:
@@ -296,6 +299,8 @@ class FakeEconomic:
                 response = self._process(request, lower_headers, body, body_ok, rid, record)
             if fault is not None and fault.replaces_answer:
                 response = self._fault_response(fault, rid, lower_headers)
+            if fault is not None and fault.delay_after > 0:
+                time.sleep(fault.delay_after)
         record.status = response.status
         return response
 
