@@ -17,7 +17,6 @@ from hub.recurring.schedule import (
     PRICE_FACTORS,
     AgreementLine,
     Terms,
-    finished_reason,
     next_invoice_date,
 )
 
@@ -232,15 +231,3 @@ def deactivate(
     agreement.status = "inactive"
     agreement.status_reason = reason
     return agreement
-
-
-def finish_if_done(agreement: t.RecurringAgreement, recorded: int) -> bool:
-    """G3: make an agreement that has made its last invoice inactive; says whether it did."""
-    if agreement.status != "active":
-        return False
-    reason = finished_reason(terms_of(agreement), recorded)
-    if reason is None:
-        return False
-    agreement.status = "inactive"
-    agreement.status_reason = reason
-    return True

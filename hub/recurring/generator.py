@@ -39,8 +39,8 @@ from hub.errors import HubError, StorageError
 from hub.logging import get_logger
 from hub.model import DraftLine, InvoiceDraft
 from hub.plugins import ClientPlugin, PluginRegistry
-from hub.recurring.agreements import finish_if_done, terms_of
-from hub.recurring.schedule import PlannedInvoice, planned
+from hub.recurring.agreements import terms_of
+from hub.recurring.schedule import PlannedInvoice, Terms, finished_reason, planned
 from hub.secrets import SecretBox
 
 #: How long a generator holds a recorded invoice while it sends it, by default
@@ -74,21 +74,19 @@ class RecurringReport:
         }
 
 
-def idempotency_key(agreement: t.RecurringAgreement, sequence: int) -> str:
-    return f"recurring:{agreement.uid}:{sequence}"
-
-
-def draft_request(agreement: t.RecurringAgreement, invoice: PlannedInvoice) -> dict[str, Any]:
+def draft_request(
+    agreement_id: int, uid: str, produce: str, customer_number: str, invoice: PlannedInvoice
+) -> dict[str, Any]:
     """The request for the plugin, as JSON (amounts and dates as strings), to record."""
     return {
-        "idempotency_key": idempotency_key(agreement, invoice.sequence),
-        "kind": agreement.produce,
-        "customer_number": agreement.customer_number,
+        "idempotency_key": f"recurring:{uid}:{invoice.sequence}",
+        "kind": produce,
+        "customer_number": customer_number,
         "invoice_date": invoice.invoice_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
         "currency": invoice.currency,
         "text": (
-            f"Recurring agreement {agreement.id}, period"
+            f"Recurring agreement {agreement_id}, period"
             f" {invoice.period_start:%d.%m.%Y}–{invoice.period_end:%d.%m.%Y}"
         ),
         "lines": [
@@ -125,6 +123,33 @@ def draft_from(request: dict[str, Any]) -> InvoiceDraft:
     )
 
 
+@dataclass
+class _Agreement:
+    """What a run needs of an agreement, loaded once for all of the client's agreements."""
+
+    id: int
+    uid: str
+    customer_number: str
+    produce: str
+    status: str
+    terms: Terms
+    recorded: int  # invoices recorded so far (pending or created): the next sequence
+    pending: bool  # one of them waits for the system's answer
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A recorded invoice this run holds the lease of, and will send."""
+
+    row_id: int
+    sequence: int
+    request: dict[str, Any]
+    total: Decimal
+
+
+_BUSY = "busy"  # another generator holds the invoice
+
+
 class _Generator:
     """One run for one client; the plugin is opened only when there is something to send."""
 
@@ -156,61 +181,94 @@ class _Generator:
             self._plugin = self.registry.for_client(ctx)
         return self._plugin
 
-    def agreements(self) -> list[int]:
-        """Active agreements, and inactive ones with an invoice still to reconcile."""
+    def agreements(self) -> list[_Agreement]:
+        """Active agreements, and inactive ones with an invoice still to reconcile, in one
+        read: a day with nothing due costs a query, not one per agreement."""
         with self.db.session() as session:
             client = clients.get_client(session, self.report.client)
-            pending = select(t.RecurringInvoice.agreement_id).where(
-                t.RecurringInvoice.state == "pending"
+            counts: dict[int, dict[str, int]] = {}
+            for agreement_id, state, n in session.execute(
+                select(t.RecurringInvoice.agreement_id, t.RecurringInvoice.state, func.count())
+                .join(t.RecurringAgreement)
+                .where(t.RecurringAgreement.client_id == client.id)
+                .group_by(t.RecurringInvoice.agreement_id, t.RecurringInvoice.state)
+            ):
+                counts.setdefault(agreement_id, {})[state] = n
+            loaded = session.scalars(
+                select(t.RecurringAgreement)
+                .where(t.RecurringAgreement.client_id == client.id)
+                .order_by(t.RecurringAgreement.id)
             )
-            return list(
-                session.scalars(
-                    select(t.RecurringAgreement.id)
-                    .where(
-                        t.RecurringAgreement.client_id == client.id,
-                        or_(
-                            t.RecurringAgreement.status == "active",
-                            t.RecurringAgreement.id.in_(pending),
-                        ),
-                    )
-                    .order_by(t.RecurringAgreement.id)
+            return [
+                _Agreement(
+                    id=a.id,
+                    uid=a.uid,
+                    customer_number=a.customer_number,
+                    produce=a.produce,
+                    status=a.status,
+                    terms=terms_of(a),
+                    recorded=sum(counts.get(a.id, {}).values()),
+                    pending=counts.get(a.id, {}).get("pending", 0) > 0,
                 )
-            )
+                for a in loaded
+                if a.status == "active" or counts.get(a.id, {}).get("pending", 0) > 0
+            ]
 
-    def run_agreement(self, agreement_id: int) -> None:
+    def run_agreement(self, agreement: _Agreement) -> None:
         """Send what the agreement has pending, then record and send what is due, in order;
         stop at the first failure (a later invoice never overtakes an earlier one)."""
         while True:
-            row_id = self._claim_pending(agreement_id)
-            if row_id is None:
-                row_id = self._record_next(agreement_id)
-            if row_id is None:
+            claim: _Claim | str | None
+            if agreement.pending:
+                claim = self._claim_pending(agreement.id)
+                if claim is None:  # answered meanwhile by another run
+                    agreement.pending = False
+                    continue
+            else:
+                if agreement.status != "active":
+                    return
+                invoice = planned(agreement.terms, agreement.recorded)
+                if invoice is None:
+                    self._finish(agreement)
+                    return
+                if invoice.generate_on > self.report.today:
+                    return
+                claim = self._record(agreement, invoice)
+                if claim is None:  # deactivated meanwhile
+                    return
+            if not isinstance(claim, _Claim):
+                self.report.busy.append(agreement.id)
                 return
-            if row_id < 0:  # another generator holds it
-                self.report.busy.append(agreement_id)
-                return
-            if not self._send(row_id):
+            agreement.recorded = max(agreement.recorded, claim.sequence + 1)
+            agreement.pending = False
+            if not self._send(agreement, claim):
                 return
 
-    def _claim_pending(self, agreement_id: int) -> int | None:
-        """The agreement's pending invoice, leased to this run; ``-1`` if another holds it."""
+    def _claim_pending(self, agreement_id: int) -> _Claim | str | None:
+        """The agreement's pending invoice, leased to this run (``_BUSY`` if another holds
+        it, ``None`` if there is none)."""
         with self.db.session() as session:
-            row_id = session.scalar(
-                select(t.RecurringInvoice.id)
+            row = session.execute(
+                select(
+                    t.RecurringInvoice.id,
+                    t.RecurringInvoice.sequence,
+                    t.RecurringInvoice.request,
+                    t.RecurringInvoice.total,
+                )
                 .where(
                     t.RecurringInvoice.agreement_id == agreement_id,
                     t.RecurringInvoice.state == "pending",
                 )
                 .order_by(t.RecurringInvoice.sequence)
                 .limit(1)
-            )
-            if row_id is None:
+            ).first()
+            if row is None:
                 return None
             now = self._clock()
             claimed = session.execute(
                 update(t.RecurringInvoice)
                 .where(
-                    t.RecurringInvoice.id == row_id,
+                    t.RecurringInvoice.id == row.id,
                     t.RecurringInvoice.state == "pending",
                     or_(
                         t.RecurringInvoice.claimed_until.is_(None),
@@ -220,35 +278,30 @@ class _Generator:
                 .values(claimed_until=now + self.lease)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return -1
-            self.report.reconciled += 1
-            return row_id
+                return _BUSY
+        self.report.reconciled += 1
+        return _Claim(row.id, row.sequence, dict(row.request), row.total)
 
-    def _record_next(self, agreement_id: int) -> int | None:
-        """Record the agreement's next invoice if it is due by today (leased to this run);
-        make the agreement inactive once it has made its last (G3)."""
+    def _record(self, agreement: _Agreement, invoice: PlannedInvoice) -> _Claim | str | None:
+        """Record the invoice, leased to this run, before anything is sent (G6). ``_BUSY``
+        if another generator recorded it first; ``None`` if the agreement was stopped."""
+        request = draft_request(
+            agreement.id, agreement.uid, agreement.produce, agreement.customer_number, invoice
+        )
         try:
             with self.db.session() as session:
-                agreement = session.get(t.RecurringAgreement, agreement_id)
-                assert agreement is not None
-                recorded = (
-                    session.scalar(
-                        select(func.count()).where(t.RecurringInvoice.agreement_id == agreement_id)
+                status = session.scalar(
+                    select(t.RecurringAgreement.status).where(
+                        t.RecurringAgreement.id == agreement.id
                     )
-                    or 0
                 )
-                if finish_if_done(agreement, recorded):
-                    self.report.finished.append(agreement_id)
-                    return None
-                if agreement.status != "active":
-                    return None
-                invoice = planned(terms_of(agreement), recorded)
-                if invoice is None or invoice.generate_on > self.report.today:
+                if status != "active":
+                    agreement.status = status or "inactive"
                     return None
                 row = t.RecurringInvoice(
-                    agreement_id=agreement_id,
+                    agreement_id=agreement.id,
                     sequence=invoice.sequence,
-                    idempotency_key=idempotency_key(agreement, invoice.sequence),
+                    idempotency_key=request["idempotency_key"],
                     kind=agreement.produce,
                     generate_on=invoice.generate_on,
                     invoice_date=invoice.invoice_date,
@@ -257,83 +310,97 @@ class _Generator:
                     period_end=invoice.period_end,
                     currency=invoice.currency,
                     total=invoice.total,
-                    request=draft_request(agreement, invoice),
+                    request=request,
                     state="pending",
                     claimed_until=self._clock() + self.lease,
                 )
                 session.add(row)
                 session.flush()
-                return row.id
+                return _Claim(row.id, invoice.sequence, request, invoice.total)
         except StorageError as exc:
             if _is_conflict(exc):  # another generator recorded it first: it sends it
-                return -1
+                return _BUSY
             raise
 
-    def _send(self, row_id: int) -> bool:
+    def _finish(self, agreement: _Agreement) -> None:
+        """G3: the agreement has made its last invoice; it becomes inactive."""
+        reason = finished_reason(agreement.terms, agreement.recorded)
         with self.db.session() as session:
-            row = session.get(t.RecurringInvoice, row_id)
-            assert row is not None
-            request = dict(row.request)
-            sequence, agreement_id = row.sequence, row.agreement_id
-        draft = draft_from(request)
+            done = session.execute(
+                update(t.RecurringAgreement)
+                .where(
+                    t.RecurringAgreement.id == agreement.id,
+                    t.RecurringAgreement.status == "active",
+                )
+                .values(status="inactive", status_reason=reason)
+            )
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                self.report.finished.append(agreement.id)
+        agreement.status = "inactive"
+
+    def _send(self, agreement: _Agreement, claim: _Claim) -> bool:
+        draft = draft_from(claim.request)
         try:
             plugin = self.plugin()
         except HubError:  # the client cannot be served at all: let the lease go, say why
-            self._release(row_id)
+            self._release(claim.row_id, None)
             raise
         try:
             reference = plugin.create_invoice(draft)
         except HubError as exc:
-            self._record_failure(row_id, exc)
+            self._release(claim.row_id, exc)
             self.report.failed.append(
-                {"agreement": agreement_id, "sequence": sequence, "error": str(exc)}
+                {"agreement": agreement.id, "sequence": claim.sequence, "error": str(exc)}
             )
             self.log.warning(
                 "recurring invoice not made",
-                agreement=agreement_id,
-                sequence=sequence,
+                agreement=agreement.id,
+                sequence=claim.sequence,
                 error=str(exc),
             )
             return False
         with self.db.session() as session:
-            row = session.get(t.RecurringInvoice, row_id)
-            assert row is not None
-            row.state = "created"
-            row.reference = reference
-            row.attempts += 1
-            row.last_error = None
-            row.claimed_until = None
-            row.created_at = self._clock()
-            self.report.generated.append(
-                {
-                    "agreement": agreement_id,
-                    "sequence": sequence,
-                    "kind": row.kind,
-                    "invoice_date": row.invoice_date.isoformat(),
-                    "total": str(row.total),
-                    "reference": reference,
-                }
+            session.execute(
+                update(t.RecurringInvoice)
+                .where(t.RecurringInvoice.id == claim.row_id)
+                .values(
+                    state="created",
+                    reference=reference,
+                    attempts=t.RecurringInvoice.attempts + 1,
+                    last_error=None,
+                    claimed_until=None,
+                    created_at=self._clock(),
+                )
             )
+        self.report.generated.append(
+            {
+                "agreement": agreement.id,
+                "sequence": claim.sequence,
+                "kind": draft.kind,
+                "invoice_date": draft.invoice_date.isoformat(),
+                "total": str(claim.total),
+                "reference": reference,
+            }
+        )
         self.log.info(
-            "recurring invoice made", agreement=agreement_id, sequence=sequence, reference=reference
+            "recurring invoice made",
+            agreement=agreement.id,
+            sequence=claim.sequence,
+            reference=reference,
         )
         return True
 
-    def _release(self, row_id: int) -> None:
+    def _release(self, row_id: int, exc: HubError | None) -> None:
+        """Let the lease go. With ``exc`` (the send failed), count the attempt and keep the
+        error: the row stays pending, since the request may have reached the system, and the
+        next run asks again under the same key."""
+        values: dict[str, Any] = {"claimed_until": None}
+        if exc is not None:
+            values.update(attempts=t.RecurringInvoice.attempts + 1, last_error=str(exc))
         with self.db.session() as session:
-            row = session.get(t.RecurringInvoice, row_id)
-            assert row is not None
-            row.claimed_until = None
-
-    def _record_failure(self, row_id: int, exc: HubError) -> None:
-        """Keep the row pending (the request may have reached the system) and let the lease
-        go, so that the next run asks again under the same key."""
-        with self.db.session() as session:
-            row = session.get(t.RecurringInvoice, row_id)
-            assert row is not None
-            row.attempts += 1
-            row.last_error = str(exc)
-            row.claimed_until = None
+            session.execute(
+                update(t.RecurringInvoice).where(t.RecurringInvoice.id == row_id).values(**values)
+            )
 
 
 def _is_conflict(exc: StorageError) -> bool:
@@ -353,6 +420,6 @@ def run_recurring(
     the scheduler's job). One agreement's failure does not stop the others; the report lists
     it. ``now`` (the wall clock, for leases) is for tests."""
     generator = _Generator(db, registry, box, client_name, today, now)
-    for agreement_id in generator.agreements():
-        generator.run_agreement(agreement_id)
+    for agreement in generator.agreements():
+        generator.run_agreement(agreement)
     return generator.report
