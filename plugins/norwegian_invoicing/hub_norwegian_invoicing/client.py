@@ -1,0 +1,439 @@
+"""The Tripletex API v2 client: one long-lived HTTP client and session per (hub client, tokens),
+paging, writes tried once (429 excepted), answers as ``Decimal``-exact JSON.
+
+Retries of reads, ``Retry-After``, timeouts, pool limits and the mapping of statuses to hub
+errors are :mod:`hub.http`'s; this module adds what is Tripletex's:
+
+* **Sessions.** Every call is authenticated with HTTP Basic ``<company_id>:<session token>``.
+  The session token comes from ``POST /token/session/:create`` with the consumer and employee
+  tokens in the JSON body (never the legacy ``PUT`` with the tokens in the query string: URLs
+  end up in logs, proxies and Tripletex's own access logs). See
+  :mod:`hub_norwegian_invoicing.session` for the expiration date and renewal. A 401 on a call
+  made with an existing session (it expired, or Tripletex dropped it) creates a new session
+  once and sends the call again; a 401 on a fresh session is an ``AuthError`` naming the
+  settings.
+* **Throttling.** Tripletex's ``X-Rate-Limit-Reset`` is read as ``Retry-After``
+  (:mod:`hub_norwegian_invoicing.transport`).
+* **Writes** (``POST``/``PUT``) are sent once: Tripletex has no idempotency key, so a write
+  whose answer was lost (5xx, broken connection) may have been made, and sending it again
+  could make it twice. The error says so; the hub calls again with the same key and the
+  plugin's look-up before writing finds what was made. A 429 is the one exception: Tripletex
+  throttles before doing anything, so a throttled write is sent again after the wait.
+* **Lists**: ``from``/``count`` paging (``count=1000``), read to the end (see :meth:`pages`).
+* Request bodies are written by :mod:`hub_norwegian_invoicing.wire` (``Decimal`` amounts as exact
+  JSON numbers), answers read by it (amounts as ``Decimal``, never float); error bodies become
+  hub errors in :mod:`hub_norwegian_invoicing.errors`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from hub.errors import InvalidDataError, RemoteServerError
+from hub.http import HubHttpClient, RetryPolicy, shared_ssl_context
+from hub_norwegian_invoicing import session, wire
+from hub_norwegian_invoicing.errors import NAME, raise_for_response, scrub
+from hub_norwegian_invoicing.settings import Config
+from hub_norwegian_invoicing.transport import RateLimitTransport, retry_after
+
+PAGE_SIZE = 1000  # records a page we ask for (Tripletex's default and documented count)
+MAX_PAGES = 100_000  # a server that never stops paging is an error, not an endless loop
+TIMEOUT = 30.0
+SESSION_PATH = "/token/session/:create"
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+Json = dict[str, Any]
+
+__all__ = ["NAME", "HttpOptions", "Json", "TripletexClient", "client_for", "configure"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its records, and ``fullResultSize`` where Tripletex gave one."""
+
+    values: list[Json]
+    full_result_size: int | None
+
+
+class _JsonBodyClient(httpx.Client):
+    """An :class:`httpx.Client` that writes ``json=`` bodies with :func:`wire.dumps`.
+
+    httpx encodes ``json=`` with :func:`json.dumps`, which cannot write a ``Decimal``;
+    :class:`~hub.http.HubHttpClient` passes ``json=`` through to :meth:`build_request`, so this
+    is the one place to put the exact encoder.
+    """
+
+    def build_request(
+        self, method: str, url: httpx.URL | str, *, json: Any = None, **kwargs: Any
+    ) -> httpx.Request:
+        if json is None:
+            return super().build_request(method, url, **kwargs)
+        headers = httpx.Headers(kwargs.pop("headers", None))
+        headers["Content-Type"] = "application/json; charset=utf-8"
+        return super().build_request(
+            method, url, content=wire.dumps(json), headers=headers, **kwargs
+        )
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How clients are built: retry policy, what waits between retries, the transport.
+
+    The defaults are for production; tests set a small policy and a recording sleep with
+    :func:`configure`.
+    """
+
+    retry: RetryPolicy | None = None
+    sleep: Callable[[float], None] = time.sleep
+    transport: httpx.BaseTransport | None = None
+    timeout: float = TIMEOUT
+    #: ``count`` of a list request. Tripletex's default, 1000, in production; tests lower it
+    #: to read many pages of a small data set.
+    page_size: int = PAGE_SIZE
+
+
+class TripletexClient:
+    """One Tripletex company's API, for one hub client. Create it with :func:`client_for`."""
+
+    def __init__(self, config: Config, options: HttpOptions | None = None) -> None:
+        options = options or HttpOptions()
+        self.config = config
+        self.base_url = config.base_url
+        self.retry = options.retry or RetryPolicy()
+        self.page_size = options.page_size
+        self._real_sleep = options.sleep
+        self._retries = threading.local()
+        self._lock = threading.Lock()
+        self._session: session.Session | None = None
+        #: The latest ``ctx.today`` a hook was called with (the hub may run with a simulated
+        #: today); the session's expiration date is reckoned from it and the real date.
+        self.today: dt.date | None = None
+        self.cache: dict[str, Any] = {}  # per client and settings: account and VAT type ids
+        timeout = options.timeout
+        limits = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30)
+        inner = options.transport or httpx.HTTPTransport(verify=shared_ssl_context(), limits=limits)
+        client = _JsonBodyClient(
+            base_url=config.base_url,
+            headers={"Accept": "application/json"},
+            timeout=httpx.Timeout(
+                connect=min(timeout, 10.0), read=timeout, write=timeout, pool=timeout
+            ),
+            transport=RateLimitTransport(inner),
+            follow_redirects=False,
+        )
+        self.http = HubHttpClient(
+            client, plugin=NAME, retry=self.retry, secret_headers=(), sleep=self._sleep
+        )
+        self.closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.closed = True
+        self.http.close()
+
+    # -- what errors may show -------------------------------------------------------------------
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        current = self._session
+        return (*self.config.secrets, *((current.token,) if current else ()))
+
+    def where(self, path: str) -> str:
+        """``path`` as an error may show it: absolute, without query string."""
+        return scrub(f"{self.base_url}{path.split('?', 1)[0]}", self.secrets)
+
+    # -- sessions --------------------------------------------------------------------------------
+
+    def _session_token(self) -> tuple[str, bool]:
+        """A valid session token, and whether it was made just now."""
+        with self._lock:
+            today = session.reckoned_today(self.today)
+            current = self._session
+            if current is not None and not current.renew_due(today):
+                return current.token, False
+            self._session = self._create_session(today)
+            return self._session.token, True
+
+    def _drop_session(self, token: str) -> None:
+        with self._lock:
+            if self._session is not None and self._session.token == token:
+                self._session = None
+
+    def _create_session(self, today: dt.date) -> session.Session:
+        expires = session.expiration_date(today)
+        body = {
+            "consumerToken": self.config.consumer_token,
+            "employeeToken": self.config.employee_token,
+            "expirationDate": expires.isoformat(),
+        }
+        response, attempts = self._send_write("POST", SESSION_PATH, body=body, params=None)
+        if response.status_code >= 400:
+            raise_for_response(
+                self.http,
+                response,
+                attempts=attempts,
+                secrets=self.config.secrets,
+                doing="creating a Tripletex session",
+                session=True,
+            )
+        answer = self._json(response)
+        return session.from_answer(answer, expires, self.where(SESSION_PATH))
+
+    def _authorization(self, token: str) -> dict[str, str]:
+        pair = f"{self.config.company_id}:{token}".encode()
+        return {"Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def _sleep(self, seconds: float) -> None:
+        """hub.http sleeps once before every retry: counting the sleeps counts the attempts."""
+        self._retries.count = getattr(self._retries, "count", 0) + 1
+        self._real_sleep(seconds)
+
+    def _send_write(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[httpx.Response, int]:
+        """Send a write once, or again after a 429 (Tripletex throttles before doing anything),
+        waiting as long as ``X-Rate-Limit-Reset`` says, within the retry policy."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                response = self.http.request(
+                    method, path, json=body, params=params, headers=headers, raise_for_status=False
+                )
+            except RemoteServerError as exc:
+                if path == SESSION_PATH:
+                    raise
+                raise RemoteServerError(
+                    f"{exc}. Tripletex may have made this write before the answer was lost;"
+                    " calling again with the same idempotency key finds it instead of writing"
+                    " twice",
+                    plugin=NAME,
+                ) from exc
+            if response.status_code != 429 or attempts >= self.retry.max_attempts:
+                return response, attempts
+            wait = retry_after(response)
+            if wait is not None and wait > self.retry.max_retry_after:
+                return response, attempts
+            self._real_sleep(wait if wait is not None else self.retry.initial_backoff)
+
+    def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, token: str
+    ) -> tuple[httpx.Response, int]:
+        headers = self._authorization(token)
+        if method in WRITE_METHODS:
+            return self._send_write(method, path, body=body, params=params, headers=headers)
+        self._retries.count = 0
+        response = self.http.request(
+            method, path, params=params, json=body, headers=headers, raise_for_status=False
+        )
+        return response, 1 + self._retries.count
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        doing: str | None = None,
+        allow: Iterable[int] = (),
+    ) -> tuple[int, Any]:
+        """Send one authenticated request and return (status, JSON).
+
+        A 401 with an existing session makes a new session and sends the request once more. A
+        final status >= 400 raises the hub error for it, unless it is in ``allow`` (then the
+        JSON is None). A success whose body is not JSON raises :class:`InvalidDataError`.
+        """
+        method = method.upper()
+        token, fresh = self._session_token()
+        response, attempts = self._send(method, path, params, body, token)
+        if response.status_code == 401 and not fresh:
+            self._drop_session(token)
+            token, fresh = self._session_token()
+            response, attempts = self._send(method, path, params, body, token)
+        status = response.status_code
+        if status >= 400:
+            if status in allow:
+                return status, None
+            if status >= 500 and method in WRITE_METHODS:
+                doing = (
+                    f"{doing or 'writing'} (Tripletex may have made this write all the same;"
+                    " calling again with the same idempotency key finds it)"
+                )
+            raise_for_response(
+                self.http, response, attempts=attempts, secrets=self.secrets, doing=doing
+            )
+        if not response.content:
+            return status, None
+        return status, self._json(response)
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return wire.loads(response.content)
+        except ValueError as exc:
+            content_type = response.headers.get("Content-Type", "none")
+            raise InvalidDataError(
+                f"Tripletex's answer is not valid JSON (HTTP {response.status_code},"
+                f" content-type {content_type}, {len(response.content)} bytes)",
+                plugin=NAME,
+                where=scrub(
+                    str(response.request.url.copy_with(query=None, fragment=None)), self.secrets
+                ),
+            ) from exc
+
+    # -- shapes of answers -----------------------------------------------------------------------
+
+    def value(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        doing: str,
+    ) -> Json:
+        """The ``value`` object of a ``{"value": {...}}`` answer (one record)."""
+        _, answer = self.request(method, path, params=params, body=body, doing=doing)
+        record = answer.get("value") if isinstance(answer, dict) else None
+        if not isinstance(record, dict):
+            raise InvalidDataError(
+                f'expected {{"value": {{...}}}}, got {_shape(answer)}',
+                plugin=NAME,
+                where=self.where(path),
+            )
+        return record
+
+    def pages(self, path: str, params: Mapping[str, Any], *, doing: str) -> Iterator[Page]:
+        """The pages of a list (``from``/``count``), each as its ``values``, up to the end.
+
+        The list ends at an empty page, or where ``fullResultSize`` says nothing is left
+        (Tripletex documents it as "Indicates whether there are more values available. Note:
+        The value is not exact": read as that indicator, not as a count). A page shorter than
+        ``count`` alone does not end it: a server may send fewer than asked. Paging is by
+        offset: a record that joins or leaves the list while it is read shifts the later ones
+        (see the README, "Paging").
+        """
+        start = 0
+        where = self.where(path)
+        for _ in range(MAX_PAGES):
+            query = {**params, "from": start, "count": self.page_size}
+            _, answer = self.request("GET", path, params=query, doing=doing)
+            values, full = _list_page(answer, start, where)
+            yield Page(values, full)
+            start += len(values)
+            if not values:
+                return
+            if full is not None and full <= start:
+                return
+        raise InvalidDataError(
+            f"more than {MAX_PAGES} pages; stopping instead of looping", plugin=NAME, where=where
+        )
+
+    def list_all(self, path: str, params: Mapping[str, Any], *, doing: str) -> list[Json]:
+        """Every record of a list, all pages."""
+        return [record for page in self.pages(path, params, doing=doing) for record in page.values]
+
+
+def _list_page(answer: Any, start: int, where: str) -> tuple[list[Json], int | None]:
+    """(values, fullResultSize) of a list answer, checked."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("values"), list):
+        raise InvalidDataError(
+            f'expected a list answer ({{"values": [...], ...}}), got {_shape(answer)}',
+            plugin=NAME,
+            where=where,
+        )
+    values: list[Any] = answer["values"]
+    for index, item in enumerate(values):
+        if not isinstance(item, dict):
+            raise InvalidDataError(
+                f"values[{index}] is {_shape(item)}, not an object", plugin=NAME, where=where
+            )
+    served_from = answer.get("from")
+    if isinstance(served_from, int) and not isinstance(served_from, bool) and served_from != start:
+        raise InvalidDataError(
+            f"asked for records from {start}, Tripletex answered from {served_from}",
+            plugin=NAME,
+            where=where,
+        )
+    full = answer.get("fullResultSize")
+    return values, full if isinstance(full, int) and not isinstance(full, bool) else None
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"an object with keys {sorted(value)[:8]}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return f"{type(value).__name__} {str(value)[:40]!r}"
+
+
+# -- the registry of long-lived clients --------------------------------------------------------
+
+_options = HttpOptions()
+_clients: dict[int, tuple[str, TripletexClient]] = {}
+#: Clients replaced by newer settings: another thread may still be using one (a sync while a
+#: token is changed), so they are closed with the rest, not at once.
+_retired: list[TripletexClient] = []
+_registry_lock = threading.Lock()
+
+
+def client_for(client_id: int, config: Config, today: dt.date | None = None) -> TripletexClient:
+    """The long-lived client of hub client ``client_id`` for these tokens, URL and company.
+
+    Settings changed since the last call (a new token): a new client (and session) is made and
+    used from now on; the old one is retired (closed by :func:`close_clients`), never closed
+    under a call still using it. Its session is kept for the next call (and renewed when due).
+    """
+    fingerprint = config.fingerprint
+    with _registry_lock:
+        current = _clients.get(client_id)
+        if current is not None and current[0] == fingerprint and not current[1].closed:
+            client = current[1]
+        else:
+            client = TripletexClient(config, _options)
+            _clients[client_id] = (fingerprint, client)
+            if current is not None:
+                _retired.append(current[1])
+        # The settings that are not part of the fingerprint (accounts, VAT code) may change.
+        client.config = config
+        if today is not None:
+            client.today = today
+    return client
+
+
+def close_clients() -> None:
+    """Close every client (at exit, and when :func:`configure` changes how they are built)."""
+    with _registry_lock:
+        clients = [client for _, client in _clients.values()] + _retired
+        _clients.clear()
+        _retired.clear()
+    for client in clients:
+        client.close()
+
+
+def configure(options: HttpOptions) -> None:
+    """Build clients with ``options`` from now on (closing the current ones)."""
+    global _options
+    close_clients()
+    _options = options
+
+
+atexit.register(close_clients)
