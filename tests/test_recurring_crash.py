@@ -27,7 +27,9 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.testing.economic_fake import EconomicServer, FakeEconomic, Fault
+from hub.testing import economic_fake, tripletex_fake
+from hub.testing.economic_fake import EconomicServer, FakeEconomic
+from hub.testing.tripletex_fake import FakeTripletex, TripletexServer
 
 #: The killed run's lease (HUB_RECURRING_LEASE): long enough that an immediate restart finds
 #: the invoice still held, short enough to wait out.
@@ -38,15 +40,15 @@ LEASE_SECONDS = 6
 class System:
     """An accounting system the generator writes to, as the test needs to see it."""
 
-    client_args: list[str]  # `hub clients add` / `enable` arguments after the client's name
+    client_args: list[str]  # `hub clients add` arguments after the client's name
     enable_args: list[str]
     documents: Callable[[], Counter[str]]  # hub idempotency marker -> documents carrying it
     hold_next_write: Callable[[], None]  # make the next write, then hold its answer
     held: Callable[[], bool]  # a held write has been made
 
 
-@pytest.fixture
-def economic() -> Iterator[System]:
+def _economic() -> Iterator[System]:
+    """A Danish client on the fake e-conomic: a draft, then booked (the held write)."""
     fake = FakeEconomic(today=date(2026, 1, 1))
     agreement = fake.add_agreement("app-crash", "grant-crash", "Crash ApS")
     agreement.add_customer(10, "Østergaard ApS", email="a@example.dk")
@@ -59,7 +61,9 @@ def economic() -> Iterator[System]:
                 )
 
         def hold() -> None:
-            fake.fail_next(Fault(path_prefix="/invoices/booked", method="POST", delay_after=5.0))
+            fake.fail_next(
+                economic_fake.Fault(path_prefix="/invoices/booked", method="POST", delay_after=5.0)
+            )
 
         def held() -> bool:
             with fake.lock:
@@ -87,6 +91,51 @@ def economic() -> Iterator[System]:
             hold_next_write=hold,
             held=held,
         )
+
+
+def _tripletex() -> Iterator[System]:
+    """A Norwegian client on the fake Tripletex: an order, then invoiced (the held write)."""
+    fake = FakeTripletex(today=date(2026, 1, 1))
+    company = fake.add_company("consumer-crash", "employee-crash", name="Krasj AS")
+    company.add_customer(10, "Østby Bakeri AS", email="post@ostby.no")
+    with TripletexServer(fake) as server:
+
+        def documents() -> Counter[str]:
+            with fake.lock:
+                return Counter(
+                    order.reference for order in company.orders.values() if order.invoice
+                )
+
+        def hold() -> None:
+            fake.fault(tripletex_fake.Fault(path_prefix="/order/", method="PUT", delay_after=5.0))
+
+        def held() -> bool:
+            with fake.lock:
+                return any(
+                    r.fault is not None and r.fault.delay_after > 0 and r.path.endswith(":invoice")
+                    for r in fake.requests
+                )
+
+        yield System(
+            client_args=["--country", "NO"],
+            enable_args=[
+                "norwegian_invoicing",
+                "--set",
+                "consumer_token=consumer-crash",
+                "--set",
+                "employee_token=employee-crash",
+                "--set",
+                f"base_url={server.url}",
+            ],
+            documents=documents,
+            hold_next_write=hold,
+            held=held,
+        )
+
+
+@pytest.fixture(params=["economic", "tripletex"])
+def system(request: pytest.FixtureRequest) -> Iterator[System]:
+    yield from {"economic": _economic, "tripletex": _tripletex}[request.param]()
 
 
 @pytest.fixture
@@ -128,9 +177,8 @@ def rows(db_url: str) -> list[t.RecurringInvoice]:
 
 
 def test_G6_killed_after_the_write_restarted_nothing_twice_nothing_lost(
-    economic: System, hub: Callable[..., subprocess.Popen[str]], db_url: str
+    system: System, hub: Callable[..., subprocess.Popen[str]], db_url: str
 ) -> None:
-    system = economic
     finish(hub("clients", "add", "crash", *system.client_args))
     finish(hub("clients", "enable", "crash", *system.enable_args))
     finish(

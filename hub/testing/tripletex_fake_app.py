@@ -83,7 +83,9 @@ class Fault:
     * ``malformed``: answer ``status`` (default 200) with a cut-off JSON body;
     * ``after_processing``: do the work first (state changes), *then* answer with the fault
       (default 500): an answer lost on its way back;
-    * ``delay``: sleep this many seconds before answering.
+    * ``delay``: sleep this many seconds before answering;
+    * ``delay_after``: do the work, then sleep this many seconds before answering: the write
+      is made and its answer not yet sent (a crash test kills the client in that window).
     """
 
     status: int | None = None
@@ -94,6 +96,7 @@ class Fault:
     malformed: bool = False
     after_processing: bool = False
     delay: float = 0.0
+    delay_after: float = 0.0
 
     def __post_init__(self) -> None:
         if self.count < 1:
@@ -292,6 +295,8 @@ class FakeTripletex:
                 )
             if fault is not None and fault.replaces_answer:
                 response = self._fault_response(fault, rid, lower, response.body)
+            if fault is not None and fault.delay_after > 0:
+                time.sleep(fault.delay_after)
         record.response = response
         return response
 
