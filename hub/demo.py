@@ -5,7 +5,9 @@ decimal commas, Windows-1252, dd.mm.yyyy), registers a client that reads it thro
 ``generic_csv`` plugin (found through its entry point like any plugin), syncs, lets two
 customers pay, and syncs again. Then it switches dunning on and simulates 45 days: cases
 start, friendly reminders and lawful reminders go out to the file outbox, a customer pays and
-its case closes by itself.
+its case closes by itself. Then a Danish client on a fake e-conomic server
+(:mod:`hub.demo_economic`) and a Norwegian client with recurring invoices on a fake Tripletex
+server (:mod:`hub.demo_tripletex`), both over real HTTP on loopback.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import func, select
 
 from hub import clients, clock
 from hub import demo_economic as economic_demo
+from hub import demo_tripletex as tripletex_demo
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
@@ -106,6 +109,7 @@ class DemoResult:
     database: str
     dunning: DunningSummary
     economic: economic_demo.EconomicSummary
+    tripletex: tripletex_demo.TripletexSummary
 
 
 @dataclass
@@ -257,12 +261,41 @@ def run_demo(
             f"   {economic.requests} HTTP requests in {economic_demo.DAYS + 1} daily syncs;"
             f" unpaid in e-conomic now: {', '.join(map(str, economic.unpaid_after))}"
         )
+        norway = tripletex_demo.run_tripletex_demo(
+            db, registry, box, str(base / "letters-tripletex"), say
+        )
+        invoices = ", ".join(
+            f"{date} no. {ref} {_danish_amount(net)}" for date, ref, net in norway.invoices_made
+        )
+        say(f"   recurring invoices made in Tripletex (net NOK): {invoices}")
+        lines = "; ".join(norway.first_invoice_lines)
+        say(f"   the first bills the days after the agreement date: {lines}")
+        say(
+            f"   {norway.orders_made} recurring orders left for a person"
+            " (3 000 NOK a quarter, billed monthly)"
+        )
+        say(
+            f"   {norway.reminders} reminders with {_danish_amount(norway.fees)} NOK in fees"
+            " (35 NOK each, only 14 days after the due date: inkassoforskriften § 1-2);"
+            f" {norway.auto_closed} case closed when its invoice was paid in Tripletex"
+        )
+        say(f"   {norway.requests} HTTP requests to Tripletex in {tripletex_demo.DAYS + 1} days")
         say(f"Look next: hub --db {url} cases list --client {CLIENT}")
+        say(f"           hub --db {url} recurring list")
         say(f"           hub --db {url} collection overview --client {economic_demo.CLIENT}")
         say(f"           hub --db {url} messages list --client {CLIENT}")
         say(f"           the letters: {base / 'letters'}")
         return DemoResult(
-            first, second, open_count, overdue_count, amount, outbox, url, dunning, economic
+            first,
+            second,
+            open_count,
+            overdue_count,
+            amount,
+            outbox,
+            url,
+            dunning,
+            economic,
+            norway,
         )
     finally:
         db.dispose()

@@ -90,3 +90,36 @@ def test_demo_follows_an_e_conomic_client_in_customer_mode(tmp_path: Path) -> No
     assert economic.write_off_voucher == "customer 101 -3000.00, 3720 2400.00, 6902 600.00"
     assert economic.unpaid_after == [20001, 20003, 20005]
     assert economic.requests > 41  # every day's sync went over HTTP to the fake e-conomic
+
+
+def test_demo_norwegian_client_makes_recurring_invoices_in_tripletex(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    from hub.db.engine import Database
+    from hub.demo_tripletex import run_tripletex_demo
+    from hub.secrets import SecretBox
+
+    db = Database(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    lines: list[str] = []
+    try:
+        result = run_tripletex_demo(
+            db, load_plugins(), SecretBox(Fernet.generate_key()), str(tmp_path / "l"), lines.append
+        )
+    finally:
+        db.dispose()
+    # 15 Oct, 15 Nov, 15 Dec, each made 5 days early: the first with 5–14 October (10/31 of
+    # 3 100 = 1 000) beside the fixed 2 500 and the month's 3 100.
+    assert [(d, net) for d, _, net in result.invoices_made] == [
+        ("2026-10-15", Decimal("6600.00")),
+        ("2026-11-15", Decimal("5600.00")),
+        ("2026-12-15", Decimal("5600.00")),
+    ]
+    assert len({ref for _, ref, _ in result.invoices_made}) == 3
+    assert result.first_invoice_lines[1] == (
+        "Lisens regnskapsprogram, 05.10.2026–14.10.2026 1.00 x 1000.00"
+    )
+    assert result.orders_made == 2  # 1 Nov and 1 Dec
+    assert result.reminders >= 3
+    assert result.fees == Decimal("35.00") * result.reminders  # the Norwegian fee, no more
+    assert result.auto_closed >= 1
+    assert any("Tripletex" in line for line in lines)

@@ -337,10 +337,7 @@ def show(
     table(
         "Lines",
         ["description", "quantity", "unit price", "price factor", "VAT code"],
-        [
-            (x["description"], x["quantity"], x["unit_price"], x["price_factor"], x["vat_code"])
-            for x in data["lines"]
-        ],
+        [(x.description, x.quantity, x.unit_price, x.price_factor, x.vat_code) for x in lines],
         right=["quantity", "unit price"],
     )
     if made:
