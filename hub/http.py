@@ -8,7 +8,8 @@ explicit timeouts and pool limits. Requests are retried with tenacity:
   (sent as ``Idempotency-Key``); without one a write is tried exactly once, because a write whose
   answer was lost may well have been applied, and posting it again could book it twice.
 
-``Retry-After`` (delta-seconds or an HTTP date) on 429/503 is honoured up to
+``Retry-After`` (delta-seconds or an HTTP date) on 429/503, or on a 429 another header the
+policy names (:attr:`RetryPolicy.throttle_reset_headers`), is honoured up to
 :attr:`RetryPolicy.max_retry_after`; a server asking for more is not waited for at all, the error
 is raised at once. Otherwise the wait is exponential backoff with full jitter.
 
@@ -48,6 +49,7 @@ __all__ = [
     "make_client",
     "parse_retry_after",
     "redact_headers",
+    "throttle_wait",
 ]
 
 log = structlog.get_logger("hub.http")
@@ -72,18 +74,38 @@ class RetryPolicy:
     ``max_attempts`` counts the first try. ``initial_backoff``/``max_backoff`` bound the jittered
     exponential wait used when the server gives no ``Retry-After``; ``max_retry_after`` is the
     longest ``Retry-After`` we are willing to sleep for inside one call.
+    ``throttle_reset_headers`` names headers that, on a 429 without ``Retry-After``, give the
+    seconds to wait instead (Tripletex's ``X-Rate-Limit-Reset``). Only on a 429: such headers
+    often come on every answer, and the seconds left of a rate window say nothing about when a
+    failing server is back.
     """
 
     max_attempts: int = 5
     initial_backoff: float = 0.5
     max_backoff: float = 30.0
     max_retry_after: float = 60.0
+    throttle_reset_headers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if min(self.initial_backoff, self.max_backoff, self.max_retry_after) < 0:
             raise ValueError("backoff and retry-after limits must not be negative")
+
+
+def throttle_wait(response: httpx.Response, policy: RetryPolicy) -> float | None:
+    """Seconds the server asks us to wait before trying again: ``Retry-After`` on a 429 or
+    503, else on a 429 the policy's ``throttle_reset_headers``; None if it does not say."""
+    if response.status_code not in (429, 503):
+        return None
+    names: tuple[str, ...] = ("Retry-After",)
+    if response.status_code == 429:
+        names += policy.throttle_reset_headers
+    for name in names:
+        seconds = parse_retry_after(response.headers.get(name))
+        if seconds is not None:
+            return seconds
+    return None
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -261,7 +283,7 @@ class HubHttpClient:
                 plugin=plugin,
             )
         if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = throttle_wait(response, self.retry)
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 detail = (
                     f"the server asks to wait {retry_after:g} s, more than the "
@@ -360,9 +382,9 @@ class HubHttpClient:
         if outcome is None or outcome.failed:
             return None
         response = outcome.result()
-        if not isinstance(response, httpx.Response) or response.status_code not in (429, 503):
+        if not isinstance(response, httpx.Response):
             return None
-        return parse_retry_after(response.headers.get("Retry-After"))
+        return throttle_wait(response, self.retry)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         retry_after = self._retry_after(state)

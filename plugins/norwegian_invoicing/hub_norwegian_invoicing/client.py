@@ -12,8 +12,10 @@ errors are :mod:`hub.http`'s; this module adds what is Tripletex's:
   made with an existing session (it expired, or Tripletex dropped it) creates a new session
   once and sends the call again; a 401 on a fresh session is an ``AuthError`` naming the
   settings.
-* **Throttling.** Tripletex's ``X-Rate-Limit-Reset`` is read as ``Retry-After``
-  (:mod:`hub_norwegian_invoicing.transport`).
+* **Throttling.** Tripletex says how long a 429 lasts in ``X-Rate-Limit-Reset`` (seconds left
+  of the rate window), not ``Retry-After``; the retry policy names it
+  (:attr:`hub.http.RetryPolicy.throttle_reset_headers`), on a 429 only: Tripletex sends it on
+  every answer, and on a 5xx the rate window says nothing about when the server is back.
 * **Writes** (``POST``/``PUT``) are sent once: Tripletex has no idempotency key, so a write
   whose answer was lost (5xx, broken connection) may have been made, and sending it again
   could make it twice. The error says so; the hub calls again with the same key and the
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -39,11 +42,13 @@ from typing import Any
 import httpx
 
 from hub.errors import InvalidDataError, RemoteServerError
-from hub.http import HubHttpClient, RetryPolicy, shared_ssl_context
+from hub.http import HubHttpClient, RetryPolicy, shared_ssl_context, throttle_wait
 from hub_norwegian_invoicing import session, wire
 from hub_norwegian_invoicing.errors import NAME, raise_for_response, scrub
 from hub_norwegian_invoicing.settings import Config
-from hub_norwegian_invoicing.transport import RateLimitTransport, retry_after
+
+#: Tripletex's header with the seconds left of the current rate-limit window.
+RATE_LIMIT_RESET = "X-Rate-Limit-Reset"
 
 PAGE_SIZE = 1000  # records a page we ask for (Tripletex's default and documented count)
 MAX_PAGES = 100_000  # a server that never stops paging is an error, not an endless loop
@@ -108,7 +113,11 @@ class TripletexClient:
         options = options or HttpOptions()
         self.config = config
         self.base_url = config.base_url
-        self.retry = options.retry or RetryPolicy()
+        # Tripletex says how long a 429 lasts in X-Rate-Limit-Reset, not Retry-After: every
+        # policy, the tests' fast one too, reads it.
+        self.retry = dataclasses.replace(
+            options.retry or RetryPolicy(), throttle_reset_headers=(RATE_LIMIT_RESET,)
+        )
         self.page_size = options.page_size
         self._real_sleep = options.sleep
         self._retries = threading.local()
@@ -127,7 +136,7 @@ class TripletexClient:
             timeout=httpx.Timeout(
                 connect=min(timeout, 10.0), read=timeout, write=timeout, pool=timeout
             ),
-            transport=RateLimitTransport(inner),
+            transport=inner,
             follow_redirects=False,
         )
         self.http = HubHttpClient(
@@ -229,7 +238,7 @@ class TripletexClient:
                 ) from exc
             if response.status_code != 429 or attempts >= self.retry.max_attempts:
                 return response, attempts
-            wait = retry_after(response)
+            wait = throttle_wait(response, self.retry)
             if wait is not None and wait > self.retry.max_retry_after:
                 return response, attempts
             self._real_sleep(wait if wait is not None else self.retry.initial_backoff)

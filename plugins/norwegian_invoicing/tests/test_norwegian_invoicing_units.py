@@ -3,6 +3,7 @@ records, the rate-limit header, session dates, exact JSON."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -10,11 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from hub_norwegian_invoicing import keys, mapping, session, wire
+from hub_norwegian_invoicing.client import RATE_LIMIT_RESET
 from hub_norwegian_invoicing.mapping import Where
 from hub_norwegian_invoicing.settings import load_config
-from hub_norwegian_invoicing.transport import RateLimitTransport, retry_after
 
 from hub.errors import InvalidDataError, SettingsError
+from hub.http import RetryPolicy, throttle_wait
 from hub.model import InvoiceState
 
 TOKENS = {"consumer_token": "consumer-abc123", "employee_token": "employee-def456"}
@@ -208,34 +210,28 @@ def test_a_customer_e_mail_that_is_none_is_invalid_data() -> None:
 
 # -- the rate-limit header -----------------------------------------------------------------------
 
-
-def _served(status: int, headers: dict[str, str]) -> httpx.Response:
-    transport = RateLimitTransport(
-        httpx.MockTransport(lambda _: httpx.Response(status, headers=headers))
-    )
-    with httpx.Client(transport=transport, base_url="http://tripletex.test") as client:
-        return client.get("/v2/invoice")
+POLICY = dataclasses.replace(RetryPolicy(), throttle_reset_headers=(RATE_LIMIT_RESET,))
 
 
-def test_x_rate_limit_reset_is_read_as_retry_after_on_a_429() -> None:
-    response = _served(429, {"X-Rate-Limit-Reset": "7", "X-Rate-Limit-Remaining": "0"})
-    assert response.headers["Retry-After"] == "7"
-    assert retry_after(response) == 7.0
+def _answer(status: int, headers: dict[str, str]) -> httpx.Response:
+    return httpx.Response(status, headers=headers)
 
 
-def test_a_retry_after_the_server_gives_is_kept_and_a_success_left_alone() -> None:
-    assert (
-        _served(429, {"Retry-After": "2", "X-Rate-Limit-Reset": "9"}).headers["Retry-After"] == "2"
-    )
-    assert "Retry-After" not in _served(200, {"X-Rate-Limit-Reset": "9"}).headers
-    assert "Retry-After" not in _served(429, {"X-Rate-Limit-Reset": "soon"}).headers
+def test_x_rate_limit_reset_is_the_wait_on_a_429() -> None:
+    response = _answer(429, {"X-Rate-Limit-Reset": "7", "X-Rate-Limit-Remaining": "0"})
+    assert throttle_wait(response, POLICY) == 7.0
+    assert throttle_wait(response, RetryPolicy()) is None, "only where the policy names it"
+
+
+def test_a_retry_after_the_server_gives_comes_first() -> None:
+    assert throttle_wait(_answer(429, {"Retry-After": "2", "X-Rate-Limit-Reset": "9"}), POLICY) == 2
+    assert throttle_wait(_answer(429, {"X-Rate-Limit-Reset": "soon"}), POLICY) is None
+    assert throttle_wait(_answer(200, {"X-Rate-Limit-Reset": "9"}), POLICY) is None
 
 
 def test_the_rate_window_on_a_server_error_is_no_wait() -> None:
     """Tripletex sends X-Rate-Limit-Reset on every answer; on a 503 it is not about the outage."""
-    response = _served(503, {"X-Rate-Limit-Reset": "60"})
-    assert "Retry-After" not in response.headers
-    assert retry_after(response) is None
+    assert throttle_wait(_answer(503, {"X-Rate-Limit-Reset": "60"}), POLICY) is None
 
 
 # -- sessions and JSON ---------------------------------------------------------------------------
