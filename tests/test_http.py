@@ -6,6 +6,7 @@ would have been slept without sleeping it.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import socket
@@ -220,6 +221,27 @@ def test_retry_after_above_cap_raises_throttled_at_once(
     assert info.value.retry_after == 120.0
     assert info.value.plugin == "e-conomic"
     assert "GET /throttled" in str(info.value) and "429" in str(info.value)
+
+
+def test_a_named_throttle_header_is_the_wait_on_a_429_only(
+    server: ScriptedServer, sleeps: list[float]
+) -> None:
+    """Tripletex says how long a 429 lasts in X-Rate-Limit-Reset, and sends it on every answer:
+    a policy that names it waits that long on a 429, and backs off as usual on a 503."""
+    policy = dataclasses.replace(POLICY, throttle_reset_headers=("X-Rate-Limit-Reset",))
+    reset = {"X-Rate-Limit-Reset": "4"}
+    server.script("/t", Reply(status=429, headers=reset), Reply(status=503, headers=reset), Reply())
+    with make_client(base_url=server.base_url, retry=policy, sleep=sleeps.append) as c:
+        assert c.get("/t").status_code == 200
+    assert sleeps[0] == 4.0
+    assert sleeps[1] <= POLICY.max_backoff and len(sleeps) == 2
+    server.script("/long", Reply(status=429, headers={"X-Rate-Limit-Reset": "120"}))
+    with (
+        make_client(base_url=server.base_url, retry=policy, sleep=sleeps.append) as c,
+        pytest.raises(ThrottledError) as info,
+    ):
+        c.get("/long")
+    assert info.value.retry_after == 120.0 and len(server.requests_to("/long")) == 1
 
 
 def test_throttled_until_attempts_run_out(
