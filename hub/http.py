@@ -35,6 +35,7 @@ import httpx
 import structlog
 import tenacity
 
+from hub import wire
 from hub.errors import (
     AuthError,
     InvalidDataError,
@@ -427,6 +428,27 @@ def shared_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _ExactJsonClient(httpx.Client):
+    """An :class:`httpx.Client` that writes ``json=`` bodies with :func:`hub.wire.dumps`:
+    ``Decimal`` amounts as exact JSON numbers, a ``float`` refused. httpx's own encoder is
+    :func:`json.dumps`, which cannot write a ``Decimal``."""
+
+    def __init__(self, *, json_content_type: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.json_content_type = json_content_type
+
+    def build_request(
+        self, method: str, url: httpx.URL | str, *, json: Any = None, **kwargs: Any
+    ) -> httpx.Request:
+        if json is None:
+            return super().build_request(method, url, **kwargs)
+        headers = httpx.Headers(kwargs.pop("headers", None))
+        headers["Content-Type"] = self.json_content_type
+        return super().build_request(
+            method, url, content=wire.dumps(json), headers=headers, **kwargs
+        )
+
+
 def make_client(
     *,
     base_url: str,
@@ -437,6 +459,7 @@ def make_client(
     plugin: str = "",
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    json_content_type: str = "application/json",
 ) -> HubHttpClient:
     """Build the long-lived client a plugin keeps for one hub client.
 
@@ -444,8 +467,12 @@ def make_client(
     most 10 s of it. ``secret_headers`` names extra headers (beyond anything called
     token/secret/authorization/password/key) whose values must never reach a log. ``sleep`` is
     what waits between retries; tests pass a recorder instead of :func:`time.sleep`.
+    ``json=`` bodies are written by :func:`hub.wire.dumps` (exact ``Decimal`` amounts) and sent
+    as ``json_content_type``. ``transport`` replaces the network (tests); the TLS context and
+    pool limits are then the transport's own.
     """
-    client = httpx.Client(
+    client = _ExactJsonClient(
+        json_content_type=json_content_type,
         base_url=base_url,
         headers=dict(headers or {}),
         verify=shared_ssl_context(),

@@ -10,7 +10,7 @@ Retries, ``Retry-After``, timeouts, pool limits and the mapping of statuses to h
   with every request;
 * ``$in:`` filters, at most 200 values each (e-conomic answers 400 to 201), one request (or
   one run of pages) per batch;
-* request bodies written by :mod:`hub_economic.wire` (``Decimal`` amounts as exact JSON
+* request bodies written by :mod:`hub.wire` (``Decimal`` amounts as exact JSON
   numbers), answers read by it (amounts as ``Decimal``, never float);
 * error bodies turned into hub errors by :mod:`hub_economic.errors`.
 
@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from hub import wire
 from hub.errors import InvalidDataError
-from hub.http import HubHttpClient, RetryPolicy, shared_ssl_context
-from hub_economic import wire
+from hub.http import RetryPolicy, make_client
 from hub_economic.errors import raise_for_response, scrub
 from hub_economic.settings import Config
 
@@ -45,26 +45,6 @@ FILTER_BATCH = 200  # e-conomic's maximum number of values in one $in: filter
 TIMEOUT = 30.0
 
 Json = dict[str, Any]
-
-
-class _JsonBodyClient(httpx.Client):
-    """An :class:`httpx.Client` that writes ``json=`` bodies with :func:`wire.dumps`.
-
-    httpx encodes ``json=`` with :func:`json.dumps`, which cannot write a ``Decimal``;
-    :class:`~hub.http.HubHttpClient` passes ``json=`` through to :meth:`build_request`, so this
-    is the one place to put the exact encoder.
-    """
-
-    def build_request(
-        self, method: str, url: httpx.URL | str, *, json: Any = None, **kwargs: Any
-    ) -> httpx.Request:
-        if json is None:
-            return super().build_request(method, url, **kwargs)
-        headers = httpx.Headers(kwargs.pop("headers", None))
-        headers["Content-Type"] = "application/json"
-        return super().build_request(
-            method, url, content=wire.dumps(json), headers=headers, **kwargs
-        )
 
 
 @dataclass(frozen=True)
@@ -91,31 +71,18 @@ class EconomicClient:
         self._origin = _origin(config.base_url)
         self._retries = threading.local()
         self._real_sleep = options.sleep
-        timeout = options.timeout
-        # What hub.http.make_client builds (shared TLS context, timeouts, pool limits); built
-        # here only because the body encoder must be ours (see _JsonBodyClient).
-        client = _JsonBodyClient(
+        self.http = make_client(
             base_url=config.base_url,
-            verify=shared_ssl_context(),
             headers={
                 APP_SECRET_HEADER: config.app_secret_token,
                 AGREEMENT_GRANT_HEADER: config.agreement_grant_token,
                 "Accept": "application/json",
             },
-            timeout=httpx.Timeout(
-                connect=min(timeout, 10.0), read=timeout, write=timeout, pool=timeout
-            ),
-            limits=httpx.Limits(
-                max_connections=10, max_keepalive_connections=5, keepalive_expiry=30
-            ),
+            secret_headers=(APP_SECRET_HEADER, AGREEMENT_GRANT_HEADER),
+            timeout=options.timeout,
             transport=options.transport,
-            follow_redirects=False,
-        )
-        self.http = HubHttpClient(
-            client,
             plugin=NAME,
             retry=options.retry,
-            secret_headers=(APP_SECRET_HEADER, AGREEMENT_GRANT_HEADER),
             sleep=self._sleep,
         )
         self.closed = False

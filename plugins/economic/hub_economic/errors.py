@@ -24,9 +24,9 @@ from typing import Any, NoReturn
 
 import httpx
 
+from hub import wire
 from hub.errors import AuthError, PluginError, RemoteRequestError, ThrottledError
 from hub.http import HubHttpClient
-from hub_economic import wire
 
 MASK = "********"
 APP_SECRET = "app_secret_token (header X-AppSecretToken)"

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 from economic_support import APP, GRANT, MakeCtx, Sleeps, add_invoices
-from hub_economic import __version__, client, plugin, wire
+from hub_economic import __version__, client, plugin
 from hub_economic.settings import load_config
 
+from hub import wire
 from hub.errors import SettingsError
 from hub.plugins import load_plugins
 from hub.testing.economic_fake import Agreement, FakeEconomic

@@ -22,7 +22,7 @@ errors are :mod:`hub.http`'s; this module adds what is Tripletex's:
   plugin's look-up before writing finds what was made. A 429 is the one exception: Tripletex
   throttles before doing anything, so a throttled write is sent again after the wait.
 * **Lists**: ``from``/``count`` paging (``count=1000``), read to the end (see :meth:`pages`).
-* Request bodies are written by :mod:`hub_norwegian_invoicing.wire` (``Decimal`` amounts as exact
+* Request bodies are written by :mod:`hub.wire` (``Decimal`` amounts as exact
   JSON numbers), answers read by it (amounts as ``Decimal``, never float); error bodies become
   hub errors in :mod:`hub_norwegian_invoicing.errors`.
 """
@@ -41,12 +41,15 @@ from typing import Any
 
 import httpx
 
+from hub import wire
 from hub.errors import InvalidDataError, RemoteServerError
-from hub.http import HubHttpClient, RetryPolicy, shared_ssl_context, throttle_wait
-from hub_norwegian_invoicing import session, wire
+from hub.http import RetryPolicy, make_client, throttle_wait
+from hub_norwegian_invoicing import session
 from hub_norwegian_invoicing.errors import NAME, raise_for_response, scrub
 from hub_norwegian_invoicing.settings import Config
 
+#: The media type Tripletex's spec declares for request bodies.
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 #: Tripletex's header with the seconds left of the current rate-limit window.
 RATE_LIMIT_RESET = "X-Rate-Limit-Reset"
 
@@ -67,26 +70,6 @@ class Page:
 
     values: list[Json]
     full_result_size: int | None
-
-
-class _JsonBodyClient(httpx.Client):
-    """An :class:`httpx.Client` that writes ``json=`` bodies with :func:`wire.dumps`.
-
-    httpx encodes ``json=`` with :func:`json.dumps`, which cannot write a ``Decimal``;
-    :class:`~hub.http.HubHttpClient` passes ``json=`` through to :meth:`build_request`, so this
-    is the one place to put the exact encoder.
-    """
-
-    def build_request(
-        self, method: str, url: httpx.URL | str, *, json: Any = None, **kwargs: Any
-    ) -> httpx.Request:
-        if json is None:
-            return super().build_request(method, url, **kwargs)
-        headers = httpx.Headers(kwargs.pop("headers", None))
-        headers["Content-Type"] = "application/json; charset=utf-8"
-        return super().build_request(
-            method, url, content=wire.dumps(json), headers=headers, **kwargs
-        )
 
 
 @dataclass(frozen=True)
@@ -127,20 +110,15 @@ class TripletexClient:
         #: today); the session's expiration date is reckoned from it and the real date.
         self.today: dt.date | None = None
         self.cache: dict[str, Any] = {}  # per client and settings: account and VAT type ids
-        timeout = options.timeout
-        limits = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30)
-        inner = options.transport or httpx.HTTPTransport(verify=shared_ssl_context(), limits=limits)
-        client = _JsonBodyClient(
+        self.http = make_client(
             base_url=config.base_url,
             headers={"Accept": "application/json"},
-            timeout=httpx.Timeout(
-                connect=min(timeout, 10.0), read=timeout, write=timeout, pool=timeout
-            ),
-            transport=inner,
-            follow_redirects=False,
-        )
-        self.http = HubHttpClient(
-            client, plugin=NAME, retry=self.retry, secret_headers=(), sleep=self._sleep
+            timeout=options.timeout,
+            transport=options.transport,
+            plugin=NAME,
+            retry=self.retry,
+            sleep=self._sleep,
+            json_content_type=JSON_CONTENT_TYPE,
         )
         self.closed = False
 

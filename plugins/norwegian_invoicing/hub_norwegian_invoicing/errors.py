@@ -23,9 +23,9 @@ from typing import Any, NoReturn
 
 import httpx
 
+from hub import wire
 from hub.errors import AuthError, PluginError, RemoteRequestError, ThrottledError
 from hub.http import HubHttpClient
-from hub_norwegian_invoicing import wire
 
 NAME = "norwegian_invoicing"
 MASK = "********"

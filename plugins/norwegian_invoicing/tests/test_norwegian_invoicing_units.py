@@ -10,11 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from hub_norwegian_invoicing import keys, mapping, session, wire
+from hub_norwegian_invoicing import keys, mapping, session
 from hub_norwegian_invoicing.client import RATE_LIMIT_RESET
 from hub_norwegian_invoicing.mapping import Where
 from hub_norwegian_invoicing.settings import load_config
 
+from hub import wire
 from hub.errors import InvalidDataError, SettingsError
 from hub.http import RetryPolicy, throttle_wait
 from hub.model import InvoiceState

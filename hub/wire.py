@@ -1,11 +1,13 @@
 """JSON on the wire, with amounts as :class:`~decimal.Decimal` both ways.
 
-e-conomic sends amounts as JSON numbers (``"remainder": 1250.50``). Read with the standard
-library's defaults they would become binary floats; :func:`loads` makes every number with a
-fraction or an exponent a ``Decimal`` and refuses ``NaN``/``Infinity``, which are not JSON.
+Accounting APIs send amounts as JSON numbers (e-conomic's ``"remainder": 1250.50``,
+Tripletex's ``"amountOutstanding": 1250.50``). Read with the standard library's defaults they
+would become binary floats; :func:`loads` makes every number with a fraction or an exponent a
+``Decimal`` and refuses ``NaN``/``Infinity``, which are not JSON.
 
 The standard library cannot write a ``Decimal`` as a JSON number at all (httpx's ``json=``
-calls :func:`json.dumps`), so :func:`dumps` writes request bodies itself: a ``Decimal`` is
+calls :func:`json.dumps`), so :func:`dumps` writes request bodies itself (the clients of
+:func:`hub.http.make_client` use it for every ``json=``): a ``Decimal`` is
 written digit for digit (``-1250.50`` stays ``-1250.50``), and a ``float`` is refused, so no
 amount can go out through binary floating point by mistake.
 """
