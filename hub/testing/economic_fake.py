@@ -102,14 +102,10 @@ import argparse
 import json
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from hub.testing.economic_fake_app import (
     EconomicTransport,
@@ -128,6 +124,7 @@ from hub.testing.economic_fake_model import (
     Voucher,
     dumps,
 )
+from hub.testing.fake_http import FakeHttpServer
 
 __all__ = [
     "Agreement",
@@ -149,86 +146,13 @@ __all__ = [
 ]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: the client's pool reuses connections
-    disable_nagle_algorithm = True  # answers go out at once, not 40 ms later (delayed ACK)
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k: v for k, v in self.headers.items()}
-        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_port}"
-        answer = self.server.fake.handle(self.command, self.path, headers, body, f"http://{host}")
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(answer.body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the fake records requests in ``FakeEconomic.requests`` instead."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, fake: FakeEconomic, host: str, port: int) -> None:
-        super().__init__((host, port), _Handler)
-        self.fake = fake
-
-
-class EconomicServer:
+class EconomicServer(FakeHttpServer):
     """A :class:`FakeEconomic` served over real HTTP by a ``ThreadingHTTPServer`` in a daemon
     thread. ``port=0`` picks a free port; :attr:`url` is ``http://127.0.0.1:PORT``."""
 
     def __init__(self, fake: FakeEconomic, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(fake, host, port, name="fake-economic")
         self.fake = fake
-        self._server = _Server(fake, host, port)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="fake-economic",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (used by :func:`main`)."""
-        self._server.serve_forever(poll_interval=0.2)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 _CITIES = (("8000", "Aarhus C"), ("2100", "København Ø"), ("5000", "Odense C"), ("0150", "Oslo"))
