@@ -143,11 +143,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import signal
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from hub.testing.fake_http import FakeHttpServer
 from hub.testing.tripletex_fake_app import FakeTripletex, Fault, RecordedRequest, Response
@@ -272,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--invoices", type=int, default=100, help="unpaid invoices per company")
     parser.add_argument("--customers", type=int, default=20, help="customers per company")
+    parser.add_argument(
+        "--stats-file", help="on exit (SIGTERM), write the requests it answered, as JSON, here"
+    )
     args = parser.parse_args(argv)
     fake = FakeTripletex()
     seed(fake, args.companies, args.invoices, customers=args.customers)
@@ -288,6 +293,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.stop()
+        if args.stats_file:
+            by_path: dict[str, int] = {}
+            for request in fake.requests:
+                key = f"{request.method} {request.path}"
+                by_path[key] = by_path.get(key, 0) + 1
+            stats = {"requests": len(fake.requests), "by_path": by_path}
+            Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
     return 0
 
 
