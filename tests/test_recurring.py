@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.errors import StorageError
+from hub.errors import InputError, StorageError
 from hub.plugins import PluginRegistry, load_plugins
 from hub.recurring import agreements
 from hub.recurring.generator import LEASE, run_recurring
@@ -278,8 +278,6 @@ def test_deactivated_agreements_make_nothing_more_but_pending_ones_are_reconcile
 def test_an_agreement_in_another_currency_than_the_clients_is_refused(
     db: Database, client: str
 ) -> None:
-    from hub.errors import InputError
-
     with pytest.raises(InputError, match="the agreement is in DKK, but client 'nora' bills in NOK"):
         add(db, client, monthly(currency="DKK"))
 
@@ -435,6 +433,8 @@ def test_add_list_show_run_and_deactivate(hub: Any, tmp_path: Path) -> None:
     )
     refused(
         hub(
+            "--today",
+            "2025-12-15",
             "recurring",
             "add",
             "--client",
@@ -458,6 +458,8 @@ def test_add_list_show_run_and_deactivate(hub: Any, tmp_path: Path) -> None:
     added = json.loads(
         ok(
             hub(
+                "--today",
+                "2025-12-15",
                 "recurring",
                 "add",
                 "--client",
@@ -521,6 +523,8 @@ def test_add_refuses_a_client_whose_plugin_cannot_make_it(hub: Any) -> None:
     ok(hub("clients", "add", "bare", "--country", "NO"))
     refused(
         hub(
+            "--today",
+            "2025-12-15",
             "recurring",
             "add",
             "--client",
@@ -539,3 +543,73 @@ def test_add_refuses_a_client_whose_plugin_cannot_make_it(hub: Any) -> None:
         "client 'bare' has no accounting plugin enabled",
     )
     refused(hub("recurring", "show", "99"), "recurring agreement 99 does not exist")
+
+
+def test_add_refuses_a_first_invoice_before_today_unless_backdating(
+    hub: Any, tmp_path: Path
+) -> None:
+    export = tmp_path / "open.csv"
+    export.write_text("Fakturanr;Kundenr;Fakturadato;Forfaldsdato;Valuta;Brutto\n", "utf-8")
+    ok(hub("clients", "add", "nora", "--country", "NO"))
+    ok(hub("clients", "enable", "nora", "generic_csv", "--set", f"invoices_path={export}",
+           "--set", f"outbox_dir={tmp_path / 'books'}"))  # fmt: skip
+    args = ["recurring", "add", "--client", "nora", "--customer", "10", "--every", "1",
+            "--unit", "month", "--next-invoice-date", "2026-01-31",
+            "--line", "Lisens;1;100.00;month"]  # fmt: skip
+    refused(
+        hub("--today", "2026-04-15", *args),
+        "the first invoice would be made on 2026-01-31, before today (2026-04-15), and the next"
+        " run would make 3 back-dated at once; pass --backdate",
+    )
+    assert json.loads(ok(hub("recurring", "list", "--json")).stdout) == []
+    ok(hub("--today", "2026-04-15", *args, "--backdate"))
+
+
+def test_abandoning_an_invoice_the_system_refuses_lets_the_agreement_go_on(
+    db: Database, registry: PluginRegistry, box: SecretBox, client: str, outbox: Path
+) -> None:
+    agreement_id = add(db, client, monthly())
+    outbox.parent.mkdir(parents=True, exist_ok=True)
+    outbox.write_text("not a directory", "utf-8")
+    assert run_recurring(db, registry, box, client, dt.date(2026, 1, 1), now=NOW).failed
+    later = NOW + dt.timedelta(hours=1)
+    with db.session() as session:
+        with pytest.raises(InputError, match="recorded no invoice 2"):
+            agreements.abandon(session, agreement_id, client, 1, "typo", later)
+        agreements.abandon(session, agreement_id, client, 0, "VAT code wrong (karen)", later)
+    outbox.unlink()
+    report = run_recurring(db, registry, box, client, dt.date(2026, 2, 1), now=later)
+    assert [g["sequence"] for g in report.generated] == [1], "the next one, not the abandoned"
+    first, second = made(db)
+    assert first.state == "abandoned" and first.last_error is not None
+    assert first.last_error.startswith("abandoned: VAT code wrong (karen) (last error:")
+    assert second.state == "created"
+    assert len(documents(outbox)) == 1
+    with db.session() as session, pytest.raises(InputError, match="only a pending invoice"):
+        agreements.abandon(session, agreement_id, client, 1, "no", later)
+
+
+def test_an_invoice_being_sent_cannot_be_abandoned(db: Database, client: str) -> None:
+    agreement_id = add(db, client, monthly())
+    with db.session() as session:
+        row = _row(agreement_id, 0, "k-0")
+        row.claimed_until = NOW + LEASE
+        session.add(row)
+    with db.session() as session, pytest.raises(InputError, match="being sent right now"):
+        agreements.abandon(session, agreement_id, client, 0, "stop", NOW)
+
+
+def test_an_agreement_that_plans_an_amount_too_large_fails_alone(
+    db: Database, registry: PluginRegistry, box: SecretBox, client: str, outbox: Path
+) -> None:
+    """An agreement stored before amounts were checked, or edited in the database, cannot stop
+    the client's other agreements."""
+    broken = add(db, client, monthly())
+    add(db, client, monthly(), customer="11")
+    with db.session() as session:
+        for line in agreements.get_agreement(session, broken).lines:
+            line.quantity = D("9999999999999.00")
+    report = run_recurring(db, registry, box, client, dt.date(2026, 1, 1), now=NOW)
+    assert [(f["agreement"], f["sequence"]) for f in report.failed] == [(broken, 0)]
+    assert "the amount is too large" in report.failed[0]["error"]
+    assert [g["agreement"] for g in report.generated] == [broken + 1]

@@ -183,6 +183,8 @@ def test_G6_killed_after_the_write_restarted_nothing_twice_nothing_lost(
     finish(hub("clients", "enable", "crash", *system.enable_args))
     finish(
         hub(
+            "--today",
+            "2025-12-15",
             "recurring",
             "add",
             "--client",

@@ -5,9 +5,12 @@ Tripletex's OpenAPI spec."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,7 @@ from hub.recurring import agreements
 from hub.recurring.generator import run_recurring
 from hub.recurring.schedule import AgreementLine, Terms
 from hub.secrets import SecretBox
+from hub.testing import tripletex_fake
 from hub.testing.tripletex_fake import Company, FakeTripletex, TripletexServer
 from hub.testing.tripletex_spec import spec_missing_reason, validate_exchange
 from tests.helpers import add_client_with_plugin
@@ -148,3 +152,47 @@ def test_a_year_of_monthly_invoices_and_orders_in_tripletex(
     }
     for recorded in fake.requests:
         validate_exchange(recorded)
+
+
+def test_G6_a_send_slower_than_the_lease_keeps_it_and_a_second_run_waits(
+    db: Database,
+    box: SecretBox,
+    tripletex: tuple[FakeTripletex, Company, str],
+    client: tuple[PluginRegistry, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tripletex has no idempotency key: the plugin looks for its order, then posts it. A
+    second run (another node) that took over a lapsed lease in between would post it again;
+    the lease is renewed while the first run waits, so the second finds it held."""
+    fake, company, _ = tripletex
+    registry, name = client
+    monkeypatch.setenv("HUB_RECURRING_LEASE", "1")
+    with db.session() as session:
+        agreements.add_agreement(
+            session,
+            name,
+            "10",
+            Terms(
+                every=1,
+                unit="month",
+                first_invoice_date=dt.date(2026, 1, 1),
+                currency="NOK",
+                lines=(AgreementLine("Lisens", D("1.00"), D("3100.00"), "month", "3"),),
+            ),
+            "karen",
+        )
+    fake.fault(tripletex_fake.Fault(path_prefix="/order", method="POST", delay=2.5))
+    reports: list[Any] = []
+
+    def first_node() -> None:
+        reports.append(run_recurring(db, registry, box, name, dt.date(2026, 1, 1)))
+
+    with clock.simulated(dt.date(2026, 1, 1)):
+        slow = threading.Thread(target=first_node)
+        slow.start()
+        time.sleep(1.8)  # the first run's lease of 1 s would have lapsed by now
+        second = run_recurring(db, registry, box, name, dt.date(2026, 1, 1))
+        slow.join(timeout=60)
+    assert second.generated == [] and second.busy == [1]
+    assert [g["sequence"] for g in reports[0].generated] == [0]
+    assert len(company.orders) == 1 and len(company.invoices) == 1

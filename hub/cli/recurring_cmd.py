@@ -133,12 +133,21 @@ def add(
     max_count: MaxCount = None,
     no_credit_days: NoCreditDays = False,
     payment_days: PaymentDays = 14,
+    backdate: Annotated[
+        bool,
+        typer.Option(
+            "--backdate",
+            help="Allow a first invoice due to be made before today: the next run makes every"
+            " invoice due since, back-dated.",
+        ),
+    ] = False,
     json_out: JsonOut = False,
 ) -> None:
     """Add a recurring agreement for a client's customer. The client's accounting plugin
     must be able to create what it produces (capability create_invoice or create_order)."""
     with state.db().session() as session:
         found = clients.get_client(session, client)
+        today = clock.today(found.timezone)
         terms = _terms(
             every=every,
             unit=unit,
@@ -154,6 +163,7 @@ def add(
             currency=found.currency,
         )
         _require_capability(found, terms.produce)
+        _refuse_backdating(terms, today, backdate)
         agreement = agreements.add_agreement(session, client, customer, terms, current_user())
         summary = agreements.summarize(session, agreement)
     first = next(plan(terms))
@@ -165,6 +175,24 @@ def add(
         f" {summary.interval}, first {terms.produce} made on {first.generate_on},"
         f" dated {first.invoice_date}, {first.total} {first.currency}"
     )
+
+
+def _refuse_backdating(terms: Terms, today: dt.date, backdate: bool) -> None:
+    """A first invoice to be made before today is most often a mistyped date: the next run
+    would send every invoice since at once. Allowed only when asked for."""
+    overdue = 0
+    for invoice in plan(terms):
+        if invoice.generate_on >= today or overdue == 1000:
+            break
+        overdue += 1
+    if overdue and not backdate:
+        raise InputError(
+            f"--next-invoice-date {terms.first_invoice_date}: the first {terms.produce} would be"
+            f" made on {terms.first_invoice_date - dt.timedelta(days=terms.prep_days)}, before"
+            f" today ({today}), and the next run would make {overdue}"
+            f"{'+' if overdue == 1000 else ''} back-dated at once; pass --backdate if that is"
+            " what you want"
+        )
 
 
 def _require_capability(client: Any, produce: str) -> None:
@@ -377,14 +405,41 @@ def deactivate(
     say(f"recurring agreement {agreement_id} of {client} is inactive")
 
 
+@app.command("abandon")
+def abandon(
+    agreement_id: Annotated[int, typer.Argument(help="Agreement id.")],
+    client: Annotated[str, typer.Option("--client", help="The agreement's client.")],
+    number: Annotated[
+        int, typer.Option("--invoice", help="Which invoice of the agreement (1 is the first).")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the history).")],
+) -> None:
+    """Give up on an invoice the accounting system keeps refusing. Only once you have made
+    sure it is not in the books: the agreement then goes on with the next one, and the
+    period is not billed by it (bill it by hand, or deactivate the agreement and add a
+    corrected one)."""
+    if number < 1:
+        raise InputError(f"--invoice {number} must be 1 or more")
+    with state.db().session() as session:
+        agreements.abandon(
+            session,
+            agreement_id,
+            client,
+            number - 1,
+            f"{reason} ({current_user()})",
+            dt.datetime.now(dt.UTC),
+        )
+    say(f"invoice {number} of recurring agreement {agreement_id} is abandoned")
+
+
 @app.command("run")
 def run(
     client: Annotated[str, typer.Option("--client", help="Client name.")],
     json_out: JsonOut = False,
 ) -> None:
-    """Make the invoices and orders the client's agreements have due by today (the
-    scheduler runs the same job). Exits 1 if any could not be made; they are retried next
-    time under the same key, never made twice."""
+    """Make the invoices and orders the client's agreements have due by today (run it daily,
+    e.g. from cron). Exits 1 if any could not be made; they are retried next time under the
+    same key, never made twice."""
     with state.db().session() as session:
         today = clock.today(clients.get_client(session, client).timezone)
     report = run_recurring(state.db(), state.registry, state.box, client, today)

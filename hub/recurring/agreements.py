@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub import clients
@@ -18,6 +18,7 @@ from hub.recurring.schedule import (
     AgreementLine,
     Terms,
     next_invoice_date,
+    planned,
 )
 
 
@@ -76,6 +77,7 @@ def add_agreement(
     client = clients.get_client(session, client_name)
     if not customer_number.strip():
         raise InputError("--customer: the customer number is empty")
+    planned(terms, 0)  # the first invoice can be made: amounts the hub can store
     if terms.currency != client.currency:
         raise InputError(
             f"the agreement is in {terms.currency}, but client {client.name!r} bills in"
@@ -231,3 +233,55 @@ def deactivate(
     agreement.status = "inactive"
     agreement.status_reason = reason
     return agreement
+
+
+def abandon(
+    session: Session,
+    agreement_id: int,
+    client_name: str,
+    sequence: int,
+    reason: str,
+    now: dt.datetime,
+) -> t.RecurringInvoice:
+    """Give up on a recorded invoice the accounting system keeps refusing (a VAT code or
+    customer it does not know): a person confirms it is not in the books, and the agreement
+    goes on with the next one. The period is then not billed by the agreement."""
+    get_agreement(session, agreement_id, client_name)
+    row = session.scalar(
+        select(t.RecurringInvoice).where(
+            t.RecurringInvoice.agreement_id == agreement_id,
+            t.RecurringInvoice.sequence == sequence,
+        )
+    )
+    if row is None:
+        raise NotFoundError(
+            f"recurring agreement {agreement_id} has recorded no invoice {sequence + 1}"
+        )
+    if row.state != "pending":
+        raise InputError(
+            f"invoice {sequence + 1} of recurring agreement {agreement_id} is {row.state}"
+            f" ({row.reference or 'no reference'}): only a pending invoice can be abandoned"
+        )
+    note = f"abandoned: {reason}" + (f" (last error: {row.last_error})" if row.last_error else "")
+    taken = session.execute(
+        update(t.RecurringInvoice)
+        .where(
+            t.RecurringInvoice.id == row.id,
+            t.RecurringInvoice.state == "pending",
+            or_(
+                t.RecurringInvoice.claimed_until.is_(None),
+                t.RecurringInvoice.claimed_until < now,
+            ),
+        )
+        .values(state="abandoned", last_error=note, claimed_until=None)
+        # Compared by the database, not in Python: SQLite gives the stored lease back without
+        # its time zone.
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise InputError(
+            f"invoice {sequence + 1} of recurring agreement {agreement_id} is being sent right"
+            " now; try again once that run has finished"
+        )
+    session.refresh(row)
+    return row

@@ -24,6 +24,9 @@ later day.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -40,7 +43,7 @@ from hub.logging import get_logger
 from hub.model import DraftLine, InvoiceDraft
 from hub.plugins import ClientPlugin, PluginRegistry
 from hub.recurring.agreements import terms_of
-from hub.recurring.schedule import PlannedInvoice, Terms, finished_reason, planned
+from hub.recurring.schedule import AgreementError, PlannedInvoice, Terms, finished_reason, planned
 from hub.secrets import SecretBox
 
 #: How long a generator holds a recorded invoice while it sends it, by default
@@ -75,7 +78,7 @@ class RecurringReport:
 
 
 def draft_request(
-    agreement_id: int, uid: str, produce: str, customer_number: str, invoice: PlannedInvoice
+    uid: str, produce: str, customer_number: str, invoice: PlannedInvoice
 ) -> dict[str, Any]:
     """The request for the plugin, as JSON (amounts and dates as strings), to record."""
     return {
@@ -85,10 +88,8 @@ def draft_request(
         "invoice_date": invoice.invoice_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
         "currency": invoice.currency,
-        "text": (
-            f"Recurring agreement {agreement_id}, period"
-            f" {invoice.period_start:%d.%m.%Y}–{invoice.period_end:%d.%m.%Y}"
-        ),
+        # Printed on the invoice: "Periode" reads the same in Danish and Norwegian.
+        "text": f"Periode {invoice.period_start:%d.%m.%Y}–{invoice.period_end:%d.%m.%Y}",
         "lines": [
             {
                 "description": line.description,
@@ -145,6 +146,8 @@ class _Claim:
     sequence: int
     request: dict[str, Any]
     total: Decimal
+    until: dt.datetime  # the lease as recorded; the heartbeat renews it from this value
+    reconciled: bool  # recorded by an earlier run that did not finish
 
 
 _BUSY = "busy"  # another generator holds the invoice
@@ -265,6 +268,7 @@ class _Generator:
             if row is None:
                 return None
             now = self._clock()
+            until = now + self.lease
             claimed = session.execute(
                 update(t.RecurringInvoice)
                 .where(
@@ -275,18 +279,18 @@ class _Generator:
                         t.RecurringInvoice.claimed_until < now,
                     ),
                 )
-                .values(claimed_until=now + self.lease)
+                .values(claimed_until=until)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return _BUSY
-        self.report.reconciled += 1
-        return _Claim(row.id, row.sequence, dict(row.request), row.total)
+        return _Claim(row.id, row.sequence, dict(row.request), row.total, until, True)
 
     def _record(self, agreement: _Agreement, invoice: PlannedInvoice) -> _Claim | str | None:
         """Record the invoice, leased to this run, before anything is sent (G6). ``_BUSY``
         if another generator recorded it first; ``None`` if the agreement was stopped."""
+        until = self._clock() + self.lease
         request = draft_request(
-            agreement.id, agreement.uid, agreement.produce, agreement.customer_number, invoice
+            agreement.uid, agreement.produce, agreement.customer_number, invoice
         )
         try:
             with self.db.session() as session:
@@ -312,11 +316,11 @@ class _Generator:
                     total=invoice.total,
                     request=request,
                     state="pending",
-                    claimed_until=self._clock() + self.lease,
+                    claimed_until=until,
                 )
                 session.add(row)
                 session.flush()
-                return _Claim(row.id, invoice.sequence, request, invoice.total)
+                return _Claim(row.id, invoice.sequence, request, invoice.total, until, False)
         except StorageError as exc:
             if _is_conflict(exc):  # another generator recorded it first: it sends it
                 return _BUSY
@@ -346,7 +350,8 @@ class _Generator:
             self._release(claim.row_id, None)
             raise
         try:
-            reference = plugin.create_invoice(draft)
+            with self._holding(claim):
+                reference = plugin.create_invoice(draft)
         except HubError as exc:
             self._release(claim.row_id, exc)
             self.report.failed.append(
@@ -372,6 +377,8 @@ class _Generator:
                     created_at=self._clock(),
                 )
             )
+        if claim.reconciled:
+            self.report.reconciled += 1
         self.report.generated.append(
             {
                 "agreement": agreement.id,
@@ -389,6 +396,46 @@ class _Generator:
             reference=reference,
         )
         return True
+
+    @contextmanager
+    def _holding(self, claim: _Claim) -> Iterator[None]:
+        """Keep the lease while the plugin works: renewed every third of it from a thread, so
+        that a slow send (retries, a throttled API) is never taken over by another run. A run
+        that dies stops renewing, and the lease lapses."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            until = claim.until
+            while not stop.wait(self.lease.total_seconds() / 3):
+                renewed = self._clock() + self.lease
+                try:
+                    with self.db.session() as session:
+                        done = session.execute(
+                            update(t.RecurringInvoice)
+                            .where(
+                                t.RecurringInvoice.id == claim.row_id,
+                                t.RecurringInvoice.state == "pending",
+                                t.RecurringInvoice.claimed_until == until,
+                            )
+                            .values(claimed_until=renewed)
+                        )
+                except StorageError as exc:
+                    self.log.warning(
+                        "recurring lease not renewed", row=claim.row_id, error=str(exc)
+                    )
+                    continue
+                if done.rowcount != 1:  # type: ignore[attr-defined]
+                    self.log.warning("recurring lease lost", row=claim.row_id)
+                    return
+                until = renewed
+
+        keeper = threading.Thread(target=renew, name=f"recurring-lease-{claim.row_id}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
 
     def _release(self, row_id: int, exc: HubError | None) -> None:
         """Let the lease go. With ``exc`` (the send failed), count the attempt and keep the
@@ -416,10 +463,15 @@ def run_recurring(
     *,
     now: dt.datetime | None = None,
 ) -> RecurringReport:
-    """Generate what the client's agreements have due by ``today`` (``hub recurring run`` and
-    the scheduler's job). One agreement's failure does not stop the others; the report lists
-    it. ``now`` (the wall clock, for leases) is for tests."""
+    """Generate what the client's agreements have due by ``today`` (``hub recurring run``; the
+    daemon's job, once there is one). One agreement's failure does not stop the others; the
+    report lists it. ``now`` (the wall clock, for leases) is for tests."""
     generator = _Generator(db, registry, box, client_name, today, now)
     for agreement in generator.agreements():
-        generator.run_agreement(agreement)
+        try:
+            generator.run_agreement(agreement)
+        except AgreementError as exc:  # terms that plan an invoice the hub cannot store
+            generator.report.failed.append(
+                {"agreement": agreement.id, "sequence": agreement.recorded, "error": str(exc)}
+            )
     return generator.report

@@ -34,10 +34,11 @@ import calendar
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, get_args
 
+from hub.amounts import LIMIT
 from hub.errors import InputError
 
 Unit = Literal["day", "week", "month", "year"]
@@ -273,10 +274,16 @@ def count(terms: Terms) -> int | None:
 # -- amounts -------------------------------------------------------------------------------------
 
 
-def _round(value: Fraction | Decimal) -> Decimal:
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+def _round(value: Fraction | Decimal, what: str) -> Decimal:
+    """``value`` rounded half up to øre, exactly (in whole øre, never through a Decimal
+    context's precision); an amount the money columns cannot hold is refused."""
+    hundredths = Fraction(value) * 100
+    whole, rest = divmod(abs(hundredths.numerator), hundredths.denominator)
+    if 2 * rest >= hundredths.denominator:
+        whole += 1
+    if whole >= LIMIT * 100:
+        raise AgreementError(f"{what}: the amount is too large (the limit is {LIMIT:,})")
+    return Decimal(-whole if hundredths < 0 else whole).scaleb(-2)
 
 
 def months_by_days(start: dt.date, end: dt.date) -> Fraction:
@@ -303,12 +310,13 @@ def _period_months(terms: Terms, start: dt.date, end: dt.date, whole: bool) -> F
 def _scaled(line: AgreementLine, months: Fraction, start: dt.date, end: dt.date) -> PlannedLine:
     """A periodic line for the days ``start … end``, worth ``months`` months of service."""
     scale = months / FACTOR_MONTHS[line.price_factor]
-    unit_price = _round(Fraction(line.unit_price) * scale)
+    what = f"line {line.description!r}"
+    unit_price = _round(Fraction(line.unit_price) * scale, what)
     return PlannedLine(
         description=f"{line.description}, {start:%d.%m.%Y}–{end:%d.%m.%Y}",
         quantity=line.quantity,
         unit_price=unit_price,
-        amount=_round(line.quantity * unit_price),
+        amount=_round(Fraction(line.quantity) * Fraction(unit_price), what),
         vat_code=line.vat_code,
         period_start=start,
         period_end=end,
@@ -337,7 +345,9 @@ def _invoice(terms: Terms, k: int) -> PlannedInvoice:
     lines: list[PlannedLine] = []
     for line in terms.lines:
         if line.price_factor == "fixed":
-            amount = _round(line.quantity * line.unit_price)
+            amount = _round(
+                Fraction(line.quantity) * Fraction(line.unit_price), f"line {line.description!r}"
+            )
             lines.append(
                 PlannedLine(line.description, line.quantity, line.unit_price, amount, line.vat_code)
             )
@@ -347,6 +357,10 @@ def _invoice(terms: Terms, k: int) -> PlannedInvoice:
         lines.append(_scaled(line, _period_months(terms, d_k, period_end, whole), d_k, period_end))
         if surplus is not None:
             lines.append(_scaled(line, months_by_days(*surplus), *surplus))
+    if sum(line.amount for line in lines) >= LIMIT:
+        raise AgreementError(
+            f"invoice {k + 1} ({d_k}): the total is too large (the limit is {LIMIT:,})"
+        )
     due = d_k if terms.no_credit_days else d_k + dt.timedelta(days=terms.payment_days)
     return PlannedInvoice(
         sequence=k,
@@ -387,6 +401,8 @@ def finished_reason(terms: Terms, generated: int) -> str | None:
     """Why an agreement that has made ``generated`` invoices makes no more (G3), or ``None``."""
     if _is_made(terms, generated):
         return None
+    if generated >= MAX_INVOICES:
+        return f"the most invoices an agreement makes ({MAX_INVOICES:,}) reached"
     if terms.max_count is not None and generated >= terms.max_count:
         return f"maximum count {terms.max_count} reached"
     return f"end date {terms.end_date} reached"

@@ -131,15 +131,16 @@ def find_invoice(
     client: TripletexClient,
     order_id: int,
     customer_id: int,
-    since: dt.date,
-    until: dt.date,
+    draft: InvoiceDraft,
     doing: str,
 ) -> Json | None:
-    """The invoice (not a credit note) made from order ``order_id``, if there is one."""
+    """The invoice (not a credit note) made from order ``order_id`` on the draft's invoice
+    date (the one the plugin asked for), if there is one. Searched on that date alone,
+    whatever the sync's ``invoices_since``: a retry finds an invoice of any age."""
     params = {
         "customerId": str(customer_id),
-        "invoiceDateFrom": since.isoformat(),
-        "invoiceDateTo": until.isoformat(),
+        "invoiceDateFrom": draft.invoice_date.isoformat(),
+        "invoiceDateTo": (draft.invoice_date + dt.timedelta(days=1)).isoformat(),
         "fields": _INVOICE_FIELDS,
     }
     url = client.where(INVOICES)
@@ -181,8 +182,6 @@ def create(
     client: TripletexClient,
     draft: InvoiceDraft,
     *,
-    since: dt.date,
-    until: dt.date,
     default_vat_code: str,
     send_to_customer: bool,
 ) -> str:
@@ -204,9 +203,16 @@ def create(
             raise where.fail("the order has no number")
         return number
     order_id = mapping.number(order, "id", where)
-    until = max(until, draft.invoice_date + dt.timedelta(days=1))
     # An order made just now has no invoice yet; one found may have (a lost answer before).
-    invoice = None if made_now else find_invoice(client, order_id, customer_id, since, until, doing)
+    invoice = None if made_now else find_invoice(client, order_id, customer_id, draft, doing)
+    if invoice is None and order.get("isClosed") is True:
+        raise InvalidDataError(
+            f"order {order.get('number')} ({draft.idempotency_key}) is closed in Tripletex but"
+            f" no invoice dated {draft.invoice_date} was made from it; a person must look at it"
+            " (the hub does not invoice it again)",
+            plugin=NAME,
+            where=client.where(ORDERS),
+        )
     if invoice is None:
         path = f"{ORDERS}/{order_id}/:invoice"
         params = {

@@ -107,12 +107,9 @@ def create_invoice(ctx: ClientContext, draft: InvoiceDraft) -> str:
     """``POST /order``, invoiced (``invoice``: the invoice number) or left for a person
     (``order``: the order number)."""
     config, client = _client(ctx)
-    since, until = reading.window(config.invoices_since, ctx.today)
     return orders.create(
         client,
         draft,
-        since=since,
-        until=until,
         default_vat_code=config.default_vat_code,
         send_to_customer=config.send_to_customer,
     )

@@ -11,7 +11,7 @@ from hub_norwegian_invoicing import client as tripletex_client
 from hub_norwegian_invoicing import keys, plugin
 from norwegian_invoicing_support import TODAY, MakeCtx, add_invoices, credit_request, to
 
-from hub.errors import InputError, RemoteRequestError, RemoteServerError
+from hub.errors import InputError, InvalidDataError, RemoteRequestError, RemoteServerError
 from hub.model import (
     ClientContext,
     DraftLine,
@@ -312,6 +312,37 @@ def test_an_invoice_is_made_once_per_key_across_a_lost_answer_and_a_restart(
     assert {(r.query["orderDateFrom"][0], r.query["orderDateTo"][0]) for r in looks} == {
         ("2026-02-01", "2026-02-02")
     }
+
+
+def test_a_lost_invoice_dated_before_invoices_since_is_found_not_invoiced_again(
+    make_ctx: MakeCtx, company: Company, fake: FakeTripletex
+) -> None:
+    """The sync reads invoices from ``invoices_since`` on; the retry of a write looks on the
+    draft's own invoice date, however old (review finding: it searched from invoices_since)."""
+    draft = _draft()  # dated 1 February 2026
+    fake.fault(Fault(after_processing=True, path_prefix="/order/", method="PUT"))
+    with pytest.raises(RemoteServerError):
+        plugin.create_invoice(make_ctx(invoices_since="2026-03-01"), draft)
+    again = plugin.create_invoice(make_ctx(invoices_since="2026-03-01"), draft)
+    [invoice] = [i for i in company.invoices.values() if not i.is_credit_note]
+    assert again == str(invoice.invoice_number)
+    assert len(to(fake.requests, "PUT", "/order/")) == 1
+
+
+def test_a_closed_order_without_its_invoice_is_named_not_invoiced_again(
+    make_ctx: MakeCtx, company: Company, fake: FakeTripletex
+) -> None:
+    draft = _draft()
+    fake.fault(Fault(after_processing=True, path_prefix="/order/", method="PUT"))
+    with pytest.raises(RemoteServerError):
+        plugin.create_invoice(make_ctx(), draft)
+    with fake.lock:  # a person moved the invoice's date in Tripletex
+        [order] = company.orders.values()
+        assert order.invoice is not None
+        order.invoice.invoice_date = dt.date(2026, 2, 5)  # type: ignore[assignment]
+    with pytest.raises(InvalidDataError, match="is closed in Tripletex but no invoice dated"):
+        plugin.create_invoice(make_ctx(), draft)
+    assert len(to(fake.requests, "PUT", "/order/")) == 1
 
 
 def test_an_order_is_made_once_per_key_across_a_lost_answer_and_a_restart(
