@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CLASSES = {
     "generic_csv": "plugins/generic_csv/tests/test_generic_csv_conformance.py",
     "economic": "plugins/economic/tests/test_economic_conformance.py",
+    "norwegian_invoicing": (
+        "plugins/norwegian_invoicing/tests/test_norwegian_invoicing_conformance.py"
+    ),
     "file_outbox, smtp": "plugins/delivery/tests/test_delivery_conformance.py",
 }
 _COUNT = re.compile(r"(\d+) (passed|skipped|failed|error)")
