@@ -36,9 +36,10 @@ DEFAULT_RECURRING_LEASE = 600
 
 def recurring_lease() -> int:
     """``HUB_RECURRING_LEASE`` (seconds), else 10 minutes: how long an invoice a generator is
-    sending stays its own. After a crash, the invoice is reconciled once the lease lapses; an
-    operator who knows no other node is running may shorten it, never below the longest
-    plugin call (with its retries)."""
+    sending stays its own unless renewed (a run renews it every third of that while the plugin
+    works). After a crash, the invoice is reconciled once the lease lapses: a shorter lease
+    picks it up sooner, at the cost of more renewals; it must stay well above the difference
+    between the nodes' clocks."""
     raw = os.environ.get("HUB_RECURRING_LEASE")
     if raw is None or not raw.strip():
         return DEFAULT_RECURRING_LEASE

@@ -613,3 +613,17 @@ def test_an_agreement_that_plans_an_amount_too_large_fails_alone(
     assert [(f["agreement"], f["sequence"]) for f in report.failed] == [(broken, 0)]
     assert "the amount is too large" in report.failed[0]["error"]
     assert [g["agreement"] for g in report.generated] == [broken + 1]
+
+
+@pytest.mark.parametrize("raw", ["ten", "0", "-5", "1.5"])
+def test_a_lease_that_is_not_whole_seconds_is_refused_with_its_name(
+    db: Database,
+    registry: PluginRegistry,
+    box: SecretBox,
+    client: str,
+    monkeypatch: pytest.MonkeyPatch,
+    raw: str,
+) -> None:
+    monkeypatch.setenv("HUB_RECURRING_LEASE", raw)
+    with pytest.raises(InputError, match=f"HUB_RECURRING_LEASE: '{raw}' is not a whole number"):
+        run_recurring(db, registry, box, client, dt.date(2026, 1, 1), now=NOW)

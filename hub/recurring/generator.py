@@ -8,8 +8,8 @@ For each invoice, in order:
    generators (two nodes, or a run and a retry) cannot both record it; the one that loses
    the race leaves it to the winner.
 2. It is *sent*: the plugin's ``create_invoice`` with that request. The row carries a lease
-   (``claimed_until``): only the holder sends, so two nodes never send the same invoice at the
-   same time.
+   (``claimed_until``), renewed while the plugin works: only the holder sends, so two nodes
+   never send the same invoice at the same time, however slow the send.
 3. It is *confirmed*: the plugin's reference is stored and the row becomes ``created``.
 
 A crash between 1 and 3 leaves the row ``pending``. The next run (once the lease has lapsed)
@@ -46,10 +46,9 @@ from hub.recurring.agreements import terms_of
 from hub.recurring.schedule import AgreementError, PlannedInvoice, Terms, finished_reason, planned
 from hub.secrets import SecretBox
 
-#: How long a generator holds a recorded invoice while it sends it, by default
-#: (``HUB_RECURRING_LEASE``, :func:`hub.config.recurring_lease`). Longer than any plugin call
-#: with its retries, so that a slow send is never taken over; short enough that a crashed
-#: node's invoice is picked up soon.
+#: How long a lease lasts unless renewed, by default (``HUB_RECURRING_LEASE``,
+#: :func:`hub.config.recurring_lease`): a run renews it every third of that while it sends,
+#: and after a crash the invoice is picked up once it lapses.
 LEASE = dt.timedelta(seconds=DEFAULT_RECURRING_LEASE)
 
 
