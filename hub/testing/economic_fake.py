@@ -99,13 +99,10 @@ e-conomic's own pages (restdocs, apiforum); [S6] integrator write-ups; [S7] Airb
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from hub.testing.economic_fake_app import (
     EconomicTransport,
@@ -124,7 +121,7 @@ from hub.testing.economic_fake_model import (
     Voucher,
     dumps,
 )
-from hub.testing.fake_http import FakeHttpServer
+from hub.testing.fake_http import FakeHttpServer, serve_until_terminated
 
 __all__ = [
     "Agreement",
@@ -224,23 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = EconomicServer(fake, args.host, args.port)
     print(server.url, flush=True)
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        if args.stats_file:
-            by_path: dict[str, int] = {}
-            for request in fake.requests:
-                key = f"{request.method} {request.path}"
-                by_path[key] = by_path.get(key, 0) + 1
-            stats = {"requests": len(fake.requests), "by_path": by_path}
-            Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
+    serve_until_terminated(server, fake.requests, args.stats_file)
     return 0
 
 

@@ -8,9 +8,13 @@ to the vendor: through sockets, its own HTTP client, keep-alive and all.
 
 from __future__ import annotations
 
+import json
+import signal
 import threading
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -120,3 +124,35 @@ class FakeHttpServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _Recorded(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+
+def serve_until_terminated(
+    server: FakeHttpServer,
+    requests: Sequence[_Recorded],
+    stats_file: str | None = None,
+) -> None:
+    """A fake's ``python -m`` entry: serve in this thread until SIGTERM or Ctrl-C; then, with
+    ``stats_file``, write how many requests it answered, in all and by method and path, as
+    JSON (the sync benchmarks count the plugin's requests with it)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        if stats_file:
+            by_path = Counter(f"{r.method} {r.path}" for r in requests)
+            stats = {"requests": len(requests), "by_path": dict(by_path)}
+            Path(stats_file).write_text(json.dumps(stats), encoding="utf-8")

@@ -143,15 +143,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-from hub.testing.fake_http import FakeHttpServer
+from hub.testing.fake_http import FakeHttpServer, serve_until_terminated
 from hub.testing.tripletex_fake_app import FakeTripletex, Fault, RecordedRequest, Response
 from hub.testing.tripletex_fake_company import Company
 from hub.testing.tripletex_fake_model import (
@@ -283,23 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = TripletexServer(fake, args.host, args.port)
     print(server.url, flush=True)
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        if args.stats_file:
-            by_path: dict[str, int] = {}
-            for request in fake.requests:
-                key = f"{request.method} {request.path}"
-                by_path[key] = by_path.get(key, 0) + 1
-            stats = {"requests": len(fake.requests), "by_path": by_path}
-            Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
+    serve_until_terminated(server, fake.requests, args.stats_file)
     return 0
 
 
