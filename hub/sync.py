@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from hub import clients, clock
+from hub import clients, clock, runs
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import HubError, InvalidDataError, NotFoundError
@@ -306,15 +306,41 @@ def _job_run(client_id: int, started: dt.datetime, outcome: str, report: SyncRep
         outcome=outcome,
         counts=report.counts,
         error="; ".join(report.errors) or None,
+        runner=runs.this_runner(),
+        today=report.today,
     )
+
+
+def _record_run(
+    session: Session,
+    run_id: int | None,
+    client_id: int,
+    started: dt.datetime,
+    outcome: str,
+    report: SyncReport,
+) -> None:
+    """Record the sync's run: a new one, or the counts of the one a job runner started
+    (``run_id``), which the runner ends when the rest of its job is done."""
+    record = _job_run(client_id, started, outcome, report)
+    run = session.get(t.JobRun, run_id) if run_id is not None else None
+    if run is None:
+        session.add(record)
+        return
+    run.counts = record.counts
+    run.error = record.error
 
 
 def _describe(exc: Exception) -> str:
     return str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
 
 
-def sync_client(db: Database, registry: PluginRegistry, box: SecretBox, name: str) -> SyncReport:
+def sync_client(
+    db: Database, registry: PluginRegistry, box: SecretBox, name: str, *, run_id: int | None = None
+) -> SyncReport:
     """Fetch the client's open invoices and customers and store them; all or nothing.
+
+    The run is recorded with the data, in the same transaction: as a new run, or, when a job
+    runner started one (``run_id``, see :mod:`hub.runs`), in that run.
 
     :raises NotFoundError: there is no client ``name`` (nothing is recorded).
     :raises SyncFailed: anything else went wrong (settings, plugin, refused data, database);
@@ -354,14 +380,14 @@ def sync_client(db: Database, registry: PluginRegistry, box: SecretBox, name: st
         with db.session() as session:
             _store_invoices(session, client_id, fetched, report, now)
             _store_customers(session, client_id, fetched, report, now)
-            session.add(_job_run(client_id, started, "ok", report))
+            _record_run(session, run_id, client_id, started, "ok", report)
     except Exception as exc:
         if not report.errors:
             report.errors = [_describe(exc)]
         if isinstance(exc, InvalidDataError) and not report.failed:
             report.failed = 1
         _zero_stored(report)
-        _record_failure(db, client_id, started, report, log)
+        _record_failure(db, run_id, client_id, started, report, log)
         if isinstance(exc, SyncFailed):
             raise
         raise SyncFailed(
@@ -380,12 +406,17 @@ def sync_client(db: Database, registry: PluginRegistry, box: SecretBox, name: st
 
 
 def _record_failure(
-    db: Database, client_id: int, started: dt.datetime, report: SyncReport, log: Any
+    db: Database,
+    run_id: int | None,
+    client_id: int,
+    started: dt.datetime,
+    report: SyncReport,
+    log: Any,
 ) -> None:
     """Record the failed run; a failure to record must not hide why the sync failed."""
     try:
         with db.session() as session:
-            session.add(_job_run(client_id, started, "failed", report))
+            _record_run(session, run_id, client_id, started, "failed", report)
     except Exception as exc:
         log.error("sync: could not record the failed run", error=_describe(exc))
 

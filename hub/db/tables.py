@@ -413,7 +413,10 @@ class JobRun(Base):
     """One run of a unit of work (a sync, a generation run), with its outcome and counts."""
 
     __tablename__ = "job_runs"
-    __table_args__ = (Index("ix_job_runs_client_started", "client_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_job_runs_client_started", "client_id", "started_at"),
+        Index("ix_job_runs_job_client_finished", "job", "client_id", "finished_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job: Mapped[str] = mapped_column(String(64))
@@ -423,6 +426,11 @@ class JobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # "daemon <host> <pid>" or "cli <host> <pid>": a run still "running" whose process is gone
+    # was interrupted (a crash, a kill), which only its own host can tell.
+    runner: Mapped[str | None] = mapped_column(String(128))
+    # The client's day the run acted for (simulated with --today), beside its wall-clock times.
+    today: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class RecurringAgreement(Base):
