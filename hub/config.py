@@ -30,6 +30,15 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("HUB_DATABASE_URL") or default_database_url()
 
 
+def _seconds(variable: str, default: int) -> int:
+    raw = os.environ.get(variable)
+    if raw is None or not raw.strip():
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise InputError(f"{variable}: {raw!r} is not a whole number of seconds (1 or more)")
+    return int(raw)
+
+
 #: How long a recurring-invoice generator holds an invoice it is sending (seconds).
 DEFAULT_RECURRING_LEASE = 600
 
@@ -40,11 +49,17 @@ def recurring_lease() -> int:
     works). After a crash, the invoice is reconciled once the lease lapses: a shorter lease
     picks it up sooner, at the cost of more renewals; it must stay well above the difference
     between the nodes' clocks."""
-    raw = os.environ.get("HUB_RECURRING_LEASE")
-    if raw is None or not raw.strip():
-        return DEFAULT_RECURRING_LEASE
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise InputError(
-            f"HUB_RECURRING_LEASE: {raw!r} is not a whole number of seconds (1 or more)"
-        )
-    return int(raw)
+    return _seconds("HUB_RECURRING_LEASE", DEFAULT_RECURRING_LEASE)
+
+
+#: How long a message a delivery run claimed stays its own (seconds).
+DEFAULT_DELIVERY_CLAIM = 900
+
+
+def delivery_claim() -> int:
+    """``HUB_DELIVERY_CLAIM`` (seconds), else 15 minutes: a message a delivery run claimed and
+    did not finish (a crash) is delivered again after this. It must stay well above the
+    longest delivery of one message (an SMTP server answering slowly), or a slow delivery
+    and its retry could both go out; delivery plugins make a repeat a no-op where they can
+    (the file outbox does; SMTP cannot)."""
+    return _seconds("HUB_DELIVERY_CLAIM", DEFAULT_DELIVERY_CLAIM)

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub import clients, clock
-from hub.config import data_dir
+from hub.config import data_dir, delivery_claim
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning.law import law_for
@@ -142,8 +142,6 @@ def default_outbox_dir(client_name: str) -> Path:
     return data_dir() / "outbox" / client_name
 
 
-#: A message claimed by a delivery run that did not finish (a crash) is taken again after this.
-STALE_CLAIM = dt.timedelta(minutes=15)
 _STILL_SENT_AFTER_CLOSE = ("closing_confirmation",)
 
 
@@ -164,15 +162,18 @@ def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
 
 
 def _deliverable(now: dt.datetime) -> Any:
-    """Queued, failed, or claimed by a run that must have crashed (claim older than STALE_CLAIM)."""
+    """Queued, failed, or claimed by a run that must have crashed (a claim older than
+    :func:`hub.config.delivery_claim`)."""
+    stale = now - dt.timedelta(seconds=delivery_claim())
     return t.Message.status.in_(("queued", "failed")) | (
-        (t.Message.status == "sending") & (t.Message.claimed_at < now - STALE_CLAIM)
+        (t.Message.status == "sending") & (t.Message.claimed_at < stale)
     )
 
 
 def _claim(db: Database, message_ids: list[int]) -> set[int]:
     """Take the messages for this run, in one statement; those another run has are left out
-    (two syncs at once). What a crashed run had claimed is taken again after STALE_CLAIM."""
+    (two syncs at once). What a crashed run had claimed is taken again after
+    :func:`hub.config.delivery_claim`."""
     now = dt.datetime.now(dt.UTC)
     with db.session() as session:
         claimed = session.scalars(
@@ -190,7 +191,7 @@ def deliver_pending(
     """Deliver the client's queued and failed messages, each claimed and committed on its own.
 
     Each message is claimed first (status ``sending``), so two runs at once never both send it;
-    a claim left by a run that crashed is taken again after :data:`STALE_CLAIM`.
+    a claim left by a run that crashed is taken again after :func:`hub.config.delivery_claim`.
     """
     report = DeliveryReport()
     with db.session() as session:
