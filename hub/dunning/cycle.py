@@ -439,6 +439,14 @@ def _advance_invoice_case(
     day: _Day, case: t.Case, invoice: t.Invoice, paid_in_hub: Decimal, fees: Fees
 ) -> None:
     """Close, resume, move and remind one invoice case, as due today."""
+    if case.credit_note_key and not case.credit_note_ref:
+        # A credit note asked for and not finished: the books may show it already (its answer
+        # was lost), so the invoice looks credited. Finishing it (`hub cases credit-note`
+        # again, or the daemon's postings job) closes the case as credited; closing it here
+        # as paid would make the case's end depend on which ran first. (A write-off is not
+        # held back: the books cannot tell its voucher from the customer's payment, and a
+        # person must be able to close the case if the customer paid; see write_off.)
+        return
     if _auto_close_invoice_case(day, case, invoice, paid_in_hub):
         return
     _resume_if_due(day, case)
