@@ -15,7 +15,8 @@ is raised at once. Otherwise the wait is exponential backoff with full jitter.
 
 Final failures become :mod:`hub.errors` types naming plugin, method, path and status. Every attempt
 is logged (``hub.http``) with method, path (never the query string), status, duration and attempt;
-header values that may be secrets are redacted.
+header values that may be secrets are redacted. Attempts and retries are counted in
+:mod:`hub.metrics` (``hub_api_requests_total``, ``hub_api_retries_total``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import httpx
 import structlog
 import tenacity
 
-from hub import wire
+from hub import metrics, wire
 from hub.errors import (
     AuthError,
     InvalidDataError,
@@ -350,6 +351,7 @@ class HubHttpClient:
         try:
             response = self._client.send(request)
         except httpx.HTTPError as exc:
+            metrics.count_api_request(self.plugin, call.method, "error")
             log.warning(
                 "http.request",
                 **fields,
@@ -358,6 +360,7 @@ class HubHttpClient:
                 duration_ms=_elapsed_ms(started),
             )
             raise
+        metrics.count_api_request(self.plugin, call.method, str(response.status_code))
         level = log.info if response.status_code < 400 else log.warning
         level(
             "http.request",
@@ -402,6 +405,7 @@ class HubHttpClient:
         return retry_after is not None and retry_after > self.retry.max_retry_after
 
     def _log_retry(self, call: _Call, state: tenacity.RetryCallState) -> None:
+        metrics.count_api_retry(self.plugin)
         log.info(
             "http.retry",
             plugin=self.plugin,
