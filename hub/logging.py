@@ -26,6 +26,22 @@ def redact_secrets(_logger: Any, _name: str, event: MutableMapping[str, Any]) ->
     return event
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is written, not when logging was set
+    up: a progress bar (``hub demo``) or a test's capture puts its own in place meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure(*, json: bool = False, level: str = "WARNING") -> None:
     """Set up structlog and route the standard library through it."""
     shared: list[Any] = [
@@ -44,7 +60,7 @@ def configure(*, json: bool = False, level: str = "WARNING") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -65,4 +81,8 @@ def configure(*, json: bool = False, level: str = "WARNING") -> None:
 
 
 def get_logger(name: str = "hub", **context: Any) -> Any:
-    return structlog.get_logger(name).bind(**context)
+    """A logger with ``context`` bound. Without context it stays structlog's lazy proxy, so a
+    module-level logger follows :func:`configure` even when it was made before (binding
+    would fix the configuration of the moment, before the daemon asks for JSON lines)."""
+    logger = structlog.get_logger(name)
+    return logger.bind(**context) if context else logger

@@ -24,6 +24,7 @@ from hub.cli import (
     messages_cmd,
     plugins_cmd,
     recurring_cmd,
+    run_cmd,
     sync_cmd,
 )
 from hub.cli.output import err_console
@@ -49,6 +50,8 @@ app.add_typer(collection_cmd.app, name="collection")
 app.add_typer(recurring_cmd.app, name="recurring")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
+app.command("run")(run_cmd.run)
+app.add_typer(run_cmd.runs_app, name="runs")
 
 
 def _version(value: bool) -> None:

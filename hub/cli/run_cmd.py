@@ -1,0 +1,132 @@
+"""``hub run``: the daemon; ``hub runs list``: what it (and ``hub sync``) did."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hub import clients, runs
+from hub import logging as hub_logging
+from hub.cli.output import emit_json, say, table
+from hub.cli.state import state
+from hub.errors import InputError
+
+if TYPE_CHECKING:
+    from hub.jobs import Runtime
+
+runs_app = typer.Typer(help="The run history: every run of a job.", no_args_is_help=True)
+
+
+def _runtime() -> Runtime:
+    from hub.jobs import Runtime  # imported when needed: the jobs and the scheduler are heavy
+
+    return Runtime(state.db(), state.registry, state.box)
+
+
+def run(
+    schedules_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--schedules",
+            help="Schedule file (TOML); default: the packaged schedules/default.toml.",
+        ),
+    ] = None,
+    http_port: Annotated[
+        int | None,
+        typer.Option("--http-port", help="Serve /healthz and /metrics on this port (0: any free)."),
+    ] = None,
+    http_host: Annotated[
+        str, typer.Option("--http-host", help="Address for --http-port.")
+    ] = "127.0.0.1",
+    stop_timeout: Annotated[
+        float,
+        typer.Option(
+            "--stop-timeout", help="Seconds to wait for runs in flight on SIGTERM/SIGINT."
+        ),
+    ] = 30.0,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="json (one object per line) or console.")
+    ] = "json",
+    check: Annotated[
+        bool, typer.Option("--check", help="Check the schedule file, print the jobs, and exit.")
+    ] = False,
+    show_default: Annotated[
+        bool, typer.Option("--show-default", help="Print the packaged schedule file and exit.")
+    ] = False,
+) -> None:
+    """Run the scheduled jobs for every client until SIGTERM or SIGINT."""
+    from hub import daemon, schedules
+
+    if show_default:
+        print(schedules.default_text(), end="")
+        return
+
+    if log_format not in ("json", "console"):
+        raise InputError(f"--log-format: {log_format!r} is not json or console")
+    if http_port is not None and not 0 <= http_port <= 65535:
+        raise InputError(f"--http-port: {http_port} is not a port (0-65535)")
+    if stop_timeout < 0:
+        raise InputError(f"--stop-timeout: {stop_timeout:g} must not be negative")
+    loaded = schedules.load(schedules_file)
+    rt = _runtime()
+    planned = daemon.plan(rt, loaded)
+    if check:
+        table(
+            f"Jobs from {loaded.source}",
+            ["job", "client", "trigger", "time zone"],
+            [
+                (p.job, p.client, p.trigger.describe(), p.trigger.timezone or p.timezone)
+                for p in planned
+            ],
+        )
+        return
+    hub_logging.configure(json=log_format == "json", level="INFO")
+    the_daemon = daemon.Daemon(
+        rt, loaded, http_host=http_host, http_port=http_port, stop_timeout=stop_timeout
+    )
+    raise typer.Exit(daemon.run_until_stopped(the_daemon))
+
+
+@runs_app.command("list")
+def list_(
+    client: Annotated[str | None, typer.Option("--client", help="Client name.")] = None,
+    job: Annotated[str | None, typer.Option("--job", help="Job kind.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 50,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The latest runs: job, client, start, end, outcome, counts, error."""
+    if job is not None and job not in runs.JOB_KINDS:
+        raise InputError(
+            f"--job: {job!r} is not a job kind; choose one of {', '.join(runs.JOB_KINDS)}"
+        )
+    if limit < 1:
+        raise InputError(f"--limit: {limit} must be 1 or more")
+    with state.db().session() as session:
+        client_id = clients.get_client(session, client).id if client else None
+        rows = runs.run_rows(session, client_id=client_id, job=job, limit=limit)
+    if json_out:
+        emit_json(rows)
+        return
+    if not rows:
+        say("no runs recorded")
+        return
+    table(
+        "Runs",
+        ["id", "job", "client", "day", "started", "seconds", "outcome", "counts", "error"],
+        [
+            (
+                r["id"],
+                r["job"],
+                r["client"] or "",
+                r["today"] or "",
+                r["started_at"],
+                "" if r["seconds"] is None else f"{r['seconds']:.1f}",
+                r["outcome"],
+                ", ".join(f"{k} {v}" for k, v in r["counts"].items() if v),
+                r["error"] or "",
+            )
+            for r in rows
+        ],
+    )
