@@ -56,6 +56,8 @@ log = get_logger("hub.daemon")
 _runtime: jobs.Runtime | None = None
 _in_flight: dict[str, float] = {}
 _in_flight_lock = threading.Lock()
+# Set when the daemon stops: a run the pool had queued and starts only now is not started.
+_stopping = threading.Event()
 
 
 def scheduled_job(job: str, client: str) -> None:
@@ -64,6 +66,8 @@ def scheduled_job(job: str, client: str) -> None:
         raise RuntimeError("scheduled_job runs only inside a started daemon")
     key = f"{job}:{client}"
     with _in_flight_lock:
+        if _stopping.is_set():
+            return
         _in_flight[key] = time.monotonic()
     try:
         jobs.run_job(_runtime, job, client)
@@ -125,6 +129,7 @@ class Daemon:
     def start(self) -> None:
         global _runtime
         _runtime = self.rt
+        _stopping.clear()
         runs.act_as("daemon")
         interrupted = runs.mark_interrupted(self.rt.db)
         if interrupted:
@@ -222,18 +227,24 @@ class Daemon:
 
     def stop(self) -> list[str]:
         """Stop taking work, wait for the runs in flight; returns the jobs abandoned."""
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        scheduler = self._scheduler
+        if scheduler is not None and scheduler.running:
+            scheduler.pause()  # nothing more is handed to the pool
+        with _in_flight_lock:
+            _stopping.set()  # and what the pool had queued does not start
         deadline = time.monotonic() + self.stop_timeout
         while _in_flight and time.monotonic() < deadline and not self._abandon.is_set():
             time.sleep(0.05)
         with _in_flight_lock:
             abandoned = sorted(_in_flight)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=not abandoned)  # the pool's threads end with it
         if abandoned:
             runs.abandon_own(self.rt.db)
             log.warning("stopped with runs in flight, abandoned safely", jobs=abandoned)
         if self._health is not None:
             self._health.stop()
+        runs.act_as("cli")
         log.info("daemon stopped")
         return abandoned
 
