@@ -1,0 +1,474 @@
+"""The daemon (``hub run``): jobs per (job kind, client) on the schedule file, the job store in
+the hub's database, run history, misfires, clients coming and going, health and metrics, and
+SIGTERM.
+
+In-process tests drive :class:`hub.daemon.Daemon` itself; the end-to-end ones run ``hub run``
+as a child process against fake accounting servers over real HTTP, for several simulated days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import delete, select
+
+from hub import clients, clock, runs
+from hub.cli.main import main
+from hub.daemon import TABLE, Daemon
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.jobs import JOB_KINDS, Runtime
+from hub.plugins import load_plugins
+from hub.schedules import Schedules, parse
+from hub.secrets import SecretBox
+from hub.testing import economic_fake
+from tests import daemon_world
+from tests.daemon_world import DAYS, DK, NO, World
+
+EVERY_SECOND = """
+[daemon]
+max_workers = 4
+refresh_seconds = 1
+
+[jobs.sync]
+trigger = "interval"
+seconds = {seconds}
+
+[jobs.recurring]
+trigger = "interval"
+seconds = {seconds}
+
+[jobs.postings]
+trigger = "interval"
+seconds = {seconds}
+"""
+
+
+def _schedule(seconds: int = 1, extra: str = "") -> Schedules:
+    return parse(EVERY_SECOND.format(seconds=seconds) + extra, "test.toml")
+
+
+@pytest.fixture
+def rt(db: Database) -> Runtime:
+    return Runtime(db, load_plugins(), SecretBox())
+
+
+@pytest.fixture
+def world(db: Database, rt: Runtime, tmp_path: Path) -> Iterator[World]:
+    """The world on its first day (the in-process daemon's jobs see the same simulated day)."""
+    with daemon_world.world(db, rt, tmp_path / "outbox") as w, clock.simulated(DAYS[0]):
+        yield w
+
+
+def _runs(db: Database) -> list[dict[str, Any]]:
+    with db.session() as session:
+        return runs.run_rows(session, limit=10_000)
+
+
+def _wait(condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+class Running:
+    """A daemon started in this process, serving in a thread."""
+
+    def __init__(self, rt: Runtime, schedules: Schedules, **kwargs: Any) -> None:
+        self.daemon = Daemon(rt, schedules, **kwargs)
+        self.daemon.start()
+        self.thread = threading.Thread(target=self.daemon.serve, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> list[str]:
+        self.daemon.request_stop()
+        self.thread.join(timeout=30)
+        return self.daemon.stop()
+
+
+def _stored_jobs(db: Database) -> dict[str, float]:
+    with db.engine.connect() as conn:
+        return {
+            row.id: row.next_run_time
+            for row in conn.execute(
+                select(*(c for c in _job_table(db).c if c.name in ("id", "next_run_time")))
+            )
+        }
+
+
+def _job_table(db: Database) -> Any:
+    import sqlalchemy as sa
+
+    return sa.Table(TABLE, sa.MetaData(), autoload_with=db.engine)
+
+
+def _ok(rows: list[dict[str, Any]], pid: int | None = None) -> set[tuple[str, str]]:
+    """(job, client) of the runs a daemon (the one with ``pid``, if given) finished ok."""
+    prefix = "daemon " if pid is None else f"daemon {socket.gethostname()} {pid}"
+    return {
+        (r["job"], r["client"])
+        for r in rows
+        if r["outcome"] == "ok" and (r["runner"] or "").startswith(prefix)
+    }
+
+
+# --- in process ------------------------------------------------------------------------------
+
+
+def test_one_job_per_kind_and_client_in_the_database_each_run_recorded(
+    world: World, rt: Runtime
+) -> None:
+    running = Running(rt, _schedule(seconds=60))
+    try:
+        every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
+        _wait(lambda: every <= _ok(_runs(rt.db)), "every job to run once")
+        assert set(_stored_jobs(rt.db)) == {f"{job}:{client}" for job, client in every}
+    finally:
+        assert running.stop() == []
+    rows = _runs(rt.db)
+    sync = next(r for r in rows if r["job"] == "sync" and r["client"] == DK and r["runner"])
+    assert sync["runner"].startswith("daemon ")
+    assert sync["counts"]["unchanged"] + sync["counts"]["new"] == 8  # the Danish invoices
+    assert sync["finished_at"] >= sync["started_at"] and sync["seconds"] >= 0
+    postings = next(r for r in rows if r["job"] == "postings" and r["client"] == DK)
+    assert postings["counts"] == {"credit_notes": 2, "write_offs": 2, "waiting": 0, "failed": 0}
+    assert all(r["outcome"] != "running" for r in rows)
+
+
+def test_one_clients_slow_accounting_system_does_not_hold_up_another(
+    world: World, rt: Runtime
+) -> None:
+    world.economic.fail_next(economic_fake.Fault(delay=6.0, path_prefix="/invoices"))
+    running = Running(rt, _schedule(seconds=60))
+    try:
+        _wait(lambda: ("sync", NO) in _ok(_runs(rt.db)), "the Norwegian sync")
+        going = [(r["job"], r["client"]) for r in _runs(rt.db) if r["outcome"] == "running"]
+        assert ("sync", DK) in going
+    finally:
+        running.stop()
+
+
+def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, rt: Runtime) -> None:
+    with rt.db.session() as session:
+        clients.add_client(session, "broken", "DK")  # no accounting plugin
+    running = Running(rt, _schedule(seconds=60))
+    try:
+        _wait(lambda: ("sync", DK) in _ok(_runs(rt.db)), "the Danish sync")
+        failed = _wait(
+            lambda: [
+                r
+                for r in _runs(rt.db)
+                if r["client"] == "broken" and r["job"] == "sync" and r["outcome"] != "running"
+            ],
+            "the broken client's sync",
+        )
+    finally:
+        running.stop()
+    assert failed[0]["outcome"] == "failed"
+    assert "broken" in failed[0]["error"] and "plugin" in failed[0]["error"]
+
+
+def test_clients_added_and_removed_while_running_and_changed_schedules(
+    world: World, rt: Runtime
+) -> None:
+    running = Running(rt, _schedule(seconds=60))
+    try:
+        _wait(lambda: f"sync:{DK}" in _stored_jobs(rt.db), "the jobs")
+        with rt.db.session() as session:
+            clients.add_client(session, "newcomer", "NO")
+        _wait(lambda: "postings:newcomer" in _stored_jobs(rt.db), "the newcomer's jobs")
+        _wait(lambda: ("postings", "newcomer") in _ok(_runs(rt.db)), "the newcomer's first run")
+        with rt.db.session() as session:
+            session.execute(delete(t.Client).where(t.Client.name == "newcomer"))
+        _wait(lambda: "sync:newcomer" not in _stored_jobs(rt.db), "the newcomer's jobs to go")
+    finally:
+        running.stop()
+    before = _stored_jobs(rt.db)
+
+    # Restarted with the same schedule: each job keeps its next run time.
+    again = Running(rt, _schedule(seconds=60))
+    try:
+        assert again.daemon.refresh() == {"added": 0, "rescheduled": 0, "removed": 0}
+        assert _stored_jobs(rt.db) == before
+    finally:
+        again.stop()
+
+    # Restarted with a changed schedule: the changed jobs are rescheduled, one switched off.
+    changed = parse(
+        EVERY_SECOND.format(seconds=60).replace("seconds = 60", "seconds = 90", 1)
+        + f'\n[clients."{NO}".recurring]\nenabled = false\n',
+        "changed.toml",
+    )
+    third = Running(rt, changed)
+    try:
+        stored = _stored_jobs(rt.db)
+    finally:
+        third.stop()
+    assert f"recurring:{NO}" not in stored
+    assert stored[f"recurring:{DK}"] == before[f"recurring:{DK}"]
+    assert stored[f"sync:{DK}"] != before[f"sync:{DK}"]  # every 90 s now
+
+
+EVERY_FIVE_SECONDS = """
+[daemon]
+refresh_seconds = 1
+
+[jobs.sync]
+trigger = "cron"
+second = "*/5"
+"""
+
+
+def _sync_runs_since(db: Database, since: dt.datetime) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in _runs(db)
+        if r["job"] == "sync"
+        and r["client"] == DK
+        and dt.datetime.fromisoformat(r["started_at"]) >= since
+    ]
+
+
+def test_runs_missed_while_the_daemon_was_down_run_once_as_soon_as_it_is_back(
+    world: World, rt: Runtime
+) -> None:
+    schedule = parse(EVERY_FIVE_SECONDS, "five.toml")  # at :00, :05, :10 ... of each minute
+    first = Running(rt, schedule)
+    _wait(lambda: ("sync", DK) in _ok(_runs(rt.db)), "the first sync")
+    first.stop()
+    time.sleep(11)  # two runs of every job missed
+    # Back just after a due time, so the next one is ~4 s away: any run in the next 3 s is
+    # the missed ones, and they are one run, not two.
+    _wait(lambda: dt.datetime.now(dt.UTC).second % 5 == 1, "the second after a due time")
+    back = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    second = Running(rt, schedule)
+    try:
+        _wait(lambda: _sync_runs_since(rt.db, back), "the missed sync")
+        time.sleep(2.5)
+        late = _sync_runs_since(rt.db, back)
+    finally:
+        second.stop()
+    assert len(late) == 1, late
+
+
+def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
+    world: World, rt: Runtime
+) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    host = socket.gethostname()
+    with rt.db.session() as session:
+        client_id = clients.get_client(session, DK).id
+        for runner in (
+            f"daemon {host} {dead.stdout.strip()}",
+            "daemon elsewhere 1",
+            f"cli {host} {os.getpid()}",
+        ):
+            session.add(
+                t.JobRun(
+                    job="sync", client_id=client_id, outcome="running", counts={}, runner=runner
+                )
+            )
+    running = Running(rt, _schedule(seconds=60))
+    running.stop()
+    left = {r["runner"]: r["outcome"] for r in _runs(rt.db) if r["runner"] and r["outcome"] != "ok"}
+    assert left[f"daemon {host} {dead.stdout.strip()}"] == "interrupted"
+    assert left["daemon elsewhere 1"] == "running"  # only its own host can tell
+    assert left[f"cli {host} {os.getpid()}"] == "running"  # alive
+
+
+# --- hub run as a child process --------------------------------------------------------------
+
+
+_children: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture
+def daemon_env(hub_env: Path, db_url: str) -> Iterator[dict[str, str]]:
+    yield {**os.environ, "HUB_DATA_DIR": str(hub_env), "HUB_DATABASE_URL": db_url}
+    while _children:  # a test that failed half-way leaves no daemon behind
+        child = _children.pop()
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=30)
+
+
+def _start(env: dict[str, str], day: dt.date, *args: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("a") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli.main", "--today", day.isoformat(), "run", *args],
+            stdout=out,
+            stderr=out,
+            env=env,
+        )
+    _children.append(child)
+    return child
+
+
+def _health_url(log: Path, process: subprocess.Popen[bytes], after: int) -> str:
+    def found() -> str | None:
+        assert process.poll() is None, log.read_text()[-3000:]
+        for line in log.read_text().splitlines()[after:]:
+            if '"health and metrics"' in line:
+                return str(json.loads(line)["url"])
+        return None
+
+    return str(_wait(found, "the health endpoint"))
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+@pytest.mark.slow
+def test_several_simulated_days_history_health_metrics_and_sigterm(
+    world: World, daemon_env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text(EVERY_SECOND.format(seconds=1))
+    log = tmp_path / "daemon.log"
+    for day in DAYS[:3]:
+        daemon_world.set_day(world, day)
+        lines = len(log.read_text().splitlines()) if log.exists() else 0
+        process = _start(daemon_env, day, "--schedules", str(schedule), "--http-port", "0", log=log)
+        url = _health_url(log, process, lines)
+        every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
+        _wait(lambda: every <= _ok(_runs(world.db), process.pid), f"a round on {day}")  # noqa: B023
+        health = httpx.get(url + "healthz")
+        assert health.status_code == 200, health.text
+        body = health.json()
+        assert body["status"] == "ok" and body["scheduler"]["alive"] is True
+        assert body["clients"][DK]["age_seconds"] < 60
+        metrics = _samples(httpx.get(url + "metrics").text)
+        assert metrics[("hub_job_runs_total", (("job", "sync"), ("outcome", "ok")))] >= 2
+        assert metrics[("hub_syncs_total", (("outcome", "ok"), ("plugin", "economic")))] >= 1
+        requests = sum(
+            v
+            for (name, labels), v in metrics.items()
+            if name == "hub_api_requests_total" and ("plugin", "norwegian_invoicing") in labels
+        )
+        assert requests >= 3
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
+
+    outcome = world.outcome()
+    active = [c for c in outcome["cases"] if c[2] == "active"]
+    assert len(active) == 4  # eight invoices: two credited, two written off
+    assert metrics[("hub_open_cases", (("client", DK), ("stage", "reminder")))] == len(active)
+    sent = outcome["message statuses"]["sent"]
+    assert sent == outcome["letters"] == sum(outcome["messages"].values()) > 0
+    assert metrics[("hub_messages", (("client", DK), ("status", "sent")))] == sent
+    rows = _runs(world.db)
+    assert {r["outcome"] for r in rows} == {"ok"}, "all ok, none left running"
+    # The history as an operator reads it.
+    capsys.readouterr()
+    url = daemon_env["HUB_DATABASE_URL"]
+    assert main(["--db", url, "runs", "list", "--client", DK, "--job", "sync", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {r["today"] for r in listed} == {d.isoformat() for d in DAYS[:3]}
+    assert all(r["outcome"] == "ok" and r["client"] == DK for r in listed)
+    newest = listed[0]
+    # eight invoices, two credited; the two written off stay open until the journal is booked
+    assert newest["today"] == DAYS[2].isoformat() and newest["counts"]["unchanged"] == 6
+
+
+@pytest.mark.slow
+def test_sigterm_with_a_run_in_flight_waits_then_abandons_it_safely(
+    world: World, daemon_env: dict[str, str], tmp_path: Path
+) -> None:
+    world.economic.fail_next(economic_fake.Fault(delay=30.0, path_prefix="/invoices/unpaid"))
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text(EVERY_SECOND.format(seconds=60))
+    log = tmp_path / "daemon.log"
+    process = _start(
+        daemon_env, DAYS[0], "--schedules", str(schedule), "--stop-timeout", "1", log=log
+    )
+    _wait(
+        lambda: [
+            r
+            for r in _runs(world.db)
+            if r["outcome"] == "running" and r["client"] == DK and r["job"] == "sync"
+        ],
+        "the slow sync to start",
+    )
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
+    assert time.monotonic() - started < 15, "it waited the stop timeout, not the slow answer"
+    abandoned_rows = [
+        r
+        for r in _runs(world.db)
+        if r["client"] == DK
+        and r["job"] == "sync"
+        and r["runner"]
+        and r["runner"].startswith("daemon")
+    ]
+    assert len(abandoned_rows) == 1, abandoned_rows
+    [abandoned] = abandoned_rows
+    assert abandoned["outcome"] == "interrupted" and "stopped" in abandoned["error"]
+    assert "abandoned safely" in log.read_text()
+
+
+def test_runs_list_shows_the_history(
+    world: World, capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    assert main(["--db", db_url, "runs", "list", "--client", DK, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["job"] for r in rows} == {"sync"}  # the world's set-up synced once
+    assert set(rows[0]) == {
+        "id",
+        "job",
+        "client",
+        "today",
+        "started_at",
+        "finished_at",
+        "seconds",
+        "outcome",
+        "counts",
+        "error",
+        "runner",
+    }
+    assert rows[0]["today"] == DAYS[0].isoformat() and rows[0]["outcome"] == "ok"
+    assert main(["--db", db_url, "runs", "list"]) == 0
+    assert "sync" in capsys.readouterr().out
+    assert main(["--db", db_url, "runs", "list", "--client", "ghost"]) == 2
+    assert main(["--db", db_url, "runs", "list", "--limit", "0"]) == 2
+
+
+def test_hub_run_refuses_a_bad_schedule_file_with_its_line(
+    world: World, tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[jobs.sync]\ntrigger = "interval"\nhours = -1\n')
+    assert main(["--db", db_url, "run", "--schedules", str(bad)]) == 2
+    assert f"{bad}:3: jobs.sync.hours" in capsys.readouterr().err
+    assert main(["--db", db_url, "run", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "every 2 h" in out and DK in out and NO in out
+    assert main(["--db", db_url, "run", "--http-port", "70000"]) == 2
