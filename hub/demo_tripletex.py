@@ -2,42 +2,37 @@
 
 A fake Tripletex server (:mod:`hub.testing.tripletex_fake`) runs on loopback and the hub talks
 to it over real HTTP through the ``norwegian_invoicing`` plugin, as it would to
-tripletex.no/v2. Over 75 simulated days, one run a day: two recurring agreements make their
-invoices and orders in Tripletex (G1–G5: preparation days, a prorated first invoice), the
-open invoices, the recurring ones among them, are followed by the Norwegian default flow
-(35 NOK reminder fees, only 14 days after the due date: inkassoforskriften § 1-2), and a
-customer who pays has its case closed (R1).
+tripletex.no/v2. Two recurring agreements make their invoices and orders in Tripletex, each
+made once, by the daemon's ``recurring`` job (G1–G6: preparation days, a prorated first
+invoice, a quarterly price billed monthly as orders that wait for a person). The open
+invoices, the recurring ones among them, follow the Norwegian default flow (35 NOK reminder
+fees, only 14 days after the due date: inkassoforskriften § 1-2), and the customer who pays its
+first recurring invoice has its case closed (R1).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from hub import clients, clock
+from hub import clients
 from hub.db import tables as t
-from hub.db.engine import Database
+from hub.demo_text import amount
+from hub.demo_timeline import START, Scenario
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cycle import run_cycle
-from hub.dunning.messages import deliver_pending
-from hub.errors import HubError
-from hub.plugins import PluginRegistry
+from hub.jobs import JobResult, Runtime
 from hub.recurring.agreements import add_agreement
-from hub.recurring.generator import run_recurring
 from hub.recurring.schedule import AgreementLine, Terms
-from hub.secrets import SecretBox
-from hub.sync import sync_client
 from hub.testing.tripletex_fake import Company, FakeTripletex, TripletexServer
 
 CLIENT = "demo-no"
 PLUGIN = "norwegian_invoicing"
 D = Decimal
-START = dt.date(2026, 10, 1)  # the first simulated day
-DAYS = 75
 CUSTOMERS = {
     201: ("Fjellheim Regnskap AS", "post@fjellheim.no"),
     202: ("Nordlys Kafé AS", "faktura@nordlys-kafe.no"),
@@ -80,17 +75,26 @@ COFFEE = Terms(
 )
 
 
-@dataclass
-class TripletexSummary:
-    """What the Norwegian client's 75 days did."""
+@dataclass(frozen=True)
+class Made:
+    """A recurring invoice or order the hub made in Tripletex."""
 
+    kind: str  # invoice or order
+    customer: str
+    invoice_date: dt.date
+    reference: str
+    net: Decimal
+
+
+@dataclass
+class TripletexStory:
+    """What the Norwegian client's timeline did that the summary does not tell."""
+
+    url: str = ""
     requests: int = 0
-    invoices_made: list[tuple[str, str, Decimal]] = field(default_factory=list)  # date, ref, net
-    orders_made: int = 0
+    made: list[Made] = field(default_factory=list)
     first_invoice_lines: list[str] = field(default_factory=list)
-    reminders: int = 0
-    fees: Decimal = field(default_factory=lambda: D("0.00"))
-    auto_closed: int = 0
+    invoices_in_tripletex: int = 0
 
 
 def _seed(fake: FakeTripletex) -> Company:
@@ -109,19 +113,20 @@ def _seed(fake: FakeTripletex) -> Company:
     return company
 
 
-def _setup(db: Database, registry: PluginRegistry, box: SecretBox, url: str, letters: str) -> None:
-    with db.session() as session:
-        if session.scalar(select(t.Client.id).where(t.Client.name == CLIENT)) is None:
-            clients.add_client(session, CLIENT, "NO")
+def _setup(rt: Runtime, url: str, letters: str) -> None:
+    with rt.db.session() as session:
+        clients.add_client(session, CLIENT, "NO")
         clients.enable_plugin(
             session,
-            registry,
-            box,
+            rt.registry,
+            rt.box,
             CLIENT,
             PLUGIN,
             {"consumer_token": "demo-consumer", "employee_token": "demo-employee", "base_url": url},
         )
-        clients.enable_plugin(session, registry, box, CLIENT, "file_outbox", {"directory": letters})
+        clients.enable_plugin(
+            session, rt.registry, rt.box, CLIENT, "file_outbox", {"directory": letters}
+        )
         dunning_rules.set_rules(
             session,
             clients.get_client(session, CLIENT),
@@ -135,76 +140,72 @@ def _setup(db: Database, registry: PluginRegistry, box: SecretBox, url: str, let
         add_agreement(session, CLIENT, "202", COFFEE, "hub demo")
 
 
-def run_tripletex_demo(
-    db: Database,
-    registry: PluginRegistry,
-    box: SecretBox,
-    letters: str,
-    say: Callable[[str], None],
-) -> TripletexSummary:
-    """75 simulated days of a Norwegian Tripletex client (the module's docstring)."""
-    if PLUGIN not in registry.infos:
-        why = registry.errors.get(PLUGIN, "it is not installed")
-        raise HubError(
-            f"hub demo needs the {PLUGIN} plugin ({why}); install it:"
-            " pip install -e plugins/norwegian_invoicing"
-        )
-    fake = FakeTripletex(today=START)
-    company = _seed(fake)
-    summary = TripletexSummary()
-    with TripletexServer(fake) as server:
-        _setup(db, registry, box, server.url, letters)
-        say(
-            f"8. Client {CLIENT} (NO) on Tripletex (a fake server on {server.url}, real HTTP):"
-            " two recurring agreements and the Norwegian dunning flow"
-        )
-        pays_on: dt.date | None = None
-        for n in range(DAYS + 1):
-            day = START + dt.timedelta(days=n)
-            fake.today = day
-            if day == pays_on and summary.invoices_made:
-                _, reference, _ = summary.invoices_made[0]
-                invoice = company.invoice(int(reference))
-                company.register_payment(invoice.invoice_number, invoice.amount, day)
-            with clock.simulated(day):
-                report = run_recurring(db, registry, box, CLIENT, day)
-                if report.failed:
-                    raise HubError(f"demo: recurring invoices failed: {report.failed}")
-                for made in report.generated:
-                    if made["kind"] == "invoice":
-                        summary.invoices_made.append(
-                            (made["invoice_date"], made["reference"], D(made["total"]))
-                        )
-                        if pays_on is None:
-                            pays_on = day + dt.timedelta(days=PAYS_AFTER)
-                    else:
-                        summary.orders_made += 1
-                sync_client(db, registry, box, CLIENT)
-                cycle = run_cycle(db, CLIENT)
-                deliver_pending(db, registry, box, CLIENT)
-            summary.fees += cycle.fees
-            summary.auto_closed += cycle.closed
-        summary.requests = len(fake.requests)
-    with db.session() as session:
-        client_id = clients.get_client(session, CLIENT).id
-        summary.reminders = (
-            session.scalar(
-                select(func.count()).where(
-                    t.Message.client_id == client_id, t.Message.kind.like("reminder_%")
-                )
-            )
-            or 0
-        )
-        first = session.scalars(
-            select(t.RecurringInvoice)
-            .join(t.RecurringAgreement)
-            .where(t.RecurringAgreement.client_id == client_id)
-            .order_by(t.RecurringInvoice.id)
-            .limit(1)
-        ).first()
-        if first is not None:
-            summary.first_invoice_lines = [
-                f"{line['description']} {line['quantity']} x {line['unit_price']}"
-                for line in first.request["lines"]
+class TripletexScenario(Scenario):
+    client = CLIENT
+    jobs = ("recurring", "sync")
+
+    def __init__(self, base: Path) -> None:
+        self.letters = base / "letters" / CLIENT
+        self.fake = FakeTripletex(today=START)
+        self.company = _seed(self.fake)
+        self.story = TripletexStory()
+        self._rt: Runtime | None = None
+        self._pays_on: dt.date | None = None
+
+    def start(self, rt: Runtime, stack: ExitStack) -> list[str]:
+        self._rt = rt
+        server = stack.enter_context(TripletexServer(self.fake))
+        self.story.url = server.url
+        _setup(rt, server.url, str(self.letters))
+        return [
+            f"NO, on Tripletex (a fake server on {server.url}, real HTTP) through the {PLUGIN}"
+            " plugin: two recurring agreements (one billed monthly with a prorated start, one"
+            " a quarterly rent billed monthly as orders) and the Norwegian default flow"
+        ]
+
+    def morning(self, n: int, day: dt.date) -> list[str]:
+        self.fake.today = day
+        if day != self._pays_on:
+            return []
+        first = next(m for m in self.story.made if m.kind == "invoice")
+        invoice = self.company.invoice(int(first.reference))
+        self.company.register_payment(invoice.invoice_number, invoice.amount, day)
+        name = CUSTOMERS[int(first.customer)][0]
+        return [f"{name} pays recurring invoice {first.reference} in Tripletex"]
+
+    def after(self, n: int, day: dt.date, result: JobResult) -> list[str]:
+        if result.job != "recurring" or not result.counts.get("generated"):
+            return []
+        assert self._rt is not None
+        with self._rt.db.session() as session:
+            rows = session.execute(
+                select(t.RecurringInvoice, t.RecurringAgreement.customer_number)
+                .join(t.RecurringAgreement)
+                .join(t.Client, t.Client.id == t.RecurringAgreement.client_id)
+                .where(t.Client.name == CLIENT, t.RecurringInvoice.generate_on <= day)
+                .order_by(t.RecurringInvoice.id)
+                .offset(len(self.story.made))
+            ).all()
+            made = [
+                Made(r.kind, customer, r.invoice_date, r.reference or "", r.total)
+                for r, customer in rows
             ]
-    return summary
+            if rows and not self.story.first_invoice_lines:
+                self.story.first_invoice_lines = [
+                    f"{line['description']} {line['quantity']} x {line['unit_price']}"
+                    for line in rows[0][0].request["lines"]
+                ]
+        self.story.made += made
+        if self._pays_on is None and any(m.kind == "invoice" for m in made):
+            self._pays_on = day + dt.timedelta(days=PAYS_AFTER)
+        return [
+            f"recurring: {m.kind} no. {m.reference} of {m.invoice_date} for customer {m.customer}:"
+            f" {amount(m.net)} NOK net"
+            + (" (left for a person to invoice)" if m.kind == "order" else "")
+            for m in made
+        ]
+
+    def finish(self) -> None:
+        """Note what the fake Tripletex saw (while its server is still up)."""
+        self.story.requests = len(self.fake.requests)
+        self.story.invoices_in_tripletex = len(self.company.invoices_in_order())

@@ -2,25 +2,58 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from hub.cli.output import say
+from hub.cli.output import console, say
 from hub.cli.state import state
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable[[dt.date], None]]:
+    """A progress bar over the simulated days, on a terminal; elsewhere (a pipe, a file, CI)
+    nothing, so the output stays plain lines."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
+        task = bar.add_task("simulating", total=total)
+        yield lambda day: bar.update(task, advance=1, description=f"simulated to {day}")
 
 
 def demo(
     workdir: Annotated[
         Path | None,
-        typer.Option("--workdir", help="Keep the demo's files here (default: a new temp dir)."),
+        typer.Option(
+            "--workdir",
+            help="Keep the demo's files here, a new or empty directory (default: a new temp dir).",
+        ),
     ] = None,
 ) -> None:
     """Run the demo: a Danish CSV client, a Danish e-conomic client and a Norwegian Tripletex
-    client with recurring invoices, over simulated days, on a throw-away database."""
+    client with recurring invoices, 91 simulated days of the daemon's jobs, on a throw-away
+    database."""
     # Imported here, not at the top: the demo brings the fake servers, which every other
     # command would otherwise load at start-up for nothing.
     from hub.demo import run_demo
 
-    run_demo(state.registry, workdir, say)
+    run_demo(state.registry, workdir, say, progress_bar)
