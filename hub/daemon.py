@@ -1,17 +1,22 @@
 """``hub run``: the daemon. Maps the schedule file onto APScheduler 3 and runs the jobs.
 
 - **One job per (job kind, client)**, id ``"<kind>:<client>"``, so one client's failure or
-  slowness never blocks another; ``max_instances=1`` (a run still going when the next is due
-  makes the next wait, never a second one beside it) and ``coalesce`` (runs missed in a row
-  become one). A bounded thread pool (``[daemon] max_workers``) runs them.
+  slowness never blocks another; ``max_instances=1`` (a run due while the previous one is still
+  going is skipped, and logged: never two beside each other) and ``coalesce`` (runs missed in a
+  row become one). A bounded thread pool (``[daemon] max_workers``) runs them.
 - **The job store is the hub's database** (table ``apscheduler_jobs``), so a restart keeps each
   job's next run time. **Misfires**: a run due while the daemon was down is never dropped by
   default; the missed runs of a job are coalesced into one, run as soon as the daemon is back
   (``misfire_grace_seconds`` drops those later than that instead).
-- **Clients come and go**: every ``refresh_seconds`` the jobs are compared with the clients and
-  the schedule file; a new client's jobs run at once (spread by their jitter), a removed
-  client's jobs go, a job whose schedule changed is rescheduled, an unchanged one keeps its
-  next run time.
+- **Clients come and go**: every ``refresh_seconds`` the jobs are compared with the clients; a
+  new client's jobs run at once (spread by their jitter), a removed client's jobs go. The
+  schedule file is read when the daemon starts: at a start, a job whose schedule changed is
+  rescheduled, an unchanged one keeps its next run time.
+- **Runs that never happened**: a run handed to the pool waits there for a worker, in memory;
+  APScheduler has already moved the job's next run time on. A run that did not start (the
+  daemon was stopped or killed first) or did not finish (interrupted) is therefore run again
+  as soon as the next daemon starts, judged from the run history, instead of a whole period
+  later.
 - **Stopping**: SIGTERM or SIGINT stops taking work and waits up to ``stop_timeout`` seconds
   for the runs in flight; a run still going then is abandoned safely (each unit of work is
   committed on its own and idempotent, so the next run finishes it) and recorded as
@@ -22,6 +27,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -39,7 +45,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub import jobs, runs
 from hub.db import tables as t
@@ -76,6 +82,24 @@ def scheduled_job(job: str, client: str) -> None:
             _in_flight.pop(key, None)
 
 
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
+    """APScheduler's background scheduler, whose loop survives a failing job store.
+
+    APScheduler 3 catches errors of the job store only while it looks for due jobs; one raised
+    while it stores a job's next run time (the database away for a moment) ends its thread,
+    and with it all scheduling, while ``running`` still says True. Here such an error is logged
+    and the loop tries again after ``jobstore_retry_interval``.
+    """
+
+    def _process_jobs(self) -> float | None:
+        try:
+            wait: float | None = super()._process_jobs()
+        except Exception as exc:
+            log.error("the scheduler could not process its jobs; trying again", error=str(exc))
+            return float(self.jobstore_retry_interval)
+        return wait
+
+
 @dataclass(frozen=True)
 class PlannedJob:
     """A job the schedule file and the clients call for."""
@@ -95,11 +119,17 @@ class PlannedJob:
         return f"{self.job} for {self.client} [{self.trigger.fingerprint()}|{self.timezone}]"
 
 
-def plan(rt: jobs.Runtime, schedules: Schedules) -> list[PlannedJob]:
-    """Every (job kind, client) the schedule enables, for the clients in the database."""
+def plan(rt: jobs.Runtime, schedules: Schedules, *, strict: bool = True) -> list[PlannedJob]:
+    """Every (job kind, client) the schedule enables, for the clients in the database.
+
+    ``strict``: a client the schedule file names that does not exist is an error (at start,
+    ``hub run --check``); while running it is not (the client was removed since): its
+    override just applies to no one.
+    """
     with rt.db.session() as session:
         known = list(session.execute(select(t.Client.name, t.Client.timezone)))
-    schedules.check_clients(name for name, _ in known)
+    if strict:
+        schedules.check_clients(name for name, _ in known)
     planned = []
     for name, timezone in sorted(known):
         for kind in jobs.JOB_KINDS:
@@ -107,6 +137,61 @@ def plan(rt: jobs.Runtime, schedules: Schedules) -> list[PlannedJob]:
             if schedule.enabled and schedule.trigger is not None:
                 planned.append(PlannedJob(kind, name, timezone, schedule.trigger))
     return planned
+
+
+def _previous_due(p: PlannedJob, next_run: dt.datetime) -> dt.datetime | None:
+    """When the job was due before ``next_run`` (its stored next run time), at the earliest
+    its jitter allows; None when that cannot be told (no earlier due time within a week)."""
+    plain = dataclasses.replace(p.trigger, jitter=0).build(p.timezone)
+    jitter = dt.timedelta(seconds=p.trigger.jitter)
+    interval = getattr(plain, "interval", None)
+    if isinstance(interval, dt.timedelta):
+        return next_run - interval - jitter
+    due, previous = plain.get_next_fire_time(None, next_run - dt.timedelta(days=7)), None
+    for _ in range(10_000):
+        if due is None or due >= next_run - jitter:
+            break
+        previous = due
+        due = plain.get_next_fire_time(due, due + dt.timedelta(microseconds=1))
+    return previous
+
+
+def _undone(rt: jobs.Runtime, stored: dict[str, Any], wanted: dict[str, PlannedJob]) -> set[str]:
+    """The stored jobs whose last due run never started, or started and did not finish (the
+    daemon was stopped or killed), judged from the run history."""
+    latest: dict[tuple[str, str], tuple[dt.datetime, str]] = {}
+    with rt.db.session() as session:
+        newest = (
+            select(func.max(t.JobRun.id))
+            .where(t.JobRun.client_id.is_not(None))
+            .group_by(t.JobRun.job, t.JobRun.client_id)
+        )
+        for job, client, started, outcome in session.execute(
+            select(t.JobRun.job, t.Client.name, t.JobRun.started_at, t.JobRun.outcome)
+            .join(t.Client, t.Client.id == t.JobRun.client_id)
+            .where(t.JobRun.id.in_(newest))
+        ):
+            aware = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
+            latest[(job, client)] = (aware, outcome)
+    undone = set()
+    for job_id, job in stored.items():
+        p = wanted.get(job_id)
+        if p is None or job.next_run_time is None:
+            continue
+        previous = _previous_due(p, job.next_run_time)
+        last = latest.get((p.job, p.client))
+        if previous is None:
+            continue
+        if last is None:  # it was due, and no run of it ever started
+            undone.add(job_id)
+            continue
+        started, outcome = last
+        if started < previous - dt.timedelta(seconds=1) or outcome in (
+            runs.RUNNING,
+            runs.INTERRUPTED,
+        ):
+            undone.add(job_id)
+    return undone
 
 
 @dataclass
@@ -123,8 +208,15 @@ class Daemon:
     _scheduler: BackgroundScheduler | None = None
     _health: HealthServer | None = None
 
+    stop_signal: str | None = None
+
     def alive(self) -> bool:
-        return self._scheduler is not None and self._scheduler.running and not self._stop.is_set()
+        return (
+            self._scheduler is not None
+            and self._scheduler.running
+            and self._scheduler_thread_alive()
+            and not self._stop.is_set()
+        )
 
     def start(self) -> None:
         global _runtime
@@ -134,7 +226,7 @@ class Daemon:
         interrupted = runs.mark_interrupted(self.rt.db)
         if interrupted:
             log.warning("runs of a daemon that died marked interrupted", runs=interrupted)
-        scheduler = BackgroundScheduler(
+        scheduler = _Scheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.rt.db.engine, tablename=TABLE)},
             executors={"default": ThreadPoolExecutor(self.schedules.max_workers)},
             job_defaults={
@@ -147,7 +239,7 @@ class Daemon:
         scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         scheduler.start(paused=True)
         self._scheduler = scheduler
-        self.refresh()
+        self.refresh(starting=True)
         scheduler.resume()
         if self.http_port is not None:
             self._health = HealthServer(self.rt.db, self.alive, self.http_host, self.http_port)
@@ -164,26 +256,39 @@ class Daemon:
     def health_port(self) -> int | None:
         return self._health.port if self._health else None
 
-    def refresh(self) -> dict[str, int]:
-        """Make the scheduler's jobs what the schedule and the clients call for."""
+    def refresh(self, *, starting: bool = False) -> dict[str, int]:
+        """Make the scheduler's jobs what the schedule and the clients call for; when
+        ``starting``, also run at once what a stopped or killed daemon left undone."""
         assert self._scheduler is not None
         scheduler = self._scheduler
-        wanted = {p.id: p for p in plan(self.rt, self.schedules)}
+        wanted = {p.id: p for p in plan(self.rt, self.schedules, strict=starting)}
         stored = {job.id: job for job in scheduler.get_jobs()}
-        changes = {"added": 0, "rescheduled": 0, "removed": 0}
+        changes = {"added": 0, "rescheduled": 0, "removed": 0, "run_again": 0}
         for job_id in stored:
             if job_id not in wanted:
                 scheduler.remove_job(job_id)
                 changes["removed"] += 1
         now = dt.datetime.now(dt.UTC)
+        undone = _undone(self.rt, stored, wanted) if starting else set()
         for job_id, p in wanted.items():
             old = stored.get(job_id)
             if old is not None and old.name == p.name:
+                if job_id in undone:
+                    scheduler.modify_job(job_id, next_run_time=now)
+                    changes["run_again"] += 1
                 continue
             trigger = p.trigger.build(p.timezone)
             if old is not None:
-                scheduler.modify_job(job_id, name=p.name)
-                scheduler.reschedule_job(job_id, trigger=trigger)
+                # One write: the name (the schedule's fingerprint) never says a trigger the
+                # job does not have.
+                scheduler.modify_job(
+                    job_id,
+                    name=p.name,
+                    trigger=trigger,
+                    next_run_time=now
+                    if job_id in undone
+                    else trigger.get_next_fire_time(None, now),
+                )
                 changes["rescheduled"] += 1
                 continue
             # A new job runs at once, spread over its jitter so a thousand new clients do not
@@ -217,13 +322,24 @@ class Daemon:
             self._abandon.set()
         self._stop.set()
 
-    def serve(self) -> None:
-        """Refresh the jobs every ``refresh_seconds`` until asked to stop."""
+    def serve(self) -> bool:
+        """Refresh the jobs every ``refresh_seconds`` until asked to stop; False when the
+        scheduler died under it (the process should end non-zero and be restarted)."""
         while not self._stop.wait(self.schedules.refresh_seconds):
+            if not self._scheduler_thread_alive():
+                log.error("the scheduler stopped by itself: stopping the daemon")
+                return False
             try:
                 self.refresh()
             except Exception as exc:  # the database is away for a moment: try again later
                 log.error("could not refresh the jobs", error=str(exc))
+        if self.stop_signal:
+            log.info("stop requested", signal=self.stop_signal)
+        return True
+
+    def _scheduler_thread_alive(self) -> bool:
+        thread = getattr(self._scheduler, "_thread", None)
+        return thread is not None and thread.is_alive()
 
     def stop(self) -> list[str]:
         """Stop taking work, wait for the runs in flight; returns the jobs abandoned."""
@@ -239,8 +355,11 @@ class Daemon:
             abandoned = sorted(_in_flight)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=not abandoned)  # the pool's threads end with it
-        if abandoned:
+        try:  # ours still "running": abandoned now, or whose end could not be recorded
             runs.abandon_own(self.rt.db)
+        except Exception as exc:
+            log.error("could not record the runs left unfinished", error=str(exc))
+        if abandoned:
             log.warning("stopped with runs in flight, abandoned safely", jobs=abandoned)
         if self._health is not None:
             self._health.stop()
@@ -254,8 +373,8 @@ def stop_on_signals(daemon: Daemon) -> Iterator[None]:
     """SIGTERM and SIGINT ask the daemon to stop (a second one: abandon the runs in flight)."""
 
     def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("stop requested", signal=signal.Signals(signum).name)
-        daemon.request_stop()
+        daemon.request_stop()  # first: a log call that fails must not lose the request
+        daemon.stop_signal = signal.Signals(signum).name
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -266,11 +385,16 @@ def stop_on_signals(daemon: Daemon) -> Iterator[None]:
 
 
 def run_until_stopped(daemon: Daemon) -> int:
-    """Start the daemon, serve until SIGTERM/SIGINT, stop; the exit code (0)."""
+    """Start the daemon, serve until SIGTERM/SIGINT, stop; exit code 0 (1 when the scheduler
+    died under it, for the service manager to restart it)."""
     with stop_on_signals(daemon):
         daemon.start()
-        daemon.serve()
+        healthy = daemon.serve()
         abandoned = daemon.stop()
+    if not healthy:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     if abandoned:
         # The worker threads of runs abandoned would keep the interpreter alive at exit:
         # leave now; what they committed stays, what they did not, the next run does.

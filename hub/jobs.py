@@ -59,7 +59,12 @@ class Runtime:
 
 @dataclass
 class JobResult:
-    """How a run of a job ended: its counts, and the errors of the units that failed."""
+    """How a run of a job ended: its counts, and the errors of the units that failed.
+
+    ``outcome``: ``ok``; ``partial`` when the job did its work but some of its units failed
+    (a letter not delivered, an agreement refused, a posting still refused); ``failed`` when
+    its work failed (a sync that stored nothing, the hub itself).
+    """
 
     job: str
     client: str
@@ -215,10 +220,12 @@ def run_job(rt: Runtime, job: str, client: str) -> JobResult:
         JOBS[job](rt, client, result)
     except Exception as exc:  # the run's outcome; the daemon goes on with the others
         result.errors.insert(0, str(exc) if isinstance(exc, HubError) else repr(exc))
+        result.outcome = runs.FAILED
         if not isinstance(exc, HubError):
             log.exception("job failed in the hub itself")
-    if result.errors:
-        result.outcome = runs.FAILED
+    else:
+        if result.errors:
+            result.outcome = runs.PARTIAL
     result.seconds = time.monotonic() - started
     metrics.observe_run(job, result.outcome, result.seconds, plugin=result.plugin)
     error = "; ".join(result.errors) or None

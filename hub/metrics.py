@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub import runs
 from hub.db import tables as t
 from hub.errors import StorageError
 from hub.logging import get_logger
@@ -74,11 +75,13 @@ API_RETRIES = Counter("hub_api_retries", "HTTP requests retried, by plugin", ["p
 
 def observe_run(job: str, outcome: str, seconds: float, plugin: str | None = None) -> None:
     """Count one finished job run and its duration; a sync with ``plugin`` also counts in
-    ``hub_syncs_total`` (outcome ``ok`` stays ok, anything else is ``failed``)."""
+    ``hub_syncs_total``: ``ok`` when the data was synced (the run ``ok`` or ``partial``: some
+    letter or case failed after), else ``failed``."""
     JOB_RUNS.labels(job=job, outcome=outcome).inc()
     JOB_DURATION.labels(job=job).observe(max(seconds, 0.0))
     if job == "sync" and plugin is not None:
-        SYNCS.labels(plugin=plugin, outcome="ok" if outcome == "ok" else "failed").inc()
+        synced = outcome in (runs.OK, runs.PARTIAL)
+        SYNCS.labels(plugin=plugin, outcome="ok" if synced else "failed").inc()
 
 
 def count_api_request(plugin: str, method: str, status: str) -> None:
@@ -109,7 +112,7 @@ def last_successful_syncs(conn: Connection) -> dict[str, dt.datetime | None]:
             sa.and_(
                 t.JobRun.client_id == t.Client.id,
                 t.JobRun.job == "sync",
-                t.JobRun.outcome == "ok",
+                t.JobRun.outcome.in_((runs.OK, runs.PARTIAL)),  # the data was synced
             ),
         )
         .group_by(t.Client.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import uuid
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,11 +25,15 @@ JOB_KINDS = ("sync", "recurring", "postings")
 
 RUNNING = "running"
 OK = "ok"
-FAILED = "failed"
+PARTIAL = "partial"  # done, but some of its units failed (a letter, a case, an agreement)
+FAILED = "failed"  # its work failed (a sync that stored nothing)
 INTERRUPTED = "interrupted"
-OUTCOMES = (RUNNING, OK, FAILED, INTERRUPTED)
+OUTCOMES = (RUNNING, OK, PARTIAL, FAILED, INTERRUPTED)
 
 _role = "cli"
+# Tells this process from an earlier one with the same host name and pid (a container
+# restarted: the same hostname, pid 1 again).
+_TOKEN = uuid.uuid4().hex[:12]
 
 
 def act_as(role: str) -> None:
@@ -38,8 +43,20 @@ def act_as(role: str) -> None:
 
 
 def this_runner() -> str:
-    """``"<role> <host> <pid>"``: who records a run, so a dead one can be told from a live one."""
-    return f"{_role} {socket.gethostname()} {os.getpid()}"
+    """``"<role> <host> <pid> <token>"``: who records a run, so a dead one can be told from a
+    live one."""
+    return f"{_role} {socket.gethostname()} {os.getpid()} {_TOKEN}"
+
+
+def _dead_here(runner: str | None, host: str) -> bool:
+    """A runner of this host whose process is gone (an earlier process, if it had our pid)."""
+    parts = (runner or "").split(" ")
+    if len(parts) not in (3, 4) or parts[1] != host or not parts[2].isdigit():
+        return False  # another host's: only it can tell
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return len(parts) == 3 or parts[3] != _TOKEN
+    return not _alive(pid)
 
 
 def _now() -> dt.datetime:
@@ -96,12 +113,7 @@ def mark_interrupted(db: Database) -> list[int]:
         rows = session.execute(
             select(t.JobRun.id, t.JobRun.runner).where(t.JobRun.outcome == RUNNING)
         ).all()
-        dead = []
-        for run_id, runner in rows:
-            parts = (runner or "").split(" ")
-            mine = len(parts) == 3 and parts[1] == host and parts[2].isdigit()
-            if mine and not _alive(int(parts[2])):
-                dead.append(run_id)
+        dead = [run_id for run_id, runner in rows if _dead_here(runner, host)]
         if dead:
             session.execute(
                 update(t.JobRun)

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from hub import clients, clock, runs
 from hub.cli.main import main
@@ -122,7 +122,7 @@ def _job_table(db: Database) -> Any:
 
 def _ok(rows: list[dict[str, Any]], pid: int | None = None) -> set[tuple[str, str]]:
     """(job, client) of the runs a daemon (the one with ``pid``, if given) finished ok."""
-    prefix = "daemon " if pid is None else f"daemon {socket.gethostname()} {pid}"
+    prefix = "daemon " if pid is None else f"daemon {socket.gethostname()} {pid} "
     return {
         (r["job"], r["client"])
         for r in rows
@@ -206,7 +206,12 @@ def test_clients_added_and_removed_while_running_and_changed_schedules(
     # Restarted with the same schedule: each job keeps its next run time.
     again = Running(rt, _schedule(seconds=60))
     try:
-        assert again.daemon.refresh() == {"added": 0, "rescheduled": 0, "removed": 0}
+        assert again.daemon.refresh() == {
+            "added": 0,
+            "rescheduled": 0,
+            "removed": 0,
+            "run_again": 0,
+        }
         assert _stored_jobs(rt.db) == before
     finally:
         again.stop()
@@ -269,6 +274,59 @@ def test_runs_missed_while_the_daemon_was_down_run_once_as_soon_as_it_is_back(
     assert len(late) == 1, late
 
 
+def test_runs_that_never_started_or_finished_are_run_again_at_the_next_start(
+    world: World, rt: Runtime
+) -> None:
+    first = Running(rt, _schedule(seconds=60))
+    try:
+        every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
+        _wait(lambda: every <= _ok(_runs(rt.db)), "every job to run once")
+    finally:
+        first.stop()
+    with rt.db.session() as session:
+        ids = {c.name: c.id for c in session.scalars(select(t.Client))}
+        # The sync of DK was handed to the pool and never started (the daemon stopped first):
+        # no run of it since it was due. The postings of NO were cut off half-way.
+        session.execute(
+            delete(t.JobRun).where(t.JobRun.job == "sync", t.JobRun.client_id == ids[DK])
+        )
+        session.execute(
+            update(t.JobRun)
+            .where(t.JobRun.job == "postings", t.JobRun.client_id == ids[NO])
+            .values(outcome="interrupted")
+        )
+    marker = max(r["id"] for r in _runs(rt.db))
+    second = Running(rt, _schedule(seconds=60))
+    try:
+        _wait(
+            lambda: (
+                {("sync", DK), ("postings", NO)}
+                <= {(r["job"], r["client"]) for r in _runs(rt.db) if r["id"] > marker}
+            ),
+            "the two to run again",
+        )
+        time.sleep(1.0)
+        again = {(r["job"], r["client"]) for r in _runs(rt.db) if r["id"] > marker}
+    finally:
+        second.stop()
+    assert again == {("sync", DK), ("postings", NO)}  # the others wait for their next time
+
+
+def test_a_client_removed_while_its_schedule_names_it_is_no_error(
+    world: World, rt: Runtime
+) -> None:
+    schedule = _schedule(seconds=60, extra=f'\n[clients."{NO}".sync]\nseconds = 120\n')
+    running = Running(rt, schedule)
+    try:
+        _wait(lambda: f"sync:{NO}" in _stored_jobs(rt.db), "the jobs")
+        with rt.db.session() as session:
+            session.execute(delete(t.Client).where(t.Client.name == NO))
+        _wait(lambda: f"sync:{NO}" not in _stored_jobs(rt.db), "its jobs to go")
+        assert running.daemon.alive()
+    finally:
+        running.stop()
+
+
 def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
     world: World, rt: Runtime
 ) -> None:
@@ -279,13 +337,13 @@ def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
         check=True,
     )
     host = socket.gethostname()
+    gone = f"daemon {host} {dead.stdout.strip()} 0123456789ab"
+    same_pid_earlier = f"daemon {host} {os.getpid()} 0123456789ab"  # a restarted container
+    alive = f"cli {host} {os.getppid()} 0123456789ab"
+    this_process = runs.this_runner()
     with rt.db.session() as session:
         client_id = clients.get_client(session, DK).id
-        for runner in (
-            f"daemon {host} {dead.stdout.strip()}",
-            "daemon elsewhere 1",
-            f"cli {host} {os.getpid()}",
-        ):
+        for runner in (gone, same_pid_earlier, "daemon elsewhere 1 0123456789ab", alive):
             session.add(
                 t.JobRun(
                     job="sync", client_id=client_id, outcome="running", counts={}, runner=runner
@@ -294,9 +352,11 @@ def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
     running = Running(rt, _schedule(seconds=60))
     running.stop()
     left = {r["runner"]: r["outcome"] for r in _runs(rt.db) if r["runner"] and r["outcome"] != "ok"}
-    assert left[f"daemon {host} {dead.stdout.strip()}"] == "interrupted"
-    assert left["daemon elsewhere 1"] == "running"  # only its own host can tell
-    assert left[f"cli {host} {os.getpid()}"] == "running"  # alive
+    assert left[gone] == "interrupted"
+    assert left[same_pid_earlier] == "interrupted"
+    assert left["daemon elsewhere 1 0123456789ab"] == "running"  # only its own host can tell
+    assert left[alive] == "running"
+    assert this_process.startswith(f"cli {host} {os.getpid()} ")
 
 
 # --- hub run as a child process --------------------------------------------------------------

@@ -157,14 +157,14 @@ def _wait_for_round(db: Database, since: dt.datetime, process: DaemonProcess) ->
 
 def _wait_until_working(db: Database, process: DaemonProcess) -> None:
     """Wait until the daemon has a run going."""
-    runner = f" {process.process.pid}"
+    runner = f" {process.process.pid} "
     deadline = time.monotonic() + 60
     while True:
         with db.session() as session:
             going = session.scalar(
                 select(func.count())
                 .select_from(t.JobRun)
-                .where(t.JobRun.outcome == "running", t.JobRun.runner.endswith(runner))
+                .where(t.JobRun.outcome == "running", t.JobRun.runner.contains(runner))
             )
         if going:
             return
