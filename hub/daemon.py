@@ -51,7 +51,7 @@ from hub import jobs, runs
 from hub.db import tables as t
 from hub.health import HealthServer
 from hub.logging import get_logger
-from hub.schedules import Schedules
+from hub.schedules import Schedules, Trigger
 
 TABLE = "apscheduler_jobs"
 log = get_logger("hub.daemon")
@@ -107,7 +107,7 @@ class PlannedJob:
     job: str
     client: str
     timezone: str
-    trigger: Any  # schedules.Trigger
+    trigger: Trigger
 
     @property
     def id(self) -> str:
@@ -251,10 +251,6 @@ class Daemon:
             jobs=len(scheduler.get_jobs()),
             workers=self.schedules.max_workers,
         )
-
-    @property
-    def health_port(self) -> int | None:
-        return self._health.port if self._health else None
 
     def refresh(self, *, starting: bool = False) -> dict[str, int]:
         """Make the scheduler's jobs what the schedule and the clients call for; when
