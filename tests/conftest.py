@@ -70,13 +70,24 @@ def _postgres_schema_url(base: str, required: bool) -> tuple[str, str]:
             pytest.fail(f"HUB_TEST_POSTGRES_URL is set but {reason}")
         _pg_unreachable = reason
         pytest.skip(reason)
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = make_url(base).update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": schema}
+    )
     return url.render_as_string(hide_password=False), schema
 
 
 def _drop_schema(base: str, schema: str) -> None:
+    """Drop the test's schema; first end the test's own connections still open on it (a thread
+    of a daemon test may leave one idle in a transaction, which would block the drop)."""
     engine = create_engine(base)
     with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :schema AND pid <> pg_backend_pid()"
+            ),
+            {"schema": schema},
+        )
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
 
