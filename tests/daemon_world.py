@@ -95,6 +95,13 @@ class World:
                 (r.sequence, r.state, r.invoice_date.isoformat())
                 for r in session.scalars(select(t.RecurringInvoice))
             )
+            customer_of = {
+                uid: customer
+                for uid, customer in session.execute(
+                    select(t.RecurringAgreement.uid, t.RecurringAgreement.customer_number)
+                )
+            }
+            sent = {m.id for m in session.scalars(select(t.Message)) if m.status == "sent"}
         with self.economic.lock:
             vouchers = Counter(
                 json.dumps(v.request, sort_keys=True, default=str) for v in self.agreement.vouchers
@@ -104,13 +111,6 @@ class World:
                 for inv in self.agreement.booked.values()
                 if inv.net_amount < 0
             )
-            customer_of = {
-                uid: customer
-                for uid, customer in session.execute(
-                    select(t.RecurringAgreement.uid, t.RecurringAgreement.customer_number)
-                )
-            }
-            sent = {m.id for m in session.scalars(select(t.Message)) if m.status == "sent"}
         with self.tripletex.lock:
             references = [o.reference for o in self.company.orders.values() if o.invoice]
         # "receivables-hub recurring:<agreement uid>:<sequence>"; the uid is random per world
