@@ -54,3 +54,10 @@ def today(timezone: str) -> dt.date:
     if env:
         return parse_date(env, what="HUB_TODAY")
     return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """An aware UTC datetime; a naive one (SQLite keeps no offset) is UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)

@@ -45,7 +45,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hub import jobs, runs
 from hub.db import tables as t
@@ -96,7 +96,8 @@ class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
             wait: float | None = super()._process_jobs()
         except Exception as exc:
             log.error("the scheduler could not process its jobs; trying again", error=str(exc))
-            return float(self.jobstore_retry_interval)
+            retry: float = self.jobstore_retry_interval  # seconds
+            return retry
         return wait
 
 
@@ -159,20 +160,8 @@ def _previous_due(p: PlannedJob, next_run: dt.datetime) -> dt.datetime | None:
 def _undone(rt: jobs.Runtime, stored: dict[str, Any], wanted: dict[str, PlannedJob]) -> set[str]:
     """The stored jobs whose last due run never started, or started and did not finish (the
     daemon was stopped or killed), judged from the run history."""
-    latest: dict[tuple[str, str], tuple[dt.datetime, str]] = {}
     with rt.db.session() as session:
-        newest = (
-            select(func.max(t.JobRun.id))
-            .where(t.JobRun.client_id.is_not(None))
-            .group_by(t.JobRun.job, t.JobRun.client_id)
-        )
-        for job, client, started, outcome in session.execute(
-            select(t.JobRun.job, t.Client.name, t.JobRun.started_at, t.JobRun.outcome)
-            .join(t.Client, t.Client.id == t.JobRun.client_id)
-            .where(t.JobRun.id.in_(newest))
-        ):
-            aware = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
-            latest[(job, client)] = (aware, outcome)
+        latest = runs.latest_runs(session)
     undone = set()
     for job_id, job in stored.items():
         p = wanted.get(job_id)

@@ -11,23 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
-import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from hub import metrics
+from hub.db.engine import Database, error_reason
 from hub.errors import StorageError
 from hub.logging import get_logger
-
-if TYPE_CHECKING:
-    from hub.db.engine import Database
+from hub.serving import BackgroundServer
 
 __all__ = ["HealthServer", "health_report"]
 
@@ -36,8 +33,7 @@ log = get_logger("hub.health")
 
 def _database_error(exc: Exception) -> str:
     if isinstance(exc, DBAPIError):
-        reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
-        return f"{type(exc.orig).__name__}: {reason}"
+        return f"{type(exc.orig).__name__}: {error_reason(exc)}"
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
@@ -140,7 +136,7 @@ class _Server(ThreadingHTTPServer):
         self.scheduler_alive = scheduler_alive
 
 
-class HealthServer:
+class HealthServer(BackgroundServer):
     """``/healthz`` and ``/metrics`` on ``(host, port)``, served from a daemon thread.
 
     The socket is bound when the server is made (``port=0`` picks a free port, :attr:`port`
@@ -154,48 +150,10 @@ class HealthServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self._server = _Server(db, scheduler_alive, host, port)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def host(self) -> str:
-        return str(self._server.server_address[0])
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        super().__init__(_Server(db, scheduler_alive, host, port), name="hub-health")
 
     def start(self) -> Self:
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.2},
-                name="hub-health",
-                daemon=True,
-            )
-            self._thread.start()
+            super().start()
             log.info("health.listening", host=self.host, port=self.port)
         return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -24,6 +24,7 @@ Job kinds:
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class JobResult:
 
     job: str
     client: str
+    today: dt.date | None = None  # the client's day the run acts for
     run_id: int | None = None
     outcome: str = runs.OK
     counts: dict[str, Any] = field(default_factory=dict)
@@ -112,9 +114,8 @@ def _sync(rt: Runtime, client: str, result: JobResult) -> None:
 
 
 def _recurring(rt: Runtime, client: str, result: JobResult) -> None:
-    with rt.db.session() as session:
-        today = clock.today(clients.get_client(session, client).timezone)
-    report = run_recurring(rt.db, rt.registry, rt.box, client, today)
+    assert result.today is not None
+    report = run_recurring(rt.db, rt.registry, rt.box, client, result.today)
     result.counts |= {
         "generated": len(report.generated),
         "reconciled": report.reconciled,
@@ -163,8 +164,8 @@ def unfinished_postings(db: Database, client: str) -> tuple[list[int], list[tupl
 
 def _postings(rt: Runtime, client: str, result: JobResult) -> None:
     credit_notes, write_offs = unfinished_postings(rt.db, client)
-    with rt.db.session() as session:
-        today = clock.today(clients.get_client(session, client).timezone)
+    today = result.today
+    assert today is not None
     counts = {"credit_notes": 0, "write_offs": 0, "waiting": 0, "failed": 0}
     log = get_logger("hub.jobs", client=client, job="postings")
     for case_id in credit_notes:
@@ -215,7 +216,8 @@ def run_job(rt: Runtime, job: str, client: str) -> JobResult:
         return result
     log = get_logger("hub.jobs", client=client, job=job)
     started = time.monotonic()
-    result.run_id = runs.start(rt.db, job, found.id, clock.today(found.timezone))
+    result.today = clock.today(found.timezone)
+    result.run_id = runs.start(rt.db, job, found.id, result.today)
     try:
         JOBS[job](rt, client, result)
     except Exception as exc:  # the run's outcome; the daemon goes on with the others

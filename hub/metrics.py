@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import runs
+from hub import clock, runs
 from hub.db import tables as t
 from hub.errors import StorageError
 from hub.logging import get_logger
@@ -94,13 +94,6 @@ def count_api_retry(plugin: str) -> None:
     API_RETRIES.labels(plugin=plugin).inc()
 
 
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """An aware UTC datetime; naive values (SQLite keeps no offset) are UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
 def last_successful_syncs(conn: Connection) -> dict[str, dt.datetime | None]:
     """Every client's name with the end of its last successful sync (None: never synced)."""
     finished = sa.func.max(t.JobRun.finished_at)
@@ -118,7 +111,7 @@ def last_successful_syncs(conn: Connection) -> dict[str, dt.datetime | None]:
         .group_by(t.Client.name)
         .order_by(t.Client.name)
     )
-    return {name: None if at is None else as_utc(at) for name, at in rows}
+    return {name: None if at is None else clock.as_utc(at) for name, at in rows}
 
 
 def _counts(

@@ -14,9 +14,10 @@ import socket
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from hub.clock import as_utc
 from hub.db import tables as t
 from hub.db.engine import Database
 
@@ -143,6 +144,23 @@ def abandon_own(db: Database) -> None:
         )
 
 
+def latest_runs(session: Session) -> dict[tuple[str, str], tuple[dt.datetime, str]]:
+    """(job, client name) -> when its latest run started, and its outcome."""
+    newest = (
+        select(func.max(t.JobRun.id))
+        .where(t.JobRun.client_id.is_not(None))
+        .group_by(t.JobRun.job, t.JobRun.client_id)
+    )
+    return {
+        (job, client): (as_utc(started), outcome)
+        for job, client, started, outcome in session.execute(
+            select(t.JobRun.job, t.Client.name, t.JobRun.started_at, t.JobRun.outcome)
+            .join(t.Client, t.Client.id == t.JobRun.client_id)
+            .where(t.JobRun.id.in_(newest))
+        )
+    }
+
+
 def run_rows(
     session: Session, *, client_id: int | None = None, job: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
@@ -175,15 +193,11 @@ def run_rows(
     ]
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else _aware(value).isoformat(timespec="seconds")
+    return None if value is None else as_utc(value).isoformat(timespec="seconds")
 
 
 def _seconds(started: dt.datetime, finished: dt.datetime | None) -> float | None:
     if finished is None:
         return None
-    return round((_aware(finished) - _aware(started)).total_seconds(), 3)
+    return round((as_utc(finished) - as_utc(started)).total_seconds(), 3)

@@ -89,7 +89,8 @@ def display_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _reason(exc: DBAPIError) -> str:
+def error_reason(exc: DBAPIError) -> str:
+    """The driver's message of a database error, on one line (no URL, no password)."""
     return " ".join(str(exc.orig).split()) or type(exc.orig).__name__
 
 
@@ -102,7 +103,9 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except DBAPIError as exc:
-        raise StorageError(f"cannot open database {display_url(engine)}: {_reason(exc)}") from exc
+        raise StorageError(
+            f"cannot open database {display_url(engine)}: {error_reason(exc)}"
+        ) from exc
 
 
 def _refuse_unknown(engine: Engine, revision: str | None) -> None:
@@ -125,7 +128,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         command.upgrade(alembic_config(engine), "head")
     except DBAPIError as exc:
         raise StorageError(
-            f"upgrading database {display_url(engine)} failed: {_reason(exc)}"
+            f"upgrading database {display_url(engine)} failed: {error_reason(exc)}"
         ) from exc
     return before, head_revision()
 
@@ -133,7 +136,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 def _integrity_message(url: str, exc: IntegrityError) -> str:
     """Which constraint on which table refused the write (PostgreSQL says it in ``diag``)."""
     diag = getattr(exc.orig, "diag", None)
-    primary = getattr(diag, "message_primary", None) or _reason(exc)
+    primary = getattr(diag, "message_primary", None) or error_reason(exc)
     table = getattr(diag, "table_name", None)
     detail = getattr(diag, "message_detail", None)
     where = f" (table {table})" if table and table not in primary else ""
@@ -188,9 +191,9 @@ class Database:
             raise StorageError(_integrity_message(self.display_url, exc)) from exc
         except DBAPIError as exc:
             session.rollback()
+            what = f"{type(exc.orig).__name__}: {error_reason(exc)}"
             raise StorageError(
-                f"database {self.display_url} failed: {type(exc.orig).__name__}: {_reason(exc)};"
-                " nothing was stored"
+                f"database {self.display_url} failed: {what}; nothing was stored"
             ) from exc
         except StatementError as exc:
             session.rollback()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
+
+from hub.serving import BackgroundServer
 
 
 class Answer(Protocol):
@@ -68,7 +68,7 @@ class _Server(ThreadingHTTPServer):
         self.fake = fake
 
 
-class FakeHttpServer:
+class FakeHttpServer(BackgroundServer):
     """``fake`` served over real HTTP in a daemon thread (a context manager). ``port=0`` picks
     a free port; :attr:`url` is ``http://HOST:PORT`` plus ``path_prefix`` (Tripletex's
     ``/v2``)."""
@@ -82,48 +82,16 @@ class FakeHttpServer:
         name: str = "fake-api",
         path_prefix: str = "",
     ) -> None:
-        self._server = _Server(fake, host, port)
-        self._name = name
+        super().__init__(_Server(fake, host, port), name=name, poll_interval=0.05)
         self._prefix = path_prefix
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{self._prefix}"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=self._name,
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        return super().url + self._prefix
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (a fake's ``python -m`` entry)."""
         self._server.serve_forever(poll_interval=0.2)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class _Recorded(Protocol):
