@@ -36,16 +36,16 @@ from sqlalchemy import func, select
 
 from hub import clients, clock
 from hub import logging as hub_logging
-from hub.daemon import Daemon
+from hub.daemon.health import HealthServer
+from hub.daemon.jobs import Runtime, run_job
+from hub.daemon.scheduler import Daemon
+from hub.daemon.schedules import parse
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
-from hub.health import HealthServer
-from hub.jobs import Runtime, run_job
 from hub.plugins import load_plugins
-from hub.schedules import parse
 from hub.secrets import SecretBox
-from hub.testing.economic_fake import EconomicServer, FakeEconomic, Fault
+from hub.testing.fakes.economic import EconomicServer, FakeEconomic, Fault
 
 INVOICES = 20
 TODAY = clock.parse_date("2026-02-10", what="today")

@@ -1,6 +1,6 @@
 """Benchmark: one full sync of N e-conomic clients × M open invoices through the hub.
 
-The fake e-conomic server (``python -m hub.testing.economic_fake``) runs in a separate process
+The fake e-conomic server (``python -m hub.testing.fakes.economic``) runs in a separate process
 on loopback, seeded with N agreements of M unpaid invoices each (over 20 customers). The hub
 syncs every client once, in turn, through the installed ``economic`` plugin, into a fresh
 SQLite database (database writes included). In the same run, the floor: the same clients'
@@ -61,7 +61,7 @@ def main() -> None:
         plugin="economic",
         package="plugins/economic",
         country="DK",
-        fake_module="hub.testing.economic_fake",
+        fake_module="hub.testing.fakes.economic",
         fake_args=["--agreements", str(n), "--invoices", str(m)],
         settings=lambda i, url: {
             "app_secret_token": f"app-{i}",

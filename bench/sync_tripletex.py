@@ -1,6 +1,6 @@
 """Benchmark: one full sync of N Tripletex clients × M open invoices through the hub.
 
-The fake Tripletex server (``python -m hub.testing.tripletex_fake``) runs in a separate process
+The fake Tripletex server (``python -m hub.testing.fakes.tripletex``) runs in a separate process
 on loopback, seeded with N companies of M unpaid invoices each (over 20 customers). The hub
 syncs every client once, in turn, through the installed ``norwegian_invoicing`` plugin, into a
 fresh SQLite database. In the same run, the floor: each company's bare requests with httpx (a
@@ -75,7 +75,7 @@ def main() -> None:
         plugin="norwegian_invoicing",
         package="plugins/norwegian_invoicing",
         country="NO",
-        fake_module="hub.testing.tripletex_fake",
+        fake_module="hub.testing.fakes.tripletex",
         fake_args=["--companies", str(n), "--invoices", str(m)],
         settings=lambda i, url: {
             "consumer_token": f"consumer-{i}",

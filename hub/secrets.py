@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from hub.config import data_dir
 from hub.errors import RemoteServerError, SecretKeyError
-from hub.files import write_once
+from hub.toolkit.files import write_once
 
 
 def key_file() -> Path:
@@ -24,7 +24,7 @@ def key_file() -> Path:
 def _load_or_create_key_file(path: Path) -> bytes:
     """Read the key file, or create it with a new key if there is none.
 
-    The key is written with :func:`hub.files.write_once` (mode 0600): to a private temporary
+    The key is written with :func:`hub.toolkit.files.write_once` (mode 0600): to a private temporary
     file beside it, hard-linked into place, so the key file appears whole or not at all and a
     process that reads it never sees half a key. If another process created it first, ours is
     dropped and theirs is used. Either way the key returned is the one read back from the

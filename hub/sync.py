@@ -22,12 +22,13 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from hub import clients, clock, runs
+from hub import clients, clock
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import HubError, InvalidDataError, NotFoundError
 from hub.logging import get_logger
 from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub.operations import runs
 from hub.plugins import ClientPlugin, PluginRegistry
 from hub.secrets import SecretBox
 
@@ -340,7 +341,7 @@ def sync_client(
     """Fetch the client's open invoices and customers and store them; all or nothing.
 
     The run is recorded with the data, in the same transaction: as a new run, or, when a job
-    runner started one (``run_id``, see :mod:`hub.runs`), in that run.
+    runner started one (``run_id``, see :mod:`hub.operations.runs`), in that run.
 
     :raises NotFoundError: there is no client ``name`` (nothing is recorded).
     :raises SyncFailed: anything else went wrong (settings, plugin, refused data, database);

@@ -23,18 +23,19 @@ from typing import Any
 from sqlalchemy import select
 
 from hub import clients, clock
+from hub.daemon.jobs import Runtime, run_job
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
 from hub.dunning.write_off import write_off
 from hub.errors import HubError
-from hub.jobs import Runtime, run_job
 from hub.recurring.agreements import add_agreement
 from hub.recurring.schedule import AgreementLine, Terms
-from hub.testing import economic_fake, tripletex_fake
-from hub.testing.economic_fake import EconomicServer, FakeEconomic
-from hub.testing.tripletex_fake import FakeTripletex, TripletexServer
+from hub.testing.fakes import economic as economic_fake
+from hub.testing.fakes import tripletex as tripletex_fake
+from hub.testing.fakes.economic import EconomicServer, FakeEconomic
+from hub.testing.fakes.tripletex import FakeTripletex, TripletexServer
 
 D = Decimal
 START = dt.date(2026, 3, 2)

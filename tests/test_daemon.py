@@ -2,7 +2,8 @@
 the hub's database, run history, misfires, clients coming and going, health and metrics, and
 SIGTERM.
 
-In-process tests drive :class:`hub.daemon.Daemon` itself; the end-to-end ones run ``hub run``
+In-process tests drive :class:`hub.daemon.scheduler.Daemon` itself; the end-to-end ones run
+``hub run``
 as a child process against fake accounting servers over real HTTP, for several simulated days.
 """
 
@@ -26,16 +27,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, select, update
 
-from hub import clients, clock, runs
+from hub import clients, clock
 from hub.cli.main import main
-from hub.daemon import TABLE, Daemon
+from hub.daemon.jobs import JOB_KINDS, Runtime
+from hub.daemon.scheduler import TABLE, Daemon
+from hub.daemon.schedules import Schedules, parse
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.jobs import JOB_KINDS, Runtime
+from hub.operations import runs
 from hub.plugins import load_plugins
-from hub.schedules import Schedules, parse
 from hub.secrets import SecretBox
-from hub.testing import economic_fake
+from hub.testing.fakes import economic as economic_fake
 from tests import daemon_world
 from tests.daemon_world import DAYS, DK, NO, World
 

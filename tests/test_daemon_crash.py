@@ -26,9 +26,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hub import clock
+from hub.daemon.jobs import JOB_KINDS, Runtime, run_job
 from hub.db import tables as t
 from hub.db.engine import Database, upgrade
-from hub.jobs import JOB_KINDS, Runtime, run_job
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from tests import daemon_world

@@ -20,9 +20,9 @@ import pytest
 from hub import clock
 from hub.cli.main import main
 from hub.demo import DemoResult, run_demo
-from hub.demo_csv import INVOICES as CSV_INVOICES
-from hub.demo_summary import LawTally
-from hub.demo_timeline import DAYS, START, Tick
+from hub.demo.csv_client import INVOICES as CSV_INVOICES
+from hub.demo.summary import LawTally
+from hub.demo.timeline import DAYS, START, Tick
 from hub.dunning.law import LAW
 from hub.errors import HubError, InputError
 from hub.plugins import load_plugins

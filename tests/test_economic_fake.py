@@ -1,4 +1,4 @@
-"""The fake e-conomic REST server (hub.testing.economic_fake): shapes against e-conomic's
+"""The fake e-conomic REST server (hub.testing.fakes.economic): shapes against e-conomic's
 published draft-03 schemas, paging, filters, auth, faults, idempotency and bookkeeping.
 
 Most tests run twice: over real HTTP (EconomicServer) and in-process (fake.transport()).
@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.testing.economic_fake import (
+from hub.testing.fakes.economic import (
     Agreement,
     EconomicServer,
     FakeEconomic,
@@ -29,7 +29,7 @@ from hub.testing.economic_fake import (
     dumps,
     seed,
 )
-from hub.testing.economic_fake_reads import (
+from hub.testing.fakes.economic.reads import (
     BOOKED_SPEC,
     CUSTOMER_SPEC,
     DRAFT_SPEC,
@@ -874,7 +874,7 @@ def test_seeding_500_by_400_is_quick() -> None:
 
 
 def test_runs_as_a_process() -> None:
-    command = [sys.executable, "-m", "hub.testing.economic_fake", "--port", "0"]
+    command = [sys.executable, "-m", "hub.testing.fakes.economic", "--port", "0"]
     command += ["--agreements", "3", "--invoices", "7"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

@@ -1,4 +1,4 @@
-"""hub.files: key escaping, file names from keys, and files written once, atomically."""
+"""hub.toolkit.files: key escaping, file names from keys, and files written once, atomically."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub import files
 from hub import secrets as hub_secrets
 from hub.errors import RemoteServerError, SecretKeyError
-from hub.files import MAX_NAME, escape_key, key_file_name, write_once
+from hub.toolkit import files
+from hub.toolkit.files import MAX_NAME, escape_key, key_file_name, write_once
 
 ESCAPED_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-%")
 

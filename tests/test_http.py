@@ -1,4 +1,4 @@
-"""hub.http against a real scripted HTTP server on 127.0.0.1 (no mocks of our own code).
+"""hub.toolkit.http against a real scripted HTTP server on 127.0.0.1 (no mocks of our own code).
 
 Retry waits go to a recording ``sleep`` instead of :func:`time.sleep`, so the tests assert what
 would have been slept without sleeping it.
@@ -28,7 +28,7 @@ from hub.errors import (
     RemoteServerError,
     ThrottledError,
 )
-from hub.http import HubHttpClient, RetryPolicy, make_client, parse_retry_after
+from hub.toolkit.http import HubHttpClient, RetryPolicy, make_client, parse_retry_after
 
 READ_TIMEOUT = 0.5
 POLICY = RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05, max_retry_after=60)

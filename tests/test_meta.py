@@ -19,19 +19,22 @@ HOOKS = sorted(
 
 
 def test_the_contract_has_the_hooks_integrators_expect() -> None:
-    assert sorted(
-        [
-            "system_info",
-            "fetch_open_invoices",
-            "fetch_invoice_status",
-            "fetch_customer_balance",
-            "fetch_customers",
-            "create_credit_note",
-            "post_journal_lines",
-            "create_invoice",
-            "deliver_message",
-        ]
-    ) == HOOKS
+    assert (
+        sorted(
+            [
+                "system_info",
+                "fetch_open_invoices",
+                "fetch_invoice_status",
+                "fetch_customer_balance",
+                "fetch_customers",
+                "create_credit_note",
+                "post_journal_lines",
+                "create_invoice",
+                "deliver_message",
+            ]
+        )
+        == HOOKS
+    )
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -22,14 +22,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from hub import clients
+from hub.daemon.health import HealthServer
+from hub.daemon.metrics import observe_run
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import RemoteRequestError, RemoteServerError
-from hub.health import HealthServer
-from hub.http import RetryPolicy, make_client
-from hub.metrics import observe_run
 from hub.secrets import SecretBox
-from hub.testing.fake_http import FakeHttpServer
+from hub.testing.fakes.http import FakeHttpServer
+from hub.toolkit.http import RetryPolicy, make_client
 from tests.helpers import add_client_with_plugin, registry_with
 from tests.sample_plugins import RecordingPlugin
 

@@ -27,9 +27,10 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.testing import economic_fake, tripletex_fake
-from hub.testing.economic_fake import EconomicServer, FakeEconomic
-from hub.testing.tripletex_fake import FakeTripletex, TripletexServer
+from hub.testing.fakes import economic as economic_fake
+from hub.testing.fakes import tripletex as tripletex_fake
+from hub.testing.fakes.economic import EconomicServer, FakeEconomic
+from hub.testing.fakes.tripletex import FakeTripletex, TripletexServer
 
 #: The killed run's lease (HUB_RECURRING_LEASE): long enough that an immediate restart finds
 #: the invoice still held, short enough to wait out.

@@ -21,9 +21,9 @@ from hub.recurring import agreements
 from hub.recurring.generator import run_recurring
 from hub.recurring.schedule import AgreementLine, Terms
 from hub.secrets import SecretBox
-from hub.testing import tripletex_fake
-from hub.testing.tripletex_fake import Company, FakeTripletex, TripletexServer
-from hub.testing.tripletex_spec import spec_missing_reason, validate_exchange
+from hub.testing.fakes import tripletex as tripletex_fake
+from hub.testing.fakes.tripletex import Company, FakeTripletex, TripletexServer
+from hub.testing.fakes.tripletex.spec import spec_missing_reason, validate_exchange
 from tests.helpers import add_client_with_plugin
 
 D = Decimal

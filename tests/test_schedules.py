@@ -1,4 +1,4 @@
-"""hub.schedules: the daemon's schedule file, its checks (file, line, key, reason), client
+"""hub.daemon.schedules: the daemon's schedule file, its checks (file, line, key, reason), client
 overrides, and the APScheduler triggers it builds."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.errors import InputError
-from hub.schedules import (
+from hub.daemon.schedules import (
     KNOWN_JOBS,
     JobSchedule,
     ScheduleError,
@@ -23,6 +22,7 @@ from hub.schedules import (
     load,
     parse,
 )
+from hub.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent
 OSLO = ZoneInfo("Europe/Oslo")
@@ -53,10 +53,10 @@ def error_of(text: str, source: str = "schedules.toml") -> str:
 
 
 def test_the_packaged_default_is_the_repositorys_file_byte_for_byte() -> None:
-    packaged = (importlib.resources.files("hub") / "default_schedules.toml").read_bytes()
+    packaged = (importlib.resources.files("hub.daemon") / "default_schedules.toml").read_bytes()
     assert packaged == (REPO / "schedules" / "default.toml").read_bytes()
     assert default_text().encode("utf-8") == packaged
-    link = REPO / "hub" / "default_schedules.toml"
+    link = REPO / "hub" / "daemon" / "default_schedules.toml"
     assert link.is_symlink() and not Path(link.readlink()).is_absolute()
 
 
@@ -97,7 +97,7 @@ def test_the_defaults_commented_examples_are_valid_when_uncommented() -> None:
 
 
 def test_known_jobs_match_the_jobs_module() -> None:
-    jobs = pytest.importorskip("hub.jobs")
+    jobs = pytest.importorskip("hub.daemon.jobs")
     assert tuple(jobs.JOB_KINDS) == KNOWN_JOBS
 
 

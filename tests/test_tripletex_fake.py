@@ -1,5 +1,5 @@
-"""The fake Tripletex API v2 (hub.testing.tripletex_fake) over real HTTP on loopback: every
-request and answer is checked against Tripletex's OpenAPI spec (hub.testing.tripletex_spec),
+"""The fake Tripletex API v2 (hub.testing.fakes.tripletex) over real HTTP on loopback: every
+request and answer is checked against Tripletex's OpenAPI spec (hub.testing.fakes.tripletex.spec),
 then the behaviour: auth, paging, fields, orders and invoices, credit notes, vouchers and the
 ledger's arithmetic, rate limiting, faults, the Python API, speed and the process.
 """
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.testing.tripletex_fake import (
+from hub.testing.fakes.tripletex import (
     Company,
     FakeTripletex,
     Fault,
@@ -30,7 +30,7 @@ from hub.testing.tripletex_fake import (
     dumps,
     seed,
 )
-from hub.testing.tripletex_spec import (
+from hub.testing.fakes.tripletex.spec import (
     load_spec,
     spec_missing_reason,
     validate_exchange,
@@ -1071,7 +1071,7 @@ OMITTED = {
 
 @needs_spec
 def test_fields_and_bodies_are_the_schemas(served: tuple[FakeTripletex, Company, Api]) -> None:
-    from hub.testing.tripletex_fake_body import (
+    from hub.testing.fakes.tripletex.body import (
         ORDER_FIELDS,
         ORDER_LINE_FIELDS,
         POSTING_FIELDS,
@@ -1234,7 +1234,7 @@ def test_seeded_vouchers_are_built_when_needed() -> None:
 
 
 def test_runs_as_a_process() -> None:
-    command = [sys.executable, "-m", "hub.testing.tripletex_fake", "--port", "0"]
+    command = [sys.executable, "-m", "hub.testing.fakes.tripletex", "--port", "0"]
     command += ["--companies", "2", "--invoices", "5", "--customers", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

@@ -7,20 +7,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub import clients, runs
+from hub import clients
 from hub import logging as hub_logging
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.errors import InputError
+from hub.operations import runs
 
 if TYPE_CHECKING:
-    from hub.jobs import Runtime
+    from hub.daemon.jobs import Runtime
 
 runs_app = typer.Typer(help="The run history: every run of a job.", no_args_is_help=True)
 
 
 def _runtime() -> Runtime:
-    from hub.jobs import Runtime  # imported when needed: the jobs and the scheduler are heavy
+    from hub.daemon.jobs import (
+        Runtime,  # imported when needed: the jobs and the scheduler are heavy
+    )
 
     return Runtime(state.db(), state.registry, state.box)
 
@@ -57,7 +60,8 @@ def run(
     ] = False,
 ) -> None:
     """Run the scheduled jobs for every client until SIGTERM or SIGINT."""
-    from hub import daemon, schedules
+    from hub.daemon import scheduler as daemon
+    from hub.daemon import schedules
 
     if show_default:
         print(schedules.default_text(), end="")

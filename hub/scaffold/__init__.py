@@ -3,7 +3,8 @@
 The package is written from the templates in ``hub/scaffold/template``: ``*.tmpl`` files are
 filled in with :class:`string.Template` (``${name}``, ``${package}``, ...) and lose the suffix,
 other files are copied as they are, and the folder ``package`` becomes ``hub_NAME``. What comes
-out is a plugin (hooks, an HTTP client on :func:`hub.http.make_client`, the mapping of records
+out is a plugin (hooks, an HTTP client on :func:`hub.toolkit.http.make_client`, the mapping of
+records
 to :mod:`hub.model` values), a small fake of "the NAME API" to run against, and the
 conformance kit's tests wired to that fake, passing as made. The templates are not Python
 modules of the hub (they end in ``.tmpl``), so the hub's own ruff and mypy never see them; the

@@ -704,7 +704,8 @@ class PluginConformance:
         if problems:
             _fail(
                 f"with the backend failing as {fault!r}, every hook must raise"
-                f" hub.errors.{expected.__name__} (hub.http.make_client maps HTTP statuses for"
+                f" hub.errors.{expected.__name__} (hub.toolkit.http.make_client maps HTTP statuses"
+                f" for"
                 f" you): {checks.some(problems)}"
             )
 

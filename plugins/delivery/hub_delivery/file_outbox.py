@@ -1,8 +1,10 @@
 """The ``file_outbox`` delivery plugin: each message as one ``.eml`` file in a directory.
 
-The file name is derived from the idempotency key alone (:func:`hub.files.key_file_name`), so
+The file name is derived from the idempotency key alone
+(:func:`hub.toolkit.files.key_file_name`), so
 a repeat of a delivery - in this process, after a crash, or from a second worker at the same
-moment - lands on the same name. :func:`hub.files.write_once` publishes the file atomically with
+moment - lands on the same name.
+:func:`hub.toolkit.files.write_once` publishes the file atomically with
 ``os.link``, which never replaces an existing file: the first writer wins, every later call is
 a no-op that returns the same file name, and a reader of the directory never sees a
 half-written ``.eml`` file.
@@ -17,9 +19,10 @@ from typing import Any
 
 import structlog
 
-from hub import files, hookimpl
+from hub import hookimpl
 from hub.errors import RemoteRequestError, RemoteServerError
 from hub.model import ClientContext, OutgoingMessage, SettingSpec, SystemInfo
+from hub.toolkit import files
 from hub_delivery import __version__, settings
 from hub_delivery.message import PLACEHOLDER_ADDRESS, build_email, to_bytes
 

@@ -2,15 +2,15 @@
 filters in batches, writes with idempotency keys, answers as ``Decimal``-exact JSON.
 
 Retries, ``Retry-After``, timeouts, pool limits and the mapping of statuses to hub errors are
-:mod:`hub.http`'s; this module adds what is e-conomic's:
+:mod:`hub.toolkit.http`'s; this module adds what is e-conomic's:
 
-* the two token headers (never logged: :mod:`hub.http` redacts them);
+* the two token headers (never logged: :mod:`hub.toolkit.http` redacts them);
 * collections: ``pagesize=1000`` (e-conomic's maximum) and ``pagination.nextPage`` followed
   until it is absent. A next page on another host is refused, not followed: the tokens go
   with every request;
 * ``$in:`` filters, at most 200 values each (e-conomic answers 400 to 201), one request (or
   one run of pages) per batch;
-* request bodies written by :mod:`hub.wire` (``Decimal`` amounts as exact JSON
+* request bodies written by :mod:`hub.toolkit.wire` (``Decimal`` amounts as exact JSON
   numbers), answers read by it (amounts as ``Decimal``, never float);
 * error bodies turned into hub errors by :mod:`hub_economic.errors`.
 
@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from hub import wire
 from hub.errors import InvalidDataError
-from hub.http import RetryPolicy, make_client
+from hub.toolkit import wire
+from hub.toolkit.http import RetryPolicy, make_client
 from hub_economic.errors import raise_for_response, scrub
 from hub_economic.settings import Config
 
@@ -96,7 +96,7 @@ class EconomicClient:
     # -- requests ----------------------------------------------------------------------------
 
     def _sleep(self, seconds: float) -> None:
-        """hub.http sleeps once before every retry: counting the sleeps counts the attempts."""
+        """hub.toolkit.http sleeps once before every retry: the sleeps count the attempts."""
         self._retries.count = getattr(self._retries, "count", 0) + 1
         self._real_sleep(seconds)
 
@@ -129,7 +129,7 @@ class EconomicClient:
         doing: str | None = None,
         allow: Iterable[int] = (),
     ) -> tuple[int, Any]:
-        """Send one request (retried where :mod:`hub.http` allows) and return (status, JSON).
+        """Send one request (retried where :mod:`hub.toolkit.http` allows); (status, JSON).
 
         A final status >= 400 raises the hub error for it, unless it is in ``allow`` (then the
         JSON is None). A success whose body is not JSON raises :class:`InvalidDataError`

@@ -7,7 +7,7 @@ A refused request at e-conomic answers with a body like::
      "errors": {"currency": {"errors": [{"errorCode": "E06000",
                                          "message": "currency does not exist."}]}}}
 
-:func:`raise_for_response` lets :meth:`hub.http.HubHttpClient.raise_for_status` choose the
+:func:`raise_for_response` lets :meth:`hub.toolkit.http.HubHttpClient.raise_for_status` choose the
 error type from the status (401/403 ``AuthError``, 429 ``ThrottledError``, 5xx
 ``RemoteServerError``, other 4xx ``RemoteRequestError``) and adds what e-conomic said: the
 message, the developer hint, the error code(s), the field errors and the ``logId`` that
@@ -24,9 +24,9 @@ from typing import Any, NoReturn
 
 import httpx
 
-from hub import wire
 from hub.errors import AuthError, PluginError, RemoteRequestError, ThrottledError
-from hub.http import HubHttpClient
+from hub.toolkit import wire
+from hub.toolkit.http import HubHttpClient
 
 MASK = "********"
 APP_SECRET = "app_secret_token (header X-AppSecretToken)"
@@ -177,8 +177,8 @@ def raise_for_response(
     ``doing`` says what the plugin was doing (``"crediting invoice 5001"``), put first.
     """
     error = parse_error(response)
-    # With an e-conomic body, hand hub.http an empty copy so that its message does not repeat
-    # the raw body; what e-conomic said is added below, field by field.
+    # With an e-conomic body, hand hub.toolkit.http an empty copy so that its message does not
+    # repeat the raw body; what e-conomic said is added below, field by field.
     judged = (
         response
         if error is None

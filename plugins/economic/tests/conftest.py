@@ -26,11 +26,11 @@ from hub_economic import plugin
 
 from hub import plugins
 from hub.db.engine import Database, create_engine, upgrade
-from hub.http import RetryPolicy
 from hub.model import ClientContext, PluginSettings
 from hub.plugins import ENTRY_POINT_GROUP, PluginRegistry, load_plugins
 from hub.secrets import SecretBox
-from hub.testing.economic_fake import Agreement, EconomicServer, FakeEconomic, RecordedRequest
+from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, RecordedRequest
+from hub.toolkit.http import RetryPolicy
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The conformance kit's backend for the e-conomic plugin: the fake e-conomic server over real
-HTTP on loopback (:class:`~hub.testing.economic_fake.EconomicServer`).
+HTTP on loopback (:class:`~hub.testing.fakes.economic.EconomicServer`).
 
 Real HTTP, not the in-process transport: the kit repeats every write in a fresh Python process
 (the plugin loaded from its entry point, default HTTP options) to prove that a key writes once
@@ -19,10 +19,10 @@ from typing import Self
 from hub_economic import client as economic_client
 from hub_economic import plugin
 
-from hub.http import RetryPolicy
 from hub.testing.conformance import ConformanceBackend, ConformanceData, Effect
 from hub.testing.conformance import Fault as FaultKind
-from hub.testing.economic_fake import Agreement, EconomicServer, FakeEconomic, Fault
+from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, Fault
+from hub.toolkit.http import RetryPolicy
 
 #: Journal (kassekladde) and product the writes use: the fake's own journal 1 and product 1
 #: ("Varer", priced at the agreement's 25 % VAT in the domestic VAT zone, as the kit's data).

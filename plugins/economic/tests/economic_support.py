@@ -20,7 +20,7 @@ from hub.db.engine import Database
 from hub.model import ClientContext
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
-from hub.testing.economic_fake import Agreement, EconomicServer
+from hub.testing.fakes.economic import Agreement, EconomicServer
 
 APP = "app-secret-4f1d9c"
 GRANT = "grant-token-8b2e7a"

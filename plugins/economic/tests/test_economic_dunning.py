@@ -23,7 +23,7 @@ from hub.errors import HubError
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from hub.sync import sync_client
-from hub.testing.economic_fake import Agreement, EconomicServer, FakeEconomic, Fault
+from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, Fault
 
 D = Decimal
 DUE = dt.date(2026, 1, 15)

@@ -21,7 +21,7 @@ from hub.errors import (
     ThrottledError,
 )
 from hub.model import CreditNoteRequest
-from hub.testing.economic_fake import Agreement, FakeEconomic, Fault
+from hub.testing.fakes.economic import Agreement, FakeEconomic, Fault
 
 
 def test_429_waits_as_long_as_retry_after_says(

@@ -10,10 +10,10 @@ from economic_support import APP, GRANT, MakeCtx, Sleeps, add_invoices
 from hub_economic import __version__, client, plugin
 from hub_economic.settings import load_config
 
-from hub import wire
 from hub.errors import SettingsError
 from hub.plugins import load_plugins
-from hub.testing.economic_fake import Agreement, FakeEconomic
+from hub.testing.fakes.economic import Agreement, FakeEconomic
+from hub.toolkit import wire
 
 
 def test_loaded_through_the_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from hub_economic import plugin
 
 from hub.errors import InvalidDataError
 from hub.model import InvoiceState
-from hub.testing.economic_fake import Agreement, FakeEconomic
+from hub.testing.fakes.economic import Agreement, FakeEconomic
 
 D = Decimal
 

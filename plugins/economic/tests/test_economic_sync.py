@@ -16,7 +16,7 @@ from hub.errors import AuthError
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from hub.sync import SyncFailed, sync_client
-from hub.testing.economic_fake import Agreement, EconomicServer, FakeEconomic
+from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic
 
 D = Decimal
 

@@ -21,7 +21,7 @@ from hub.model import (
     JournalEntry,
     JournalLine,
 )
-from hub.testing.economic_fake import Agreement, FakeEconomic, Fault, RecordedRequest
+from hub.testing.fakes.economic import Agreement, FakeEconomic, Fault, RecordedRequest
 
 D = Decimal
 TODAY = dt.date(2026, 2, 1)

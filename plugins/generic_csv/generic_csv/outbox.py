@@ -3,7 +3,7 @@
 The file name is derived from the idempotency key alone (:func:`file_name`), so a repeat of a
 write - in this process, after a crash, or from a second worker at the same moment - lands on
 the same name. :func:`write_once` publishes the file atomically with the hub's
-:func:`hub.files.write_once`, which never replaces an existing file: the first writer wins,
+:func:`hub.toolkit.files.write_once`, which never replaces an existing file: the first writer wins,
 every later one is a no-op, and a reader of the outbox never sees a half-written file.
 """
 
@@ -12,14 +12,14 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from hub import files
+from hub.toolkit import files
 
 
 def file_name(kind: str, key: str) -> str:
     """``<kind>-<escaped key>.csv``, e.g. ``creditnote-case%3A12.csv``.
 
-    A name longer than :data:`hub.files.MAX_NAME` keeps a prefix of the escaped key and ends
-    in ``~`` plus the key's SHA-256 (see :func:`hub.files.key_file_name`).
+    A name longer than :data:`hub.toolkit.files.MAX_NAME` keeps a prefix of the escaped key and ends
+    in ``~`` plus the key's SHA-256 (see :func:`hub.toolkit.files.key_file_name`).
     """
     return files.key_file_name(key, prefix=f"{kind}-", suffix=".csv")
 

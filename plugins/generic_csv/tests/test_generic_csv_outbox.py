@@ -13,7 +13,6 @@ from generic_csv.outbox import Outcome, file_name, write_once
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.files import escape_key
 from hub.model import (
     ClientContext,
     CreditNoteRequest,
@@ -22,6 +21,7 @@ from hub.model import (
     JournalEntry,
     JournalLine,
 )
+from hub.toolkit.files import escape_key
 
 D = Decimal
 

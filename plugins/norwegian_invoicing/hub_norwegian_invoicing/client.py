@@ -2,7 +2,7 @@
 paging, writes tried once (429 excepted), answers as ``Decimal``-exact JSON.
 
 Retries of reads, ``Retry-After``, timeouts, pool limits and the mapping of statuses to hub
-errors are :mod:`hub.http`'s; this module adds what is Tripletex's:
+errors are :mod:`hub.toolkit.http`'s; this module adds what is Tripletex's:
 
 * **Sessions.** Every call is authenticated with HTTP Basic ``<company_id>:<session token>``.
   The session token comes from ``POST /token/session/:create`` with the consumer and employee
@@ -14,15 +14,15 @@ errors are :mod:`hub.http`'s; this module adds what is Tripletex's:
   settings.
 * **Throttling.** Tripletex says how long a 429 lasts in ``X-Rate-Limit-Reset`` (seconds left
   of the rate window), not ``Retry-After``; the retry policy names it
-  (:attr:`hub.http.RetryPolicy.throttle_reset_headers`), on a 429 only: Tripletex sends it on
-  every answer, and on a 5xx the rate window says nothing about when the server is back.
+  (:attr:`hub.toolkit.http.RetryPolicy.throttle_reset_headers`), on a 429 only: Tripletex sends
+  it on every answer, and on a 5xx the rate window says nothing about when the server is back.
 * **Writes** (``POST``/``PUT``) are sent once: Tripletex has no idempotency key, so a write
   whose answer was lost (5xx, broken connection) may have been made, and sending it again
   could make it twice. The error says so; the hub calls again with the same key and the
   plugin's look-up before writing finds what was made. A 429 is the one exception: Tripletex
   throttles before doing anything, so a throttled write is sent again after the wait.
 * **Lists**: ``from``/``count`` paging (``count=1000``), read to the end (see :meth:`pages`).
-* Request bodies are written by :mod:`hub.wire` (``Decimal`` amounts as exact
+* Request bodies are written by :mod:`hub.toolkit.wire` (``Decimal`` amounts as exact
   JSON numbers), answers read by it (amounts as ``Decimal``, never float); error bodies become
   hub errors in :mod:`hub_norwegian_invoicing.errors`.
 """
@@ -41,9 +41,9 @@ from typing import Any
 
 import httpx
 
-from hub import wire
 from hub.errors import InvalidDataError, RemoteServerError
-from hub.http import RetryPolicy, make_client, throttle_wait
+from hub.toolkit import wire
+from hub.toolkit.http import RetryPolicy, make_client, throttle_wait
 from hub_norwegian_invoicing import session
 from hub_norwegian_invoicing.errors import NAME, raise_for_response, scrub
 from hub_norwegian_invoicing.settings import Config
@@ -183,7 +183,7 @@ class TripletexClient:
     # -- requests --------------------------------------------------------------------------------
 
     def _sleep(self, seconds: float) -> None:
-        """hub.http sleeps once before every retry: counting the sleeps counts the attempts."""
+        """hub.toolkit.http sleeps once before every retry: the sleeps count the attempts."""
         self._retries.count = getattr(self._retries, "count", 0) + 1
         self._real_sleep(seconds)
 

@@ -6,7 +6,7 @@ A refused request at Tripletex answers with an ``ApiError`` body::
      "developerMessage": "...", "link": "...", "requestId": "a1b2...",
      "validationMessages": [{"field": "postings", "message": "Bilaget er ikke i balanse."}]}
 
-:func:`raise_for_response` lets :meth:`hub.http.HubHttpClient.raise_for_status` choose the
+:func:`raise_for_response` lets :meth:`hub.toolkit.http.HubHttpClient.raise_for_status` choose the
 error type from the status (401/403 ``AuthError``, 429 ``ThrottledError``, 5xx
 ``RemoteServerError``, other 4xx ``RemoteRequestError``) and adds what Tripletex said: the
 message, the code, the field errors and the ``requestId`` Tripletex's support asks for. A
@@ -23,9 +23,9 @@ from typing import Any, NoReturn
 
 import httpx
 
-from hub import wire
 from hub.errors import AuthError, PluginError, RemoteRequestError, ThrottledError
-from hub.http import HubHttpClient
+from hub.toolkit import wire
+from hub.toolkit.http import HubHttpClient
 
 NAME = "norwegian_invoicing"
 MASK = "********"
@@ -138,7 +138,7 @@ def raise_for_response(
     ``session`` says the request was the one creating a session (a 401 then means the tokens).
     """
     error = parse_error(response)
-    # With a Tripletex body, hand hub.http an empty copy so that its message does not repeat
+    # With a Tripletex body, hand hub.toolkit.http an empty copy so that its message does not repeat
     # the raw body; what Tripletex said is added below, field by field.
     judged = (
         response

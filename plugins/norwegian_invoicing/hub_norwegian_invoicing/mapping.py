@@ -4,7 +4,7 @@ Every reader names what it could not read: the URL (without query string), the r
 in the answer and its number, and the field. A record that cannot be read fails the whole
 answer: the hub stores a sync whole or not at all.
 
-Amounts arrive as ``Decimal`` (see :mod:`hub.wire`) or, written without a
+Amounts arrive as ``Decimal`` (see :mod:`hub.toolkit.wire`) or, written without a
 fraction (``1000``), as ``int``; both are exact. Anything else where an amount belongs is
 malformed. Invoice amounts are taken in the invoice's currency (``amountCurrency``,
 ``amountExcludingVatCurrency``, ``amountCurrencyOutstanding``), never the company-currency

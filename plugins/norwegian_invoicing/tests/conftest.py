@@ -23,8 +23,8 @@ from norwegian_invoicing_support import (
 )
 
 from hub.model import ClientContext
-from hub.testing import tripletex_spec
-from hub.testing.tripletex_fake import Company, FakeTripletex, TripletexServer
+from hub.testing.fakes.tripletex import Company, FakeTripletex, TripletexServer
+from hub.testing.fakes.tripletex import spec as tripletex_spec
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def ctx(make_ctx: MakeCtx, company: Company) -> ClientContext:
 @pytest.fixture(autouse=True)
 def requests_match_the_spec(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each test that ran the fake: every request the plugin sent, and every answer it
-    got, validates against Tripletex's OpenAPI spec (:mod:`hub.testing.tripletex_spec`). The
+    got, validates against Tripletex's OpenAPI spec (:mod:`hub.testing.fakes.tripletex.spec`). The
     answers of faults meant to be unreadable (``malformed``) are left out; their requests are
     not. Without the spec beside the repository the check is skipped, with a warning saying
     why (the test itself still runs)."""

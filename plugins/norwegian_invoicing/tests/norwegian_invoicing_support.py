@@ -15,10 +15,10 @@ import structlog
 from hub_norwegian_invoicing import plugin
 from hub_norwegian_invoicing.client import HttpOptions
 
-from hub.http import RetryPolicy
 from hub.model import ClientContext, CreditNoteRequest, PluginSettings
-from hub.testing import tripletex_spec
-from hub.testing.tripletex_fake import Company, FakeTripletex, RecordedRequest
+from hub.testing.fakes.tripletex import Company, FakeTripletex, RecordedRequest
+from hub.testing.fakes.tripletex import spec as tripletex_spec
+from hub.toolkit.http import RetryPolicy
 
 CONSUMER = "consumer-7d41c9e2b8"
 EMPLOYEE = "employee-3f90a6d1c5"

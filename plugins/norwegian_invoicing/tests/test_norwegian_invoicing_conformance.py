@@ -12,8 +12,8 @@ import pytest
 from norwegian_invoicing_support import spec_problems
 from tripletex_backend import TripletexBackend
 
-from hub.testing import tripletex_spec
 from hub.testing.conformance import ConformanceBackend, PluginConformance
+from hub.testing.fakes.tripletex import spec as tripletex_spec
 
 
 class TestNorwegianInvoicingConformance(PluginConformance):

@@ -18,7 +18,7 @@ from hub.errors import (
     ThrottledError,
 )
 from hub.model import ClientContext, DraftLine, InvoiceDraft, JournalEntry, JournalLine
-from hub.testing.tripletex_fake import Company, FakeTripletex, Fault
+from hub.testing.fakes.tripletex import Company, FakeTripletex, Fault
 
 
 def test_a_429_waits_as_long_as_x_rate_limit_reset_says_then_succeeds(

@@ -10,7 +10,7 @@ from hub_norwegian_invoicing import plugin
 from norwegian_invoicing_support import PAGE, MakeCtx, add_invoices, credit_request, to
 
 from hub.model import ClientContext, CustomerBalance, InvoiceState
-from hub.testing.tripletex_fake import Company, FakeTripletex
+from hub.testing.fakes.tripletex import Company, FakeTripletex
 
 
 def test_open_invoices_are_those_with_something_outstanding_to_the_øre(

@@ -17,7 +17,7 @@ from norwegian_invoicing_support import CONSUMER, EMPLOYEE, MakeCtx, add_invoice
 from hub.errors import HubError
 from hub.model import ClientContext, DraftLine, InvoiceDraft, JournalEntry, JournalLine
 from hub.testing.conformance.leaks import forms
-from hub.testing.tripletex_fake import Company, FakeTripletex, Fault
+from hub.testing.fakes.tripletex import Company, FakeTripletex, Fault
 
 
 class _Lines(logging.Handler):
@@ -38,7 +38,7 @@ def seen() -> Iterator[Callable[[], list[str]]]:
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    for name in ("httpx", "httpcore", "hub.http"):
+    for name in ("httpx", "httpcore", "hub.toolkit.http"):
         logging.getLogger(name).setLevel(logging.NOTSET)
     with structlog.testing.capture_logs() as events:
         yield lambda: [repr(e) for e in events] + handler.lines

@@ -13,7 +13,7 @@ from norwegian_invoicing_support import CONSUMER, EMPLOYEE, MakeCtx, add_invoice
 
 from hub.errors import AuthError
 from hub.model import ClientContext
-from hub.testing.tripletex_fake import Company, FakeTripletex
+from hub.testing.fakes.tripletex import Company, FakeTripletex
 
 SESSION = "/token/session/:create"
 

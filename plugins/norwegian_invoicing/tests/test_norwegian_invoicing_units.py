@@ -15,10 +15,10 @@ from hub_norwegian_invoicing.client import RATE_LIMIT_RESET
 from hub_norwegian_invoicing.mapping import Where
 from hub_norwegian_invoicing.settings import load_config
 
-from hub import wire
 from hub.errors import InvalidDataError, SettingsError
-from hub.http import RetryPolicy, throttle_wait
 from hub.model import InvoiceState
+from hub.toolkit import wire
+from hub.toolkit.http import RetryPolicy, throttle_wait
 
 TOKENS = {"consumer_token": "consumer-abc123", "employee_token": "employee-def456"}
 WHERE = Where("https://tripletex.no/v2/invoice", 3, "invoice")

@@ -20,7 +20,7 @@ from hub.model import (
     JournalEntry,
     JournalLine,
 )
-from hub.testing.tripletex_fake import Company, FakeTripletex, Fault
+from hub.testing.fakes.tripletex import Company, FakeTripletex, Fault
 
 LATER = TODAY + dt.timedelta(days=9)  # a repeat after a crash, days later
 

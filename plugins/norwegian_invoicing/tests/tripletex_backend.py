@@ -1,5 +1,5 @@
 """The conformance kit's backend for the Tripletex plugin: the fake Tripletex over real HTTP on
-loopback (:class:`~hub.testing.tripletex_fake.TripletexServer`).
+loopback (:class:`~hub.testing.fakes.tripletex.TripletexServer`).
 
 Real HTTP, not an in-process transport: the kit repeats every write in a fresh Python process
 (the plugin loaded from its entry point, default HTTP options) to prove that a key writes once
@@ -18,10 +18,10 @@ from typing import Self
 
 from hub_norwegian_invoicing import client as tripletex_client
 
-from hub.http import RetryPolicy
 from hub.testing.conformance import ConformanceBackend, ConformanceData, Effect
 from hub.testing.conformance import Fault as FaultKind
-from hub.testing.tripletex_fake import Company, FakeTripletex, Fault, TripletexServer
+from hub.testing.fakes.tripletex import Company, FakeTripletex, Fault, TripletexServer
+from hub.toolkit.http import RetryPolicy
 
 #: Records a page the plugin asks for in this process, so that the kit's data (2 × 100 + 5 open
 #: invoices, 103 customers) takes several pages. The fresh process of the write tests keeps

@@ -1,0 +1,244 @@
+"""The units of scheduled work, as plain functions of (job kind, client).
+
+The daemon (:mod:`hub.daemon.scheduler`) runs them on its schedule, ``hub demo`` runs them day
+by day;
+nothing here knows about APScheduler, so the same functions can run as tasks of another engine.
+Each is safe to run again at any moment, and after a crash: every step of every unit is
+committed on its own and written so that doing it again finds it done.
+
+Job kinds:
+
+``sync``
+    Fetch the client's invoices and customers (all or nothing; R3), then run the dunning
+    cycle on the fresh data (start, close, resume, move and remind cases; expire collection
+    warnings' deadlines), then deliver the queued messages. The cycle runs only after a
+    successful sync, so no reminder is ever sent on stale data.
+``recurring``
+    Generate the recurring invoices the client's agreements have due (G1–G6).
+``postings``
+    Finish the credit notes and loss write-offs a person asked for whose posting did not
+    finish (a crash, a timeout, the system down): each is sent again under its idempotency key,
+    which the accounting system answers with the same document, never a second one. A
+    write-off whose invoice the books meanwhile show settled waits for a person
+    (``hub cases write-off --confirm``), since the hub cannot tell which happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from hub import clients, clock
+from hub.daemon import metrics
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.dunning import actions
+from hub.dunning.cycle import run_cycle
+from hub.dunning.messages import deliver_pending
+from hub.dunning.write_off import write_off
+from hub.errors import HubError, InputError
+from hub.logging import get_logger
+from hub.operations import runs
+from hub.plugins import PluginRegistry
+from hub.recurring.generator import run_recurring
+from hub.secrets import SecretBox
+from hub.sync import SyncFailed, sync_client
+
+JOB_KINDS = runs.JOB_KINDS
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every job needs: the database, the plugins and the secret box."""
+
+    db: Database
+    registry: PluginRegistry
+    box: SecretBox
+
+
+@dataclass
+class JobResult:
+    """How a run of a job ended: its counts, and the errors of the units that failed.
+
+    ``outcome``: ``ok``; ``partial`` when the job did its work but some of its units failed
+    (a letter not delivered, an agreement refused, a posting still refused); ``failed`` when
+    its work failed (a sync that stored nothing, the hub itself).
+    """
+
+    job: str
+    client: str
+    today: dt.date | None = None  # the client's day the run acts for
+    run_id: int | None = None
+    outcome: str = runs.OK
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    plugin: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "client": self.client,
+            "run": self.run_id,
+            "outcome": self.outcome,
+            "counts": self.counts,
+            "errors": self.errors,
+        }
+
+
+def _sync(rt: Runtime, client: str, result: JobResult) -> None:
+    try:
+        report = sync_client(rt.db, rt.registry, rt.box, client, run_id=result.run_id)
+    except SyncFailed as exc:
+        result.plugin = exc.report.plugin
+        result.counts |= exc.report.counts
+        raise
+    result.plugin = report.plugin
+    result.counts |= report.counts
+    cycle = run_cycle(rt.db, client)
+    result.counts |= {
+        "cases_started": cycle.started,
+        "cases_closed": cycle.closed,
+        "cases_resumed": cycle.resumed,
+        "stage_moves": cycle.stage_moves,
+        "collections_started": cycle.collections_started,
+        "messages": cycle.messages,
+    }
+    if cycle.failed:
+        result.errors.append(f"dunning: {cycle.failed} case(s) could not be advanced")
+    delivery = deliver_pending(rt.db, rt.registry, rt.box, client)
+    result.counts |= {"sent": delivery.sent, "delivery_failed": delivery.failed}
+    result.errors += [f"delivery: {error}" for error in delivery.errors]
+
+
+def _recurring(rt: Runtime, client: str, result: JobResult) -> None:
+    assert result.today is not None
+    report = run_recurring(rt.db, rt.registry, rt.box, client, result.today)
+    result.counts |= {
+        "generated": len(report.generated),
+        "reconciled": report.reconciled,
+        "finished": len(report.finished),
+        "busy": len(report.busy),
+        "failed": len(report.failed),
+    }
+    result.errors += [
+        f"agreement {f['agreement']} invoice {f['sequence'] + 1}: {f['error']}"
+        for f in report.failed
+    ]
+
+
+def unfinished_postings(db: Database, client: str) -> tuple[list[int], list[tuple[int, str]]]:
+    """The client's cases with a credit note, and with a write-off (and its reason), asked for
+    and not finished."""
+    with db.session() as session:
+        client_id = clients.get_client(session, client).id
+        credit_notes = list(
+            session.scalars(
+                select(t.Case.id)
+                .where(
+                    t.Case.client_id == client_id,
+                    t.Case.credit_note_key.is_not(None),
+                    t.Case.credit_note_ref.is_(None),
+                )
+                .order_by(t.Case.id)
+            )
+        )
+        write_offs = [
+            (case_id, reason or "")
+            for case_id, reason in session.execute(
+                select(t.Case.id, t.CaseEvent.reason)
+                .join(t.CaseEvent, t.CaseEvent.case_id == t.Case.id)
+                .where(
+                    t.Case.client_id == client_id,
+                    t.Case.write_off_key.is_not(None),
+                    t.Case.write_off_ref.is_(None),
+                    t.CaseEvent.kind == "write_off_requested",
+                )
+                .order_by(t.Case.id)
+            )
+        ]
+    return credit_notes, write_offs
+
+
+def _postings(rt: Runtime, client: str, result: JobResult) -> None:
+    credit_notes, write_offs = unfinished_postings(rt.db, client)
+    today = result.today
+    assert today is not None
+    counts = {"credit_notes": 0, "write_offs": 0, "waiting": 0, "failed": 0}
+    log = get_logger("hub.daemon.jobs", client=client, job="postings")
+    for case_id in credit_notes:
+        try:
+            actions.credit_note(rt.db, rt.registry, rt.box, case_id, today)
+            counts["credit_notes"] += 1
+        except HubError as exc:
+            counts["failed"] += 1
+            result.errors.append(f"case {case_id}: credit note: {exc}")
+    for case_id, reason in write_offs:
+        try:
+            write_off(rt.db, rt.registry, rt.box, case_id, reason, today)
+            counts["write_offs"] += 1
+        except InputError as exc:  # the books show it settled: a person must look
+            counts["waiting"] += 1
+            log.warning("postings: a write-off waits for a person", case=case_id, why=str(exc))
+        except HubError as exc:
+            counts["failed"] += 1
+            result.errors.append(f"case {case_id}: write-off: {exc}")
+    result.counts |= counts
+
+
+JOBS: dict[str, Callable[[Runtime, str, JobResult], None]] = {
+    "sync": _sync,
+    "recurring": _recurring,
+    "postings": _postings,
+}
+assert tuple(JOBS) == JOB_KINDS
+
+
+def run_job(rt: Runtime, job: str, client: str) -> JobResult:
+    """Run one job for one client, recorded in the run history from start to end.
+
+    Never raises for the job's own failures (they are the run's outcome and errors): one
+    client's failure must not stop the daemon or the other clients. A client that no longer
+    exists is no failure of anyone's: nothing is recorded.
+    """
+    if job not in JOBS:
+        raise InputError(f"job {job!r}: not a job kind; choose one of {', '.join(JOB_KINDS)}")
+    result = JobResult(job=job, client=client)
+    with rt.db.session() as session:
+        found = session.execute(
+            select(t.Client.id, t.Client.timezone).where(t.Client.name == client)
+        ).first()
+    if found is None:
+        result.outcome = runs.FAILED
+        result.errors.append(f"there is no client named {client!r}")
+        return result
+    log = get_logger("hub.daemon.jobs", client=client, job=job)
+    started = time.monotonic()
+    result.today = clock.today(found.timezone)
+    result.run_id = runs.start(rt.db, job, found.id, result.today)
+    try:
+        JOBS[job](rt, client, result)
+    except Exception as exc:  # the run's outcome; the daemon goes on with the others
+        result.errors.insert(0, str(exc) if isinstance(exc, HubError) else repr(exc))
+        result.outcome = runs.FAILED
+        if not isinstance(exc, HubError):
+            log.exception("job failed in the hub itself")
+    else:
+        if result.errors:
+            result.outcome = runs.PARTIAL
+    result.seconds = time.monotonic() - started
+    metrics.observe_run(job, result.outcome, result.seconds, plugin=result.plugin)
+    error = "; ".join(result.errors) or None
+    try:
+        runs.finish(rt.db, result.run_id, result.outcome, result.counts, error)
+    except Exception as exc:  # the database is gone: say so, the run stays "running"
+        log.error("could not record the end of the run", error=repr(exc))
+    (log.info if result.outcome == runs.OK else log.warning)(
+        "job done", outcome=result.outcome, seconds=round(result.seconds, 3), **result.counts
+    )
+    return result

@@ -1,0 +1,1 @@
+"""The operations layer: everything a person or a job can do, one function each."""

@@ -1,0 +1,613 @@
+"""The HTTP application of the fake e-conomic server: :class:`FakeEconomic` (state, auth,
+faults, idempotency, rate-limit headers, routing) and the in-process httpx transport. Import
+them from :mod:`hub.testing.fakes.economic`, whose docstring says what is faithful, what is
+simplified, and the sources [S1]...[S7].
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import httpx
+
+from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result, dumps
+from hub.testing.fakes.economic.reads import (
+    NOT_FOUND_HINT,
+    get_booked,
+    get_booked_one,
+    get_customer,
+    get_customers,
+    get_draft,
+    get_drafts,
+    get_entries,
+    get_journal,
+    get_journal_entries,
+    get_journals,
+    get_self,
+    get_status,
+    not_found,
+    number,
+)
+from hub.testing.fakes.economic.vouchers import create_vouchers
+from hub.testing.fakes.economic.writes import book_invoice, create_draft, delete_draft
+
+__all__ = ["EconomicTransport", "FakeEconomic", "Fault", "RecordedRequest", "Response"]
+
+JSON_TYPE = "application/json; charset=utf-8"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# e-conomic documents no error codes for these; the fake's own, so that tests can tell them
+# apart (UNVERIFIED: the real API's codes for auth and throttling are not in any source).
+AUTH_CODES = {
+    "missing_app": "E00100",
+    "invalid_app": "E00110",
+    "missing_grant": "E00200",
+    "invalid_grant": "E00210",
+    "revoked_grant": "E00220",
+    "forbidden": "E00300",
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A failure to inject into the next matching request(s) (:meth:`FakeEconomic.fail_next`).
+
+    * ``status``: answer this status with an e-conomic error body (429 adds ``Retry-After``
+      when ``retry_after`` is given, in whole seconds if it is whole);
+    * ``delay``: sleep this many seconds before answering (alone: a slow but normal answer);
+    * ``malformed``: answer ``status`` (default 200) with a body that is not JSON (truncated);
+    * ``count``: how many matching requests it applies to; ``path_prefix``/``method``: which
+      requests match (``None``: all);
+    * ``after_processing``: process the request first (state changes, idempotency keys are
+      stored) and *then* answer with the fault, like an answer lost on the way back;
+    * ``delay_after``: sleep this many seconds after processing, before answering: the write
+      is done and its answer not yet sent (a crash test kills the client in that window).
+    """
+
+    status: int | None = None
+    retry_after: float | None = None
+    count: int = 1
+    path_prefix: str | None = None
+    delay: float = 0.0
+    malformed: bool = False
+    method: str | None = None
+    after_processing: bool = False
+    delay_after: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError("Fault.count must be at least 1")
+
+    @property
+    def replaces_answer(self) -> bool:
+        return self.status is not None or self.malformed
+
+
+@dataclass(eq=False)
+class RecordedRequest:
+    """One request the fake received (also faulted and rejected ones), in arrival order."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    json: Any  # parsed body (numbers with a fraction as Decimal) or None
+    body: bytes = b""
+    status: int = 0  # the status answered
+    replayed: bool = False  # answered from the Idempotency-Key cache
+    fault: Fault | None = None
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class Response:
+    """An answer as the transports send it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class _Cached:
+    method: str
+    path: str
+    at: float
+    response: Response
+
+
+Handler = Callable[[Agreement, Request], Result]
+
+
+def _parse_json(body: bytes) -> Any:
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(body, parse_float=Decimal, parse_constant=refuse)
+
+
+# --- the application ----------------------------------------------------------------------------
+
+
+class FakeEconomic:
+    """All state of a fake e-conomic REST API (``restapi.e-conomic.com``), thread-safe.
+
+    Serve it with :class:`~hub.testing.fakes.economic.EconomicServer` (real HTTP) or
+    :meth:`transport` (in-process). Options:
+
+    * ``page_size_max``: largest ``pagesize`` (e-conomic: 1000); ``default_page_size`` (20);
+    * ``base_url``: host written into ``self``/paging links; default: the request's own origin,
+      so following ``nextPage`` reaches the fake;
+    * ``today``: the date used for ``/invoices/overdue|not-due`` and ``dueAmount`` (settable
+      attribute; default ``date.today()``);
+    * ``rate_limit``/``rate_window``/``call_cost``: the token bucket reported in
+      ``X-RateLimiting``/``X-CallCost`` on every answer; ``rate_limit=None`` reports a limit of
+      10000 and never throttles, a number enforces it (429 with ``Retry-After``);
+    * ``payment_sign``: the sign of a ``customerPayments`` amount that is money received: ``1``
+      (a positive amount pays, as in e-conomic's own example [S1] and [S3]) or ``-1``;
+    * ``idempotency_ttl``: how long an ``Idempotency-Key`` answer is replayed (one hour [S2]).
+    """
+
+    def __init__(
+        self,
+        *,
+        page_size_max: int = 1000,
+        default_page_size: int = 20,
+        base_url: str | None = None,
+        today: date | None = None,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+        call_cost: int = 1,
+        payment_sign: int = 1,
+        idempotency_ttl: float = 3600.0,
+    ) -> None:
+        if payment_sign not in (1, -1):
+            raise ValueError("payment_sign must be 1 or -1")
+        self.lock = threading.RLock()
+        self.page_size_max = page_size_max
+        self.default_page_size = default_page_size
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.today: date | None = today
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.call_cost = call_cost
+        self.payment_sign = payment_sign
+        self.idempotency_ttl = idempotency_ttl
+        self.agreements: list[Agreement] = []
+        self.requests: list[RecordedRequest] = []
+        self._faults: list[list[Any]] = []  # [fault, remaining]
+        self._idempotent: dict[tuple[str, str], _Cached] = {}
+        self._buckets: dict[str, tuple[float, int]] = {}
+        self._by_grant: dict[str, Agreement] = {}
+        self._apps: set[str] = set()
+        self._routes = self._build_routes()
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def current_date(self) -> date:
+        return self.today or date.today()
+
+    def add_agreement(
+        self,
+        app_secret_token: str,
+        agreement_grant_token: str,
+        company_name: str = "Fake Company ApS",
+        *,
+        base_currency: str = "DKK",
+        vat_rate: Decimal = Decimal("0.25"),
+        role: str = "SuperUser",
+    ) -> Agreement:
+        """An agreement reachable with this token pair (``role="Bookkeeping"`` gets 403 on
+        customers, as a real app without the SuperUser role [S6])."""
+        with self.lock:
+            if agreement_grant_token in self._by_grant:
+                raise ValueError("agreement grant token already in use")
+            agreement = Agreement(
+                lock=self.lock,
+                today=self.current_date,
+                app_secret_token=app_secret_token,
+                agreement_grant_token=agreement_grant_token,
+                company_name=company_name,
+                agreement_number=1_000_001 + len(self.agreements),
+                base_currency=base_currency,
+                vat_rate=vat_rate,
+                role=role,
+            )
+            self.agreements.append(agreement)
+            self._by_grant[agreement_grant_token] = agreement
+            self._apps.add(app_secret_token)
+            return agreement
+
+    def agreement(self, agreement_grant_token: str) -> Agreement:
+        return self._by_grant[agreement_grant_token]
+
+    def fail_next(self, fault: Fault) -> None:
+        """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
+        with self.lock:
+            self._faults.append([fault, fault.count])
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
+    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests for exactly ``path`` (and ``method``, if given)."""
+        with self.lock:
+            return [
+                r
+                for r in self.requests
+                if r.path == path and (method is None or r.method == method.upper())
+            ]
+
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport that serves this fake in-process (no sockets)."""
+        return EconomicTransport(self)
+
+    # --- serving ------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, base: str
+    ) -> Response:
+        """Answer one request. ``target`` is path and query as sent; ``base`` the origin the
+        request was addressed to (used for links unless ``base_url`` was given)."""
+        method = method.upper()
+        split = urlsplit(target)
+        path = unquote(split.path).rstrip("/") or "/"
+        pairs = parse_qsl(split.query, keep_blank_values=True)
+        lower_headers = {k.lower(): v for k, v in headers.items()}
+        try:
+            parsed = _parse_json(body) if body else None
+            body_ok = True
+        except (ValueError, UnicodeDecodeError):
+            parsed, body_ok = None, False
+        rid = secrets.token_hex(8)
+        record = RecordedRequest(
+            method, path, dict(pairs), lower_headers, parsed, body, request_id=rid
+        )
+        with self.lock:
+            self.requests.append(record)
+            fault = self._take_fault(method, path)
+        record.fault = fault
+        if fault is not None and fault.delay > 0:
+            time.sleep(fault.delay)
+        if fault is not None and fault.replaces_answer and not fault.after_processing:
+            response = self._fault_response(fault, rid, lower_headers)
+        else:
+            request = Request(
+                method=method,
+                path=path,
+                params=(),
+                query={k.lower(): v for k, v in pairs},
+                json=parsed,
+                base=self.base_url or base.rstrip("/"),
+                today=self.current_date(),
+                page_size_max=self.page_size_max,
+                default_page_size=self.default_page_size,
+                payment_sign=self.payment_sign,
+            )
+            with self.lock:
+                response = self._process(request, lower_headers, body, body_ok, rid, record)
+            if fault is not None and fault.replaces_answer:
+                response = self._fault_response(fault, rid, lower_headers)
+            if fault is not None and fault.delay_after > 0:
+                time.sleep(fault.delay_after)
+        record.status = response.status
+        return response
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for slot in self._faults:
+            fault: Fault = slot[0]
+            if fault.path_prefix is not None and not path.startswith(fault.path_prefix):
+                continue
+            if fault.method is not None and fault.method.upper() != method:
+                continue
+            slot[1] -= 1
+            if slot[1] <= 0:
+                self._faults.remove(slot)
+            return fault
+        return None
+
+    def _fault_response(self, fault: Fault, rid: str, headers: Mapping[str, str]) -> Response:
+        extra: dict[str, str] = {}
+        if fault.retry_after is not None:
+            seconds = fault.retry_after
+            extra["Retry-After"] = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+        if fault.malformed:
+            body = b'{"collection":[{"bookedInvoiceNumber":1,"date":"20'
+            return self._respond(fault.status or 200, body, rid, headers, extra)
+        status = fault.status or 500
+        messages = {
+            429: ("Too many requests.", "The rate limit is exceeded. Wait and try again."),
+            500: ("An unexpected error occurred.", "Try again, or contact api@e-conomic.com."),
+            502: ("Bad gateway.", "Try again later."),
+            503: ("Service unavailable.", "The service is temporarily unavailable."),
+            504: ("Gateway timeout.", "Try again later."),
+        }
+        message, hint = messages.get(status, ("Request failed.", "Try again later."))
+        return self._error(
+            ApiError(status, {"message": message, "developerHint": hint}, extra), rid, headers
+        )
+
+    def _bucket(self, key: str) -> tuple[float, int]:
+        """(window start, tokens used) of a token bucket, restarted when its window is over."""
+        now = time.monotonic()
+        start, used = self._buckets.get(key, (now, 0))
+        if now - start >= self.rate_window:
+            start, used = now, 0
+        self._buckets[key] = (start, used)
+        return start, used
+
+    def _throttled(self, key: str) -> str | None:
+        """``Retry-After`` seconds if this request would overdraw an enforced bucket."""
+        start, used = self._bucket(key)
+        if self.rate_limit is None or used + self.call_cost <= self.rate_limit:
+            return None
+        return str(max(1, math.ceil(self.rate_window - (time.monotonic() - start))))
+
+    def _rate_headers(self, key: str) -> dict[str, str]:
+        start, used = self._bucket(key)
+        used += self.call_cost
+        self._buckets[key] = (start, used)
+        limit = self.rate_limit or 10000
+        window = int(self.rate_window)
+        return {
+            "X-CallCost": str(self.call_cost),
+            "X-RateLimiting": f"token-limit-{limit}-per-{window}-seconds: {used}/{limit}",
+        }
+
+    def _respond(
+        self,
+        status: int,
+        body: bytes,
+        rid: str,
+        headers: Mapping[str, str],
+        extra: Mapping[str, str] | None = None,
+    ) -> Response:
+        out = {"Content-Type": JSON_TYPE, "X-RequestId": rid}
+        with self.lock:
+            out.update(self._rate_headers(headers.get("x-agreementgranttoken", "")))
+        out.update(extra or {})
+        return Response(status, out, body)
+
+    def _error(self, error: ApiError, rid: str, headers: Mapping[str, str]) -> Response:
+        body: dict[str, object] = {"message": error.body.get("message", "")}
+        if "errorCode" in error.body:
+            body["errorCode"] = error.body["errorCode"]
+        body["developerHint"] = error.body.get("developerHint", "")
+        body["logId"] = f"{rid}-CPH"
+        body["httpStatusCode"] = error.status
+        body["logTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        body.update({k: v for k, v in error.body.items() if k not in body})
+        return self._respond(error.status, dumps(body).encode("utf-8"), rid, headers, error.headers)
+
+    def _process(
+        self,
+        request: Request,
+        headers: Mapping[str, str],
+        body: bytes,
+        body_ok: bool,
+        rid: str,
+        record: RecordedRequest,
+    ) -> Response:
+        try:
+            agreement = self._authenticate(headers)
+            retry_after = self._throttled(agreement.agreement_grant_token)
+            if retry_after is not None:
+                raise ApiError(
+                    429,
+                    {
+                        "message": "Too many requests.",
+                        "developerHint": "The agreement's token bucket is empty; wait for "
+                        "Retry-After seconds.",
+                    },
+                    {"Retry-After": retry_after},
+                )
+            handler, request.params = self._route(request.method, request.path)
+            if agreement.role != "SuperUser" and request.path.startswith("/customers"):
+                raise ApiError(
+                    403,
+                    {
+                        "message": "Forbidden. The app's role does not give access to customers.",
+                        "errorCode": AUTH_CODES["forbidden"],
+                        "developerHint": "The grant was issued for a role without access to this "
+                        "resource; ask for the SuperUser role.",
+                    },
+                )
+            if request.method in WRITE_METHODS and body:
+                content_type = headers.get("content-type", "")
+                if "json" not in content_type.lower():
+                    raise ApiError(
+                        415,
+                        {
+                            "message": "Unsupported media type.",
+                            "developerHint": "Send JSON with Content-Type: application/json.",
+                        },
+                    )
+                if not body_ok:
+                    raise ApiError(
+                        400,
+                        {
+                            "message": "The request body is not valid JSON.",
+                            "developerHint": "Send a JSON document.",
+                        },
+                    )
+            key = headers.get("idempotency-key")
+            if key and request.method in WRITE_METHODS:
+                return self._idempotent_call(agreement, handler, request, key, rid, headers, record)
+            result = handler(agreement, request)
+            return self._respond(result.status, result.body.encode(), rid, headers, result.headers)
+        except ApiError as error:
+            return self._error(error, rid, headers)
+
+    def _idempotent_call(
+        self,
+        agreement: Agreement,
+        handler: Handler,
+        request: Request,
+        key: str,
+        rid: str,
+        headers: Mapping[str, str],
+        record: RecordedRequest,
+    ) -> Response:
+        slot = (agreement.agreement_grant_token, key)
+        cached = self._idempotent.get(slot)
+        now = time.monotonic()
+        if cached is not None and now - cached.at < self.idempotency_ttl:
+            if (cached.method, cached.path) != (request.method, request.path):
+                raise ApiError(
+                    400,
+                    {
+                        "message": "The Idempotency-Key was used for another request.",
+                        "errorCode": "URLChanged",
+                        "developerHint": "Use a new Idempotency-Key for every distinct request.",
+                    },
+                )
+            record.replayed = True
+            replay = self._respond(
+                cached.response.status,
+                cached.response.body,
+                rid,
+                headers,
+                {**_location(cached.response), "X-ResultFromCache": "true"},
+            )
+            return replay
+        try:
+            result = handler(agreement, request)
+            response = self._respond(
+                result.status, result.body.encode(), rid, headers, result.headers
+            )
+        except ApiError as error:
+            response = self._error(error, rid, headers)
+        if response.status < 500:
+            self._idempotent[slot] = _Cached(request.method, request.path, now, response)
+        return response
+
+    def _authenticate(self, headers: Mapping[str, str]) -> Agreement:
+        hint = (
+            "Send the app's X-AppSecretToken and the agreement's X-AgreementGrantToken headers "
+            "(see https://www.e-conomic.com/developer/connect); to try the API, append "
+            "?demo=true to the URL."
+        )
+        app = headers.get("x-appsecrettoken")
+        grant = headers.get("x-agreementgranttoken")
+        if not app:
+            problem = ("missing_app", "The X-AppSecretToken header is missing.")
+        elif app not in self._apps:
+            problem = ("invalid_app", "The X-AppSecretToken is not valid.")
+        elif not grant:
+            problem = ("missing_grant", "The X-AgreementGrantToken header is missing.")
+        else:
+            agreement = self._by_grant.get(grant)
+            if agreement is None or agreement.app_secret_token != app:
+                problem = ("invalid_grant", "The X-AgreementGrantToken is not valid for this app.")
+            elif agreement.revoked:
+                problem = ("revoked_grant", "The agreement has revoked the grant for this app.")
+            else:
+                return agreement
+        return self._unauthorized(problem, hint)
+
+    @staticmethod
+    def _unauthorized(problem: tuple[str, str], hint: str) -> Agreement:
+        raise ApiError(
+            401,
+            {"message": problem[1], "errorCode": AUTH_CODES[problem[0]], "developerHint": hint},
+        )
+
+    # --- routing ------------------------------------------------------------------------------
+
+    def _build_routes(self) -> list[tuple[re.Pattern[str], dict[str, Handler]]]:
+        table: list[tuple[str, dict[str, Handler]]] = [
+            (r"/self", {"GET": get_self}),
+            (r"/customers", {"GET": get_customers}),
+            (r"/customers/([^/]+)", {"GET": get_customer}),
+            (r"/invoices/booked", {"GET": get_booked, "POST": _post_booked}),
+            (r"/invoices/booked/([^/]+)", {"GET": get_booked_one}),
+            (r"/invoices/(unpaid|overdue|not-due|paid)", {"GET": get_status}),
+            (r"/invoices/drafts", {"GET": get_drafts, "POST": _post_draft}),
+            (r"/invoices/drafts/([^/]+)", {"GET": get_draft, "DELETE": _delete_draft}),
+            (r"/journals", {"GET": get_journals}),
+            (r"/journals/([^/]+)", {"GET": get_journal}),
+            (r"/journals/([^/]+)/vouchers", {"GET": _not_implemented, "POST": _post_vouchers}),
+            (r"/journals/([^/]+)/entries", {"GET": get_journal_entries}),
+            (r"/accounting-years/([^/]+)/entries", {"GET": get_entries}),
+        ]
+        return [(re.compile(pattern), methods) for pattern, methods in table]
+
+    def _route(self, method: str, path: str) -> tuple[Handler, tuple[str, ...]]:
+        for pattern, methods in self._routes:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            handler = methods.get(method)
+            if handler is None:
+                raise ApiError(
+                    405,
+                    {
+                        "message": f"The HTTP method {method} is not allowed on {path}.",
+                        "developerHint": f"Allowed: {', '.join(sorted(methods))}.",
+                    },
+                    {"Allow": ", ".join(sorted(methods))},
+                )
+            return handler, match.groups()
+        raise ApiError(404, {"message": "Resource not found.", "developerHint": NOT_FOUND_HINT})
+
+
+def _post_draft(ag: Agreement, request: Request) -> Result:
+    return create_draft(ag, request.json, request.base)
+
+
+def _post_booked(ag: Agreement, request: Request) -> Result:
+    return book_invoice(ag, request.json, request.base)
+
+
+def _delete_draft(ag: Agreement, request: Request) -> Result:
+    draft_number = number(request.params[0])
+    if draft_number not in ag.drafts:
+        raise not_found(request.params[0])
+    return delete_draft(ag, draft_number, request.base)
+
+
+def _post_vouchers(ag: Agreement, request: Request) -> Result:
+    journal = ag.journals.get(number(request.params[0]))
+    if journal is None:
+        raise not_found(request.params[0])
+    return create_vouchers(ag, journal, request.json, request.base, request.payment_sign)
+
+
+def _not_implemented(ag: Agreement, request: Request) -> Result:
+    raise ApiError(
+        501,
+        {
+            "message": f"{request.method} {request.path} is not implemented by the fake.",
+            "developerHint": "See hub.testing.fakes.economic for the endpoints it serves.",
+        },
+    )
+
+
+def _location(response: Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k == "Location"}
+
+
+class EconomicTransport(httpx.BaseTransport):
+    """Serves a :class:`FakeEconomic` to an ``httpx.Client`` in-process."""
+
+    def __init__(self, fake: FakeEconomic) -> None:
+        self.fake = fake
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        target = request.url.raw_path.decode("ascii")
+        base = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw}
+        answer = self.fake.handle(request.method, target, headers, body, base)
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.body)

@@ -1,0 +1,507 @@
+"""The HTTP application of the fake Tripletex API v2: :class:`FakeTripletex` (state, sessions,
+auth, faults, rate-limit headers, routing). Import it from :mod:`hub.testing.fakes.tripletex`,
+whose docstring says what is faithful and what is chosen.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from hub.testing.fakes.tripletex.company import Company
+from hub.testing.fakes.tripletex.model import ApiError, Session, dumps
+from hub.testing.fakes.tripletex.query import Call, Result
+from hub.testing.fakes.tripletex.reads import (
+    get_account,
+    get_accounts,
+    get_customer,
+    get_customers,
+    get_invoice,
+    get_invoices,
+    get_ledger_open_post,
+    get_open_posts,
+    get_order,
+    get_orders,
+    get_posting,
+    get_postings,
+    get_vat_type,
+    get_vat_types,
+    get_voucher,
+    get_vouchers,
+    get_vouchers_by_external_number,
+    get_who_am_i,
+)
+from hub.testing.fakes.tripletex.sessions import Sessions
+from hub.testing.fakes.tripletex.writes import (
+    post_order,
+    post_voucher,
+    put_credit_note,
+    put_order_invoice,
+)
+
+__all__ = ["FakeTripletex", "Fault", "RecordedRequest", "Response"]
+
+JSON_TYPE = "application/json; charset=utf-8"
+SESSION_CREATE = "/token/session/:create"
+DEFAULT_RATE_LIMIT = 10_000  # reported (never enforced) when no rate_limit is set
+MALFORMED = b'{"fullResultSize":1,"from":0,"count":1,"versionDigest":null,"values":[{"id":'
+
+Handler = Callable[[Call], Result]
+#: The body of a fault's answer by status: the spec's code for it (0: none listed) and message.
+FAULT_ANSWERS = {
+    400: (4000, "Bad request."),
+    401: (3000, "Unauthorized"),
+    403: (9000, "Forbidden"),
+    404: (6000, "Object not found"),
+    409: (8000, "Revision conflict."),
+    422: (18000, "Validering feilet."),
+    500: (1000, "Internal error."),
+    502: (1000, "Bad gateway."),
+    503: (1000, "Service unavailable."),
+    504: (1000, "Gateway timeout."),
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A failure for the next ``count`` requests that match ``path_prefix`` (the API path below
+    ``/v2``, e.g. ``"/invoice"``; ``None``: any) and ``method`` (``None``: any):
+
+    * ``status``: answer it with an ``ApiError`` body (429 carries ``X-Rate-Limit-Reset`` =
+      ``retry_after`` seconds, default 1; no ``Retry-After``, which Tripletex does not send);
+    * ``malformed``: answer ``status`` (default 200) with a cut-off JSON body;
+    * ``after_processing``: do the work first (state changes), *then* answer with the fault
+      (default 500): an answer lost on its way back;
+    * ``delay``: sleep this many seconds before answering;
+    * ``delay_after``: do the work, then sleep this many seconds before answering: the write
+      is made and its answer not yet sent (a crash test kills the client in that window).
+    """
+
+    status: int | None = None
+    retry_after: float | None = None
+    count: int = 1
+    path_prefix: str | None = None
+    method: str | None = None
+    malformed: bool = False
+    after_processing: bool = False
+    delay: float = 0.0
+    delay_after: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError("Fault.count must be at least 1")
+
+    @property
+    def replaces_answer(self) -> bool:
+        return self.status is not None or self.malformed or self.after_processing
+
+
+@dataclass(frozen=True)
+class Response:
+    """An answer as the transports send it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body, parse_float=Decimal)
+
+
+@dataclass(eq=False)
+class RecordedRequest:
+    """One request the fake received (faulted and rejected ones too), in arrival order.
+    ``path`` is the API path below ``/v2`` (``"/invoice"``); ``url_path`` the path as sent."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    url_path: str = ""
+    json: Any = None  # parsed body (fractions as Decimal) or None
+    response: Response | None = None
+    request_id: str = ""
+    fault: Fault | None = None
+
+    @property
+    def status(self) -> int:
+        return self.response.status if self.response is not None else 0
+
+
+def _parse_json(body: bytes) -> Any:
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(body, parse_float=Decimal, parse_constant=refuse)
+
+
+class FakeTripletex:
+    """All state of a fake Tripletex API v2, thread-safe (one lock around the model).
+
+    * ``today``: the fake's clock (session expiry, ``seed``); a settable attribute, default
+      the real date;
+    * ``count_max``: the largest ``count`` a list accepts (more is a 422, code 23000);
+    * ``rate_limit``/``rate_window``: requests per employee and window; ``None`` reports a limit
+      of 10 000 in the ``X-Rate-Limit-*`` headers and never throttles, a number enforces it
+      (429 for the rest of the window).
+    """
+
+    def __init__(
+        self,
+        today: date | None = None,
+        count_max: int = 1000,
+        *,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+    ) -> None:
+        self.lock = threading.RLock()
+        self._today = today
+        self.count_max = count_max
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.companies: list[Company] = []
+        self.requests: list[RecordedRequest] = []
+        self._ids = itertools.count(1_000_001)
+        self._faults: list[list[Any]] = []  # [fault, remaining]
+        self._by_id: dict[int, Company] = {}
+        self._by_employee_token: dict[str, Company] = {}
+        self._buckets: dict[str, tuple[float, int]] = {}
+        self._routes = _compile_routes()
+        self._sessions = Sessions(
+            lambda: self.today, self.next_id, self._by_id, self._by_employee_token
+        )
+        self.sessions: dict[str, Session] = self._sessions.tokens
+
+    # --- the clock and set-up ------------------------------------------------------------------
+
+    @property
+    def today(self) -> date:
+        return self._today or date.today()
+
+    @today.setter
+    def today(self, value: date | None) -> None:
+        self._today = value
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def add_company(
+        self,
+        consumer_token: str,
+        employee_token: str,
+        name: str = "Firma AS",
+        currency: str = "NOK",
+    ) -> Company:
+        """A company whose employee token (with ``consumer_token``) opens sessions."""
+        with self.lock:
+            if employee_token in self._by_employee_token:
+                raise ValueError("employee token already in use")
+            company = Company(
+                lock=self.lock,
+                next_id=self.next_id,
+                today=lambda: self.today,
+                company_id=self.next_id(),
+                employee_id=self.next_id(),
+                consumer_token=consumer_token,
+                employee_token=employee_token,
+                name=name,
+                currency=currency,
+            )
+            self.companies.append(company)
+            self._by_id[company.id] = company
+            self._by_employee_token[employee_token] = company
+            return company
+
+    def company(self, employee_token: str) -> Company:
+        return self._by_employee_token[employee_token]
+
+    def session_for(self, company: Company, expiration: date | None = None) -> str:
+        """A session token for ``company`` without HTTP (test set-up); valid until
+        ``expiration`` (default: a year after ``today``)."""
+        with self.lock:
+            return self._sessions.new(company, expiration or self.today.replace(year=9999)).token
+
+    def fault(self, fault: Fault) -> None:
+        """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
+        with self.lock:
+            self._faults.append([fault, fault.count])
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
+    def expire_sessions(self) -> None:
+        """Every session token becomes invalid (401): the client must create a new one."""
+        with self.lock:
+            self._sessions.expire_all()
+
+    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests for exactly ``path`` (below ``/v2``) and ``method``, if given."""
+        with self.lock:
+            return [
+                r
+                for r in self.requests
+                if r.path == path and (method is None or r.method == method.upper())
+            ]
+
+    # --- serving -------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, base_url: str
+    ) -> Response:
+        """Answer one request; ``target`` is path and query as sent, ``base_url`` the origin it
+        was addressed to (``http://host:port``), whose host goes into the ``url`` of records."""
+        method = method.upper()
+        split = urlsplit(target)
+        url_path = unquote(split.path)
+        api_path = url_path[3:] if url_path.startswith("/v2/") else url_path
+        api_path = api_path.rstrip("/") or "/"
+        query = parse_qs(split.query, keep_blank_values=True)
+        lower = {k.lower(): v for k, v in headers.items()}
+        try:
+            parsed = _parse_json(body) if body.strip() else None
+            body_ok = True
+        except (ValueError, UnicodeDecodeError):
+            parsed, body_ok = None, False
+        rid = str(uuid.uuid4())
+        record = RecordedRequest(
+            method, api_path, query, lower, body, url_path, parsed, request_id=rid
+        )
+        with self.lock:
+            self.requests.append(record)
+            fault = self._take_fault(method, api_path)
+        record.fault = fault
+        if fault is not None and fault.delay > 0:
+            time.sleep(fault.delay)
+        host = urlsplit(base_url).netloc or base_url
+        if fault is not None and fault.replaces_answer and not fault.after_processing:
+            response = self._fault_response(fault, rid, lower, b"")
+        else:
+            with self.lock:
+                response = self._process(
+                    method, api_path, url_path, query, lower, parsed, body_ok, host, rid
+                )
+            if fault is not None and fault.replaces_answer:
+                response = self._fault_response(fault, rid, lower, response.body)
+            if fault is not None and fault.delay_after > 0:
+                time.sleep(fault.delay_after)
+        record.response = response
+        return response
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for slot in self._faults:
+            fault: Fault = slot[0]
+            prefix = fault.path_prefix
+            if prefix is not None:
+                prefix = prefix[3:] if prefix.startswith("/v2/") else prefix
+                if not path.startswith(prefix):
+                    continue
+            if fault.method is not None and fault.method.upper() != method:
+                continue
+            slot[1] -= 1
+            if slot[1] <= 0:
+                self._faults.remove(slot)
+            return fault
+        return None
+
+    def _fault_response(
+        self, fault: Fault, rid: str, headers: Mapping[str, str], real_body: bytes
+    ) -> Response:
+        if fault.malformed:
+            body = real_body[: len(real_body) // 2] if len(real_body) > 8 else MALFORMED
+            return self._respond(fault.status or 200, body, rid, headers)
+        status = fault.status or 500
+        if status == 429:
+            seconds = 1.0 if fault.retry_after is None else fault.retry_after
+            reset = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+            error = ApiError(429, 0, "Too many requests.", headers={"X-Rate-Limit-Reset": reset})
+            return self._error(error, rid, headers, remaining=0)
+        code, message = FAULT_ANSWERS.get(status, (1000 if status >= 500 else 0, "Request failed."))
+        return self._error(ApiError(status, code, message), rid, headers)
+
+    # --- rate limiting and answers -------------------------------------------------------------
+
+    def _bucket(self, key: str) -> tuple[float, int]:
+        now = time.monotonic()
+        start, used = self._buckets.get(key, (now, 0))
+        if now - start >= self.rate_window:
+            start, used = now, 0
+        return start, used
+
+    def _rate_headers(self, key: str, *, remaining: int | None = None) -> dict[str, str]:
+        """The ``X-Rate-Limit-*`` headers of an answer (which counts as one request)."""
+        start, used = self._bucket(key)
+        used += 1
+        self._buckets[key] = (start, used)
+        limit = self.rate_limit or DEFAULT_RATE_LIMIT
+        left = max(0, math.ceil(self.rate_window - (time.monotonic() - start)))
+        return {
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(max(0, limit - used) if remaining is None else remaining),
+            "X-Rate-Limit-Reset": str(left),
+        }
+
+    def _respond(
+        self,
+        status: int,
+        body: bytes,
+        rid: str,
+        headers: Mapping[str, str],
+        extra: Mapping[str, str] | None = None,
+        *,
+        remaining: int | None = None,
+    ) -> Response:
+        out = {"Content-Type": JSON_TYPE, "x-tlx-request-id": rid}
+        with self.lock:
+            out.update(
+                self._rate_headers(self._sessions.employee_token(headers), remaining=remaining)
+            )
+        out.update(extra or {})
+        return Response(status, out, body)
+
+    def _error(
+        self,
+        error: ApiError,
+        rid: str,
+        headers: Mapping[str, str],
+        *,
+        remaining: int | None = None,
+    ) -> Response:
+        body = dumps(error.body(rid)).encode("utf-8")
+        return self._respond(error.status, body, rid, headers, error.headers, remaining=remaining)
+
+    # --- processing ----------------------------------------------------------------------------
+
+    def _process(
+        self,
+        method: str,
+        api_path: str,
+        url_path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        parsed: Any,
+        body_ok: bool,
+        host: str,
+        rid: str,
+    ) -> Response:
+        try:
+            if not (url_path == "/v2" or url_path.startswith("/v2/")):
+                raise ApiError(
+                    404,
+                    6000,
+                    "Object not found",
+                    developer_message=f"No API at {url_path}: Tripletex's paths are under /v2.",
+                )
+            if not body_ok:
+                raise ApiError(
+                    422, 22000, "Invalid JSON", developer_message="The body is not JSON."
+                )
+            if api_path == SESSION_CREATE and method in ("POST", "PUT"):
+                result = self._sessions.create(method, query, parsed, host)
+                return self._respond(result.status, result.body.encode(), rid, headers)
+            company, session = self._sessions.authenticate(headers)
+            throttled = self._throttled(session.employee_token)
+            if throttled is not None:
+                raise ApiError(
+                    429, 0, "Too many requests.", headers={"X-Rate-Limit-Reset": throttled}
+                )
+            handler, params = self._route(method, api_path)
+            if "(" in (query.get("fields") or [""])[0]:
+                company.materialize()  # an expansion may reach a pending invoice's voucher
+            call = Call(
+                method=method,
+                path=api_path,
+                params=params,
+                query=query,
+                json=parsed,
+                body_ok=body_ok,
+                host=host,
+                today=self.today,
+                count_max=self.count_max,
+                company=company,
+            )
+            if handler is _delete_session:
+                self._sessions.delete(company, params[0])
+                return self._respond(204, b"", rid, headers)
+            result = handler(call)
+            return self._respond(result.status, result.body.encode(), rid, headers)
+        except ApiError as error:
+            return self._error(error, rid, headers)
+
+    def _throttled(self, key: str) -> str | None:
+        """``X-Rate-Limit-Reset`` if the employee's enforced window is used up."""
+        if self.rate_limit is None:
+            return None
+        start, used = self._bucket(key)
+        if used < self.rate_limit:
+            return None
+        return str(max(1, math.ceil(self.rate_window - (time.monotonic() - start))))
+
+    def _route(self, method: str, path: str) -> tuple[Handler, tuple[str, ...]]:
+        for pattern, methods in self._routes:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            handler = methods.get(method)
+            if handler is None:
+                allowed = ", ".join(sorted(methods))
+                raise ApiError(
+                    405,
+                    0,
+                    "Method not allowed",
+                    developer_message=f"{method} is not allowed on {path}; allowed: {allowed}.",
+                    headers={"Allow": allowed},
+                )
+            return handler, match.groups()
+        raise ApiError(
+            404,
+            6000,
+            "Object not found",
+            developer_message=f"The fake Tripletex does not serve {path} "
+            "(see hub.testing.fakes.tripletex for its endpoints).",
+        )
+
+
+def _delete_session(call: Call) -> Result:  # routed; handled by FakeTripletex itself
+    raise AssertionError("handled in FakeTripletex._process")
+
+
+_ROUTES: list[tuple[str, dict[str, Handler]]] = [
+    (r"/token/session/>whoAmI", {"GET": get_who_am_i}),
+    (r"/token/session/([^/]+)", {"DELETE": _delete_session}),
+    (r"/customer", {"GET": get_customers}),
+    (r"/customer/([^/]+)", {"GET": get_customer}),
+    (r"/invoice", {"GET": get_invoices}),
+    (r"/invoice/([^/]+)", {"GET": get_invoice}),
+    (r"/invoice/([^/]+)/:createCreditNote", {"PUT": put_credit_note}),
+    (r"/order", {"GET": get_orders, "POST": post_order}),
+    (r"/order/([^/]+)", {"GET": get_order}),
+    (r"/order/([^/]+)/:invoice", {"PUT": put_order_invoice}),
+    (r"/ledger/vatType", {"GET": get_vat_types}),
+    (r"/ledger/vatType/([^/]+)", {"GET": get_vat_type}),
+    (r"/ledger/account", {"GET": get_accounts}),
+    (r"/ledger/account/([^/]+)", {"GET": get_account}),
+    (r"/ledger/voucher", {"GET": get_vouchers, "POST": post_voucher}),
+    (r"/ledger/voucher/>externalVoucherNumber", {"GET": get_vouchers_by_external_number}),
+    (r"/ledger/voucher/([^/]+)", {"GET": get_voucher}),
+    (r"/ledger/posting", {"GET": get_postings}),
+    (r"/ledger/posting/openPost", {"GET": get_open_posts}),
+    (r"/ledger/posting/([^/]+)", {"GET": get_posting}),
+    (r"/ledger/openPost", {"GET": get_ledger_open_post}),
+]
+
+
+def _compile_routes() -> list[tuple[re.Pattern[str], dict[str, Handler]]]:
+    return [(re.compile(pattern), methods) for pattern, methods in _ROUTES]

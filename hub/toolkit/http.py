@@ -1,0 +1,526 @@
+"""Shared HTTP plumbing for accounting-system plugins (e-conomic, Tripletex, ...).
+
+One :class:`HubHttpClient` wraps one long-lived :class:`httpx.Client` per (client, plugin), with
+explicit timeouts and pool limits. Requests are retried with tenacity:
+
+* reads (GET/HEAD) on transport errors (connect errors, timeouts, broken connections), 429 and 5xx;
+* writes (POST/PUT/PATCH/DELETE) the same way, but *only* when the caller gives an idempotency key
+  (sent as ``Idempotency-Key``); without one a write is tried exactly once, because a write whose
+  answer was lost may well have been applied, and posting it again could book it twice.
+
+``Retry-After`` (delta-seconds or an HTTP date) on 429/503, or on a 429 another header the
+policy names (:attr:`RetryPolicy.throttle_reset_headers`), is honoured up to
+:attr:`RetryPolicy.max_retry_after`; a server asking for more is not waited for at all, the error
+is raised at once. Otherwise the wait is exponential backoff with full jitter.
+
+Final failures become :mod:`hub.errors` types naming plugin, method, path and status. Every attempt
+is logged (``hub.toolkit.http``) with method, path (never the query string), status, duration
+and attempt;
+header values that may be secrets are redacted. Attempts and retries are counted in
+:mod:`hub.daemon.metrics` (``hub_api_requests_total``, ``hub_api_retries_total``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import json as jsonlib
+import ssl
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import structlog
+import tenacity
+
+from hub.daemon import metrics
+from hub.errors import (
+    AuthError,
+    InvalidDataError,
+    RemoteRequestError,
+    RemoteServerError,
+    ThrottledError,
+)
+from hub.toolkit import wire
+
+__all__ = [
+    "HubHttpClient",
+    "RetryPolicy",
+    "make_client",
+    "parse_retry_after",
+    "redact_headers",
+    "throttle_wait",
+]
+
+log = structlog.get_logger("hub.toolkit.http")
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REDACTED = "[redacted]"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
+RETRYABLE_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,  # connect/read/write/pool timeouts
+    httpx.NetworkError,  # connect/read/write/close errors
+    httpx.RemoteProtocolError,  # server dropped the connection or spoke garbage
+)
+# Header names containing any of these are never logged with their value.
+_SECRET_MARKERS = ("token", "secret", "authorization", "password", "key", "cookie")
+_BODY_EXCERPT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to retry. All durations in seconds.
+
+    ``max_attempts`` counts the first try. ``initial_backoff``/``max_backoff`` bound the jittered
+    exponential wait used when the server gives no ``Retry-After``; ``max_retry_after`` is the
+    longest ``Retry-After`` we are willing to sleep for inside one call.
+    ``throttle_reset_headers`` names headers that, on a 429 without ``Retry-After``, give the
+    seconds to wait instead (Tripletex's ``X-Rate-Limit-Reset``). Only on a 429: such headers
+    often come on every answer, and the seconds left of a rate window say nothing about when a
+    failing server is back.
+    """
+
+    max_attempts: int = 5
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 60.0
+    throttle_reset_headers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if min(self.initial_backoff, self.max_backoff, self.max_retry_after) < 0:
+            raise ValueError("backoff and retry-after limits must not be negative")
+
+
+def throttle_wait(response: httpx.Response, policy: RetryPolicy) -> float | None:
+    """Seconds the server asks us to wait before trying again: ``Retry-After`` on a 429 or
+    503, else on a 429 the policy's ``throttle_reset_headers``; None if it does not say."""
+    if response.status_code not in (429, 503):
+        return None
+    names: tuple[str, ...] = ("Retry-After",)
+    if response.status_code == 429:
+        names += policy.throttle_reset_headers
+    for name in names:
+        seconds = parse_retry_after(response.headers.get(name))
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date), or None.
+
+    A date in the past gives 0; an unparseable value gives None (fall back to backoff).
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(seconds, 0.0) if seconds == seconds else None  # NaN is not a wait
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" zone: RFC 9110 dates are UTC
+        when = when.replace(tzinfo=UTC)
+    current = now or datetime.now(UTC)
+    return max((when - current).total_seconds(), 0.0)
+
+
+def _is_secret_header(name: str, secret_names: frozenset[str]) -> bool:
+    lowered = name.lower()
+    return lowered in secret_names or any(marker in lowered for marker in _SECRET_MARKERS)
+
+
+def redact_headers(
+    headers: Mapping[str, str], secret_headers: Iterable[str] = ()
+) -> dict[str, str]:
+    """A copy of ``headers`` fit for logs: values of secret-looking headers replaced."""
+    secret_names = frozenset(h.lower() for h in secret_headers)
+    return {
+        name: REDACTED if _is_secret_header(name, secret_names) else value
+        for name, value in headers.items()
+    }
+
+
+@dataclass
+class _Call:
+    """Per-call state shared between the attempt function and tenacity callbacks."""
+
+    method: str
+    path: str
+    retry_allowed: bool
+    attempts: int = 0
+
+
+class HubHttpClient:
+    """A long-lived HTTP client for one (client, plugin). Create it with :func:`make_client`.
+
+    Thread-safe as far as :class:`httpx.Client` is: one instance may serve several threads.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        plugin: str = "",
+        retry: RetryPolicy | None = None,
+        secret_headers: Iterable[str] = (),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self.plugin = plugin
+        self.retry = retry or RetryPolicy()
+        self._secret_headers = frozenset(h.lower() for h in secret_headers)
+        self._sleep = sleep
+        self._backoff = tenacity.wait_random_exponential(
+            multiplier=self.retry.initial_backoff, max=self.retry.max_backoff
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def get(
+        self, path: str, params: Mapping[str, Any] | None = None, *, raise_for_status: bool = True
+    ) -> httpx.Response:
+        return self.request("GET", path, params=params, raise_for_status=raise_for_status)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        raise_for_status: bool = True,
+    ) -> httpx.Response:
+        """Send a request, retrying where safe, and return the final response.
+
+        With ``raise_for_status`` (the default) any final status >= 400 raises a
+        :mod:`hub.errors` type; with ``raise_for_status=False`` the final response is returned
+        whatever its status (429/5xx are still retried first), so a plugin can map vendor error
+        bodies itself and then fall back to :meth:`raise_for_status`. Transport failures always
+        raise :class:`~hub.errors.RemoteServerError`.
+        """
+        method = method.upper()
+        request_headers = dict(headers or {})
+        if idempotency_key is not None:
+            request_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        call = _Call(
+            method=method,
+            path=path,
+            retry_allowed=method in IDEMPOTENT_METHODS or idempotency_key is not None,
+        )
+
+        def attempt() -> httpx.Response:
+            call.attempts += 1
+            return self._send_once(call, json=json, params=params, headers=request_headers)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda exc: self._should_retry(call, exc=exc))
+            | tenacity.retry_if_result(lambda resp: self._should_retry(call, response=resp)),
+            stop=self._stop,
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=lambda state: self._log_retry(call, state),
+            # When attempts run out, hand back the last outcome (response or transport error)
+            # instead of tenacity's RetryError; it is mapped to a hub error below.
+            retry_error_callback=lambda state: _outcome(state).result(),
+        )
+        try:
+            response: httpx.Response = retrying(attempt)
+        except RETRYABLE_TRANSPORT_ERRORS as exc:
+            raise RemoteServerError(
+                f"{self._what(method, _url_path(exc, path))}: no answer from the server after "
+                f"{_attempts(call.attempts)}: {type(exc).__name__}: {exc}",
+                plugin=self.plugin or None,
+            ) from exc
+        except httpx.HTTPError as exc:  # not retryable (bad URL, unsupported protocol, ...)
+            raise RemoteServerError(
+                f"{self._what(method, _url_path(exc, path))}: request failed: "
+                f"{type(exc).__name__}: {exc}",
+                plugin=self.plugin or None,
+            ) from exc
+        if raise_for_status:
+            self.raise_for_status(response, attempts=call.attempts)
+        return response
+
+    def raise_for_status(self, response: httpx.Response, *, attempts: int = 1) -> None:
+        """Raise the :mod:`hub.errors` type for a final response with status >= 400."""
+        status = response.status_code
+        if status < 400:
+            return
+        what = self._what(response.request.method, response.request.url.path)
+        plugin = self.plugin or None
+        if status in (401, 403):
+            raise AuthError(
+                f"{what}: the server refused the credentials (HTTP {status}); "
+                "check the plugin's API tokens",
+                plugin=plugin,
+            )
+        if status == 429:
+            retry_after = throttle_wait(response, self.retry)
+            if retry_after is not None and retry_after > self.retry.max_retry_after:
+                detail = (
+                    f"the server asks to wait {retry_after:g} s, more than the "
+                    f"{self.retry.max_retry_after:g} s we wait within one call"
+                )
+            else:
+                detail = f"still throttled after {_attempts(attempts)}"
+            raise ThrottledError(
+                f"{what}: throttled (HTTP 429): {detail}", plugin=plugin, retry_after=retry_after
+            )
+        if status >= 500:
+            raise RemoteServerError(
+                f"{what}: server error (HTTP {status}) after {_attempts(attempts)}"
+                f"{_excerpt(response)}",
+                plugin=plugin,
+            )
+        raise RemoteRequestError(
+            f"{what}: the server rejected the request (HTTP {status}){_excerpt(response)}",
+            plugin=plugin,
+        )
+
+    def json(self, response: httpx.Response) -> Any:
+        """The parsed JSON body of ``response``; InvalidDataError naming the URL if it is not JSON.
+
+        The URL is given without its query string, and nothing of the body is kept in the error.
+        """
+        try:
+            return jsonlib.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            url = str(response.request.url.copy_with(query=None, fragment=None))
+            content_type = response.headers.get("Content-Type", "none")
+            raise InvalidDataError(
+                f"response is not valid JSON (HTTP {response.status_code}, "
+                f"content-type {content_type}, {len(response.content)} bytes)",
+                plugin=self.plugin or None,
+                where=url,
+            ) from exc
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _what(self, method: str, path: str) -> str:
+        return f"{self.plugin or 'http'}: {method} {path}"
+
+    def _send_once(
+        self,
+        call: _Call,
+        *,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        request = self._client.build_request(
+            call.method, call.path, json=json, params=params, headers=headers
+        )
+        fields: dict[str, Any] = {
+            "plugin": self.plugin,
+            "method": call.method,
+            "path": request.url.path,  # never the query string: it may carry secrets
+            "attempt": call.attempts,
+            "headers": self._loggable_headers(headers),
+        }
+        started = time.perf_counter()
+        try:
+            response = self._client.send(request)
+        except httpx.HTTPError as exc:
+            metrics.count_api_request(self.plugin, call.method, "error")
+            log.warning(
+                "http.request",
+                **fields,
+                status=None,
+                error=type(exc).__name__,
+                duration_ms=_elapsed_ms(started),
+            )
+            raise
+        metrics.count_api_request(self.plugin, call.method, str(response.status_code))
+        level = log.info if response.status_code < 400 else log.warning
+        level(
+            "http.request",
+            **fields,
+            status=response.status_code,
+            duration_ms=_elapsed_ms(started),
+        )
+        return response
+
+    def _should_retry(
+        self, call: _Call, *, exc: BaseException | None = None, response: Any = None
+    ) -> bool:
+        if not call.retry_allowed:
+            return False
+        if exc is not None:
+            return isinstance(exc, RETRYABLE_TRANSPORT_ERRORS)
+        return isinstance(response, httpx.Response) and (
+            response.status_code == 429 or response.status_code >= 500
+        )
+
+    def _retry_after(self, state: tenacity.RetryCallState) -> float | None:
+        outcome = state.outcome
+        if outcome is None or outcome.failed:
+            return None
+        response = outcome.result()
+        if not isinstance(response, httpx.Response):
+            return None
+        return throttle_wait(response, self.retry)
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        retry_after = self._retry_after(state)
+        if retry_after is not None:
+            return retry_after
+        return float(self._backoff(state))
+
+    def _stop(self, state: tenacity.RetryCallState) -> bool:
+        """Stop when attempts run out, or at once if the server asks for a longer wait than we
+        are willing to sleep (no point sleeping the cap only to be throttled again)."""
+        if state.attempt_number >= self.retry.max_attempts:
+            return True
+        retry_after = self._retry_after(state)
+        return retry_after is not None and retry_after > self.retry.max_retry_after
+
+    def _log_retry(self, call: _Call, state: tenacity.RetryCallState) -> None:
+        metrics.count_api_retry(self.plugin)
+        log.info(
+            "http.retry",
+            plugin=self.plugin,
+            method=call.method,
+            path=call.path.split("?", 1)[0],
+            attempt=state.attempt_number,
+            wait_s=round(state.upcoming_sleep, 3),
+        )
+
+    def _loggable_headers(self, headers: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The client's default headers (plus ``headers``) with secret values redacted."""
+        merged = dict(self._client.headers.items())
+        merged.update(headers or {})
+        return redact_headers(merged, self._secret_headers)
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context (httpx's default trust store) for every client the plugins make.
+
+    Each :class:`httpx.Client` would otherwise load the CA bundle into a context of its own,
+    about 0.8 MB a client: an operator's thousands of clients would hold gigabytes of copies.
+    """
+    return httpx.create_ssl_context()
+
+
+class _ExactJsonClient(httpx.Client):
+    """An :class:`httpx.Client` that writes ``json=`` bodies with :func:`hub.toolkit.wire.dumps`:
+    ``Decimal`` amounts as exact JSON numbers, a ``float`` refused. httpx's own encoder is
+    :func:`json.dumps`, which cannot write a ``Decimal``."""
+
+    def __init__(self, *, json_content_type: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.json_content_type = json_content_type
+
+    def build_request(
+        self, method: str, url: httpx.URL | str, *, json: Any = None, **kwargs: Any
+    ) -> httpx.Request:
+        if json is None:
+            return super().build_request(method, url, **kwargs)
+        headers = httpx.Headers(kwargs.pop("headers", None))
+        headers["Content-Type"] = self.json_content_type
+        return super().build_request(
+            method, url, content=wire.dumps(json), headers=headers, **kwargs
+        )
+
+
+def make_client(
+    *,
+    base_url: str,
+    headers: Mapping[str, str] | None = None,
+    secret_headers: Iterable[str] = (),
+    timeout: float = 30.0,
+    transport: httpx.BaseTransport | None = None,
+    plugin: str = "",
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    json_content_type: str = "application/json",
+) -> HubHttpClient:
+    """Build the long-lived client a plugin keeps for one hub client.
+
+    ``timeout`` bounds reading, writing and waiting for a pooled connection; connecting gets at
+    most 10 s of it. ``secret_headers`` names extra headers (beyond anything called
+    token/secret/authorization/password/key) whose values must never reach a log. ``sleep`` is
+    what waits between retries; tests pass a recorder instead of :func:`time.sleep`.
+    ``json=`` bodies are written by :func:`hub.toolkit.wire.dumps` (exact ``Decimal`` amounts)
+    and sent as ``json_content_type``. ``transport`` replaces the network (tests); the TLS context
+    and pool limits are then the transport's own.
+    """
+    client = _ExactJsonClient(
+        json_content_type=json_content_type,
+        base_url=base_url,
+        headers=dict(headers or {}),
+        verify=shared_ssl_context(),
+        timeout=httpx.Timeout(
+            connect=min(timeout, 10.0), read=timeout, write=timeout, pool=timeout
+        ),
+        limits=httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30),
+        transport=transport,
+        follow_redirects=False,
+    )
+    return HubHttpClient(
+        client, plugin=plugin, retry=retry, secret_headers=secret_headers, sleep=sleep
+    )
+
+
+def _outcome(state: tenacity.RetryCallState) -> Any:
+    assert state.outcome is not None  # tenacity sets it before any callback runs
+    return state.outcome
+
+
+def _url_path(exc: Exception, fallback: str) -> str:
+    """The URL path (no query) of the request that failed, or the caller's path without query."""
+    if isinstance(exc, httpx.RequestError):
+        try:
+            return exc.request.url.path
+        except RuntimeError:  # httpx raises this when the error carries no request
+            pass
+    return fallback.split("?", 1)[0]
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt" if n == 1 else f"{n} attempts"
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _excerpt(response: httpx.Response) -> str:
+    text = " ".join(response.text.split())
+    if not text:
+        return ""
+    if len(text) > _BODY_EXCERPT_CHARS:
+        text = text[:_BODY_EXCERPT_CHARS] + "…"
+    return f": {text}"
