@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import InputError
@@ -36,6 +37,33 @@ def simulated(day: dt.date) -> Iterator[None]:
         yield
     finally:
         _override = previous
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where a run's "today" comes from: ``fixed`` (``--today`` / ``HUB_TODAY``, for simulation
+    and tests) for every client, else each client's own date in its time zone.
+
+    A front end makes one when its run starts (:meth:`from_environment`) and hands it to the
+    operations layer, which asks it once per client and run.
+    """
+
+    fixed: dt.date | None = None
+
+    @classmethod
+    def from_environment(cls, fixed: dt.date | None = None) -> Clock:
+        """``fixed`` if given (``--today``), else ``HUB_TODAY`` if set, else the real clock."""
+        if fixed is None:
+            env = os.environ.get("HUB_TODAY")
+            if env:
+                fixed = parse_date(env, what="HUB_TODAY")
+        return cls(fixed)
+
+    def today(self, timezone: str) -> dt.date:
+        """Today for a client in ``timezone``."""
+        if self.fixed is not None:
+            return self.fixed
+        return dt.datetime.now(ZoneInfo(timezone)).date()
 
 
 def check_timezone(name: str) -> str:

@@ -1,0 +1,102 @@
+"""The composition root of one run: the services, who acts, and the clock, fixed once.
+
+A front end (the CLI, the daemon, the demo, a console still to come) builds one
+:class:`Context` when a run starts and passes it to every operation it calls. An operation
+resolves each client once (:meth:`Context.client`), which fixes that client's ``today``
+once, and passes both down: nothing below this layer reads the clock, the acting user or the
+environment for them, so a run that crosses midnight acts for one day from start to end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from hub.clients import get_client
+from hub.clock import Clock
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.plugins import PluginRegistry
+from hub.secrets import SecretBox
+
+
+@dataclass(frozen=True)
+class Services:
+    """What every operation works with: the database, the plugins and the secret box."""
+
+    db: Database
+    registry: PluginRegistry
+    box: SecretBox
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: recorded in case histories, agreements and grants.
+
+    ``operator``: whether this user may grant features to a client (C2); who is an operator is
+    decided by whoever runs the hub (``HUB_OPERATORS``), never by the user.
+    """
+
+    name: str
+    operator: bool = False
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Actor:
+        """``HUB_USER``, else the operating-system user; an operator if ``HUB_OPERATORS``
+        (comma-separated) names them."""
+        env = os.environ if environ is None else environ
+        name = env.get("HUB_USER") or getpass.getuser()
+        operators = {n.strip() for n in env.get("HUB_OPERATORS", "").split(",") if n.strip()}
+        return cls(name=name, operator=name in operators)
+
+
+@dataclass(frozen=True)
+class ClientDay:
+    """A client as one operation acts for it: looked up once, its ``today`` fixed once."""
+
+    id: int
+    name: str
+    country: str
+    currency: str
+    timezone: str
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class Context:
+    """One run's services, actor and clock; see the module's docstring."""
+
+    services: Services
+    actor: Actor
+    clock: Clock = field(default_factory=Clock)
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def registry(self) -> PluginRegistry:
+        return self.services.registry
+
+    @property
+    def box(self) -> SecretBox:
+        return self.services.box
+
+    def day_of(self, client: t.Client) -> ClientDay:
+        """``client`` (a row already loaded) with its today fixed now."""
+        return ClientDay(
+            id=client.id,
+            name=client.name,
+            country=client.country,
+            currency=client.currency,
+            timezone=client.timezone,
+            today=self.clock.today(client.timezone),
+        )
+
+    def client(self, session: Session, name: str) -> ClientDay:
+        """The client named ``name``, with its today fixed now; :class:`NotFoundError` if none."""
+        return self.day_of(get_client(session, name))
