@@ -78,7 +78,8 @@ def root(
     """Global options come before the command: hub --today 2026-01-31 sync acme."""
     hub_logging.configure(json=False, level="INFO" if verbose else "WARNING")
     state.db_url = db
-    clock.set_today(clock.parse_date(today, what="--today") if today else None)
+    state.today = clock.parse_date(today, what="--today") if today else None
+    clock.set_today(state.today)
 
 
 def main(argv: list[str] | None = None) -> int:

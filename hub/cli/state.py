@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from hub.clock import Clock
 from hub.config import database_url
 from hub.db.engine import Database
 from hub.plugins import PluginRegistry, get_registry
+from hub.operations.context import Actor, Context, Services
 from hub.secrets import SecretBox
 
 
 @dataclass
 class AppState:
     db_url: str | None = None
+    today: dt.date | None = None  # --today
     _db: Database | None = field(default=None, repr=False)
     _box: SecretBox | None = field(default=None, repr=False)
+    _context: Context | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -35,7 +40,19 @@ class AppState:
     def registry(self) -> PluginRegistry:
         return get_registry()
 
+    def context(self, *, check_schema: bool = True) -> Context:
+        """This command's composition root: made once, on first use, and the same after."""
+        if self._context is None:
+            self._context = Context(
+                services=Services(self.db(check_schema=check_schema), self.registry, self.box),
+                actor=Actor.from_environment(),
+                clock=Clock.from_environment(self.today),
+            )
+        return self._context
+
     def close(self) -> None:
+        self._context = None
+        self.today = None
         if self._db is not None:
             self._db.dispose()
             self._db = None
