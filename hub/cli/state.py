@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from hub.clock import Clock
 from hub.config import database_url
 from hub.db.engine import Database
-from hub.plugins import PluginRegistry, get_registry
 from hub.operations.context import Actor, Context, Services
+from hub.plugins import PluginRegistry, get_registry
 from hub.secrets import SecretBox
 
 
