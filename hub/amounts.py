@@ -1,8 +1,9 @@
-"""Amounts typed by a person (CLI options, rules, flow steps): exact, finite, two decimals."""
+"""Amounts: typed by a person (CLI options, rules, flow steps), exact, finite, two decimals; and
+the one VAT split of a part of an invoice (the write-off's voucher, a plugin's credit note)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from hub.errors import InputError
 
@@ -25,3 +26,16 @@ def parse_amount(raw: str, *, what: str, minimum: Decimal = Decimal(0)) -> Decim
     if value != value.quantize(CENT):
         raise InputError(f"{what}: {raw!r} has more than two decimals")
     return value.quantize(CENT)
+
+
+def split_vat(amount: Decimal, *, gross: Decimal, vat: Decimal) -> tuple[Decimal, Decimal]:
+    """(net, VAT) of ``amount`` (VAT included) of an invoice of ``gross`` with ``vat`` in it:
+    the invoice's VAT share, rounded half up to the cent; net + VAT == ``amount``. The whole
+    invoice gives exactly its own VAT; an invoice of no gross amount, none."""
+    if amount == gross:
+        share = vat
+    elif gross <= 0:
+        share = Decimal("0.00")
+    else:
+        share = (amount * vat / gross).quantize(CENT, rounding=ROUND_HALF_UP)
+    return amount - share, share

@@ -27,6 +27,7 @@ from hub.db import tables as t
 from hub.errors import StorageError
 from hub.logging import get_logger
 from hub.operations import runs
+from hub.toolkit import events
 
 if TYPE_CHECKING:
     from hub.db.engine import Database
@@ -85,13 +86,16 @@ def observe_run(job: str, outcome: str, seconds: float, plugin: str | None = Non
         SYNCS.labels(plugin=plugin, outcome="ok" if synced else "failed").inc()
 
 
+@events.on_request
 def count_api_request(plugin: str, method: str, status: str) -> None:
-    """Count one request sent (``status``: the HTTP status code, or ``error``)."""
+    """Count one request sent (``status``: the HTTP status code, or ``error``); registered
+    with :mod:`hub.toolkit.events` when this module is imported (the daemon, ``hub run``)."""
     API_REQUESTS.labels(plugin=plugin, method=method, status=status).inc()
 
 
+@events.on_retry
 def count_api_retry(plugin: str) -> None:
-    """Count one retry of a request."""
+    """Count one retry of a request (registered like :func:`count_api_request`)."""
     API_RETRIES.labels(plugin=plugin).inc()
 
 

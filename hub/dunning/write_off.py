@@ -15,38 +15,30 @@ reference instead of posting again.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import clients
+from hub import amounts, clients
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.actions import close_as, current_user, refuse_unless
-from hub.dunning.cases import ZERO, add_event, get_case
+from hub.dunning.cases import add_event, get_case
 from hub.dunning.states import CLOSING_CODES, CaseState
 from hub.errors import InputError
 from hub.model import InvoiceState, JournalEntry, JournalLine
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 
-_CENT = Decimal("0.01")
 _REQUESTED = "write_off_requested"
 
 
 def split_vat(invoice: t.Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
-    """(net, VAT) of ``amount`` at the invoice's VAT share; net + VAT == amount."""
-    if amount == invoice.gross_amount:
-        vat = invoice.vat_amount
-    elif invoice.gross_amount <= 0:
-        vat = ZERO
-    else:
-        share = amount * invoice.vat_amount / invoice.gross_amount
-        vat = share.quantize(_CENT, rounding=ROUND_HALF_UP)
-    return amount - vat, vat
+    """(net, VAT) of ``amount`` at the invoice's VAT share (:func:`hub.amounts.split_vat`)."""
+    return amounts.split_vat(amount, gross=invoice.gross_amount, vat=invoice.vat_amount)
 
 
 def voucher(

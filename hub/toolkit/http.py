@@ -16,8 +16,9 @@ is raised at once. Otherwise the wait is exponential backoff with full jitter.
 Final failures become :mod:`hub.errors` types naming plugin, method, path and status. Every attempt
 is logged (``hub.toolkit.http``) with method, path (never the query string), status, duration
 and attempt;
-header values that may be secrets are redacted. Attempts and retries are counted in
-:mod:`hub.daemon.metrics` (``hub_api_requests_total``, ``hub_api_retries_total``).
+header values that may be secrets are redacted. Attempts and retries are told to the observers
+of :mod:`hub.toolkit.events` (the daemon counts them as ``hub_api_requests_total`` and
+``hub_api_retries_total``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import httpx
 import structlog
 import tenacity
 
-from hub.daemon import metrics
 from hub.errors import (
     AuthError,
     InvalidDataError,
@@ -45,7 +45,7 @@ from hub.errors import (
     RemoteServerError,
     ThrottledError,
 )
-from hub.toolkit import wire
+from hub.toolkit import events, wire
 
 __all__ = [
     "HubHttpClient",
@@ -353,7 +353,7 @@ class HubHttpClient:
         try:
             response = self._client.send(request)
         except httpx.HTTPError as exc:
-            metrics.count_api_request(self.plugin, call.method, "error")
+            events.request_sent(self.plugin, call.method, "error")
             log.warning(
                 "http.request",
                 **fields,
@@ -362,7 +362,7 @@ class HubHttpClient:
                 duration_ms=_elapsed_ms(started),
             )
             raise
-        metrics.count_api_request(self.plugin, call.method, str(response.status_code))
+        events.request_sent(self.plugin, call.method, str(response.status_code))
         level = log.info if response.status_code < 400 else log.warning
         level(
             "http.request",
@@ -407,7 +407,7 @@ class HubHttpClient:
         return retry_after is not None and retry_after > self.retry.max_retry_after
 
     def _log_retry(self, call: _Call, state: tenacity.RetryCallState) -> None:
-        metrics.count_api_retry(self.plugin)
+        events.retried(self.plugin)
         log.info(
             "http.retry",
             plugin=self.plugin,

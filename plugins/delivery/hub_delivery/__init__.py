@@ -11,13 +11,9 @@ Both build the message with :mod:`hub_delivery.message`. See the package README 
 
 from __future__ import annotations
 
-import importlib.metadata
+from hub.toolkit.plugin import version_of
 
 DISTRIBUTION = "receivables-hub-delivery"
-
-try:
-    __version__ = importlib.metadata.version(DISTRIBUTION)
-except importlib.metadata.PackageNotFoundError:  # running from a source tree, not installed
-    __version__ = "0.0.0"
+__version__ = version_of(DISTRIBUTION)
 
 __all__ = ["DISTRIBUTION", "__version__"]

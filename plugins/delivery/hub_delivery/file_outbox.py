@@ -21,8 +21,9 @@ import structlog
 
 from hub import hookimpl
 from hub.errors import RemoteRequestError, RemoteServerError
-from hub.model import ClientContext, OutgoingMessage, SettingSpec, SystemInfo
+from hub.model import ClientContext, OutgoingMessage, SettingSpec
 from hub.toolkit import files
+from hub.toolkit.plugin import info_hook
 from hub_delivery import __version__, settings
 from hub_delivery.message import PLACEHOLDER_ADDRESS, build_email, to_bytes
 
@@ -56,16 +57,14 @@ def _exists(path: Path) -> bool:
         return False
 
 
-@hookimpl
-def system_info() -> SystemInfo:
-    return SystemInfo(
-        name=NAME,
-        title="File outbox (.eml files in a directory)",
-        version=__version__,
-        capabilities=frozenset({"deliver"}),
-        settings=SETTINGS,
-        kind="delivery",
-    )
+system_info = info_hook(
+    NAME,
+    "File outbox (.eml files in a directory)",
+    __version__,
+    {"deliver"},
+    SETTINGS,
+    kind="delivery",
+)
 
 
 @hookimpl

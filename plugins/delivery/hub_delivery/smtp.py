@@ -43,7 +43,8 @@ from hub.errors import (
     RemoteServerError,
     SettingsError,
 )
-from hub.model import ClientContext, OutgoingMessage, SettingSpec, SystemInfo
+from hub.model import ClientContext, OutgoingMessage, SettingSpec
+from hub.toolkit.plugin import info_hook
 from hub_delivery import __version__, settings
 from hub_delivery.message import build_email, parse_address
 
@@ -146,16 +147,9 @@ def _log(ctx: ClientContext) -> Any:
     return ctx.log if ctx.log is not None else structlog.get_logger().bind(plugin=NAME)
 
 
-@hookimpl
-def system_info() -> SystemInfo:
-    return SystemInfo(
-        name=NAME,
-        title="E-mail over SMTP",
-        version=__version__,
-        capabilities=frozenset({"deliver"}),
-        settings=SETTINGS,
-        kind="delivery",
-    )
+system_info = info_hook(
+    NAME, "E-mail over SMTP", __version__, {"deliver"}, SETTINGS, kind="delivery"
+)
 
 
 @hookimpl

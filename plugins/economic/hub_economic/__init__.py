@@ -8,13 +8,9 @@ settings, capabilities and what each hook sends.
 
 from __future__ import annotations
 
-import importlib.metadata
+from hub.toolkit.plugin import version_of
 
 DISTRIBUTION = "receivables-hub-economic"
-
-try:
-    __version__ = importlib.metadata.version(DISTRIBUTION)
-except importlib.metadata.PackageNotFoundError:  # running from a source tree, not installed
-    __version__ = "0.0.0"
+__version__ = version_of(DISTRIBUTION)
 
 __all__ = ["DISTRIBUTION", "__version__"]

@@ -14,27 +14,22 @@ Retries, ``Retry-After``, timeouts, pool limits and the mapping of statuses to h
   numbers), answers read by it (amounts as ``Decimal``, never float);
 * error bodies turned into hub errors by :mod:`hub_economic.errors`.
 
-Clients are kept in a registry keyed by the hub client's id and a digest of base URL and
-tokens, so one client's connections and tokens never serve another's call; a client whose
-settings changed gets a new HTTP client and the old one is closed. All are closed at exit.
+Clients are kept in a :class:`hub.toolkit.pool.ClientPool`, keyed by the hub client's id and a
+digest of base URL and tokens (see :func:`client_for`).
 """
 
 from __future__ import annotations
 
-import atexit
-import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from hub.errors import InvalidDataError
-from hub.toolkit import wire
-from hub.toolkit.http import RetryPolicy, make_client
-from hub_economic.errors import raise_for_response, scrub
+from hub.toolkit import vendor
+from hub.toolkit.fields import shape
+from hub.toolkit.http import make_client
+from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
+from hub_economic.errors import raise_for_response
 from hub_economic.settings import Config
 
 NAME = "economic"
@@ -42,23 +37,10 @@ APP_SECRET_HEADER = "X-AppSecretToken"
 AGREEMENT_GRANT_HEADER = "X-AgreementGrantToken"
 PAGE_SIZE = 1000  # e-conomic's maximum page size
 FILTER_BATCH = 200  # e-conomic's maximum number of values in one $in: filter
-TIMEOUT = 30.0
 
 Json = dict[str, Any]
 
-
-@dataclass(frozen=True)
-class HttpOptions:
-    """How clients are built: retry policy, what waits between retries, the transport.
-
-    The defaults are for production; tests set a small policy and a recording sleep with
-    :func:`configure`.
-    """
-
-    retry: RetryPolicy | None = None
-    sleep: Callable[[float], None] = time.sleep
-    transport: httpx.BaseTransport | None = None
-    timeout: float = TIMEOUT
+__all__ = ["NAME", "EconomicClient", "HttpOptions", "Json", "client_for", "configure"]
 
 
 class EconomicClient:
@@ -69,8 +51,7 @@ class EconomicClient:
         self.base_url = config.base_url
         self._secrets = (config.app_secret_token, config.agreement_grant_token)
         self._origin = _origin(config.base_url)
-        self._retries = threading.local()
-        self._real_sleep = options.sleep
+        self._attempts = AttemptCounter(options.sleep)
         self.http = make_client(
             base_url=config.base_url,
             headers={
@@ -83,7 +64,7 @@ class EconomicClient:
             transport=options.transport,
             plugin=NAME,
             retry=options.retry,
-            sleep=self._sleep,
+            sleep=self._attempts,
         )
         self.closed = False
 
@@ -94,11 +75,6 @@ class EconomicClient:
         self.http.close()
 
     # -- requests ----------------------------------------------------------------------------
-
-    def _sleep(self, seconds: float) -> None:
-        """hub.toolkit.http sleeps once before every retry: the sleeps count the attempts."""
-        self._retries.count = getattr(self._retries, "count", 0) + 1
-        self._real_sleep(seconds)
 
     def _url(self, path_or_url: str) -> str:
         """A path, or an absolute URL (a next page) on the same origin as ``base_url``."""
@@ -116,7 +92,7 @@ class EconomicClient:
     def _where(self, url: str) -> str:
         """``url`` as an error may show it: absolute, without query string (it may be long)."""
         absolute = url if "://" in url else f"{self.base_url}{url}"
-        return scrub(absolute.split("?", 1)[0], self._secrets)
+        return vendor.scrub(absolute.split("?", 1)[0], self._secrets)
 
     def request(
         self,
@@ -136,7 +112,7 @@ class EconomicClient:
         naming the URL.
         """
         url = self._url(path)
-        self._retries.count = 0
+        self._attempts.start()
         response = self.http.request(
             method,
             url,
@@ -145,7 +121,7 @@ class EconomicClient:
             idempotency_key=idempotency_key,
             raise_for_status=False,
         )
-        attempts = 1 + self._retries.count
+        attempts = self._attempts.attempts
         status = response.status_code
         if status >= 400:
             if status in allow:
@@ -155,16 +131,9 @@ class EconomicClient:
             )
         if not response.content:
             return status, None
-        try:
-            return status, wire.loads(response.content)
-        except ValueError as exc:
-            content_type = response.headers.get("Content-Type", "none")
-            raise InvalidDataError(
-                f"e-conomic's answer is not valid JSON (HTTP {status}, content-type"
-                f" {content_type}, {len(response.content)} bytes)",
-                plugin=NAME,
-                where=self._where(str(response.request.url)),
-            ) from exc
+        return status, vendor.answer_json(
+            response, vendor="e-conomic", plugin=NAME, secrets=self._secrets
+        )
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
         return self.request("GET", path, params=params, **kw)[1]
@@ -202,7 +171,7 @@ class EconomicClient:
         if not isinstance(body, dict) or not isinstance(body.get("collection"), list):
             raise InvalidDataError(
                 'expected a collection ({"collection": [...], "pagination": {...}}), got'
-                f" {_shape(body)}",
+                f" {shape(body)}",
                 plugin=NAME,
                 where=where,
             )
@@ -210,7 +179,7 @@ class EconomicClient:
         for index, item in enumerate(collection):
             if not isinstance(item, dict):
                 raise InvalidDataError(
-                    f"collection[{index}] is {_shape(item)}, not an object",
+                    f"collection[{index}] is {shape(item)}, not an object",
                     plugin=NAME,
                     where=where,
                 )
@@ -245,22 +214,13 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _shape(value: Any) -> str:
-    if isinstance(value, dict):
-        return f"an object with keys {sorted(value)[:8]}"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    return f"{type(value).__name__} {str(value)[:40]!r}"
-
-
 # -- the registry of long-lived clients --------------------------------------------------------
 
-_options = HttpOptions()
-_clients: dict[int, tuple[str, EconomicClient]] = {}
-#: Clients replaced by newer settings: another thread may still be using one (a sync while a
-#: token is changed), so they are closed with the rest, not at once.
-_retired: list[EconomicClient] = []
-_lock = threading.Lock()
+_pool: ClientPool[EconomicClient] = ClientPool()
+#: Build clients with these options from now on (closing the current ones); returns the old.
+configure = _pool.configure
+#: Close every client, current and retired (at exit, and on :func:`configure`).
+close_clients = _pool.close
 
 
 def client_for(client_id: int, config: Config) -> EconomicClient:
@@ -270,33 +230,4 @@ def client_for(client_id: int, config: Config) -> EconomicClient:
     now on; the old one is retired (closed by :func:`close_clients`), never closed under a
     call still using it.
     """
-    fingerprint = config.fingerprint
-    with _lock:
-        current = _clients.get(client_id)
-        if current is not None and current[0] == fingerprint and not current[1].closed:
-            return current[1]
-        client = EconomicClient(config, _options)
-        _clients[client_id] = (fingerprint, client)
-        if current is not None:
-            _retired.append(current[1])
-    return client
-
-
-def close_clients() -> None:
-    """Close every client (at exit, and when :func:`configure` changes how they are built)."""
-    with _lock:
-        clients = [client for _, client in _clients.values()] + _retired
-        _clients.clear()
-        _retired.clear()
-    for client in clients:
-        client.close()
-
-
-def configure(options: HttpOptions) -> None:
-    """Build clients with ``options`` from now on (closing the current ones)."""
-    global _options
-    close_clients()
-    _options = options
-
-
-atexit.register(close_clients)
+    return _pool.get(client_id, config.fingerprint, lambda options: EconomicClient(config, options))

@@ -13,30 +13,18 @@ so; once it is corrected in e-conomic, the same request books it.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
+from hub.amounts import split_vat
 from hub.errors import RemoteRequestError
 from hub.model import ClientContext, CreditNoteRequest
+from hub.toolkit import vendor
 from hub_economic import drafts, mapping
 from hub_economic.client import NAME, EconomicClient, Json
 from hub_economic.documents import line_text, need_layout, reference_of
 from hub_economic.mapping import Where
 from hub_economic.settings import Config
-
-_CENT = Decimal("0.01")
-
-
-def split(amount: Decimal, gross: Decimal, net: Decimal, vat: Decimal) -> tuple[Decimal, Decimal]:
-    """(net, VAT) of ``amount`` (gross) at the invoice's VAT share, VAT rounded half up.
-
-    The whole invoice gives exactly its own net and VAT (as the hub's write-off does). The
-    caller made sure that 0 < ``amount`` <= ``gross``.
-    """
-    if amount == gross:
-        return net, vat
-    share = (amount * vat / gross).quantize(_CENT, rounding=ROUND_HALF_UP)
-    return amount - share, share
 
 
 def _invoice(client: EconomicClient, request: CreditNoteRequest, doing: str) -> Json:
@@ -61,25 +49,16 @@ def body(
     doing = f"credit note for invoice {request.invoice_number}"
     where = Where(url, None, f"invoice {request.invoice_number}")
     booked = mapping.booked_invoice(invoice, where)
-    if booked.customer_number != request.customer_number.strip():
-        raise RemoteRequestError(
-            f"{doing}: the invoice belongs to customer {booked.customer_number} in e-conomic,"
-            f" not to {request.customer_number}",
-            plugin=NAME,
-        )
-    if booked.currency != request.currency:
-        raise RemoteRequestError(
-            f"{doing}: the invoice is in {booked.currency}, the credit note asked for is in"
-            f" {request.currency}",
-            plugin=NAME,
-        )
+    vendor.check_credited(booked, request, vendor="e-conomic", plugin=NAME, doing=doing)
     if request.amount > booked.gross_amount:
         raise RemoteRequestError(
             f"{doing}: {request.amount} {request.currency} is more than the invoice's"
             f" {booked.gross_amount}",
             plugin=NAME,
         )
-    net, _ = split(request.amount, booked.gross_amount, booked.net_amount, booked.vat_amount)
+    # The invoice's VAT share, as the hub's write-off splits it: the whole invoice gives
+    # exactly its own net.
+    net, _ = split_vat(request.amount, gross=booked.gross_amount, vat=booked.vat_amount)
     recipient: dict[str, Any] = invoice.get("recipient") or {}
     vat_zone = config.vat_zone_number or mapping.number(
         invoice, "recipient.vatZone.vatZoneNumber", where

@@ -7,28 +7,24 @@ A refused request at e-conomic answers with a body like::
      "errors": {"currency": {"errors": [{"errorCode": "E06000",
                                          "message": "currency does not exist."}]}}}
 
-:func:`raise_for_response` lets :meth:`hub.toolkit.http.HubHttpClient.raise_for_status` choose the
-error type from the status (401/403 ``AuthError``, 429 ``ThrottledError``, 5xx
-``RemoteServerError``, other 4xx ``RemoteRequestError``) and adds what e-conomic said: the
-message, the developer hint, the error code(s), the field errors and the ``logId`` that
-e-conomic's support asks for. A refused token is named (app secret or agreement grant) when
-e-conomic's answer says which. No token value ever ends up in a message, even if a server
-echoed one back.
+:func:`raise_for_response` is :func:`hub.toolkit.vendor.raise_for_response` (the error type
+from the status, the secrets scrubbed) with what e-conomic said: the message, the developer
+hint, the error code(s), the field errors and the ``logId`` that e-conomic's support asks for.
+A refused token is named (app secret or agreement grant) when e-conomic's answer says which.
+No token value ever ends up in a message, even if a server echoed one back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import httpx
 
-from hub.errors import AuthError, PluginError, RemoteRequestError, ThrottledError
-from hub.toolkit import wire
+from hub.toolkit import vendor
 from hub.toolkit.http import HubHttpClient
 
-MASK = "********"
 APP_SECRET = "app_secret_token (header X-AppSecretToken)"
 AGREEMENT_GRANT = "agreement_grant_token (header X-AgreementGrantToken)"
 _MAX_FIELD_ERRORS = 5
@@ -72,11 +68,9 @@ class EconomicError:
 
 
 def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return " ".join(value.split())
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return None
+    return vendor.text_of(value)
 
 
 def _field_errors(errors: Any, path: str = "") -> Iterator[str]:
@@ -108,11 +102,8 @@ def _field_errors(errors: Any, path: str = "") -> Iterator[str]:
 
 def parse_error(response: httpx.Response) -> EconomicError | None:
     """The e-conomic error in ``response``'s body, or None if the body is not one."""
-    try:
-        body = wire.loads(response.content)
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    body = vendor.body_of(response)
+    if body is None:
         return None
     error = EconomicError(
         message=_text(body.get("message")),
@@ -124,14 +115,6 @@ def parse_error(response: httpx.Response) -> EconomicError | None:
     if error == EconomicError():
         return None
     return error
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of a secret replaced by a mask."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
 
 
 def _which_token(error: EconomicError | None) -> str | None:
@@ -176,37 +159,13 @@ def raise_for_response(
 
     ``doing`` says what the plugin was doing (``"crediting invoice 5001"``), put first.
     """
-    error = parse_error(response)
-    # With an e-conomic body, hand hub.toolkit.http an empty copy so that its message does not
-    # repeat the raw body; what e-conomic said is added below, field by field.
-    judged = (
-        response
-        if error is None
-        else httpx.Response(
-            response.status_code, headers=response.headers, request=response.request
-        )
-    )
-    try:
-        http.raise_for_status(judged, attempts=attempts)
-    except PluginError as exc:
-        base = f"{doing}: {exc}" if doing else str(exc)
-        if isinstance(exc, AuthError):
-            what = f"{http.plugin}: {response.request.method} {response.request.url.path}"
-            what = f"{doing}: {what}" if doing else what
-            message = _auth_message(what, response.status_code, error)
-        elif error is not None:
-            message = f"{base}: e-conomic says: {error.describe()}"
-        else:
-            message = base
-        message = scrub(message, secrets)
-        new: PluginError
-        if isinstance(exc, ThrottledError):
-            new = ThrottledError(message, plugin=exc.plugin, retry_after=exc.retry_after)
-        else:
-            new = type(exc)(message, plugin=exc.plugin)
-        raise new from None
-    # raise_for_status returns only for status < 400; callers never get here with one.
-    raise RemoteRequestError(
-        scrub(f"unexpected HTTP {response.status_code} from e-conomic", secrets),
-        plugin=http.plugin or None,
+    vendor.raise_for_response(
+        http,
+        response,
+        vendor="e-conomic",
+        parse=parse_error,
+        auth_message=_auth_message,
+        attempts=attempts,
+        secrets=secrets,
+        doing=doing,
     )

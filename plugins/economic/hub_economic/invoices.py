@@ -24,8 +24,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hub.amounts import CENT
 from hub.errors import InputError, RemoteRequestError
 from hub.model import InvoiceDraft
+from hub.toolkit import fields
 from hub_economic import drafts, mapping
 from hub_economic.client import NAME, EconomicClient, Json
 from hub_economic.documents import need_layout, reference_of
@@ -33,7 +35,6 @@ from hub_economic.mapping import Where
 from hub_economic.settings import Config
 
 CUSTOMERS = "/customers"
-_CENT = Decimal("0.01")
 
 
 def order_reference(draft_number: int) -> str:
@@ -55,15 +56,13 @@ def _customer(client: EconomicClient, number: str, doing: str) -> Json:
 
 
 def _two_places(value: Decimal, what: str, doing: str) -> Decimal:
-    if value != value.quantize(_CENT):
+    if value != value.quantize(CENT):
         raise InputError(f"{doing}: {what} {value} has more than two decimals; e-conomic takes two")
     return value
 
 
 def _optional_number(item: Json, path: str) -> int | None:
-    value: Any = item
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    value = fields.get(item, path)
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 

@@ -12,89 +12,38 @@ Amounts are taken in the invoice's currency (``netAmount``, ``remainder``), neve
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from hub.errors import InvalidDataError
 from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub.toolkit import fields
+from hub.toolkit.fields import amount, currency, date, number, optional_amount, placed, text
 from hub_economic.client import NAME
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 ZERO = Decimal("0.00")
 
-
-@dataclass(frozen=True)
-class Where:
-    """Where a record came from: the URL, its index in the answer, what it is."""
-
-    url: str
-    index: int | None
-    what: str = "record"
-
-    def fail(self, reason: str) -> InvalidDataError:
-        place = self.what if self.index is None else f"collection[{self.index}] ({self.what})"
-        return InvalidDataError(f"{place}: {reason}", plugin=NAME, where=self.url)
-
-
-def _get(item: dict[str, Any], path: str) -> Any:
-    value: Any = item
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+__all__ = [
+    "Where",
+    "amount",
+    "booked_invoice",
+    "currency",
+    "customer",
+    "customer_balance",
+    "date",
+    "invoice_status",
+    "number",
+    "optional_amount",
+    "text",
+]
 
 
-def number(item: dict[str, Any], path: str, where: Where) -> int:
-    """A positive whole number (invoice, customer numbers)."""
-    value = _get(item, path)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise where.fail(f"{path} must be a whole number of 1 or more, not {value!r}")
-    return value
+class Where(fields.Where):
+    """Where a record came from (:class:`hub.toolkit.fields.Where`): ``collection[3] (...)``."""
 
-
-def amount(item: dict[str, Any], path: str, where: Where) -> Decimal:
-    value = _get(item, path)
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise where.fail(f"{path} must be a number, not {value!r}")
-    result = Decimal(value)
-    if not result.is_finite():
-        raise where.fail(f"{path} must be a finite number, not {value!r}")
-    return result
-
-
-def optional_amount(item: dict[str, Any], path: str, where: Where) -> Decimal | None:
-    return None if _get(item, path) is None else amount(item, path, where)
-
-
-def date(item: dict[str, Any], path: str, where: Where) -> dt.date:
-    value = _get(item, path)
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise where.fail(f"{path} must be a date YYYY-MM-DD, not {value!r}")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise where.fail(f"{path} is not a calendar date: {value!r}") from None
-
-
-def currency(item: dict[str, Any], path: str, where: Where) -> str:
-    value = _get(item, path)
-    if not isinstance(value, str) or not _CURRENCY.fullmatch(value.strip().upper()):
-        raise where.fail(f"{path} must be an ISO 4217 currency code like DKK, not {value!r}")
-    return value.strip().upper()
-
-
-def text(item: dict[str, Any], path: str, where: Where) -> str | None:
-    value = _get(item, path)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise where.fail(f"{path} must be text, not {value!r}")
-    return value.strip() or None
+    plugin = NAME
+    listing = "collection"
+    currency_example = "DKK"
 
 
 def booked_invoice(item: dict[str, Any], where: Where) -> Invoice:
@@ -117,8 +66,9 @@ def booked_invoice(item: dict[str, Any], where: Where) -> Invoice:
             f"grossAmount {gross} is not netAmount {net} + vatAmount {vat}"
             + (f" (+ roundingAmount {rounding})" if rounding else "")
         )
-    try:
-        return Invoice(
+    return placed(
+        where,
+        lambda: Invoice(
             invoice_number=str(invoice_number),
             customer_number=str(number(item, "customer.customerNumber", where)),
             invoice_date=date(item, "date", where),
@@ -129,11 +79,8 @@ def booked_invoice(item: dict[str, Any], where: Where) -> Invoice:
             gross_amount=gross,
             outstanding_amount=amount(item, "remainder", where),
             customer_name=text(item, "recipient.name", where),
-        )
-    except InvalidDataError as exc:
-        if exc.where is not None:  # one of ours, already placed
-            raise
-        raise where.fail(str(exc)) from None
+        ),
+    )
 
 
 def invoice_status(item: dict[str, Any], where: Where) -> InvoiceStatus:

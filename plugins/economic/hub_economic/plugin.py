@@ -21,8 +21,8 @@ from hub.model import (
     InvoiceDraft,
     InvoiceStatus,
     JournalEntry,
-    SystemInfo,
 )
+from hub.toolkit.plugin import info_hook
 from hub_economic import __version__, credit_notes, invoices, reading, vouchers
 from hub_economic.client import NAME, EconomicClient, client_for
 from hub_economic.settings import SETTINGS, Config, load_config
@@ -49,15 +49,9 @@ def _client(ctx: ClientContext) -> tuple[Config, EconomicClient]:
     return config, client_for(ctx.client_id, config)
 
 
-@hookimpl
-def system_info() -> SystemInfo:
-    return SystemInfo(
-        name=NAME,
-        title="e-conomic (Visma e-conomic REST API)",
-        version=__version__,
-        capabilities=CAPABILITIES,
-        settings=SETTINGS,
-    )
+system_info = info_hook(
+    NAME, "e-conomic (Visma e-conomic REST API)", __version__, CAPABILITIES, SETTINGS
+)
 
 
 @hookimpl

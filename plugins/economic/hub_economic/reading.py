@@ -16,8 +16,8 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hub.errors import InvalidDataError
 from hub.model import ClientContext, Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub.toolkit.fields import keep_once, numbers_of
 from hub_economic import mapping
 from hub_economic.client import NAME, EconomicClient, Json
 from hub_economic.mapping import Where
@@ -39,13 +39,7 @@ def open_invoices(client: EconomicClient) -> list[Invoice]:
     invoices: dict[str, Invoice] = {}
     for index, item in enumerate(client.collection(UNPAID)):
         invoice = mapping.booked_invoice(item, Where(url, index))
-        seen = invoices.setdefault(invoice.invoice_number, invoice)
-        if seen != invoice:
-            raise InvalidDataError(
-                f"invoice {invoice.invoice_number} is listed twice with different data",
-                plugin=NAME,
-                where=url,
-            )
+        keep_once(invoices, invoice.invoice_number, invoice, plugin=NAME, where=url)
     # An invoice on the unpaid list with nothing left to pay (a rounding remainder, a credit
     # note) is not open; the hub only wants outstanding > 0.
     return [i for i in invoices.values() if i.outstanding_amount > 0]
@@ -53,12 +47,7 @@ def open_invoices(client: EconomicClient) -> list[Invoice]:
 
 def _numbers(values: Sequence[str]) -> dict[str, int]:
     """The requested numbers that can be e-conomic numbers (whole, 1..999999999), by text."""
-    result: dict[str, int] = {}
-    for value in values:
-        text = value.strip()
-        if text.isdigit() and 0 < int(text) <= 999_999_999:
-            result[value] = int(text)
-    return result
+    return numbers_of(values, 999_999_999)
 
 
 def invoice_statuses(client: EconomicClient, invoice_numbers: Sequence[str]) -> list[InvoiceStatus]:

@@ -13,13 +13,13 @@ accounting decision, so a write that needs it says which setting to set.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hub.errors import SettingsError
 from hub.model import SettingSpec
+from hub.toolkit import pool
+from hub.toolkit.settings import SettingsReader
 
 DEFAULT_BASE_URL = "https://restapi.e-conomic.com"
 
@@ -74,9 +74,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
 )
 
-_SPECS = {spec.name: spec for spec in SETTINGS}
-_INTEGER = re.compile(r"-?\d+")
-
 
 @dataclass(frozen=True)
 class Config:
@@ -97,12 +94,7 @@ class Config:
 
         A digest, so the registry of long-lived clients holds no token in its keys.
         """
-        parts = [
-            self.app_secret_token,
-            self.agreement_grant_token,
-            self.base_url,
-        ]
-        return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+        return pool.fingerprint(self.app_secret_token, self.agreement_grant_token, self.base_url)
 
     def need_journal(self) -> int:
         if self.journal_number is None:
@@ -122,52 +114,26 @@ class Config:
         return self.product_number
 
 
-def _text(settings: Mapping[str, str], name: str) -> str | None:
-    spec = _SPECS[name]
-    raw = settings.get(name)
-    value = raw.strip() if raw is not None and raw.strip() else spec.default
-    if value is None and spec.required:
-        raise SettingsError(f"setting {name} is required: {spec.description}")
-    return value
-
-
-def _required(settings: Mapping[str, str], name: str) -> str:
-    value = _text(settings, name)
-    if value is None:  # only for a spec that is not required; kept for the type checker
-        raise SettingsError(f"setting {name} is required")
-    return value
-
-
-def _positive(settings: Mapping[str, str], name: str) -> int | None:
-    value = _text(settings, name)
-    if value is None:
-        return None
-    if not _INTEGER.fullmatch(value) or int(value) < 1:
-        raise SettingsError(f"setting {name} must be a whole number of 1 or more, not {value!r}")
-    return int(value)
-
-
 def load_config(settings: Mapping[str, str]) -> Config:
     """Check ``settings`` and apply the defaults of :data:`SETTINGS`.
 
     :raises SettingsError: a token is missing, ``base_url`` is not an http(s) URL, or a number
         setting is not a whole number of 1 or more. The message never contains a token.
     """
-    base_url = _required(settings, "base_url").rstrip("/")
-    if not re.match(r"^https?://[^\s/]+", base_url):
-        raise SettingsError(f"setting base_url must be an http(s) URL, not {base_url!r}")
-    product = _text(settings, "product_number")
+    read = SettingsReader(SETTINGS, settings)
+    base_url = read.url("base_url")
+    product = read.optional("product_number")
     if product is not None and len(product) > 25:
         raise SettingsError(
             f"setting product_number has at most 25 characters in e-conomic, not {len(product)}"
         )
     return Config(
-        app_secret_token=_required(settings, "app_secret_token"),
-        agreement_grant_token=_required(settings, "agreement_grant_token"),
+        app_secret_token=read.text("app_secret_token"),
+        agreement_grant_token=read.text("agreement_grant_token"),
         base_url=base_url,
-        journal_number=_positive(settings, "journal_number"),
+        journal_number=read.optional_integer("journal_number", minimum=1),
         product_number=product,
-        layout_number=_positive(settings, "layout_number"),
-        payment_terms_number=_positive(settings, "payment_terms_number"),
-        vat_zone_number=_positive(settings, "vat_zone_number"),
+        layout_number=read.optional_integer("layout_number", minimum=1),
+        payment_terms_number=read.optional_integer("payment_terms_number", minimum=1),
+        vat_zone_number=read.optional_integer("vat_zone_number", minimum=1),
     )

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from hub.amounts import CENT
 from hub.errors import InputError, InvalidDataError
 from hub.model import JournalEntry, JournalLine
 from hub_economic import drafts, mapping
@@ -48,7 +49,6 @@ from hub_economic.client import NAME, EconomicClient, Json
 from hub_economic.mapping import Where
 from hub_economic.settings import Config
 
-_CENT = Decimal("0.01")
 _TEXT_MAX = 250
 _TAG_MAX = 80  # the key marker's share of an entry's text
 
@@ -166,7 +166,7 @@ def body(config: Config, entry: JournalEntry) -> Json:
     """The voucher's JSON (``journals.journalNumber.vouchers.post`` schema)."""
     doing = f"voucher {entry.idempotency_key}"
     for line in entry.lines:
-        if line.amount != line.amount.quantize(_CENT):
+        if line.amount != line.amount.quantize(CENT):
             raise InputError(f"{doing}: amount {line.amount} has more than two decimals")
     entries: dict[str, list[Json]] = {}
     for pair in pairs(entry.lines):

@@ -81,8 +81,7 @@ class EconomicBackend(ConformanceBackend):
 
     def __enter__(self) -> Self:
         self.server.start()
-        self._options = economic_client._options
-        economic_client.configure(FAST_RETRIES)
+        self._options = economic_client.configure(FAST_RETRIES)
         plugin._customers.clear()
         return self
 

@@ -30,8 +30,8 @@ from hub.model import (
     InvoiceState,
     InvoiceStatus,
     JournalEntry,
-    SystemInfo,
 )
+from hub.toolkit.plugin import info_hook
 
 NAME = "generic_csv"
 
@@ -66,15 +66,9 @@ def _customers(config: Config, log: Any) -> CustomerFile | None:
     )
 
 
-@hookimpl
-def system_info() -> SystemInfo:
-    return SystemInfo(
-        name=NAME,
-        title="CSV files (any accounting program)",
-        version=__version__,
-        capabilities=CAPABILITIES,
-        settings=SETTINGS,
-    )
+system_info = info_hook(
+    NAME, "CSV files (any accounting program)", __version__, CAPABILITIES, SETTINGS
+)
 
 
 @hookimpl

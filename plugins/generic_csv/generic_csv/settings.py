@@ -14,6 +14,7 @@ from pathlib import Path
 from generic_csv.columns import parse_overrides
 from hub.errors import SettingsError
 from hub.model import SettingSpec
+from hub.toolkit.settings import SettingsReader
 
 EXPORT_SCOPES: tuple[str, ...] = ("open", "all")
 
@@ -53,8 +54,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
 )
 
-_SPECS = {spec.name: spec for spec in SETTINGS}
-
 
 @dataclass(frozen=True)
 class Config:
@@ -68,27 +67,6 @@ class Config:
     default_currency: str | None
 
 
-def _value(settings: Mapping[str, str], name: str) -> str | None:
-    spec = _SPECS[name]
-    raw = settings.get(name)
-    value = raw.strip() if raw is not None and raw.strip() else spec.default
-    if value is None and spec.required:
-        raise SettingsError(f"setting {name} is required: {spec.description}")
-    return value
-
-
-def _path(settings: Mapping[str, str], name: str) -> Path | None:
-    value = _value(settings, name)
-    return None if value is None else Path(value).expanduser()
-
-
-def _required_path(settings: Mapping[str, str], name: str) -> Path:
-    path = _path(settings, name)
-    if path is None:  # only when a required spec had no value: _value raised already
-        raise SettingsError(f"setting {name} is required")
-    return path
-
-
 def load_config(settings: Mapping[str, str]) -> Config:
     """Check ``settings`` and apply the defaults of :data:`SETTINGS`.
 
@@ -96,15 +74,16 @@ def load_config(settings: Mapping[str, str]) -> Config:
         ``all``, ``default_currency`` is not a three-letter code, or ``columns`` is malformed
         or names an unknown field.
     """
-    invoices_path = _required_path(settings, "invoices_path")
-    outbox_dir = _required_path(settings, "outbox_dir")
-    scope = (_value(settings, "export_scope") or "").lower()
+    read = SettingsReader(SETTINGS, settings)
+    invoices_path = read.path("invoices_path")
+    outbox_dir = read.path("outbox_dir")
+    scope = (read.optional("export_scope") or "").lower()
     if scope not in EXPORT_SCOPES:
         raise SettingsError(
             f"setting export_scope must be one of {', '.join(EXPORT_SCOPES)},"
             f" not {settings.get('export_scope')!r}"
         )
-    currency = _value(settings, "default_currency")
+    currency = read.optional("default_currency")
     if currency is not None:
         currency = currency.upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
@@ -113,9 +92,9 @@ def load_config(settings: Mapping[str, str]) -> Config:
             )
     return Config(
         invoices_path=invoices_path,
-        customers_path=_path(settings, "customers_path"),
+        customers_path=read.optional_path("customers_path"),
         outbox_dir=outbox_dir,
-        columns=parse_overrides(_value(settings, "columns")),
+        columns=parse_overrides(read.optional("columns")),
         export_scope=scope,
         default_currency=currency,
     )

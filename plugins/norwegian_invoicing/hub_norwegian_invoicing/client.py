@@ -29,23 +29,23 @@ errors are :mod:`hub.toolkit.http`'s; this module adds what is Tripletex's:
 
 from __future__ import annotations
 
-import atexit
 import base64
 import dataclasses
 import datetime as dt
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from hub.errors import InvalidDataError, RemoteServerError
-from hub.toolkit import wire
+from hub.toolkit import vendor
+from hub.toolkit.fields import shape
 from hub.toolkit.http import RetryPolicy, make_client, throttle_wait
+from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
 from hub_norwegian_invoicing import session
-from hub_norwegian_invoicing.errors import NAME, raise_for_response, scrub
+from hub_norwegian_invoicing.errors import NAME, raise_for_response
 from hub_norwegian_invoicing.settings import Config
 
 #: The media type Tripletex's spec declares for request bodies.
@@ -53,9 +53,7 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 #: Tripletex's header with the seconds left of the current rate-limit window.
 RATE_LIMIT_RESET = "X-Rate-Limit-Reset"
 
-PAGE_SIZE = 1000  # records a page we ask for (Tripletex's default and documented count)
 MAX_PAGES = 100_000  # a server that never stops paging is an error, not an endless loop
-TIMEOUT = 30.0
 SESSION_PATH = "/token/session/:create"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
@@ -72,23 +70,6 @@ class Page:
     full_result_size: int | None
 
 
-@dataclass(frozen=True)
-class HttpOptions:
-    """How clients are built: retry policy, what waits between retries, the transport.
-
-    The defaults are for production; tests set a small policy and a recording sleep with
-    :func:`configure`.
-    """
-
-    retry: RetryPolicy | None = None
-    sleep: Callable[[float], None] = time.sleep
-    transport: httpx.BaseTransport | None = None
-    timeout: float = TIMEOUT
-    #: ``count`` of a list request. Tripletex's default, 1000, in production; tests lower it
-    #: to read many pages of a small data set.
-    page_size: int = PAGE_SIZE
-
-
 class TripletexClient:
     """One Tripletex company's API, for one hub client. Create it with :func:`client_for`."""
 
@@ -103,7 +84,7 @@ class TripletexClient:
         )
         self.page_size = options.page_size
         self._real_sleep = options.sleep
-        self._retries = threading.local()
+        self._attempts = AttemptCounter(options.sleep)
         self._lock = threading.Lock()
         self._session: session.Session | None = None
         #: The latest ``ctx.today`` a hook was called with (the hub may run with a simulated
@@ -117,7 +98,7 @@ class TripletexClient:
             transport=options.transport,
             plugin=NAME,
             retry=self.retry,
-            sleep=self._sleep,
+            sleep=self._attempts,
             json_content_type=JSON_CONTENT_TYPE,
         )
         self.closed = False
@@ -137,7 +118,7 @@ class TripletexClient:
 
     def where(self, path: str) -> str:
         """``path`` as an error may show it: absolute, without query string."""
-        return scrub(f"{self.base_url}{path.split('?', 1)[0]}", self.secrets)
+        return vendor.scrub(f"{self.base_url}{path.split('?', 1)[0]}", self.secrets)
 
     # -- sessions --------------------------------------------------------------------------------
 
@@ -182,11 +163,6 @@ class TripletexClient:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def _sleep(self, seconds: float) -> None:
-        """hub.toolkit.http sleeps once before every retry: the sleeps count the attempts."""
-        self._retries.count = getattr(self._retries, "count", 0) + 1
-        self._real_sleep(seconds)
-
     def _send_write(
         self,
         method: str,
@@ -227,11 +203,11 @@ class TripletexClient:
         headers = self._authorization(token)
         if method in WRITE_METHODS:
             return self._send_write(method, path, body=body, params=params, headers=headers)
-        self._retries.count = 0
+        self._attempts.start()
         response = self.http.request(
             method, path, params=params, json=body, headers=headers, raise_for_status=False
         )
-        return response, 1 + self._retries.count
+        return response, self._attempts.attempts
 
     def request(
         self,
@@ -273,18 +249,7 @@ class TripletexClient:
         return status, self._json(response)
 
     def _json(self, response: httpx.Response) -> Any:
-        try:
-            return wire.loads(response.content)
-        except ValueError as exc:
-            content_type = response.headers.get("Content-Type", "none")
-            raise InvalidDataError(
-                f"Tripletex's answer is not valid JSON (HTTP {response.status_code},"
-                f" content-type {content_type}, {len(response.content)} bytes)",
-                plugin=NAME,
-                where=scrub(
-                    str(response.request.url.copy_with(query=None, fragment=None)), self.secrets
-                ),
-            ) from exc
+        return vendor.answer_json(response, vendor="Tripletex", plugin=NAME, secrets=self.secrets)
 
     # -- shapes of answers -----------------------------------------------------------------------
 
@@ -302,7 +267,7 @@ class TripletexClient:
         record = answer.get("value") if isinstance(answer, dict) else None
         if not isinstance(record, dict):
             raise InvalidDataError(
-                f'expected {{"value": {{...}}}}, got {_shape(answer)}',
+                f'expected {{"value": {{...}}}}, got {shape(answer)}',
                 plugin=NAME,
                 where=self.where(path),
             )
@@ -343,7 +308,7 @@ def _list_page(answer: Any, start: int, where: str) -> tuple[list[Json], int | N
     """(values, fullResultSize) of a list answer, checked."""
     if not isinstance(answer, dict) or not isinstance(answer.get("values"), list):
         raise InvalidDataError(
-            f'expected a list answer ({{"values": [...], ...}}), got {_shape(answer)}',
+            f'expected a list answer ({{"values": [...], ...}}), got {shape(answer)}',
             plugin=NAME,
             where=where,
         )
@@ -351,7 +316,7 @@ def _list_page(answer: Any, start: int, where: str) -> tuple[list[Json], int | N
     for index, item in enumerate(values):
         if not isinstance(item, dict):
             raise InvalidDataError(
-                f"values[{index}] is {_shape(item)}, not an object", plugin=NAME, where=where
+                f"values[{index}] is {shape(item)}, not an object", plugin=NAME, where=where
             )
     served_from = answer.get("from")
     if isinstance(served_from, int) and not isinstance(served_from, bool) and served_from != start:
@@ -364,22 +329,13 @@ def _list_page(answer: Any, start: int, where: str) -> tuple[list[Json], int | N
     return values, full if isinstance(full, int) and not isinstance(full, bool) else None
 
 
-def _shape(value: Any) -> str:
-    if isinstance(value, dict):
-        return f"an object with keys {sorted(value)[:8]}"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    return f"{type(value).__name__} {str(value)[:40]!r}"
-
-
 # -- the registry of long-lived clients --------------------------------------------------------
 
-_options = HttpOptions()
-_clients: dict[int, tuple[str, TripletexClient]] = {}
-#: Clients replaced by newer settings: another thread may still be using one (a sync while a
-#: token is changed), so they are closed with the rest, not at once.
-_retired: list[TripletexClient] = []
-_registry_lock = threading.Lock()
+_pool: ClientPool[TripletexClient] = ClientPool()
+#: Build clients with these options from now on (closing the current ones); returns the old.
+configure = _pool.configure
+#: Close every client, current and retired (at exit, and on :func:`configure`).
+close_clients = _pool.close
 
 
 def client_for(client_id: int, config: Config, today: dt.date | None = None) -> TripletexClient:
@@ -389,38 +345,16 @@ def client_for(client_id: int, config: Config, today: dt.date | None = None) -> 
     used from now on; the old one is retired (closed by :func:`close_clients`), never closed
     under a call still using it. Its session is kept for the next call (and renewed when due).
     """
-    fingerprint = config.fingerprint
-    with _registry_lock:
-        current = _clients.get(client_id)
-        if current is not None and current[0] == fingerprint and not current[1].closed:
-            client = current[1]
-        else:
-            client = TripletexClient(config, _options)
-            _clients[client_id] = (fingerprint, client)
-            if current is not None:
-                _retired.append(current[1])
+
+    def update(client: TripletexClient) -> None:
         # The settings that are not part of the fingerprint (accounts, VAT code) may change.
         client.config = config
         if today is not None:
             client.today = today
-    return client
 
-
-def close_clients() -> None:
-    """Close every client (at exit, and when :func:`configure` changes how they are built)."""
-    with _registry_lock:
-        clients = [client for _, client in _clients.values()] + _retired
-        _clients.clear()
-        _retired.clear()
-    for client in clients:
-        client.close()
-
-
-def configure(options: HttpOptions) -> None:
-    """Build clients with ``options`` from now on (closing the current ones)."""
-    global _options
-    close_clients()
-    _options = options
-
-
-atexit.register(close_clients)
+    return _pool.get(
+        client_id,
+        config.fingerprint,
+        lambda options: TripletexClient(config, options),
+        update=update,
+    )

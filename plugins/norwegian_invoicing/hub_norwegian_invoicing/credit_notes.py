@@ -23,6 +23,7 @@ import datetime as dt
 
 from hub.errors import InvalidDataError, RemoteRequestError
 from hub.model import CreditNoteRequest
+from hub.toolkit import vendor
 from hub_norwegian_invoicing import lookups, mapping
 from hub_norwegian_invoicing.client import NAME, Json, TripletexClient
 from hub_norwegian_invoicing.mapping import Where
@@ -73,18 +74,7 @@ def _check(invoice: Json, request: CreditNoteRequest, url: str, doing: str) -> N
     """The request fits the invoice: its customer, its currency, its whole gross amount."""
     where = Where(url, None, f"invoice {request.invoice_number}")
     booked = mapping.invoice(invoice, where)
-    if booked.customer_number != request.customer_number.strip():
-        raise RemoteRequestError(
-            f"{doing}: the invoice belongs to customer {booked.customer_number} in Tripletex,"
-            f" not to {request.customer_number}",
-            plugin=NAME,
-        )
-    if booked.currency != request.currency:
-        raise RemoteRequestError(
-            f"{doing}: the invoice is in {booked.currency}, the credit note asked for is in"
-            f" {request.currency}",
-            plugin=NAME,
-        )
+    vendor.check_credited(booked, request, vendor="Tripletex", plugin=NAME, doing=doing)
     if request.amount != booked.gross_amount:
         raise RemoteRequestError(
             f"{doing}: Tripletex credits an invoice in full only (PUT"

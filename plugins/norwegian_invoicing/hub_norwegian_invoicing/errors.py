@@ -6,10 +6,9 @@ A refused request at Tripletex answers with an ``ApiError`` body::
      "developerMessage": "...", "link": "...", "requestId": "a1b2...",
      "validationMessages": [{"field": "postings", "message": "Bilaget er ikke i balanse."}]}
 
-:func:`raise_for_response` lets :meth:`hub.toolkit.http.HubHttpClient.raise_for_status` choose the
-error type from the status (401/403 ``AuthError``, 429 ``ThrottledError``, 5xx
-``RemoteServerError``, other 4xx ``RemoteRequestError``) and adds what Tripletex said: the
-message, the code, the field errors and the ``requestId`` Tripletex's support asks for. A
+:func:`raise_for_response` is :func:`hub.toolkit.vendor.raise_for_response` (the error type
+from the status, the secrets scrubbed) with what Tripletex said: the message, the code, the
+field errors and the ``requestId`` Tripletex's support asks for. A
 refused credential is named by its setting (``consumer_token``, ``employee_token``), never
 shown: every message is scrubbed of the tokens and of the session token, even if a server
 echoed one back.
@@ -17,18 +16,17 @@ echoed one back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import httpx
 
-from hub.errors import AuthError, PluginError, RemoteRequestError, ThrottledError
-from hub.toolkit import wire
+from hub.toolkit import vendor
 from hub.toolkit.http import HubHttpClient
+from hub.toolkit.vendor import text_of as _text
 
 NAME = "norwegian_invoicing"
-MASK = "********"
 _MAX_FIELD_ERRORS = 5
 
 
@@ -57,12 +55,6 @@ class TripletexError:
         return "; ".join(parts)
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return " ".join(value.split())
-    return None
-
-
 def _field_errors(messages: Any) -> tuple[str, ...]:
     if not isinstance(messages, list):
         return ()
@@ -78,11 +70,8 @@ def _field_errors(messages: Any) -> tuple[str, ...]:
 
 def parse_error(response: httpx.Response) -> TripletexError | None:
     """The Tripletex error in ``response``'s body, or None if the body is not one."""
-    try:
-        body = wire.loads(response.content)
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    body = vendor.body_of(response)
+    if body is None:
         return None
     code = body.get("code")
     error = TripletexError(
@@ -93,14 +82,6 @@ def parse_error(response: httpx.Response) -> TripletexError | None:
         field_errors=_field_errors(body.get("validationMessages")),
     )
     return None if error == TripletexError() else error
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of a secret replaced by a mask."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
 
 
 def _auth_message(what: str, status: int, session: bool, error: TripletexError | None) -> str:
@@ -137,37 +118,13 @@ def raise_for_response(
     ``doing`` says what the plugin was doing (``"crediting invoice 10001"``), put first;
     ``session`` says the request was the one creating a session (a 401 then means the tokens).
     """
-    error = parse_error(response)
-    # With a Tripletex body, hand hub.toolkit.http an empty copy so that its message does not repeat
-    # the raw body; what Tripletex said is added below, field by field.
-    judged = (
-        response
-        if error is None
-        else httpx.Response(
-            response.status_code, headers=response.headers, request=response.request
-        )
-    )
-    try:
-        http.raise_for_status(judged, attempts=attempts)
-    except PluginError as exc:
-        base = f"{doing}: {exc}" if doing else str(exc)
-        if isinstance(exc, AuthError):
-            what = f"{http.plugin}: {response.request.method} {response.request.url.path}"
-            what = f"{doing}: {what}" if doing else what
-            message = _auth_message(what, response.status_code, session, error)
-        elif error is not None:
-            message = f"{base}: Tripletex says: {error.describe()}"
-        else:
-            message = base
-        message = scrub(message, secrets)
-        new: PluginError
-        if isinstance(exc, ThrottledError):
-            new = ThrottledError(message, plugin=exc.plugin, retry_after=exc.retry_after)
-        else:
-            new = type(exc)(message, plugin=exc.plugin)
-        raise new from None
-    # raise_for_status returns only for status < 400; callers never get here with one.
-    raise RemoteRequestError(
-        scrub(f"unexpected HTTP {response.status_code} from Tripletex", secrets),
-        plugin=http.plugin or None,
+    vendor.raise_for_response(
+        http,
+        response,
+        vendor="Tripletex",
+        parse=parse_error,
+        auth_message=lambda what, status, error: _auth_message(what, status, session, error),
+        attempts=attempts,
+        secrets=secrets,
+        doing=doing,
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hub.errors import InputError, RemoteRequestError
+from hub.toolkit import fields
 from hub_norwegian_invoicing import mapping
 from hub_norwegian_invoicing.client import NAME, Json, TripletexClient
 from hub_norwegian_invoicing.mapping import Where
@@ -27,12 +28,7 @@ CUSTOMER_BATCH = 100
 
 def numbers_of(values: Iterable[str]) -> dict[str, int]:
     """The values that can be Tripletex numbers (whole, 1..2147483647: int32), by text."""
-    result: dict[str, int] = {}
-    for value in values:
-        text = value.strip()
-        if text.isdigit() and 0 < int(text) <= 2_147_483_647:
-            result[value] = int(text)
-    return result
+    return fields.numbers_of(values, 2_147_483_647)
 
 
 def customer_records(

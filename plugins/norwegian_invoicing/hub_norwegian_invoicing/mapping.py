@@ -13,21 +13,32 @@ twins (``amount``, ``amountOutstanding``), which differ for an invoice in EUR.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from hub.errors import InvalidDataError
 from hub.model import Customer, Invoice, InvoiceState, InvoiceStatus
+from hub.toolkit import fields
+from hub.toolkit.fields import amount, currency, date, flag, get, number, optional_amount, text
+from hub.toolkit.fields import placed as _placed
 from hub_norwegian_invoicing.errors import NAME
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 ZERO = Decimal("0.00")
-T = TypeVar("T")
+
+__all__ = [
+    "Where",
+    "amount",
+    "currency",
+    "customer",
+    "date",
+    "flag",
+    "get",
+    "invoice",
+    "invoice_status",
+    "is_credit_note",
+    "number",
+    "optional_amount",
+    "text",
+]
 
 #: What ``fields=`` asks for on invoices. Tripletex sends a nested object as ``{"id", "url"}``
 #: unless its fields are named, so the customer's number and name and the currency's code are.
@@ -45,97 +56,12 @@ CUSTOMER_FIELDS = (
 LANGUAGES = {"NO": "nb", "EN": "en"}
 
 
-@dataclass(frozen=True)
-class Where:
-    """Where a record came from: the URL, its index in the answer, what it is."""
+class Where(fields.Where):
+    """Where a record came from (:class:`hub.toolkit.fields.Where`): ``values[3] (...)``."""
 
-    url: str
-    index: int | None
-    what: str = "record"
-
-    def fail(self, reason: str) -> InvalidDataError:
-        place = self.what if self.index is None else f"values[{self.index}] ({self.what})"
-        return InvalidDataError(f"{place}: {reason}", plugin=NAME, where=self.url)
-
-    def about(self, what: str) -> Where:
-        return Where(self.url, self.index, what)
-
-
-def get(item: dict[str, Any], path: str) -> Any:
-    value: Any = item
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-def number(item: dict[str, Any], path: str, where: Where) -> int:
-    """A positive whole number (ids, invoice and customer numbers)."""
-    value = get(item, path)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise where.fail(f"{path} must be a whole number of 1 or more, not {value!r}")
-    return value
-
-
-def amount(item: dict[str, Any], path: str, where: Where) -> Decimal:
-    value = get(item, path)
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise where.fail(f"{path} must be a number, not {value!r}")
-    result = Decimal(value)
-    if not result.is_finite():
-        raise where.fail(f"{path} must be a finite number, not {value!r}")
-    return result
-
-
-def optional_amount(item: dict[str, Any], path: str, where: Where) -> Decimal | None:
-    return None if get(item, path) is None else amount(item, path, where)
-
-
-def flag(item: dict[str, Any], path: str, where: Where) -> bool:
-    """A boolean; absent is false (Tripletex leaves out what is not set)."""
-    value = get(item, path)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise where.fail(f"{path} must be true or false, not {value!r}")
-    return value
-
-
-def date(item: dict[str, Any], path: str, where: Where) -> dt.date:
-    value = get(item, path)
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise where.fail(f"{path} must be a date YYYY-MM-DD, not {value!r}")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise where.fail(f"{path} is not a calendar date: {value!r}") from None
-
-
-def currency(item: dict[str, Any], path: str, where: Where) -> str:
-    value = get(item, path)
-    if not isinstance(value, str) or not _CURRENCY.fullmatch(value.strip().upper()):
-        raise where.fail(f"{path} must be an ISO 4217 currency code like NOK, not {value!r}")
-    return value.strip().upper()
-
-
-def text(item: dict[str, Any], path: str, where: Where) -> str | None:
-    value = get(item, path)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise where.fail(f"{path} must be text, not {value!r}")
-    return value.strip() or None
-
-
-def _placed(where: Where, build: Callable[[], T]) -> T:
-    """``build()``; a model check that fails is placed at ``where``."""
-    try:
-        return build()
-    except InvalidDataError as exc:
-        if exc.where is not None:  # one of ours, already placed
-            raise
-        raise where.fail(str(exc)) from None
+    plugin = NAME
+    listing = "values"
+    currency_example = "NOK"
 
 
 def is_credit_note(item: dict[str, Any], where: Where) -> bool:

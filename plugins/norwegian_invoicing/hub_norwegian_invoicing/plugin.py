@@ -20,8 +20,8 @@ from hub.model import (
     InvoiceDraft,
     InvoiceStatus,
     JournalEntry,
-    SystemInfo,
 )
+from hub.toolkit.plugin import info_hook
 from hub_norwegian_invoicing import __version__, credit_notes, orders, reading, vouchers
 from hub_norwegian_invoicing.client import NAME, TripletexClient, client_for
 from hub_norwegian_invoicing.settings import SETTINGS, Config, load_config
@@ -40,15 +40,7 @@ def _client(ctx: ClientContext) -> tuple[Config, TripletexClient]:
     return config, client_for(ctx.client_id, config, ctx.today)
 
 
-@hookimpl
-def system_info() -> SystemInfo:
-    return SystemInfo(
-        name=NAME,
-        title="Tripletex (Norway, API v2)",
-        version=__version__,
-        capabilities=CAPABILITIES,
-        settings=SETTINGS,
-    )
+system_info = info_hook(NAME, "Tripletex (Norway, API v2)", __version__, CAPABILITIES, SETTINGS)
 
 
 @hookimpl

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from hub.errors import InvalidDataError
 from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub.toolkit.fields import keep_once
 from hub_norwegian_invoicing import lookups, mapping, session
 from hub_norwegian_invoicing.client import NAME, TripletexClient
 from hub_norwegian_invoicing.mapping import Where
@@ -72,13 +73,7 @@ def open_invoices(client: TripletexClient, since: dt.date, until: dt.date) -> li
         if mapping.is_credit_note(item, where):
             continue
         invoice = mapping.invoice(item, where)
-        seen = invoices.setdefault(invoice.invoice_number, invoice)
-        if seen != invoice:
-            raise InvalidDataError(
-                f"invoice {invoice.invoice_number} is listed twice with different data",
-                plugin=NAME,
-                where=url,
-            )
+        keep_once(invoices, invoice.invoice_number, invoice, plugin=NAME, where=url)
     return [i for i in invoices.values() if i.outstanding_amount > 0]
 
 

@@ -13,13 +13,14 @@ each voucher the hub sends (the client's rules).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hub.errors import SettingsError
 from hub.model import SettingSpec
+from hub.toolkit import pool
+from hub.toolkit.settings import SettingsReader
 
 DEFAULT_BASE_URL = "https://tripletex.no/v2"
 
@@ -80,8 +81,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
 )
 
-_SPECS = {spec.name: spec for spec in SETTINGS}
-_INTEGER = re.compile(r"-?\d+")
 _VAT_CODE = re.compile(r"[0-9A-Za-z]{1,10}")
 
 
@@ -106,43 +105,7 @@ class Config:
     def fingerprint(self) -> str:
         """A digest of the settings that make a session (tokens, URL, company): the key of the
         client's long-lived HTTP client, so the registry of clients holds no token."""
-        parts = [self.consumer_token, self.employee_token, self.base_url, str(self.company_id)]
-        return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
-
-
-def _text(settings: Mapping[str, str], name: str) -> str:
-    spec = _SPECS[name]
-    raw = settings.get(name)
-    value = raw.strip() if raw is not None and raw.strip() else spec.default
-    if value is None:
-        raise SettingsError(f"setting {name} is required: {spec.description}")
-    return value
-
-
-def _integer(settings: Mapping[str, str], name: str, minimum: int) -> int:
-    value = _text(settings, name)
-    if not _INTEGER.fullmatch(value) or int(value) < minimum:
-        raise SettingsError(
-            f"setting {name} must be a whole number of {minimum} or more, not {value!r}"
-        )
-    return int(value)
-
-
-def _boolean(settings: Mapping[str, str], name: str) -> bool:
-    value = _text(settings, name).lower()
-    if value in {"true", "yes", "1", "on"}:
-        return True
-    if value in {"false", "no", "0", "off"}:
-        return False
-    raise SettingsError(f"setting {name} must be true or false, not {value!r}")
-
-
-def _date(settings: Mapping[str, str], name: str) -> dt.date:
-    value = _text(settings, name)
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise SettingsError(f"setting {name} must be a date YYYY-MM-DD, not {value!r}") from None
+        return pool.fingerprint(*self.secrets, self.base_url, str(self.company_id))
 
 
 def load_config(settings: Mapping[str, str]) -> Config:
@@ -151,21 +114,20 @@ def load_config(settings: Mapping[str, str]) -> Config:
     :raises SettingsError: a token is missing, ``base_url`` is not an http(s) URL, a number,
         date or VAT code setting cannot be read. The message never contains a token.
     """
-    base_url = _text(settings, "base_url").rstrip("/")
-    if not re.match(r"^https?://[^\s/]+", base_url):
-        raise SettingsError(f"setting base_url must be an http(s) URL, not {base_url!r}")
-    vat_code = _text(settings, "default_vat_code")
+    read = SettingsReader(SETTINGS, settings)
+    base_url = read.url("base_url")
+    vat_code = read.text("default_vat_code")
     if not _VAT_CODE.fullmatch(vat_code):
         raise SettingsError(
             f"setting default_vat_code must be a Tripletex VAT code like 3, not {vat_code!r}"
         )
     return Config(
-        consumer_token=_text(settings, "consumer_token"),
-        employee_token=_text(settings, "employee_token"),
+        consumer_token=read.text("consumer_token"),
+        employee_token=read.text("employee_token"),
         base_url=base_url,
-        company_id=_integer(settings, "company_id", 0),
-        receivable_account=_integer(settings, "receivable_account", 1),
+        company_id=read.integer("company_id", minimum=0),
+        receivable_account=read.integer("receivable_account", minimum=1),
         default_vat_code=vat_code,
-        invoices_since=_date(settings, "invoices_since"),
-        send_to_customer=_boolean(settings, "send_to_customer"),
+        invoices_since=read.date("invoices_since"),
+        send_to_customer=read.boolean("send_to_customer"),
     )

@@ -80,8 +80,7 @@ class TripletexBackend(ConformanceBackend):
 
     def __enter__(self) -> Self:
         self.server.start()
-        self._options = tripletex_client._options
-        tripletex_client.configure(FAST)
+        self._options = tripletex_client.configure(FAST)
         return self
 
     def __exit__(
