@@ -21,19 +21,42 @@ from hub.errors import InvalidDataError
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
-#: Capabilities a plugin may declare in :class:`SystemInfo`. The core offers an action only
-#: when the client's plugin declares the capability it needs.
-CAPABILITIES: frozenset[str] = frozenset(
-    {
-        "customer_balance",  # fetch_customer_balance
-        "credit_note",  # create_credit_note
-        "journal",  # post_journal_lines
-        "create_invoice",  # create_invoice with kind="invoice"
-        "create_order",  # create_invoice with kind="order"
-        "entries_sync",  # ledger entries are synchronised (customer-balance mode, C2)
-        "deliver",  # deliver_message (a delivery plugin: e-mail, letters, files)
-    }
-)
+
+class Capability(StrEnum):
+    """What a plugin may declare in :class:`SystemInfo`, each naming the hook it promises.
+
+    The core offers an action only when the client's plugin declares the capability it needs;
+    a plugin that declares one without implementing its hook is refused at load
+    (:mod:`hub.plugins`). Members are strings, so a plugin may declare ``"journal"`` as well as
+    ``Capability.JOURNAL``.
+    """
+
+    CUSTOMER_BALANCE = "customer_balance"
+    CREDIT_NOTE = "credit_note"
+    JOURNAL = "journal"
+    CREATE_INVOICE = "create_invoice"  # create_invoice with kind="invoice"
+    CREATE_ORDER = "create_order"  # create_invoice with kind="order"
+    ENTRIES_SYNC = "entries_sync"  # ledger entries are synchronised (customer mode, C2)
+    DELIVER = "deliver"  # a delivery plugin: e-mail, letters, files
+
+    @property
+    def hook(self) -> str | None:
+        """The hook this capability promises; ``None`` for a mode of the core (entries_sync)."""
+        return _CAPABILITY_HOOKS[self]
+
+
+_CAPABILITY_HOOKS: dict[Capability, str | None] = {
+    Capability.CUSTOMER_BALANCE: "fetch_customer_balance",
+    Capability.CREDIT_NOTE: "create_credit_note",
+    Capability.JOURNAL: "post_journal_lines",
+    Capability.CREATE_INVOICE: "create_invoice",
+    Capability.CREATE_ORDER: "create_invoice",
+    Capability.ENTRIES_SYNC: None,
+    Capability.DELIVER: "deliver_message",
+}
+
+#: Every capability's name (what :class:`SystemInfo` checks a declaration against).
+CAPABILITIES: frozenset[str] = frozenset(c.value for c in Capability)
 
 #: What a plugin is for. A client enables at most one plugin of each kind.
 PLUGIN_KINDS: frozenset[str] = frozenset({"accounting", "delivery"})

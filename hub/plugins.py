@@ -30,6 +30,7 @@ import pluggy
 from hub import hookspecs
 from hub.errors import CapabilityMissing, HubError, InvalidDataError, NotFoundError, PluginError
 from hub.model import (
+    Capability,
     ClientContext,
     CreditNoteRequest,
     Customer,
@@ -50,15 +51,8 @@ REQUIRED_HOOKS: dict[str, tuple[str, ...]] = {
     "delivery": ("deliver_message",),
 }
 
-#: The hook a declared capability promises. ``entries_sync`` is a mode of the core, no hook.
-CAPABILITY_HOOKS: dict[str, str] = {
-    "customer_balance": "fetch_customer_balance",
-    "credit_note": "create_credit_note",
-    "journal": "post_journal_lines",
-    "create_invoice": "create_invoice",
-    "create_order": "create_invoice",
-    "deliver": "deliver_message",
-}
+#: The hook each declared capability promises (stated once, by :class:`Capability`).
+CAPABILITY_HOOKS: dict[Capability, str] = {c: c.hook for c in Capability if c.hook is not None}
 
 T = TypeVar("T")
 
@@ -115,7 +109,7 @@ class PluginRegistry:
             if hook not in implemented
         ]
         lacking += [
-            f"{hook}() (it declares the capability {capability!r})"
+            f"{hook}() (it declares the capability {capability.value!r})"
             for capability, hook in sorted(CAPABILITY_HOOKS.items())
             if capability in info.capabilities and hook not in implemented
         ]
@@ -289,14 +283,14 @@ class ClientPlugin:
     def name(self) -> str:
         return self.info.name
 
-    def has(self, capability: str) -> bool:
+    def has(self, capability: Capability) -> bool:
         return capability in self.info.capabilities
 
-    def require(self, capability: str, action: str) -> None:
+    def require(self, capability: Capability, action: str) -> None:
         if not self.has(capability):
             raise CapabilityMissing(
                 f"{action} is not available for client {self.ctx.client_name!r}: its accounting"
-                f" plugin {self.name!r} does not declare the capability {capability!r}",
+                f" plugin {self.name!r} does not declare the capability {capability.value!r}",
                 plugin=self.name,
             )
 
@@ -343,7 +337,7 @@ class ClientPlugin:
         return statuses
 
     def fetch_customer_balance(self, customer_numbers: list[str]) -> list[CustomerBalance]:
-        self.require("customer_balance", "fetching customer balances")
+        self.require(Capability.CUSTOMER_BALANCE, "fetching customer balances")
         if not customer_numbers:
             return []
         result = self._call("fetch_customer_balance", customer_numbers=customer_numbers)
@@ -372,22 +366,22 @@ class ClientPlugin:
         return customers
 
     def create_credit_note(self, request: CreditNoteRequest) -> str:
-        self.require("credit_note", "creating a credit note")
+        self.require(Capability.CREDIT_NOTE, "creating a credit note")
         result = self._call("create_credit_note", request=request)
         return _check_reference(self.name, "create_credit_note", result)
 
     def post_journal_lines(self, entry: JournalEntry) -> str:
-        self.require("journal", "posting journal lines")
+        self.require(Capability.JOURNAL, "posting journal lines")
         result = self._call("post_journal_lines", entry=entry)
         return _check_reference(self.name, "post_journal_lines", result)
 
     def create_invoice(self, draft: InvoiceDraft) -> str:
-        capability = "create_order" if draft.kind == "order" else "create_invoice"
+        capability = Capability.CREATE_ORDER if draft.kind == "order" else Capability.CREATE_INVOICE
         self.require(capability, f"creating an {draft.kind}")
         result = self._call("create_invoice", draft=draft)
         return _check_reference(self.name, "create_invoice", result)
 
     def deliver_message(self, message: OutgoingMessage) -> str:
-        self.require("deliver", "delivering a message")
+        self.require(Capability.DELIVER, "delivering a message")
         result = self._call("deliver_message", message=message)
         return _check_reference(self.name, "deliver_message", result)

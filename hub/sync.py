@@ -27,7 +27,14 @@ from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import HubError, InvalidDataError, NotFoundError
 from hub.logging import get_logger
-from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub.model import (
+    Capability,
+    Customer,
+    CustomerBalance,
+    Invoice,
+    InvoiceState,
+    InvoiceStatus,
+)
 from hub.operations import runs
 from hub.plugins import ClientPlugin, PluginRegistry
 from hub.secrets import SecretBox
@@ -187,7 +194,7 @@ def _fetch(session: Session, plugin: ClientPlugin, client_id: int) -> _Fetched:
     entry_sync = rules is None or rules.entry_sync  # switched off: no balances, no R2 (C2)
     balances = (
         plugin.fetch_customer_balance(customer_numbers)
-        if entry_sync and plugin.has("customer_balance")
+        if entry_sync and plugin.has(Capability.CUSTOMER_BALANCE)
         else []
     )
     return _Fetched(invoices, statuses, customers, balances)

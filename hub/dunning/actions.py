@@ -30,7 +30,7 @@ from hub.dunning.cases import (
 from hub.dunning.messages import make_message, party
 from hub.dunning.states import CLOSING_CODES, Actor, CaseState, Stage
 from hub.errors import InputError
-from hub.model import CreditNoteRequest
+from hub.model import Capability, CreditNoteRequest
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 
@@ -402,7 +402,7 @@ def credit_note(
         assert client is not None
         ctx = clients.client_context(client, registry, box, job="credit_note")
         plugin = registry.for_client(ctx)
-        plugin.require("credit_note", f"a credit note for case {case.id}")
+        plugin.require(Capability.CREDIT_NOTE, f"a credit note for case {case.id}")
         invoice = _invoice(session, case)
         if case.credit_note_key is None:
             _refuse_if_pending(case)

@@ -29,7 +29,7 @@ from hub.dunning.actions import close_as, current_user, refuse_unless
 from hub.dunning.cases import add_event, get_case
 from hub.dunning.states import CLOSING_CODES, CaseState
 from hub.errors import InputError
-from hub.model import InvoiceState, JournalEntry, JournalLine
+from hub.model import Capability, InvoiceState, JournalEntry, JournalLine
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 
@@ -168,7 +168,7 @@ def write_off(
                     " run again with --confirm to finish it (the same voucher, posted once)"
                 )
         plugin = registry.for_client(clients.client_context(client, registry, box, job="write_off"))
-        plugin.require("journal", f"a loss write-off for case {case.id}")
+        plugin.require(Capability.JOURNAL, f"a loss write-off for case {case.id}")
         if case.write_off_key is None:
             invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
             amount = coverage.total(coverage.case_covering(session, case, today))

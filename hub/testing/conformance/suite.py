@@ -47,7 +47,7 @@ from hub.errors import (
     ThrottledError,
 )
 from hub.logging import get_logger
-from hub.model import ClientContext, PluginSettings, SystemInfo
+from hub.model import Capability, ClientContext, PluginSettings, SystemInfo
 from hub.plugins import ENTRY_POINT_GROUP, ClientPlugin, PluginRegistry, load_plugins
 from hub.testing.conformance import checks, fresh_process, leaks
 from hub.testing.conformance import data as kit
@@ -305,9 +305,9 @@ class PluginConformance:
         _fail(message)
 
     @staticmethod
-    def _needs(info: SystemInfo, capability: str) -> None:
+    def _needs(info: SystemInfo, capability: Capability) -> None:
         if capability not in info.capabilities:
-            pytest.skip(f"{info.name} does not declare the capability {capability!r}")
+            pytest.skip(f"{info.name} does not declare the capability {capability.value!r}")
 
     @staticmethod
     def _reads(plugin: ClientPlugin, data: ConformanceData) -> list[ReadCall]:
@@ -319,7 +319,7 @@ class PluginConformance:
             ("fetch_invoice_status()", functools.partial(plugin.fetch_invoice_status, numbers)),
             ("fetch_customers()", functools.partial(plugin.fetch_customers, customers)),
         ]
-        if plugin.has("customer_balance"):
+        if plugin.has(Capability.CUSTOMER_BALANCE):
             reads.append(
                 (
                     "fetch_customer_balance()",
@@ -336,24 +336,24 @@ class PluginConformance:
         writes: list[Call] = []
         if data is not None:
             invoice = data.open_invoices[2]
-            if plugin.has("credit_note"):
+            if plugin.has(Capability.CREDIT_NOTE):
                 request = kit.credit_note_request(data, kit.new_key("credit_note"), invoice)
                 writes.append(
                     ("create_credit_note()", functools.partial(plugin.create_credit_note, request))
                 )
-            if plugin.has("journal"):
+            if plugin.has(Capability.JOURNAL):
                 loss, vat = backend.journal_accounts
                 entry = kit.journal_entry(data, kit.new_key("voucher"), invoice, loss, vat)
                 writes.append(
                     ("post_journal_lines()", functools.partial(plugin.post_journal_lines, entry))
                 )
             for kind in ("invoice", "order"):
-                if plugin.has(f"create_{kind}"):
+                if plugin.has(Capability(f"create_{kind}")):
                     draft = kit.invoice_draft(data, kit.new_key(kind), kind, backend.vat_code)
                     writes.append(
                         (f"create_invoice({kind})", functools.partial(plugin.create_invoice, draft))
                     )
-        if plugin.has("deliver"):
+        if plugin.has(Capability.DELIVER):
             message = kit.outgoing_message(kit.new_key("message"), backend.recipient_email)
             writes.append(("deliver_message()", functools.partial(plugin.deliver_message, message)))
         return writes
@@ -474,7 +474,7 @@ class PluginConformance:
         self, info: SystemInfo, client_plugin: ClientPlugin, seeded: ConformanceData
     ) -> None:
         """Capability ``customer_balance``: each known customer's balance, to the øre."""
-        self._needs(info, "customer_balance")
+        self._needs(info, Capability.CUSTOMER_BALANCE)
         asked = [*seeded.balances(), *seeded.unknown_customer_numbers]
         got = _call("fetch_customer_balance()", lambda: client_plugin.fetch_customer_balance(asked))
         problems = checks.balance_problems(got, seeded)
@@ -588,7 +588,7 @@ class PluginConformance:
         seeded: ConformanceData,
     ) -> None:
         """Capability ``credit_note``: one credit note per idempotency key, across processes."""
-        self._needs(info, "credit_note")
+        self._needs(info, Capability.CREDIT_NOTE)
         self._once_per_key(
             backend,
             client_plugin,
@@ -607,7 +607,7 @@ class PluginConformance:
         seeded: ConformanceData,
     ) -> None:
         """Capability ``journal``: one voucher per idempotency key, across processes."""
-        self._needs(info, "journal")
+        self._needs(info, Capability.JOURNAL)
         loss, vat = backend.journal_accounts
         self._once_per_key(
             backend,
@@ -627,7 +627,7 @@ class PluginConformance:
         seeded: ConformanceData,
     ) -> None:
         """Capability ``create_invoice``: one invoice per idempotency key, across processes."""
-        self._needs(info, "create_invoice")
+        self._needs(info, Capability.CREATE_INVOICE)
         self._once_per_key(
             backend,
             client_plugin,
@@ -646,7 +646,7 @@ class PluginConformance:
         seeded: ConformanceData,
     ) -> None:
         """Capability ``create_order``: one order per idempotency key, across processes."""
-        self._needs(info, "create_order")
+        self._needs(info, Capability.CREATE_ORDER)
         self._once_per_key(
             backend,
             client_plugin,
@@ -664,7 +664,7 @@ class PluginConformance:
         entry_point: EntryPoint,
     ) -> None:
         """Capability ``deliver``: one message per idempotency key, across processes."""
-        self._needs(info, "deliver")
+        self._needs(info, Capability.DELIVER)
         self._once_per_key(
             backend,
             client_plugin,
