@@ -119,9 +119,9 @@ from hub.testing.fakes.economic.model import (
     DraftInvoice,
     LedgerEntry,
     Voucher,
-    dumps,
 )
 from hub.testing.fakes.http import FakeHttpServer, serve_until_terminated
+from hub.testing.fakes.wire import dumps
 
 __all__ = [
     "Agreement",

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
-from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result, dumps
+from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result
 from hub.testing.fakes.economic.reads import (
     NOT_FOUND_HINT,
     get_booked,
@@ -41,6 +41,7 @@ from hub.testing.fakes.economic.reads import (
 )
 from hub.testing.fakes.economic.vouchers import create_vouchers
 from hub.testing.fakes.economic.writes import book_invoice, create_draft, delete_draft
+from hub.testing.fakes.wire import dumps
 
 __all__ = ["EconomicTransport", "FakeEconomic", "Fault", "RecordedRequest", "Response"]
 

@@ -11,17 +11,15 @@ from typing import Literal
 
 from hub.testing.fakes.economic.model import (
     DEBTORS_ACCOUNT,
-    HUNDRED,
     RATE_PLACES,
-    ZERO,
     Agreement,
     BookedInvoice,
     Customer,
     DraftInvoice,
     Journal,
     LedgerEntry,
-    money,
 )
+from hub.testing.fakes.money import HUNDRED, ZERO, money
 
 __all__ = [
     "AnyEntry",

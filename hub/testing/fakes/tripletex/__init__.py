@@ -151,15 +151,8 @@ from decimal import Decimal
 from hub.testing.fakes.http import FakeHttpServer, serve_until_terminated
 from hub.testing.fakes.tripletex.app import FakeTripletex, Fault, RecordedRequest, Response
 from hub.testing.fakes.tripletex.company import Company
-from hub.testing.fakes.tripletex.model import (
-    ApiError,
-    Customer,
-    Invoice,
-    Order,
-    Posting,
-    Voucher,
-    dumps,
-)
+from hub.testing.fakes.tripletex.model import ApiError, Customer, Invoice, Order, Posting, Voucher
+from hub.testing.fakes.wire import dumps
 
 __all__ = [
     "ApiError",

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from hub.testing.fakes.tripletex.company import Company
-from hub.testing.fakes.tripletex.model import ApiError, Session, dumps
+from hub.testing.fakes.tripletex.model import ApiError, Session
 from hub.testing.fakes.tripletex.query import Call, Result
 from hub.testing.fakes.tripletex.reads import (
     get_account,
@@ -49,6 +49,7 @@ from hub.testing.fakes.tripletex.writes import (
     put_credit_note,
     put_order_invoice,
 )
+from hub.testing.fakes.wire import dumps
 
 __all__ = ["FakeTripletex", "Fault", "RecordedRequest", "Response"]
 
