@@ -1,0 +1,158 @@
+"""What the fake accounting servers' HTTP applications share: the answer record, the request
+log, routing by path pattern and method, token buckets for rate limiting, and serving a request
+around an injected fault. Each vendor's wire format (headers, error bodies) stays in its fake."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from hub.testing.fakes.faults import Fault
+from hub.toolkit.wire import loads
+
+__all__ = [
+    "RateBuckets",
+    "RequestLog",
+    "Response",
+    "Routes",
+    "parse_body",
+    "serve_with_fault",
+]
+
+H = TypeVar("H")
+
+
+@dataclass(frozen=True)
+class Response:
+    """An answer as the transports send it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return loads(self.body)
+
+
+def parse_body(body: bytes) -> tuple[Any, bool]:
+    """A request body parsed (numbers with a fraction as ``Decimal``; ``None`` when empty) and
+    whether it was JSON at all."""
+    if not body:
+        return None, True
+    try:
+        return loads(body), True
+    except (ValueError, UnicodeDecodeError):
+        return None, False
+
+
+class _Recorded(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+
+Rec = TypeVar("Rec", bound=_Recorded)
+
+
+class RequestLog(list[Rec]):
+    """The requests a fake received (faulted and rejected ones too), in arrival order."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        super().__init__()
+        self._lock = lock
+
+    def to(self, path: str, method: str | None = None) -> list[Rec]:
+        """Recorded requests for exactly ``path`` (and ``method``, if given)."""
+        with self._lock:
+            return [
+                r for r in self if r.path == path and (method is None or r.method == method.upper())
+            ]
+
+
+class Routes(Generic[H]):
+    """Handlers by path pattern (a regular expression matching the whole path; its groups are
+    the path parameters) and method. The vendor's errors for an unknown path and a method not
+    allowed come from ``not_found(path)`` and ``not_allowed(method, path, allowed)``."""
+
+    def __init__(
+        self,
+        table: Sequence[tuple[str, Mapping[str, H]]],
+        not_found: Callable[[str], Exception],
+        not_allowed: Callable[[str, str, list[str]], Exception],
+    ) -> None:
+        self._table = [(re.compile(pattern), methods) for pattern, methods in table]
+        self._not_found = not_found
+        self._not_allowed = not_allowed
+
+    def find(self, method: str, path: str) -> tuple[H, tuple[str, ...]]:
+        """The handler of ``method`` on ``path`` and the path parameters."""
+        for pattern, methods in self._table:
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            handler = methods.get(method)
+            if handler is None:
+                raise self._not_allowed(method, path, sorted(methods))
+            return handler, match.groups()
+        raise self._not_found(path)
+
+
+class RateBuckets:
+    """A token bucket per key (an agreement, an employee): what was used in the window that
+    started when; a window restarts when it is over."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, int]] = {}
+
+    def window(self, key: str, seconds: float) -> tuple[float, int]:
+        """(window start, tokens used) of ``key``'s bucket."""
+        now = time.monotonic()
+        start, used = self._buckets.get(key, (now, 0))
+        if now - start >= seconds:
+            start, used = now, 0
+        self._buckets[key] = (start, used)
+        return start, used
+
+    def spend(self, key: str, seconds: float, cost: int = 1) -> tuple[float, int]:
+        """(window start, tokens used) after spending ``cost`` tokens of ``key``'s bucket."""
+        start, used = self.window(key, seconds)
+        self._buckets[key] = (start, used + cost)
+        return start, used + cost
+
+    @staticmethod
+    def seconds_left(start: float, seconds: float) -> int:
+        """Whole seconds until the window that started at ``start`` is over (at least 0)."""
+        return max(0, math.ceil(seconds - (time.monotonic() - start)))
+
+    @staticmethod
+    def retry_after(start: float, seconds: float) -> str:
+        """The seconds to wait (at least 1) before the window that started at ``start`` ends."""
+        return str(max(1, RateBuckets.seconds_left(start, seconds)))
+
+
+def serve_with_fault(
+    fault: Fault | None,
+    process: Callable[[], Response],
+    fault_answer: Callable[[bytes], Response],
+) -> Response:
+    """The answer to a request that ``fault`` (if any) matched: ``process()`` does the work,
+    ``fault_answer(body)`` is the fault's answer (``body``: the real answer's when the work was
+    done first, else ``b""``)."""
+    if fault is None:
+        return process()
+    if fault.delay > 0:
+        time.sleep(fault.delay)
+    if fault.replaces_answer and not fault.after_processing:
+        return fault_answer(b"")
+    response = process()
+    if fault.replaces_answer:
+        response = fault_answer(response.body)
+    if fault.delay_after > 0:
+        time.sleep(fault.delay_after)
+    return response
