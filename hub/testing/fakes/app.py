@@ -1,6 +1,7 @@
 """What the fake accounting servers' HTTP applications share: the answer record, the request
-log, routing by path pattern and method, token buckets for rate limiting, and serving a request
-around an injected fault. Each vendor's wire format (headers, error bodies) stays in its fake."""
+log and the fault queue (:class:`FakeApplication`, which serves a request around an injected
+fault), routing by path pattern and method, token buckets for rate limiting. Each vendor's wire
+format (headers, error bodies) stays in its fake."""
 
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from hub.testing.fakes.faults import Fault
+from hub.testing.fakes.faults import Fault, FaultQueue
 from hub.toolkit.wire import loads
 
 __all__ = [
+    "JSON_TYPE",
+    "FakeApplication",
     "RateBuckets",
-    "RequestLog",
     "Response",
     "Routes",
+    "json_answer",
     "parse_body",
-    "serve_with_fault",
 ]
 
 H = TypeVar("H")
+JSON_TYPE = "application/json; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -56,23 +59,71 @@ class _Recorded(Protocol):
     @property
     def path(self) -> str: ...
 
+    fault: Any  # the fault that met it, if any
+
 
 Rec = TypeVar("Rec", bound=_Recorded)
+F = TypeVar("F", bound=Fault)
 
 
-class RequestLog(list[Rec]):
-    """The requests a fake received (faulted and rejected ones too), in arrival order."""
+class FakeApplication(Generic[Rec, F]):
+    """The part of a fake's HTTP application that is no vendor's: one lock around all state,
+    the requests received (faulted and rejected ones too) in arrival order, the faults queued
+    for the next ones, the rate-limit buckets. ``fault_path`` maps a fault's ``path_prefix`` to
+    the path recorded (Tripletex drops ``/v2``)."""
 
-    def __init__(self, lock: threading.RLock) -> None:
-        super().__init__()
-        self._lock = lock
+    def __init__(self, fault_path: Callable[[str], str] = lambda path: path) -> None:
+        self.lock = threading.RLock()
+        self.requests: list[Rec] = []
+        self._faults: FaultQueue[F] = FaultQueue(self.lock, fault_path)
+        self._buckets = RateBuckets()
 
-    def to(self, path: str, method: str | None = None) -> list[Rec]:
-        """Recorded requests for exactly ``path`` (and ``method``, if given)."""
-        with self._lock:
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def requests_to(self, path: str, method: str | None = None) -> list[Rec]:
+        """Recorded requests for exactly ``path`` (as recorded) and ``method``, if given."""
+        with self.lock:
             return [
-                r for r in self if r.path == path and (method is None or r.method == method.upper())
+                r
+                for r in self.requests
+                if r.path == path and (method is None or r.method == method.upper())
             ]
+
+    def _serve(
+        self,
+        record: Rec,
+        process: Callable[[], Response],
+        fault_answer: Callable[[F, bytes], Response],
+    ) -> Response:
+        """Record the request and answer it, around the first fault queued for it (if any):
+        ``process()`` does the work under the lock, ``fault_answer(fault, body)`` is the fault's
+        answer (``body``: the real answer's when the work was done first, else ``b""``)."""
+        with self.lock:
+            self.requests.append(record)
+            fault = record.fault = self._faults.take(record.method, record.path)
+        if fault is None:
+            with self.lock:
+                return process()
+        if fault.delay > 0:
+            time.sleep(fault.delay)
+        if fault.replaces_answer and not fault.after_processing:
+            return fault_answer(fault, b"")
+        with self.lock:
+            response = process()
+        if fault.replaces_answer:
+            response = fault_answer(fault, response.body)
+        if fault.delay_after > 0:
+            time.sleep(fault.delay_after)
+        return response
+
+
+def json_answer(status: int, body: bytes, *headers: Mapping[str, str]) -> Response:
+    """An answer with a JSON body (also an empty one) and these headers, in this order."""
+    out = {"Content-Type": JSON_TYPE}
+    for more in headers:
+        out.update(more)
+    return Response(status, out, body)
 
 
 class Routes(Generic[H]):
@@ -134,25 +185,3 @@ class RateBuckets:
     def retry_after(start: float, seconds: float) -> str:
         """The seconds to wait (at least 1) before the window that started at ``start`` ends."""
         return str(max(1, RateBuckets.seconds_left(start, seconds)))
-
-
-def serve_with_fault(
-    fault: Fault | None,
-    process: Callable[[], Response],
-    fault_answer: Callable[[bytes], Response],
-) -> Response:
-    """The answer to a request that ``fault`` (if any) matched: ``process()`` does the work,
-    ``fault_answer(body)`` is the fault's answer (``body``: the real answer's when the work was
-    done first, else ``b""``)."""
-    if fault is None:
-        return process()
-    if fault.delay > 0:
-        time.sleep(fault.delay)
-    if fault.replaces_answer and not fault.after_processing:
-        return fault_answer(b"")
-    response = process()
-    if fault.replaces_answer:
-        response = fault_answer(response.body)
-    if fault.delay_after > 0:
-        time.sleep(fault.delay_after)
-    return response

@@ -7,7 +7,6 @@ simplified, and the sources [S1]...[S7].
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,12 +18,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 
 from hub.testing.fakes.app import (
+    FakeApplication,
     RateBuckets,
-    RequestLog,
     Response,
     Routes,
+    json_answer,
     parse_body,
-    serve_with_fault,
 )
 from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result
 from hub.testing.fakes.economic.reads import (
@@ -47,12 +46,11 @@ from hub.testing.fakes.economic.reads import (
 from hub.testing.fakes.economic.vouchers import create_vouchers
 from hub.testing.fakes.economic.writes import book_invoice, create_draft, delete_draft
 from hub.testing.fakes.faults import Fault as _Fault
-from hub.testing.fakes.faults import FaultQueue, seconds_text
+from hub.testing.fakes.faults import seconds_text
 from hub.testing.fakes.wire import dumps
 
 __all__ = ["EconomicTransport", "FakeEconomic", "Fault", "RecordedRequest", "Response"]
 
-JSON_TYPE = "application/json; charset=utf-8"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # e-conomic documents no error codes for these; the fake's own, so that tests can tell them
 # apart (UNVERIFIED: the real API's codes for auth and throttling are not in any source).
@@ -112,7 +110,7 @@ Handler = Callable[[Agreement, Request], Result]
 # --- the application ----------------------------------------------------------------------------
 
 
-class FakeEconomic:
+class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     """All state of a fake e-conomic REST API (``restapi.e-conomic.com``), thread-safe.
 
     Serve it with :class:`~hub.testing.fakes.economic.EconomicServer` (real HTTP) or
@@ -146,7 +144,7 @@ class FakeEconomic:
     ) -> None:
         if payment_sign not in (1, -1):
             raise ValueError("payment_sign must be 1 or -1")
-        self.lock = threading.RLock()
+        super().__init__()
         self.page_size_max = page_size_max
         self.default_page_size = default_page_size
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -157,10 +155,7 @@ class FakeEconomic:
         self.payment_sign = payment_sign
         self.idempotency_ttl = idempotency_ttl
         self.agreements: list[Agreement] = []
-        self.requests: RequestLog[RecordedRequest] = RequestLog(self.lock)
-        self._faults: FaultQueue[Fault] = FaultQueue(self.lock)
         self._idempotent: dict[tuple[str, str], _Cached] = {}
-        self._buckets = RateBuckets()
         self._by_grant: dict[str, Agreement] = {}
         self._apps: set[str] = set()
 
@@ -207,13 +202,6 @@ class FakeEconomic:
         """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
         self._faults.add(fault)
 
-    def clear_faults(self) -> None:
-        self._faults.clear()
-
-    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
-        """Recorded requests for exactly ``path`` (and ``method``, if given)."""
-        return self.requests.to(path, method)
-
     def transport(self) -> httpx.BaseTransport:
         """An httpx transport that serves this fake in-process (no sockets)."""
         return EconomicTransport(self)
@@ -235,9 +223,6 @@ class FakeEconomic:
         record = RecordedRequest(
             method, path, dict(pairs), lower_headers, parsed, body, request_id=rid
         )
-        with self.lock:
-            self.requests.append(record)
-            fault = record.fault = self._faults.take(method, path)
 
         def process() -> Response:
             request = Request(
@@ -252,14 +237,12 @@ class FakeEconomic:
                 default_page_size=self.default_page_size,
                 payment_sign=self.payment_sign,
             )
-            with self.lock:
-                return self._process(request, lower_headers, body, body_ok, rid, record)
+            return self._process(request, lower_headers, body, body_ok, rid, record)
 
-        def fault_answer(real_body: bytes) -> Response:
-            assert fault is not None
+        def fault_answer(fault: Fault, real_body: bytes) -> Response:
             return self._fault_response(fault, rid, lower_headers)
 
-        response = serve_with_fault(fault, process, fault_answer)
+        response = self._serve(record, process, fault_answer)
         record.status = response.status
         return response
 
@@ -307,11 +290,9 @@ class FakeEconomic:
         headers: Mapping[str, str],
         extra: Mapping[str, str] | None = None,
     ) -> Response:
-        out = {"Content-Type": JSON_TYPE, "X-RequestId": rid}
         with self.lock:
-            out.update(self._rate_headers(headers.get("x-agreementgranttoken", "")))
-        out.update(extra or {})
-        return Response(status, out, body)
+            rate = self._rate_headers(headers.get("x-agreementgranttoken", ""))
+        return json_answer(status, body, {"X-RequestId": rid}, rate, extra or {})
 
     def _error(self, error: ApiError, rid: str, headers: Mapping[str, str]) -> Response:
         body: dict[str, object] = {"message": error.body.get("message", "")}

@@ -6,7 +6,6 @@ whose docstring says what is faithful and what is chosen.
 from __future__ import annotations
 
 import itertools
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,15 +14,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from hub.testing.fakes.app import (
+    FakeApplication,
     RateBuckets,
-    RequestLog,
     Response,
     Routes,
+    json_answer,
     parse_body,
-    serve_with_fault,
 )
 from hub.testing.fakes.faults import Fault as _Fault
-from hub.testing.fakes.faults import FaultQueue, seconds_text
+from hub.testing.fakes.faults import seconds_text
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.model import ApiError, Session
 from hub.testing.fakes.tripletex.query import Call, Result
@@ -58,7 +57,6 @@ from hub.testing.fakes.wire import dumps
 
 __all__ = ["FakeTripletex", "Fault", "RecordedRequest", "Response"]
 
-JSON_TYPE = "application/json; charset=utf-8"
 SESSION_CREATE = "/token/session/:create"
 DEFAULT_RATE_LIMIT = 10_000  # reported (never enforced) when no rate_limit is set
 MALFORMED = b'{"fullResultSize":1,"from":0,"count":1,"versionDigest":null,"values":[{"id":'
@@ -119,7 +117,7 @@ class RecordedRequest:
         return self.response.status if self.response is not None else 0
 
 
-class FakeTripletex:
+class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
     """All state of a fake Tripletex API v2, thread-safe (one lock around the model).
 
     * ``today``: the fake's clock (session expiry, ``seed``); a settable attribute, default
@@ -138,18 +136,15 @@ class FakeTripletex:
         rate_limit: int | None = None,
         rate_window: float = 60.0,
     ) -> None:
-        self.lock = threading.RLock()
+        super().__init__(_api_path)
         self._today = today
         self.count_max = count_max
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.companies: list[Company] = []
-        self.requests: RequestLog[RecordedRequest] = RequestLog(self.lock)
         self._ids = itertools.count(1_000_001)
-        self._faults: FaultQueue[Fault] = FaultQueue(self.lock, _api_path)
         self._by_id: dict[int, Company] = {}
         self._by_employee_token: dict[str, Company] = {}
-        self._buckets = RateBuckets()
         self._sessions = Sessions(
             lambda: self.today, self.next_id, self._by_id, self._by_employee_token
         )
@@ -208,17 +203,10 @@ class FakeTripletex:
         """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
         self._faults.add(fault)
 
-    def clear_faults(self) -> None:
-        self._faults.clear()
-
     def expire_sessions(self) -> None:
         """Every session token becomes invalid (401): the client must create a new one."""
         with self.lock:
             self._sessions.expire_all()
-
-    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
-        """Recorded requests for exactly ``path`` (below ``/v2``) and ``method``, if given."""
-        return self.requests.to(path, method)
 
     # --- serving -------------------------------------------------------------------------------
 
@@ -238,22 +226,17 @@ class FakeTripletex:
         record = RecordedRequest(
             method, api_path, query, lower, body, url_path, parsed, request_id=rid
         )
-        with self.lock:
-            self.requests.append(record)
-            fault = record.fault = self._faults.take(method, api_path)
         host = urlsplit(base_url).netloc or base_url
 
         def process() -> Response:
-            with self.lock:
-                return self._process(
-                    method, api_path, url_path, query, lower, parsed, body_ok, host, rid
-                )
+            return self._process(
+                method, api_path, url_path, query, lower, parsed, body_ok, host, rid
+            )
 
-        def fault_answer(real_body: bytes) -> Response:
-            assert fault is not None
+        def fault_answer(fault: Fault, real_body: bytes) -> Response:
             return self._fault_response(fault, rid, lower, real_body)
 
-        response = serve_with_fault(fault, process, fault_answer)
+        response = self._serve(record, process, fault_answer)
         record.response = response
         return response
 
@@ -294,13 +277,10 @@ class FakeTripletex:
         *,
         remaining: int | None = None,
     ) -> Response:
-        out = {"Content-Type": JSON_TYPE, "x-tlx-request-id": rid}
         with self.lock:
-            out.update(
-                self._rate_headers(self._sessions.employee_token(headers), remaining=remaining)
-            )
-        out.update(extra or {})
-        return Response(status, out, body)
+            key = self._sessions.employee_token(headers)
+            rate = self._rate_headers(key, remaining=remaining)
+        return json_answer(status, body, {"x-tlx-request-id": rid}, rate, extra or {})
 
     def _error(
         self,
