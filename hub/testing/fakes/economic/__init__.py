@@ -98,11 +98,9 @@ e-conomic's own pages (restdocs, apiforum); [S6] integrator write-ups; [S7] Airb
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
 from hub.testing.fakes.economic.app import (
     EconomicTransport,
@@ -121,6 +119,7 @@ from hub.testing.fakes.economic.model import (
     Voucher,
 )
 from hub.testing.fakes.http import FakeHttpServer, serve_until_terminated
+from hub.testing.fakes.seeding import command_line, unpaid_invoices
 from hub.testing.fakes.wire import dumps
 
 __all__ = [
@@ -169,10 +168,6 @@ def seed(
     invoices (numbers from ``first_invoice_number``) spread round-robin over them, dated over
     the 60 days before ``today`` with 14 days' credit, amounts 100.00-9999.00 plus 25 % VAT."""
     today = today or fake.current_date()
-    nets = [Decimal(100 + (k * 137) % 9900).quantize(Decimal("0.01")) for k in range(97)]
-    vats = [(n / 4).quantize(Decimal("0.01")) for n in nets]
-    days = [today - timedelta(days=k) for k in range(60)]
-    credit = timedelta(days=14)
     created = []
     for i in range(1, agreements + 1):
         agreement = fake.add_agreement(f"app-{i}", f"grant-{i}", f"Firma {i} ApS")
@@ -187,41 +182,29 @@ def seed(
                 city=city,
                 country="Danmark",
             )
-        for j in range(invoices):
-            issued = days[j % 60]
-            agreement.add_invoice(
-                first_invoice_number + j,
-                1 + j % customers,
-                issued,
-                issued + credit,
-                nets[j % 97],
-                vats[j % 97],
-            )
+        numbers = range(1, customers + 1)
+        for invoice in unpaid_invoices(invoices, numbers, first_invoice_number, today):
+            agreement.add_invoice(*invoice)
         created.append(agreement)
     return created
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hub.testing.fakes.economic``: seed, print the URL, serve until killed."""
-    parser = argparse.ArgumentParser(
-        prog="python -m hub.testing.fakes.economic", description=__doc__.split("\n\n")[0]
+    args = command_line(
+        argv,
+        prog="python -m hub.testing.fakes.economic",
+        description=__doc__.split("\n\n")[0],
+        tenants="agreements",
+        tenant="agreement",
+        tokens="app-{i} / grant-{i}",
+        more=lambda parser: parser.add_argument("--page-size-max", type=int, default=1000),
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0: a free port (default)")
-    parser.add_argument("--agreements", type=int, default=1, help="tokens app-{i} / grant-{i}")
-    parser.add_argument("--invoices", type=int, default=100, help="unpaid invoices per agreement")
-    parser.add_argument("--customers", type=int, default=20, help="customers per agreement")
-    parser.add_argument("--page-size-max", type=int, default=1000)
-    parser.add_argument(
-        "--stats-file", help="on exit (SIGTERM), write the requests it answered, as JSON, here"
-    )
-    args = parser.parse_args(argv)
     fake = FakeEconomic(page_size_max=args.page_size_max)
     seed(fake, args.agreements, args.invoices, customers=args.customers)
-    server = EconomicServer(fake, args.host, args.port)
-    print(server.url, flush=True)
-
-    serve_until_terminated(server, fake.requests, args.stats_file)
+    serve_until_terminated(
+        EconomicServer(fake, args.host, args.port), fake.requests, args.stats_file
+    )
     return 0
 
 

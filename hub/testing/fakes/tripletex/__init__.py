@@ -141,14 +141,13 @@ Modules: ``tripletex_fake_app`` (the HTTP application), ``_sessions`` (auth), ``
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
 from hub.testing.fakes.http import FakeHttpServer, serve_until_terminated
+from hub.testing.fakes.seeding import command_line, unpaid_invoices
 from hub.testing.fakes.tripletex.app import FakeTripletex, Fault, RecordedRequest, Response
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.model import ApiError, Customer, Invoice, Order, Posting, Voucher
@@ -220,10 +219,6 @@ def _seed(
     today: date | None,
 ) -> list[Company]:
     today = today or fake.today
-    nets = [Decimal(100 + (k * 137) % 9900).quantize(Decimal("0.01")) for k in range(97)]
-    vats = [(n / 4).quantize(Decimal("0.01")) for n in nets]
-    days = [today - timedelta(days=k) for k in range(60)]
-    credit = timedelta(days=14)
     created = []
     for i in range(1, companies + 1):
         company = fake.add_company(f"consumer-{i}", f"employee-{i}", f"Firma {i} AS")
@@ -238,42 +233,28 @@ def _seed(
                 postal_code=postal_code,
                 city=city,
             )
-        for j in range(invoices):
-            issued = days[j % 60]
-            company.add_invoice(
-                first_invoice_number + j,
-                10001 + j % customers,
-                issued,
-                issued + credit,
-                nets[j % 97],
-                vats[j % 97],
-            )
+        numbers = range(10001, 10001 + customers)
+        for invoice in unpaid_invoices(invoices, numbers, first_invoice_number, today):
+            company.add_invoice(*invoice)
         created.append(company)
     return created
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hub.testing.fakes.tripletex``: seed, print the URL, serve until SIGTERM."""
-    parser = argparse.ArgumentParser(
-        prog="python -m hub.testing.fakes.tripletex", description=__doc__.split("\n\n")[0]
+    args = command_line(
+        argv,
+        prog="python -m hub.testing.fakes.tripletex",
+        description=__doc__.split("\n\n")[0],
+        tenants="companies",
+        tenant="company",
+        tokens="consumer-{i} / employee-{i}",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0: a free port (default)")
-    parser.add_argument(
-        "--companies", type=int, default=1, help="tokens consumer-{i} / employee-{i}"
-    )
-    parser.add_argument("--invoices", type=int, default=100, help="unpaid invoices per company")
-    parser.add_argument("--customers", type=int, default=20, help="customers per company")
-    parser.add_argument(
-        "--stats-file", help="on exit (SIGTERM), write the requests it answered, as JSON, here"
-    )
-    args = parser.parse_args(argv)
     fake = FakeTripletex()
     seed(fake, args.companies, args.invoices, customers=args.customers)
-    server = TripletexServer(fake, args.host, args.port)
-    print(server.url, flush=True)
-
-    serve_until_terminated(server, fake.requests, args.stats_file)
+    serve_until_terminated(
+        TripletexServer(fake, args.host, args.port), fake.requests, args.stats_file
+    )
     return 0
 
 
