@@ -1,7 +1,7 @@
 """The HTTP application of the fake e-conomic server: :class:`FakeEconomic` (state, auth,
 faults, idempotency, rate-limit headers, routing) and the in-process httpx transport. Import
-them from :mod:`hub.testing.fakes.economic`, whose docstring says what is faithful, what is
-simplified, and the sources [S1]...[S7].
+them from :mod:`hub.testing.fakes.economic`; ``docs/fakes/economic.md`` says what is faithful,
+what is simplified, and the sources [S1]...[S7].
 """
 
 from __future__ import annotations

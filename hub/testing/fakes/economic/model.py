@@ -1,5 +1,5 @@
-"""Records, agreements and their bookkeeping behind :mod:`hub.testing.fakes.economic` (whose
-docstring says what is faithful, what is simplified, and the sources [S1]...[S7]); also the
+"""Records, agreements and their bookkeeping behind :mod:`hub.testing.fakes.economic` (what is
+faithful, what is simplified, and the sources [S1]...[S7]: ``docs/fakes/economic.md``); also the
 error type and the request/answer records the endpoints share.
 
 Amounts are :class:`~decimal.Decimal` with two places throughout
@@ -55,8 +55,8 @@ DKK_PER_100: dict[str, Decimal] = {
     }.items()
 }
 VAT_ZONES = {1: "Domestic", 2: "EU", 3: "Abroad"}
-# A credit note names the invoice it credits in references.other / notes (see the module doc of
-# hub.testing.fakes.economic): "Credit note for invoice 31", "Kreditnota faktura nr. 31", ...
+# A credit note names the invoice it credits in references.other / notes (see
+# docs/fakes/economic.md): "Credit note for invoice 31", "Kreditnota faktura nr. 31", ...
 CREDITED_INVOICE_RE = re.compile(
     r"(?i)\b(?:invoice|faktura|fakturanr)\.?\s*(?:no\.?|nr\.?|#|number|nummer)?\s*:?\s*(\d+)\b"
 )

@@ -1,6 +1,6 @@
 """The HTTP application of the fake Tripletex API v2: :class:`FakeTripletex` (state, sessions,
-auth, faults, rate-limit headers, routing). Import it from :mod:`hub.testing.fakes.tripletex`,
-whose docstring says what is faithful and what is chosen.
+auth, faults, rate-limit headers, routing). Import it from :mod:`hub.testing.fakes.tripletex`;
+``docs/fakes/tripletex.md`` says what is faithful and what is chosen.
 """
 
 from __future__ import annotations

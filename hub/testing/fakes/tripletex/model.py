@@ -1,6 +1,7 @@
-"""Records behind :mod:`hub.testing.fakes.tripletex` (whose docstring says what is faithful, what
-is chosen, and the sources): customers, orders, invoices, vouchers, postings, accounts, VAT
-types; the fixed tables (VAT types, currencies, the chart of accounts); the error type.
+"""Records behind :mod:`hub.testing.fakes.tripletex` (what is faithful, what is chosen, and the
+sources: ``docs/fakes/tripletex.md``): customers, orders, invoices, vouchers, postings,
+accounts, VAT types; the fixed tables (VAT types, currencies, the chart of accounts); the
+error type.
 
 Amounts are :class:`~decimal.Decimal` with two places throughout
 (:func:`~hub.testing.fakes.money.money`); the JSON writer :func:`~hub.testing.fakes.wire.dumps`
