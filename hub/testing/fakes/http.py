@@ -106,7 +106,8 @@ def serve_until_terminated(
     requests: Sequence[_Recorded],
     stats_file: str | None = None,
 ) -> None:
-    """A fake's ``python -m`` entry: serve in this thread until SIGTERM or Ctrl-C; then, with
+    """A fake's ``python -m`` entry: print the URL, serve in this thread until SIGTERM or
+    Ctrl-C; then, with
     ``stats_file``, write how many requests it answered, in all and by method and path, as
     JSON (the sync benchmarks count the plugin's requests with it)."""
 
@@ -114,6 +115,7 @@ def serve_until_terminated(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    print(server.url, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,16 +1,12 @@
 """The HTTP application of the fake e-conomic server: :class:`FakeEconomic` (state, auth,
 faults, idempotency, rate-limit headers, routing) and the in-process httpx transport. Import
-them from :mod:`hub.testing.fakes.economic`, whose docstring says what is faithful, what is
-simplified, and the sources [S1]...[S7].
+them from :mod:`hub.testing.fakes.economic`; ``docs/fakes/economic.md`` says what is faithful,
+what is simplified, and the sources [S1]...[S7].
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +17,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
-from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result, dumps
+from hub.testing.fakes.app import (
+    FakeApplication,
+    RateBuckets,
+    Response,
+    Routes,
+    json_answer,
+    parse_body,
+)
+from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result
 from hub.testing.fakes.economic.reads import (
     NOT_FOUND_HINT,
     get_booked,
@@ -41,10 +45,12 @@ from hub.testing.fakes.economic.reads import (
 )
 from hub.testing.fakes.economic.vouchers import create_vouchers
 from hub.testing.fakes.economic.writes import book_invoice, create_draft, delete_draft
+from hub.testing.fakes.faults import Fault as _Fault
+from hub.testing.fakes.faults import seconds_text
+from hub.testing.fakes.wire import dumps
 
 __all__ = ["EconomicTransport", "FakeEconomic", "Fault", "RecordedRequest", "Response"]
 
-JSON_TYPE = "application/json; charset=utf-8"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # e-conomic documents no error codes for these; the fake's own, so that tests can tell them
 # apart (UNVERIFIED: the real API's codes for auth and throttling are not in any source).
@@ -58,8 +64,7 @@ AUTH_CODES = {
 }
 
 
-@dataclass(frozen=True)
-class Fault:
+class Fault(_Fault):
     """A failure to inject into the next matching request(s) (:meth:`FakeEconomic.fail_next`).
 
     * ``status``: answer this status with an e-conomic error body (429 adds ``Retry-After``
@@ -73,24 +78,6 @@ class Fault:
     * ``delay_after``: sleep this many seconds after processing, before answering: the write
       is done and its answer not yet sent (a crash test kills the client in that window).
     """
-
-    status: int | None = None
-    retry_after: float | None = None
-    count: int = 1
-    path_prefix: str | None = None
-    delay: float = 0.0
-    malformed: bool = False
-    method: str | None = None
-    after_processing: bool = False
-    delay_after: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.count < 1:
-            raise ValueError("Fault.count must be at least 1")
-
-    @property
-    def replaces_answer(self) -> bool:
-        return self.status is not None or self.malformed
 
 
 @dataclass(eq=False)
@@ -109,15 +96,6 @@ class RecordedRequest:
     request_id: str = ""
 
 
-@dataclass(frozen=True)
-class Response:
-    """An answer as the transports send it."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
 @dataclass
 class _Cached:
     method: str
@@ -129,17 +107,10 @@ class _Cached:
 Handler = Callable[[Agreement, Request], Result]
 
 
-def _parse_json(body: bytes) -> Any:
-    def refuse(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
-
-    return json.loads(body, parse_float=Decimal, parse_constant=refuse)
-
-
 # --- the application ----------------------------------------------------------------------------
 
 
-class FakeEconomic:
+class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     """All state of a fake e-conomic REST API (``restapi.e-conomic.com``), thread-safe.
 
     Serve it with :class:`~hub.testing.fakes.economic.EconomicServer` (real HTTP) or
@@ -173,7 +144,7 @@ class FakeEconomic:
     ) -> None:
         if payment_sign not in (1, -1):
             raise ValueError("payment_sign must be 1 or -1")
-        self.lock = threading.RLock()
+        super().__init__()
         self.page_size_max = page_size_max
         self.default_page_size = default_page_size
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -184,13 +155,9 @@ class FakeEconomic:
         self.payment_sign = payment_sign
         self.idempotency_ttl = idempotency_ttl
         self.agreements: list[Agreement] = []
-        self.requests: list[RecordedRequest] = []
-        self._faults: list[list[Any]] = []  # [fault, remaining]
         self._idempotent: dict[tuple[str, str], _Cached] = {}
-        self._buckets: dict[str, tuple[float, int]] = {}
         self._by_grant: dict[str, Agreement] = {}
         self._apps: set[str] = set()
-        self._routes = self._build_routes()
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -233,21 +200,7 @@ class FakeEconomic:
 
     def fail_next(self, fault: Fault) -> None:
         """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
-        with self.lock:
-            self._faults.append([fault, fault.count])
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
-
-    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
-        """Recorded requests for exactly ``path`` (and ``method``, if given)."""
-        with self.lock:
-            return [
-                r
-                for r in self.requests
-                if r.path == path and (method is None or r.method == method.upper())
-            ]
+        self._faults.add(fault)
 
     def transport(self) -> httpx.BaseTransport:
         """An httpx transport that serves this fake in-process (no sockets)."""
@@ -265,24 +218,13 @@ class FakeEconomic:
         path = unquote(split.path).rstrip("/") or "/"
         pairs = parse_qsl(split.query, keep_blank_values=True)
         lower_headers = {k.lower(): v for k, v in headers.items()}
-        try:
-            parsed = _parse_json(body) if body else None
-            body_ok = True
-        except (ValueError, UnicodeDecodeError):
-            parsed, body_ok = None, False
+        parsed, body_ok = parse_body(body)
         rid = secrets.token_hex(8)
         record = RecordedRequest(
             method, path, dict(pairs), lower_headers, parsed, body, request_id=rid
         )
-        with self.lock:
-            self.requests.append(record)
-            fault = self._take_fault(method, path)
-        record.fault = fault
-        if fault is not None and fault.delay > 0:
-            time.sleep(fault.delay)
-        if fault is not None and fault.replaces_answer and not fault.after_processing:
-            response = self._fault_response(fault, rid, lower_headers)
-        else:
+
+        def process() -> Response:
             request = Request(
                 method=method,
                 path=path,
@@ -295,33 +237,19 @@ class FakeEconomic:
                 default_page_size=self.default_page_size,
                 payment_sign=self.payment_sign,
             )
-            with self.lock:
-                response = self._process(request, lower_headers, body, body_ok, rid, record)
-            if fault is not None and fault.replaces_answer:
-                response = self._fault_response(fault, rid, lower_headers)
-            if fault is not None and fault.delay_after > 0:
-                time.sleep(fault.delay_after)
+            return self._process(request, lower_headers, body, body_ok, rid, record)
+
+        def fault_answer(fault: Fault, real_body: bytes) -> Response:
+            return self._fault_response(fault, rid, lower_headers)
+
+        response = self._serve(record, process, fault_answer)
         record.status = response.status
         return response
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for slot in self._faults:
-            fault: Fault = slot[0]
-            if fault.path_prefix is not None and not path.startswith(fault.path_prefix):
-                continue
-            if fault.method is not None and fault.method.upper() != method:
-                continue
-            slot[1] -= 1
-            if slot[1] <= 0:
-                self._faults.remove(slot)
-            return fault
-        return None
 
     def _fault_response(self, fault: Fault, rid: str, headers: Mapping[str, str]) -> Response:
         extra: dict[str, str] = {}
         if fault.retry_after is not None:
-            seconds = fault.retry_after
-            extra["Retry-After"] = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+            extra["Retry-After"] = seconds_text(fault.retry_after)
         if fault.malformed:
             body = b'{"collection":[{"bookedInvoiceNumber":1,"date":"20'
             return self._respond(fault.status or 200, body, rid, headers, extra)
@@ -338,26 +266,15 @@ class FakeEconomic:
             ApiError(status, {"message": message, "developerHint": hint}, extra), rid, headers
         )
 
-    def _bucket(self, key: str) -> tuple[float, int]:
-        """(window start, tokens used) of a token bucket, restarted when its window is over."""
-        now = time.monotonic()
-        start, used = self._buckets.get(key, (now, 0))
-        if now - start >= self.rate_window:
-            start, used = now, 0
-        self._buckets[key] = (start, used)
-        return start, used
-
     def _throttled(self, key: str) -> str | None:
         """``Retry-After`` seconds if this request would overdraw an enforced bucket."""
-        start, used = self._bucket(key)
+        start, used = self._buckets.window(key, self.rate_window)
         if self.rate_limit is None or used + self.call_cost <= self.rate_limit:
             return None
-        return str(max(1, math.ceil(self.rate_window - (time.monotonic() - start))))
+        return RateBuckets.retry_after(start, self.rate_window)
 
     def _rate_headers(self, key: str) -> dict[str, str]:
-        start, used = self._bucket(key)
-        used += self.call_cost
-        self._buckets[key] = (start, used)
+        _, used = self._buckets.spend(key, self.rate_window, self.call_cost)
         limit = self.rate_limit or 10000
         window = int(self.rate_window)
         return {
@@ -373,11 +290,9 @@ class FakeEconomic:
         headers: Mapping[str, str],
         extra: Mapping[str, str] | None = None,
     ) -> Response:
-        out = {"Content-Type": JSON_TYPE, "X-RequestId": rid}
         with self.lock:
-            out.update(self._rate_headers(headers.get("x-agreementgranttoken", "")))
-        out.update(extra or {})
-        return Response(status, out, body)
+            rate = self._rate_headers(headers.get("x-agreementgranttoken", ""))
+        return json_answer(status, body, {"X-RequestId": rid}, rate, extra or {})
 
     def _error(self, error: ApiError, rid: str, headers: Mapping[str, str]) -> Response:
         body: dict[str, object] = {"message": error.body.get("message", "")}
@@ -412,7 +327,7 @@ class FakeEconomic:
                     },
                     {"Retry-After": retry_after},
                 )
-            handler, request.params = self._route(request.method, request.path)
+            handler, request.params = _ROUTES.find(request.method, request.path)
             if agreement.role != "SuperUser" and request.path.startswith("/customers"):
                 raise ApiError(
                     403,
@@ -523,44 +438,6 @@ class FakeEconomic:
             {"message": problem[1], "errorCode": AUTH_CODES[problem[0]], "developerHint": hint},
         )
 
-    # --- routing ------------------------------------------------------------------------------
-
-    def _build_routes(self) -> list[tuple[re.Pattern[str], dict[str, Handler]]]:
-        table: list[tuple[str, dict[str, Handler]]] = [
-            (r"/self", {"GET": get_self}),
-            (r"/customers", {"GET": get_customers}),
-            (r"/customers/([^/]+)", {"GET": get_customer}),
-            (r"/invoices/booked", {"GET": get_booked, "POST": _post_booked}),
-            (r"/invoices/booked/([^/]+)", {"GET": get_booked_one}),
-            (r"/invoices/(unpaid|overdue|not-due|paid)", {"GET": get_status}),
-            (r"/invoices/drafts", {"GET": get_drafts, "POST": _post_draft}),
-            (r"/invoices/drafts/([^/]+)", {"GET": get_draft, "DELETE": _delete_draft}),
-            (r"/journals", {"GET": get_journals}),
-            (r"/journals/([^/]+)", {"GET": get_journal}),
-            (r"/journals/([^/]+)/vouchers", {"GET": _not_implemented, "POST": _post_vouchers}),
-            (r"/journals/([^/]+)/entries", {"GET": get_journal_entries}),
-            (r"/accounting-years/([^/]+)/entries", {"GET": get_entries}),
-        ]
-        return [(re.compile(pattern), methods) for pattern, methods in table]
-
-    def _route(self, method: str, path: str) -> tuple[Handler, tuple[str, ...]]:
-        for pattern, methods in self._routes:
-            match = pattern.fullmatch(path)
-            if match is None:
-                continue
-            handler = methods.get(method)
-            if handler is None:
-                raise ApiError(
-                    405,
-                    {
-                        "message": f"The HTTP method {method} is not allowed on {path}.",
-                        "developerHint": f"Allowed: {', '.join(sorted(methods))}.",
-                    },
-                    {"Allow": ", ".join(sorted(methods))},
-                )
-            return handler, match.groups()
-        raise ApiError(404, {"message": "Resource not found.", "developerHint": NOT_FOUND_HINT})
-
 
 def _post_draft(ag: Agreement, request: Request) -> Result:
     return create_draft(ag, request.json, request.base)
@@ -592,6 +469,42 @@ def _not_implemented(ag: Agreement, request: Request) -> Result:
             "developerHint": "See hub.testing.fakes.economic for the endpoints it serves.",
         },
     )
+
+
+def _not_found(path: str) -> ApiError:
+    return ApiError(404, {"message": "Resource not found.", "developerHint": NOT_FOUND_HINT})
+
+
+def _not_allowed(method: str, path: str, allowed: list[str]) -> ApiError:
+    return ApiError(
+        405,
+        {
+            "message": f"The HTTP method {method} is not allowed on {path}.",
+            "developerHint": f"Allowed: {', '.join(allowed)}.",
+        },
+        {"Allow": ", ".join(allowed)},
+    )
+
+
+_ROUTES: Routes[Handler] = Routes(
+    [
+        (r"/self", {"GET": get_self}),
+        (r"/customers", {"GET": get_customers}),
+        (r"/customers/([^/]+)", {"GET": get_customer}),
+        (r"/invoices/booked", {"GET": get_booked, "POST": _post_booked}),
+        (r"/invoices/booked/([^/]+)", {"GET": get_booked_one}),
+        (r"/invoices/(unpaid|overdue|not-due|paid)", {"GET": get_status}),
+        (r"/invoices/drafts", {"GET": get_drafts, "POST": _post_draft}),
+        (r"/invoices/drafts/([^/]+)", {"GET": get_draft, "DELETE": _delete_draft}),
+        (r"/journals", {"GET": get_journals}),
+        (r"/journals/([^/]+)", {"GET": get_journal}),
+        (r"/journals/([^/]+)/vouchers", {"GET": _not_implemented, "POST": _post_vouchers}),
+        (r"/journals/([^/]+)/entries", {"GET": get_journal_entries}),
+        (r"/accounting-years/([^/]+)/entries", {"GET": get_entries}),
+    ],
+    _not_found,
+    _not_allowed,
+)
 
 
 def _location(response: Response) -> dict[str, str]:

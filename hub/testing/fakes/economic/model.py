@@ -1,23 +1,24 @@
-"""Records, agreements and their bookkeeping behind :mod:`hub.testing.fakes.economic` (whose
-docstring says what is faithful, what is simplified, and the sources [S1]...[S7]); also the JSON
-writer, the error type and the request/answer records the endpoints share.
+"""Records, agreements and their bookkeeping behind :mod:`hub.testing.fakes.economic` (what is
+faithful, what is simplified, and the sources [S1]...[S7]: ``docs/fakes/economic.md``); also the
+error type and the request/answer records the endpoints share.
 
-Amounts are :class:`~decimal.Decimal` with two places throughout; :func:`dumps` writes them into
-the JSON text as numbers (``1250.00``), never through ``float``.
+Amounts are :class:`~decimal.Decimal` with two places throughout
+(:func:`~hub.testing.fakes.money.money`); the JSON writer :func:`~hub.testing.fakes.wire.dumps`
+writes them as numbers (``1250.00``), never through ``float``.
 """
 
 from __future__ import annotations
 
 import calendar
-import json
 import re
-import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
+
+from hub.testing.fakes.money import HUNDRED, ZERO, money
 
 __all__ = [
     "Agreement",
@@ -31,14 +32,9 @@ __all__ = [
     "Request",
     "Result",
     "Voucher",
-    "dumps",
-    "money",
 ]
 
 Day = date  # for annotations in classes that have a field called "date"
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
 RATE_PLACES = Decimal("0.000001")
 DEBTORS_ACCOUNT = 5600  # the fake's customer-group account ("Debitorer")
 BANK_ACCOUNT = 5820  # the fake's default contra account for customer payments ("Bank")
@@ -59,17 +55,11 @@ DKK_PER_100: dict[str, Decimal] = {
     }.items()
 }
 VAT_ZONES = {1: "Domestic", 2: "EU", 3: "Abroad"}
-# A credit note names the invoice it credits in references.other / notes (see the module doc of
-# hub.testing.fakes.economic): "Credit note for invoice 31", "Kreditnota faktura nr. 31", ...
+# A credit note names the invoice it credits in references.other / notes (see
+# docs/fakes/economic.md): "Credit note for invoice 31", "Kreditnota faktura nr. 31", ...
 CREDITED_INVOICE_RE = re.compile(
     r"(?i)\b(?:invoice|faktura|fakturanr)\.?\s*(?:no\.?|nr\.?|#|number|nummer)?\s*:?\s*(\d+)\b"
 )
-
-
-def money(value: Decimal | int | str) -> Decimal:
-    """``value`` rounded half-up to two places; never ``-0.00``."""
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    return ZERO if amount.is_zero() else amount
 
 
 def convert(amount: Decimal, from_rate: Decimal, to_rate: Decimal) -> Decimal:
@@ -82,42 +72,6 @@ def convert(amount: Decimal, from_rate: Decimal, to_rate: Decimal) -> Decimal:
 def now_stamp() -> str:
     """A timestamp the way e-conomic writes ``lastUpdated``: ``2026-05-01T10:20:30Z`` [S2]."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --- JSON ---------------------------------------------------------------------------------------
-
-# A Decimal is handed to the C encoder as a string between two markers that no real text
-# contains (a NUL and a random token); the quoted markers are then cut out of the JSON text.
-_TOKEN = secrets.token_hex(8)
-_OPEN, _CLOSE = f"\x00{_TOKEN}<", f">{_TOKEN}\x00"
-_OPEN_IN_JSON = '"' + json.dumps(_OPEN)[1:-1]
-_CLOSE_IN_JSON = json.dumps(_CLOSE)[1:-1] + '"'
-
-
-def _encode_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} is not a JSON number")
-        return f"{_OPEN}{value:f}{_CLOSE}"
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-_ENCODER = json.JSONEncoder(default=_encode_default, ensure_ascii=False, separators=(",", ":"))
-
-
-def dumps(value: object) -> str:
-    """Compact JSON text of ``value``; a ``Decimal`` becomes a JSON number written digit for
-    digit (``Decimal("1250.50")`` -> ``1250.50``), a ``date`` its ISO string.
-
-    The C encoder writes each Decimal as a marked string whose quotes and markers are then cut
-    out: fast, and no amount ever passes through ``float``.
-    """
-    text = _ENCODER.encode(value)
-    if _OPEN_IN_JSON in text:
-        text = text.replace(_OPEN_IN_JSON, "").replace(_CLOSE_IN_JSON, "")
-    return text
 
 
 class ApiError(Exception):

@@ -17,7 +17,6 @@ from hub.testing.fakes.economic.model import (
     Journal,
     Request,
     Result,
-    dumps,
 )
 from hub.testing.fakes.economic.query import (
     CollectionSpec,
@@ -35,6 +34,7 @@ from hub.testing.fakes.economic.render import (
     invoice_json,
     journal_json,
 )
+from hub.testing.fakes.wire import dumps
 
 __all__ = [
     "BOOKED_SPEC",

@@ -11,17 +11,15 @@ from typing import Literal
 
 from hub.testing.fakes.economic.model import (
     DEBTORS_ACCOUNT,
-    HUNDRED,
     RATE_PLACES,
-    ZERO,
     Agreement,
     BookedInvoice,
     Customer,
     DraftInvoice,
     Journal,
     LedgerEntry,
-    money,
 )
+from hub.testing.fakes.money import HUNDRED, ZERO, money
 
 __all__ = [
     "AnyEntry",
@@ -219,6 +217,31 @@ def _cost(line: Mapping[str, object]) -> Decimal:
     return ZERO
 
 
+# A customer's optional properties (attribute, JSON name), in e-conomic's order around "name";
+# unset ones are left out [S1].
+_CUSTOMER_BEFORE_NAME = (
+    ("city", "city"),
+    ("country", "country"),
+    ("corporate_identification_number", "corporateIdentificationNumber"),
+    ("credit_limit", "creditLimit"),
+    ("ean", "ean"),
+    ("email", "email"),
+)
+_CUSTOMER_AFTER_NAME = (
+    ("telephone_and_fax_number", "telephoneAndFaxNumber"),
+    ("vat_number", "vatNumber"),
+    ("zip", "zip"),
+)
+
+
+def _set_given(out: dict[str, object], record: object, names: tuple[tuple[str, str], ...]) -> None:
+    """Copy ``record``'s attributes that are set into ``out`` under their JSON names."""
+    for key, name in names:
+        value = getattr(record, key)
+        if value is not None:
+            out[name] = value
+
+
 def customer_json(
     agreement: Agreement, customer: Customer, base: str, *, single: bool
 ) -> dict[str, object]:
@@ -238,26 +261,9 @@ def customer_json(
     out["dueAmount"] = agreement.due_amount(customer)
     if customer.barred:
         out["barred"] = True
-    for key, name in (
-        ("city", "city"),
-        ("country", "country"),
-        ("corporate_identification_number", "corporateIdentificationNumber"),
-        ("credit_limit", "creditLimit"),
-        ("ean", "ean"),
-        ("email", "email"),
-    ):
-        value = getattr(customer, key)
-        if value is not None:
-            out[name] = value
+    _set_given(out, customer, _CUSTOMER_BEFORE_NAME)
     out["name"] = customer.name
-    for key, name in (
-        ("telephone_and_fax_number", "telephoneAndFaxNumber"),
-        ("vat_number", "vatNumber"),
-        ("zip", "zip"),
-    ):
-        value = getattr(customer, key)
-        if value is not None:
-            out[name] = value
+    _set_given(out, customer, _CUSTOMER_AFTER_NAME)
     out["vatZone"] = _ref(base, "vat-zones", "vatZoneNumber", customer.vat_zone_number)
     out["layout"] = _ref(base, "layouts", "layoutNumber", customer.layout_number)
     out["lastUpdated"] = customer.last_updated

@@ -12,7 +12,6 @@ from typing import Any
 
 from hub.testing.fakes.economic.model import (
     DEBTORS_ACCOUNT,
-    HUNDRED,
     RATE_PLACES,
     Agreement,
     ApiError,
@@ -20,8 +19,6 @@ from hub.testing.fakes.economic.model import (
     LedgerEntry,
     Result,
     Voucher,
-    dumps,
-    money,
 )
 from hub.testing.fakes.economic.writes import (
     Errors,
@@ -31,6 +28,8 @@ from hub.testing.fakes.economic.writes import (
     read_currency,
     reject_nulls,
 )
+from hub.testing.fakes.money import HUNDRED, money
+from hub.testing.fakes.wire import dumps
 
 __all__ = ["create_vouchers"]
 

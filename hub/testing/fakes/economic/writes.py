@@ -22,19 +22,17 @@ from typing import Any
 
 from hub.testing.fakes.economic.model import (
     DKK_PER_100,
-    HUNDRED,
     RATE_PLACES,
     VAT_ZONES,
-    ZERO,
     Agreement,
     ApiError,
     BookedInvoice,
     DraftInvoice,
     Result,
-    dumps,
-    money,
 )
 from hub.testing.fakes.economic.render import draft_json, invoice_json
+from hub.testing.fakes.money import HUNDRED, ZERO, money
+from hub.testing.fakes.wire import dumps
 
 __all__ = [
     "Errors",

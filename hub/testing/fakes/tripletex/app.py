@@ -1,26 +1,30 @@
 """The HTTP application of the fake Tripletex API v2: :class:`FakeTripletex` (state, sessions,
-auth, faults, rate-limit headers, routing). Import it from :mod:`hub.testing.fakes.tripletex`,
-whose docstring says what is faithful and what is chosen.
+auth, faults, rate-limit headers, routing). Import it from :mod:`hub.testing.fakes.tripletex`;
+``docs/fakes/tripletex.md`` says what is faithful and what is chosen.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import math
-import re
-import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from hub.testing.fakes.app import (
+    FakeApplication,
+    RateBuckets,
+    Response,
+    Routes,
+    json_answer,
+    parse_body,
+)
+from hub.testing.fakes.faults import Fault as _Fault
+from hub.testing.fakes.faults import seconds_text
 from hub.testing.fakes.tripletex.company import Company
-from hub.testing.fakes.tripletex.model import ApiError, Session, dumps
+from hub.testing.fakes.tripletex.model import ApiError, Session
 from hub.testing.fakes.tripletex.query import Call, Result
 from hub.testing.fakes.tripletex.reads import (
     get_account,
@@ -49,10 +53,10 @@ from hub.testing.fakes.tripletex.writes import (
     put_credit_note,
     put_order_invoice,
 )
+from hub.testing.fakes.wire import dumps
 
 __all__ = ["FakeTripletex", "Fault", "RecordedRequest", "Response"]
 
-JSON_TYPE = "application/json; charset=utf-8"
 SESSION_CREATE = "/token/session/:create"
 DEFAULT_RATE_LIMIT = 10_000  # reported (never enforced) when no rate_limit is set
 MALFORMED = b'{"fullResultSize":1,"from":0,"count":1,"versionDigest":null,"values":[{"id":'
@@ -73,8 +77,7 @@ FAULT_ANSWERS = {
 }
 
 
-@dataclass(frozen=True)
-class Fault:
+class Fault(_Fault):
     """A failure for the next ``count`` requests that match ``path_prefix`` (the API path below
     ``/v2``, e.g. ``"/invoice"``; ``None``: any) and ``method`` (``None``: any):
 
@@ -88,35 +91,9 @@ class Fault:
       is made and its answer not yet sent (a crash test kills the client in that window).
     """
 
-    status: int | None = None
-    retry_after: float | None = None
-    count: int = 1
-    path_prefix: str | None = None
-    method: str | None = None
-    malformed: bool = False
-    after_processing: bool = False
-    delay: float = 0.0
-    delay_after: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.count < 1:
-            raise ValueError("Fault.count must be at least 1")
-
     @property
     def replaces_answer(self) -> bool:
         return self.status is not None or self.malformed or self.after_processing
-
-
-@dataclass(frozen=True)
-class Response:
-    """An answer as the transports send it."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body, parse_float=Decimal)
 
 
 @dataclass(eq=False)
@@ -140,14 +117,7 @@ class RecordedRequest:
         return self.response.status if self.response is not None else 0
 
 
-def _parse_json(body: bytes) -> Any:
-    def refuse(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
-
-    return json.loads(body, parse_float=Decimal, parse_constant=refuse)
-
-
-class FakeTripletex:
+class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
     """All state of a fake Tripletex API v2, thread-safe (one lock around the model).
 
     * ``today``: the fake's clock (session expiry, ``seed``); a settable attribute, default
@@ -166,19 +136,15 @@ class FakeTripletex:
         rate_limit: int | None = None,
         rate_window: float = 60.0,
     ) -> None:
-        self.lock = threading.RLock()
+        super().__init__(_api_path)
         self._today = today
         self.count_max = count_max
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.companies: list[Company] = []
-        self.requests: list[RecordedRequest] = []
         self._ids = itertools.count(1_000_001)
-        self._faults: list[list[Any]] = []  # [fault, remaining]
         self._by_id: dict[int, Company] = {}
         self._by_employee_token: dict[str, Company] = {}
-        self._buckets: dict[str, tuple[float, int]] = {}
-        self._routes = _compile_routes()
         self._sessions = Sessions(
             lambda: self.today, self.next_id, self._by_id, self._by_employee_token
         )
@@ -235,26 +201,12 @@ class FakeTripletex:
 
     def fault(self, fault: Fault) -> None:
         """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
-        with self.lock:
-            self._faults.append([fault, fault.count])
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
+        self._faults.add(fault)
 
     def expire_sessions(self) -> None:
         """Every session token becomes invalid (401): the client must create a new one."""
         with self.lock:
             self._sessions.expire_all()
-
-    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
-        """Recorded requests for exactly ``path`` (below ``/v2``) and ``method``, if given."""
-        with self.lock:
-            return [
-                r
-                for r in self.requests
-                if r.path == path and (method is None or r.method == method.upper())
-            ]
 
     # --- serving -------------------------------------------------------------------------------
 
@@ -266,55 +218,27 @@ class FakeTripletex:
         method = method.upper()
         split = urlsplit(target)
         url_path = unquote(split.path)
-        api_path = url_path[3:] if url_path.startswith("/v2/") else url_path
-        api_path = api_path.rstrip("/") or "/"
+        api_path = _api_path(url_path).rstrip("/") or "/"
         query = parse_qs(split.query, keep_blank_values=True)
         lower = {k.lower(): v for k, v in headers.items()}
-        try:
-            parsed = _parse_json(body) if body.strip() else None
-            body_ok = True
-        except (ValueError, UnicodeDecodeError):
-            parsed, body_ok = None, False
+        parsed, body_ok = parse_body(body.strip())
         rid = str(uuid.uuid4())
         record = RecordedRequest(
             method, api_path, query, lower, body, url_path, parsed, request_id=rid
         )
-        with self.lock:
-            self.requests.append(record)
-            fault = self._take_fault(method, api_path)
-        record.fault = fault
-        if fault is not None and fault.delay > 0:
-            time.sleep(fault.delay)
         host = urlsplit(base_url).netloc or base_url
-        if fault is not None and fault.replaces_answer and not fault.after_processing:
-            response = self._fault_response(fault, rid, lower, b"")
-        else:
-            with self.lock:
-                response = self._process(
-                    method, api_path, url_path, query, lower, parsed, body_ok, host, rid
-                )
-            if fault is not None and fault.replaces_answer:
-                response = self._fault_response(fault, rid, lower, response.body)
-            if fault is not None and fault.delay_after > 0:
-                time.sleep(fault.delay_after)
+
+        def process() -> Response:
+            return self._process(
+                method, api_path, url_path, query, lower, parsed, body_ok, host, rid
+            )
+
+        def fault_answer(fault: Fault, real_body: bytes) -> Response:
+            return self._fault_response(fault, rid, lower, real_body)
+
+        response = self._serve(record, process, fault_answer)
         record.response = response
         return response
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for slot in self._faults:
-            fault: Fault = slot[0]
-            prefix = fault.path_prefix
-            if prefix is not None:
-                prefix = prefix[3:] if prefix.startswith("/v2/") else prefix
-                if not path.startswith(prefix):
-                    continue
-            if fault.method is not None and fault.method.upper() != method:
-                continue
-            slot[1] -= 1
-            if slot[1] <= 0:
-                self._faults.remove(slot)
-            return fault
-        return None
 
     def _fault_response(
         self, fault: Fault, rid: str, headers: Mapping[str, str], real_body: bytes
@@ -324,8 +248,7 @@ class FakeTripletex:
             return self._respond(fault.status or 200, body, rid, headers)
         status = fault.status or 500
         if status == 429:
-            seconds = 1.0 if fault.retry_after is None else fault.retry_after
-            reset = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+            reset = seconds_text(1.0 if fault.retry_after is None else fault.retry_after)
             error = ApiError(429, 0, "Too many requests.", headers={"X-Rate-Limit-Reset": reset})
             return self._error(error, rid, headers, remaining=0)
         code, message = FAULT_ANSWERS.get(status, (1000 if status >= 500 else 0, "Request failed."))
@@ -333,20 +256,11 @@ class FakeTripletex:
 
     # --- rate limiting and answers -------------------------------------------------------------
 
-    def _bucket(self, key: str) -> tuple[float, int]:
-        now = time.monotonic()
-        start, used = self._buckets.get(key, (now, 0))
-        if now - start >= self.rate_window:
-            start, used = now, 0
-        return start, used
-
     def _rate_headers(self, key: str, *, remaining: int | None = None) -> dict[str, str]:
         """The ``X-Rate-Limit-*`` headers of an answer (which counts as one request)."""
-        start, used = self._bucket(key)
-        used += 1
-        self._buckets[key] = (start, used)
+        start, used = self._buckets.spend(key, self.rate_window)
         limit = self.rate_limit or DEFAULT_RATE_LIMIT
-        left = max(0, math.ceil(self.rate_window - (time.monotonic() - start)))
+        left = RateBuckets.seconds_left(start, self.rate_window)
         return {
             "X-Rate-Limit-Limit": str(limit),
             "X-Rate-Limit-Remaining": str(max(0, limit - used) if remaining is None else remaining),
@@ -363,13 +277,10 @@ class FakeTripletex:
         *,
         remaining: int | None = None,
     ) -> Response:
-        out = {"Content-Type": JSON_TYPE, "x-tlx-request-id": rid}
         with self.lock:
-            out.update(
-                self._rate_headers(self._sessions.employee_token(headers), remaining=remaining)
-            )
-        out.update(extra or {})
-        return Response(status, out, body)
+            key = self._sessions.employee_token(headers)
+            rate = self._rate_headers(key, remaining=remaining)
+        return json_answer(status, body, {"x-tlx-request-id": rid}, rate, extra or {})
 
     def _error(
         self,
@@ -417,7 +328,7 @@ class FakeTripletex:
                 raise ApiError(
                     429, 0, "Too many requests.", headers={"X-Rate-Limit-Reset": throttled}
                 )
-            handler, params = self._route(method, api_path)
+            handler, params = _ROUTES.find(method, api_path)
             if "(" in (query.get("fields") or [""])[0]:
                 company.materialize()  # an expansion may reach a pending invoice's voucher
             call = Call(
@@ -444,64 +355,66 @@ class FakeTripletex:
         """``X-Rate-Limit-Reset`` if the employee's enforced window is used up."""
         if self.rate_limit is None:
             return None
-        start, used = self._bucket(key)
+        start, used = self._buckets.window(key, self.rate_window)
         if used < self.rate_limit:
             return None
-        return str(max(1, math.ceil(self.rate_window - (time.monotonic() - start))))
-
-    def _route(self, method: str, path: str) -> tuple[Handler, tuple[str, ...]]:
-        for pattern, methods in self._routes:
-            match = pattern.fullmatch(path)
-            if match is None:
-                continue
-            handler = methods.get(method)
-            if handler is None:
-                allowed = ", ".join(sorted(methods))
-                raise ApiError(
-                    405,
-                    0,
-                    "Method not allowed",
-                    developer_message=f"{method} is not allowed on {path}; allowed: {allowed}.",
-                    headers={"Allow": allowed},
-                )
-            return handler, match.groups()
-        raise ApiError(
-            404,
-            6000,
-            "Object not found",
-            developer_message=f"The fake Tripletex does not serve {path} "
-            "(see hub.testing.fakes.tripletex for its endpoints).",
-        )
+        return RateBuckets.retry_after(start, self.rate_window)
 
 
 def _delete_session(call: Call) -> Result:  # routed; handled by FakeTripletex itself
     raise AssertionError("handled in FakeTripletex._process")
 
 
-_ROUTES: list[tuple[str, dict[str, Handler]]] = [
-    (r"/token/session/>whoAmI", {"GET": get_who_am_i}),
-    (r"/token/session/([^/]+)", {"DELETE": _delete_session}),
-    (r"/customer", {"GET": get_customers}),
-    (r"/customer/([^/]+)", {"GET": get_customer}),
-    (r"/invoice", {"GET": get_invoices}),
-    (r"/invoice/([^/]+)", {"GET": get_invoice}),
-    (r"/invoice/([^/]+)/:createCreditNote", {"PUT": put_credit_note}),
-    (r"/order", {"GET": get_orders, "POST": post_order}),
-    (r"/order/([^/]+)", {"GET": get_order}),
-    (r"/order/([^/]+)/:invoice", {"PUT": put_order_invoice}),
-    (r"/ledger/vatType", {"GET": get_vat_types}),
-    (r"/ledger/vatType/([^/]+)", {"GET": get_vat_type}),
-    (r"/ledger/account", {"GET": get_accounts}),
-    (r"/ledger/account/([^/]+)", {"GET": get_account}),
-    (r"/ledger/voucher", {"GET": get_vouchers, "POST": post_voucher}),
-    (r"/ledger/voucher/>externalVoucherNumber", {"GET": get_vouchers_by_external_number}),
-    (r"/ledger/voucher/([^/]+)", {"GET": get_voucher}),
-    (r"/ledger/posting", {"GET": get_postings}),
-    (r"/ledger/posting/openPost", {"GET": get_open_posts}),
-    (r"/ledger/posting/([^/]+)", {"GET": get_posting}),
-    (r"/ledger/openPost", {"GET": get_ledger_open_post}),
-]
+def _api_path(path: str) -> str:
+    """A path below ``/v2`` as the API names it (``/v2/invoice`` -> ``/invoice``)."""
+    return path[3:] if path.startswith("/v2/") else path
 
 
-def _compile_routes() -> list[tuple[re.Pattern[str], dict[str, Handler]]]:
-    return [(re.compile(pattern), methods) for pattern, methods in _ROUTES]
+def _not_found(path: str) -> ApiError:
+    return ApiError(
+        404,
+        6000,
+        "Object not found",
+        developer_message=f"The fake Tripletex does not serve {path} "
+        "(see hub.testing.fakes.tripletex for its endpoints).",
+    )
+
+
+def _not_allowed(method: str, path: str, methods: list[str]) -> ApiError:
+    allowed = ", ".join(methods)
+    return ApiError(
+        405,
+        0,
+        "Method not allowed",
+        developer_message=f"{method} is not allowed on {path}; allowed: {allowed}.",
+        headers={"Allow": allowed},
+    )
+
+
+_ROUTES: Routes[Handler] = Routes(
+    [
+        (r"/token/session/>whoAmI", {"GET": get_who_am_i}),
+        (r"/token/session/([^/]+)", {"DELETE": _delete_session}),
+        (r"/customer", {"GET": get_customers}),
+        (r"/customer/([^/]+)", {"GET": get_customer}),
+        (r"/invoice", {"GET": get_invoices}),
+        (r"/invoice/([^/]+)", {"GET": get_invoice}),
+        (r"/invoice/([^/]+)/:createCreditNote", {"PUT": put_credit_note}),
+        (r"/order", {"GET": get_orders, "POST": post_order}),
+        (r"/order/([^/]+)", {"GET": get_order}),
+        (r"/order/([^/]+)/:invoice", {"PUT": put_order_invoice}),
+        (r"/ledger/vatType", {"GET": get_vat_types}),
+        (r"/ledger/vatType/([^/]+)", {"GET": get_vat_type}),
+        (r"/ledger/account", {"GET": get_accounts}),
+        (r"/ledger/account/([^/]+)", {"GET": get_account}),
+        (r"/ledger/voucher", {"GET": get_vouchers, "POST": post_voucher}),
+        (r"/ledger/voucher/>externalVoucherNumber", {"GET": get_vouchers_by_external_number}),
+        (r"/ledger/voucher/([^/]+)", {"GET": get_voucher}),
+        (r"/ledger/posting", {"GET": get_postings}),
+        (r"/ledger/posting/openPost", {"GET": get_open_posts}),
+        (r"/ledger/posting/([^/]+)", {"GET": get_posting}),
+        (r"/ledger/openPost", {"GET": get_ledger_open_post}),
+    ],
+    _not_found,
+    _not_allowed,
+)

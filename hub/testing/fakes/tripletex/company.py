@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
+from hub.testing.fakes.money import ZERO, money
 from hub.testing.fakes.tripletex import ledger
 from hub.testing.fakes.tripletex.model import (
     CHART,
     CURRENCIES,
-    ZERO,
     Account,
     Address,
     CloseGroup,
@@ -23,7 +23,6 @@ from hub.testing.fakes.tripletex.model import (
     Order,
     Posting,
     Voucher,
-    money,
 )
 
 __all__ = ["Company"]

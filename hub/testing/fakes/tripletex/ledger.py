@@ -18,13 +18,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from hub.testing.fakes.money import ZERO, money
 from hub.testing.fakes.tripletex.model import (
     BANK,
     NOK_PER_UNIT,
     RECEIVABLES,
     REVENUE_BY_VAT,
     VAT_TYPES,
-    ZERO,
     Account,
     CloseGroup,
     Customer,
@@ -34,7 +34,6 @@ from hub.testing.fakes.tripletex.model import (
     Posting,
     VatType,
     Voucher,
-    money,
 )
 
 if TYPE_CHECKING:

@@ -1,10 +1,11 @@
-"""Records behind :mod:`hub.testing.fakes.tripletex` (whose docstring says what is faithful, what
-is chosen, and the sources): customers, orders, invoices, vouchers, postings, accounts, VAT
-types; the fixed tables (VAT types, currencies, the chart of accounts); the error type.
+"""Records behind :mod:`hub.testing.fakes.tripletex` (what is faithful, what is chosen, and the
+sources: ``docs/fakes/tripletex.md``): customers, orders, invoices, vouchers, postings,
+accounts, VAT types; the fixed tables (VAT types, currencies, the chart of accounts); the
+error type.
 
-Amounts are :class:`~decimal.Decimal` with two places throughout (:func:`money`); the JSON
-writer :func:`~hub.testing.fakes.economic.model.dumps` (shared with the e-conomic fake) writes
-them as numbers (``1250.00``), never through ``float``.
+Amounts are :class:`~decimal.Decimal` with two places throughout
+(:func:`~hub.testing.fakes.money.money`); the JSON writer :func:`~hub.testing.fakes.wire.dumps`
+writes them as numbers (``1250.00``), never through ``float``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from hub.testing.fakes.economic.model import dumps
+from hub.testing.fakes.money import HUNDRED, ZERO, money
 
 __all__ = [
     "BANK",
@@ -38,23 +39,12 @@ __all__ = [
     "Session",
     "VatType",
     "Voucher",
-    "dumps",
     "kid_for",
-    "money",
     "validation_error",
 ]
 
 Day = date  # for annotations in classes that have a field called "date"
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
 DOCS_LINK = "https://tripletex.no/v2-docs/"  # the ``link`` of every captured error body
-
-
-def money(value: Decimal | int | str) -> Decimal:
-    """``value`` rounded half-up to two places; never ``-0.00``."""
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    return ZERO if amount.is_zero() else amount
 
 
 class ApiError(Exception):

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.fields import FieldTree, Shaper, parse_fields
-from hub.testing.fakes.tripletex.model import ApiError, dumps, validation_error
+from hub.testing.fakes.tripletex.model import ApiError, validation_error
 from hub.testing.fakes.tripletex.render import DIGEST, render, shaper
+from hub.testing.fakes.wire import dumps
 
 __all__ = ["Call", "Page", "Result", "list_answer", "single_answer", "sort_items"]
 

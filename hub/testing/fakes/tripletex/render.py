@@ -13,11 +13,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from hub.testing.fakes.money import ZERO
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.fields import Link, Shaper
 from hub.testing.fakes.tripletex.model import (
     RECEIVABLES,
-    ZERO,
     Address,
     CloseGroup,
     Customer,

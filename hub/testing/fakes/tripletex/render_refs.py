@@ -10,13 +10,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from hub.testing.fakes.money import ZERO
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.fields import Link, Shaper
 from hub.testing.fakes.tripletex.model import (
     CURRENCIES,
     NORWAY,
     VAT_TYPES,
-    ZERO,
     Account,
     Posting,
     Session,

@@ -15,9 +15,10 @@ from typing import Any
 
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.fields import ALL, Shaper
-from hub.testing.fakes.tripletex.model import ApiError, Session, dumps, validation_error
+from hub.testing.fakes.tripletex.model import ApiError, Session, validation_error
 from hub.testing.fakes.tripletex.query import Result
 from hub.testing.fakes.tripletex.render import render
+from hub.testing.fakes.wire import dumps
 
 __all__ = ["Sessions", "basic_token"]
 

@@ -55,7 +55,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.testing.fakes.economic.model import dumps
+from hub.testing.fakes.wire import dumps
 
 if TYPE_CHECKING:
     from openapi_core import OpenAPI

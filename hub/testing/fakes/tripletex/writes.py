@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from hub.testing.fakes.money import ZERO, money
 from hub.testing.fakes.tripletex import ledger
 from hub.testing.fakes.tripletex.body import (
     NOT_FOUND,
@@ -26,13 +27,11 @@ from hub.testing.fakes.tripletex.body import (
 )
 from hub.testing.fakes.tripletex.model import (
     VAT_TYPES,
-    ZERO,
     ApiError,
     Customer,
     Order,
     OrderLine,
     VatType,
-    money,
     validation_error,
 )
 from hub.testing.fakes.tripletex.query import Call, Result, single_answer
