@@ -270,11 +270,9 @@ def collect(case_id: CaseId) -> None:
         today = _client_today(session, get_case(session, case_id).client_id)
         case = actions.send_to_collection(session, case_id, today)
         deadline = case.collection_deadline
-        client = session.get(t.Client, case.client_id)
-        assert client is not None
-        name = client.name
+        client_id = case.client_id
     # Delivered at once: the statutory days count from the day the warning goes out.
-    delivery = deliver_pending(state.db(), state.registry, state.box, name)
+    delivery = deliver_pending(state.db(), state.registry, state.box, client_id, today)
     if delivery.failed:
         say(f"the warning is not delivered yet ({'; '.join(delivery.errors)}); collection waits")
     _done(case_id, f"collection warning made; collection starts after {deadline} unless paid")
