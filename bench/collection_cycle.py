@@ -97,7 +97,7 @@ def run(label: str, url: str, n: int, work: Path) -> None:
             rows = collection_overview(session, clients.get_client(session, "bench"))
         assert sum(len(r["invoices"]) for r in rows) == n
 
-    t_overview = on(34, overview)
+    t_overview = on(db, registry, box, 34, lambda ctx, client: overview())
     with db.session() as session:
         in_collection = session.scalar(
             sa.select(sa.func.count()).where(t.Case.stage == "collection")
