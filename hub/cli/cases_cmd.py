@@ -44,7 +44,7 @@ class StateChoice(StrEnum):
 
 def _client_today(session: Any, client_id: int) -> dt.date:
     client = session.get(t.Client, client_id)
-    return clock.today(client.timezone)
+    return state.context().clock.today(client.timezone)
 
 
 def _done(case_id: int, what: str, json_out: bool = False) -> None:
@@ -80,7 +80,12 @@ def start(
                 " by themselves for overdue invoices (C1)"
             )
         case = start_case(
-            session, c, inv, clock.today(c.timezone), actions.current_user(), Actor.USER
+            session,
+            c,
+            inv,
+            state.context().clock.today(c.timezone),
+            actions.current_user(),
+            Actor.USER,
         )
         session.flush()
         case_id = case.id
