@@ -7,6 +7,7 @@ own, dropped afterwards. Where no server answers, the PostgreSQL half is skipped
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import tempfile
 import time
@@ -19,7 +20,11 @@ from cryptography.fernet import Fernet
 
 from hub import clients
 from hub import logging as hub_logging
+from hub.clock import Clock
 from hub.db.engine import Database, create_engine, upgrade
+from hub.operations import sync as sync_ops
+from hub.operations.clients import client_day
+from hub.operations.context import Actor, ClientDay, Context, Services
 from hub.plugins import PluginRegistry, load_plugins
 from hub.secrets import SecretBox
 
@@ -42,6 +47,28 @@ def write_due_export(path: Path, n: int, customers: int = 500) -> None:
             f"{1000 + i % 777},50"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def context(
+    db: Database, registry: PluginRegistry, box: SecretBox, today: dt.date | None = None
+) -> Context:
+    """A run's context, its clock fixed on ``today`` if given (``hub --today``)."""
+    return Context(Services(db, registry, box), Actor("bench"), Clock(fixed=today))
+
+
+def day_of(
+    db: Database, registry: PluginRegistry, box: SecretBox, name: str, today: dt.date | None = None
+) -> tuple[Context, ClientDay]:
+    """The context and the client ``name`` resolved once, its today fixed."""
+    ctx = context(db, registry, box, today)
+    return ctx, client_day(ctx, name)
+
+
+def sync(
+    db: Database, registry: PluginRegistry, box: SecretBox, name: str, today: dt.date | None = None
+) -> sync_ops.SyncReport:
+    """The sync step of ``hub sync`` (its run recorded)."""
+    return sync_ops.fetch_invoices(*day_of(db, registry, box, name, today))
 
 
 def timed(fn: Callable[[], object]) -> float:

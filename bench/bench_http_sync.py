@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_databases import sync
 from cryptography.fernet import Fernet
 
 from hub import clients
@@ -20,7 +21,6 @@ from hub import logging as hub_logging
 from hub.db.engine import Database
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
-from hub.sync import sync_client
 
 
 def start_fake(module: str, args: list[str], stats: Path) -> tuple[subprocess.Popen[str], str]:
@@ -72,7 +72,7 @@ def run_sync_bench(
             started = time.perf_counter()
             synced = 0
             for i in range(1, n + 1):
-                synced += sync_client(db, registry, box, f"c{i}").new
+                synced += sync(db, registry, box, f"c{i}").new
             wall_s = time.perf_counter() - started
             db.dispose()
         finally:

@@ -23,27 +23,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_databases import bench_main, csv_client, timed, write_due_export
+from bench_databases import bench_main, csv_client, day_of, timed, write_due_export
 
-from hub import clients, clock
+from hub import clients
 from hub.db import tables as t
+from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cycle import run_cycle
-from hub.dunning.messages import deliver_pending
 from hub.dunning.overview import collection_overview
-from hub.sync import sync_client
+from hub.operations import sync as sync_ops
+from hub.operations.context import ClientDay, Context
+from hub.plugins import PluginRegistry
+from hub.secrets import SecretBox
 
 DUE = dt.date(2026, 1, 15)
 
 
-def on(day: int, fn: Callable[[], object]) -> float:
-    """Seconds ``fn`` took on the simulated day ``day`` after the due date."""
-    clock.set_today(DUE + dt.timedelta(days=day))
-    try:
-        return timed(fn)
-    finally:
-        clock.set_today(None)
+Step = Callable[[Context, ClientDay], object]
+
+
+def on(db: Database, registry: PluginRegistry, box: SecretBox, day: int, fn: Step) -> float:
+    """Seconds ``fn`` took for client bench on the simulated day ``day`` after the due date
+    (the client resolved before the clock starts)."""
+    ctx, client = day_of(db, registry, box, "bench", DUE + dt.timedelta(days=day))
+    return timed(lambda: fn(ctx, client))
 
 
 def run(label: str, url: str, n: int, work: Path) -> None:
@@ -61,16 +64,16 @@ def run(label: str, url: str, n: int, work: Path) -> None:
             "file_outbox",
             {"directory": str(work / f"out-{label}")},
         )
-    on(1, lambda: sync_client(db, registry, box, "bench"))
-    on(1, lambda: run_cycle(db, "bench"))
-    t_base = on(10, lambda: run_cycle(db, "bench"))  # invoice mode: N reminders
+    on(db, registry, box, 1, sync_ops.fetch_invoices)
+    on(db, registry, box, 1, sync_ops.dunning_cycle)
+    t_base = on(db, registry, box, 10, sync_ops.dunning_cycle)  # invoice mode: N reminders
 
     with db.session() as session:  # a fresh start in customer mode (see the docstring)
         session.execute(sa.update(t.Case).values(state="closed", close_code="mode_changed"))
         session.execute(sa.update(t.ClientDunning).values(reminder_mode="customer"))
-    t_start = on(11, lambda: run_cycle(db, "bench"))
-    t_remind = on(21, lambda: run_cycle(db, "bench"))
-    on(21, lambda: deliver_pending(db, registry, box, "bench"))  # the reminders, untimed
+    t_start = on(db, registry, box, 11, sync_ops.dunning_cycle)
+    t_remind = on(db, registry, box, 21, sync_ops.dunning_cycle)
+    on(db, registry, box, 21, sync_ops.deliver_messages)  # the reminders, untimed
     with db.session() as session:
         consolidated = session.scalar(
             sa.select(sa.func.count()).where(t.Message.kind == "customer_reminder")
@@ -79,21 +82,22 @@ def run(label: str, url: str, n: int, work: Path) -> None:
             session.scalars(sa.select(t.Case.id).where(t.Case.mode == "customer"))
         )
 
-    def warn_all() -> None:  # as `hub cases collect`: the warning, then the outbox delivered
+    def warn_all(ctx: Context, client: ClientDay) -> None:
+        # as `hub cases collect`: the warning, then the outbox delivered
         with db.session() as session:
             for case_id in customer_cases:
-                actions.send_to_collection(session, case_id, DUE + dt.timedelta(days=22))
-        deliver_pending(db, registry, box, "bench")
+                actions.send_to_collection(session, case_id, client.today)
+        sync_ops.deliver_messages(ctx, client)
 
-    t_warn = on(22, warn_all)
-    t_collect = on(33, lambda: run_cycle(db, "bench"))
+    t_warn = on(db, registry, box, 22, warn_all)
+    t_collect = on(db, registry, box, 33, sync_ops.dunning_cycle)
 
     def overview() -> None:
         with db.session() as session:
             rows = collection_overview(session, clients.get_client(session, "bench"))
         assert sum(len(r["invoices"]) for r in rows) == n
 
-    t_overview = on(34, overview)
+    t_overview = on(db, registry, box, 34, lambda ctx, client: overview())
     with db.session() as session:
         in_collection = session.scalar(
             sa.select(sa.func.count()).where(t.Case.stage == "collection")

@@ -34,21 +34,23 @@ from bench_databases import each_database, write_due_export
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from hub import clients, clock
+from hub import clients
 from hub import logging as hub_logging
+from hub.clock import Clock, parse_date
 from hub.daemon.health import HealthServer
-from hub.daemon.jobs import Runtime, run_job
+from hub.daemon.jobs import run_job
 from hub.daemon.scheduler import Daemon
 from hub.daemon.schedules import parse
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
+from hub.operations.context import Actor, Context, Services
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from hub.testing.fakes.economic import EconomicServer, FakeEconomic, Fault
 
 INVOICES = 20
-TODAY = clock.parse_date("2026-02-10", what="today")
+TODAY = parse_date("2026-02-10", what="today")
 SCHEDULE = """
 [daemon]
 max_workers = 4
@@ -60,7 +62,7 @@ days = 1
 """
 
 
-def _clients(rt: Runtime, n: int, work: Path) -> list[str]:
+def _clients(rt: Context, n: int, work: Path) -> list[str]:
     names = []
     with rt.db.session() as session:
         for i in range(n):
@@ -103,35 +105,38 @@ def _last_run(db: Database) -> int:
 
 def run(label: str, url: str, n: int, work: Path) -> None:
     db = Database(url)
-    rt = Runtime(db, load_plugins(), SecretBox(Fernet.generate_key()))
+    rt = Context(
+        Services(db, load_plugins(), SecretBox(Fernet.generate_key())),
+        Actor("bench"),
+        Clock(fixed=TODAY),
+    )
     names = _clients(rt, n, work)
     schedule = parse(SCHEDULE, "bench.toml")
-    with clock.simulated(TODAY):
-        started = time.perf_counter()
-        for name in names:  # cases start, letters go out: the day's work is done
-            assert run_job(rt, "sync", name).outcome == "ok"
-        first = time.perf_counter() - started
-        started = time.perf_counter()
-        for name in names:  # the same again: what every later sync of the day does
-            assert run_job(rt, "sync", name).outcome == "ok"
-        baseline = time.perf_counter() - started
+    started = time.perf_counter()
+    for name in names:  # cases start, letters go out: the day's work is done
+        assert run_job(rt, "sync", name).outcome == "ok"
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for name in names:  # the same again: what every later sync of the day does
+        assert run_job(rt, "sync", name).outcome == "ok"
+    baseline = time.perf_counter() - started
 
-        daemon = Daemon(rt, schedule)
-        before = _last_run(db)
-        started = time.perf_counter()
-        daemon.start()
-        while _ok_syncs(db, before) < n:
-            time.sleep(0.1)  # rarely: polling must not slow the daemon it measures
-        scheduled = time.perf_counter() - started
-        daemon.request_stop()
-        daemon.stop()
+    daemon = Daemon(rt, schedule)
+    before = _last_run(db)
+    started = time.perf_counter()
+    daemon.start()
+    while _ok_syncs(db, before) < n:
+        time.sleep(0.1)  # rarely: polling must not slow the daemon it measures
+    scheduled = time.perf_counter() - started
+    daemon.request_stop()
+    daemon.stop()
 
-        started = time.perf_counter()
-        again = Daemon(rt, schedule)
-        again.start()
-        restart = time.perf_counter() - started
-        again.request_stop()
-        again.stop()
+    started = time.perf_counter()
+    again = Daemon(rt, schedule)
+    again.start()
+    restart = time.perf_counter() - started
+    again.request_stop()
+    again.stop()
 
     with HealthServer(db, lambda: True) as health:
         scrape = {}
@@ -159,7 +164,11 @@ def remote(n: int, work: Path) -> None:
     """The same on e-conomic clients over HTTP, each answer 50 ms late, as a remote API is:
     where the daemon's pool pays off."""
     db = Database(f"sqlite:///{work / 'remote.sqlite3'}")
-    rt = Runtime(db, load_plugins(), SecretBox(Fernet.generate_key()))
+    rt = Context(
+        Services(db, load_plugins(), SecretBox(Fernet.generate_key())),
+        Actor("bench"),
+        Clock(fixed=TODAY),
+    )
     fake = FakeEconomic(today=TODAY)
     with EconomicServer(fake) as server:
         with db.session() as session:
@@ -192,22 +201,21 @@ def remote(n: int, work: Path) -> None:
                 )
         names = [f"remote-{i:04d}" for i in range(n)]
         fake.fail_next(Fault(count=10**9, delay=0.05))
-        with clock.simulated(TODAY):
-            for name in names:
-                assert run_job(rt, "sync", name).outcome == "ok"
-            started = time.perf_counter()
-            for name in names:
-                assert run_job(rt, "sync", name).outcome == "ok"
-            baseline = time.perf_counter() - started
-            daemon = Daemon(rt, parse(SCHEDULE, "bench.toml"))
-            before = _last_run(db)
-            started = time.perf_counter()
-            daemon.start()
-            while _ok_syncs(db, before) < n:
-                time.sleep(0.1)
-            scheduled = time.perf_counter() - started
-            daemon.request_stop()
-            daemon.stop()
+        for name in names:
+            assert run_job(rt, "sync", name).outcome == "ok"
+        started = time.perf_counter()
+        for name in names:
+            assert run_job(rt, "sync", name).outcome == "ok"
+        baseline = time.perf_counter() - started
+        daemon = Daemon(rt, parse(SCHEDULE, "bench.toml"))
+        before = _last_run(db)
+        started = time.perf_counter()
+        daemon.start()
+        while _ok_syncs(db, before) < n:
+            time.sleep(0.1)
+        scheduled = time.perf_counter() - started
+        daemon.request_stop()
+        daemon.stop()
     db.dispose()
     print(f"e-conomic over HTTP, 50 ms per answer (SQLite): {n} clients, 10 open invoices each")
     print(f"  baseline: syncs in a row  {baseline:7.2f} s  {n / baseline:8.1f} clients/s")

@@ -17,14 +17,12 @@ import datetime as dt
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_databases import bench_main, csv_client, timed, write_due_export
+from bench_databases import bench_main, csv_client, day_of, timed, write_due_export
 
-from hub import clients, clock
+from hub import clients
 from hub.db import tables as t
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cycle import run_cycle
-from hub.dunning.messages import deliver_pending
-from hub.sync import sync_client
+from hub.operations import sync as sync_ops
 
 DUE = dt.date(2026, 1, 15)
 
@@ -45,8 +43,8 @@ def run(label: str, url: str, n: int, work: Path) -> None:
         dunning_rules.set_rules(
             session, clients.get_client(session, "bench"), {"auto_start": "true"}
         )
-    clock.set_today(DUE + dt.timedelta(days=1))
-    sync_client(db, registry, box, "bench")
+    first = day_of(db, registry, box, "bench", DUE + dt.timedelta(days=1))
+    sync_ops.fetch_invoices(*first)
 
     def baseline() -> None:
         with db.session() as session:
@@ -54,13 +52,12 @@ def run(label: str, url: str, n: int, work: Path) -> None:
                 sa.select(t.Case, t.Invoice).join(t.Invoice, t.Invoice.id == t.Case.invoice_id)
             ).all()
 
-    t_start = timed(lambda: run_cycle(db, "bench"))
+    t_start = timed(lambda: sync_ops.dunning_cycle(*first))
     t_base = min(timed(baseline) for _ in range(3))
-    clock.set_today(DUE + dt.timedelta(days=10))
-    t_remind = timed(lambda: run_cycle(db, "bench"))
-    t_quiet = timed(lambda: run_cycle(db, "bench"))
-    t_deliver = timed(lambda: deliver_pending(db, registry, box, "bench"))
-    clock.set_today(None)
+    tenth = day_of(db, registry, box, "bench", DUE + dt.timedelta(days=10))
+    t_remind = timed(lambda: sync_ops.dunning_cycle(*tenth))
+    t_quiet = timed(lambda: sync_ops.dunning_cycle(*tenth))
+    t_deliver = timed(lambda: sync_ops.deliver_messages(*tenth))
     with db.session() as session:
         sent = session.scalar(sa.select(sa.func.count()).where(t.Message.status == "sent"))
     db.dispose()

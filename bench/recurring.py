@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from bench_databases import CLIENT, bench_main, csv_client, timed
 
 from hub import clients
+from hub.clock import Clock
 from hub.db import tables as t
 from hub.model import DraftLine, InvoiceDraft, PluginSettings
 from hub.recurring.agreements import add_agreement
@@ -52,7 +53,8 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     with db.session() as session:
         for i in range(n):
             add_agreement(session, CLIENT, str(1000 + i), TERMS, "bench")
-        ctx = clients.client_context(clients.get_client(session, CLIENT), registry, box)
+        client = clients.get_client(session, CLIENT)
+        ctx = clients.client_context(client, registry, box, today=Clock().today(client.timezone))
 
     # Baseline: the same writes straight to the plugin, in an outbox of their own.
     settings = {**dict(ctx.settings), "outbox_dir": str(work / f"base-{label}")}

@@ -22,10 +22,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import generic_csv.cache
-from bench_databases import bench_main, csv_client
+from bench_databases import bench_main, csv_client, sync
 
 from hub import clients
-from hub.sync import sync_client
+from hub.clock import Clock
 
 
 def danish(amount: Decimal) -> str:
@@ -86,19 +86,20 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     write_export(export, n)
     db, registry, box = csv_client(url, export, work / "out")
     with db.session() as session:
-        ctx = clients.client_context(clients.get_client(session, "bench"), registry, box)
+        client = clients.get_client(session, "bench")
+        ctx = clients.client_context(client, registry, box, today=Clock().today(client.timezone))
     plugin = registry.for_client(ctx)
 
     t_base = timed(lambda: baseline(export), repeat=3)
     t_parse = timed(plugin.fetch_open_invoices, repeat=3)
-    t_first = timed(lambda: sync_client(db, registry, box, "bench"))
-    t_repeat = timed(lambda: sync_client(db, registry, box, "bench"))
+    t_first = timed(lambda: sync(db, registry, box, "bench"))
+    t_repeat = timed(lambda: sync(db, registry, box, "bench"))
     write_export(export, n, paid_every=10, part_every=10)
     report = None
 
     def changed() -> None:
         nonlocal report
-        report = sync_client(db, registry, box, "bench")
+        report = sync(db, registry, box, "bench")
 
     t_changed = timed(changed)
     db.dispose()

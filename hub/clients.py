@@ -13,6 +13,7 @@ it was never encrypted) and is encrypted the next time it is set.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -260,12 +261,14 @@ def client_context(
     registry: PluginRegistry,
     box: SecretBox,
     *,
+    today: dt.date,
     job: str | None = None,
     kind: str = "accounting",
     fallback: tuple[str, Mapping[str, str]] | None = None,
 ) -> ClientContext:
     """The context for calling the client's enabled plugin of ``kind``, settings decrypted.
 
+    ``today`` is the client's day the run acts for (the plugin's ``ctx.today``).
     Settings the client did not set are filled from the plugin's defaults. ``fallback``
     (plugin name, settings) is used when the client has no plugin of that kind enabled.
     """
@@ -299,7 +302,7 @@ def client_context(
         country=client.country,
         currency=client.currency,
         timezone=client.timezone,
-        today=clock.today(client.timezone),
+        today=today,
         settings=PluginSettings(values, secret_names),
         log=get_logger("hub.plugin", **context),
     )

@@ -1,17 +1,17 @@
-"""The clock: a client's "today", which ``--today`` / ``HUB_TODAY`` can set for simulation."""
+"""The clock: a client's "today", which ``--today`` / ``HUB_TODAY`` can fix for simulation.
+
+A run's :class:`Clock` is made once by its front end and asked once per client by the
+operations layer (:mod:`hub.operations.context`); there is no module-level "today".
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import InputError
-
-_override: dt.date | None = None
 
 
 def parse_date(raw: str, *, what: str) -> dt.date:
@@ -19,24 +19,6 @@ def parse_date(raw: str, *, what: str) -> dt.date:
         return dt.date.fromisoformat(raw.strip())
     except ValueError:
         raise InputError(f"{what}: {raw!r} is not a date in the form YYYY-MM-DD") from None
-
-
-def set_today(day: dt.date | None) -> None:
-    """Fix "today" for every client (``--today``); ``None`` goes back to the real clock."""
-    global _override
-    _override = day
-
-
-@contextmanager
-def simulated(day: dt.date) -> Iterator[None]:
-    """Act as if today were ``day`` inside the block; the previous setting comes back after."""
-    global _override
-    previous = _override
-    _override = day
-    try:
-        yield
-    finally:
-        _override = previous
 
 
 @dataclass(frozen=True)
@@ -75,13 +57,10 @@ def check_timezone(name: str) -> str:
 
 
 def today(timezone: str) -> dt.date:
-    """Today in ``timezone``, unless fixed by ``set_today`` or ``HUB_TODAY``."""
-    if _override is not None:
-        return _override
-    env = os.environ.get("HUB_TODAY")
-    if env:
-        return parse_date(env, what="HUB_TODAY")
-    return dt.datetime.now(ZoneInfo(timezone)).date()
+    """Today in ``timezone`` (``HUB_TODAY`` if set), for callers not yet given a Context's
+    clock. A stopgap until the cases, flows and recurring commands take ``ctx.clock``: it
+    does not see ``--today``."""
+    return Clock.from_environment().today(timezone)
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:

@@ -3,9 +3,9 @@
 A sync asks the plugin first (open invoices; the status of every stored open invoice that left
 the open list, in one batch; customers and, where supported, balances, each in one batch),
 checks the answers, and only then writes, in one transaction together with the record of the
-run. So a failure at any point (a missing setting, a bad row, a refused token, a server error,
-an amount the database cannot hold) leaves the database exactly as it was, and the run is
-recorded as failed.
+run (which the caller writes: see :data:`RunRecorder`). So a failure at any point (a missing
+setting, a bad row, a refused token, a server error, an amount the database cannot hold) leaves
+the database exactly as it was, and the run is recorded as failed.
 
 A customer used by an open invoice whose contact data the plugin did not return is no reason to
 fail: the invoices are stored, and the customer is named in ``SyncReport.missing_customers``
@@ -15,6 +15,7 @@ fail: the invoices are stored, and the customer is named in ``SyncReport.missing
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from hub import clients, clock
+from hub import clients
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import HubError, InvalidDataError, NotFoundError
@@ -35,7 +36,6 @@ from hub.model import (
     InvoiceState,
     InvoiceStatus,
 )
-from hub.operations import runs
 from hub.plugins import ClientPlugin, PluginRegistry
 from hub.secrets import SecretBox
 
@@ -305,73 +305,50 @@ def _store_customers(
         session.execute(update(t.Customer), updates)
 
 
-def _job_run(client_id: int, started: dt.datetime, outcome: str, report: SyncReport) -> t.JobRun:
-    return t.JobRun(
-        job="sync",
-        client_id=client_id,
-        started_at=started,
-        finished_at=dt.datetime.now(dt.UTC),
-        outcome=outcome,
-        counts=report.counts,
-        error="; ".join(report.errors) or None,
-        runner=runs.this_runner(),
-        today=report.today,
-    )
-
-
-def _record_run(
-    session: Session,
-    run_id: int | None,
-    client_id: int,
-    started: dt.datetime,
-    outcome: str,
-    report: SyncReport,
-) -> None:
-    """Record the sync's run: a new one, or the counts of the one a job runner started
-    (``run_id``), which the runner ends when the rest of its job is done."""
-    record = _job_run(client_id, started, outcome, report)
-    run = session.get(t.JobRun, run_id) if run_id is not None else None
-    if run is None:
-        session.add(record)
-        return
-    run.counts = record.counts
-    run.error = record.error
-
-
 def _describe(exc: Exception) -> str:
     return str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
 
 
+#: Records the sync's run inside the given session: ``(session, outcome, report)``, outcome
+#: ``ok`` in the very transaction that stores the data, ``failed`` in one of its own.
+RunRecorder = Callable[[Session, str, SyncReport], None]
+
+
 def sync_client(
-    db: Database, registry: PluginRegistry, box: SecretBox, name: str, *, run_id: int | None = None
+    db: Database,
+    registry: PluginRegistry,
+    box: SecretBox,
+    client_id: int,
+    today: dt.date,
+    *,
+    record: RunRecorder | None = None,
 ) -> SyncReport:
     """Fetch the client's open invoices and customers and store them; all or nothing.
 
-    The run is recorded with the data, in the same transaction: as a new run, or, when a job
-    runner started one (``run_id``, see :mod:`hub.operations.runs`), in that run.
+    ``today`` is the client's day the run acts for. The run is recorded by ``record`` with the
+    data, in the same transaction; a failed run in a transaction of its own.
 
-    :raises NotFoundError: there is no client ``name`` (nothing is recorded).
+    :raises NotFoundError: there is no such client (nothing is recorded).
     :raises SyncFailed: anything else went wrong (settings, plugin, refused data, database);
         nothing was stored, the run is recorded as failed, and ``report`` says why. The
         original error is its ``__cause__`` and gives it its exit code.
     """
-    started = dt.datetime.now(dt.UTC)
     with db.session() as session:
-        client = clients.get_client(session, name)
-        client_id = client.id
+        client = session.get(t.Client, client_id)
+        if client is None:
+            raise NotFoundError(f"the client (id {client_id}) was removed")
+        name = client.name
         cp = clients.enabled_plugin(client)
-        report = SyncReport(
-            client=name, plugin=cp.plugin if cp else None, today=clock.today(client.timezone)
-        )
+        report = SyncReport(client=name, plugin=cp.plugin if cp else None, today=today)
     log = get_logger("hub.sync", client=name, job="sync")
     try:
         with db.session() as session:
             current = session.get(t.Client, client_id)
             if current is None:
                 raise NotFoundError(f"client {name!r} was removed while it was being synced")
-            ctx = clients.client_context(current, registry, box, job="sync")
+            ctx = clients.client_context(current, registry, box, today=today, job="sync")
         plugin = registry.for_client(ctx)
-        report.plugin, report.today, log = plugin.name, ctx.today, ctx.log
+        report.plugin, log = plugin.name, ctx.log
         with db.session() as session:
             fetched = _fetch(session, plugin, client_id)
         report.missing_customers = fetched.missing_customers()
@@ -388,14 +365,16 @@ def sync_client(
         with db.session() as session:
             _store_invoices(session, client_id, fetched, report, now)
             _store_customers(session, client_id, fetched, report, now)
-            _record_run(session, run_id, client_id, started, "ok", report)
+            if record is not None:
+                record(session, "ok", report)
     except Exception as exc:
         if not report.errors:
             report.errors = [_describe(exc)]
         if isinstance(exc, InvalidDataError) and not report.failed:
             report.failed = 1
         _zero_stored(report)
-        _record_failure(db, run_id, client_id, started, report, log)
+        if record is not None:
+            _record_failure(db, record, report, log)
         if isinstance(exc, SyncFailed):
             raise
         raise SyncFailed(
@@ -413,18 +392,11 @@ def sync_client(
     return report
 
 
-def _record_failure(
-    db: Database,
-    run_id: int | None,
-    client_id: int,
-    started: dt.datetime,
-    report: SyncReport,
-    log: Any,
-) -> None:
+def _record_failure(db: Database, record: RunRecorder, report: SyncReport, log: Any) -> None:
     """Record the failed run; a failure to record must not hide why the sync failed."""
     try:
         with db.session() as session:
-            _record_run(session, run_id, client_id, started, "failed", report)
+            record(session, "failed", report)
     except Exception as exc:
         log.error("sync: could not record the failed run", error=_describe(exc))
 

@@ -10,6 +10,7 @@ functions in the test process - so the two results can be compared whole.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections import Counter
@@ -22,14 +23,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub import clients, clock
-from hub.daemon.jobs import Runtime, run_job
+from hub import clients
+from hub.clock import Clock
+from hub.daemon.jobs import run_job
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
 from hub.dunning.write_off import write_off
 from hub.errors import HubError
+from hub.operations.context import Context
 from hub.recurring.agreements import add_agreement
 from hub.recurring.schedule import AgreementLine, Terms
 from hub.testing.fakes import economic as economic_fake
@@ -49,7 +52,7 @@ WRITE_OFFS = ("9004", "9008")  # invoices whose write-off was asked for and fail
 @dataclass
 class World:
     db: Database
-    rt: Runtime
+    rt: Context
     economic: FakeEconomic
     agreement: Any  # the e-conomic agreement (its books)
     tripletex: FakeTripletex
@@ -218,50 +221,49 @@ def _tripletex_client(world: World, url: str) -> None:
 
 def _pending_postings(world: World) -> None:
     """Cases started, then a credit note and a write-off asked for whose posting failed."""
-    with clock.simulated(START):
-        run_job(world.rt, "sync", DK)
-        with world.db.session() as session:
-            case_of = {
-                invoice: case_id
-                for case_id, invoice in session.execute(
-                    select(t.Case.id, t.Invoice.invoice_number).join(
-                        t.Invoice, t.Invoice.id == t.Case.invoice_id
-                    )
+    run_job(on_day(world.rt, START), "sync", DK)
+    with world.db.session() as session:
+        case_of = {
+            invoice: case_id
+            for case_id, invoice in session.execute(
+                select(t.Case.id, t.Invoice.invoice_number).join(
+                    t.Invoice, t.Invoice.id == t.Case.invoice_id
                 )
-            }
-        for invoice in CREDIT_NOTES:
-            world.economic.fail_next(
-                economic_fake.Fault(status=400, path_prefix="/invoices/drafts", method="POST")
             )
-            try:
-                actions.credit_note(
-                    world.rt.db, world.rt.registry, world.rt.box, case_of[invoice], START
-                )
-            except HubError:
-                pass
-            else:
-                raise AssertionError("the credit note should have failed")
-        for invoice in WRITE_OFFS:
-            world.economic.fail_next(
-                economic_fake.Fault(status=400, path_prefix="/journals", method="POST")
+        }
+    for invoice in CREDIT_NOTES:
+        world.economic.fail_next(
+            economic_fake.Fault(status=400, path_prefix="/invoices/drafts", method="POST")
+        )
+        try:
+            actions.credit_note(
+                world.rt.db, world.rt.registry, world.rt.box, case_of[invoice], START
             )
-            try:
-                write_off(
-                    world.rt.db,
-                    world.rt.registry,
-                    world.rt.box,
-                    case_of[invoice],
-                    "loss_confirmed",
-                    START,
-                )
-            except HubError:
-                pass
-            else:
-                raise AssertionError("the write-off should have failed")
+        except HubError:
+            pass
+        else:
+            raise AssertionError("the credit note should have failed")
+    for invoice in WRITE_OFFS:
+        world.economic.fail_next(
+            economic_fake.Fault(status=400, path_prefix="/journals", method="POST")
+        )
+        try:
+            write_off(
+                world.rt.db,
+                world.rt.registry,
+                world.rt.box,
+                case_of[invoice],
+                "loss_confirmed",
+                START,
+            )
+        except HubError:
+            pass
+        else:
+            raise AssertionError("the write-off should have failed")
 
 
 @contextmanager
-def world(db: Database, rt: Runtime, outbox: Path) -> Iterator[World]:
+def world(db: Database, rt: Context, outbox: Path) -> Iterator[World]:
     """The world on ``db``, its fakes served until the block ends."""
     economic = FakeEconomic(today=START)
     agreement = economic.add_agreement("daemon-app", "daemon-grant", "Dagmar ApS")
@@ -275,6 +277,11 @@ def world(db: Database, rt: Runtime, outbox: Path) -> Iterator[World]:
         _tripletex_client(w, tripletex_url)
         _pending_postings(w)
         yield w
+
+
+def on_day(ctx: Context, day: dt.date) -> Context:
+    """``ctx`` with its clock fixed on ``day``, as ``hub --today`` fixes it."""
+    return dataclasses.replace(ctx, clock=Clock(fixed=day))
 
 
 def set_day(w: World, day: dt.date) -> None:

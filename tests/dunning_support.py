@@ -8,14 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub import clock
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.dunning.cycle import CycleReport, run_cycle
-from hub.dunning.messages import deliver_pending
+from hub.dunning.cycle import CycleReport
 from hub.plugins import ENTRY_POINT_GROUP, PluginRegistry, load_plugins
 from hub.secrets import SecretBox
-from hub.sync import sync_client
+from tests.helpers import deliver_pending, run_cycle, sync_client
 
 
 def registry_with_outbox(*plugins: Any) -> PluginRegistry:
@@ -32,14 +30,10 @@ def registry_with_outbox(*plugins: Any) -> PluginRegistry:
 def run_day(
     db: Database, registry: PluginRegistry, box: SecretBox, name: str, day: dt.date
 ) -> CycleReport:
-    clock.set_today(day)
-    try:
-        sync_client(db, registry, box, name)
-        report = run_cycle(db, name)
-        deliver_pending(db, registry, box, name)
-        return report
-    finally:
-        clock.set_today(None)
+    sync_client(db, registry, box, name, day)
+    report = run_cycle(db, name, day)
+    deliver_pending(db, registry, box, name, day)
+    return report
 
 
 def messages(db: Database) -> list[t.Message]:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib.metadata import EntryPoint
 
 from hub import clients
+from hub.clock import Clock
 from hub.db.engine import Database
+from hub.dunning import cycle as dunning_cycle
+from hub.dunning import messages as dunning_messages
 from hub.model import ClientContext
+from hub.operations import sync as sync_ops
+from hub.operations.clients import client_day
+from hub.operations.context import Actor, Context, Services
 from hub.plugins import ENTRY_POINT_GROUP, PluginRegistry, load_plugins
 from hub.secrets import SecretBox
+from hub.sync import SyncReport
 from tests.sample_plugins import RecordingPlugin
 
 
@@ -38,6 +46,50 @@ def add_client_with_plugin(
         clients.enable_plugin(session, registry, box, name, plugin, settings)
 
 
-def context_for(db: Database, registry: PluginRegistry, box: SecretBox, name: str) -> ClientContext:
+def context_for(
+    db: Database, registry: PluginRegistry, box: SecretBox, name: str, today: dt.date | None = None
+) -> ClientContext:
     with db.session() as session:
-        return clients.client_context(clients.get_client(session, name), registry, box)
+        client = clients.get_client(session, name)
+        return clients.client_context(
+            client, registry, box, today=Clock(today).today(client.timezone)
+        )
+
+
+def context(
+    db: Database,
+    registry: PluginRegistry,
+    box: SecretBox,
+    today: dt.date | None = None,
+    *,
+    user: str = "tester",
+    operator: bool = False,
+) -> Context:
+    """A run's context as a front end builds it; ``today`` fixes the clock (``--today``)."""
+    return Context(Services(db, registry, box), Actor(user, operator), Clock(fixed=today))
+
+
+def sync_client(
+    db: Database, registry: PluginRegistry, box: SecretBox, name: str, today: dt.date | None = None
+) -> SyncReport:
+    """The sync step of ``hub sync`` (no cycle, no delivery), its run recorded."""
+    ctx = context(db, registry, box, today)
+    return sync_ops.fetch_invoices(ctx, client_day(ctx, name))
+
+
+def _client(db: Database, name: str, today: dt.date | None) -> tuple[int, dt.date]:
+    with db.session() as session:
+        client = clients.get_client(session, name)
+        return client.id, Clock(today).today(client.timezone)
+
+
+def run_cycle(db: Database, name: str, today: dt.date | None = None) -> dunning_cycle.CycleReport:
+    """The dunning cycle for client ``name`` on ``today`` (default: its real today)."""
+    return dunning_cycle.run_cycle(db, *_client(db, name, today))
+
+
+def deliver_pending(
+    db: Database, registry: PluginRegistry, box: SecretBox, name: str, today: dt.date | None = None
+) -> dunning_messages.DeliveryReport:
+    """Deliver client ``name``'s pending messages on ``today`` (default: its real today)."""
+    return dunning_messages.deliver_pending(db, registry, box, *_client(db, name, today))

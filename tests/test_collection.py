@@ -11,13 +11,11 @@ from decimal import Decimal
 
 import pytest
 
-from hub import clients, clock
+from hub import clients
 from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cycle import run_cycle
 from hub.dunning.flows import Flow, parse_step
-from hub.dunning.messages import deliver_pending
 from hub.dunning.overview import collection_overview
 from hub.dunning.states import Stage
 from hub.errors import InputError
@@ -25,7 +23,7 @@ from hub.model import Customer, InvoiceState
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from tests.dunning_support import cases, events, messages, registry_with_outbox, run_day
-from tests.helpers import add_client_with_plugin
+from tests.helpers import add_client_with_plugin, deliver_pending, run_cycle
 from tests.sample_plugins import RecordingPlugin, invoice
 
 D = Decimal
@@ -68,11 +66,7 @@ def send_to_collection(
     """`hub cases collect`: the warning, delivered at once."""
     with db.session() as session:
         actions.send_to_collection(session, case_id, on)
-    clock.set_today(on)
-    try:
-        deliver_pending(db, registry, box, "acme")
-    finally:
-        clock.set_today(None)
+    deliver_pending(db, registry, box, "acme", on)
 
 
 def warned_case(db: Database, registry: PluginRegistry, box: SecretBox) -> int:
@@ -322,24 +316,20 @@ def test_D1_the_deadline_counts_from_the_day_the_warning_went_out(
 
 def test_D1_two_cycles_at_once_send_one_collection_notice(db, box, registry) -> None:  # type: ignore[no-untyped-def]
     warned_case(db, registry, box)
-    clock.set_today(day(20))
     errors: list[str] = []
 
     def cycle() -> None:
         try:
-            run_cycle(db, "acme")
+            run_cycle(db, "acme", day(20))
         except Exception as exc:  # the loser fails on the outbox's unique index, or waits
             errors.append(type(exc).__name__)
 
-    try:
-        threads = [threading.Thread(target=cycle) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        run_cycle(db, "acme")
-    finally:
-        clock.set_today(None)
+    threads = [threading.Thread(target=cycle) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run_cycle(db, "acme", day(20))
     assert [m.kind for m in messages(db)].count("collection_notice") == 1
     assert cases(db)[0].stage == "collection"
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from hub import clients
 from hub.db import tables as t
@@ -18,6 +21,7 @@ from hub.dunning import actions, coverage, customer_mode
 from hub.dunning import rules as dunning_rules
 from hub.errors import InputError
 from hub.model import Customer, InvoiceState
+from hub.operations.context import Actor
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from tests.dunning_support import cases, events, messages, registry_with_outbox, run_day
@@ -65,6 +69,13 @@ def registry(db: Database, box: SecretBox, ledger: RecordingPlugin) -> PluginReg
     return registry
 
 
+def as_actor(action: Callable[..., Any], session: Session, feature: str) -> Any:
+    """Grant or revoke ``feature`` for acme as the acting user of the environment
+    (``HUB_USER``, ``HUB_OPERATORS``), as a front end does."""
+    actor = Actor.from_environment()
+    return action(session, "acme", feature, by=actor.name, operator=actor.operator)
+
+
 def set_mode(db: Database, registry: PluginRegistry, mode: str, on: dt.date) -> list[t.Case]:
     with db.session() as session:
         client = clients.get_client(session, "acme")
@@ -74,7 +85,7 @@ def set_mode(db: Database, registry: PluginRegistry, mode: str, on: dt.date) -> 
 def enable_customer_mode(db: Database, registry: PluginRegistry, on: dt.date) -> None:
     with db.session() as session:
         client = clients.get_client(session, "acme")
-        customer_mode.grant(session, "acme", "customer_reminders")
+        as_actor(customer_mode.grant, session, "customer_reminders")
         dunning_rules.set_rules(session, client, {"start_date": START})
         customer_mode.set_mode(session, registry, client, "customer", on)
 
@@ -116,16 +127,16 @@ def test_C2_a_consultant_cannot_grant_the_feature_to_themselves(db, registry, mo
     monkeypatch.setenv("HUB_USER", "carl")
     monkeypatch.delenv("HUB_OPERATORS", raising=False)
     with db.session() as session, pytest.raises(InputError, match="'carl' is not an operator"):
-        customer_mode.grant(session, "acme", "customer_reminders")
+        as_actor(customer_mode.grant, session, "customer_reminders")
     monkeypatch.setenv("HUB_OPERATORS", "olivia")
     with db.session() as session, pytest.raises(InputError, match="not an operator"):
-        customer_mode.grant(session, "acme", "customer_reminders")
+        as_actor(customer_mode.grant, session, "customer_reminders")
     monkeypatch.setenv("HUB_USER", "olivia")
     with db.session() as session:
-        grant = customer_mode.grant(session, "acme", "customer_reminders")
+        grant = as_actor(customer_mode.grant, session, "customer_reminders")
         assert grant.granted_by == "olivia"
     with db.session() as session, pytest.raises(InputError, match="no feature 'everything'"):
-        customer_mode.grant(session, "acme", "everything")
+        as_actor(customer_mode.grant, session, "everything")
 
 
 def test_C1_one_reminder_per_customer_with_the_total(db, box, registry, operator) -> None:  # type: ignore[no-untyped-def]
@@ -296,7 +307,7 @@ def test_C2_customer_mode_keeps_its_requirements(db, registry, operator) -> None
             with pytest.raises(InputError, match="customer mode"):
                 dunning_rules.set_rules(session, client, change)
     with db.session() as session, pytest.raises(InputError, match="switch it back first"):
-        customer_mode.revoke(session, "acme", "customer_reminders")
+        as_actor(customer_mode.revoke, session, "customer_reminders")
 
 
 def test_C1_a_customer_case_a_person_closed_is_not_started_again(

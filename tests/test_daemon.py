@@ -27,14 +27,16 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, select, update
 
-from hub import clients, clock
+from hub import clients
 from hub.cli.main import main
-from hub.daemon.jobs import JOB_KINDS, Runtime
+from hub.clock import Clock
+from hub.daemon.jobs import JOB_KINDS
 from hub.daemon.scheduler import TABLE, Daemon
 from hub.daemon.schedules import Schedules, parse
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.operations import runs
+from hub.operations.context import Actor, Context, Services
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from hub.testing.fakes import economic as economic_fake
@@ -65,14 +67,15 @@ def _schedule(seconds: int = 1, extra: str = "") -> Schedules:
 
 
 @pytest.fixture
-def rt(db: Database) -> Runtime:
-    return Runtime(db, load_plugins(), SecretBox())
+def rt(db: Database) -> Context:
+    """The daemon's context, its clock fixed on the world's first day."""
+    return Context(Services(db, load_plugins(), SecretBox()), Actor("tester"), Clock(DAYS[0]))
 
 
 @pytest.fixture
-def world(db: Database, rt: Runtime, tmp_path: Path) -> Iterator[World]:
+def world(db: Database, rt: Context, tmp_path: Path) -> Iterator[World]:
     """The world on its first day (the in-process daemon's jobs see the same simulated day)."""
-    with daemon_world.world(db, rt, tmp_path / "outbox") as w, clock.simulated(DAYS[0]):
+    with daemon_world.world(db, rt, tmp_path / "outbox") as w:
         yield w
 
 
@@ -94,7 +97,7 @@ def _wait(condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
 class Running:
     """A daemon started in this process, serving in a thread."""
 
-    def __init__(self, rt: Runtime, schedules: Schedules, **kwargs: Any) -> None:
+    def __init__(self, rt: Context, schedules: Schedules, **kwargs: Any) -> None:
         self.daemon = Daemon(rt, schedules, **kwargs)
         self.daemon.start()
         self.thread = threading.Thread(target=self.daemon.serve, daemon=True)
@@ -136,7 +139,7 @@ def _ok(rows: list[dict[str, Any]], pid: int | None = None) -> set[tuple[str, st
 
 
 def test_one_job_per_kind_and_client_in_the_database_each_run_recorded(
-    world: World, rt: Runtime
+    world: World, rt: Context
 ) -> None:
     running = Running(rt, _schedule(seconds=60))
     try:
@@ -156,7 +159,7 @@ def test_one_job_per_kind_and_client_in_the_database_each_run_recorded(
 
 
 def test_one_clients_slow_accounting_system_does_not_hold_up_another(
-    world: World, rt: Runtime
+    world: World, rt: Context
 ) -> None:
     world.economic.fail_next(economic_fake.Fault(delay=6.0, path_prefix="/invoices"))
     running = Running(rt, _schedule(seconds=60))
@@ -168,7 +171,7 @@ def test_one_clients_slow_accounting_system_does_not_hold_up_another(
         running.stop()
 
 
-def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, rt: Runtime) -> None:
+def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, rt: Context) -> None:
     with rt.db.session() as session:
         clients.add_client(session, "broken", "DK")  # no accounting plugin
     running = Running(rt, _schedule(seconds=60))
@@ -189,7 +192,7 @@ def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, rt: 
 
 
 def test_clients_added_and_removed_while_running_and_changed_schedules(
-    world: World, rt: Runtime
+    world: World, rt: Context
 ) -> None:
     running = Running(rt, _schedule(seconds=60))
     try:
@@ -255,7 +258,7 @@ def _sync_runs_since(db: Database, since: dt.datetime) -> list[dict[str, Any]]:
 
 
 def test_runs_missed_while_the_daemon_was_down_run_once_as_soon_as_it_is_back(
-    world: World, rt: Runtime
+    world: World, rt: Context
 ) -> None:
     schedule = parse(EVERY_FIVE_SECONDS, "five.toml")  # at :00, :05, :10 ... of each minute
     first = Running(rt, schedule)
@@ -277,7 +280,7 @@ def test_runs_missed_while_the_daemon_was_down_run_once_as_soon_as_it_is_back(
 
 
 def test_runs_that_never_started_or_finished_are_run_again_at_the_next_start(
-    world: World, rt: Runtime
+    world: World, rt: Context
 ) -> None:
     first = Running(rt, _schedule(seconds=60))
     try:
@@ -315,7 +318,7 @@ def test_runs_that_never_started_or_finished_are_run_again_at_the_next_start(
 
 
 def test_a_client_removed_while_its_schedule_names_it_is_no_error(
-    world: World, rt: Runtime
+    world: World, rt: Context
 ) -> None:
     schedule = _schedule(seconds=60, extra=f'\n[clients."{NO}".sync]\nseconds = 120\n')
     running = Running(rt, schedule)
@@ -330,7 +333,7 @@ def test_a_client_removed_while_its_schedule_names_it_is_no_error(
 
 
 def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
-    world: World, rt: Runtime
+    world: World, rt: Context
 ) -> None:
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],

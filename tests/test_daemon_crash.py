@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hub import clock
-from hub.daemon.jobs import JOB_KINDS, Runtime, run_job
+from hub.daemon.jobs import JOB_KINDS, run_job
 from hub.db import tables as t
 from hub.db.engine import Database, upgrade
+from hub.operations.context import Actor, Context, Services
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from tests import daemon_world
@@ -179,16 +179,16 @@ def _reference(tmp_path: Path, db_url: str) -> dict[str, Any]:
     if url == db_url:  # PostgreSQL: the reference goes to a SQLite file of its own
         url = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
     db = _database(url)
-    rt = Runtime(db, load_plugins(), SecretBox())
+    rt = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"))
     try:
         with daemon_world.world(db, rt, tmp_path / "reference-outbox") as w:
             for day in DAYS:
                 daemon_world.set_day(w, day)
-                with clock.simulated(day):
-                    for _ in range(2):
-                        for client in CLIENTS:
-                            for job in JOB_KINDS:
-                                assert run_job(rt, job, client).outcome == "ok"
+                on_day = daemon_world.on_day(rt, day)
+                for _ in range(2):
+                    for client in CLIENTS:
+                        for job in JOB_KINDS:
+                            assert run_job(on_day, job, client).outcome == "ok"
             return w.outcome()
     finally:
         db.dispose()
@@ -197,7 +197,7 @@ def _reference(tmp_path: Path, db_url: str) -> dict[str, Any]:
 @pytest.fixture
 def crashing_world(db_url: str, tmp_path: Path) -> Iterator[World]:
     db = _database(db_url)
-    rt = Runtime(db, load_plugins(), SecretBox())
+    rt = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"))
     try:
         with daemon_world.world(db, rt, tmp_path / "outbox") as w:
             yield w

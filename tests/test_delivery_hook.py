@@ -13,11 +13,10 @@ from hub import clients
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
-from hub.dunning.messages import deliver_pending
 from hub.model import Customer
 from hub.secrets import SecretBox
 from tests.dunning_support import messages, registry_with_outbox, run_day
-from tests.helpers import add_client_with_plugin
+from tests.helpers import add_client_with_plugin, deliver_pending
 from tests.sample_plugins import RecordingPlugin, invoice
 
 DUE = dt.date(2026, 10, 15)

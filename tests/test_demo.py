@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub import clock
 from hub.cli.main import main
+from hub.clock import Clock
 from hub.demo import DemoResult, run_demo
 from hub.demo.csv_client import INVOICES as CSV_INVOICES
 from hub.demo.summary import LawTally
@@ -226,17 +226,14 @@ def test_every_run_is_recorded_ok_in_the_run_history(
 def test_the_demo_gives_the_clock_back(demo: tuple[DemoResult, list[str]]) -> None:
     assert "HUB_TODAY" not in os.environ
     tz = "Europe/Copenhagen"
-    assert clock.today(tz) == dt.datetime.now(ZoneInfo(tz)).date()
+    assert Clock.from_environment().today(tz) == dt.datetime.now(ZoneInfo(tz)).date()
 
 
-def test_simulated_days_restore_the_clock() -> None:
-    clock.set_today(dt.date(2026, 1, 1))
-    try:
-        with clock.simulated(dt.date(2026, 2, 2)):
-            assert clock.today("Europe/Oslo") == dt.date(2026, 2, 2)
-        assert clock.today("Europe/Oslo") == dt.date(2026, 1, 1)
-    finally:
-        clock.set_today(None)
+def test_a_simulated_day_is_a_clock_of_its_own() -> None:
+    fixed = Clock(fixed=dt.date(2026, 2, 2))
+    assert fixed.today("Europe/Oslo") == dt.date(2026, 2, 2)
+    tz = "Europe/Oslo"
+    assert Clock().today(tz) == dt.datetime.now(ZoneInfo(tz)).date()  # the real one, untouched
 
 
 def test_demo_cli_prints_plain_lines_off_a_terminal(

@@ -401,8 +401,7 @@ def test_a_quiet_day_reads_the_same_number_of_times_for_n_and_2n_cases(
 ) -> None:
     from sqlalchemy import event
 
-    from hub import clock as hub_clock
-    from hub.dunning.cycle import run_cycle
+    from tests.helpers import run_cycle
 
     def statements_for_quiet_day(count: int) -> int:
         for n in range(count):
@@ -412,8 +411,7 @@ def test_a_quiet_day_reads_the_same_number_of_times_for_n_and_2n_cases(
         listener = lambda *args: seen.append(args[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            with hub_clock.simulated(day(-7)):
-                run_cycle(db, "acme")
+            run_cycle(db, "acme", day(-7))
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)

@@ -135,7 +135,9 @@ def test_a_wrong_secret_key_says_so(db: Database, box: SecretBox) -> None:
         clients.enable_plugin(session, registry, box, "acme", "alpha", {"api_token": "x"})
     other = SecretBox(Fernet.generate_key())
     with db.session() as session, pytest.raises(SecretKeyError, match="not the key"):
-        clients.client_context(clients.get_client(session, "acme"), registry, other)
+        clients.client_context(
+            clients.get_client(session, "acme"), registry, other, today=dt.date(2026, 1, 1)
+        )
 
 
 def test_secret_key_file_is_created_private_and_reused(hub_env: Path) -> None:

@@ -22,10 +22,11 @@ from hub.model import (
     InvoiceState,
     InvoiceStatus,
 )
+from hub.operations import runs
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
-from hub.sync import SyncFailed, sync_client
-from tests.helpers import add_client_with_plugin, registry_with
+from hub.sync import SyncFailed
+from tests.helpers import add_client_with_plugin, registry_with, sync_client
 from tests.sample_plugins import RecordingPlugin, invoice
 
 D = Decimal
@@ -271,7 +272,7 @@ def test_a_wrong_secret_key_and_an_uninstalled_plugin_are_recorded(
 def test_the_ok_run_is_recorded_with_the_data_in_one_transaction(
     db: Database, box: SecretBox, setup: PluginRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = hub_sync._job_run
+    real = runs._job_run
 
     def unrecordable(client_id: int, started: Any, outcome: str, report: Any) -> t.JobRun:
         run = real(client_id, started, outcome, report)
@@ -279,12 +280,12 @@ def test_the_ok_run_is_recorded_with_the_data_in_one_transaction(
             run.job = None  # type: ignore[assignment]  # NOT NULL: the commit fails
         return run
 
-    monkeypatch.setattr(hub_sync, "_job_run", unrecordable)
+    monkeypatch.setattr(runs, "_job_run", unrecordable)
     with pytest.raises(SyncFailed):
         sync_client(db, setup, box, "acme")
     assert _invoices(db) == {}  # the data went with the run that could not be recorded
     assert [r.outcome for r in _runs(db)] == ["failed"]
-    monkeypatch.setattr(hub_sync, "_job_run", real)
+    monkeypatch.setattr(runs, "_job_run", real)
     report = sync_client(db, setup, box, "acme")
     [ok] = [r for r in _runs(db) if r.outcome == "ok"]
     assert ok.counts == report.counts and ok.counts["new"] == 3

@@ -44,7 +44,7 @@ class StateChoice(StrEnum):
 
 def _client_today(session: Any, client_id: int) -> dt.date:
     client = session.get(t.Client, client_id)
-    return clock.today(client.timezone)
+    return state.context().clock.today(client.timezone)
 
 
 def _done(case_id: int, what: str, json_out: bool = False) -> None:
@@ -80,7 +80,12 @@ def start(
                 " by themselves for overdue invoices (C1)"
             )
         case = start_case(
-            session, c, inv, clock.today(c.timezone), actions.current_user(), Actor.USER
+            session,
+            c,
+            inv,
+            state.context().clock.today(c.timezone),
+            actions.current_user(),
+            Actor.USER,
         )
         session.flush()
         case_id = case.id
@@ -270,11 +275,9 @@ def collect(case_id: CaseId) -> None:
         today = _client_today(session, get_case(session, case_id).client_id)
         case = actions.send_to_collection(session, case_id, today)
         deadline = case.collection_deadline
-        client = session.get(t.Client, case.client_id)
-        assert client is not None
-        name = client.name
+        client_id = case.client_id
     # Delivered at once: the statutory days count from the day the warning goes out.
-    delivery = deliver_pending(state.db(), state.registry, state.box, name)
+    delivery = deliver_pending(state.db(), state.registry, state.box, client_id, today)
     if delivery.failed:
         say(f"the warning is not delivered yet ({'; '.join(delivery.errors)}); collection waits")
     _done(case_id, f"collection warning made; collection starts after {deadline} unless paid")

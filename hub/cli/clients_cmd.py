@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from hub import clients
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
-from hub.db import tables as t
-from hub.dunning import customer_mode
+from hub.operations import clients
 
 app = typer.Typer(help="Client companies and their plugins.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _summary(client: t.Client) -> dict[str, Any]:
-    cp = clients.enabled_plugin(client)
-    return {
-        "name": client.name,
-        "country": client.country,
-        "currency": client.currency,
-        "timezone": client.timezone,
-        "plugin": cp.plugin if cp else None,
-    }
-
-
-def _secret_names(plugin: str) -> frozenset[str]:
-    """The settings the installed plugin marks secret now (none if it is not installed)."""
-    info = state.registry.infos.get(plugin)
-    return info.secret_names if info else frozenset()
 
 
 @app.command("add")
@@ -42,16 +23,16 @@ def add(
     timezone: Annotated[str | None, typer.Option(help="Default: the country's.")] = None,
 ) -> None:
     """Register a client company."""
-    with state.db().session() as session:
-        client = clients.add_client(session, name, country, currency, timezone)
-        say(f"client {client.name} added ({client.country}, {client.currency}, {client.timezone})")
+    client = clients.add_client(
+        state.context(), name, country, currency=currency, timezone=timezone
+    )
+    say(f"client {client.name} added ({client.country}, {client.currency}, {client.timezone})")
 
 
 @app.command("list")
 def list_(json_out: JsonOption = False) -> None:
     """List clients."""
-    with state.db().session() as session:
-        rows = [_summary(c) for c in clients.list_clients(session)]
+    rows = [c.as_dict() for c in clients.list_clients(state.context())]
     if json_out:
         emit_json(rows)
         return
@@ -65,19 +46,7 @@ def list_(json_out: JsonOption = False) -> None:
 @app.command("show")
 def show(name: str, json_out: JsonOption = False) -> None:
     """Show a client with its plugins and settings (secrets masked)."""
-    with state.db().session() as session:
-        client = clients.get_client(session, name)
-        data = _summary(client)
-        data["plugins"] = [
-            {
-                "plugin": cp.plugin,
-                "enabled": cp.enabled,
-                "settings": {
-                    s.key: s.value for s in clients.shown_settings(cp, _secret_names(cp.plugin))
-                },
-            }
-            for cp in client.plugins
-        ]
+    data = clients.show_client(state.context(), name).as_dict()
     if json_out:
         emit_json(data)
         return
@@ -93,8 +62,7 @@ def show(name: str, json_out: JsonOption = False) -> None:
 @app.command("remove")
 def remove(name: str) -> None:
     """Remove a client and what is stored for it (refused while it has open cases)."""
-    with state.db().session() as session:
-        clients.remove_client(session, name)
+    clients.remove_client(state.context(), name)
     say(f"client {name} removed")
 
 
@@ -108,16 +76,14 @@ def enable(
 ) -> None:
     """Enable an accounting plugin for a client, with its settings."""
     values = clients.parse_assignments(set_ or [])
-    with state.db().session() as session:
-        clients.enable_plugin(session, state.registry, state.box, name, plugin, values)
+    clients.enable_plugin(state.context(), name, plugin, values)
     say(f"plugin {plugin} enabled for {name}")
 
 
 @app.command("disable")
 def disable(name: str, plugin: str) -> None:
     """Disable a client's plugin (its settings are kept)."""
-    with state.db().session() as session:
-        clients.disable_plugin(session, name, plugin)
+    clients.disable_plugin(state.context(), name, plugin)
     say(f"plugin {plugin} disabled for {name}")
 
 
@@ -132,10 +98,8 @@ def set_(
 ) -> None:
     """Change settings of an enabled plugin (checked against its settings schema)."""
     values = clients.parse_assignments(assignments)
-    with state.db().session() as session:
-        cp = clients.set_settings(session, state.registry, state.box, name, values, plugin)
-        plugin = cp.plugin
-    say(f"{len(values)} setting(s) of {plugin} changed for {name}")
+    changed = clients.set_settings(state.context(), name, values, plugin=plugin)
+    say(f"{len(values)} setting(s) of {changed} changed for {name}")
 
 
 @app.command("grant")
@@ -147,15 +111,12 @@ def grant(
 
     customer_reminders: the client may switch to one reminder per customer (C2).
     """
-    with state.db().session() as session:
-        row = customer_mode.grant(session, name, feature)
-        by = row.granted_by
+    by = clients.grant_feature(state.context(), name, feature)
     say(f"{feature} granted to {name} by {by}")
 
 
 @app.command("revoke")
 def revoke(name: str, feature: Annotated[str, typer.Argument(help="customer_reminders")]) -> None:
     """Take a feature back (operators only); refused while the client uses it."""
-    with state.db().session() as session:
-        customer_mode.revoke(session, name, feature)
+    clients.revoke_feature(state.context(), name, feature)
     say(f"{feature} revoked for {name}")

@@ -6,7 +6,7 @@ import typer
 
 from hub.cli.output import say
 from hub.cli.state import state
-from hub.db import engine
+from hub.operations import database
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -14,19 +14,15 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @app.command("upgrade")
 def upgrade() -> None:
     """Bring the database schema to this version of the hub (Alembic migrations)."""
-    db = state.db(check_schema=False)
-    before, after = engine.upgrade(db.engine)
-    if before == after:
-        say(f"{db.display_url}: schema already at {after}")
+    done = database.upgrade(state.context(check_schema=False))
+    if done.before == done.after:
+        say(f"{done.database}: schema already at {done.after}")
     else:
-        say(f"{db.display_url}: schema upgraded from {before or 'empty'} to {after}")
+        say(f"{done.database}: schema upgraded from {done.before or 'empty'} to {done.after}")
 
 
 @app.command("current")
 def current() -> None:
     """Show the schema revision of the database and the one this hub needs."""
-    db = state.db(check_schema=False)
-    say(
-        f"{db.display_url}: at {engine.current_revision(db.engine) or 'empty'},"
-        f" this hub needs {engine.head_revision()}"
-    )
+    revision = database.current(state.context(check_schema=False))
+    say(f"{revision.database}: at {revision.current or 'empty'}, this hub needs {revision.needed}")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hub import clients, clock
+from hub import clients
 from hub.cli.cases_cmd import StageChoice
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
@@ -130,7 +130,11 @@ def rules_set(
         started = []
         if mode is not None:
             started = customer_mode.set_mode(
-                session, state.registry, client, mode.strip(), clock.today(client.timezone)
+                session,
+                state.registry,
+                client,
+                mode.strip(),
+                state.context().clock.today(client.timezone),
             )
     say(f"{len(values) + (mode is not None)} rule(s) of {name} changed")
     if started:

@@ -79,7 +79,6 @@ def root(
     hub_logging.configure(json=False, level="INFO" if verbose else "WARNING")
     state.db_url = db
     state.today = clock.parse_date(today, what="--today") if today else None
-    clock.set_today(state.today)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         state.close()
-        clock.set_today(None)
     return 0
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from hub import scaffold
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
+from hub.operations.plugins import list_plugins as installed_plugins
 
 app = typer.Typer(help="Installed accounting plugins.", no_args_is_help=True)
 
@@ -20,20 +21,10 @@ def list_plugins(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List installed plugins, their versions, capabilities and settings, and load errors."""
-    registry = state.registry
-    plugins: list[dict[str, Any]] = [
-        {
-            "name": info.name,
-            "title": info.title,
-            "version": info.version,
-            "capabilities": sorted(info.capabilities),
-            "settings": [s.as_dict() for s in info.settings],
-        }
-        for info in (registry.infos[n] for n in registry.names())
-    ]
-    errors = [{"name": n, "error": e} for n, e in sorted(registry.errors.items())]
+    installed = installed_plugins(state.registry)
+    plugins, errors = installed.plugins, installed.errors
     if json_out:
-        emit_json({"plugins": plugins, "errors": errors})
+        emit_json(installed.as_dict())
         return
     table(
         "Plugins",

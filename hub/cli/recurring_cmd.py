@@ -147,7 +147,7 @@ def add(
     must be able to create what it produces (capability create_invoice or create_order)."""
     with state.db().session() as session:
         found = clients.get_client(session, client)
-        today = clock.today(found.timezone)
+        today = state.context().clock.today(found.timezone)
         terms = _terms(
             every=every,
             unit=unit,
@@ -441,7 +441,7 @@ def run(
     e.g. from cron). Exits 1 if any could not be made; they are retried next time under the
     same key, never made twice."""
     with state.db().session() as session:
-        today = clock.today(clients.get_client(session, client).timezone)
+        today = state.context().clock.today(clients.get_client(session, client).timezone)
     report = run_recurring(state.db(), state.registry, state.box, client, today)
     if json_out:
         emit_json(report.as_dict())

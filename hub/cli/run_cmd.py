@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from hub import clients
 from hub import logging as hub_logging
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.errors import InputError
 from hub.operations import runs
 
-if TYPE_CHECKING:
-    from hub.daemon.jobs import Runtime
-
 runs_app = typer.Typer(help="The run history: every run of a job.", no_args_is_help=True)
-
-
-def _runtime() -> Runtime:
-    from hub.daemon.jobs import (
-        Runtime,  # imported when needed: the jobs and the scheduler are heavy
-    )
-
-    return Runtime(state.db(), state.registry, state.box)
 
 
 def run(
@@ -60,6 +48,7 @@ def run(
     ] = False,
 ) -> None:
     """Run the scheduled jobs for every client until SIGTERM or SIGINT."""
+    # Imported when needed: the jobs and the scheduler are heavy.
     from hub.daemon import scheduler as daemon
     from hub.daemon import schedules
 
@@ -74,8 +63,8 @@ def run(
     if stop_timeout < 0:
         raise InputError(f"--stop-timeout: {stop_timeout:g} must not be negative")
     loaded = schedules.load(schedules_file)
-    rt = _runtime()
-    planned = daemon.plan(rt, loaded)
+    ctx = state.context()  # the daemon's one context: every job run asks it for its day
+    planned = daemon.plan(ctx, loaded)
     if check:
         table(
             f"Jobs from {loaded.source}",
@@ -88,7 +77,7 @@ def run(
         return
     hub_logging.configure(json=log_format == "json", level="INFO")
     the_daemon = daemon.Daemon(
-        rt, loaded, http_host=http_host, http_port=http_port, stop_timeout=stop_timeout
+        ctx, loaded, http_host=http_host, http_port=http_port, stop_timeout=stop_timeout
     )
     raise typer.Exit(daemon.run_until_stopped(the_daemon))
 
@@ -101,15 +90,7 @@ def list_(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The latest runs: job, client, start, end, outcome, counts, error."""
-    if job is not None and job not in runs.JOB_KINDS:
-        raise InputError(
-            f"--job: {job!r} is not a job kind; choose one of {', '.join(runs.JOB_KINDS)}"
-        )
-    if limit < 1:
-        raise InputError(f"--limit: {limit} must be 1 or more")
-    with state.db().session() as session:
-        client_id = clients.get_client(session, client).id if client else None
-        rows = runs.run_rows(session, client_id=client_id, job=job, limit=limit)
+    rows = runs.list_runs(state.context(), client=client, job=job, limit=limit)
     if json_out:
         emit_json(rows)
         return

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from hub.cli.output import emit_json, table
 from hub.cli.state import state
-from hub.dunning.cycle import run_cycle
-from hub.dunning.messages import deliver_pending
-from hub.sync import SyncFailed, sync_client
+from hub.operations import sync as sync_ops
+from hub.operations.sync import SyncFailed
 
 
 def sync(
@@ -20,21 +19,14 @@ def sync(
     """Fetch the client's invoices and customers (all or nothing), then close, resume, move
     and remind cases as due today, then deliver the messages."""
     try:
-        report = sync_client(state.db(), state.registry, state.box, name)
+        result = sync_ops.sync(state.context(), name)
     except SyncFailed as exc:
         if json_out:
             emit_json({**exc.report.as_dict(), "outcome": "failed"})
         raise
-    cycle = run_cycle(state.db(), name)
-    delivery = deliver_pending(state.db(), state.registry, state.box, name)
-    data: dict[str, Any] = {
-        **report.as_dict(),
-        "outcome": "ok",
-        "dunning": cycle.as_dict(),
-        "delivery": {"sent": delivery.sent, "failed": delivery.failed, "errors": delivery.errors},
-    }
+    report, cycle, delivery = result.sync, result.cycle, result.delivery
     if json_out:
-        emit_json(data)
+        emit_json(result.as_dict())
         return
     table(
         f"Sync of {name} via {report.plugin} ({report.today.isoformat()})",

@@ -24,6 +24,7 @@ from hub.daemon import metrics
 from hub.db.engine import Database, error_reason
 from hub.errors import StorageError
 from hub.logging import get_logger
+from hub.operations.health import last_successful_syncs
 from hub.toolkit.serving import BackgroundServer
 
 __all__ = ["HealthServer", "health_report"]
@@ -49,8 +50,7 @@ def health_report(
     error: str | None = None
     clients: dict[str, dict[str, Any]] = {}
     try:
-        with db.engine.connect() as conn:
-            syncs = metrics.last_successful_syncs(conn)
+        syncs = last_successful_syncs(db)
     except (SQLAlchemyError, StorageError, OSError) as exc:
         error = _database_error(exc)
         log.warning("health.database_unreachable", error=error)

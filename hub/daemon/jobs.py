@@ -1,9 +1,8 @@
 """The units of scheduled work, as plain functions of (job kind, client).
 
 The daemon (:mod:`hub.daemon.scheduler`) runs them on its schedule, ``hub demo`` runs them day
-by day;
-nothing here knows about APScheduler, so the same functions can run as tasks of another engine.
-Each is safe to run again at any moment, and after a crash: every step of every unit is
+by day; nothing here knows about APScheduler, so the same functions can run as tasks of another
+engine. Each is safe to run again at any moment, and after a crash: every step of every unit is
 committed on its own and written so that doing it again finds it done.
 
 Job kinds:
@@ -11,8 +10,8 @@ Job kinds:
 ``sync``
     Fetch the client's invoices and customers (all or nothing; R3), then run the dunning
     cycle on the fresh data (start, close, resume, move and remind cases; expire collection
-    warnings' deadlines), then deliver the queued messages. The cycle runs only after a
-    successful sync, so no reminder is ever sent on stale data.
+    warnings' deadlines), then deliver the queued messages: :func:`hub.operations.sync.sync_chain`,
+    as ``hub sync`` runs it.
 ``recurring``
     Generate the recurring invoices the client's agreements have due (G1–G6).
 ``postings``
@@ -33,32 +32,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub import clients, clock
+from hub import clients
 from hub.daemon import metrics
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import actions
-from hub.dunning.cycle import run_cycle
-from hub.dunning.messages import deliver_pending
 from hub.dunning.write_off import write_off
-from hub.errors import HubError, InputError
+from hub.errors import HubError, InputError, NotFoundError
 from hub.logging import get_logger
 from hub.operations import runs
-from hub.plugins import PluginRegistry
+from hub.operations.clients import client_day
+from hub.operations.context import ClientDay, Context
+from hub.operations.sync import SyncFailed, sync_chain
 from hub.recurring.generator import run_recurring
-from hub.secrets import SecretBox
-from hub.sync import SyncFailed, sync_client
 
 JOB_KINDS = runs.JOB_KINDS
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """What every job needs: the database, the plugins and the secret box."""
-
-    db: Database
-    registry: PluginRegistry
-    box: SecretBox
 
 
 @dataclass
@@ -91,16 +79,16 @@ class JobResult:
         }
 
 
-def _sync(rt: Runtime, client: str, result: JobResult) -> None:
+def _sync(ctx: Context, client: ClientDay, result: JobResult) -> None:
     try:
-        report = sync_client(rt.db, rt.registry, rt.box, client, run_id=result.run_id)
+        done = sync_chain(ctx, client, run_id=result.run_id)
     except SyncFailed as exc:
         result.plugin = exc.report.plugin
         result.counts |= exc.report.counts
         raise
-    result.plugin = report.plugin
-    result.counts |= report.counts
-    cycle = run_cycle(rt.db, client)
+    cycle, delivery = done.cycle, done.delivery
+    result.plugin = done.sync.plugin
+    result.counts |= done.sync.counts
     result.counts |= {
         "cases_started": cycle.started,
         "cases_closed": cycle.closed,
@@ -111,14 +99,12 @@ def _sync(rt: Runtime, client: str, result: JobResult) -> None:
     }
     if cycle.failed:
         result.errors.append(f"dunning: {cycle.failed} case(s) could not be advanced")
-    delivery = deliver_pending(rt.db, rt.registry, rt.box, client)
     result.counts |= {"sent": delivery.sent, "delivery_failed": delivery.failed}
     result.errors += [f"delivery: {error}" for error in delivery.errors]
 
 
-def _recurring(rt: Runtime, client: str, result: JobResult) -> None:
-    assert result.today is not None
-    report = run_recurring(rt.db, rt.registry, rt.box, client, result.today)
+def _recurring(ctx: Context, client: ClientDay, result: JobResult) -> None:
+    report = run_recurring(ctx.db, ctx.registry, ctx.box, client.name, client.today)
     result.counts |= {
         "generated": len(report.generated),
         "reconciled": report.reconciled,
@@ -165,22 +151,21 @@ def unfinished_postings(db: Database, client: str) -> tuple[list[int], list[tupl
     return credit_notes, write_offs
 
 
-def _postings(rt: Runtime, client: str, result: JobResult) -> None:
-    credit_notes, write_offs = unfinished_postings(rt.db, client)
-    today = result.today
-    assert today is not None
+def _postings(ctx: Context, client: ClientDay, result: JobResult) -> None:
+    credit_notes, write_offs = unfinished_postings(ctx.db, client.name)
+    today = client.today
     counts = {"credit_notes": 0, "write_offs": 0, "waiting": 0, "failed": 0}
-    log = get_logger("hub.daemon.jobs", client=client, job="postings")
+    log = get_logger("hub.daemon.jobs", client=client.name, job="postings")
     for case_id in credit_notes:
         try:
-            actions.credit_note(rt.db, rt.registry, rt.box, case_id, today)
+            actions.credit_note(ctx.db, ctx.registry, ctx.box, case_id, today)
             counts["credit_notes"] += 1
         except HubError as exc:
             counts["failed"] += 1
             result.errors.append(f"case {case_id}: credit note: {exc}")
     for case_id, reason in write_offs:
         try:
-            write_off(rt.db, rt.registry, rt.box, case_id, reason, today)
+            write_off(ctx.db, ctx.registry, ctx.box, case_id, reason, today)
             counts["write_offs"] += 1
         except InputError as exc:  # the books show it settled: a person must look
             counts["waiting"] += 1
@@ -191,7 +176,7 @@ def _postings(rt: Runtime, client: str, result: JobResult) -> None:
     result.counts |= counts
 
 
-JOBS: dict[str, Callable[[Runtime, str, JobResult], None]] = {
+JOBS: dict[str, Callable[[Context, ClientDay, JobResult], None]] = {
     "sync": _sync,
     "recurring": _recurring,
     "postings": _postings,
@@ -199,8 +184,11 @@ JOBS: dict[str, Callable[[Runtime, str, JobResult], None]] = {
 assert tuple(JOBS) == JOB_KINDS
 
 
-def run_job(rt: Runtime, job: str, client: str) -> JobResult:
+def run_job(ctx: Context, job: str, client: str) -> JobResult:
     """Run one job for one client, recorded in the run history from start to end.
+
+    The client is looked up once and its today fixed once, from ``ctx``'s clock, when the run
+    starts: every step of the run acts for that day, even across midnight.
 
     Never raises for the job's own failures (they are the run's outcome and errors): one
     client's failure must not stop the daemon or the other clients. A client that no longer
@@ -209,20 +197,18 @@ def run_job(rt: Runtime, job: str, client: str) -> JobResult:
     if job not in JOBS:
         raise InputError(f"job {job!r}: not a job kind; choose one of {', '.join(JOB_KINDS)}")
     result = JobResult(job=job, client=client)
-    with rt.db.session() as session:
-        found = session.execute(
-            select(t.Client.id, t.Client.timezone).where(t.Client.name == client)
-        ).first()
-    if found is None:
+    try:
+        day = client_day(ctx, client)
+    except NotFoundError:
         result.outcome = runs.FAILED
         result.errors.append(f"there is no client named {client!r}")
         return result
     log = get_logger("hub.daemon.jobs", client=client, job=job)
     started = time.monotonic()
-    result.today = clock.today(found.timezone)
-    result.run_id = runs.start(rt.db, job, found.id, result.today)
+    result.today = day.today
+    result.run_id = runs.start(ctx.db, job, day.id, day.today)
     try:
-        JOBS[job](rt, client, result)
+        JOBS[job](ctx, day, result)
     except Exception as exc:  # the run's outcome; the daemon goes on with the others
         result.errors.insert(0, str(exc) if isinstance(exc, HubError) else repr(exc))
         result.outcome = runs.FAILED
@@ -235,7 +221,7 @@ def run_job(rt: Runtime, job: str, client: str) -> JobResult:
     metrics.observe_run(job, result.outcome, result.seconds, plugin=result.plugin)
     error = "; ".join(result.errors) or None
     try:
-        runs.finish(rt.db, result.run_id, result.outcome, result.counts, error)
+        runs.finish(ctx.db, result.run_id, result.outcome, result.counts, error)
     except Exception as exc:  # the database is gone: say so, the run stays "running"
         log.error("could not record the end of the run", error=repr(exc))
     (log.info if result.outcome == runs.OK else log.warning)(

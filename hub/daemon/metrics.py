@@ -11,22 +11,18 @@ Labels are client names, plugin names, job kinds, stages and statuses: never set
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import clock
-from hub.db import tables as t
 from hub.errors import StorageError
 from hub.logging import get_logger
 from hub.operations import runs
+from hub.operations.health import database_gauges
 from hub.toolkit import events
 
 if TYPE_CHECKING:
@@ -43,7 +39,6 @@ __all__ = [
     "DatabaseCollector",
     "count_api_request",
     "count_api_retry",
-    "last_successful_syncs",
     "observe_run",
     "render",
 ]
@@ -99,41 +94,6 @@ def count_api_retry(plugin: str) -> None:
     API_RETRIES.labels(plugin=plugin).inc()
 
 
-def last_successful_syncs(conn: Connection) -> dict[str, dt.datetime | None]:
-    """Every client's name with the end of its last successful sync (None: never synced)."""
-    finished = sa.func.max(t.JobRun.finished_at)
-    rows = conn.execute(
-        sa.select(t.Client.name, finished)
-        .select_from(t.Client)
-        .outerjoin(
-            t.JobRun,
-            sa.and_(
-                t.JobRun.client_id == t.Client.id,
-                t.JobRun.job == "sync",
-                t.JobRun.outcome.in_((runs.OK, runs.PARTIAL)),  # the data was synced
-            ),
-        )
-        .group_by(t.Client.name)
-        .order_by(t.Client.name)
-    )
-    return {name: None if at is None else clock.as_utc(at) for name, at in rows}
-
-
-def _counts(
-    conn: Connection, table: sa.FromClause, column: str, *where: sa.ColumnElement[bool]
-) -> list[tuple[str, str | None, int]]:
-    """(client name, value of ``column``, rows) of ``table`` (one with ``client_id``) by client
-    and value, with each client that has no rows once (value None, 0 rows)."""
-    value = table.c[column]
-    rows = conn.execute(
-        sa.select(t.Client.name, value, sa.func.count(table.c.id))
-        .select_from(t.Client)
-        .outerjoin(table, sa.and_(table.c.client_id == t.Client.id, *where))
-        .group_by(t.Client.name, value)
-    )
-    return [(name, each, int(n)) for name, each, n in rows]
-
-
 def _gauge(
     name: str,
     doc: str,
@@ -183,10 +143,8 @@ class DatabaseCollector(Collector):
         yield from families
 
     def _read(self) -> list[Metric]:
-        with self.db.engine.connect() as conn:
-            cases = _counts(conn, t.Case.__table__, "stage", t.Case.state != "closed")
-            messages = _counts(conn, t.Message.__table__, "status")
-            syncs = last_successful_syncs(conn)
+        read = database_gauges(self.db)
+        cases, messages, syncs = read.open_cases, read.messages, read.last_syncs
         last_sync = GaugeMetricFamily(
             "hub_last_successful_sync_timestamp_seconds",
             "When the client's last successful sync finished (Unix time); absent if never",

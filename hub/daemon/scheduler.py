@@ -45,22 +45,22 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
 
 from hub.daemon import jobs
 from hub.daemon.health import HealthServer
 from hub.daemon.schedules import Schedules, Trigger
-from hub.db import tables as t
 from hub.logging import get_logger
 from hub.operations import runs
+from hub.operations.clients import list_clients
+from hub.operations.context import Context
 
 TABLE = "apscheduler_jobs"
 log = get_logger("hub.daemon.scheduler")
 
-# The runtime the scheduled jobs use. APScheduler stores a job as a reference to a module-level
-# function and its arguments (kind, client), never the database or the secret box, so the
-# running daemon puts them here.
-_runtime: jobs.Runtime | None = None
+# The context the scheduled jobs use, built once when the daemon starts. APScheduler stores a
+# job as a reference to a module-level function and its arguments (kind, client), never the
+# database or the secret box, so the running daemon puts them here.
+_context: Context | None = None
 _in_flight: dict[str, float] = {}
 _in_flight_lock = threading.Lock()
 # Set when the daemon stops: a run the pool had queued and starts only now is not started.
@@ -69,7 +69,7 @@ _stopping = threading.Event()
 
 def scheduled_job(job: str, client: str) -> None:
     """What APScheduler calls: one job for one client, recorded in the run history."""
-    if _runtime is None:  # pragma: no cover - only a daemon schedules jobs
+    if _context is None:  # pragma: no cover - only a daemon schedules jobs
         raise RuntimeError("scheduled_job runs only inside a started daemon")
     key = f"{job}:{client}"
     with _in_flight_lock:
@@ -77,7 +77,7 @@ def scheduled_job(job: str, client: str) -> None:
             return
         _in_flight[key] = time.monotonic()
     try:
-        jobs.run_job(_runtime, job, client)
+        jobs.run_job(_context, job, client)
     finally:
         with _in_flight_lock:
             _in_flight.pop(key, None)
@@ -121,15 +121,14 @@ class PlannedJob:
         return f"{self.job} for {self.client} [{self.trigger.fingerprint()}|{self.timezone}]"
 
 
-def plan(rt: jobs.Runtime, schedules: Schedules, *, strict: bool = True) -> list[PlannedJob]:
+def plan(ctx: Context, schedules: Schedules, *, strict: bool = True) -> list[PlannedJob]:
     """Every (job kind, client) the schedule enables, for the clients in the database.
 
     ``strict``: a client the schedule file names that does not exist is an error (at start,
     ``hub run --check``); while running it is not (the client was removed since): its
     override just applies to no one.
     """
-    with rt.db.session() as session:
-        known = list(session.execute(select(t.Client.name, t.Client.timezone)))
+    known = [(c.name, c.timezone) for c in list_clients(ctx)]
     if strict:
         schedules.check_clients(name for name, _ in known)
     planned = []
@@ -158,11 +157,10 @@ def _previous_due(p: PlannedJob, next_run: dt.datetime) -> dt.datetime | None:
     return previous
 
 
-def _undone(rt: jobs.Runtime, stored: dict[str, Any], wanted: dict[str, PlannedJob]) -> set[str]:
+def _undone(ctx: Context, stored: dict[str, Any], wanted: dict[str, PlannedJob]) -> set[str]:
     """The stored jobs whose last due run never started, or started and did not finish (the
     daemon was stopped or killed), judged from the run history."""
-    with rt.db.session() as session:
-        latest = runs.latest_runs(session)
+    latest = runs.latest_runs(ctx.db)
     undone = set()
     for job_id, job in stored.items():
         p = wanted.get(job_id)
@@ -188,7 +186,7 @@ def _undone(rt: jobs.Runtime, stored: dict[str, Any], wanted: dict[str, PlannedJ
 class Daemon:
     """The scheduler, its job store in the hub's database, and the optional health endpoint."""
 
-    rt: jobs.Runtime
+    ctx: Context
     schedules: Schedules
     http_host: str = "127.0.0.1"
     http_port: int | None = None
@@ -209,15 +207,15 @@ class Daemon:
         )
 
     def start(self) -> None:
-        global _runtime
-        _runtime = self.rt
+        global _context
+        _context = self.ctx
         _stopping.clear()
         runs.act_as("daemon")
-        interrupted = runs.mark_interrupted(self.rt.db)
+        interrupted = runs.mark_interrupted(self.ctx.db)
         if interrupted:
             log.warning("runs of a daemon that died marked interrupted", runs=interrupted)
         scheduler = _Scheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.rt.db.engine, tablename=TABLE)},
+            jobstores={"default": SQLAlchemyJobStore(engine=self.ctx.db.engine, tablename=TABLE)},
             executors={"default": ThreadPoolExecutor(self.schedules.max_workers)},
             job_defaults={
                 "coalesce": True,
@@ -232,7 +230,7 @@ class Daemon:
         self.refresh(starting=True)
         scheduler.resume()
         if self.http_port is not None:
-            self._health = HealthServer(self.rt.db, self.alive, self.http_host, self.http_port)
+            self._health = HealthServer(self.ctx.db, self.alive, self.http_host, self.http_port)
             self._health.start()
             log.info("health and metrics", url=f"http://{self.http_host}:{self._health.port}/")
         log.info(
@@ -247,7 +245,7 @@ class Daemon:
         ``starting``, also run at once what a stopped or killed daemon left undone."""
         assert self._scheduler is not None
         scheduler = self._scheduler
-        wanted = {p.id: p for p in plan(self.rt, self.schedules, strict=starting)}
+        wanted = {p.id: p for p in plan(self.ctx, self.schedules, strict=starting)}
         stored = {job.id: job for job in scheduler.get_jobs()}
         changes = {"added": 0, "rescheduled": 0, "removed": 0, "run_again": 0}
         for job_id in stored:
@@ -255,7 +253,7 @@ class Daemon:
                 scheduler.remove_job(job_id)
                 changes["removed"] += 1
         now = dt.datetime.now(dt.UTC)
-        undone = _undone(self.rt, stored, wanted) if starting else set()
+        undone = _undone(self.ctx, stored, wanted) if starting else set()
         for job_id, p in wanted.items():
             old = stored.get(job_id)
             if old is not None and old.name == p.name:
@@ -342,7 +340,7 @@ class Daemon:
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=not abandoned)  # the pool's threads end with it
         try:  # ours still "running": abandoned now, or whose end could not be recorded
-            runs.abandon_own(self.rt.db)
+            runs.abandon_own(self.ctx.db)
         except Exception as exc:
             log.error("could not record the runs left unfinished", error=str(exc))
         if abandoned:

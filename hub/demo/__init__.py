@@ -19,8 +19,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from hub import clock
-from hub.daemon.jobs import Runtime
+from hub.clock import Clock
 from hub.db.engine import Database
 from hub.demo import summary as summaries
 from hub.demo.csv_client import CsvScenario
@@ -28,6 +27,7 @@ from hub.demo.economic_client import EconomicScenario
 from hub.demo.timeline import DAYS, START, Progress, TimelineReport, no_progress, run_timeline
 from hub.demo.tripletex_client import TripletexScenario
 from hub.errors import HubError, InputError
+from hub.operations.context import Actor, Context, Services
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 
@@ -95,27 +95,29 @@ def run_demo(
     _require_plugins(registry)
     base = _workdir(workdir)
     url = f"sqlite:///{base / 'demo.sqlite3'}"
-    rt = Runtime(Database(url), registry, SecretBox(Fernet.generate_key()))
+    services = Services(Database(url), registry, SecretBox(Fernet.generate_key()))
+    # Who acts is whoever runs the demo; the clock is fixed on START for the setup, and on
+    # each simulated day in turn by the timeline.
+    ctx = Context(services, Actor.from_environment(), Clock(fixed=START))
     csv, economic, tripletex = CsvScenario(base), EconomicScenario(base), TripletexScenario(base)
     scenarios = (csv, economic, tripletex)
     try:
         with ExitStack() as servers:
             say(f"Demo workspace: {base}")
             say("Three clients, no configuration, no network:")
-            with clock.simulated(START):
-                for scenario in scenarios:
-                    for line in scenario.start(rt, servers):
-                        say(f"  {scenario.client}: {line}")
+            for scenario in scenarios:
+                for line in scenario.start(ctx, servers):
+                    say(f"  {scenario.client}: {line}")
             say(
                 f"{DAYS} simulated days from {START}, each run as the daemon runs it (hub run):"
                 " every day sync (fetch, dunning cycle, delivery) for each client, recurring"
                 f" for {tripletex.client}, postings for {economic.client}"
             )
-            timeline = run_timeline(rt, scenarios, say, progress, start=START)
+            timeline = run_timeline(ctx, scenarios, say, progress, start=START)
             for scenario in scenarios:
                 scenario.finish()
         say(f"{DAYS} days to {timeline.last}: {timeline.runs} runs in {timeline.seconds:.1f} s.")
-        with rt.db.session() as session:
+        with ctx.db.session() as session:
             summary = summaries.collect(session)
         for line in summaries.render(summary):
             say(line)
@@ -127,4 +129,4 @@ def run_demo(
             say(line)
         return DemoResult(base, url, csv, economic, tripletex, timeline, summary)
     finally:
-        rt.db.dispose()
+        ctx.db.dispose()

@@ -19,11 +19,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from hub import clients
-from hub.daemon.jobs import JobResult, Runtime
+from hub.daemon.jobs import JobResult
 from hub.db import tables as t
 from hub.demo.text import amount, plural
 from hub.demo.timeline import START, Scenario
 from hub.dunning import rules as dunning_rules
+from hub.operations.context import Context
 
 CLIENT = "demo-dk"
 D = Decimal
@@ -125,9 +126,9 @@ class CsvScenario(Scenario):
         self.letters = base / "letters" / CLIENT
         self.story = CsvStory()
         self._listed: set[str] = set()
-        self._rt: Runtime | None = None
+        self._rt: Context | None = None
 
-    def start(self, rt: Runtime, stack: ExitStack) -> list[str]:
+    def start(self, rt: Context, stack: ExitStack) -> list[str]:
         self._rt = rt
         self._listed = {inv.number for inv in write_export(self.export, 0)}
         with rt.db.session() as session:

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hub import clients
-from hub.daemon.jobs import JobResult, Runtime
+from hub.daemon.jobs import JobResult
 from hub.db import tables as t
 from hub.demo.text import amount
 from hub.demo.timeline import START, Scenario
@@ -33,6 +33,7 @@ from hub.dunning import actions, customer_mode
 from hub.dunning import rules as dunning_rules
 from hub.dunning.write_off import write_off
 from hub.errors import HubError
+from hub.operations.context import Context
 from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, Fault
 
 CLIENT = "demo-economic"
@@ -85,7 +86,7 @@ def _seed(fake: FakeEconomic) -> Agreement:
     return agreement
 
 
-def _setup(rt: Runtime, url: str, letters: str) -> None:
+def _setup(rt: Context, url: str, letters: str) -> None:
     with rt.db.session() as session:
         clients.add_client(session, CLIENT, "DK")
         values = {
@@ -139,9 +140,9 @@ class EconomicScenario(Scenario):
         self.fake = FakeEconomic(today=START)
         self.agreement = _seed(self.fake)
         self.story = EconomicStory()
-        self._rt: Runtime | None = None
+        self._rt: Context | None = None
 
-    def start(self, rt: Runtime, stack: ExitStack) -> list[str]:
+    def start(self, rt: Context, stack: ExitStack) -> list[str]:
         self._rt = rt
         server = stack.enter_context(EconomicServer(self.fake))
         self.story.url = server.url
@@ -152,7 +153,7 @@ class EconomicScenario(Scenario):
         ]
 
     @property
-    def rt(self) -> Runtime:
+    def rt(self) -> Context:
         assert self._rt is not None, "start the scenario first"
         return self._rt
 

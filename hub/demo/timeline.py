@@ -11,16 +11,18 @@ by day.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 
-from hub import clock
-from hub.daemon.jobs import JobResult, Runtime, run_job
+from hub.clock import Clock
+from hub.daemon.jobs import JobResult, run_job
 from hub.demo.text import plural
 from hub.operations import runs
+from hub.operations.context import Context
 
 #: The first simulated day and how many there are: every client's story fits in them.
 START = dt.date(2026, 9, 15)
@@ -45,8 +47,9 @@ class Scenario:
     #: The daemon's jobs run for this client every simulated day, in this order.
     jobs: tuple[str, ...] = ("sync",)
 
-    def start(self, rt: Runtime, stack: ExitStack) -> list[str]:
-        """Set the client up (on ``START``; servers go on ``stack``); what it is, in lines."""
+    def start(self, ctx: Context, stack: ExitStack) -> list[str]:
+        """Set the client up (``ctx``'s clock fixed on ``START``; servers go on ``stack``);
+        what it is, in lines."""
         raise NotImplementedError
 
     def morning(self, n: int, day: dt.date) -> list[str]:
@@ -99,7 +102,7 @@ def notable(result: JobResult) -> str | None:
 
 
 def run_timeline(
-    rt: Runtime,
+    ctx: Context,
     scenarios: Sequence[Scenario],
     say: Callable[[str], None],
     progress: Progress = no_progress,
@@ -109,20 +112,19 @@ def run_timeline(
 ) -> TimelineReport:
     """Simulate ``days`` days from ``start`` for every scenario's client (module docstring).
 
-    The clock is set to each day in turn (:func:`hub.clock.set_today`) and given back as it
-    was afterwards.
+    Each day's jobs run with ``ctx``'s services and actor and a clock fixed on that day.
     """
     width = max(len(s.client) for s in scenarios)
     report = TimelineReport(start, start + dt.timedelta(days=days - 1))
     began = time.monotonic()
-    with clock.simulated(start), progress(days) as tick:
+    with progress(days) as tick:
         for n in range(days):
             day = start + dt.timedelta(days=n)
-            clock.set_today(day)
+            on_day = dataclasses.replace(ctx, clock=Clock(fixed=day))
             for scenario in scenarios:
                 lines = scenario.morning(n, day)
                 for job in scenario.jobs:
-                    result = run_job(rt, job, scenario.client)
+                    result = run_job(on_day, job, scenario.client)
                     report.runs += 1
                     note = notable(result)
                     lines += [note] if note else []

@@ -21,11 +21,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hub import clients
-from hub.daemon.jobs import JobResult, Runtime
+from hub.daemon.jobs import JobResult
 from hub.db import tables as t
 from hub.demo.text import amount
 from hub.demo.timeline import START, Scenario
 from hub.dunning import rules as dunning_rules
+from hub.operations.context import Context
 from hub.recurring.agreements import add_agreement
 from hub.recurring.schedule import AgreementLine, Terms
 from hub.testing.fakes.tripletex import Company, FakeTripletex, TripletexServer
@@ -113,7 +114,7 @@ def _seed(fake: FakeTripletex) -> Company:
     return company
 
 
-def _setup(rt: Runtime, url: str, letters: str) -> None:
+def _setup(rt: Context, url: str, letters: str) -> None:
     with rt.db.session() as session:
         clients.add_client(session, CLIENT, "NO")
         clients.enable_plugin(
@@ -149,10 +150,10 @@ class TripletexScenario(Scenario):
         self.fake = FakeTripletex(today=START)
         self.company = _seed(self.fake)
         self.story = TripletexStory()
-        self._rt: Runtime | None = None
+        self._rt: Context | None = None
         self._pays_on: dt.date | None = None
 
-    def start(self, rt: Runtime, stack: ExitStack) -> list[str]:
+    def start(self, rt: Context, stack: ExitStack) -> list[str]:
         self._rt = rt
         server = stack.enter_context(TripletexServer(self.fake))
         self.story.url = server.url

@@ -400,7 +400,7 @@ def credit_note(
         refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "credit it")
         client = session.get(t.Client, case.client_id)
         assert client is not None
-        ctx = clients.client_context(client, registry, box, job="credit_note")
+        ctx = clients.client_context(client, registry, box, today=today, job="credit_note")
         plugin = registry.for_client(ctx)
         plugin.require(Capability.CREDIT_NOTE, f"a credit note for case {case.id}")
         invoice = _invoice(session, case)

@@ -28,7 +28,6 @@ invoice (C5).
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,10 +49,6 @@ FEATURES: dict[str, str] = {
 CUSTOMER_REMINDERS = "customer_reminders"
 
 
-def operators() -> set[str]:
-    return {name.strip() for name in os.environ.get("HUB_OPERATORS", "").split(",") if name.strip()}
-
-
 def _feature(feature: str) -> str:
     if feature not in FEATURES:
         raise InputError(
@@ -62,34 +57,35 @@ def _feature(feature: str) -> str:
     return feature
 
 
-def _refuse_unless_operator(what: str) -> str:
-    who = current_user()
-    if who not in operators():
+def _refuse_unless_operator(who: str, operator: bool, what: str) -> None:
+    if not operator:
         raise InputError(
             f"{who!r} is not an operator: only an operator can {what} (operators are the users"
             " listed in HUB_OPERATORS by whoever runs the hub)"
         )
-    return who
 
 
-def grant(session: Session, name: str, feature: str) -> t.ClientGrant:
-    """An operator grants ``feature`` to the client; granting it again changes nothing."""
+def grant(session: Session, name: str, feature: str, *, by: str, operator: bool) -> t.ClientGrant:
+    """The operator ``by`` grants ``feature`` to the client; granting it again changes nothing.
+
+    ``operator``: whether ``by`` is an operator (the front end's actor says).
+    """
     _feature(feature)
-    who = _refuse_unless_operator(f"grant {feature}")
+    _refuse_unless_operator(by, operator, f"grant {feature}")
     client = clients.get_client(session, name)
     existing = granted(session, client, feature)
     if existing is not None:
         return existing
-    row = t.ClientGrant(client_id=client.id, feature=feature, granted_by=who)
+    row = t.ClientGrant(client_id=client.id, feature=feature, granted_by=by)
     session.add(row)
     session.flush()
     return row
 
 
-def revoke(session: Session, name: str, feature: str) -> None:
-    """An operator takes ``feature`` back; refused while the client uses it."""
+def revoke(session: Session, name: str, feature: str, *, by: str, operator: bool) -> None:
+    """The operator ``by`` takes ``feature`` back; refused while the client uses it."""
     _feature(feature)
-    _refuse_unless_operator(f"revoke {feature}")
+    _refuse_unless_operator(by, operator, f"revoke {feature}")
     client = clients.get_client(session, name)
     row = granted(session, client, feature)
     if row is None:

@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import clients, clock
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import collection, coverage
@@ -52,7 +51,7 @@ from hub.dunning.flows import Flow
 from hub.dunning.law import CountryLaw, law_for
 from hub.dunning.messages import make_message, party
 from hub.dunning.states import Actor, CaseState, Stage
-from hub.errors import HubError
+from hub.errors import HubError, NotFoundError
 from hub.model import InvoiceState
 
 SETTLED = {InvoiceState.PAID.value, InvoiceState.CREDITED.value}
@@ -572,11 +571,12 @@ def _start_other_currency_cases(
     )
 
 
-def run_cycle(db: Database, name: str) -> CycleReport:
-    """Run the dunning cycle for client ``name`` on its today (see the module doc)."""
+def run_cycle(db: Database, client_id: int, today: dt.date) -> CycleReport:
+    """Run the dunning cycle for the client on its day ``today`` (see the module doc)."""
     with db.session() as session:
-        client = clients.get_client(session, name)
-        today = clock.today(client.timezone)
+        client = session.get(t.Client, client_id)
+        if client is None:
+            raise NotFoundError(f"the client (id {client_id}) was removed")
         report = CycleReport(today=today)
         rules = dunning_rules.rules_of(session, client)
         invoices = {

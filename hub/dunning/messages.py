@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hub import clients, clock
+from hub import clients
 from hub.config import data_dir, delivery_claim
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning.law import law_for
 from hub.dunning.letters import LetterData, LetterInvoice, letter_language, render_letter
-from hub.errors import HubError
+from hub.errors import HubError, NotFoundError
 from hub.model import OutgoingMessage
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
@@ -186,16 +186,19 @@ def _claim(db: Database, message_ids: list[int]) -> set[int]:
 
 
 def deliver_pending(
-    db: Database, registry: PluginRegistry, box: SecretBox, client_name: str
+    db: Database, registry: PluginRegistry, box: SecretBox, client_id: int, today: dt.date
 ) -> DeliveryReport:
-    """Deliver the client's queued and failed messages, each claimed and committed on its own.
+    """Deliver the client's queued and failed messages, each claimed and committed on its own;
+    a message sent is recorded as sent on ``today``, the client's day the run acts for.
 
     Each message is claimed first (status ``sending``), so two runs at once never both send it;
     a claim left by a run that crashed is taken again after :func:`hub.config.delivery_claim`.
     """
     report = DeliveryReport()
     with db.session() as session:
-        client = clients.get_client(session, client_name)
+        client = session.get(t.Client, client_id)
+        if client is None:
+            raise NotFoundError(f"the client (id {client_id}) was removed")
         _cancel_for_closed_cases(session, client.id)
         rows = session.execute(
             select(t.Message, t.Case.customer_number)
@@ -206,7 +209,6 @@ def deliver_pending(
         if not rows:
             return report
         pending = [message.id for message, _ in rows]
-        client_tz = client.timezone
         rules = session.get(t.ClientDunning, client.id)
         sender_name = (rules.creditor_name if rules else None) or client.name
         sender_email = rules.sender_email if rules else None
@@ -215,6 +217,7 @@ def deliver_pending(
                 client,
                 registry,
                 box,
+                today=today,
                 job="deliver",
                 kind="delivery",
                 fallback=(DEFAULT_DELIVERY, {"directory": str(default_outbox_dir(client.name))}),
@@ -253,7 +256,7 @@ def deliver_pending(
                 "status": "sent",
                 "last_error": None,
                 "sent_at": dt.datetime.now(dt.UTC),
-                "sent_on": clock.today(client_tz),
+                "sent_on": today,
             }
             report.sent += 1
         # Each outcome is committed on its own, right after the channel answered.

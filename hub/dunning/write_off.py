@@ -167,7 +167,9 @@ def write_off(
                     " posted and its answer lost, or the customer paid. Look in the books, then"
                     " run again with --confirm to finish it (the same voucher, posted once)"
                 )
-        plugin = registry.for_client(clients.client_context(client, registry, box, job="write_off"))
+        plugin = registry.for_client(
+            clients.client_context(client, registry, box, today=today, job="write_off")
+        )
         plugin.require(Capability.JOURNAL, f"a loss write-off for case {case.id}")
         if case.write_off_key is None:
             invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None

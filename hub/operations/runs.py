@@ -1,5 +1,8 @@
 """The run history: every run of a job, from its start to its end (``hub runs list``).
 
+Only this module writes it: a job runner's :func:`start` and :func:`finish`, and a sync's own
+record (:func:`sync_recorder`), written in the very transaction that stores the synced data.
+
 A run is recorded as ``running`` before its work starts and finished as ``ok`` or ``failed``
 with its counts and error. A run whose process died (SIGKILL, a power cut) stays ``running``;
 the next daemon on the same host marks it ``interrupted`` once it sees that process is gone. A
@@ -12,7 +15,8 @@ import datetime as dt
 import os
 import socket
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -20,6 +24,11 @@ from sqlalchemy.orm import Session
 from hub.clock import as_utc
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.errors import InputError
+
+if TYPE_CHECKING:
+    from hub.operations.context import Context
+    from hub.sync import SyncReport
 
 #: The kinds of job there are (see :mod:`hub.daemon.jobs`).
 JOB_KINDS = ("sync", "recurring", "postings")
@@ -96,6 +105,40 @@ def finish(
         run.finished_at = _now()
 
 
+def _job_run(client_id: int, started: dt.datetime, outcome: str, report: SyncReport) -> t.JobRun:
+    return t.JobRun(
+        job="sync",
+        client_id=client_id,
+        started_at=started,
+        finished_at=_now(),
+        outcome=outcome,
+        counts=report.counts,
+        error="; ".join(report.errors) or None,
+        runner=this_runner(),
+        today=report.today,
+    )
+
+
+def sync_recorder(
+    client_id: int, run_id: int | None = None
+) -> Callable[[Session, str, SyncReport], None]:
+    """How a sync starting now records its run (:data:`hub.sync.RunRecorder`): as a new run,
+    or, when a job runner started one (``run_id``), as that run's counts and error, which the
+    runner finishes when the rest of its job is done."""
+    started = _now()
+
+    def record(session: Session, outcome: str, report: SyncReport) -> None:
+        row = _job_run(client_id, started, outcome, report)
+        run = session.get(t.JobRun, run_id) if run_id is not None else None
+        if run is None:
+            session.add(row)
+            return
+        run.counts = row.counts
+        run.error = row.error
+
+    return record
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -144,8 +187,13 @@ def abandon_own(db: Database) -> None:
         )
 
 
-def latest_runs(session: Session) -> dict[tuple[str, str], tuple[dt.datetime, str]]:
+def latest_runs(db: Database) -> dict[tuple[str, str], tuple[dt.datetime, str]]:
     """(job, client name) -> when its latest run started, and its outcome."""
+    with db.session() as session:
+        return _latest_runs(session)
+
+
+def _latest_runs(session: Session) -> dict[tuple[str, str], tuple[dt.datetime, str]]:
     newest = (
         select(func.max(t.JobRun.id))
         .where(t.JobRun.client_id.is_not(None))
@@ -191,6 +239,20 @@ def run_rows(
         }
         for run, name in session.execute(query)
     ]
+
+
+def list_runs(
+    ctx: Context, *, client: str | None = None, job: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The latest ``limit`` runs, newest first, of one client and one job kind if given; each
+    as ``hub runs list --json`` prints it."""
+    if job is not None and job not in JOB_KINDS:
+        raise InputError(f"--job: {job!r} is not a job kind; choose one of {', '.join(JOB_KINDS)}")
+    if limit < 1:
+        raise InputError(f"--limit: {limit} must be 1 or more")
+    with ctx.db.session() as session:
+        client_id = ctx.client(session, client).id if client else None
+        return run_rows(session, client_id=client_id, job=job, limit=limit)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -179,7 +179,9 @@ class _Generator:
         if self._plugin is None:
             with self.db.session() as session:
                 client = clients.get_client(session, self.report.client)
-                ctx = clients.client_context(client, self.registry, self.box, job="recurring")
+                ctx = clients.client_context(
+                    client, self.registry, self.box, today=self.report.today, job="recurring"
+                )
             self._plugin = self.registry.for_client(ctx)
         return self._plugin
 

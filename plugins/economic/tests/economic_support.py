@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from hub import clients
+from hub.clock import Clock
 from hub.db.engine import Database
 from hub.model import ClientContext
+from hub.operations import sync as sync_ops
+from hub.operations.clients import client_day
+from hub.operations.context import Actor, Context, Services
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from hub.testing.fakes.economic import Agreement, EconomicServer
@@ -97,3 +101,18 @@ def enable(
                 **extra,
             },
         )
+
+
+def context(
+    db: Database, registry: PluginRegistry, box: SecretBox, today: dt.date | None = None
+) -> Context:
+    """A run's context, its clock fixed on ``today`` if given (as ``hub --today`` does)."""
+    return Context(Services(db, registry, box), Actor("tester"), Clock(fixed=today))
+
+
+def sync(
+    db: Database, registry: PluginRegistry, box: SecretBox, today: dt.date | None = None
+) -> sync_ops.SyncReport:
+    """The sync step of ``hub sync acme`` (its run recorded), on ``today`` if given."""
+    ctx = context(db, registry, box, today)
+    return sync_ops.fetch_invoices(ctx, client_day(ctx, "acme"))

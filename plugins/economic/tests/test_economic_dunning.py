@@ -10,19 +10,19 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from economic_support import add_invoices, enable
+from economic_support import add_invoices, context, enable
 
-from hub import clients, clock
+from hub import clients
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cycle import run_cycle
 from hub.dunning.write_off import write_off
 from hub.errors import HubError
+from hub.operations import sync as sync_ops
+from hub.operations.clients import client_day
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
-from hub.sync import sync_client
 from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, Fault
 
 D = Decimal
@@ -34,9 +34,10 @@ def day(n: int) -> dt.date:
 
 
 def run_day(db: Database, registry: PluginRegistry, box: SecretBox, on: dt.date) -> None:
-    with clock.simulated(on):
-        sync_client(db, registry, box, "acme")
-        run_cycle(db, "acme")
+    ctx = context(db, registry, box, on)
+    client = client_day(ctx, "acme")
+    sync_ops.fetch_invoices(ctx, client)
+    sync_ops.dunning_cycle(ctx, client)
 
 
 def cases(db: Database) -> dict[str, t.Case]:

@@ -1,5 +1,5 @@
-"""A sync through the hub: ``hub.sync.sync_client`` with the economic plugin from its entry
-point, a client enabled with the fake's URL, a real SQLite database."""
+"""A sync through the hub: ``hub.operations.sync.fetch_invoices`` with the economic plugin from
+its entry point, a client enabled with the fake's URL, a real SQLite database."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from economic_support import GRANT, add_invoices, enable
+from economic_support import GRANT, add_invoices, enable, sync
 
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import AuthError
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
-from hub.sync import SyncFailed, sync_client
+from hub.sync import SyncFailed
 from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic
 
 D = Decimal
@@ -43,7 +43,7 @@ def test_a_sync_stores_invoices_customers_and_balances(
     add_invoices(agreement, 10001, 1500, customers)  # N = 1500
     enable(db, registry, box, server)
 
-    report = sync_client(db, registry, box, "acme")
+    report = sync(db, registry, box)
 
     assert (report.new, report.customers, report.balances) == (1500, 250, 250)
     assert report.errors == [] and report.missing_customers == []
@@ -59,7 +59,7 @@ def test_a_sync_stores_invoices_customers_and_balances(
     agreement.pay(10202, amount=D("250.00"))
     fake.requests.clear()
 
-    report = sync_client(db, registry, box, "acme")
+    report = sync(db, registry, box)
 
     assert (report.settled, report.updated, report.unknown) == (201, 1, 0)
     invoices = stored(db)
@@ -86,7 +86,7 @@ def test_a_refused_token_fails_the_sync_and_stores_nothing(
     enable(db, registry, box, server)
     agreement.revoke()
     with pytest.raises(SyncFailed) as caught:
-        sync_client(db, registry, box, "acme")
+        sync(db, registry, box)
     assert isinstance(caught.value.__cause__, AuthError)
     assert "agreement_grant_token" in str(caught.value) and GRANT not in str(caught.value)
     assert stored(db) == {}

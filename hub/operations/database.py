@@ -1,0 +1,37 @@
+"""The database schema: bring it to this hub's version, and tell where it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.db import engine
+from hub.operations.context import Context
+
+
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    database: str  # the URL shown (no password)
+    before: str | None  # None: an empty database
+    after: str
+
+
+@dataclass(frozen=True)
+class SchemaRevision:
+    database: str
+    current: str | None  # None: an empty database
+    needed: str
+
+
+def upgrade(ctx: Context) -> SchemaUpgrade:
+    """Run the Alembic migrations up to this hub's head. The context's database is opened
+    without the schema check (the schema is what is being fixed)."""
+    db = ctx.db
+    before, after = engine.upgrade(db.engine)
+    return SchemaUpgrade(db.display_url, before, after)
+
+
+def current(ctx: Context) -> SchemaRevision:
+    db = ctx.db
+    return SchemaRevision(
+        db.display_url, engine.current_revision(db.engine), engine.head_revision()
+    )
