@@ -82,7 +82,9 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     def warn_all() -> None:  # as `hub cases collect`: the warning, then the outbox delivered
         with db.session() as session:
             for case_id in customer_cases:
-                actions.send_to_collection(session, case_id, DUE + dt.timedelta(days=22))
+                actions.send_to_collection(
+                    session, case_id, DUE + dt.timedelta(days=22), actor="tester"
+                )
         deliver_pending(db, registry, box, "bench")
 
     t_warn = on(22, warn_all)

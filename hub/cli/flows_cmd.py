@@ -130,7 +130,12 @@ def rules_set(
         started = []
         if mode is not None:
             started = customer_mode.set_mode(
-                session, state.registry, client, mode.strip(), clock.today(client.timezone)
+                session,
+                state.registry,
+                client,
+                mode.strip(),
+                clock.today(client.timezone),
+                actor=state.context().actor.name,
             )
     say(f"{len(values) + (mode is not None)} rule(s) of {name} changed")
     if started:

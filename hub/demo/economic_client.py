@@ -33,6 +33,7 @@ from hub.dunning import actions, customer_mode
 from hub.dunning import rules as dunning_rules
 from hub.dunning.write_off import write_off
 from hub.errors import HubError
+from hub.operations.context import Actor
 from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, Fault
 
 CLIENT = "demo-economic"
@@ -114,7 +115,9 @@ def _setup(rt: Runtime, url: str, letters: str) -> None:
             )
         )
         session.flush()
-        customer_mode.set_mode(session, rt.registry, client, "customer", START)
+        customer_mode.set_mode(
+            session, rt.registry, client, "customer", START, actor=Actor.from_environment().name
+        )
 
 
 @contextmanager
@@ -179,7 +182,12 @@ class EconomicScenario(Scenario):
             return [f"{CUSTOMERS[102]} pays invoice {PAYS[1]} in e-conomic"]
         if n == COLLECT[0]:
             with self.rt.db.session() as session:
-                actions.send_to_collection(session, self._case_of(customer=COLLECT[1]), day)
+                actions.send_to_collection(
+                    session,
+                    self._case_of(customer=COLLECT[1]),
+                    day,
+                    actor=Actor.from_environment().name,
+                )
             return [
                 f"a person sends {CUSTOMERS[COLLECT[1]]} to collection (hub cases collect): a"
                 " collection warning with 10 days to pay (inkassoloven § 10)"
@@ -205,7 +213,15 @@ class EconomicScenario(Scenario):
         said = f"a person writes invoice {WRITE_OFF[1]} off (hub cases write-off {case_id})"
         try:
             with _quiet("hub.toolkit.http"):
-                write_off(self.rt.db, self.rt.registry, self.rt.box, case_id, "loss_confirmed", day)
+                write_off(
+                    self.rt.db,
+                    self.rt.registry,
+                    self.rt.box,
+                    case_id,
+                    "loss_confirmed",
+                    day,
+                    actor=Actor.from_environment().name,
+                )
         except HubError as exc:
             self.story.write_off_error = str(exc)
             return (
