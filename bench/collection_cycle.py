@@ -86,7 +86,7 @@ def run(label: str, url: str, n: int, work: Path) -> None:
         # as `hub cases collect`: the warning, then the outbox delivered
         with db.session() as session:
             for case_id in customer_cases:
-                actions.send_to_collection(session, case_id, client.today)
+                actions.send_to_collection(session, case_id, client.today, actor=ctx.actor.name)
         sync_ops.deliver_messages(ctx, client)
 
     t_warn = on(db, registry, box, 22, warn_all)

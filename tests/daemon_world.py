@@ -237,7 +237,12 @@ def _pending_postings(world: World) -> None:
         )
         try:
             actions.credit_note(
-                world.rt.db, world.rt.registry, world.rt.box, case_of[invoice], START
+                world.rt.db,
+                world.rt.registry,
+                world.rt.box,
+                case_of[invoice],
+                START,
+                actor="tester",
             )
         except HubError:
             pass
@@ -255,6 +260,7 @@ def _pending_postings(world: World) -> None:
                 case_of[invoice],
                 "loss_confirmed",
                 START,
+                actor="tester",
             )
         except HubError:
             pass

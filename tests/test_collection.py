@@ -65,7 +65,7 @@ def send_to_collection(
 ) -> None:
     """`hub cases collect`: the warning, delivered at once."""
     with db.session() as session:
-        actions.send_to_collection(session, case_id, on)
+        actions.send_to_collection(session, case_id, on, actor="tester")
     deliver_pending(db, registry, box, "acme", on)
 
 
@@ -165,7 +165,7 @@ def test_D1_success_fee_percent_is_the_clients(db, box, registry, ledger) -> Non
 def test_D1_success_fee_when_a_person_closes_the_collection_case_as_paid(db, box, registry) -> None:  # type: ignore[no-untyped-def]
     case_id = in_collection(db, registry, box)
     with db.session() as session:
-        actions.close(session, case_id, "paid", "paid_to_us", day(25), notify=False)
+        actions.close(session, case_id, "paid", "paid_to_us", day(25), notify=False, actor="tester")
     assert cases(db)[0].success_fee == D("123.46")
 
 
@@ -186,10 +186,10 @@ def test_D1_refusals_leave_the_case_as_it_was(db, box, registry) -> None:  # typ
     with pytest.raises(InputError, match="got its collection warning"):
         send_to_collection(db, case_id, day(2), registry, box)
     with db.session() as session, pytest.raises(InputError, match="flow cannot change"):
-        actions.restart_flow(session, case_id, day(2))
+        actions.restart_flow(session, case_id, day(2), actor="tester")
     assert [m.kind for m in messages(db)] == ["collection_warning"]
     with db.session() as session:
-        actions.pause(session, case_id, "talking", None, None, day(3))
+        actions.pause(session, case_id, "talking", None, None, day(3), actor="tester")
     assert cases(db)[0].collection_deadline is not None
 
 
@@ -198,7 +198,7 @@ def test_D1_a_paused_case_enters_collection_when_resumed_after_the_deadline(
 ) -> None:  # type: ignore[no-untyped-def]
     case_id = warned_case(db, registry, box)
     with db.session() as session:
-        actions.pause(session, case_id, "customer called", None, day(40), day(3))
+        actions.pause(session, case_id, "customer called", None, day(40), day(3), actor="tester")
     run_day(db, registry, box, "acme", day(30))
     assert cases(db)[0].stage == "reminder"  # paused: nothing moves
     run_day(db, registry, box, "acme", day(40))

@@ -79,7 +79,7 @@ def as_actor(action: Callable[..., Any], session: Session, feature: str) -> Any:
 def set_mode(db: Database, registry: PluginRegistry, mode: str, on: dt.date) -> list[t.Case]:
     with db.session() as session:
         client = clients.get_client(session, "acme")
-        return customer_mode.set_mode(session, registry, client, mode, on)
+        return customer_mode.set_mode(session, registry, client, mode, on, actor="tester")
 
 
 def enable_customer_mode(db: Database, registry: PluginRegistry, on: dt.date) -> None:
@@ -87,7 +87,7 @@ def enable_customer_mode(db: Database, registry: PluginRegistry, on: dt.date) ->
         client = clients.get_client(session, "acme")
         as_actor(customer_mode.grant, session, "customer_reminders")
         dunning_rules.set_rules(session, client, {"start_date": START})
-        customer_mode.set_mode(session, registry, client, "customer", on)
+        customer_mode.set_mode(session, registry, client, "customer", on, actor="tester")
 
 
 def total_of(body: str) -> str:
@@ -250,7 +250,7 @@ def test_C4_collection_runs_per_invoice(db, box, registry, ledger, operator) -> 
     run_day(db, registry, box, "acme", day(8))
     c1 = next(c for c in cases(db) if c.customer_number == "C1")
     with db.session() as session:
-        actions.send_to_collection(session, c1.id, day(9))
+        actions.send_to_collection(session, c1.id, day(9), actor="tester")
     run_day(db, registry, box, "acme", day(9))  # the warning goes out
     [warning] = [m for m in messages(db) if m.kind == "collection_warning"]
     assert all(f"Faktura {n} af" in warning.body for n in ("1", "2", "3"))
@@ -317,7 +317,15 @@ def test_C1_a_customer_case_a_person_closed_is_not_started_again(
     run_day(db, registry, box, "acme", day(8))
     c2 = next(c for c in cases(db) if c.customer_number == "C2")
     with db.session() as session:
-        actions.close(session, c2.id, "dispute", "customer_disputes_claim", day(9), notify=False)
+        actions.close(
+            session,
+            c2.id,
+            "dispute",
+            "customer_disputes_claim",
+            day(9),
+            notify=False,
+            actor="tester",
+        )
     for n in range(10, 31):
         run_day(db, registry, box, "acme", day(n))
     assert [c.state for c in cases(db) if c.customer_number == "C2"] == ["closed"]
@@ -332,7 +340,15 @@ def test_C1_invoices_a_person_closed_in_invoice_mode_are_not_chased(
     run_day(db, registry, box, "acme", day(1))
     four = next(c for c in cases(db) if c.customer_number == "C2")
     with db.session() as session:
-        actions.close(session, four.id, "dispute", "customer_disputes_claim", day(2), notify=False)
+        actions.close(
+            session,
+            four.id,
+            "dispute",
+            "customer_disputes_claim",
+            day(2),
+            notify=False,
+            actor="tester",
+        )
     enable_customer_mode(db, registry, day(3))
     for n in range(3, 20):
         run_day(db, registry, box, "acme", day(n))
@@ -378,8 +394,12 @@ def test_C3_switching_back_keeps_registered_payments_and_pauses(
     run_day(db, registry, box, "acme", day(8))
     by_customer = {c.customer_number: c.id for c in cases(db)}
     with db.session() as session:  # C1 owes 1000 + 250 + 125.50; 1100 paid, not yet booked
-        actions.register_payment(session, by_customer["C1"], D("1100.00"), day(8), day(8))
-        actions.pause(session, by_customer["C2"], "customer called", None, day(30), day(8))
+        actions.register_payment(
+            session, by_customer["C1"], D("1100.00"), day(8), day(8), actor="tester"
+        )
+        actions.pause(
+            session, by_customer["C2"], "customer called", None, day(30), day(8), actor="tester"
+        )
     set_mode(db, registry, "invoice", day(9))
     with db.session() as session:
         fresh = session.scalars(
@@ -422,8 +442,8 @@ def test_C4_an_invoice_paid_in_full_by_a_registered_payment_is_not_handed_over(
     run_day(db, registry, box, "acme", day(8))
     c1 = next(c for c in cases(db) if c.customer_number == "C1")
     with db.session() as session:
-        actions.register_payment(session, c1.id, D("1000.00"), day(8), day(8))
-        actions.send_to_collection(session, c1.id, day(9))
+        actions.register_payment(session, c1.id, D("1000.00"), day(8), day(8), actor="tester")
+        actions.send_to_collection(session, c1.id, day(9), actor="tester")
     run_day(db, registry, box, "acme", day(9))
     for n in (20, 21, 22):
         run_day(db, registry, box, "acme", day(n))

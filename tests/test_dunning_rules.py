@@ -130,7 +130,9 @@ def test_R6_collection_case_is_never_closed_automatically(db, box, registry, led
     run_day(db, registry, box, "acme", day(1))
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.COLLECTION, day(2))  # the warning (D1)
+        actions.change_flow(
+            session, case_id, Stage.COLLECTION, day(2), actor="tester"
+        )  # the warning (D1)
     run_day(db, registry, box, "acme", day(2))  # it goes out
     run_day(db, registry, box, "acme", day(13))  # deadline day(12) passed: in collection
     pay(ledger, "1")
@@ -145,41 +147,51 @@ def test_A1_close_needs_a_code_and_a_reason_of_that_code(db, box, registry) -> N
     run_day(db, registry, box, "acme", day(-5))
     case_id = cases(db)[0].id
     with db.session() as session, pytest.raises(InputError, match="not one of"):
-        actions.close(session, case_id, "because", "x", day(-4), notify=False)
+        actions.close(session, case_id, "because", "x", day(-4), notify=False, actor="tester")
     with db.session() as session, pytest.raises(InputError, match="does not go with code"):
-        actions.close(session, case_id, "dispute", "wrong_customer", day(-4), notify=False)
+        actions.close(
+            session, case_id, "dispute", "wrong_customer", day(-4), notify=False, actor="tester"
+        )
     with db.session() as session:
-        actions.close(session, case_id, "dispute", "customer_disputes_claim", day(-4), notify=True)
+        actions.close(
+            session,
+            case_id,
+            "dispute",
+            "customer_disputes_claim",
+            day(-4),
+            notify=True,
+            actor="tester",
+        )
     [case] = cases(db)
     assert (case.state, case.closed_by, case.close_code) == ("closed", "user", "dispute")
     assert messages(db)[-1].kind == "closing_confirmation"
     with db.session() as session, pytest.raises(InputError, match="is closed: cannot close"):
-        actions.close(session, case_id, "other", "other", day(-3), notify=False)
+        actions.close(session, case_id, "other", "other", day(-3), notify=False, actor="tester")
 
 
 def test_A2_partial_payment_lowers_what_is_pursued(db, box, registry) -> None:  # type: ignore[no-untyped-def]
     run_day(db, registry, box, "acme", day(-5))
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.register_payment(session, case_id, D("250.00"), day(-5), day(-4))
+        actions.register_payment(session, case_id, D("250.00"), day(-5), day(-4), actor="tester")
     for bad, why in [(D("1000.01"), "overpayment"), (D("-1"), "positive"), (D("0"), "positive")]:
         with db.session() as session, pytest.raises(InputError, match=why):
-            actions.register_payment(session, case_id, bad, day(-5), day(-4))
+            actions.register_payment(session, case_id, bad, day(-5), day(-4), actor="tester")
     run_day(db, registry, box, "acme", day(10))
     assert "1.000,00" in messages(db)[-1].body  # 1250.00 − 250.00
     with db.session() as session:
-        actions.register_payment(session, case_id, D("1000.00"), day(10), day(10))
+        actions.register_payment(session, case_id, D("1000.00"), day(10), day(10), actor="tester")
     assert cases(db)[0].close_code == "paid"
 
 
 def test_A3_credit_note_only_where_the_plugin_can(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
     run_day(db, registry, box, "acme", day(-5))
     case_id = cases(db)[0].id
-    case = actions.credit_note(db, registry, box, case_id, day(-4))
+    case = actions.credit_note(db, registry, box, case_id, day(-4), actor="tester")
     assert case.credit_note_ref == "alpha-1" and case.close_code == "credited"
     assert ledger.writes == {f"creditnote:{case_id}": "alpha-1"}
     with pytest.raises(InputError, match="is closed"):
-        actions.credit_note(db, registry, box, case_id, day(-4))
+        actions.credit_note(db, registry, box, case_id, day(-4), actor="tester")
 
 
 def test_A3_a_credit_note_retried_on_a_later_day_sends_the_first_request(  # type: ignore[no-untyped-def]
@@ -199,10 +211,10 @@ def test_A3_a_credit_note_retried_on_a_later_day_sends_the_first_request(  # typ
     ledger._write = answer_lost
     try:
         with pytest.raises(RemoteServerError):
-            actions.credit_note(db, registry, box, case_id, day(-4))
+            actions.credit_note(db, registry, box, case_id, day(-4), actor="tester")
     finally:
         del ledger._write
-    case = actions.credit_note(db, registry, box, case_id, day(3))
+    case = actions.credit_note(db, registry, box, case_id, day(3), actor="tester")
     first, retry = [p for hook, _, p in ledger.calls if hook == "create_credit_note"]
     assert retry == first and retry.date == day(-4)
     assert case.credit_note_ref == "alpha-1" and case.close_code == "credited"
@@ -221,7 +233,7 @@ def test_A3_credit_note_refused_without_the_capability(db, box) -> None:  # type
         session.flush()
         case_id = case.id
     with pytest.raises(CapabilityMissing, match="credit_note"):
-        actions.credit_note(db, registry, box, case_id, day(-4))
+        actions.credit_note(db, registry, box, case_id, day(-4), actor="tester")
     assert cases(db)[0].state == "active"
 
 
@@ -229,34 +241,40 @@ def test_A4_pause_stops_reminders_until_the_resume_date(db, box, registry) -> No
     run_day(db, registry, box, "acme", day(-5))
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.pause(session, case_id, "customer called", "pays on the 1st", day(15), day(-4))
+        actions.pause(
+            session, case_id, "customer called", "pays on the 1st", day(15), day(-4), actor="tester"
+        )
     run_day(db, registry, box, "acme", day(10))
     assert [m.kind for m in messages(db)] == []
     run_day(db, registry, box, "acme", day(15))
     assert cases(db)[0].state == "active"
     assert [m.kind for m in messages(db)] == ["reminder_1"]
     with db.session() as session, pytest.raises(InputError, match="is active: cannot resume"):
-        actions.resume(session, case_id, day(16))
+        actions.resume(session, case_id, day(16), actor="tester")
 
 
 def test_A5_collection_is_one_way(db, box, registry) -> None:  # type: ignore[no-untyped-def]
     run_day(db, registry, box, "acme", day(-5))  # not yet due: in the invoice flow
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.REMINDER, day(-4))
+        actions.change_flow(session, case_id, Stage.REMINDER, day(-4), actor="tester")
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.INVOICE, day(-3))
+        actions.change_flow(session, case_id, Stage.INVOICE, day(-3), actor="tester")
     with db.session() as session, pytest.raises(InputError, match="not overdue"):
-        actions.change_flow(session, case_id, Stage.COLLECTION, day(-2))  # no warning yet
+        actions.change_flow(
+            session, case_id, Stage.COLLECTION, day(-2), actor="tester"
+        )  # no warning yet
     with db.session() as session:
-        actions.change_flow(session, case_id, Stage.COLLECTION, day(2))  # the warning (D1)
+        actions.change_flow(
+            session, case_id, Stage.COLLECTION, day(2), actor="tester"
+        )  # the warning (D1)
     run_day(db, registry, box, "acme", day(2))  # it goes out
     with db.session() as session, pytest.raises(InputError, match="flow cannot change"):
-        actions.change_flow(session, case_id, Stage.REMINDER, day(4))
+        actions.change_flow(session, case_id, Stage.REMINDER, day(4), actor="tester")
     run_day(db, registry, box, "acme", day(13))
     assert cases(db)[0].stage == "collection"
     with db.session() as session, pytest.raises(InputError, match="never changes back"):
-        actions.change_flow(session, case_id, Stage.REMINDER, day(14))
+        actions.change_flow(session, case_id, Stage.REMINDER, day(14), actor="tester")
 
 
 def test_A6_restart_flow_never_exceeds_the_fee_limit(db, box, registry) -> None:  # type: ignore[no-untyped-def]
@@ -265,7 +283,7 @@ def test_A6_restart_flow_never_exceeds_the_fee_limit(db, box, registry) -> None:
         run_day(db, registry, box, "acme", day(n))
     case_id = cases(db)[0].id
     with db.session() as session:
-        actions.restart_flow(session, case_id, day(33))
+        actions.restart_flow(session, case_id, day(33), actor="tester")
     for n in range(33, 90):
         run_day(db, registry, box, "acme", day(n))
     reminders = [m for m in messages(db) if m.kind.startswith("reminder_")]
@@ -311,7 +329,9 @@ def test_a_new_case_for_the_same_invoice_keeps_the_claims_fees(db, box, registry
         run_day(db, registry, box, "acme", day(n))
     first = cases(db)[0].id
     with db.session() as session:
-        actions.close(session, first, "error", "started_by_mistake", day(33), notify=False)
+        actions.close(
+            session, first, "error", "started_by_mistake", day(33), notify=False, actor="tester"
+        )
         inv = session.scalars(sa.select(t.Invoice)).one()
         start_case(session, clients.get_client(session, "acme"), inv, day(33), "tester", "user")
     for n in range(34, 70):
@@ -352,7 +372,7 @@ def test_A5_the_invoice_flow_is_refused_for_an_overdue_invoice(db, box, registry
     run_day(db, registry, box, "acme", day(1))
     case_id = cases(db)[0].id
     with db.session() as session, pytest.raises(InputError, match="overdue since"):
-        actions.change_flow(session, case_id, Stage.INVOICE, day(2))
+        actions.change_flow(session, case_id, Stage.INVOICE, day(2), actor="tester")
     assert [e["kind"] for e in events(db, case_id)] == ["started"]  # nothing changed
     assert cases(db)[0].stage == "reminder"
 
@@ -389,7 +409,7 @@ def test_A3_refuses_to_credit_a_partly_paid_invoice(db, box, registry, ledger) -
     )
     run_day(db, registry, box, "acme", day(-5))
     with pytest.raises(InputError, match="partly paid"):
-        actions.credit_note(db, registry, box, cases(db)[0].id, day(-4))
+        actions.credit_note(db, registry, box, cases(db)[0].id, day(-4), actor="tester")
     assert ledger.writes == {} and cases(db)[0].credit_note_key is None
 
 

@@ -110,7 +110,7 @@ def test_120_days_of_dunning_follow_the_law(
             export.pay("101", "1200.00")
         if n == 26:
             [case] = [c for c in cases(db) if c.customer_number == "3"]
-            actions.credit_note(db, registry, box, case.id, today)
+            actions.credit_note(db, registry, box, case.id, today, actor="tester")
         if n == 27:
             export.pay("102")  # the credit note reached the books
         if n == 52:

@@ -81,7 +81,9 @@ def test_D4_write_off_posts_net_to_loss_and_vat_to_output_vat_and_closes(
     db, box, registry, ledger
 ) -> None:  # type: ignore[no-untyped-def]
     case_id = cases(db)[0].id
-    case, entry, did_post = write_off(db, registry, box, case_id, "loss_confirmed", TODAY)
+    case, entry, did_post = write_off(
+        db, registry, box, case_id, "loss_confirmed", TODAY, actor="tester"
+    )
     assert did_post
     assert lines(entry) == [
         (None, "C1", D("-1250.00")),  # the customer payment clearing the receivable
@@ -97,7 +99,7 @@ def test_D4_write_off_posts_net_to_loss_and_vat_to_output_vat_and_closes(
     )
     assert case.write_off_ref == "alpha-1"
 
-    again = write_off(db, registry, box, case_id, "loss_confirmed", TODAY)
+    again = write_off(db, registry, box, case_id, "loss_confirmed", TODAY, actor="tester")
     assert again[2] is False and again[1] == entry
     assert len(posted(ledger)) == 1  # repeated: nothing posted twice
 
@@ -110,7 +112,9 @@ def test_D4_accounts_are_the_clients_settings(db, box, registry, ledger) -> None
         )
         with pytest.raises(InputError, match="not an account number"):
             dunning_rules.set_rules(session, client, {"loss_account": "37 20"})
-    _, entry, _ = write_off(db, registry, box, cases(db)[0].id, "loss_confirmed", TODAY)
+    _, entry, _ = write_off(
+        db, registry, box, cases(db)[0].id, "loss_confirmed", TODAY, actor="tester"
+    )
     assert [line.account for line in entry.lines] == [None, "3730", "6903"]
 
 
@@ -123,8 +127,10 @@ def test_D4_a_part_paid_invoice_writes_off_what_is_pursued_with_its_vat_share(
     run_day(db, registry, box, "acme", DUE + dt.timedelta(days=2))
     case_id = cases(db)[0].id
     with db.session() as session:  # a payment the books do not show yet (A2)
-        actions.register_payment(session, case_id, D("100.33"), TODAY, TODAY)
-    _, entry, _ = write_off(db, registry, box, case_id, "amount_too_small_to_pursue", TODAY)
+        actions.register_payment(session, case_id, D("100.33"), TODAY, TODAY, actor="tester")
+    _, entry, _ = write_off(
+        db, registry, box, case_id, "amount_too_small_to_pursue", TODAY, actor="tester"
+    )
     # 524.67 of which VAT 524.67 × 250 / 1250 = 104.934 → 104.93; net 419.74
     assert lines(entry) == [
         (None, "C1", D("-524.67")),
@@ -146,7 +152,7 @@ def test_D4_a_lost_answer_is_retried_with_the_same_voucher(db, box, registry, le
     ledger.failures = 1
     case_id = cases(db)[0].id
     with pytest.raises(PluginError, match="lost"):
-        write_off(db, registry, box, case_id, "loss_confirmed", TODAY)
+        write_off(db, registry, box, case_id, "loss_confirmed", TODAY, actor="tester")
     [case] = cases(db)
     assert case.state == "active" and case.write_off_key == f"writeoff:{case_id}"
     # The books now show the invoice paid by the voucher; the sync closes the case (R1) ...
@@ -156,10 +162,25 @@ def test_D4_a_lost_answer_is_retried_with_the_same_voucher(db, box, registry, le
     assert cases(db)[0].close_code == "paid_in_accounting"
     # ... the retry cannot tell our voucher from the customer's payment: a person looks ...
     with pytest.raises(InputError, match="either this voucher was posted"):
-        write_off(db, registry, box, case_id, "loss_confirmed", TODAY + dt.timedelta(days=1))
+        write_off(
+            db,
+            registry,
+            box,
+            case_id,
+            "loss_confirmed",
+            TODAY + dt.timedelta(days=1),
+            actor="tester",
+        )
     # ... and confirms: the same write-off is finished, same key, same voucher.
     _, entry, did_post = write_off(
-        db, registry, box, case_id, "loss_confirmed", TODAY + dt.timedelta(days=1), confirm=True
+        db,
+        registry,
+        box,
+        case_id,
+        "loss_confirmed",
+        TODAY + dt.timedelta(days=1),
+        confirm=True,
+        actor="tester",
     )
     assert did_post
     first, second = posted(ledger)
@@ -172,14 +193,24 @@ def test_D4_a_lost_answer_is_retried_with_the_same_voucher(db, box, registry, le
 def test_D4_refusals_change_nothing(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
     case_id = cases(db)[0].id
     with pytest.raises(InputError, match="reason 'because'"):
-        write_off(db, registry, box, case_id, "because", TODAY)
+        write_off(db, registry, box, case_id, "because", TODAY, actor="tester")
     with db.session() as session, pytest.raises(InputError, match="hub cases write-off"):
-        actions.close(session, case_id, "written_off", "loss_confirmed", TODAY, notify=False)
+        actions.close(
+            session, case_id, "written_off", "loss_confirmed", TODAY, notify=False, actor="tester"
+        )
     assert cases(db)[0].write_off_key is None
     with db.session() as session:
-        actions.close(session, case_id, "dispute", "customer_disputes_claim", TODAY, notify=False)
+        actions.close(
+            session,
+            case_id,
+            "dispute",
+            "customer_disputes_claim",
+            TODAY,
+            notify=False,
+            actor="tester",
+        )
     with pytest.raises(InputError, match="is closed"):
-        write_off(db, registry, box, case_id, "loss_confirmed", TODAY)
+        write_off(db, registry, box, case_id, "loss_confirmed", TODAY, actor="tester")
     assert posted(ledger) == []
 
 
@@ -226,7 +257,7 @@ def test_D4_killed_while_posting_then_retried_posts_once(
 
         csv_plugin._write = write_then_die
         write_off(state.db(), state.registry, state.box, 1, "loss_confirmed",
-                  datetime.date(2026, 3, 1))
+                  datetime.date(2026, 3, 1), actor="tester")
         """
     )
     child = subprocess.run(
@@ -257,7 +288,7 @@ def test_D4_needs_a_plugin_that_posts_vouchers(db, box) -> None:  # type: ignore
         dunning_rules.set_rules(session, clients.get_client(session, "acme"), {"auto_start": "1"})
     run_day(db, registry, box, "acme", DUE + dt.timedelta(days=1))
     with pytest.raises(CapabilityMissing, match="journal"):
-        write_off(db, registry, box, cases(db)[0].id, "loss_confirmed", TODAY)
+        write_off(db, registry, box, cases(db)[0].id, "loss_confirmed", TODAY, actor="tester")
     assert posted(books) == [] and cases(db)[0].write_off_key is None
 
 
@@ -267,11 +298,11 @@ def test_D4_an_unfinished_write_off_blocks_other_actions_and_second_write_offs(
     ledger.failures = 1
     case_id = cases(db)[0].id
     with pytest.raises(PluginError):
-        write_off(db, registry, box, case_id, "loss_confirmed", TODAY)
+        write_off(db, registry, box, case_id, "loss_confirmed", TODAY, actor="tester")
     with db.session() as session, pytest.raises(InputError, match="write-off was asked for"):
-        actions.close(session, case_id, "other", "other", TODAY, notify=False)
+        actions.close(session, case_id, "other", "other", TODAY, notify=False, actor="tester")
     with db.session() as session, pytest.raises(InputError, match="write-off was asked for"):
-        actions.send_to_collection(session, case_id, TODAY)
+        actions.send_to_collection(session, case_id, TODAY, actor="tester")
     report = run_day(db, registry, box, "acme", TODAY + dt.timedelta(days=30))
     assert report.messages == 0  # no reminder on a claim being written off
     # R1 closes it (the voucher cleared it); a new case on the same invoice cannot write off again
@@ -290,5 +321,13 @@ def test_D4_an_unfinished_write_off_blocks_other_actions_and_second_write_offs(
     with pytest.raises(
         InputError, match=f"is being written off \\(unfinished\\) in case {case_id}"
     ):
-        write_off(db, registry, box, second_id, "loss_confirmed", TODAY + dt.timedelta(days=32))
+        write_off(
+            db,
+            registry,
+            box,
+            second_id,
+            "loss_confirmed",
+            TODAY + dt.timedelta(days=32),
+            actor="tester",
+        )
     assert len(posted(ledger)) == 1

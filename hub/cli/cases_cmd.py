@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from hub import clients, clock
 from hub.amounts import parse_amount
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
-from hub.db import tables as t
-from hub.dunning import actions
-from hub.dunning import rules as dunning_rules
-from hub.dunning import write_off as write_offs
-from hub.dunning.cases import get_case, start_case
-from hub.dunning.messages import deliver_pending
-from hub.dunning.states import Actor, Stage
-from hub.dunning.views import case_detail, case_rows
-from hub.errors import InputError, NotFoundError
+from hub.clock import parse_date
+from hub.operations import cases, collection
+from hub.operations.cases import CaseView
 
 app = typer.Typer(help="Cases: the hub's follow-up of unpaid invoices.", no_args_is_help=True)
 
@@ -42,18 +33,11 @@ class StateChoice(StrEnum):
     closed = "closed"
 
 
-def _client_today(session: Any, client_id: int) -> dt.date:
-    client = session.get(t.Client, client_id)
-    return state.context().clock.today(client.timezone)
-
-
-def _done(case_id: int, what: str, json_out: bool = False) -> None:
-    with state.db().session() as session:
-        detail = case_detail(session, get_case(session, case_id))
+def _done(case: CaseView, what: str, json_out: bool = False) -> None:
     if json_out:
-        emit_json(detail)
+        emit_json(case.as_dict())
         return
-    say(f"case {case_id}: {what} ({detail['stage']}, {detail['state']})")
+    say(f"case {case.id}: {what} ({case.stage}, {case.state})")
 
 
 @app.command("start")
@@ -63,33 +47,8 @@ def start(
     json_out: JsonOption = False,
 ) -> None:
     """Start a case for an open invoice (as synced from the accounting system)."""
-    with state.db().session() as session:
-        c = clients.get_client(session, client)
-        inv = session.scalar(
-            select(t.Invoice).where(
-                t.Invoice.client_id == c.id, t.Invoice.invoice_number == invoice
-            )
-        )
-        if inv is None:
-            raise NotFoundError(
-                f"client {client!r} has no invoice {invoice!r} (run `hub sync {client}` first)"
-            )
-        if dunning_rules.rules_of(session, c).reminder_mode == "customer":
-            raise InputError(
-                f"client {client!r} is in customer mode: its cases follow customers and start"
-                " by themselves for overdue invoices (C1)"
-            )
-        case = start_case(
-            session,
-            c,
-            inv,
-            state.context().clock.today(c.timezone),
-            actions.current_user(),
-            Actor.USER,
-        )
-        session.flush()
-        case_id = case.id
-    _done(case_id, f"started for invoice {invoice}", json_out)
+    case = cases.start_case(state.context(), client=client, invoice=invoice)
+    _done(case, f"started for invoice {invoice}", json_out)
 
 
 @app.command("list")
@@ -100,11 +59,14 @@ def list_(
     json_out: JsonOption = False,
 ) -> None:
     """List cases with what they pursue and their next step."""
-    with state.db().session() as session:
-        owner = clients.get_client(session, client) if client else None
-        rows = case_rows(
-            session, owner, stage.value if stage else None, state_.value if state_ else None
-        )
+    rows = cases.list_cases(
+        state.context(),
+        cases.CaseFilter(
+            client,
+            cases.Stage(stage.value) if stage else None,
+            cases.CaseState(state_.value) if state_ else None,
+        ),
+    ).rows
     if json_out:
         emit_json(rows)
         return
@@ -144,8 +106,7 @@ def list_(
 @app.command("show")
 def show(case_id: CaseId, json_out: JsonOption = False) -> None:
     """Show a case: invoice, amounts, steps, messages and its whole history."""
-    with state.db().session() as session:
-        detail = case_detail(session, get_case(session, case_id))
+    detail = cases.show_case(state.context(), case_id).as_dict()
     if json_out:
         emit_json(detail)
         return
@@ -199,10 +160,8 @@ def close(
     ] = False,
 ) -> None:
     """Close a case with a closing code and reason (A1)."""
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-        actions.close(session, case_id, code, reason, today, notify=notify)
-    _done(case_id, f"closed ({code}: {reason})")
+    case = cases.close_case(state.context(), cases.CloseRequest(case_id, code, reason, notify))
+    _done(case, f"closed ({code}: {reason})")
 
 
 @app.command("payment")
@@ -213,20 +172,16 @@ def payment(
 ) -> None:
     """Register a partial payment (A2): lowers what is pursued; not booked."""
     value = parse_amount(amount, what="--amount", minimum=Decimal("0.01"))
-    paid_on = clock.parse_date(date, what="--date")
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-        actions.register_payment(session, case_id, value, paid_on, today)
-    _done(case_id, f"payment of {value} registered")
+    paid_on = parse_date(date, what="--date")
+    case = cases.register_payment(state.context(), cases.PaymentRequest(case_id, value, paid_on))
+    _done(case, f"payment of {value} registered")
 
 
 @app.command("credit-note")
 def credit_note(case_id: CaseId) -> None:
     """Credit the invoice in full in the accounting system and close the case (A3)."""
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-    case = actions.credit_note(state.db(), state.registry, state.box, case_id, today)
-    _done(case_id, f"credit note {case.credit_note_ref} created")
+    case = cases.credit_note(state.context(), case_id)
+    _done(case, f"credit note {case.reference} created")
 
 
 @app.command("pause")
@@ -237,20 +192,15 @@ def pause(
     resume_on: Annotated[str | None, typer.Option("--resume-on", help="YYYY-MM-DD")] = None,
 ) -> None:
     """Pause a case (A4), optionally until a day it resumes by itself."""
-    day = clock.parse_date(resume_on, what="--resume-on") if resume_on else None
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-        actions.pause(session, case_id, reason, note, day, today)
-    _done(case_id, "paused")
+    day = parse_date(resume_on, what="--resume-on") if resume_on else None
+    case = cases.pause_case(state.context(), cases.PauseRequest(case_id, reason, note, day))
+    _done(case, "paused")
 
 
 @app.command("resume")
 def resume(case_id: CaseId) -> None:
     """Resume a paused case (A4)."""
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-        actions.resume(session, case_id, today)
-    _done(case_id, "resumed")
+    _done(cases.resume_case(state.context(), case_id), "resumed")
 
 
 @app.command("change-flow")
@@ -260,10 +210,8 @@ def change_flow(
 ) -> None:
     """Move a case to another stage's flow (A5); collection is one way, through the
     collection warning (as `hub cases collect`)."""
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-        actions.change_flow(session, case_id, Stage(to.value), today)
-    _done(case_id, f"moved to the {to.value} flow")
+    case = cases.change_flow(state.context(), case_id, cases.Stage(to.value))
+    _done(case, f"moved to the {to.value} flow")
 
 
 @app.command("collect")
@@ -271,16 +219,13 @@ def collect(case_id: CaseId) -> None:
     """Send to collection (D1): the collection warning with the statutory deadline (DK 10,
     NO 14 days) goes out now (with the client's other queued letters); unpaid, the case enters
     collection the day after the deadline, counted from the day the warning went out."""
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-        case = actions.send_to_collection(session, case_id, today)
-        deadline = case.collection_deadline
-        client_id = case.client_id
-    # Delivered at once: the statutory days count from the day the warning goes out.
-    delivery = deliver_pending(state.db(), state.registry, state.box, client_id, today)
-    if delivery.failed:
-        say(f"the warning is not delivered yet ({'; '.join(delivery.errors)}); collection waits")
-    _done(case_id, f"collection warning made; collection starts after {deadline} unless paid")
+    case = collection.collect(state.context(), case_id)
+    if case.delivery_failed:
+        say(
+            f"the warning is not delivered yet ({'; '.join(case.delivery_errors)});"
+            " collection waits"
+        )
+    _done(case, f"collection warning made; collection starts after {case.deadline} unless paid")
 
 
 @app.command("write-off")
@@ -302,21 +247,17 @@ def write_off(
     account, VAT to the output-VAT account (rules loss_account, output_vat_account). Run it
     again after a failure: the same voucher is posted under the same key, never a second one.
     """
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-    case, entry, posted = write_offs.write_off(
-        state.db(), state.registry, state.box, case_id, reason, today, confirm=confirm
+    case = collection.write_off(
+        state.context(), collection.WriteOffRequest(case_id, reason, confirm)
     )
+    entry = case.entry
     lines = ", ".join(f"{line.account or 'customer ' + str(line.customer_number)} {line.amount}"
                       for line in entry.lines)  # fmt: skip
-    what = "written off" if posted else "was written off already; nothing posted again"
-    _done(case_id, f"{what}: voucher {case.write_off_ref} ({entry.currency} {lines})")
+    what = "written off" if case.posted else "was written off already; nothing posted again"
+    _done(case, f"{what}: voucher {case.reference} ({entry.currency} {lines})")
 
 
 @app.command("restart-flow")
 def restart_flow(case_id: CaseId) -> None:
     """Run the current flow again from its first step (A6)."""
-    with state.db().session() as session:
-        today = _client_today(session, get_case(session, case_id).client_id)
-        actions.restart_flow(session, case_id, today)
-    _done(case_id, "flow restarted")
+    _done(cases.restart_flow(state.context(), case_id), "flow restarted")

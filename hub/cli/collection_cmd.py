@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from hub import clients
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
-from hub.dunning.overview import collection_overview
+from hub.operations.collection import collection_overview
 
 app = typer.Typer(help="Collection: customers who still owe after reminders.", no_args_is_help=True)
 
@@ -21,8 +20,7 @@ def overview(
 ) -> None:
     """Customers with an outstanding balance after the last reminder, and the unpaid
     invoices that make it up (D3). It only shows: `hub cases collect` hands a case over."""
-    with state.db().session() as session:
-        rows = collection_overview(session, clients.get_client(session, client))
+    rows = collection_overview(state.context(), client).rows
     if json_out:
         emit_json(rows)
         return

@@ -135,6 +135,7 @@ def rules_set(
                 client,
                 mode.strip(),
                 state.context().clock.today(client.timezone),
+                actor=state.context().actor.name,
             )
     say(f"{len(values) + (mode is not None)} rule(s) of {name} changed")
     if started:

@@ -30,19 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from hub import clients
 from hub.daemon import metrics
-from hub.db import tables as t
-from hub.db.engine import Database
-from hub.dunning import actions
-from hub.dunning.write_off import write_off
 from hub.errors import HubError, InputError, NotFoundError
 from hub.logging import get_logger
 from hub.operations import runs
 from hub.operations.clients import client_day
 from hub.operations.context import ClientDay, Context
+from hub.operations.postings import finish_postings
 from hub.operations.sync import SyncFailed, sync_chain
 from hub.recurring.generator import run_recurring
 
@@ -118,62 +112,10 @@ def _recurring(ctx: Context, client: ClientDay, result: JobResult) -> None:
     ]
 
 
-def unfinished_postings(db: Database, client: str) -> tuple[list[int], list[tuple[int, str]]]:
-    """The client's cases with a credit note, and with a write-off (and its reason), asked for
-    and not finished."""
-    with db.session() as session:
-        client_id = clients.get_client(session, client).id
-        credit_notes = list(
-            session.scalars(
-                select(t.Case.id)
-                .where(
-                    t.Case.client_id == client_id,
-                    t.Case.credit_note_key.is_not(None),
-                    t.Case.credit_note_ref.is_(None),
-                )
-                .order_by(t.Case.id)
-            )
-        )
-        write_offs = [
-            (case_id, reason or "")
-            for case_id, reason in session.execute(
-                select(t.Case.id, t.CaseEvent.reason)
-                .join(t.CaseEvent, t.CaseEvent.case_id == t.Case.id)
-                .where(
-                    t.Case.client_id == client_id,
-                    t.Case.write_off_key.is_not(None),
-                    t.Case.write_off_ref.is_(None),
-                    t.CaseEvent.kind == "write_off_requested",
-                )
-                .order_by(t.Case.id)
-            )
-        ]
-    return credit_notes, write_offs
-
-
 def _postings(ctx: Context, client: ClientDay, result: JobResult) -> None:
-    credit_notes, write_offs = unfinished_postings(ctx.db, client.name)
-    today = client.today
-    counts = {"credit_notes": 0, "write_offs": 0, "waiting": 0, "failed": 0}
-    log = get_logger("hub.daemon.jobs", client=client.name, job="postings")
-    for case_id in credit_notes:
-        try:
-            actions.credit_note(ctx.db, ctx.registry, ctx.box, case_id, today)
-            counts["credit_notes"] += 1
-        except HubError as exc:
-            counts["failed"] += 1
-            result.errors.append(f"case {case_id}: credit note: {exc}")
-    for case_id, reason in write_offs:
-        try:
-            write_off(ctx.db, ctx.registry, ctx.box, case_id, reason, today)
-            counts["write_offs"] += 1
-        except InputError as exc:  # the books show it settled: a person must look
-            counts["waiting"] += 1
-            log.warning("postings: a write-off waits for a person", case=case_id, why=str(exc))
-        except HubError as exc:
-            counts["failed"] += 1
-            result.errors.append(f"case {case_id}: write-off: {exc}")
-    result.counts |= counts
+    report = finish_postings(ctx, client)
+    result.counts |= report.counts()
+    result.errors += report.errors
 
 
 JOBS: dict[str, Callable[[Context, ClientDay, JobResult], None]] = {

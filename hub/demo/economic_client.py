@@ -115,7 +115,7 @@ def _setup(rt: Context, url: str, letters: str) -> None:
             )
         )
         session.flush()
-        customer_mode.set_mode(session, rt.registry, client, "customer", START)
+        customer_mode.set_mode(session, rt.registry, client, "customer", START, actor=rt.actor.name)
 
 
 @contextmanager
@@ -180,7 +180,12 @@ class EconomicScenario(Scenario):
             return [f"{CUSTOMERS[102]} pays invoice {PAYS[1]} in e-conomic"]
         if n == COLLECT[0]:
             with self.rt.db.session() as session:
-                actions.send_to_collection(session, self._case_of(customer=COLLECT[1]), day)
+                actions.send_to_collection(
+                    session,
+                    self._case_of(customer=COLLECT[1]),
+                    day,
+                    actor=self.rt.actor.name,
+                )
             return [
                 f"a person sends {CUSTOMERS[COLLECT[1]]} to collection (hub cases collect): a"
                 " collection warning with 10 days to pay (inkassoloven § 10)"
@@ -206,7 +211,15 @@ class EconomicScenario(Scenario):
         said = f"a person writes invoice {WRITE_OFF[1]} off (hub cases write-off {case_id})"
         try:
             with _quiet("hub.toolkit.http"):
-                write_off(self.rt.db, self.rt.registry, self.rt.box, case_id, "loss_confirmed", day)
+                write_off(
+                    self.rt.db,
+                    self.rt.registry,
+                    self.rt.box,
+                    case_id,
+                    "loss_confirmed",
+                    day,
+                    actor=self.rt.actor.name,
+                )
         except HubError as exc:
             self.story.write_off_error = str(exc)
             return (

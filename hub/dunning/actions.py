@@ -23,6 +23,7 @@ from hub.dunning.cases import (
     ZERO,
     Fees,
     add_event,
+    close_case,
     fees_by_case,
     get_case,
     payments_by_case,
@@ -36,7 +37,12 @@ from hub.secrets import SecretBox
 
 
 def current_user() -> str:
-    """Who acts: ``HUB_USER``, else the operating-system user."""
+    """Who acts: ``HUB_USER``, else the operating-system user.
+
+    No case action reads it: each takes ``actor`` from the operations layer. It stays only for
+    the callers not yet moved there (the operator check of ``customer_mode.grant``/``revoke``
+    and ``hub recurring``); remove it with their last use.
+    """
     return os.environ.get("HUB_USER") or getpass.getuser()
 
 
@@ -81,28 +87,29 @@ def _refuse_if_pending(case: t.Case) -> None:
         )
 
 
-def close_as(
+def close_by_person(
     case: t.Case,
     code: str,
     reason: str,
-    who: str,
+    actor: str,
     today: dt.date,
     covering: list[tuple[t.Invoice, Decimal]] | None = None,
 ) -> None:
     """Close the case as a person's decision. For a customer case ``covering`` (what it
     pursued) is recorded: those invoices are let go and not chased again by themselves."""
-    case.state = CaseState.CLOSED.value
-    case.closed_on = today
-    case.closed_by = Actor.USER.value
-    case.close_code = code
-    case.close_reason = reason
-    case.resume_on = None
     invoice_ids = [invoice.id for invoice, _ in covering or []] if case.mode == "customer" else []
-    add_event(case, "closed", who, today, reason, code=code, invoice_ids=invoice_ids)
+    close_case(case, code, reason, actor, today, closed_by=Actor.USER, invoice_ids=invoice_ids)
 
 
 def close(
-    session: Session, case_id: int, code: str, reason: str, today: dt.date, *, notify: bool
+    session: Session,
+    case_id: int,
+    code: str,
+    reason: str,
+    today: dt.date,
+    *,
+    notify: bool,
+    actor: str,
 ) -> t.Case:
     """A1: close with a code from the fixed list and a reason from that code's list.
 
@@ -149,7 +156,7 @@ def close(
             fee=ZERO,
             fees_total=fees.total,
         )
-    close_as(case, code, reason, current_user(), today, covering)
+    close_by_person(case, code, reason, actor, today, covering)
     if code == "paid" and covering and case.collection_amount is not None:
         # Paid to us (or registered): all was collected. Paid after an agreement: what the
         # books and registered payments show collected; the rest was given up.
@@ -163,7 +170,13 @@ def close(
 
 
 def register_payment(
-    session: Session, case_id: int, amount: Decimal, paid_on: dt.date, today: dt.date
+    session: Session,
+    case_id: int,
+    amount: Decimal,
+    paid_on: dt.date,
+    today: dt.date,
+    *,
+    actor: str,
 ) -> t.Case:
     """A2: a payment the customer made that the books do not show yet. Lowers what is
     pursued; not booked. More than is pursued, zero or negative is refused; paying exactly
@@ -186,14 +199,13 @@ def register_payment(
             f"payment {amount} {currency} is more than the {pursued} {currency}"
             f" case {case.id} pursues; an overpayment is refused"
         )
-    who = current_user()
     case.payments.append(
-        t.CasePayment(paid_on=paid_on, amount=amount, currency=currency, registered_by=who)
+        t.CasePayment(paid_on=paid_on, amount=amount, currency=currency, registered_by=actor)
     )
     add_event(
         case,
         "payment",
-        who,
+        actor,
         today,
         None,
         amount=str(amount),
@@ -201,7 +213,7 @@ def register_payment(
         currency=currency,
     )
     if amount == pursued:
-        close_as(case, "paid", "registered_payment", who, today, covering)
+        close_by_person(case, "paid", "registered_payment", actor, today, covering)
         client = session.get(t.Client, case.client_id)
         assert client is not None
         collection.record_success_fee(
@@ -221,6 +233,8 @@ def pause(
     note: str | None,
     resume_on: dt.date | None,
     today: dt.date,
+    *,
+    actor: str,
 ) -> t.Case:
     """A4: pause with a reason, an optional note and an optional day it resumes by itself."""
     case = get_case(session, case_id)
@@ -236,7 +250,7 @@ def pause(
     add_event(
         case,
         "paused",
-        current_user(),
+        actor,
         today,
         reason,
         note=note,
@@ -245,13 +259,13 @@ def pause(
     return case
 
 
-def resume(session: Session, case_id: int, today: dt.date) -> t.Case:
+def resume(session: Session, case_id: int, today: dt.date, *, actor: str) -> t.Case:
     """A4: resume a paused case by hand."""
     case = get_case(session, case_id)
     refuse_unless(case, {CaseState.PAUSED}, "resume it")
     case.state = CaseState.ACTIVE.value
     case.resume_on = None
-    add_event(case, "resumed", current_user(), today, "resumed by hand")
+    add_event(case, "resumed", actor, today, "resumed by hand")
     return case
 
 
@@ -264,7 +278,7 @@ def _refuse_if_warned(case: t.Case) -> None:
         )
 
 
-def send_to_collection(session: Session, case_id: int, today: dt.date) -> t.Case:
+def send_to_collection(session: Session, case_id: int, today: dt.date, *, actor: str) -> t.Case:
     """D1: send the debtor the collection warning with the statutory deadline; the cycle
     starts collection the day after it passes unpaid. One way: the warned case no longer
     changes flow (A5). A customer case is warned on its whole overdue balance and handed
@@ -295,7 +309,7 @@ def send_to_collection(session: Session, case_id: int, today: dt.date) -> t.Case
         covering,
         party(client, rules, customer, case.customer_number),
         today,
-        actor=current_user(),
+        actor=actor,
         step=collection.WARNING_STEP,
         fee=ZERO,
         fees_total=fees.total,
@@ -305,7 +319,7 @@ def send_to_collection(session: Session, case_id: int, today: dt.date) -> t.Case
     return case
 
 
-def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.Case:
+def change_flow(session: Session, case_id: int, to: Stage, today: dt.date, *, actor: str) -> t.Case:
     """A5: between the invoice and reminder flows freely; to collection one way only, and
     only through the collection warning (D1, :func:`send_to_collection`)."""
     case = get_case(session, case_id)
@@ -318,7 +332,7 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.
         )
     _refuse_if_warned(case)
     if to is Stage.COLLECTION:
-        return send_to_collection(session, case_id, today)
+        return send_to_collection(session, case_id, today, actor=actor)
     if case.mode == "customer":
         raise InputError(
             f"case {case.id} follows customer {case.customer_number}'s balance: it has only"
@@ -340,7 +354,7 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.
     add_event(
         case,
         "stage_changed",
-        current_user(),
+        actor,
         today,
         "changed by hand",
         to=to.value,
@@ -349,7 +363,7 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date) -> t.
     return case
 
 
-def restart_flow(session: Session, case_id: int, today: dt.date) -> t.Case:
+def restart_flow(session: Session, case_id: int, today: dt.date, *, actor: str) -> t.Case:
     """A6: run the current flow again from its first step. Fees already charged still count
     toward the law's limits, so a restart never makes an unlawful fee."""
     case = get_case(session, case_id)
@@ -359,9 +373,7 @@ def restart_flow(session: Session, case_id: int, today: dt.date) -> t.Case:
     case.round += 1
     case.step_index = 0
     case.stage_entered_on = today
-    add_event(
-        case, "flow_restarted", current_user(), today, None, stage=case.stage, round=case.round
-    )
+    add_event(case, "flow_restarted", actor, today, None, stage=case.stage, round=case.round)
     return case
 
 
@@ -386,7 +398,13 @@ def _refuse_credit_note(session: Session, case: t.Case, invoice: t.Invoice) -> N
 
 
 def credit_note(
-    db: Database, registry: PluginRegistry, box: SecretBox, case_id: int, today: dt.date
+    db: Database,
+    registry: PluginRegistry,
+    box: SecretBox,
+    case_id: int,
+    today: dt.date,
+    *,
+    actor: str,
 ) -> t.Case:
     """A3: credit the invoice in full in the accounting system, then close the case.
 
@@ -408,9 +426,7 @@ def credit_note(
             _refuse_if_pending(case)
             _refuse_credit_note(session, case, invoice)
             case.credit_note_key = f"creditnote:{case.id}"
-            add_event(
-                case, "credit_note_requested", current_user(), today, None, key=case.credit_note_key
-            )
+            add_event(case, "credit_note_requested", actor, today, None, key=case.credit_note_key)
         # A retry (after a crash, on any later day) sends the very request first recorded:
         # same key, same date, or a system that checks the body would refuse the key.
         requested_on = next(
@@ -430,7 +446,7 @@ def credit_note(
     with db.session() as session:
         case = get_case(session, case_id)
         case.credit_note_ref = reference
-        add_event(case, "credit_note_created", current_user(), today, None, reference=reference)
+        add_event(case, "credit_note_created", actor, today, None, reference=reference)
         if case.state != CaseState.CLOSED.value:
-            close_as(case, "credited", "credit_note_issued", current_user(), today)
+            close_by_person(case, "credited", "credit_note_issued", actor, today)
         return case

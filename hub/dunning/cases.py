@@ -42,6 +42,31 @@ def add_event(
     case.updated_at = dt.datetime.now(dt.UTC)
 
 
+def close_case(
+    case: t.Case,
+    code: str,
+    reason: str,
+    actor: str,
+    today: dt.date,
+    *,
+    closed_by: Actor,
+    **data: Any,
+) -> None:
+    """Close the case with ``code`` and ``reason``: the one way a case closes, by a person's
+    decision (``closed_by`` :attr:`Actor.USER`) or by the hub itself (:attr:`Actor.AUTO`).
+
+    A closed case no longer resumes by itself. The ``closed`` event records ``code`` and
+    ``data`` (what the closer wants kept with it) and names ``actor``.
+    """
+    case.state = CaseState.CLOSED.value
+    case.closed_on = today
+    case.closed_by = closed_by.value
+    case.close_code = code
+    case.close_reason = reason
+    case.resume_on = None
+    add_event(case, "closed", actor, today, reason, code=code, **data)
+
+
 def stage_on_start(invoice: t.Invoice, today: dt.date) -> Stage:
     """A case starts in the invoice stage until the due date, then in the reminder stage."""
     return Stage.INVOICE if today <= invoice.due_date else Stage.REMINDER

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.db import tables as t
-from hub.dunning.cases import ZERO, add_event, invoice_cases_from
+from hub.dunning.cases import ZERO, add_event, close_case, invoice_cases_from
 from hub.dunning.coverage import Share
 from hub.dunning.law import law_for
 from hub.dunning.messages import MessageParty, make_message
@@ -207,18 +207,13 @@ def hand_over_customer_case(
     for case in cases:
         case.collection_warned_on = customer_case.collection_warned_on
         case.collection_deadline = customer_case.collection_deadline
-    customer_case.state = CaseState.CLOSED.value
-    customer_case.closed_on = today
-    customer_case.closed_by = Actor.AUTO.value
-    customer_case.close_code = "sent_to_collection"
-    customer_case.close_reason = "per_invoice_collection"
-    add_event(
+    close_case(
         customer_case,
-        "closed",
+        "sent_to_collection",
+        "per_invoice_collection",
         Actor.AUTO,
         today,
-        "per_invoice_collection",
-        code="sent_to_collection",
+        closed_by=Actor.AUTO,
         invoices=[share.invoice.invoice_number for share in shares],
     )
     return [c for c in cases if c.state != CaseState.CLOSED.value]

@@ -36,8 +36,7 @@ from hub import clients
 from hub.db import tables as t
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
-from hub.dunning.actions import current_user
-from hub.dunning.cases import ZERO, add_event, invoice_cases_from
+from hub.dunning.cases import ZERO, close_case, invoice_cases_from
 from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import InputError
 from hub.plugins import PluginRegistry
@@ -159,18 +158,19 @@ def _keeps_going(case: t.Case) -> bool:
     )
 
 
-def _close_for_switch(case: t.Case, reason: str, today: dt.date) -> None:
-    case.state = CaseState.CLOSED.value
-    case.closed_on = today
-    case.closed_by = Actor.AUTO.value
-    case.close_code = "mode_changed"
-    case.close_reason = reason
-    case.resume_on = None
-    add_event(case, "closed", current_user(), today, reason, code="mode_changed")
+def _close_for_switch(case: t.Case, reason: str, today: dt.date, actor: str) -> None:
+    """The switch closes the case (the hub's doing, ``auto``); the event names who switched."""
+    close_case(case, "mode_changed", reason, actor, today, closed_by=Actor.AUTO)
 
 
 def set_mode(
-    session: Session, registry: PluginRegistry, client: t.Client, mode: str, today: dt.date
+    session: Session,
+    registry: PluginRegistry,
+    client: t.Client,
+    mode: str,
+    today: dt.date,
+    *,
+    actor: str,
 ) -> list[t.Case]:
     """Switch the client's reminder mode (C1–C3); returns the cases started by the switch.
 
@@ -211,7 +211,7 @@ def set_mode(
     if mode == "customer":
         for case in open_cases:
             if case.mode == "invoice" and not _keeps_going(case):
-                _close_for_switch(case, "to_customer_mode", today)
+                _close_for_switch(case, "to_customer_mode", today, actor)
     else:
         for case in open_cases:
             if case.mode != "customer":
@@ -223,7 +223,7 @@ def set_mode(
             started += invoice_cases_from(
                 session, case, shares, today, f"switched back from customer case {case.id} (C3)"
             )
-            _close_for_switch(case, "to_invoice_mode", today)
+            _close_for_switch(case, "to_invoice_mode", today, actor)
     rules.reminder_mode = mode
     session.flush()
     return started

@@ -40,6 +40,7 @@ from hub.dunning.cases import (
     Fees,
     add_event,
     claim_fees,
+    close_case,
     fees_by_case,
     invoice_cases_from,
     next_step,
@@ -200,19 +201,13 @@ def _auto_start_customers(
 
 
 def _close_auto(day: _Day, case: t.Case, reason: str, outstanding: Decimal) -> None:
-    case.state = CaseState.CLOSED.value
-    case.closed_on = day.today
-    case.closed_by = Actor.AUTO.value
-    case.close_code = "paid_in_accounting"
-    case.close_reason = reason
-    case.resume_on = None
-    add_event(
+    close_case(
         case,
-        "closed",
+        "paid_in_accounting",
+        reason,
         Actor.AUTO,
         day.today,
-        reason,
-        code="paid_in_accounting",
+        closed_by=Actor.AUTO,
         outstanding=str(outstanding),
     )
     day.report.closed += 1

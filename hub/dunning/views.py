@@ -16,12 +16,12 @@ warned case's ``next_step`` is ``collection``, on the day after its deadline.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import clock
 from hub.db import tables as t
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
@@ -42,12 +42,16 @@ NO_CLAIM = ClaimFees(0, None)
 
 def case_rows(
     session: Session,
+    today_of: Callable[[t.Client], dt.date],
     client: t.Client | None = None,
     stage: str | None = None,
     state: str | None = None,
     case_ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The cases matching the filters, with amounts and next step, in a few queries."""
+    """The cases matching the filters, with amounts and next step, in a few queries.
+
+    ``today_of``: a case's client's today (what a customer case covers depends on it).
+    """
     query = (
         select(t.Case, t.Client, t.Invoice)
         .join(t.Client, t.Client.id == t.Case.client_id)
@@ -72,7 +76,7 @@ def case_rows(
         if case.mode == "customer":
             if owner.id not in not_pursued:
                 not_pursued[owner.id] = coverage.not_pursued_by_customer_case(session, owner.id)
-            today = clock.today(owner.timezone)
+            today = today_of(owner)
             coverings[case.id] = coverage.case_covering(session, case, today, not_pursued[owner.id])
         elif invoice is not None:
             coverings[case.id] = [(invoice, pursued_amount(invoice, payments.get(case.id, ZERO)))]
@@ -136,8 +140,9 @@ def case_rows(
     return result
 
 
-def case_detail(session: Session, case: t.Case) -> dict[str, Any]:
-    [row] = case_rows(session, case_ids=[case.id])
+def case_detail(session: Session, case: t.Case, today: dt.date) -> dict[str, Any]:
+    """The case as ``hub cases show`` shows it, on its client's ``today``."""
+    [row] = case_rows(session, lambda _: today, case_ids=[case.id])
     row["events"] = [
         {
             "at": e.at,

@@ -25,7 +25,7 @@ from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
-from hub.dunning.actions import close_as, current_user, refuse_unless
+from hub.dunning.actions import close_by_person, refuse_unless
 from hub.dunning.cases import add_event, get_case
 from hub.dunning.states import CLOSING_CODES, CaseState
 from hub.errors import InputError
@@ -130,6 +130,7 @@ def write_off(
     reason: str,
     today: dt.date,
     *,
+    actor: str,
     confirm: bool = False,
 ) -> tuple[t.Case, JournalEntry, bool]:
     """D4: post the write-off voucher through the client's plugin and close the case as
@@ -180,7 +181,7 @@ def write_off(
             add_event(
                 case,
                 _REQUESTED,
-                current_user(),
+                actor,
                 today,
                 reason,
                 key=entry.idempotency_key,
@@ -204,7 +205,7 @@ def write_off(
     with db.session() as session:
         case = get_case(session, case_id)
         case.write_off_ref = reference
-        add_event(case, "written_off", current_user(), today, reason, reference=reference)
+        add_event(case, "written_off", actor, today, reason, reference=reference)
         if case.state != CaseState.CLOSED.value:
-            close_as(case, "written_off", reason, current_user(), today)
+            close_by_person(case, "written_off", reason, actor, today)
         return case, entry, True

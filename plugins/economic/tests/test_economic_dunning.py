@@ -95,8 +95,8 @@ def test_a_credit_note_appears_once_although_its_answer_was_lost(
     followed.fail_next(Fault(status=503, count=3, after_processing=True, method="POST",
                              path_prefix="/invoices/booked"))  # fmt: skip
     with pytest.raises(HubError):
-        actions.credit_note(db, registry, box, case_id, day(12))
-    actions.credit_note(db, registry, box, case_id, day(12))  # run again
+        actions.credit_note(db, registry, box, case_id, day(12), actor="tester")
+    actions.credit_note(db, registry, box, case_id, day(12), actor="tester")  # run again
     credit_notes = [inv for inv in agreement.booked.values() if inv.gross_amount < 0]
     assert len(credit_notes) == 1 and len(agreement.booked) == booked_before + 1
     assert credit_notes[0].gross_amount == D("-1250.00")
@@ -111,8 +111,10 @@ def test_a_write_off_appears_once_although_its_answer_was_lost(
     followed.fail_next(Fault(status=503, count=3, after_processing=True, method="POST",
                              path_prefix="/journals"))  # fmt: skip
     with pytest.raises(HubError):
-        write_off(db, registry, box, case_id, "loss_confirmed", day(20))
-    _, entry, posted = write_off(db, registry, box, case_id, "loss_confirmed", day(20))
+        write_off(db, registry, box, case_id, "loss_confirmed", day(20), actor="tester")
+    _, entry, posted = write_off(
+        db, registry, box, case_id, "loss_confirmed", day(20), actor="tester"
+    )
     assert posted
     [voucher] = agreement.vouchers
     assert [(line.account, line.amount) for line in entry.lines] == [
@@ -124,5 +126,7 @@ def test_a_write_off_appears_once_although_its_answer_was_lost(
     agreement.book_journal(1)  # a person books the journal in e-conomic
     assert agreement.booked[5003].remainder == 0  # settled by the voucher (customerInvoice)
     assert voucher is not None and cases(db)["5003"].close_code == "written_off"
-    write_off(db, registry, box, case_id, "loss_confirmed", day(21))  # once more: nothing
+    write_off(
+        db, registry, box, case_id, "loss_confirmed", day(21), actor="tester"
+    )  # once more: nothing
     assert len(agreement.vouchers) == 1

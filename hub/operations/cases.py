@@ -1,0 +1,280 @@
+"""Cases: start one by hand, list and show them, and a person's actions on one (A1–A6).
+
+Each action resolves the case's client once (its ``today`` fixed once), acts as
+``ctx.actor`` on that day in one transaction, and returns the case as ``hub cases show``
+shows it afterwards. Sending to collection (D1) and writing off (D4) are in
+:mod:`hub.operations.collection`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.clients import get_client
+from hub.db import tables as t
+from hub.dunning import actions
+from hub.dunning import cases as dunning_cases
+from hub.dunning import rules as dunning_rules
+from hub.dunning.states import Actor as StartedBy
+from hub.dunning.states import CaseState, Stage
+from hub.dunning.views import case_detail, case_rows
+from hub.errors import InputError, NotFoundError
+from hub.operations.context import ClientDay, Context
+
+__all__ = [
+    "CaseFilter",
+    "CaseList",
+    "CaseState",
+    "CaseView",
+    "CloseRequest",
+    "CreditNoted",
+    "PauseRequest",
+    "PaymentRequest",
+    "Stage",
+    "case_day",
+    "change_flow",
+    "close_case",
+    "credit_note",
+    "list_cases",
+    "pause_case",
+    "register_payment",
+    "restart_flow",
+    "resume_case",
+    "show_case",
+    "start_case",
+    "view_case",
+]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as ``hub cases show`` shows it (keys: :mod:`hub.dunning.views`)."""
+
+    detail: dict[str, Any]
+
+    @property
+    def id(self) -> int:
+        return int(self.detail["id"])
+
+    @property
+    def stage(self) -> str:
+        return str(self.detail["stage"])
+
+    @property
+    def state(self) -> str:
+        return str(self.detail["state"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.detail
+
+
+@dataclass(frozen=True)
+class CreditNoted(CaseView):
+    """A3 done: the case and the credit note's reference in the accounting system."""
+
+    reference: str
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    client: str | None = None
+    stage: Stage | None = None
+    state: CaseState | None = None
+
+
+@dataclass(frozen=True)
+class CaseList:
+    """The cases of ``hub cases list``, each a row as :func:`hub.dunning.views.case_rows`."""
+
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CloseRequest:
+    case_id: int
+    code: str
+    reason: str
+    notify: bool = False
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    case_id: int
+    amount: Decimal
+    paid_on: dt.date
+
+
+@dataclass(frozen=True)
+class PauseRequest:
+    case_id: int
+    reason: str
+    note: str | None = None
+    resume_on: dt.date | None = None
+
+
+def case_day(ctx: Context, session: Session, case_id: int) -> ClientDay:
+    """The client of case ``case_id`` with its today fixed now; NotFoundError if no case."""
+    case = dunning_cases.get_case(session, case_id)
+    client = session.get(t.Client, case.client_id)
+    assert client is not None
+    return ctx.day_of(client)
+
+
+def view_case(ctx: Context, case_id: int, day: ClientDay) -> CaseView:
+    """The case as it is stored now, on its client's ``day``."""
+    with ctx.db.session() as session:
+        return CaseView(case_detail(session, dunning_cases.get_case(session, case_id), day.today))
+
+
+def _act(ctx: Context, case_id: int, action: Callable[[Session, dt.date, str], object]) -> CaseView:
+    """Run ``action(session, today, actor)`` on the case in one transaction; the case after."""
+    with ctx.db.session() as session:
+        day = case_day(ctx, session, case_id)
+        action(session, day.today, ctx.actor.name)
+    return view_case(ctx, case_id, day)
+
+
+def start_case(ctx: Context, *, client: str, invoice: str) -> CaseView:
+    """Start a case for an open invoice (as synced); refused for a client in customer mode,
+    whose cases follow customers and start by themselves (C1)."""
+    with ctx.db.session() as session:
+        owner = get_client(session, client)
+        day = ctx.day_of(owner)
+        found = session.scalar(
+            select(t.Invoice).where(
+                t.Invoice.client_id == owner.id, t.Invoice.invoice_number == invoice
+            )
+        )
+        if found is None:
+            raise NotFoundError(
+                f"client {client!r} has no invoice {invoice!r} (run `hub sync {client}` first)"
+            )
+        if dunning_rules.rules_of(session, owner).reminder_mode == "customer":
+            raise InputError(
+                f"client {client!r} is in customer mode: its cases follow customers and start"
+                " by themselves for overdue invoices (C1)"
+            )
+        case = dunning_cases.start_case(
+            session, owner, found, day.today, ctx.actor.name, StartedBy.USER
+        )
+        session.flush()
+        case_id = case.id
+    return view_case(ctx, case_id, day)
+
+
+def list_cases(ctx: Context, request: CaseFilter) -> CaseList:
+    """The cases matching the filter, each with its next step on its own client's today."""
+    days: dict[int, dt.date] = {}
+
+    def today_of(client: t.Client) -> dt.date:
+        if client.id not in days:
+            days[client.id] = ctx.day_of(client).today
+        return days[client.id]
+
+    with ctx.db.session() as session:
+        owner = get_client(session, request.client) if request.client else None
+        rows = case_rows(
+            session,
+            today_of,
+            owner,
+            request.stage.value if request.stage else None,
+            request.state.value if request.state else None,
+        )
+    return CaseList(rows)
+
+
+def show_case(ctx: Context, case_id: int) -> CaseView:
+    """The case with its steps, messages, payments and whole history."""
+    with ctx.db.session() as session:
+        day = case_day(ctx, session, case_id)
+        return CaseView(case_detail(session, dunning_cases.get_case(session, case_id), day.today))
+
+
+def close_case(ctx: Context, request: CloseRequest) -> CaseView:
+    """A1: close with a closing code and reason, optionally sending the confirmation."""
+    return _act(
+        ctx,
+        request.case_id,
+        lambda session, today, actor: actions.close(
+            session,
+            request.case_id,
+            request.code,
+            request.reason,
+            today,
+            notify=request.notify,
+            actor=actor,
+        ),
+    )
+
+
+def register_payment(ctx: Context, request: PaymentRequest) -> CaseView:
+    """A2: a payment the books do not show yet; lowers what is pursued, not booked."""
+    return _act(
+        ctx,
+        request.case_id,
+        lambda session, today, actor: actions.register_payment(
+            session, request.case_id, request.amount, request.paid_on, today, actor=actor
+        ),
+    )
+
+
+def credit_note(ctx: Context, case_id: int) -> CreditNoted:
+    """A3: credit the invoice in full in the accounting system and close the case."""
+    with ctx.db.session() as session:
+        day = case_day(ctx, session, case_id)
+    case = actions.credit_note(
+        ctx.db, ctx.registry, ctx.box, case_id, day.today, actor=ctx.actor.name
+    )
+    assert case.credit_note_ref is not None
+    return CreditNoted(view_case(ctx, case_id, day).detail, case.credit_note_ref)
+
+
+def pause_case(ctx: Context, request: PauseRequest) -> CaseView:
+    """A4: pause with a reason, optionally until a day it resumes by itself."""
+    return _act(
+        ctx,
+        request.case_id,
+        lambda session, today, actor: actions.pause(
+            session,
+            request.case_id,
+            request.reason,
+            request.note,
+            request.resume_on,
+            today,
+            actor=actor,
+        ),
+    )
+
+
+def resume_case(ctx: Context, case_id: int) -> CaseView:
+    """A4: resume a paused case by hand."""
+    return _act(
+        ctx,
+        case_id,
+        lambda session, today, actor: actions.resume(session, case_id, today, actor=actor),
+    )
+
+
+def change_flow(ctx: Context, case_id: int, to: Stage) -> CaseView:
+    """A5: move the case to another stage's flow (to collection only through the warning)."""
+    return _act(
+        ctx,
+        case_id,
+        lambda session, today, actor: actions.change_flow(session, case_id, to, today, actor=actor),
+    )
+
+
+def restart_flow(ctx: Context, case_id: int) -> CaseView:
+    """A6: run the current flow again from its first step."""
+    return _act(
+        ctx,
+        case_id,
+        lambda session, today, actor: actions.restart_flow(session, case_id, today, actor=actor),
+    )

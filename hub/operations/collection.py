@@ -1,0 +1,101 @@
+"""Collection: send a case to collection (D1), write a loss off (D4), the overview (D3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from hub.clients import get_client
+from hub.dunning import actions, overview
+from hub.dunning import write_off as write_offs
+from hub.model import JournalEntry
+from hub.operations.cases import CaseView, case_day, view_case
+from hub.operations.context import Context
+from hub.operations.sync import deliver_messages
+
+
+@dataclass(frozen=True)
+class Collecting(CaseView):
+    """D1 done: the warning made, and whether it went out at once.
+
+    ``deadline``: collection starts the day after, unless paid. ``delivery_errors``: why the
+    warning (or another queued letter of the client) is not delivered yet; collection waits.
+    """
+
+    deadline: dt.date
+    delivery_failed: int
+    delivery_errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WriteOffRequest:
+    case_id: int
+    reason: str = "loss_confirmed"
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class WrittenOff(CaseView):
+    """D4 done: the voucher's reference, the voucher, and whether this call posted it (False:
+    it was written off before and nothing was posted again)."""
+
+    reference: str
+    entry: JournalEntry
+    posted: bool
+
+
+@dataclass(frozen=True)
+class CollectionOverview:
+    """The customers who owe after the last reminder, as
+    :func:`hub.dunning.overview.collection_overview` lists them."""
+
+    client: str
+    rows: list[dict[str, Any]]
+
+
+def collect(ctx: Context, case_id: int) -> Collecting:
+    """D1: make the collection warning with the statutory deadline and deliver it at once
+    (with the client's other queued letters): the statutory days count from the day it goes
+    out. Unpaid, the case enters collection the day after the deadline."""
+    with ctx.db.session() as session:
+        day = case_day(ctx, session, case_id)
+        case = actions.send_to_collection(session, case_id, day.today, actor=ctx.actor.name)
+        deadline = case.collection_deadline
+        assert deadline is not None
+    delivery = deliver_messages(ctx, day)
+    return Collecting(
+        view_case(ctx, case_id, day).detail,
+        deadline,
+        delivery.failed,
+        tuple(delivery.errors),
+    )
+
+
+def write_off(ctx: Context, request: WriteOffRequest) -> WrittenOff:
+    """D4: post the loss in the books through the client's plugin, once, and close the case
+    as written off; running it again after a failure posts the same voucher under the same
+    key. ``confirm``: finish it although the books show the invoice settled meanwhile."""
+    with ctx.db.session() as session:
+        day = case_day(ctx, session, request.case_id)
+    case, entry, posted = write_offs.write_off(
+        ctx.db,
+        ctx.registry,
+        ctx.box,
+        request.case_id,
+        request.reason,
+        day.today,
+        actor=ctx.actor.name,
+        confirm=request.confirm,
+    )
+    assert case.write_off_ref is not None
+    return WrittenOff(
+        view_case(ctx, request.case_id, day).detail, case.write_off_ref, entry, posted
+    )
+
+
+def collection_overview(ctx: Context, client: str) -> CollectionOverview:
+    """D3: who still owes after the last reminder, and the unpaid invoices that make it up."""
+    with ctx.db.session() as session:
+        rows = overview.collection_overview(session, get_client(session, client))
+    return CollectionOverview(client, rows)

@@ -1,0 +1,115 @@
+"""Finish the postings a person asked for that did not finish (the daemon's ``postings`` job).
+
+A credit note (A3) or a loss write-off (D4) whose call to the accounting system did not
+finish (a crash, a timeout, the system down) is sent again under its idempotency key, which
+the accounting system answers with the same document, never a second one. A write-off whose
+invoice the books meanwhile show settled waits for a person (``hub cases write-off
+--confirm``), since the hub cannot tell which happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from hub.db import tables as t
+from hub.dunning import actions
+from hub.dunning.write_off import write_off
+from hub.errors import HubError, InputError
+from hub.logging import get_logger
+from hub.operations.context import ClientDay, Context
+
+
+@dataclass(frozen=True)
+class UnfinishedPostings:
+    """The client's cases with a credit note, and with a write-off (and its reason), asked
+    for and not finished."""
+
+    credit_notes: list[int]
+    write_offs: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class PostingsResult:
+    """How many were finished, wait for a person or failed again, and the failures' errors."""
+
+    credit_notes: int
+    write_offs: int
+    waiting: int
+    failed: int
+    errors: tuple[str, ...]
+
+    def counts(self) -> dict[str, int]:
+        """The counts as the run history records them."""
+        return {
+            "credit_notes": self.credit_notes,
+            "write_offs": self.write_offs,
+            "waiting": self.waiting,
+            "failed": self.failed,
+        }
+
+
+def unfinished_postings(ctx: Context, client: ClientDay) -> UnfinishedPostings:
+    """What is asked for and not finished, by case id."""
+    with ctx.db.session() as session:
+        credit_notes = list(
+            session.scalars(
+                select(t.Case.id)
+                .where(
+                    t.Case.client_id == client.id,
+                    t.Case.credit_note_key.is_not(None),
+                    t.Case.credit_note_ref.is_(None),
+                )
+                .order_by(t.Case.id)
+            )
+        )
+        write_offs = [
+            (case_id, reason or "")
+            for case_id, reason in session.execute(
+                select(t.Case.id, t.CaseEvent.reason)
+                .join(t.CaseEvent, t.CaseEvent.case_id == t.Case.id)
+                .where(
+                    t.Case.client_id == client.id,
+                    t.Case.write_off_key.is_not(None),
+                    t.Case.write_off_ref.is_(None),
+                    t.CaseEvent.kind == "write_off_requested",
+                )
+                .order_by(t.Case.id)
+            )
+        ]
+    return UnfinishedPostings(credit_notes, write_offs)
+
+
+def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
+    """Send every unfinished credit note and write-off of ``client`` again, on its today.
+
+    One that fails again is counted and its error kept; the others go on. A write-off the
+    books show settled is refused by the domain (InputError) and counted as waiting.
+    """
+    unfinished = unfinished_postings(ctx, client)
+    credit_notes = write_offs = waiting = failed = 0
+    errors: list[str] = []
+    log = get_logger("hub.daemon.jobs", client=client.name, job="postings")
+    for case_id in unfinished.credit_notes:
+        try:
+            actions.credit_note(
+                ctx.db, ctx.registry, ctx.box, case_id, client.today, actor=ctx.actor.name
+            )
+            credit_notes += 1
+        except HubError as exc:
+            failed += 1
+            errors.append(f"case {case_id}: credit note: {exc}")
+    for case_id, reason in unfinished.write_offs:
+        try:
+            write_off(
+                ctx.db, ctx.registry, ctx.box, case_id, reason, client.today, actor=ctx.actor.name
+            )
+            write_offs += 1
+        except InputError as exc:  # the books show it settled: a person must look
+            waiting += 1
+            log.warning("postings: a write-off waits for a person", case=case_id, why=str(exc))
+        except HubError as exc:
+            failed += 1
+            errors.append(f"case {case_id}: write-off: {exc}")
+    return PostingsResult(credit_notes, write_offs, waiting, failed, tuple(errors))
