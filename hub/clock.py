@@ -56,13 +56,6 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def today(timezone: str) -> dt.date:
-    """Today in ``timezone`` (``HUB_TODAY`` if set), for callers not yet given a Context's
-    clock. A stopgap until the cases, flows and recurring commands take ``ctx.clock``: it
-    does not see ``--today``."""
-    return Clock.from_environment().today(timezone)
-
-
 def as_utc(value: dt.datetime) -> dt.datetime:
     """An aware UTC datetime; a naive one (SQLite keeps no offset) is UTC already."""
     if value.tzinfo is None:
