@@ -68,7 +68,7 @@ def registry(db: Database, box: SecretBox, ledger: RecordingPlugin) -> PluginReg
 def set_mode(db: Database, registry: PluginRegistry, mode: str, on: dt.date) -> list[t.Case]:
     with db.session() as session:
         client = clients.get_client(session, "acme")
-        return customer_mode.set_mode(session, registry, client, mode, on)
+        return customer_mode.set_mode(session, registry, client, mode, on, actor="olivia")
 
 
 def enable_customer_mode(db: Database, registry: PluginRegistry, on: dt.date) -> None:
@@ -76,7 +76,7 @@ def enable_customer_mode(db: Database, registry: PluginRegistry, on: dt.date) ->
         client = clients.get_client(session, "acme")
         customer_mode.grant(session, "acme", "customer_reminders")
         dunning_rules.set_rules(session, client, {"start_date": START})
-        customer_mode.set_mode(session, registry, client, "customer", on)
+        customer_mode.set_mode(session, registry, client, "customer", on, actor="olivia")
 
 
 def total_of(body: str) -> str:

@@ -114,7 +114,7 @@ def _setup(rt: Runtime, url: str, letters: str) -> None:
             )
         )
         session.flush()
-        customer_mode.set_mode(session, rt.registry, client, "customer", START)
+        customer_mode.set_mode(session, rt.registry, client, "customer", START, actor="hub demo")
 
 
 @contextmanager

@@ -163,18 +163,24 @@ def _keeps_going(case: t.Case) -> bool:
     )
 
 
-def _close_for_switch(case: t.Case, reason: str, today: dt.date) -> None:
+def _close_for_switch(case: t.Case, reason: str, today: dt.date, actor: str) -> None:
     case.state = CaseState.CLOSED.value
     case.closed_on = today
     case.closed_by = Actor.AUTO.value
     case.close_code = "mode_changed"
     case.close_reason = reason
     case.resume_on = None
-    add_event(case, "closed", current_user(), today, reason, code="mode_changed")
+    add_event(case, "closed", actor, today, reason, code="mode_changed")
 
 
 def set_mode(
-    session: Session, registry: PluginRegistry, client: t.Client, mode: str, today: dt.date
+    session: Session,
+    registry: PluginRegistry,
+    client: t.Client,
+    mode: str,
+    today: dt.date,
+    *,
+    actor: str,
 ) -> list[t.Case]:
     """Switch the client's reminder mode (C1–C3); returns the cases started by the switch.
 
@@ -183,7 +189,8 @@ def set_mode(
     starts one case per customer. Back to invoice mode: the open customer cases are closed
     (``to_invoice_mode``) and a fresh invoice case starts at once for every invoice they
     covered, with the payments registered on them, so no claim is dropped and none is
-    overcharged; the customer flows are not restored.
+    overcharged; the customer flows are not restored. ``actor`` (who switched) is recorded on
+    the cases the switch closes.
     """
     if mode not in MODES:
         raise InputError(f"rule reminder_mode: {mode!r} is not one of {', '.join(MODES)}")
@@ -215,7 +222,7 @@ def set_mode(
     if mode == "customer":
         for case in open_cases:
             if case.mode == "invoice" and not _keeps_going(case):
-                _close_for_switch(case, "to_customer_mode", today)
+                _close_for_switch(case, "to_customer_mode", today, actor)
     else:
         for case in open_cases:
             if case.mode != "customer":
@@ -227,7 +234,7 @@ def set_mode(
             started += invoice_cases_from(
                 session, case, shares, today, f"switched back from customer case {case.id} (C3)"
             )
-            _close_for_switch(case, "to_invoice_mode", today)
+            _close_for_switch(case, "to_invoice_mode", today, actor)
     rules.reminder_mode = mode
     session.flush()
     return started
