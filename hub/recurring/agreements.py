@@ -13,11 +13,13 @@ from hub import clients
 from hub.amounts import parse_amount
 from hub.db import tables as t
 from hub.errors import InputError, NotFoundError
+from hub.plugins import PluginRegistry
 from hub.recurring.schedule import (
     PRICE_FACTORS,
     AgreementLine,
     Terms,
     next_invoice_date,
+    plan,
     planned,
 )
 
@@ -67,6 +69,42 @@ def terms_of(agreement: t.RecurringAgreement) -> Terms:
             for line in agreement.lines
         ),
     )
+
+
+def require_capability(registry: PluginRegistry, client: t.Client, produce: str) -> None:
+    """Refuse an agreement the client's plugin could never carry out: it must be able to
+    create what the agreement produces (capability create_invoice or create_order)."""
+    cp = clients.enabled_plugin(client)
+    if cp is None:
+        raise InputError(
+            f"client {client.name!r} has no accounting plugin enabled to make its invoices"
+            f" (`hub clients enable {client.name} PLUGIN`)"
+        )
+    capability = "create_order" if produce == "order" else "create_invoice"
+    info = registry.info(cp.plugin)
+    if capability not in info.capabilities:
+        raise InputError(
+            f"plugin {cp.plugin!r} of client {client.name!r} cannot make an {produce}"
+            f" (it lacks the capability {capability})"
+        )
+
+
+def refuse_backdating(terms: Terms, today: dt.date, backdate: bool) -> None:
+    """A first invoice to be made before ``today`` is most often a mistyped date: the next run
+    would send every invoice since at once. Allowed only when asked for (``backdate``)."""
+    overdue = 0
+    for invoice in plan(terms):
+        if invoice.generate_on >= today or overdue == 1000:
+            break
+        overdue += 1
+    if overdue and not backdate:
+        raise InputError(
+            f"--next-invoice-date {terms.first_invoice_date}: the first {terms.produce} would be"
+            f" made on {terms.first_invoice_date - dt.timedelta(days=terms.prep_days)}, before"
+            f" today ({today}), and the next run would make {overdue}"
+            f"{'+' if overdue == 1000 else ''} back-dated at once; pass --backdate if that is"
+            " what you want"
+        )
 
 
 def add_agreement(
