@@ -58,6 +58,8 @@ Lines = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+AgreementId = Annotated[int, typer.Argument(help="Agreement id.")]
+AgreementClient = Annotated[str, typer.Option("--client", help="The agreement's client.")]
 
 
 def _terms(
@@ -77,7 +79,7 @@ def _terms(
     return TermsRequest(
         every=every,
         unit=unit,
-        next_invoice_date=clock.parse_date(next_invoice_date, what="--next-invoice-date"),
+        first_invoice_date=clock.parse_date(next_invoice_date, what="--next-invoice-date"),
         lines=tuple(line),
         produce=produce,
         prep_days=prep_days,
@@ -210,7 +212,7 @@ def list_(
 
 @app.command("show")
 def show(
-    agreement_id: Annotated[int, typer.Argument(help="Agreement id.")],
+    agreement_id: AgreementId,
     upcoming: Annotated[int, typer.Option("--upcoming", help="Planned invoices to show.")] = 3,
     json_out: JsonOut = False,
 ) -> None:
@@ -256,8 +258,8 @@ def show(
 
 @app.command("deactivate")
 def deactivate(
-    agreement_id: Annotated[int, typer.Argument(help="Agreement id.")],
-    client: Annotated[str, typer.Option("--client", help="The agreement's client.")],
+    agreement_id: AgreementId,
+    client: AgreementClient,
     reason: Annotated[
         str, typer.Option("--reason", help="Why (kept with the agreement).")
     ] = "deactivated by a person",
@@ -269,8 +271,8 @@ def deactivate(
 
 @app.command("abandon")
 def abandon(
-    agreement_id: Annotated[int, typer.Argument(help="Agreement id.")],
-    client: Annotated[str, typer.Option("--client", help="The agreement's client.")],
+    agreement_id: AgreementId,
+    client: AgreementClient,
     number: Annotated[
         int, typer.Option("--invoice", help="Which invoice of the agreement (1 is the first).")
     ],

@@ -12,15 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, fields
 from typing import Any
 
 from hub import clients
 from hub.errors import InputError
 from hub.operations.context import ClientDay, Context
 from hub.recurring import agreements
-from hub.recurring.agreements import AgreementSummary
+from hub.recurring.agreements import AgreementSummary, MadeInvoice
 from hub.recurring.generator import RecurringReport, run_recurring
 from hub.recurring.schedule import (
     PRICE_FACTORS,
@@ -64,7 +63,7 @@ class TermsRequest:
 
     every: int
     unit: str
-    next_invoice_date: dt.date
+    first_invoice_date: dt.date
     lines: Sequence[str]
     produce: str = "invoice"
     prep_days: int = 0
@@ -78,19 +77,15 @@ class TermsRequest:
         """The schedule's :class:`Terms`, in ``currency``; refused if they make no agreement."""
         if not self.lines:
             raise InputError("--line: an agreement needs at least one line")
+        given = {f.name: getattr(self, f.name) for f in fields(self)}
         return Terms(
-            every=self.every,
-            unit=self.unit.lower(),
-            produce=self.produce.lower(),
-            first_invoice_date=self.next_invoice_date,
-            prep_days=self.prep_days,
-            agreement_date=self.agreement_date,
-            end_date=self.end_date,
-            max_count=self.max_count,
-            no_credit_days=self.no_credit_days,
-            payment_days=self.payment_days,
-            currency=currency.upper(),
-            lines=tuple(agreements.parse_line(raw) for raw in self.lines),
+            **{
+                **given,
+                "unit": self.unit.lower(),
+                "produce": self.produce.lower(),
+                "currency": currency.upper(),
+                "lines": tuple(agreements.parse_line(raw) for raw in self.lines),
+            }
         )
 
 
@@ -163,41 +158,6 @@ def list_agreements(
 
 
 @dataclass(frozen=True)
-class MadeInvoice:
-    """An invoice (or order) an agreement has recorded, made or not yet."""
-
-    sequence: int
-    kind: str
-    state: str
-    generate_on: dt.date
-    invoice_date: dt.date
-    due_date: dt.date
-    period_start: dt.date
-    period_end: dt.date
-    total: Decimal
-    currency: str
-    reference: str | None
-    attempts: int
-    last_error: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sequence": self.sequence,
-            "kind": self.kind,
-            "state": self.state,
-            "generate_on": self.generate_on.isoformat(),
-            "invoice_date": self.invoice_date.isoformat(),
-            "due_date": self.due_date.isoformat(),
-            "period_start": self.period_start.isoformat(),
-            "period_end": self.period_end.isoformat(),
-            "total": str(self.total),
-            "reference": self.reference,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-        }
-
-
-@dataclass(frozen=True)
 class AgreementView:
     """An agreement: its terms and lines, what it has made, and what comes next."""
 
@@ -249,24 +209,7 @@ def show_agreement(ctx: Context, agreement_id: int, *, upcoming: int = 3) -> Agr
         agreement = agreements.get_agreement(session, agreement_id)
         summary = agreements.summarize(session, agreement)
         terms = agreements.terms_of(agreement)
-        made = tuple(
-            MadeInvoice(
-                sequence=row.sequence,
-                kind=row.kind,
-                state=row.state,
-                generate_on=row.generate_on,
-                invoice_date=row.invoice_date,
-                due_date=row.due_date,
-                period_start=row.period_start,
-                period_end=row.period_end,
-                total=row.total,
-                currency=row.currency,
-                reference=row.reference,
-                attempts=row.attempts,
-                last_error=row.last_error,
-            )
-            for row in agreements.history(session, agreement_id)
-        )
+        made = tuple(agreements.history(session, agreement_id))
     planned = (
         tuple(itertools.islice(plan(terms, len(made)), max(upcoming, 0)))
         if summary.status == "active"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -170,14 +172,51 @@ def get_agreement(
     return agreement
 
 
-def history(session: Session, agreement_id: int) -> list[t.RecurringInvoice]:
-    return list(
-        session.scalars(
-            select(t.RecurringInvoice)
+@dataclass(frozen=True)
+class MadeInvoice:
+    """An invoice (or order) an agreement has recorded, made or not yet."""
+
+    sequence: int
+    kind: str
+    state: str
+    generate_on: dt.date
+    invoice_date: dt.date
+    due_date: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    total: Decimal
+    currency: str
+    reference: str | None
+    attempts: int
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "kind": self.kind,
+            "state": self.state,
+            "generate_on": self.generate_on.isoformat(),
+            "invoice_date": self.invoice_date.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "total": str(self.total),
+            "reference": self.reference,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+        }
+
+
+def history(session: Session, agreement_id: int) -> list[MadeInvoice]:
+    """What the agreement has recorded, in order: made, pending or abandoned."""
+    return [
+        MadeInvoice(**row._asdict())
+        for row in session.execute(
+            select(*(getattr(t.RecurringInvoice, f.name) for f in fields(MadeInvoice)))
             .where(t.RecurringInvoice.agreement_id == agreement_id)
             .order_by(t.RecurringInvoice.sequence)
         )
-    )
+    ]
 
 
 @dataclass(frozen=True)
