@@ -79,7 +79,7 @@ def as_actor(action: Callable[..., Any], session: Session, feature: str) -> Any:
 def set_mode(db: Database, registry: PluginRegistry, mode: str, on: dt.date) -> list[t.Case]:
     with db.session() as session:
         client = clients.get_client(session, "acme")
-        return customer_mode.set_mode(session, registry, client, mode, on, actor="tester")
+        return customer_mode.set_mode(session, registry, client, mode, on, actor="olivia")
 
 
 def enable_customer_mode(db: Database, registry: PluginRegistry, on: dt.date) -> None:
@@ -87,7 +87,7 @@ def enable_customer_mode(db: Database, registry: PluginRegistry, on: dt.date) ->
         client = clients.get_client(session, "acme")
         as_actor(customer_mode.grant, session, "customer_reminders")
         dunning_rules.set_rules(session, client, {"start_date": START})
-        customer_mode.set_mode(session, registry, client, "customer", on, actor="tester")
+        customer_mode.set_mode(session, registry, client, "customer", on, actor="olivia")
 
 
 def total_of(body: str) -> str:

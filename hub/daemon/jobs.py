@@ -37,8 +37,8 @@ from hub.operations import runs
 from hub.operations.clients import client_day
 from hub.operations.context import ClientDay, Context
 from hub.operations.postings import finish_postings
+from hub.operations.recurring import run_due
 from hub.operations.sync import SyncFailed, sync_chain
-from hub.recurring.generator import run_recurring
 
 JOB_KINDS = runs.JOB_KINDS
 
@@ -98,7 +98,7 @@ def _sync(ctx: Context, client: ClientDay, result: JobResult) -> None:
 
 
 def _recurring(ctx: Context, client: ClientDay, result: JobResult) -> None:
-    report = run_recurring(ctx.db, ctx.registry, ctx.box, client.name, client.today)
+    report = run_due(ctx, client)
     result.counts |= {
         "generated": len(report.generated),
         "reconciled": report.reconciled,

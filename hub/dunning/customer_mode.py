@@ -179,7 +179,8 @@ def set_mode(
     starts one case per customer. Back to invoice mode: the open customer cases are closed
     (``to_invoice_mode``) and a fresh invoice case starts at once for every invoice they
     covered, with the payments registered on them, so no claim is dropped and none is
-    overcharged; the customer flows are not restored.
+    overcharged; the customer flows are not restored. ``actor`` (who switched) is recorded on
+    the cases the switch closes.
     """
     if mode not in MODES:
         raise InputError(f"rule reminder_mode: {mode!r} is not one of {', '.join(MODES)}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -13,11 +15,13 @@ from hub import clients
 from hub.amounts import parse_amount
 from hub.db import tables as t
 from hub.errors import InputError, NotFoundError
+from hub.plugins import PluginRegistry
 from hub.recurring.schedule import (
     PRICE_FACTORS,
     AgreementLine,
     Terms,
     next_invoice_date,
+    plan,
     planned,
 )
 
@@ -67,6 +71,42 @@ def terms_of(agreement: t.RecurringAgreement) -> Terms:
             for line in agreement.lines
         ),
     )
+
+
+def require_capability(registry: PluginRegistry, client: t.Client, produce: str) -> None:
+    """Refuse an agreement the client's plugin could never carry out: it must be able to
+    create what the agreement produces (capability create_invoice or create_order)."""
+    cp = clients.enabled_plugin(client)
+    if cp is None:
+        raise InputError(
+            f"client {client.name!r} has no accounting plugin enabled to make its invoices"
+            f" (`hub clients enable {client.name} PLUGIN`)"
+        )
+    capability = "create_order" if produce == "order" else "create_invoice"
+    info = registry.info(cp.plugin)
+    if capability not in info.capabilities:
+        raise InputError(
+            f"plugin {cp.plugin!r} of client {client.name!r} cannot make an {produce}"
+            f" (it lacks the capability {capability})"
+        )
+
+
+def refuse_backdating(terms: Terms, today: dt.date, backdate: bool) -> None:
+    """A first invoice to be made before ``today`` is most often a mistyped date: the next run
+    would send every invoice since at once. Allowed only when asked for (``backdate``)."""
+    overdue = 0
+    for invoice in plan(terms):
+        if invoice.generate_on >= today or overdue == 1000:
+            break
+        overdue += 1
+    if overdue and not backdate:
+        raise InputError(
+            f"--next-invoice-date {terms.first_invoice_date}: the first {terms.produce} would be"
+            f" made on {terms.first_invoice_date - dt.timedelta(days=terms.prep_days)}, before"
+            f" today ({today}), and the next run would make {overdue}"
+            f"{'+' if overdue == 1000 else ''} back-dated at once; pass --backdate if that is"
+            " what you want"
+        )
 
 
 def add_agreement(
@@ -132,14 +172,51 @@ def get_agreement(
     return agreement
 
 
-def history(session: Session, agreement_id: int) -> list[t.RecurringInvoice]:
-    return list(
-        session.scalars(
-            select(t.RecurringInvoice)
+@dataclass(frozen=True)
+class MadeInvoice:
+    """An invoice (or order) an agreement has recorded, made or not yet."""
+
+    sequence: int
+    kind: str
+    state: str
+    generate_on: dt.date
+    invoice_date: dt.date
+    due_date: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    total: Decimal
+    currency: str
+    reference: str | None
+    attempts: int
+    last_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "kind": self.kind,
+            "state": self.state,
+            "generate_on": self.generate_on.isoformat(),
+            "invoice_date": self.invoice_date.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "total": str(self.total),
+            "reference": self.reference,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+        }
+
+
+def history(session: Session, agreement_id: int) -> list[MadeInvoice]:
+    """What the agreement has recorded, in order: made, pending or abandoned."""
+    return [
+        MadeInvoice(**row._asdict())
+        for row in session.execute(
+            select(*(getattr(t.RecurringInvoice, f.name) for f in fields(MadeInvoice)))
             .where(t.RecurringInvoice.agreement_id == agreement_id)
             .order_by(t.RecurringInvoice.sequence)
         )
-    )
+    ]
 
 
 @dataclass(frozen=True)
