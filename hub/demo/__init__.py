@@ -96,9 +96,10 @@ def run_demo(
     base = _workdir(workdir)
     url = f"sqlite:///{base / 'demo.sqlite3'}"
     services = Services(Database(url), registry, SecretBox(Fernet.generate_key()))
-    # Who acts is whoever runs the demo; the clock is fixed on START for the setup, and on
-    # each simulated day in turn by the timeline.
-    ctx = Context(services, Actor.from_environment(), Clock(fixed=START))
+    # The demo plays the people who act, an operator among them (it grants customer
+    # reminders); the clock is fixed on START for the setup, and on each simulated day in
+    # turn by the timeline.
+    ctx = Context(services, Actor(name="hub demo", operator=True), Clock(fixed=START))
     csv, economic, tripletex = CsvScenario(base), EconomicScenario(base), TripletexScenario(base)
     scenarios = (csv, economic, tripletex)
     try:
@@ -117,8 +118,7 @@ def run_demo(
             for scenario in scenarios:
                 scenario.finish()
         say(f"{DAYS} days to {timeline.last}: {timeline.runs} runs in {timeline.seconds:.1f} s.")
-        with ctx.db.session() as session:
-            summary = summaries.collect(session)
+        summary = summaries.collect(ctx)
         for line in summaries.render(summary):
             say(line)
         say(

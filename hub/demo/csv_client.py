@@ -16,14 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from hub import clients
 from hub.daemon.jobs import JobResult
-from hub.db import tables as t
 from hub.demo.text import amount, plural
 from hub.demo.timeline import START, Scenario
-from hub.dunning import rules as dunning_rules
+from hub.operations import clients, flows, invoices
 from hub.operations.context import Context
 
 CLIENT = "demo-dk"
@@ -126,37 +122,20 @@ class CsvScenario(Scenario):
         self.letters = base / "letters" / CLIENT
         self.story = CsvStory()
         self._listed: set[str] = set()
-        self._rt: Context | None = None
 
-    def start(self, rt: Context, stack: ExitStack) -> list[str]:
-        self._rt = rt
+    def start(self, ctx: Context, stack: ExitStack) -> list[str]:
         self._listed = {inv.number for inv in write_export(self.export, 0)}
-        with rt.db.session() as session:
-            clients.add_client(session, CLIENT, "DK")
-            clients.enable_plugin(
-                session,
-                rt.registry,
-                rt.box,
-                CLIENT,
-                "generic_csv",
-                {
-                    "invoices_path": str(self.export),
-                    "outbox_dir": str(self.export.parent / "outbox"),
-                },
-            )
-            clients.enable_plugin(
-                session,
-                rt.registry,
-                rt.box,
-                CLIENT,
-                "file_outbox",
-                {"directory": str(self.letters)},
-            )
-            dunning_rules.set_rules(
-                session,
-                clients.get_client(session, CLIENT),
-                {"auto_start": "true", "payment_details": "Reg.nr. 1234 konto 5678901"},
-            )
+        clients.add_client(ctx, CLIENT, "DK")
+        clients.enable_plugin(
+            ctx,
+            CLIENT,
+            "generic_csv",
+            {"invoices_path": str(self.export), "outbox_dir": str(self.export.parent / "outbox")},
+        )
+        clients.enable_plugin(ctx, CLIENT, "file_outbox", {"directory": str(self.letters)})
+        flows.set_rules(
+            ctx, CLIENT, ["auto_start=true", "payment_details=Reg.nr. 1234 konto 5678901"]
+        )
         return [
             f"DK, a Danish accounting export with {len(self._listed)} open invoices"
             f" ({self.export.name}: semicolons, decimal commas, Windows-1252, dd.mm.yyyy) read"
@@ -164,7 +143,7 @@ class CsvScenario(Scenario):
             " letters to a file outbox"
         ]
 
-    def morning(self, n: int, day: dt.date) -> list[str]:
+    def morning(self, ctx: Context, n: int, day: dt.date) -> list[str]:
         listed = {inv.number for inv in listed_on(n)}
         if listed == self._listed:
             return []
@@ -178,23 +157,17 @@ class CsvScenario(Scenario):
             said.append(f"new in the export: {', '.join(new)}")
         return ["; ".join(said)]
 
-    def after(self, n: int, day: dt.date, result: JobResult) -> list[str]:
+    def after(self, ctx: Context, n: int, day: dt.date, result: JobResult) -> list[str]:
         if n == 0:
             self.story.first_sync = dict(result.counts)
         if n != min(inv.paid_on for inv in INVOICES if inv.paid_on is not None):
             return []
         self.story.after_payments = dict(result.counts)
-        assert self._rt is not None
-        with self._rt.db.session() as session:
-            client_id = clients.get_client(session, CLIENT).id
-            open_ = (t.Invoice.client_id == client_id) & (t.Invoice.state == "open")
-            overdue = open_ & (t.Invoice.due_date < day)
-            self.story.open_invoices = session.scalar(select(func.count()).where(open_)) or 0
-            self.story.overdue_invoices = session.scalar(select(func.count()).where(overdue)) or 0
-            # A sum of a money column is an exact two-decimal Decimal (the column's type).
-            self.story.overdue_amount = session.execute(
-                select(func.coalesce(func.sum(t.Invoice.outstanding_amount), 0)).where(overdue)
-            ).scalar_one()
+        open_ = invoices.list_invoices(ctx, CLIENT, open_only=True)
+        overdue = [inv.outstanding_amount for inv in open_ if inv.due_date < day]
+        self.story.open_invoices = len(open_)
+        self.story.overdue_invoices = len(overdue)
+        self.story.overdue_amount = sum(overdue, D("0.00"))
         return [
             f"{plural(self.story.open_invoices, 'invoice')} still open,"
             f" {self.story.overdue_invoices} overdue for {amount(self.story.overdue_amount)} DKK"

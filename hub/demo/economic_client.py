@@ -22,17 +22,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
-
-from hub import clients
 from hub.daemon.jobs import JobResult
-from hub.db import tables as t
 from hub.demo.text import amount
 from hub.demo.timeline import START, Scenario
-from hub.dunning import actions, customer_mode
-from hub.dunning import rules as dunning_rules
-from hub.dunning.write_off import write_off
 from hub.errors import HubError
+from hub.operations import cases, clients, collection, flows
 from hub.operations.context import Context
 from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, Fault
 
@@ -86,36 +80,28 @@ def _seed(fake: FakeEconomic) -> Agreement:
     return agreement
 
 
-def _setup(rt: Context, url: str, letters: str) -> None:
-    with rt.db.session() as session:
-        clients.add_client(session, CLIENT, "DK")
-        values = {
-            "app_secret_token": "demo-app",
-            "agreement_grant_token": "demo-grant",
-            "base_url": url,
-            "journal_number": "1",
-        }
-        clients.enable_plugin(session, rt.registry, rt.box, CLIENT, "economic", values)
-        clients.enable_plugin(
-            session, rt.registry, rt.box, CLIENT, "file_outbox", {"directory": letters}
-        )
-        client = clients.get_client(session, CLIENT)
-        dunning_rules.set_rules(
-            session,
-            client,
-            {"start_date": "2026-01-01", "payment_details": "Reg.nr. 1234 konto 5678901"},
-        )
-        # The demo plays the operator who grants customer reminders (C2), as
-        # `hub clients grant demo-economic customer_reminders` would for a listed operator.
-        session.add(
-            t.ClientGrant(
-                client_id=client.id,
-                feature=customer_mode.CUSTOMER_REMINDERS,
-                granted_by="hub demo",
-            )
-        )
-        session.flush()
-        customer_mode.set_mode(session, rt.registry, client, "customer", START, actor=rt.actor.name)
+def _setup(ctx: Context, url: str, letters: str) -> None:
+    clients.add_client(ctx, CLIENT, "DK")
+    values = {
+        "app_secret_token": "demo-app",
+        "agreement_grant_token": "demo-grant",
+        "base_url": url,
+        "journal_number": "1",
+    }
+    clients.enable_plugin(ctx, CLIENT, "economic", values)
+    clients.enable_plugin(ctx, CLIENT, "file_outbox", {"directory": letters})
+    # The demo's actor is an operator: it grants customer reminders (C2) as
+    # `hub clients grant demo-economic customer_reminders` does, then switches to them (C3).
+    clients.grant_feature(ctx, CLIENT, clients.CUSTOMER_REMINDERS)
+    flows.set_rules(
+        ctx,
+        CLIENT,
+        [
+            "start_date=2026-01-01",
+            "payment_details=Reg.nr. 1234 konto 5678901",
+            "reminder_mode=customer",
+        ],
+    )
 
 
 @contextmanager
@@ -140,58 +126,30 @@ class EconomicScenario(Scenario):
         self.fake = FakeEconomic(today=START)
         self.agreement = _seed(self.fake)
         self.story = EconomicStory()
-        self._rt: Context | None = None
+        self._written_off: int | None = None  # the case a person writes off
 
-    def start(self, rt: Context, stack: ExitStack) -> list[str]:
-        self._rt = rt
+    def start(self, ctx: Context, stack: ExitStack) -> list[str]:
         server = stack.enter_context(EconomicServer(self.fake))
         self.story.url = server.url
-        _setup(rt, server.url, str(self.letters))
+        _setup(ctx, server.url, str(self.letters))
         return [
             f"DK, on e-conomic (a fake server on {server.url}, real HTTP) through the economic"
             " plugin, in customer mode: one reminder per customer on its overdue balance (C1)"
         ]
 
-    @property
-    def rt(self) -> Context:
-        assert self._rt is not None, "start the scenario first"
-        return self._rt
-
-    def _case_of(self, *, customer: int | None = None, invoice: int | None = None) -> int:
-        with self.rt.db.session() as session:
-            query = select(t.Case.id).where(t.Case.state != "closed")
-            if customer is not None:
-                query = query.where(
-                    t.Case.customer_number == str(customer), t.Case.mode == "customer"
-                )
-            if invoice is not None:
-                query = query.join(t.Invoice, t.Invoice.id == t.Case.invoice_id).where(
-                    t.Invoice.invoice_number == str(invoice)
-                )
-            found = session.scalar(query.order_by(t.Case.id.desc()))
-        if found is None:
-            raise HubError(f"demo: no open case for customer {customer} / invoice {invoice}")
-        return found
-
-    def morning(self, n: int, day: dt.date) -> list[str]:
+    def morning(self, ctx: Context, n: int, day: dt.date) -> list[str]:
         self.fake.today = day
         if n == PAYS[0]:
             self.agreement.pay(PAYS[1])
             return [f"{CUSTOMERS[102]} pays invoice {PAYS[1]} in e-conomic"]
         if n == COLLECT[0]:
-            with self.rt.db.session() as session:
-                actions.send_to_collection(
-                    session,
-                    self._case_of(customer=COLLECT[1]),
-                    day,
-                    actor=self.rt.actor.name,
-                )
+            collection.collect(ctx, cases.open_case_of(ctx, CLIENT, customer=str(COLLECT[1])))
             return [
                 f"a person sends {CUSTOMERS[COLLECT[1]]} to collection (hub cases collect): a"
                 " collection warning with 10 days to pay (inkassoloven § 10)"
             ]
         if n == WRITE_OFF[0]:
-            return [self._write_off(day)]
+            return [self._write_off(ctx)]
         if n == WRITE_OFF[0] + 1:
             # The demo plays the client's bookkeeper: the write-off voucher waits unbooked in
             # journal 1 until a person books the journal in e-conomic (legacy REST cannot);
@@ -203,23 +161,15 @@ class EconomicScenario(Scenario):
             return [f"the collection agency collects invoice {COLLECTED[1]}: paid in e-conomic"]
         return []
 
-    def _write_off(self, day: dt.date) -> str:
+    def _write_off(self, ctx: Context) -> str:
         """A person writes the lost invoice off while e-conomic is down for maintenance: 503
         with a Retry-After of an hour, more than the hub waits within one call."""
         self.fake.fail_next(Fault(status=503, retry_after=3600, path_prefix="/journals"))
-        case_id = self._case_of(invoice=WRITE_OFF[1])
+        case_id = self._written_off = cases.open_case_of(ctx, CLIENT, invoice=str(WRITE_OFF[1]))
         said = f"a person writes invoice {WRITE_OFF[1]} off (hub cases write-off {case_id})"
         try:
             with _quiet("hub.toolkit.http"):
-                write_off(
-                    self.rt.db,
-                    self.rt.registry,
-                    self.rt.box,
-                    case_id,
-                    "loss_confirmed",
-                    day,
-                    actor=self.rt.actor.name,
-                )
+                collection.write_off(ctx, collection.WriteOffRequest(case_id, "loss_confirmed"))
         except HubError as exc:
             self.story.write_off_error = str(exc)
             return (
@@ -228,16 +178,12 @@ class EconomicScenario(Scenario):
             )
         return said
 
-    def after(self, n: int, day: dt.date, result: JobResult) -> list[str]:
+    def after(self, ctx: Context, n: int, day: dt.date, result: JobResult) -> list[str]:
         if result.job != "postings" or not result.counts.get("write_offs"):
             return []
-        with self.rt.db.session() as session:
-            data = session.scalars(
-                select(t.CaseEvent.data)
-                .join(t.Case, t.Case.id == t.CaseEvent.case_id)
-                .join(t.Client, t.Client.id == t.Case.client_id)
-                .where(t.Client.name == CLIENT, t.CaseEvent.kind == "write_off_requested")
-            ).one()
+        assert self._written_off is not None, "the postings job finished a write-off asked for"
+        events = cases.show_case(ctx, self._written_off).detail["events"]
+        [data] = [e["data"] for e in events if e["kind"] == "write_off_requested"]
         self.story.write_off_voucher = [
             (line["account"] or f"customer {line['customer_number']}", D(line["amount"]))
             for line in data["lines"]

@@ -1,57 +1,23 @@
 """What ``hub demo``'s timeline left in the database, read back and told as a summary.
 
-Everything here is read from the hub's own tables, as ``hub cases list``, ``hub messages
-list``, ``hub recurring list`` and ``hub runs list`` would show it: cases by stage and state,
-letters and fees held against each country's law (:mod:`hub.dunning.law`), cases closed by
-themselves, collection cases, recurring invoices and the runs recorded.
+Everything here is read back through the operations' reports (:mod:`hub.operations.reports`),
+as ``hub cases list``, ``hub messages list``, ``hub recurring list`` and ``hub runs list``
+would show it: cases by stage and state, letters and fees held against each country's law,
+cases closed by themselves, collection cases, recurring invoices and the runs recorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from hub.db import tables as t
 from hub.demo.text import amount, plural
-from hub.dunning.law import LAW
-from hub.dunning.states import Stage
-
-ZERO = Decimal("0.00")
-
-
-@dataclass
-class LawTally:
-    """A client's letters and fees, with the figures the law limits."""
-
-    client: str
-    country: str
-    currency: str
-    letters: dict[str, int] = field(default_factory=dict)  # by kind
-    fee_letters: int = 0
-    fees: Decimal = ZERO
-    highest_fee: Decimal = ZERO
-    most_fees_per_claim: int = 0  # per invoice, over every letter that covered it
-    closest_fee_days: int | None = None  # days between two fees on one invoice
-    earliest_fee_days: int | None = None  # days after its due date an invoice got a fee
-    delivered: int = 0
-
-
-@dataclass
-class CollectionCase:
-    client: str
-    invoices: str
-    amount: Decimal
-    currency: str
-    state: str
-    paid_in_accounting: bool
-    success_fee: Decimal | None
-    close_code: str | None
+from hub.operations import reports
+from hub.operations.cases import Stage
+from hub.operations.context import Context
+from hub.operations.reports import LAW, CollectionCase, LawTally
 
 
 @dataclass
@@ -64,105 +30,17 @@ class Summary:
     runs: Counter[tuple[str, str]]  # (job, outcome): count
 
 
-def _clients(session: Session) -> dict[int, t.Client]:
-    return {c.id: c for c in session.scalars(select(t.Client).order_by(t.Client.name))}
-
-
-def _law_tally(session: Session, client: t.Client) -> LawTally:
-    tally = LawTally(client.name, client.country, client.currency)
-    for kind, count, sent in session.execute(
-        select(t.Message.kind, func.count(), func.count(t.Message.sent_on))
-        .where(t.Message.client_id == client.id)
-        .group_by(t.Message.kind)
-        .order_by(t.Message.kind)
-    ):
-        tally.letters[kind] = count
-        tally.delivered += sent
-    fee_messages = select(t.Message).where(t.Message.client_id == client.id, t.Message.fee > ZERO)
-    for message in session.scalars(fee_messages):
-        tally.fee_letters += 1
-        tally.fees += message.fee
-        tally.highest_fee = max(tally.highest_fee, message.fee)
-    days: dict[int, list[dt.date]] = defaultdict(list)
-    for invoice_id, on, due in session.execute(
-        select(t.MessageInvoice.invoice_id, t.Message.created_on, t.Invoice.due_date)
-        .join(t.Message, t.Message.id == t.MessageInvoice.message_id)
-        .join(t.Invoice, t.Invoice.id == t.MessageInvoice.invoice_id)
-        .where(t.Message.client_id == client.id, t.Message.fee > ZERO)
-        .order_by(t.Message.created_on)
-    ):
-        days[invoice_id].append(on)
-        after_due = (on - due).days
-        if tally.earliest_fee_days is None or after_due < tally.earliest_fee_days:
-            tally.earliest_fee_days = after_due
-    for dates in days.values():
-        tally.most_fees_per_claim = max(tally.most_fees_per_claim, len(dates))
-        for before, after in pairwise(dates):
-            gap = (after - before).days
-            if tally.closest_fee_days is None or gap < tally.closest_fee_days:
-                tally.closest_fee_days = gap
-    return tally
-
-
-def _collection(session: Session, names: dict[int, t.Client]) -> list[CollectionCase]:
-    found = []
-    for case in session.scalars(
-        select(t.Case).where(t.Case.stage == Stage.COLLECTION.value).order_by(t.Case.id)
-    ):
-        invoices = session.scalars(
-            select(t.Invoice.invoice_number).where(t.Invoice.id == case.invoice_id)
-        ).all()
-        found.append(
-            CollectionCase(
-                names[case.client_id].name,
-                ", ".join(invoices) or f"customer {case.customer_number}",
-                case.collection_amount or ZERO,
-                names[case.client_id].currency,
-                case.state,
-                case.paid_in_accounting,
-                case.success_fee,
-                case.close_code,
-            )
-        )
-    return found
-
-
-def collect(session: Session) -> Summary:
+def collect(ctx: Context) -> Summary:
     """Read the summary of what is in the database now."""
-    names = _clients(session)
-    cases: dict[str, Counter[tuple[str, str]]] = {c.name: Counter() for c in names.values()}
-    auto_closed: dict[str, int] = dict.fromkeys(cases, 0)
-    for client_id, stage, state, code, count in session.execute(
-        select(
-            t.Case.client_id, t.Case.stage, t.Case.state, t.Case.close_code, func.count()
-        ).group_by(t.Case.client_id, t.Case.stage, t.Case.state, t.Case.close_code)
-    ):
-        name = names[client_id].name
-        cases[name][(stage, state)] += count
-        if code == "paid_in_accounting":
-            auto_closed[name] += count
-    recurring = [
-        (names[client_id].name, inv.kind, inv.invoice_date, inv.reference, inv.total)
-        for inv, client_id in session.execute(
-            select(t.RecurringInvoice, t.RecurringAgreement.client_id)
-            .join(t.RecurringAgreement)
-            .order_by(t.RecurringInvoice.invoice_date, t.RecurringInvoice.id)
-        )
-    ]
-    runs: Counter[tuple[str, str]] = Counter()
-    for job, outcome, count in session.execute(
-        select(t.JobRun.job, t.JobRun.outcome, func.count()).group_by(
-            t.JobRun.job, t.JobRun.outcome
-        )
-    ):
-        runs[(job, outcome)] = count
+    counted = reports.case_counts(ctx)
+    made = sorted(reports.recurring_made(ctx), key=lambda m: m.invoice_date)
     return Summary(
-        cases=cases,
-        law=[_law_tally(session, c) for c in names.values()],
-        auto_closed=auto_closed,
-        collection=_collection(session, names),
-        recurring=recurring,
-        runs=runs,
+        cases={c.client: c.by_stage_and_state for c in counted},
+        law=reports.law_tallies(ctx),
+        auto_closed={c.client: c.closed_when_paid for c in counted},
+        collection=reports.collection_cases(ctx),
+        recurring=[(m.client, m.kind, m.invoice_date, m.reference, m.net) for m in made],
+        runs=reports.run_counts(ctx),
     )
 
 

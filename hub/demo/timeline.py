@@ -1,12 +1,11 @@
 """The demo's one timeline: simulated days, each run the way the daemon runs it.
 
 Every simulated day, for each client in turn, the world moves first (the scenario's
-``morning``: the fake server's today, payments, what a person does), then the daemon's own
-jobs run (:func:`hub.daemon.jobs.run_job`, each recorded in the run history), each followed by
-what it
-did worth telling (new invoices, settled ones, cases started and closed, collections,
-write-offs) and what the scenario sees come of it (``after``). That is the story printed day
-by day.
+``morning``: the fake server's today, payments, what a person does through the operations),
+then the daemon's own jobs run (:func:`hub.daemon.jobs.run_job`, each recorded in the run
+history), each followed by what it did worth telling (new invoices, settled ones, cases
+started and closed, collections, write-offs) and what the scenario sees come of it
+(``after``). That is the story printed day by day.
 """
 
 from __future__ import annotations
@@ -52,12 +51,13 @@ class Scenario:
         what it is, in lines."""
         raise NotImplementedError
 
-    def morning(self, n: int, day: dt.date) -> list[str]:
-        """Move the world on day ``n`` (0 is ``START``) before the jobs run; what happened."""
+    def morning(self, ctx: Context, n: int, day: dt.date) -> list[str]:
+        """Move the world on day ``n`` (0 is ``START``) before the jobs run, ``ctx``'s clock
+        fixed on ``day``; what happened."""
         return []
 
-    def after(self, n: int, day: dt.date, result: JobResult) -> list[str]:
-        """What came of one of the day's jobs, beyond its counts."""
+    def after(self, ctx: Context, n: int, day: dt.date, result: JobResult) -> list[str]:
+        """What came of one of the day's jobs, beyond its counts (``ctx`` as for ``morning``)."""
         return []
 
     def finish(self) -> None:
@@ -122,13 +122,13 @@ def run_timeline(
             day = start + dt.timedelta(days=n)
             on_day = dataclasses.replace(ctx, clock=Clock(fixed=day))
             for scenario in scenarios:
-                lines = scenario.morning(n, day)
+                lines = scenario.morning(on_day, n, day)
                 for job in scenario.jobs:
                     result = run_job(on_day, job, scenario.client)
                     report.runs += 1
                     note = notable(result)
                     lines += [note] if note else []
-                    lines += scenario.after(n, day, result)
+                    lines += scenario.after(on_day, n, day, result)
                 for line in lines:
                     say(f"{day}  {scenario.client:<{width}}  {line}")
             tick(day)

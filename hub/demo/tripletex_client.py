@@ -18,17 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
-
-from hub import clients
 from hub.daemon.jobs import JobResult
-from hub.db import tables as t
 from hub.demo.text import amount
 from hub.demo.timeline import START, Scenario
-from hub.dunning import rules as dunning_rules
+from hub.operations import clients, flows, recurring, reports
 from hub.operations.context import Context
-from hub.recurring.agreements import add_agreement
-from hub.recurring.schedule import AgreementLine, Terms
+from hub.operations.recurring import AddAgreement, TermsRequest
 from hub.testing.fakes.tripletex import Company, FakeTripletex, TripletexServer
 
 CLIENT = "demo-no"
@@ -51,28 +46,23 @@ PAYS_AFTER = 9
 #: Customer 201: accounting help at a fixed price and a licence priced per month, from
 #: 15 October, made 5 days early, the agreement signed on 4 October: the first invoice also
 #: bills 5–14 October (10/31 of the monthly price, G5).
-ACCOUNTING = Terms(
+ACCOUNTING = TermsRequest(
     every=1,
     unit="month",
     first_invoice_date=dt.date(2026, 10, 15),
     prep_days=5,
     agreement_date=dt.date(2026, 10, 4),
-    currency="NOK",
-    lines=(
-        AgreementLine("Regnskapsbistand", D("1.00"), D("2500.00"), "fixed", "3"),
-        AgreementLine("Lisens regnskapsprogram", D("1.00"), D("3100.00"), "month", "3"),
-    ),
+    lines=("Regnskapsbistand;1.00;2500.00;fixed;3", "Lisens regnskapsprogram;1.00;3100.00;month;3"),
 )
 #: Customer 202: coffee machine rent priced per quarter, billed monthly as orders that wait
 #: for a person (G4: 3 000 a quarter is 1 000 a month), twelve of them.
-COFFEE = Terms(
+COFFEE = TermsRequest(
     every=1,
     unit="month",
     produce="order",
     first_invoice_date=dt.date(2026, 11, 1),
     max_count=12,
-    currency="NOK",
-    lines=(AgreementLine("Leie kaffemaskin", D("1.00"), D("3000.00"), "quarter", "3"),),
+    lines=("Leie kaffemaskin;1.00;3000.00;quarter;3",),
 )
 
 
@@ -114,31 +104,22 @@ def _seed(fake: FakeTripletex) -> Company:
     return company
 
 
-def _setup(rt: Context, url: str, letters: str) -> None:
-    with rt.db.session() as session:
-        clients.add_client(session, CLIENT, "NO")
-        clients.enable_plugin(
-            session,
-            rt.registry,
-            rt.box,
-            CLIENT,
-            PLUGIN,
-            {"consumer_token": "demo-consumer", "employee_token": "demo-employee", "base_url": url},
-        )
-        clients.enable_plugin(
-            session, rt.registry, rt.box, CLIENT, "file_outbox", {"directory": letters}
-        )
-        dunning_rules.set_rules(
-            session,
-            clients.get_client(session, CLIENT),
-            {
-                "auto_start": "true",
-                "start_date": "2026-01-01",
-                "payment_details": "Kontonr. 1503 12 34567",
-            },
-        )
-        add_agreement(session, CLIENT, "201", ACCOUNTING, "hub demo")
-        add_agreement(session, CLIENT, "202", COFFEE, "hub demo")
+def _setup(ctx: Context, url: str, letters: str) -> None:
+    clients.add_client(ctx, CLIENT, "NO")
+    clients.enable_plugin(
+        ctx,
+        CLIENT,
+        PLUGIN,
+        {"consumer_token": "demo-consumer", "employee_token": "demo-employee", "base_url": url},
+    )
+    clients.enable_plugin(ctx, CLIENT, "file_outbox", {"directory": letters})
+    flows.set_rules(
+        ctx,
+        CLIENT,
+        ["auto_start=true", "start_date=2026-01-01", "payment_details=Kontonr. 1503 12 34567"],
+    )
+    recurring.add_agreement(ctx, AddAgreement(CLIENT, "201", ACCOUNTING))
+    recurring.add_agreement(ctx, AddAgreement(CLIENT, "202", COFFEE))
 
 
 class TripletexScenario(Scenario):
@@ -150,21 +131,19 @@ class TripletexScenario(Scenario):
         self.fake = FakeTripletex(today=START)
         self.company = _seed(self.fake)
         self.story = TripletexStory()
-        self._rt: Context | None = None
         self._pays_on: dt.date | None = None
 
-    def start(self, rt: Context, stack: ExitStack) -> list[str]:
-        self._rt = rt
+    def start(self, ctx: Context, stack: ExitStack) -> list[str]:
         server = stack.enter_context(TripletexServer(self.fake))
         self.story.url = server.url
-        _setup(rt, server.url, str(self.letters))
+        _setup(ctx, server.url, str(self.letters))
         return [
             f"NO, on Tripletex (a fake server on {server.url}, real HTTP) through the {PLUGIN}"
             " plugin: two recurring agreements (one billed monthly with a prorated start, one"
             " a quarterly rent billed monthly as orders) and the Norwegian default flow"
         ]
 
-    def morning(self, n: int, day: dt.date) -> list[str]:
+    def morning(self, ctx: Context, n: int, day: dt.date) -> list[str]:
         self.fake.today = day
         if day != self._pays_on:
             return []
@@ -174,28 +153,13 @@ class TripletexScenario(Scenario):
         name = CUSTOMERS[int(first.customer)][0]
         return [f"{name} pays recurring invoice {first.reference} in Tripletex"]
 
-    def after(self, n: int, day: dt.date, result: JobResult) -> list[str]:
+    def after(self, ctx: Context, n: int, day: dt.date, result: JobResult) -> list[str]:
         if result.job != "recurring" or not result.counts.get("generated"):
             return []
-        assert self._rt is not None
-        with self._rt.db.session() as session:
-            rows = session.execute(
-                select(t.RecurringInvoice, t.RecurringAgreement.customer_number)
-                .join(t.RecurringAgreement)
-                .join(t.Client, t.Client.id == t.RecurringAgreement.client_id)
-                .where(t.Client.name == CLIENT, t.RecurringInvoice.generate_on <= day)
-                .order_by(t.RecurringInvoice.id)
-                .offset(len(self.story.made))
-            ).all()
-            made = [
-                Made(r.kind, customer, r.invoice_date, r.reference or "", r.total)
-                for r, customer in rows
-            ]
-            if rows and not self.story.first_invoice_lines:
-                self.story.first_invoice_lines = [
-                    f"{line['description']} {line['quantity']} x {line['unit_price']}"
-                    for line in rows[0][0].request["lines"]
-                ]
+        rows = reports.recurring_made(ctx, CLIENT, through=day)[len(self.story.made) :]
+        made = [Made(r.kind, r.customer, r.invoice_date, r.reference or "", r.net) for r in rows]
+        if rows and not self.story.first_invoice_lines:
+            self.story.first_invoice_lines = list(rows[0].lines)
         self.story.made += made
         if self._pays_on is None and any(m.kind == "invoice" for m in made):
             self._pays_on = day + dt.timedelta(days=PAYS_AFTER)

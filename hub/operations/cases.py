@@ -43,6 +43,7 @@ __all__ = [
     "close_case",
     "credit_note",
     "list_cases",
+    "open_case_of",
     "pause_case",
     "register_payment",
     "restart_flow",
@@ -278,3 +279,27 @@ def restart_flow(ctx: Context, case_id: int) -> CaseView:
         case_id,
         lambda session, today, actor: actions.restart_flow(session, case_id, today, actor=actor),
     )
+
+
+def open_case_of(
+    ctx: Context, client: str, *, customer: str | None = None, invoice: str | None = None
+) -> int:
+    """The id of the client's newest open case of ``customer`` (a customer case, C1) and/or of
+    ``invoice``: how a person finds the case to act on; NotFoundError if there is none."""
+    with ctx.db.session() as session:
+        owner = get_client(session, client)
+        query = select(t.Case.id).where(
+            t.Case.client_id == owner.id, t.Case.state != CaseState.CLOSED.value
+        )
+        if customer is not None:
+            query = query.where(t.Case.customer_number == customer, t.Case.mode == "customer")
+        if invoice is not None:
+            query = query.join(t.Invoice, t.Invoice.id == t.Case.invoice_id).where(
+                t.Invoice.invoice_number == invoice
+            )
+        found = session.scalar(query.order_by(t.Case.id.desc()))
+    if found is None:
+        raise NotFoundError(
+            f"client {client!r} has no open case of customer {customer} / invoice {invoice}"
+        )
+    return found

@@ -14,6 +14,8 @@ from hub.operations.context import ClientDay, Context
 
 #: ``["key=value", ...]`` -> dict, for a front end reading settings as text.
 parse_assignments = clients.parse_assignments
+#: The feature an operator grants before a client may switch to customer mode (C2).
+CUSTOMER_REMINDERS = customer_mode.CUSTOMER_REMINDERS
 
 
 @dataclass(frozen=True)
