@@ -59,6 +59,16 @@ class ConformanceData:
     def partly_paid_invoices(self) -> tuple[Invoice, ...]:
         return tuple(i for i in self.invoices if 0 < i.outstanding_amount < i.gross_amount)
 
+    @property
+    def invoice_numbers_to_ask(self) -> list[str]:
+        """Every seeded invoice's number, then the unknown ones."""
+        return [*(i.invoice_number for i in self.invoices), *self.unknown_invoice_numbers]
+
+    @property
+    def customer_numbers_to_ask(self) -> list[str]:
+        """Every seeded customer's number, then the unknown ones."""
+        return [*(c.customer_number for c in self.customers), *self.unknown_customer_numbers]
+
     def balances(self) -> dict[str, Decimal]:
         """Each customer's balance: the sum of what is outstanding on its invoices."""
         totals: dict[str, Decimal] = defaultdict(lambda: ZERO)

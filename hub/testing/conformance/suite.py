@@ -47,13 +47,14 @@ from hub.errors import (
     ThrottledError,
 )
 from hub.logging import get_logger
-from hub.model import Capability, ClientContext, PluginSettings, SystemInfo
+from hub.model import Capability, ClientContext, SystemInfo
 from hub.plugins import ENTRY_POINT_GROUP, ClientPlugin, PluginRegistry, load_plugins
 from hub.testing.conformance import checks, fresh_process, leaks
 from hub.testing.conformance import data as kit
 from hub.testing.conformance.backend import ConformanceBackend, Effect, Fault
 from hub.testing.conformance.data import ConformanceData
 from hub.testing.conformance.leaks import LeakWatch
+from hub.testing.contexts import plugin_context
 
 T = TypeVar("T")
 Call = tuple[str, Callable[[], object]]
@@ -115,6 +116,12 @@ def _call(what: str, action: Callable[[], T]) -> T:
     _fail(message)
 
 
+def _check(message: str, problems: Sequence[str]) -> None:
+    """Fail with ``message`` and some of ``problems``, if there are any."""
+    if problems:
+        _fail(message + checks.some(problems))
+
+
 def _effects(backend: ConformanceBackend, effect: Effect) -> dict[str, str]:
     """The backend's documents of ``effect`` as {identity: fingerprint} ("" when it gives
     identities only)."""
@@ -127,6 +134,74 @@ def _effects(backend: ConformanceBackend, effect: Effect) -> dict[str, str]:
             return {str(k): str(v) for k, v in found.items()}
         return dict.fromkeys(map(str, found), "")
     _fail(message)
+
+
+Maker = Callable[[str, int], object]
+
+
+def _credit_note(data: ConformanceData, backend: ConformanceBackend) -> Maker:
+    return lambda key, n: kit.credit_note_request(data, key, data.open_invoices[n])
+
+
+def _loss_voucher(data: ConformanceData, backend: ConformanceBackend) -> Maker:
+    loss, vat = backend.journal_accounts
+    return lambda key, n: kit.journal_entry(data, key, data.open_invoices[-1 - n], loss, vat)
+
+
+def _draft(kind: str) -> Callable[[ConformanceData, ConformanceBackend], Maker]:
+    def make(data: ConformanceData, backend: ConformanceBackend) -> Maker:
+        return lambda key, _: kit.invoice_draft(data, key, kind, backend.vat_code)
+
+    return make
+
+
+def _message(data: ConformanceData, backend: ConformanceBackend) -> Maker:
+    return lambda key, _: kit.outgoing_message(key, backend.recipient_email)
+
+
+def _once_per_key_test(
+    capability: Capability,
+    effect: Effect,
+    hook: str,
+    make: Callable[[ConformanceData, ConformanceBackend], Maker],
+) -> Callable[..., None]:
+    """The kit's test that ``hook`` (of ``capability``) makes one ``effect`` per idempotency
+    key: ``make(data, backend)`` gives the request for a key and a number (0, then 1)."""
+
+    def test(
+        self: PluginConformance,
+        request: pytest.FixtureRequest,
+        info: SystemInfo,
+        backend: ConformanceBackend,
+        client_plugin: ClientPlugin,
+        entry_point: EntryPoint,
+    ) -> None:
+        self._needs(info, capability)
+        # A message needs no records held: only the accounting writes need the seeded ones.
+        data = request.getfixturevalue("data" if effect == "message" else "seeded")
+        self._once_per_key(backend, client_plugin, entry_point, effect, hook, make(data, backend))
+
+    test.__doc__ = (
+        f"Capability ``{capability.value}``: one {effect.replace('_', ' ')} per idempotency key,"
+        " across processes."
+    )
+    return test
+
+
+def _fault_test(fault: Fault, expected: type[HubError], doc: str) -> Callable[..., None]:
+    """The kit's test that under ``fault`` every hook the plugin offers raises ``expected``."""
+
+    def test(
+        self: PluginConformance,
+        request: pytest.FixtureRequest,
+        backend: ConformanceBackend,
+        info: SystemInfo,
+        registry: PluginRegistry,
+    ) -> None:
+        self._fault_maps_to(request, backend, info, registry, fault, expected)
+
+    test.__doc__ = doc
+    return test
 
 
 class PluginConformance:
@@ -291,15 +366,14 @@ class PluginConformance:
         except SettingsError as exc:
             message = f"the backend's settings do not fit the plugin's settings schema: {exc}"
         else:
-            return ClientContext(
-                client_id=1,
+            return plugin_context(
+                info,
+                values,
+                today=backend.today,
                 client_name=CLIENT_NAME,
-                plugin=info.name,
                 country=backend.country,
                 currency=backend.currency,
                 timezone=backend.timezone,
-                today=backend.today,
-                settings=PluginSettings(values, info.secret_names),
                 log=get_logger("hub.plugin", client=CLIENT_NAME, plugin=info.name),
             )
         _fail(message)
@@ -312,8 +386,8 @@ class PluginConformance:
     @staticmethod
     def _reads(plugin: ClientPlugin, data: ConformanceData) -> list[ReadCall]:
         """Each read hook, asked about everything ``data`` holds (and numbers it does not)."""
-        numbers = [*(i.invoice_number for i in data.invoices), *data.unknown_invoice_numbers]
-        customers = [*(c.customer_number for c in data.customers), *data.unknown_customer_numbers]
+        numbers = data.invoice_numbers_to_ask
+        customers = data.customer_numbers_to_ask
         reads: list[ReadCall] = [
             ("fetch_open_invoices()", plugin.fetch_open_invoices),
             ("fetch_invoice_status()", functools.partial(plugin.fetch_invoice_status, numbers)),
@@ -429,15 +503,13 @@ class PluginConformance:
     ) -> None:
         """One status per number, in one batch larger than a page: open, partly paid, paid
         and unknown numbers mixed, in no particular order."""
-        asked = [*(i.invoice_number for i in seeded.invoices), *seeded.unknown_invoice_numbers]
+        asked = list(seeded.invoice_numbers_to_ask)
         random.Random(8).shuffle(asked)
         statuses = _call(
             f"fetch_invoice_status() for {len(asked)} numbers",
             lambda: client_plugin.fetch_invoice_status(asked),
         )
-        problems = checks.status_problems(statuses, seeded)
-        if problems:
-            _fail("fetch_invoice_status(): " + checks.some(problems))
+        _check("fetch_invoice_status(): ", checks.status_problems(statuses, seeded))
 
     def test_unknown_invoice_numbers_are_unknown(
         self, client_plugin: ClientPlugin, seeded: ConformanceData
@@ -449,26 +521,20 @@ class PluginConformance:
             "fetch_invoice_status() for unknown numbers",
             lambda: client_plugin.fetch_invoice_status(asked),
         )
-        problems = checks.status_problems(statuses, seeded)
-        if problems:
-            _fail(
-                "fetch_invoice_status(): numbers the system does not know must be"
-                f" InvoiceState.UNKNOWN with no amount: {checks.some(problems)}"
-            )
+        _check(
+            "fetch_invoice_status(): numbers the system does not know must be"
+            " InvoiceState.UNKNOWN with no amount: ",
+            checks.status_problems(statuses, seeded),
+        )
 
     def test_customers_known_are_returned_unknown_left_out(
         self, client_plugin: ClientPlugin, seeded: ConformanceData
     ) -> None:
         """More than a page of customers, each once with its name and e-mail as held;
         unknown ones left out."""
-        asked = [
-            *(c.customer_number for c in seeded.customers),
-            *seeded.unknown_customer_numbers,
-        ]
+        asked = seeded.customer_numbers_to_ask
         got = _call("fetch_customers()", lambda: client_plugin.fetch_customers(asked))
-        problems = checks.customer_problems(got, seeded)
-        if problems:
-            _fail("fetch_customers(): " + checks.some(problems))
+        _check("fetch_customers(): ", checks.customer_problems(got, seeded))
 
     def test_customer_balances_sum_what_is_outstanding(
         self, info: SystemInfo, client_plugin: ClientPlugin, seeded: ConformanceData
@@ -477,9 +543,7 @@ class PluginConformance:
         self._needs(info, Capability.CUSTOMER_BALANCE)
         asked = [*seeded.balances(), *seeded.unknown_customer_numbers]
         got = _call("fetch_customer_balance()", lambda: client_plugin.fetch_customer_balance(asked))
-        problems = checks.balance_problems(got, seeded)
-        if problems:
-            _fail("fetch_customer_balance(): " + checks.some(problems))
+        _check("fetch_customer_balance(): ", checks.balance_problems(got, seeded))
 
     def test_batched_reads_are_batched(
         self, backend: ConformanceBackend, client_plugin: ClientPlugin, seeded: ConformanceData
@@ -527,7 +591,7 @@ class PluginConformance:
         entry_point: EntryPoint,
         effect: Effect,
         hook: str,
-        make: Callable[[str, int], object],
+        make: Maker,
     ) -> None:
         """Write with one key three times (here, in a fresh process, here again): one
         effect, one reference; then with another key: a second effect, another reference."""
@@ -579,100 +643,21 @@ class PluginConformance:
                 f" {what}, with a reference of its own"
             )
 
-    def test_credit_note_once_per_key(
-        self,
-        info: SystemInfo,
-        backend: ConformanceBackend,
-        client_plugin: ClientPlugin,
-        entry_point: EntryPoint,
-        seeded: ConformanceData,
-    ) -> None:
-        """Capability ``credit_note``: one credit note per idempotency key, across processes."""
-        self._needs(info, Capability.CREDIT_NOTE)
-        self._once_per_key(
-            backend,
-            client_plugin,
-            entry_point,
-            "credit_note",
-            "create_credit_note",
-            lambda key, n: kit.credit_note_request(seeded, key, seeded.open_invoices[n]),
-        )
-
-    def test_journal_voucher_once_per_key(
-        self,
-        info: SystemInfo,
-        backend: ConformanceBackend,
-        client_plugin: ClientPlugin,
-        entry_point: EntryPoint,
-        seeded: ConformanceData,
-    ) -> None:
-        """Capability ``journal``: one voucher per idempotency key, across processes."""
-        self._needs(info, Capability.JOURNAL)
-        loss, vat = backend.journal_accounts
-        self._once_per_key(
-            backend,
-            client_plugin,
-            entry_point,
-            "voucher",
-            "post_journal_lines",
-            lambda key, n: kit.journal_entry(seeded, key, seeded.open_invoices[-1 - n], loss, vat),
-        )
-
-    def test_invoice_once_per_key(
-        self,
-        info: SystemInfo,
-        backend: ConformanceBackend,
-        client_plugin: ClientPlugin,
-        entry_point: EntryPoint,
-        seeded: ConformanceData,
-    ) -> None:
-        """Capability ``create_invoice``: one invoice per idempotency key, across processes."""
-        self._needs(info, Capability.CREATE_INVOICE)
-        self._once_per_key(
-            backend,
-            client_plugin,
-            entry_point,
-            "invoice",
-            "create_invoice",
-            lambda key, _: kit.invoice_draft(seeded, key, "invoice", backend.vat_code),
-        )
-
-    def test_order_once_per_key(
-        self,
-        info: SystemInfo,
-        backend: ConformanceBackend,
-        client_plugin: ClientPlugin,
-        entry_point: EntryPoint,
-        seeded: ConformanceData,
-    ) -> None:
-        """Capability ``create_order``: one order per idempotency key, across processes."""
-        self._needs(info, Capability.CREATE_ORDER)
-        self._once_per_key(
-            backend,
-            client_plugin,
-            entry_point,
-            "order",
-            "create_invoice",
-            lambda key, _: kit.invoice_draft(seeded, key, "order", backend.vat_code),
-        )
-
-    def test_message_once_per_key(
-        self,
-        info: SystemInfo,
-        backend: ConformanceBackend,
-        client_plugin: ClientPlugin,
-        entry_point: EntryPoint,
-    ) -> None:
-        """Capability ``deliver``: one message per idempotency key, across processes."""
-        self._needs(info, Capability.DELIVER)
-        self._once_per_key(
-            backend,
-            client_plugin,
-            entry_point,
-            "message",
-            "deliver_message",
-            lambda key, _: kit.outgoing_message(key, backend.recipient_email),
-        )
+    test_credit_note_once_per_key = _once_per_key_test(
+        Capability.CREDIT_NOTE, "credit_note", "create_credit_note", _credit_note
+    )
+    test_journal_voucher_once_per_key = _once_per_key_test(
+        Capability.JOURNAL, "voucher", "post_journal_lines", _loss_voucher
+    )
+    test_invoice_once_per_key = _once_per_key_test(
+        Capability.CREATE_INVOICE, "invoice", "create_invoice", _draft("invoice")
+    )
+    test_order_once_per_key = _once_per_key_test(
+        Capability.CREATE_ORDER, "order", "create_invoice", _draft("order")
+    )
+    test_message_once_per_key = _once_per_key_test(
+        Capability.DELIVER, "message", "deliver_message", _message
+    )
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -709,36 +694,22 @@ class PluginConformance:
                 f" you): {checks.some(problems)}"
             )
 
-    def test_refused_credentials_raise_auth_error(
-        self,
-        request: pytest.FixtureRequest,
-        backend: ConformanceBackend,
-        info: SystemInfo,
-        registry: PluginRegistry,
-    ) -> None:
-        """Refused credentials are an ``AuthError`` from every hook, naming the credential
-        (never its value)."""
-        self._fault_maps_to(request, backend, info, registry, "auth", AuthError)
-
-    def test_throttling_raises_throttled_error(
-        self,
-        request: pytest.FixtureRequest,
-        backend: ConformanceBackend,
-        info: SystemInfo,
-        registry: PluginRegistry,
-    ) -> None:
-        """Throttling beyond what retrying absorbs is a ``ThrottledError`` from every hook."""
-        self._fault_maps_to(request, backend, info, registry, "throttle", ThrottledError)
-
-    def test_server_errors_raise_remote_server_error(
-        self,
-        request: pytest.FixtureRequest,
-        backend: ConformanceBackend,
-        info: SystemInfo,
-        registry: PluginRegistry,
-    ) -> None:
-        """A system that keeps failing is a ``RemoteServerError`` from every hook."""
-        self._fault_maps_to(request, backend, info, registry, "server_error", RemoteServerError)
+    test_refused_credentials_raise_auth_error = _fault_test(
+        "auth",
+        AuthError,
+        "Refused credentials are an ``AuthError`` from every hook, naming the credential"
+        " (never its value).",
+    )
+    test_throttling_raises_throttled_error = _fault_test(
+        "throttle",
+        ThrottledError,
+        "Throttling beyond what retrying absorbs is a ``ThrottledError`` from every hook.",
+    )
+    test_server_errors_raise_remote_server_error = _fault_test(
+        "server_error",
+        RemoteServerError,
+        "A system that keeps failing is a ``RemoteServerError`` from every hook.",
+    )
 
     def test_malformed_answers_raise_invalid_data_error(
         self,

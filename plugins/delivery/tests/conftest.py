@@ -18,7 +18,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from smtp_server import EphemeralController, Recorder
 
-from hub.model import ClientContext, OutgoingMessage, PluginSettings
+from hub.model import ClientContext, OutgoingMessage
+from hub.testing.contexts import plugin_context
 
 
 @pytest.fixture
@@ -60,17 +60,8 @@ def make_ctx() -> Callable[..., ClientContext]:
     """
 
     def make(plugin: ModuleType, **settings: str) -> ClientContext:
-        info = plugin.system_info()
-        return ClientContext(
-            client_id=1,
-            client_name="Blåbær ApS",
-            plugin=info.name,
-            country="DK",
-            currency="DKK",
-            timezone="Europe/Copenhagen",
-            today=dt.date(2024, 6, 1),
-            settings=PluginSettings(settings, info.secret_names),
-            log=structlog.get_logger(),
+        return plugin_context(
+            plugin.system_info(), settings, today=dt.date(2024, 6, 1), client_name="Blåbær ApS"
         )
 
     return make

@@ -10,7 +10,6 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
-import structlog
 from cryptography.fernet import Fernet
 from economic_support import (
     APP,
@@ -26,9 +25,10 @@ from hub_economic import plugin
 
 from hub import plugins
 from hub.db.engine import Database, create_engine, upgrade
-from hub.model import ClientContext, PluginSettings
+from hub.model import ClientContext
 from hub.plugins import ENTRY_POINT_GROUP, PluginRegistry, load_plugins
 from hub.secrets import SecretBox
+from hub.testing.contexts import plugin_context, schema_defaults
 from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, RecordedRequest
 from hub.toolkit.http import RetryPolicy
 
@@ -88,27 +88,16 @@ def make_ctx(server: EconomicServer) -> MakeCtx:
     info = plugin.system_info()
 
     def make(client_id: int = 1, **settings: str) -> ClientContext:
-        values = {s.name: s.default for s in info.settings if s.default is not None}
-        values.update(
-            app_secret_token=APP,
-            agreement_grant_token=GRANT,
-            base_url=server.url,
-            journal_number="1",
-            product_number="1",
-        )
-        values.update(settings)
-        values = {k: v for k, v in values.items() if v is not None}
-        return ClientContext(
-            client_id=client_id,
-            client_name="Acme ApS",
-            plugin="economic",
-            country="DK",
-            currency="DKK",
-            timezone="Europe/Copenhagen",
-            today=dt.date(2026, 2, 1),
-            settings=PluginSettings(values, info.secret_names),
-            log=structlog.get_logger(),
-        )
+        values = {
+            **schema_defaults(info),
+            "app_secret_token": APP,
+            "agreement_grant_token": GRANT,
+            "base_url": server.url,
+            "journal_number": "1",
+            "product_number": "1",
+            **settings,
+        }
+        return plugin_context(info, values, client_id=client_id, today=dt.date(2026, 2, 1))
 
     return make
 

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import structlog
+from generic_csv import plugin
 
-from hub.model import ClientContext, PluginSettings
+from hub.model import ClientContext
+from hub.testing.contexts import plugin_context
 
 MakeCtx = Callable[..., ClientContext]
 WriteFile = Callable[..., Path]
@@ -36,18 +37,8 @@ def make_ctx(tmp_path: Path) -> MakeCtx:
         values = {
             "invoices_path": str(tmp_path / "invoices.csv"),
             "outbox_dir": str(tmp_path / "outbox"),
+            **settings,
         }
-        values.update(settings)
-        return ClientContext(
-            client_id=1,
-            client_name="Acme ApS",
-            plugin="generic_csv",
-            country="DK",
-            currency="DKK",
-            timezone="Europe/Copenhagen",
-            today=dt.date(2024, 6, 1),
-            settings=PluginSettings(values),
-            log=structlog.get_logger(),
-        )
+        return plugin_context(plugin.system_info(), values, today=dt.date(2024, 6, 1))
 
     return make

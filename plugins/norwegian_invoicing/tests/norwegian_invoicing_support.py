@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
-import structlog
 from hub_norwegian_invoicing import plugin
 from hub_norwegian_invoicing.client import HttpOptions
 
-from hub.model import ClientContext, CreditNoteRequest, PluginSettings
+from hub.model import ClientContext, CreditNoteRequest
+from hub.testing.contexts import plugin_context, schema_defaults
 from hub.testing.fakes.tripletex import Company, FakeTripletex, RecordedRequest
 from hub.testing.fakes.tripletex import spec as tripletex_spec
 from hub.toolkit.http import RetryPolicy
@@ -52,21 +52,21 @@ def context(url: str, *, today: dt.date = TODAY, **settings: str) -> ClientConte
     """A context for the fake company, as the core builds one (defaults filled in, secrets
     masked in its repr)."""
     info = plugin.system_info()
-    values = {s.name: s.default for s in info.settings if s.default is not None}
-    values.update(consumer_token=CONSUMER, employee_token=EMPLOYEE, base_url=url)
-    values.update(settings)
-    return ClientContext(
-        client_id=1,
+    values = {
+        **schema_defaults(info),
+        "consumer_token": CONSUMER,
+        "employee_token": EMPLOYEE,
+        "base_url": url,
+        **settings,
+    }
+    return plugin_context(
+        info,
+        values,
+        today=today,
         client_name="Fjordline AS",
-        plugin="norwegian_invoicing",
         country="NO",
         currency="NOK",
         timezone="Europe/Oslo",
-        today=today,
-        settings=PluginSettings(
-            {k: v for k, v in values.items() if v is not None}, info.secret_names
-        ),
-        log=structlog.get_logger(),
     )
 
 
