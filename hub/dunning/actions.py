@@ -7,8 +7,6 @@ changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -34,16 +32,6 @@ from hub.errors import InputError
 from hub.model import Capability, CreditNoteRequest
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
-
-
-def current_user() -> str:
-    """Who acts: ``HUB_USER``, else the operating-system user.
-
-    No case action reads it: each takes ``actor`` from the operations layer. It stays only for
-    the callers not yet moved there (the operator check of ``customer_mode.grant``/``revoke``
-    and ``hub recurring``); remove it with their last use.
-    """
-    return os.environ.get("HUB_USER") or getpass.getuser()
 
 
 def refuse_unless(case: t.Case, states: set[CaseState], action: str) -> None:
