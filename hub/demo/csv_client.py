@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from hub import clients
+from hub.amounts import CENT, ZERO
 from hub.daemon.jobs import JobResult
 from hub.db import tables as t
 from hub.demo.text import amount, plural
@@ -42,7 +43,7 @@ class CsvInvoice:
 
     @property
     def gross(self) -> Decimal:
-        return self.net + (self.net * VAT_RATE).quantize(D("0.01"))
+        return self.net + (self.net * VAT_RATE).quantize(CENT)
 
 
 CUSTOMERS = {
@@ -114,7 +115,7 @@ class CsvStory:
     after_payments: dict[str, int] = field(default_factory=dict)
     open_invoices: int = 0
     overdue_invoices: int = 0
-    overdue_amount: Decimal = field(default_factory=lambda: D("0.00"))
+    overdue_amount: Decimal = field(default_factory=lambda: ZERO)
 
 
 class CsvScenario(Scenario):

@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hub import clients
+from hub.amounts import CENT
 from hub.daemon.jobs import JobResult
 from hub.db import tables as t
 from hub.demo.text import amount
@@ -80,7 +81,7 @@ def _seed(fake: FakeEconomic) -> Agreement:
             date=START - dt.timedelta(days=30),
             due_date=START + dt.timedelta(days=due),
             net_amount=D(net),
-            vat_amount=(D(net) / 4).quantize(D("0.01")),
+            vat_amount=(D(net) / 4).quantize(CENT),
             currency="DKK",
         )
     return agreement

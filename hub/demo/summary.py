@@ -17,12 +17,11 @@ from itertools import pairwise
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.demo.text import amount, plural
 from hub.dunning.law import LAW
 from hub.dunning.states import Stage
-
-ZERO = Decimal("0.00")
 
 
 @dataclass

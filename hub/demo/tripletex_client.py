@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hub import clients
+from hub.amounts import CENT
 from hub.daemon.jobs import JobResult
 from hub.db import tables as t
 from hub.demo.text import amount
@@ -109,7 +110,7 @@ def _seed(fake: FakeTripletex) -> Company:
             START + dt.timedelta(days=issued),
             START + dt.timedelta(days=due),
             D(net),
-            (D(net) / 4).quantize(D("0.01")),
+            (D(net) / 4).quantize(CENT),
         )
     return company
 

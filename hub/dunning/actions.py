@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clients
+from hub.amounts import CENT, ZERO
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import collection, coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
-    ZERO,
     Fees,
     add_event,
     close_case,
@@ -185,7 +185,7 @@ def register_payment(
     case = get_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "register a payment")
     _refuse_if_pending(case)
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    if amount <= 0 or amount != amount.quantize(CENT):
         raise InputError(f"payment amount {amount} must be positive with at most two decimals")
     if paid_on > today:
         raise InputError(f"payment date {paid_on} is after today ({today})")

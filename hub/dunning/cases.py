@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from hub.amounts import CENT, ZERO
 from hub.db import tables as t
 from hub.dunning.coverage import Share
 from hub.dunning.flows import Anchor, Flow, FlowStep, earliest_send_date
@@ -17,8 +18,6 @@ from hub.dunning.law import law_for
 from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import InputError, NotFoundError
 from hub.model import InvoiceState
-
-ZERO = Decimal("0.00")
 
 
 def add_event(
@@ -149,7 +148,7 @@ def payments_by_case(session: Session, case_ids: list[int]) -> dict[int, Decimal
         .where(t.CasePayment.case_id.in_(case_ids))
         .group_by(t.CasePayment.case_id)
     )
-    return {case_id: Decimal(total or 0).quantize(Decimal("0.01")) for case_id, total in rows}
+    return {case_id: Decimal(total or 0).quantize(CENT) for case_id, total in rows}
 
 
 @dataclass(frozen=True)
@@ -202,8 +201,7 @@ def fees_by_case(session: Session, case_ids: list[int]) -> dict[int, Fees]:
         .group_by(t.Message.case_id)
     )
     return {
-        case_id: Fees(Decimal(total or 0).quantize(Decimal("0.01")), count)
-        for case_id, total, count in rows
+        case_id: Fees(Decimal(total or 0).quantize(CENT), count) for case_id, total, count in rows
     }
 
 

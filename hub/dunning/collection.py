@@ -24,8 +24,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.amounts import CENT, ZERO
 from hub.db import tables as t
-from hub.dunning.cases import ZERO, add_event, close_case, invoice_cases_from
+from hub.dunning.cases import add_event, close_case, invoice_cases_from
 from hub.dunning.coverage import Share
 from hub.dunning.law import law_for
 from hub.dunning.messages import MessageParty, make_message
@@ -33,7 +34,6 @@ from hub.dunning.rules import DEFAULT_SUCCESS_FEE_PERCENT
 from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import InputError
 
-_CENT = Decimal("0.01")
 #: The ``step`` of the messages that are not flow steps, so that the unique (case, stage,
 #: round, step) of the outbox keeps each to one, even when two runs race.
 WARNING_STEP = -1  # the collection warning of `hub cases collect`
@@ -229,7 +229,7 @@ def record_success_fee(
     percent = rules.success_fee_percent
     if percent is None:
         percent = DEFAULT_SUCCESS_FEE_PERCENT
-    fee = (collected * percent / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
+    fee = (collected * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     case.success_fee = fee
     add_event(
         case,

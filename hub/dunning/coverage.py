@@ -20,11 +20,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.dunning.states import Actor, CaseState
 from hub.model import InvoiceState
-
-ZERO = Decimal("0.00")
 
 
 def overdue_invoices(

@@ -33,10 +33,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clients
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cases import ZERO, close_case, invoice_cases_from
+from hub.dunning.cases import close_case, invoice_cases_from
 from hub.dunning.states import Actor, CaseState, Stage
 from hub.errors import InputError
 from hub.plugins import PluginRegistry

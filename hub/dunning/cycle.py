@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import collection, coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
-    ZERO,
     ClaimFees,
     Fees,
     add_event,

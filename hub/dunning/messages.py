@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub import clients
+from hub.amounts import ZERO
 from hub.config import data_dir, delivery_claim
 from hub.db import tables as t
 from hub.db.engine import Database
@@ -101,7 +102,7 @@ def make_message(
                 for invoice, amount in covering
             ),
             currency=currency,
-            outstanding_total=sum((amount for _, amount in covering), Decimal("0.00")),
+            outstanding_total=sum((amount for _, amount in covering), ZERO),
             fee=fee,
             fees_total=fees_total,
             reminder_number=reminder_number,
