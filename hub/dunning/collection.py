@@ -31,7 +31,7 @@ from hub.dunning.coverage import Share
 from hub.dunning.law import law_for
 from hub.dunning.messages import MessageParty, make_message
 from hub.dunning.rules import DEFAULT_SUCCESS_FEE_PERCENT
-from hub.dunning.states import Actor, CaseState, Stage
+from hub.dunning.states import Actor, CaseState, CloseCode, EventKind, MessageStatus, Stage
 from hub.errors import InputError
 
 #: The ``step`` of the messages that are not flow steps, so that the unique (case, stage,
@@ -98,7 +98,7 @@ def warn(
     case.collection_deadline = deadline
     add_event(
         case,
-        "collection_warning_sent",
+        EventKind.COLLECTION_WARNING_SENT,
         actor,
         today,
         law_for(client.country).warning_rule,
@@ -119,7 +119,10 @@ def warning_sent_on(session: Session, case_ids: list[int]) -> dict[int, dt.date 
         .where(t.Message.case_id.in_(case_ids), t.Message.kind == "collection_warning")
         .order_by(t.Message.id)
     )
-    return {case_id: sent_on if status == "sent" else None for case_id, status, sent_on in rows}
+    return {
+        case_id: sent_on if status == MessageStatus.SENT else None
+        for case_id, status, sent_on in rows
+    }
 
 
 def collection_starts_on(case: t.Case, country: str, sent_on: dt.date | None) -> dt.date | None:
@@ -165,7 +168,7 @@ def start(
     case.collection_amount = amount
     add_event(
         case,
-        "collection_started",
+        EventKind.COLLECTION_STARTED,
         Actor.AUTO,
         today,
         f"the collection warning's deadline {case.collection_deadline} passed unpaid",
@@ -209,7 +212,7 @@ def hand_over_customer_case(
         case.collection_deadline = customer_case.collection_deadline
     close_case(
         customer_case,
-        "sent_to_collection",
+        CloseCode.SENT_TO_COLLECTION,
         "per_invoice_collection",
         Actor.AUTO,
         today,
@@ -233,7 +236,7 @@ def record_success_fee(
     case.success_fee = fee
     add_event(
         case,
-        "success_fee",
+        EventKind.SUCCESS_FEE,
         Actor.AUTO,
         today,
         None,

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from hub.clock import as_utc
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.dunning.states import CaseState
 from hub.operations import runs
 
 #: (client name, a value of the counted column or None for a client with none, rows).
@@ -69,7 +70,7 @@ def database_gauges(db: Database) -> DatabaseGauges:
     """Open cases by stage, messages by status and last successful syncs, of every client."""
     with db.engine.connect() as conn:
         return DatabaseGauges(
-            open_cases=_counts(conn, t.Case.__table__, "stage", t.Case.state != "closed"),
+            open_cases=_counts(conn, t.Case.__table__, "stage", t.Case.state != CaseState.CLOSED),
             messages=_counts(conn, t.Message.__table__, "status"),
             last_syncs=_last_successful_syncs(conn),
         )

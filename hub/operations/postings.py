@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.dunning import actions
+from hub.dunning.states import EventKind
 from hub.dunning.write_off import write_off
 from hub.errors import HubError, InputError
 from hub.logging import get_logger
@@ -73,7 +74,7 @@ def unfinished_postings(ctx: Context, client: ClientDay) -> UnfinishedPostings:
                     t.Case.client_id == client.id,
                     t.Case.write_off_key.is_not(None),
                     t.Case.write_off_ref.is_(None),
-                    t.CaseEvent.kind == "write_off_requested",
+                    t.CaseEvent.kind == EventKind.WRITE_OFF_REQUESTED,
                 )
                 .order_by(t.Case.id)
             )
