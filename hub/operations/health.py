@@ -35,8 +35,9 @@ def _last_successful_syncs(conn: Connection) -> dict[str, dt.datetime | None]:
             t.JobRun,
             sa.and_(
                 t.JobRun.client_id == t.Client.id,
-                t.JobRun.job == "sync",
-                t.JobRun.outcome.in_((runs.OK, runs.PARTIAL)),  # the data was synced
+                t.JobRun.job == runs.JobKind.SYNC,
+                # the data was synced
+                t.JobRun.outcome.in_((runs.Outcome.OK, runs.Outcome.PARTIAL)),
             ),
         )
         .group_by(t.Client.name)

@@ -19,6 +19,7 @@ from hub.dunning.states import EventKind
 from hub.dunning.write_off import write_off
 from hub.errors import HubError, InputError
 from hub.logging import get_logger
+from hub.operations import runs
 from hub.operations.context import ClientDay, Context
 
 
@@ -91,7 +92,7 @@ def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
     unfinished = unfinished_postings(ctx, client)
     credit_notes = write_offs = waiting = failed = 0
     errors: list[str] = []
-    log = get_logger("hub.daemon.jobs", client=client.name, job="postings")
+    log = get_logger("hub.daemon.jobs", client=client.name, job=runs.JobKind.POSTINGS.value)
     for case_id in unfinished.credit_notes:
         try:
             actions.credit_note(
