@@ -31,6 +31,7 @@ from hub.db.engine import Database
 from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
 from hub.dunning.overview import collection_overview
+from hub.dunning.states import CaseMode, CaseState, CloseCode
 from hub.operations import sync as sync_ops
 from hub.operations.context import ClientDay, Context
 from hub.plugins import PluginRegistry
@@ -69,8 +70,12 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     t_base = on(db, registry, box, 10, sync_ops.dunning_cycle)  # invoice mode: N reminders
 
     with db.session() as session:  # a fresh start in customer mode (see the docstring)
-        session.execute(sa.update(t.Case).values(state="closed", close_code="mode_changed"))
-        session.execute(sa.update(t.ClientDunning).values(reminder_mode="customer"))
+        session.execute(
+            sa.update(t.Case).values(
+                state=CaseState.CLOSED.value, close_code=CloseCode.MODE_CHANGED.value
+            )
+        )
+        session.execute(sa.update(t.ClientDunning).values(reminder_mode=CaseMode.CUSTOMER.value))
     t_start = on(db, registry, box, 11, sync_ops.dunning_cycle)
     t_remind = on(db, registry, box, 21, sync_ops.dunning_cycle)
     on(db, registry, box, 21, sync_ops.deliver_messages)  # the reminders, untimed
@@ -79,7 +84,7 @@ def run(label: str, url: str, n: int, work: Path) -> None:
             sa.select(sa.func.count()).where(t.Message.kind == "customer_reminder")
         )
         customer_cases = list(
-            session.scalars(sa.select(t.Case.id).where(t.Case.mode == "customer"))
+            session.scalars(sa.select(t.Case.id).where(t.Case.mode == CaseMode.CUSTOMER))
         )
 
     def warn_all(ctx: Context, client: ClientDay) -> None:

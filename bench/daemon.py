@@ -45,6 +45,7 @@ from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import rules as dunning_rules
 from hub.operations.context import Actor, Context, Services
+from hub.operations.runs import JobKind, Outcome
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from hub.testing.fakes.economic import EconomicServer, FakeEconomic, Fault
@@ -92,7 +93,7 @@ def _ok_syncs(db: Database, after: int) -> int:
             session.scalar(
                 select(func.count())
                 .select_from(t.JobRun)
-                .where(t.JobRun.outcome == "ok", t.JobRun.id > after)
+                .where(t.JobRun.outcome == Outcome.OK, t.JobRun.id > after)
             )
             or 0
         )
@@ -114,11 +115,11 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     schedule = parse(SCHEDULE, "bench.toml")
     started = time.perf_counter()
     for name in names:  # cases start, letters go out: the day's work is done
-        assert run_job(rt, "sync", name).outcome == "ok"
+        assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
     first = time.perf_counter() - started
     started = time.perf_counter()
     for name in names:  # the same again: what every later sync of the day does
-        assert run_job(rt, "sync", name).outcome == "ok"
+        assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
     baseline = time.perf_counter() - started
 
     daemon = Daemon(rt, schedule)
@@ -202,10 +203,10 @@ def remote(n: int, work: Path) -> None:
         names = [f"remote-{i:04d}" for i in range(n)]
         fake.fail_next(Fault(count=10**9, delay=0.05))
         for name in names:
-            assert run_job(rt, "sync", name).outcome == "ok"
+            assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
         started = time.perf_counter()
         for name in names:
-            assert run_job(rt, "sync", name).outcome == "ok"
+            assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
         baseline = time.perf_counter() - started
         daemon = Daemon(rt, parse(SCHEDULE, "bench.toml"))
         before = _last_run(db)

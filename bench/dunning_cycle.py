@@ -22,6 +22,7 @@ from bench_databases import bench_main, csv_client, day_of, timed, write_due_exp
 from hub import clients
 from hub.db import tables as t
 from hub.dunning import rules as dunning_rules
+from hub.dunning.states import MessageStatus
 from hub.operations import sync as sync_ops
 
 DUE = dt.date(2026, 1, 15)
@@ -59,7 +60,9 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     t_quiet = timed(lambda: sync_ops.dunning_cycle(*tenth))
     t_deliver = timed(lambda: sync_ops.deliver_messages(*tenth))
     with db.session() as session:
-        sent = session.scalar(sa.select(sa.func.count()).where(t.Message.status == "sent"))
+        sent = session.scalar(
+            sa.select(sa.func.count()).where(t.Message.status == MessageStatus.SENT)
+        )
     db.dispose()
     assert sent == n, sent
 

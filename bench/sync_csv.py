@@ -25,6 +25,7 @@ import generic_csv.cache
 from bench_databases import bench_main, csv_client, sync
 
 from hub import clients
+from hub.amounts import CENT
 from hub.clock import Clock
 
 
@@ -44,7 +45,7 @@ def write_export(path: Path, n: int, *, paid_every: int = 0, part_every: int = 0
             if paid_every and i % paid_every == 0:
                 continue
             net = Decimal(1000 + (i * 37) % 90000) + Decimal(i % 100) / 100
-            vat = (net / 4).quantize(Decimal("0.01"))
+            vat = (net / 4).quantize(CENT)
             gross = net + vat
             rest = gross - Decimal("100.00") if part_every and i % part_every == 1 else gross
             day = base + dt.timedelta(days=i % 300)

@@ -10,6 +10,7 @@ from hub.errors import InputError
 #: The largest amount the money columns hold (NUMERIC(18, 2)).
 LIMIT = Decimal(10) ** 16
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def parse_amount(raw: str, *, what: str, minimum: Decimal = Decimal(0)) -> Decimal:
@@ -35,7 +36,7 @@ def split_vat(amount: Decimal, *, gross: Decimal, vat: Decimal) -> tuple[Decimal
     if amount == gross:
         share = vat
     elif gross <= 0:
-        share = Decimal("0.00")
+        share = ZERO
     else:
         share = (amount * vat / gross).quantize(CENT, rounding=ROUND_HALF_UP)
     return amount - share, share

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hub import clock
 from hub.db import tables as t
+from hub.dunning.states import CaseState
 from hub.errors import InputError, NotFoundError, SettingsError
 from hub.logging import MASK, get_logger
 from hub.model import _CURRENCY, ClientContext, PluginSettings, SystemInfo
@@ -102,7 +103,9 @@ def remove_client(session: Session, name: str) -> None:
     """Remove a client and everything stored for it; refused while it has open cases."""
     client = get_client(session, name)
     open_cases = session.scalar(
-        select(func.count(t.Case.id)).where(t.Case.client_id == client.id, t.Case.state != "closed")
+        select(func.count(t.Case.id)).where(
+            t.Case.client_id == client.id, t.Case.state != CaseState.CLOSED
+        )
     )
     if open_cases:
         raise InputError(

@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from hub import clients
+from hub.amounts import CENT, LIMIT
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import HubError, InvalidDataError, NotFoundError
@@ -39,8 +40,6 @@ from hub.model import (
 from hub.plugins import ClientPlugin, PluginRegistry
 from hub.secrets import SecretBox
 
-_CENT = Decimal("0.01")
-_TOO_LARGE = Decimal("1E16")  # money columns are NUMERIC(18, 2)
 _AMOUNTS = ("net_amount", "vat_amount", "gross_amount", "outstanding_amount")
 _COMPARED = (
     "customer_number",
@@ -101,9 +100,9 @@ class SyncFailed(HubError):
 
 
 def _amount_problem(amount: Decimal) -> str | None:
-    if abs(amount) >= _TOO_LARGE:
+    if abs(amount) >= LIMIT:
         return f"{amount} is too large to store (at most 16 digits before the point)"
-    if amount != amount.quantize(_CENT):
+    if amount != amount.quantize(CENT):
         return f"{amount} has > 2 decimals"
     return None
 

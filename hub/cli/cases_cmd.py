@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from hub.amounts import parse_amount
+from hub.amounts import CENT, parse_amount
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.clock import parse_date
@@ -171,7 +170,7 @@ def payment(
     date: Annotated[str, typer.Option("--date", help="Day paid, YYYY-MM-DD.")],
 ) -> None:
     """Register a partial payment (A2): lowers what is pursued; not booked."""
-    value = parse_amount(amount, what="--amount", minimum=Decimal("0.01"))
+    value = parse_amount(amount, what="--amount", minimum=CENT)
     paid_on = parse_date(date, what="--date")
     case = cases.register_payment(state.context(), cases.PaymentRequest(case_id, value, paid_on))
     _done(case, f"payment of {value} registered")

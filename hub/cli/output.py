@@ -12,13 +12,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from hub.amounts import CENT
+
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+        return f"{value:.2f}" if value == value.quantize(CENT) else str(value)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):

@@ -8,6 +8,7 @@ import typer
 
 from hub.cli.output import emit_json, table
 from hub.cli.state import state
+from hub.operations import runs
 from hub.operations import sync as sync_ops
 from hub.operations.sync import SyncFailed
 
@@ -22,7 +23,7 @@ def sync(
         result = sync_ops.sync(state.context(), name)
     except SyncFailed as exc:
         if json_out:
-            emit_json({**exc.report.as_dict(), "outcome": "failed"})
+            emit_json({**exc.report.as_dict(), "outcome": runs.Outcome.FAILED.value})
         raise
     report, cycle, delivery = result.sync, result.cycle, result.delivery
     if json_out:

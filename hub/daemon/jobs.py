@@ -56,7 +56,7 @@ class JobResult:
     client: str
     today: dt.date | None = None  # the client's day the run acts for
     run_id: int | None = None
-    outcome: str = runs.OK
+    outcome: str = runs.Outcome.OK
     counts: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     plugin: str | None = None
@@ -119,9 +119,9 @@ def _postings(ctx: Context, client: ClientDay, result: JobResult) -> None:
 
 
 JOBS: dict[str, Callable[[Context, ClientDay, JobResult], None]] = {
-    "sync": _sync,
-    "recurring": _recurring,
-    "postings": _postings,
+    runs.JobKind.SYNC: _sync,
+    runs.JobKind.RECURRING: _recurring,
+    runs.JobKind.POSTINGS: _postings,
 }
 assert tuple(JOBS) == JOB_KINDS
 
@@ -142,7 +142,7 @@ def run_job(ctx: Context, job: str, client: str) -> JobResult:
     try:
         day = client_day(ctx, client)
     except NotFoundError:
-        result.outcome = runs.FAILED
+        result.outcome = runs.Outcome.FAILED
         result.errors.append(f"there is no client named {client!r}")
         return result
     log = get_logger("hub.daemon.jobs", client=client, job=job)
@@ -153,12 +153,12 @@ def run_job(ctx: Context, job: str, client: str) -> JobResult:
         JOBS[job](ctx, day, result)
     except Exception as exc:  # the run's outcome; the daemon goes on with the others
         result.errors.insert(0, str(exc) if isinstance(exc, HubError) else repr(exc))
-        result.outcome = runs.FAILED
+        result.outcome = runs.Outcome.FAILED
         if not isinstance(exc, HubError):
             log.exception("job failed in the hub itself")
     else:
         if result.errors:
-            result.outcome = runs.PARTIAL
+            result.outcome = runs.Outcome.PARTIAL
     result.seconds = time.monotonic() - started
     metrics.observe_run(job, result.outcome, result.seconds, plugin=result.plugin)
     error = "; ".join(result.errors) or None
@@ -166,7 +166,7 @@ def run_job(ctx: Context, job: str, client: str) -> JobResult:
         runs.finish(ctx.db, result.run_id, result.outcome, result.counts, error)
     except Exception as exc:  # the database is gone: say so, the run stays "running"
         log.error("could not record the end of the run", error=repr(exc))
-    (log.info if result.outcome == runs.OK else log.warning)(
+    (log.info if result.outcome == runs.Outcome.OK else log.warning)(
         "job done", outcome=result.outcome, seconds=round(result.seconds, 3), **result.counts
     )
     return result

@@ -76,9 +76,11 @@ def observe_run(job: str, outcome: str, seconds: float, plugin: str | None = Non
     letter or case failed after), else ``failed``."""
     JOB_RUNS.labels(job=job, outcome=outcome).inc()
     JOB_DURATION.labels(job=job).observe(max(seconds, 0.0))
-    if job == "sync" and plugin is not None:
-        synced = outcome in (runs.OK, runs.PARTIAL)
-        SYNCS.labels(plugin=plugin, outcome="ok" if synced else "failed").inc()
+    if job == runs.JobKind.SYNC and plugin is not None:
+        synced = outcome in (runs.Outcome.OK, runs.Outcome.PARTIAL)
+        SYNCS.labels(
+            plugin=plugin, outcome=runs.Outcome.OK if synced else runs.Outcome.FAILED
+        ).inc()
 
 
 @events.on_request

@@ -175,8 +175,8 @@ def _undone(ctx: Context, stored: dict[str, Any], wanted: dict[str, PlannedJob])
             continue
         started, outcome = last
         if started < previous - dt.timedelta(seconds=1) or outcome in (
-            runs.RUNNING,
-            runs.INTERRUPTED,
+            runs.Outcome.RUNNING,
+            runs.Outcome.INTERRUPTED,
         ):
             undone.add(job_id)
     return undone

@@ -33,9 +33,8 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
+from hub.amounts import CENT
 from hub.errors import StorageError
-
-_CENT = Decimal("0.01")
 
 
 class Money(TypeDecorator[Decimal]):
@@ -54,18 +53,18 @@ class Money(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise StorageError(f"amount {value!r} is a {type(value).__name__}, not a Decimal")
-        if value != value.quantize(_CENT):
+        if value != value.quantize(CENT):
             raise StorageError(f"amount {value} has more than two decimals; it is not rounded")
         if dialect.name == "sqlite":
             return int(value * 100)
-        return value.quantize(_CENT)
+        return value.quantize(CENT)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / 100).quantize(_CENT)
-        return Decimal(value).quantize(_CENT)
+            return (Decimal(int(value)) / 100).quantize(CENT)
+        return Decimal(value).quantize(CENT)
 
 
 def _utcnow() -> dt.datetime:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from hub.amounts import CENT, ZERO
 from hub.daemon.jobs import JobResult
 from hub.demo.text import amount, plural
 from hub.demo.timeline import START, Scenario
@@ -38,7 +39,7 @@ class CsvInvoice:
 
     @property
     def gross(self) -> Decimal:
-        return self.net + (self.net * VAT_RATE).quantize(D("0.01"))
+        return self.net + (self.net * VAT_RATE).quantize(CENT)
 
 
 CUSTOMERS = {
@@ -110,7 +111,7 @@ class CsvStory:
     after_payments: dict[str, int] = field(default_factory=dict)
     open_invoices: int = 0
     overdue_invoices: int = 0
-    overdue_amount: Decimal = field(default_factory=lambda: D("0.00"))
+    overdue_amount: Decimal = field(default_factory=lambda: ZERO)
 
 
 class CsvScenario(Scenario):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from hub.amounts import CENT
 from hub.daemon.jobs import JobResult
 from hub.demo.text import amount
 from hub.demo.timeline import START, Scenario
@@ -74,7 +75,7 @@ def _seed(fake: FakeEconomic) -> Agreement:
             date=START - dt.timedelta(days=30),
             due_date=START + dt.timedelta(days=due),
             net_amount=D(net),
-            vat_amount=(D(net) / 4).quantize(D("0.01")),
+            vat_amount=(D(net) / 4).quantize(CENT),
             currency="DKK",
         )
     return agreement

@@ -84,7 +84,7 @@ _SYNC_NOTES = (
 
 def notable(result: JobResult) -> str | None:
     """What a job did worth telling on the timeline, or None for an ordinary day."""
-    if result.outcome != runs.OK:
+    if result.outcome != runs.Outcome.OK:
         return f"{result.job} {result.outcome}: {'; '.join(result.errors)}"
     counts = result.counts
     if result.job == "sync":

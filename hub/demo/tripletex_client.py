@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from hub.amounts import CENT
 from hub.daemon.jobs import JobResult
 from hub.demo.text import amount
 from hub.demo.timeline import START, Scenario
@@ -99,7 +100,7 @@ def _seed(fake: FakeTripletex) -> Company:
             START + dt.timedelta(days=issued),
             START + dt.timedelta(days=due),
             D(net),
-            (D(net) / 4).quantize(D("0.01")),
+            (D(net) / 4).quantize(CENT),
         )
     return company
 

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clients
+from hub.amounts import CENT, ZERO
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import collection, coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
-    ZERO,
     Fees,
     add_event,
     close_case,
@@ -27,7 +27,15 @@ from hub.dunning.cases import (
     payments_by_case,
 )
 from hub.dunning.messages import make_message, party
-from hub.dunning.states import CLOSING_CODES, Actor, CaseState, Stage
+from hub.dunning.states import (
+    CLOSING_CODES,
+    Actor,
+    CaseMode,
+    CaseState,
+    CloseCode,
+    EventKind,
+    Stage,
+)
 from hub.errors import InputError
 from hub.model import Capability, CreditNoteRequest
 from hub.plugins import PluginRegistry
@@ -77,7 +85,7 @@ def _refuse_if_pending(case: t.Case) -> None:
 
 def close_by_person(
     case: t.Case,
-    code: str,
+    code: CloseCode,
     reason: str,
     actor: str,
     today: dt.date,
@@ -85,7 +93,9 @@ def close_by_person(
 ) -> None:
     """Close the case as a person's decision. For a customer case ``covering`` (what it
     pursued) is recorded: those invoices are let go and not chased again by themselves."""
-    invoice_ids = [invoice.id for invoice, _ in covering or []] if case.mode == "customer" else []
+    invoice_ids = (
+        [invoice.id for invoice, _ in covering or []] if case.mode == CaseMode.CUSTOMER else []
+    )
     close_case(case, code, reason, actor, today, closed_by=Actor.USER, invoice_ids=invoice_ids)
 
 
@@ -110,15 +120,15 @@ def close(
     _refuse_if_pending(case)
     if code not in CLOSING_CODES:
         raise InputError(f"closing code {code!r} is not one of {', '.join(CLOSING_CODES)}")
-    if code == "written_off":
+    if code == CloseCode.WRITTEN_OFF:
         raise InputError(
             f"case {case.id}: a write-off is posted in the books and closes the case by itself;"
             f" use `hub cases write-off {case.id}` (D4)"
         )
-    if reason not in CLOSING_CODES[code]:
+    if reason not in CLOSING_CODES[CloseCode(code)]:
         raise InputError(
             f"reason {reason!r} does not go with code {code!r}; choose one of"
-            f" {', '.join(CLOSING_CODES[code])}"
+            f" {', '.join(CLOSING_CODES[CloseCode(code)])}"
         )
     client = session.get(t.Client, case.client_id)
     assert client is not None
@@ -144,8 +154,8 @@ def close(
             fee=ZERO,
             fees_total=fees.total,
         )
-    close_by_person(case, code, reason, actor, today, covering)
-    if code == "paid" and covering and case.collection_amount is not None:
+    close_by_person(case, CloseCode(code), reason, actor, today, covering)
+    if code == CloseCode.PAID and covering and case.collection_amount is not None:
         # Paid to us (or registered): all was collected. Paid after an agreement: what the
         # books and registered payments show collected; the rest was given up.
         left = ZERO if reason != "paid_after_agreement" else coverage.total(covering)
@@ -173,7 +183,7 @@ def register_payment(
     case = get_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "register a payment")
     _refuse_if_pending(case)
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    if amount <= 0 or amount != amount.quantize(CENT):
         raise InputError(f"payment amount {amount} must be positive with at most two decimals")
     if paid_on > today:
         raise InputError(f"payment date {paid_on} is after today ({today})")
@@ -192,7 +202,7 @@ def register_payment(
     )
     add_event(
         case,
-        "payment",
+        EventKind.PAYMENT,
         actor,
         today,
         None,
@@ -201,7 +211,7 @@ def register_payment(
         currency=currency,
     )
     if amount == pursued:
-        close_by_person(case, "paid", "registered_payment", actor, today, covering)
+        close_by_person(case, CloseCode.PAID, "registered_payment", actor, today, covering)
         client = session.get(t.Client, case.client_id)
         assert client is not None
         collection.record_success_fee(
@@ -237,7 +247,7 @@ def pause(
     case.resume_on = resume_on
     add_event(
         case,
-        "paused",
+        EventKind.PAUSED,
         actor,
         today,
         reason,
@@ -253,7 +263,7 @@ def resume(session: Session, case_id: int, today: dt.date, *, actor: str) -> t.C
     refuse_unless(case, {CaseState.PAUSED}, "resume it")
     case.state = CaseState.ACTIVE.value
     case.resume_on = None
-    add_event(case, "resumed", actor, today, "resumed by hand")
+    add_event(case, EventKind.RESUMED, actor, today, "resumed by hand")
     return case
 
 
@@ -321,7 +331,7 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date, *, ac
     _refuse_if_warned(case)
     if to is Stage.COLLECTION:
         return send_to_collection(session, case_id, today, actor=actor)
-    if case.mode == "customer":
+    if case.mode == CaseMode.CUSTOMER:
         raise InputError(
             f"case {case.id} follows customer {case.customer_number}'s balance: it has only"
             " the reminder flow (switch the client to invoice mode for invoice flows)"
@@ -341,7 +351,7 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date, *, ac
     case.stage_entered_on = today
     add_event(
         case,
-        "stage_changed",
+        EventKind.STAGE_CHANGED,
         actor,
         today,
         "changed by hand",
@@ -361,7 +371,9 @@ def restart_flow(session: Session, case_id: int, today: dt.date, *, actor: str) 
     case.round += 1
     case.step_index = 0
     case.stage_entered_on = today
-    add_event(case, "flow_restarted", actor, today, None, stage=case.stage, round=case.round)
+    add_event(
+        case, EventKind.FLOW_RESTARTED, actor, today, None, stage=case.stage, round=case.round
+    )
     return case
 
 
@@ -414,11 +426,17 @@ def credit_note(
             _refuse_if_pending(case)
             _refuse_credit_note(session, case, invoice)
             case.credit_note_key = f"creditnote:{case.id}"
-            add_event(case, "credit_note_requested", actor, today, None, key=case.credit_note_key)
+            add_event(
+                case, EventKind.CREDIT_NOTE_REQUESTED, actor, today, None, key=case.credit_note_key
+            )
         # A retry (after a crash, on any later day) sends the very request first recorded:
         # same key, same date, or a system that checks the body would refuse the key.
         requested_on = next(
-            (e.on_date for e in case.events if e.kind == "credit_note_requested" and e.on_date),
+            (
+                e.on_date
+                for e in case.events
+                if e.kind == EventKind.CREDIT_NOTE_REQUESTED and e.on_date
+            ),
             today,
         )
         request = CreditNoteRequest(
@@ -434,7 +452,7 @@ def credit_note(
     with db.session() as session:
         case = get_case(session, case_id)
         case.credit_note_ref = reference
-        add_event(case, "credit_note_created", actor, today, None, reference=reference)
+        add_event(case, EventKind.CREDIT_NOTE_CREATED, actor, today, None, reference=reference)
         if case.state != CaseState.CLOSED.value:
-            close_by_person(case, "credited", "credit_note_issued", actor, today)
+            close_by_person(case, CloseCode.CREDITED, "credit_note_issued", actor, today)
         return case

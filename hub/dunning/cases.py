@@ -10,20 +10,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from hub.amounts import CENT, ZERO
 from hub.db import tables as t
 from hub.dunning.coverage import Share
 from hub.dunning.flows import Anchor, Flow, FlowStep, earliest_send_date
 from hub.dunning.law import law_for
-from hub.dunning.states import Actor, CaseState, Stage
+from hub.dunning.states import Actor, CaseMode, CaseState, CloseCode, EventKind, Stage
 from hub.errors import InputError, NotFoundError
 from hub.model import InvoiceState
-
-ZERO = Decimal("0.00")
 
 
 def add_event(
     case: t.Case,
-    what: str,
+    what: EventKind,
     actor: str,
     today: dt.date,
     reason: str | None = None,
@@ -37,14 +36,16 @@ def add_event(
     session = object_session(case)
     assert session is not None, "add_event needs a case that belongs to a session"
     session.add(
-        t.CaseEvent(case=case, kind=what, actor=actor, on_date=today, reason=reason, data=data)
+        t.CaseEvent(
+            case=case, kind=what.value, actor=actor, on_date=today, reason=reason, data=data
+        )
     )
     case.updated_at = dt.datetime.now(dt.UTC)
 
 
 def close_case(
     case: t.Case,
-    code: str,
+    code: CloseCode,
     reason: str,
     actor: str,
     today: dt.date,
@@ -61,10 +62,10 @@ def close_case(
     case.state = CaseState.CLOSED.value
     case.closed_on = today
     case.closed_by = closed_by.value
-    case.close_code = code
+    case.close_code = code.value
     case.close_reason = reason
     case.resume_on = None
-    add_event(case, "closed", actor, today, reason, code=code, **data)
+    add_event(case, EventKind.CLOSED, actor, today, reason, code=code.value, **data)
 
 
 def stage_on_start(invoice: t.Invoice, today: dt.date) -> Stage:
@@ -111,7 +112,7 @@ def start_case(
         client_id=client.id,
         invoice_id=invoice.id,
         customer_number=invoice.customer_number,
-        mode="invoice",
+        mode=CaseMode.INVOICE.value,
         stage=stage.value,
         state=CaseState.ACTIVE.value,
         started_by=started_by,
@@ -124,7 +125,7 @@ def start_case(
     session.add(case)
     add_event(
         case,
-        "started",
+        EventKind.STARTED,
         actor,
         today,
         None,
@@ -149,7 +150,7 @@ def payments_by_case(session: Session, case_ids: list[int]) -> dict[int, Decimal
         .where(t.CasePayment.case_id.in_(case_ids))
         .group_by(t.CasePayment.case_id)
     )
-    return {case_id: Decimal(total or 0).quantize(Decimal("0.01")) for case_id, total in rows}
+    return {case_id: Decimal(total or 0).quantize(CENT) for case_id, total in rows}
 
 
 @dataclass(frozen=True)
@@ -202,8 +203,7 @@ def fees_by_case(session: Session, case_ids: list[int]) -> dict[int, Fees]:
         .group_by(t.Message.case_id)
     )
     return {
-        case_id: Fees(Decimal(total or 0).quantize(Decimal("0.01")), count)
-        for case_id, total, count in rows
+        case_id: Fees(Decimal(total or 0).quantize(CENT), count) for case_id, total, count in rows
     }
 
 
@@ -270,7 +270,7 @@ def invoice_cases_from(
             client_id=customer_case.client_id,
             invoice_id=invoice.id,
             customer_number=customer_case.customer_number,
-            mode="invoice",
+            mode=CaseMode.INVOICE.value,
             stage=Stage.REMINDER.value,
             state=customer_case.state,
             started_by=Actor.AUTO.value,
@@ -286,7 +286,7 @@ def invoice_cases_from(
         session.add(case)
         add_event(
             case,
-            "started",
+            EventKind.STARTED,
             Actor.AUTO,
             today,
             why,
@@ -307,8 +307,8 @@ def invoice_cases_from(
             case.state = CaseState.CLOSED.value
             case.closed_on = today
             case.closed_by = Actor.AUTO.value
-            case.close_code = "paid"
+            case.close_code = CloseCode.PAID.value
             case.close_reason = "registered_payment"
-            add_event(case, "closed", Actor.AUTO, today, "registered_payment", code="paid")
+            add_event(case, EventKind.CLOSED, Actor.AUTO, today, "registered_payment", code="paid")
         cases.append(case)
     return cases

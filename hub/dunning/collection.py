@@ -24,16 +24,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.amounts import CENT, ZERO
 from hub.db import tables as t
-from hub.dunning.cases import ZERO, add_event, close_case, invoice_cases_from
+from hub.dunning.cases import add_event, close_case, invoice_cases_from
 from hub.dunning.coverage import Share
 from hub.dunning.law import law_for
 from hub.dunning.messages import MessageParty, make_message
 from hub.dunning.rules import DEFAULT_SUCCESS_FEE_PERCENT
-from hub.dunning.states import Actor, CaseState, Stage
+from hub.dunning.states import Actor, CaseState, CloseCode, EventKind, MessageStatus, Stage
 from hub.errors import InputError
 
-_CENT = Decimal("0.01")
 #: The ``step`` of the messages that are not flow steps, so that the unique (case, stage,
 #: round, step) of the outbox keeps each to one, even when two runs race.
 WARNING_STEP = -1  # the collection warning of `hub cases collect`
@@ -98,7 +98,7 @@ def warn(
     case.collection_deadline = deadline
     add_event(
         case,
-        "collection_warning_sent",
+        EventKind.COLLECTION_WARNING_SENT,
         actor,
         today,
         law_for(client.country).warning_rule,
@@ -119,7 +119,10 @@ def warning_sent_on(session: Session, case_ids: list[int]) -> dict[int, dt.date 
         .where(t.Message.case_id.in_(case_ids), t.Message.kind == "collection_warning")
         .order_by(t.Message.id)
     )
-    return {case_id: sent_on if status == "sent" else None for case_id, status, sent_on in rows}
+    return {
+        case_id: sent_on if status == MessageStatus.SENT else None
+        for case_id, status, sent_on in rows
+    }
 
 
 def collection_starts_on(case: t.Case, country: str, sent_on: dt.date | None) -> dt.date | None:
@@ -165,7 +168,7 @@ def start(
     case.collection_amount = amount
     add_event(
         case,
-        "collection_started",
+        EventKind.COLLECTION_STARTED,
         Actor.AUTO,
         today,
         f"the collection warning's deadline {case.collection_deadline} passed unpaid",
@@ -209,7 +212,7 @@ def hand_over_customer_case(
         case.collection_deadline = customer_case.collection_deadline
     close_case(
         customer_case,
-        "sent_to_collection",
+        CloseCode.SENT_TO_COLLECTION,
         "per_invoice_collection",
         Actor.AUTO,
         today,
@@ -229,11 +232,11 @@ def record_success_fee(
     percent = rules.success_fee_percent
     if percent is None:
         percent = DEFAULT_SUCCESS_FEE_PERCENT
-    fee = (collected * percent / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
+    fee = (collected * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     case.success_fee = fee
     add_event(
         case,
-        "success_fee",
+        EventKind.SUCCESS_FEE,
         Actor.AUTO,
         today,
         None,

@@ -20,11 +20,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
-from hub.dunning.states import Actor, CaseState
+from hub.dunning.states import Actor, CaseMode, CaseState, CloseCode, EventKind
 from hub.model import InvoiceState
-
-ZERO = Decimal("0.00")
 
 
 def overdue_invoices(
@@ -92,14 +91,16 @@ def let_go(session: Session, client_id: int) -> set[int]:
         select(t.Case.invoice_id).where(
             t.Case.client_id == client_id,
             t.Case.invoice_id.is_not(None),
-            (t.Case.closed_by == Actor.USER.value) | (t.Case.close_code == "paid"),
+            (t.Case.closed_by == Actor.USER.value) | (t.Case.close_code == CloseCode.PAID),
         )
     )
     ids: set[int] = {i for i in invoice_cases if i is not None}
     for data in session.scalars(
         select(t.CaseEvent.data)
         .join(t.Case, t.Case.id == t.CaseEvent.case_id)
-        .where(closed_by_user, t.Case.mode == "customer", t.CaseEvent.kind == "closed")
+        .where(
+            closed_by_user, t.Case.mode == CaseMode.CUSTOMER, t.CaseEvent.kind == EventKind.CLOSED
+        )
     ):
         ids.update(int(i) for i in data.get("invoice_ids", []))
     return ids

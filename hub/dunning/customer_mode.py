@@ -33,15 +33,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clients
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cases import ZERO, close_case, invoice_cases_from
-from hub.dunning.states import Actor, CaseState, Stage
+from hub.dunning.cases import close_case, invoice_cases_from
+from hub.dunning.states import Actor, CaseMode, CaseState, CloseCode, Stage
 from hub.errors import InputError
 from hub.plugins import PluginRegistry
 
-MODES = ("invoice", "customer")
 FEATURES: dict[str, str] = {
     "customer_reminders": "customer-based reminders: one reminder per customer's balance (C2)",
 }
@@ -89,7 +89,7 @@ def revoke(session: Session, name: str, feature: str, *, by: str, operator: bool
     row = granted(session, client, feature)
     if row is None:
         raise InputError(f"client {name!r} has no grant {feature!r}")
-    if dunning_rules.rules_of(session, client).reminder_mode == "customer":
+    if dunning_rules.rules_of(session, client).reminder_mode == CaseMode.CUSTOMER:
         raise InputError(
             f"client {name!r} is in customer mode; switch it back first"
             f" (`hub rules set {name} reminder_mode=invoice`)"
@@ -160,7 +160,7 @@ def _keeps_going(case: t.Case) -> bool:
 
 def _close_for_switch(case: t.Case, reason: str, today: dt.date, actor: str) -> None:
     """The switch closes the case (the hub's doing, ``auto``); the event names who switched."""
-    close_case(case, "mode_changed", reason, actor, today, closed_by=Actor.AUTO)
+    close_case(case, CloseCode.MODE_CHANGED, reason, actor, today, closed_by=Actor.AUTO)
 
 
 def set_mode(
@@ -182,12 +182,12 @@ def set_mode(
     overcharged; the customer flows are not restored. ``actor`` (who switched) is recorded on
     the cases the switch closes.
     """
-    if mode not in MODES:
-        raise InputError(f"rule reminder_mode: {mode!r} is not one of {', '.join(MODES)}")
+    if mode not in list(CaseMode):
+        raise InputError(f"rule reminder_mode: {mode!r} is not one of {', '.join(CaseMode)}")
     rules = dunning_rules.rules_of(session, client)
     if rules.reminder_mode == mode:
         return []
-    if mode == "customer":
+    if mode == CaseMode.CUSTOMER:
         missing = missing_requirements(session, registry, client, rules)
         if missing:
             raise InputError(
@@ -201,21 +201,21 @@ def set_mode(
             .order_by(t.Case.id)
         )
     )
-    warned = [c for c in open_cases if c.mode == "customer" and c.collection_deadline]
-    if mode == "invoice" and warned:
+    warned = [c for c in open_cases if c.mode == CaseMode.CUSTOMER and c.collection_deadline]
+    if mode == CaseMode.INVOICE and warned:
         raise InputError(
             f"customer case(s) {', '.join(str(c.id) for c in warned)} of {client.name!r} got a"
             " collection warning and are handed over to collection invoice by invoice after"
             " their deadline; switch back to invoice mode after that"
         )
     started: list[t.Case] = []
-    if mode == "customer":
+    if mode == CaseMode.CUSTOMER:
         for case in open_cases:
-            if case.mode == "invoice" and not _keeps_going(case):
+            if case.mode == CaseMode.INVOICE and not _keeps_going(case):
                 _close_for_switch(case, "to_customer_mode", today, actor)
     else:
         for case in open_cases:
-            if case.mode != "customer":
+            if case.mode != CaseMode.CUSTOMER:
                 continue
             shares = coverage.shares(
                 coverage.customer_invoices(session, case, today),

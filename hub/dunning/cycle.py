@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import collection, coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
-    ZERO,
     ClaimFees,
     Fees,
     add_event,
@@ -51,7 +51,7 @@ from hub.dunning.cases import (
 from hub.dunning.flows import Flow
 from hub.dunning.law import CountryLaw, law_for
 from hub.dunning.messages import make_message, party
-from hub.dunning.states import Actor, CaseState, Stage
+from hub.dunning.states import Actor, CaseMode, CaseState, CloseCode, EventKind, Stage
 from hub.errors import HubError, NotFoundError
 from hub.model import InvoiceState
 
@@ -175,7 +175,7 @@ def _auto_start_customers(
             client_id=day.client.id,
             invoice_id=None,
             customer_number=number,
-            mode="customer",
+            mode=CaseMode.CUSTOMER.value,
             stage=Stage.REMINDER.value,
             state=CaseState.ACTIVE.value,
             started_by=Actor.AUTO.value,
@@ -188,12 +188,12 @@ def _auto_start_customers(
         day.session.add(case)
         add_event(
             case,
-            "started",
+            EventKind.STARTED,
             Actor.AUTO,
             day.today,
             None,
             stage=Stage.REMINDER.value,
-            mode="customer",
+            mode=CaseMode.CUSTOMER.value,
             invoice_numbers=[i.invoice_number for i in invoices],
         )
         started.append(case)
@@ -203,7 +203,7 @@ def _auto_start_customers(
 def _close_auto(day: _Day, case: t.Case, reason: str, outstanding: Decimal) -> None:
     close_case(
         case,
-        "paid_in_accounting",
+        CloseCode.PAID_IN_ACCOUNTING,
         reason,
         Actor.AUTO,
         day.today,
@@ -211,7 +211,7 @@ def _close_auto(day: _Day, case: t.Case, reason: str, outstanding: Decimal) -> N
         outstanding=str(outstanding),
     )
     day.report.closed += 1
-    day.report.note(case, "closed", reason=reason)
+    day.report.note(case, EventKind.CLOSED, reason=reason)
 
 
 def _auto_close_invoice_case(
@@ -226,7 +226,7 @@ def _auto_close_invoice_case(
         settled = paid or balance_zero
         if settled != case.paid_in_accounting:
             case.paid_in_accounting = settled
-            what = "paid_in_accounting" if settled else "reopened_in_accounting"
+            what = EventKind.PAID_IN_ACCOUNTING if settled else EventKind.REOPENED_IN_ACCOUNTING
             add_event(
                 case,
                 what,
@@ -244,7 +244,7 @@ def _auto_close_invoice_case(
             )
             if fee is not None:
                 day.report.success_fees += fee
-                day.report.note(case, "success_fee", fee=fee)
+                day.report.note(case, EventKind.SUCCESS_FEE, fee=fee)
         return False
     reason = None
     if paid and day.rules.auto_close_paid:
@@ -280,9 +280,9 @@ def _resume_if_due(day: _Day, case: t.Case) -> None:
     ):
         case.state = CaseState.ACTIVE.value
         case.resume_on = None
-        add_event(case, "resumed", Actor.AUTO, day.today, "resume date reached")
+        add_event(case, EventKind.RESUMED, Actor.AUTO, day.today, "resume date reached")
         day.report.resumed += 1
-        day.report.note(case, "resumed")
+        day.report.note(case, EventKind.RESUMED)
 
 
 def _lawful_fee(day: _Day, invoices: list[t.Invoice], fee: Decimal) -> tuple[Decimal, str | None]:
@@ -334,7 +334,9 @@ def _run_step(
     reminder_number = index + 1 if stage is Stage.REMINDER else None
     kind = step.template
     if stage is Stage.REMINDER and step.template == "reminder":
-        kind = "customer_reminder" if case.mode == "customer" else f"reminder_{reminder_number}"
+        kind = (
+            "customer_reminder" if case.mode == CaseMode.CUSTOMER else f"reminder_{reminder_number}"
+        )
     who = day.party(case.customer_number)
     try:
         if kind == "collection_warning":  # D2: reminder N with collection warning
@@ -373,15 +375,15 @@ def _run_step(
         # One case whose letter cannot be made (a customer name a letter cannot hold, say)
         # must not stop the client's other cases: the step is not taken, the case says why,
         # and the next cycle tries again.
-        add_event(case, "step_failed", Actor.AUTO, day.today, str(exc), kind=kind)
+        add_event(case, EventKind.STEP_FAILED, Actor.AUTO, day.today, str(exc), kind=kind)
         day.report.failed += 1
-        day.report.note(case, "step_failed", kind=kind, reason=str(exc))
+        day.report.note(case, EventKind.STEP_FAILED, kind=kind, reason=str(exc))
         return
     day.session.add(message)
     if waived_by is not None:
-        add_event(case, "fee_waived", Actor.AUTO, day.today, waived_by, step=index + 1)
+        add_event(case, EventKind.FEE_WAIVED, Actor.AUTO, day.today, waived_by, step=index + 1)
         day.report.fees_waived += 1
-        day.report.note(case, "fee_waived", reason=waived_by)
+        day.report.note(case, EventKind.FEE_WAIVED, reason=waived_by)
     case.step_index = index + 1
     case.last_step_on = day.today
     if fee > 0:
@@ -391,7 +393,7 @@ def _run_step(
             day.claims[invoice.id] = ClaimFees(count + 1, day.today)
     add_event(
         case,
-        "step_sent",
+        EventKind.STEP_SENT,
         Actor.AUTO,
         day.today,
         None,
@@ -402,7 +404,7 @@ def _run_step(
     )
     day.report.messages += 1
     day.report.fees += fee
-    day.report.note(case, "step_sent", kind=kind, fee=fee)
+    day.report.note(case, EventKind.STEP_SENT, kind=kind, fee=fee)
 
 
 def _start_collection(
@@ -419,14 +421,16 @@ def _start_collection(
             day.today,
         )
     except (HubError, ValueError) as exc:  # as a step: the case waits, the next cycle retries
-        add_event(case, "step_failed", Actor.AUTO, day.today, str(exc), kind="collection_notice")
+        add_event(
+            case, EventKind.STEP_FAILED, Actor.AUTO, day.today, str(exc), kind="collection_notice"
+        )
         day.report.failed += 1
-        day.report.note(case, "step_failed", kind="collection_notice", reason=str(exc))
+        day.report.note(case, EventKind.STEP_FAILED, kind="collection_notice", reason=str(exc))
         return
     day.session.add(notice)
     day.report.collections_started += 1
     day.report.messages += 1
-    day.report.note(case, "collection_started", amount=amount)
+    day.report.note(case, EventKind.COLLECTION_STARTED, amount=amount)
 
 
 def _advance_invoice_case(
@@ -461,14 +465,14 @@ def _advance_invoice_case(
         case.step_index = 0
         add_event(
             case,
-            "stage_changed",
+            EventKind.STAGE_CHANGED,
             Actor.AUTO,
             day.today,
             "invoice is overdue",
             to=Stage.REMINDER.value,
         )
         day.report.stage_moves += 1
-        day.report.note(case, "stage_changed", to=Stage.REMINDER.value)
+        day.report.note(case, EventKind.STAGE_CHANGED, to=Stage.REMINDER.value)
     covering = [(invoice, pursued)] if invoice.state == InvoiceState.OPEN.value else []
     _run_step(day, case, [(i, a) for i, a in covering if a > 0], fees)
 
@@ -525,14 +529,14 @@ def _advance_customer_case(
         case.stage_entered_on = day.today
         add_event(
             case,
-            "flow_restarted",
+            EventKind.FLOW_RESTARTED,
             Actor.AUTO,
             day.today,
             "invoices overdue since the last reminder",
             invoices=new_invoices,
             round=case.round,
         )
-        day.report.note(case, "flow_restarted", invoices=new_invoices)
+        day.report.note(case, EventKind.FLOW_RESTARTED, invoices=new_invoices)
     _run_step(day, case, covering, fees)
 
 
@@ -606,14 +610,14 @@ def run_cycle(db: Database, client_id: int, today: dt.date) -> CycleReport:
             [c.id for c in open_cases if c.collection_deadline and c.stage != "collection"],
         )
         overdue: dict[str, list[t.Invoice]] = defaultdict(list)
-        if rules.reminder_mode == "customer":
+        if rules.reminder_mode == CaseMode.CUSTOMER:
             not_pursued = coverage.not_pursued_by_customer_case(session, client.id)
             for invoice in coverage.overdue_invoices(
                 invoices.values(), today, rules.start_date, not_pursued, client.currency
             ):
                 overdue[invoice.customer_number].append(invoice)
             started = _auto_start_customers(
-                day, overdue, {c.customer_number for c in open_cases if c.mode == "customer"}
+                day, overdue, {c.customer_number for c in open_cases if c.mode == CaseMode.CUSTOMER}
             )
             started += _start_other_currency_cases(day, invoices, not_pursued)
         else:
@@ -624,7 +628,8 @@ def run_cycle(db: Database, client_id: int, today: dt.date) -> CycleReport:
                     select(t.Case.invoice_id).where(
                         t.Case.client_id == client.id,
                         t.Case.invoice_id.is_not(None),
-                        (t.Case.close_code.is_(None)) | (t.Case.close_code != "mode_changed"),
+                        (t.Case.close_code.is_(None))
+                        | (t.Case.close_code != CloseCode.MODE_CHANGED),
                     )
                 )
             )
@@ -632,14 +637,14 @@ def run_cycle(db: Database, client_id: int, today: dt.date) -> CycleReport:
         session.flush()  # the new cases get their ids
         for case in started:
             report.started += 1
-            report.note(case, "started", stage=case.stage, mode=case.mode)
+            report.note(case, EventKind.STARTED, stage=case.stage, mode=case.mode)
         cases = open_cases + started
         ids = [c.id for c in cases]
         payments = payments_by_case(session, ids)
         fees = fees_by_case(session, ids)
-        covered = _covered_so_far(session, [c.id for c in cases if c.mode == "customer"])
+        covered = _covered_so_far(session, [c.id for c in cases if c.mode == CaseMode.CUSTOMER])
         for case in cases:
-            if case.mode == "customer":
+            if case.mode == CaseMode.CUSTOMER:
                 _advance_customer_case(
                     day,
                     case,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from hub.amounts import parse_amount
+from hub.amounts import ZERO, parse_amount
 from hub.dunning.law import CountryLaw, LawViolation, law_for
 from hub.dunning.states import Stage
 from hub.errors import InputError
@@ -86,7 +86,7 @@ def default_flow(country: str, stage: Stage) -> Flow:
     """
     law = law_for(country)
     if stage is Stage.INVOICE:
-        return Flow(stage, (FlowStep(-3, Anchor.DUE_DATE, "friendly_reminder", Decimal("0.00")),))
+        return Flow(stage, (FlowStep(-3, Anchor.DUE_DATE, "friendly_reminder", ZERO),))
     if stage is Stage.REMINDER:
         gap = max(law.min_days_between_fee_reminders, law.reminder_deadline_days + 1)
         first = max(law.min_days_between_fee_reminders, law.min_days_after_due_for_fee)

@@ -90,6 +90,7 @@ from typing import Any
 
 import jinja2
 
+from hub.amounts import CENT
 from hub.dunning.law import LawViolation, law_for
 
 __all__ = [
@@ -171,7 +172,6 @@ _MONTHS_EN = (
     "October", "November", "December",
 )  # fmt: skip
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_CENT = Decimal("0.01")
 _SUBJECT = "Subject: "
 #: Kinds that ask for payment and list the invoices with their amounts.
 _PAYMENT_KINDS = frozenset({"friendly_reminder", "reminder", "collection_warning",
@@ -219,7 +219,7 @@ def format_amount(amount: Decimal, currency: str, language: str) -> str:
         raise ValueError(f"language {language!r}: letters know {', '.join(LANGUAGES)}") from None
     # Enough precision that quantize never fails, however large the amount.
     context = Context(prec=max(28, amount.adjusted() + 4))
-    cents = amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=context)
+    cents = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=context)
     sign = "-" if cents < 0 else ""  # -0.00 (e.g. -0.001 rounded) is shown as 0.00
     whole, fraction = f"{cents.copy_abs():f}".split(".")
     head = len(whole) % 3 or 3

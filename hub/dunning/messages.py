@@ -19,11 +19,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub import clients
+from hub.amounts import ZERO
 from hub.config import data_dir, delivery_claim
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning.law import law_for
 from hub.dunning.letters import LetterData, LetterInvoice, letter_language, render_letter
+from hub.dunning.states import CaseState, MessageStatus
 from hub.errors import HubError, NotFoundError
 from hub.model import OutgoingMessage
 from hub.plugins import PluginRegistry
@@ -101,7 +103,7 @@ def make_message(
                 for invoice, amount in covering
             ),
             currency=currency,
-            outstanding_total=sum((amount for _, amount in covering), Decimal("0.00")),
+            outstanding_total=sum((amount for _, amount in covering), ZERO),
             fee=fee,
             fees_total=fees_total,
             reminder_number=reminder_number,
@@ -125,7 +127,7 @@ def make_message(
         recipient_email=who.customer_email,
         subject=letter.subject,
         body=letter.body,
-        status="queued",
+        status=MessageStatus.QUEUED.value,
         attempts=0,
         covered=[t.MessageInvoice(invoice_id=invoice.id) for invoice, _ in covering],
     )
@@ -148,16 +150,21 @@ _STILL_SENT_AFTER_CLOSE = ("closing_confirmation",)
 def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
     """A letter not yet out when its case closed must not go out at all (no reminder after the
     customer paid); only a closing confirmation still does."""
-    closed = select(t.Case.id).where(t.Case.client_id == client_id, t.Case.state == "closed")
+    closed = select(t.Case.id).where(
+        t.Case.client_id == client_id, t.Case.state == CaseState.CLOSED
+    )
     session.execute(
         update(t.Message)
         .where(
             t.Message.client_id == client_id,
-            t.Message.status.in_(("queued", "failed")),
+            t.Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
             t.Message.case_id.in_(closed),
             t.Message.kind.not_in(_STILL_SENT_AFTER_CLOSE),
         )
-        .values(status="cancelled", last_error="its case was closed before it was delivered")
+        .values(
+            status=MessageStatus.CANCELLED.value,
+            last_error="its case was closed before it was delivered",
+        )
     )
 
 
@@ -165,8 +172,8 @@ def _deliverable(now: dt.datetime) -> Any:
     """Queued, failed, or claimed by a run that must have crashed (a claim older than
     :func:`hub.config.delivery_claim`)."""
     stale = now - dt.timedelta(seconds=delivery_claim())
-    return t.Message.status.in_(("queued", "failed")) | (
-        (t.Message.status == "sending") & (t.Message.claimed_at < stale)
+    return t.Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)) | (
+        (t.Message.status == MessageStatus.SENDING) & (t.Message.claimed_at < stale)
     )
 
 
@@ -179,7 +186,7 @@ def _claim(db: Database, message_ids: list[int]) -> set[int]:
         claimed = session.scalars(
             update(t.Message)
             .where(t.Message.id.in_(message_ids), _deliverable(now))
-            .values(status="sending", claimed_at=now)
+            .values(status=MessageStatus.SENDING.value, claimed_at=now)
             .returning(t.Message.id)
         )
         return set(claimed)
@@ -248,12 +255,12 @@ def deliver_pending(
         try:
             change["reference"] = channel.deliver_message(outgoing)
         except HubError as exc:
-            change |= {"status": "failed", "last_error": str(exc)}
+            change |= {"status": MessageStatus.FAILED.value, "last_error": str(exc)}
             report.failed += 1
             report.errors.append(f"message {message.id}: {exc}")
         else:
             change |= {
-                "status": "sent",
+                "status": MessageStatus.SENT.value,
                 "last_error": None,
                 "sent_at": dt.datetime.now(dt.UTC),
                 "sent_on": today,
@@ -269,5 +276,5 @@ def _mark_undeliverable(session: Session, message_ids: list[int], error: str) ->
     session.execute(
         update(t.Message)
         .where(t.Message.id.in_(message_ids))
-        .values(status="failed", last_error=error)
+        .values(status=MessageStatus.FAILED.value, last_error=error)
     )

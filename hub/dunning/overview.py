@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.dunning import rules as dunning_rules
-from hub.dunning.cases import ZERO, payments_by_case
+from hub.dunning.cases import payments_by_case
 from hub.dunning.states import CaseState, Stage
 from hub.model import InvoiceState
 
@@ -124,5 +125,5 @@ def _totals(invoices: list[dict[str, Any]]) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
     for invoice in invoices:
         currency = invoice["currency"]
-        totals[currency] = totals.get(currency, Decimal("0.00")) + invoice["outstanding_amount"]
+        totals[currency] = totals.get(currency, ZERO) + invoice["outstanding_amount"]
     return totals

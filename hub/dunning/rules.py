@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from hub.amounts import parse_amount
 from hub.db import tables as t
 from hub.dunning.flows import Anchor, Flow, FlowStep, default_flow, validate_flow
-from hub.dunning.states import Stage
+from hub.dunning.states import CaseMode, Stage
 from hub.errors import InputError
 
 #: Rule names for ``hub rules set`` and what each takes.
@@ -50,7 +50,7 @@ def rules_of(session: Session, client: t.Client) -> t.ClientDunning:
             auto_close_balance=True,
             auto_start=False,
             excluded_customers=[],
-            reminder_mode="invoice",
+            reminder_mode=CaseMode.INVOICE.value,
             entry_sync=True,
             loss_account="3720",
             output_vat_account="6902",
@@ -111,7 +111,9 @@ def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> 
         else:
             value = raw.strip() or None
         setattr(rules, name, value)
-    if rules.reminder_mode == "customer" and (not rules.entry_sync or rules.start_date is None):
+    if rules.reminder_mode == CaseMode.CUSTOMER and (
+        not rules.entry_sync or rules.start_date is None
+    ):
         raise InputError(
             f"client {client.name!r} is in customer mode, which needs entry_sync on and a"
             f" start_date (C2); switch back first (`hub rules set {client.name}"

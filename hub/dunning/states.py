@@ -1,4 +1,5 @@
-"""The words of a case's life: its stage, its state, who closed it and why."""
+"""The words of a case's life: its mode, stage and state, what happened to it (its events),
+who closed it and why, and the status of the messages it sent."""
 
 from __future__ import annotations
 
@@ -22,19 +23,77 @@ class Actor(StrEnum):
     USER = "user"
 
 
+class CaseMode(StrEnum):
+    """What a case pursues (C1): one invoice, or a customer's overdue balance. A client's
+    ``reminder_mode`` rule holds the same words."""
+
+    INVOICE = "invoice"
+    CUSTOMER = "customer"
+
+
+class EventKind(StrEnum):
+    """The ``kind`` of an entry in a case's history (and of the cycle report's actions)."""
+
+    STARTED = "started"
+    STAGE_CHANGED = "stage_changed"
+    FLOW_RESTARTED = "flow_restarted"
+    STEP_SENT = "step_sent"
+    STEP_FAILED = "step_failed"
+    FEE_WAIVED = "fee_waived"
+    PAYMENT = "payment"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    PAID_IN_ACCOUNTING = "paid_in_accounting"  # R6: a case in collection, marked for a person
+    REOPENED_IN_ACCOUNTING = "reopened_in_accounting"
+    COLLECTION_WARNING_SENT = "collection_warning_sent"
+    COLLECTION_STARTED = "collection_started"
+    SUCCESS_FEE = "success_fee"
+    CREDIT_NOTE_REQUESTED = "credit_note_requested"
+    CREDIT_NOTE_CREATED = "credit_note_created"
+    WRITE_OFF_REQUESTED = "write_off_requested"
+    WRITTEN_OFF = "written_off"
+    CLOSED = "closed"
+
+
+class CloseCode(StrEnum):
+    """Why a case was closed: a person's codes (A1), then the hub's own (R1, R2, C3, C4)."""
+
+    PAID = "paid"
+    CREDITED = "credited"
+    DISPUTE = "dispute"
+    SETTLED = "settled"
+    ERROR = "error"
+    WRITTEN_OFF = "written_off"
+    OTHER = "other"
+    PAID_IN_ACCOUNTING = "paid_in_accounting"
+    MODE_CHANGED = "mode_changed"
+    SENT_TO_COLLECTION = "sent_to_collection"
+
+
+class MessageStatus(StrEnum):
+    """Where a message is in the outbox: queued, being sent (claimed), sent, failed (to be
+    retried), or cancelled (its case closed before it went)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 #: Closing codes (A1) and, per code, the detailed reasons a person may choose. The codes
 #: marked automatic are set by the hub itself (R1, R2) and cannot be chosen by hand.
-CLOSING_CODES: dict[str, tuple[str, ...]] = {
-    "paid": ("paid_to_us", "paid_after_agreement", "registered_payment"),
-    "credited": ("credit_note_issued", "invoice_was_wrong"),
-    "dispute": ("customer_disputes_claim", "complaint_about_goods_or_service"),
-    "settled": ("set_off_against_our_debt", "settled_outside_the_hub"),
-    "error": ("wrong_customer", "duplicate_case", "started_by_mistake"),
-    "written_off": ("loss_confirmed", "amount_too_small_to_pursue"),
-    "other": ("other",),
+CLOSING_CODES: dict[CloseCode, tuple[str, ...]] = {
+    CloseCode.PAID: ("paid_to_us", "paid_after_agreement", "registered_payment"),
+    CloseCode.CREDITED: ("credit_note_issued", "invoice_was_wrong"),
+    CloseCode.DISPUTE: ("customer_disputes_claim", "complaint_about_goods_or_service"),
+    CloseCode.SETTLED: ("set_off_against_our_debt", "settled_outside_the_hub"),
+    CloseCode.ERROR: ("wrong_customer", "duplicate_case", "started_by_mistake"),
+    CloseCode.WRITTEN_OFF: ("loss_confirmed", "amount_too_small_to_pursue"),
+    CloseCode.OTHER: ("other",),
 }
-AUTOMATIC_CLOSING_CODES: dict[str, tuple[str, ...]] = {
-    "paid_in_accounting": ("outstanding_zero", "customer_balance_zero"),  # R1, R2
-    "mode_changed": ("to_customer_mode", "to_invoice_mode"),  # C3
-    "sent_to_collection": ("per_invoice_collection",),  # C4: a customer case's invoices
+AUTOMATIC_CLOSING_CODES: dict[CloseCode, tuple[str, ...]] = {
+    CloseCode.PAID_IN_ACCOUNTING: ("outstanding_zero", "customer_balance_zero"),  # R1, R2
+    CloseCode.MODE_CHANGED: ("to_customer_mode", "to_invoice_mode"),  # C3
+    CloseCode.SENT_TO_COLLECTION: ("per_invoice_collection",),  # C4: a customer case's invoices
 }

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
-    ZERO,
     ClaimFees,
     Fees,
     claim_fees,
@@ -35,7 +35,7 @@ from hub.dunning.cases import (
     payments_by_case,
     pursued_amount,
 )
-from hub.dunning.states import CaseState, Stage
+from hub.dunning.states import CaseMode, CaseState, Stage
 
 NO_CLAIM = ClaimFees(0, None)
 
@@ -73,7 +73,7 @@ def case_rows(
     coverings = {}
     not_pursued: dict[int, set[int | None]] = {}  # per client, for its customer cases
     for case, owner, invoice in rows:
-        if case.mode == "customer":
+        if case.mode == CaseMode.CUSTOMER:
             if owner.id not in not_pursued:
                 not_pursued[owner.id] = coverage.not_pursued_by_customer_case(session, owner.id)
             today = today_of(owner)
@@ -108,7 +108,7 @@ def case_rows(
                 next_kind = (
                     f"reminder_{index + 1}" if step.template == "reminder" else step.template
                 )
-                if case.mode == "customer" and step.template == "reminder":
+                if case.mode == CaseMode.CUSTOMER and step.template == "reminder":
                     next_kind = "customer_reminder"
         result.append(
             {

@@ -27,13 +27,11 @@ from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.actions import close_by_person, refuse_unless
 from hub.dunning.cases import add_event, get_case
-from hub.dunning.states import CLOSING_CODES, CaseState
+from hub.dunning.states import CLOSING_CODES, CaseState, CloseCode, EventKind
 from hub.errors import InputError
 from hub.model import Capability, InvoiceState, JournalEntry, JournalLine
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
-
-_REQUESTED = "write_off_requested"
 
 
 def split_vat(invoice: t.Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
@@ -71,7 +69,7 @@ def _entry_of(case: t.Case, session: Session) -> JournalEntry:
     """The voucher fixed when the write-off was asked for (the event keeps it)."""
     event = session.scalar(
         select(t.CaseEvent)
-        .where(t.CaseEvent.case_id == case.id, t.CaseEvent.kind == _REQUESTED)
+        .where(t.CaseEvent.case_id == case.id, t.CaseEvent.kind == EventKind.WRITE_OFF_REQUESTED)
         .order_by(t.CaseEvent.id.desc())
     )
     assert event is not None, f"case {case.id} has a write-off key but no request"
@@ -144,10 +142,10 @@ def write_off(
     customer's payment: the hub cannot tell, so it asks for ``confirm`` (``--confirm``) after a
     person looked; the voucher is the same and posted once either way.
     """
-    if reason not in CLOSING_CODES["written_off"]:
+    if reason not in CLOSING_CODES[CloseCode.WRITTEN_OFF]:
         raise InputError(
             f"reason {reason!r} does not go with a write-off; choose one of"
-            f" {', '.join(CLOSING_CODES['written_off'])}"
+            f" {', '.join(CLOSING_CODES[CloseCode.WRITTEN_OFF])}"
         )
     with db.session() as session:
         case = get_case(session, case_id)
@@ -180,7 +178,7 @@ def write_off(
             case.write_off_key = entry.idempotency_key
             add_event(
                 case,
-                _REQUESTED,
+                EventKind.WRITE_OFF_REQUESTED,
                 actor,
                 today,
                 reason,
@@ -205,7 +203,7 @@ def write_off(
     with db.session() as session:
         case = get_case(session, case_id)
         case.write_off_ref = reference
-        add_event(case, "written_off", actor, today, reason, reference=reference)
+        add_event(case, EventKind.WRITTEN_OFF, actor, today, reason, reference=reference)
         if case.state != CaseState.CLOSED.value:
-            close_by_person(case, "written_off", reason, actor, today)
+            close_by_person(case, CloseCode.WRITTEN_OFF, reason, actor, today)
         return case, entry, True

@@ -23,7 +23,7 @@ from hub.dunning import actions
 from hub.dunning import cases as dunning_cases
 from hub.dunning import rules as dunning_rules
 from hub.dunning.states import Actor as StartedBy
-from hub.dunning.states import CaseState, Stage
+from hub.dunning.states import CaseMode, CaseState, Stage
 from hub.dunning.views import case_detail, case_rows
 from hub.errors import InputError, NotFoundError
 from hub.operations.context import ClientDay, Context
@@ -157,7 +157,7 @@ def start_case(ctx: Context, *, client: str, invoice: str) -> CaseView:
             raise NotFoundError(
                 f"client {client!r} has no invoice {invoice!r} (run `hub sync {client}` first)"
             )
-        if dunning_rules.rules_of(session, owner).reminder_mode == "customer":
+        if dunning_rules.rules_of(session, owner).reminder_mode == CaseMode.CUSTOMER:
             raise InputError(
                 f"client {client!r} is in customer mode: its cases follow customers and start"
                 " by themselves for overdue invoices (C1)"

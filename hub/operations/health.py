@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from hub.clock import as_utc
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.dunning.states import CaseState
 from hub.operations import runs
 
 #: (client name, a value of the counted column or None for a client with none, rows).
@@ -34,8 +35,9 @@ def _last_successful_syncs(conn: Connection) -> dict[str, dt.datetime | None]:
             t.JobRun,
             sa.and_(
                 t.JobRun.client_id == t.Client.id,
-                t.JobRun.job == "sync",
-                t.JobRun.outcome.in_((runs.OK, runs.PARTIAL)),  # the data was synced
+                t.JobRun.job == runs.JobKind.SYNC,
+                # the data was synced
+                t.JobRun.outcome.in_((runs.Outcome.OK, runs.Outcome.PARTIAL)),
             ),
         )
         .group_by(t.Client.name)
@@ -69,7 +71,7 @@ def database_gauges(db: Database) -> DatabaseGauges:
     """Open cases by stage, messages by status and last successful syncs, of every client."""
     with db.engine.connect() as conn:
         return DatabaseGauges(
-            open_cases=_counts(conn, t.Case.__table__, "stage", t.Case.state != "closed"),
+            open_cases=_counts(conn, t.Case.__table__, "stage", t.Case.state != CaseState.CLOSED),
             messages=_counts(conn, t.Message.__table__, "status"),
             last_syncs=_last_successful_syncs(conn),
         )

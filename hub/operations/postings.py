@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.dunning import actions
+from hub.dunning.states import EventKind
 from hub.dunning.write_off import write_off
 from hub.errors import HubError, InputError
 from hub.logging import get_logger
+from hub.operations import runs
 from hub.operations.context import ClientDay, Context
 
 
@@ -73,7 +75,7 @@ def unfinished_postings(ctx: Context, client: ClientDay) -> UnfinishedPostings:
                     t.Case.client_id == client.id,
                     t.Case.write_off_key.is_not(None),
                     t.Case.write_off_ref.is_(None),
-                    t.CaseEvent.kind == "write_off_requested",
+                    t.CaseEvent.kind == EventKind.WRITE_OFF_REQUESTED,
                 )
                 .order_by(t.Case.id)
             )
@@ -90,7 +92,7 @@ def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
     unfinished = unfinished_postings(ctx, client)
     credit_notes = write_offs = waiting = failed = 0
     errors: list[str] = []
-    log = get_logger("hub.daemon.jobs", client=client.name, job="postings")
+    log = get_logger("hub.daemon.jobs", client=client.name, job=runs.JobKind.POSTINGS.value)
     for case_id in unfinished.credit_notes:
         try:
             actions.credit_note(

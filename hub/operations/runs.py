@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -30,15 +31,28 @@ if TYPE_CHECKING:
     from hub.operations.context import Context
     from hub.sync import SyncReport
 
-#: The kinds of job there are (see :mod:`hub.daemon.jobs`).
-JOB_KINDS = ("sync", "recurring", "postings")
 
-RUNNING = "running"
-OK = "ok"
-PARTIAL = "partial"  # done, but some of its units failed (a letter, a case, an agreement)
-FAILED = "failed"  # its work failed (a sync that stored nothing)
-INTERRUPTED = "interrupted"
-OUTCOMES = (RUNNING, OK, PARTIAL, FAILED, INTERRUPTED)
+class JobKind(StrEnum):
+    """The kinds of job there are (see :mod:`hub.daemon.jobs`)."""
+
+    SYNC = "sync"
+    RECURRING = "recurring"
+    POSTINGS = "postings"
+
+
+#: Their names, as plain strings (schedules, job ids and the run history hold these).
+JOB_KINDS: tuple[str, ...] = tuple(kind.value for kind in JobKind)
+
+
+class Outcome(StrEnum):
+    """How a run ended (or that it has not yet)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"  # done, but some of its units failed (a letter, a case, an agreement)
+    FAILED = "failed"  # its work failed (a sync that stored nothing)
+    INTERRUPTED = "interrupted"
+
 
 _role = "cli"
 # Tells this process from an earlier one with the same host name and pid (a container
@@ -81,7 +95,7 @@ def start(db: Database, job: str, client_id: int | None, today: dt.date | None) 
             job=job,
             client_id=client_id,
             started_at=_now(),
-            outcome=RUNNING,
+            outcome=Outcome.RUNNING.value,
             counts={},
             runner=this_runner(),
             today=today,
@@ -107,7 +121,7 @@ def finish(
 
 def _job_run(client_id: int, started: dt.datetime, outcome: str, report: SyncReport) -> t.JobRun:
     return t.JobRun(
-        job="sync",
+        job=JobKind.SYNC.value,
         client_id=client_id,
         started_at=started,
         finished_at=_now(),
@@ -155,15 +169,15 @@ def mark_interrupted(db: Database) -> list[int]:
     host = socket.gethostname()
     with db.session() as session:
         rows = session.execute(
-            select(t.JobRun.id, t.JobRun.runner).where(t.JobRun.outcome == RUNNING)
+            select(t.JobRun.id, t.JobRun.runner).where(t.JobRun.outcome == Outcome.RUNNING)
         ).all()
         dead = [run_id for run_id, runner in rows if _dead_here(runner, host)]
         if dead:
             session.execute(
                 update(t.JobRun)
-                .where(t.JobRun.id.in_(dead), t.JobRun.outcome == RUNNING)
+                .where(t.JobRun.id.in_(dead), t.JobRun.outcome == Outcome.RUNNING)
                 .values(
-                    outcome=INTERRUPTED,
+                    outcome=Outcome.INTERRUPTED.value,
                     finished_at=_now(),
                     error="the process running it ended before it finished (a crash or a"
                     " kill); what it did was committed unit by unit, and the next run goes on",
@@ -177,9 +191,9 @@ def abandon_own(db: Database) -> None:
     with db.session() as session:
         session.execute(
             update(t.JobRun)
-            .where(t.JobRun.outcome == RUNNING, t.JobRun.runner == this_runner())
+            .where(t.JobRun.outcome == Outcome.RUNNING, t.JobRun.runner == this_runner())
             .values(
-                outcome=INTERRUPTED,
+                outcome=Outcome.INTERRUPTED.value,
                 finished_at=_now(),
                 error="the daemon was stopped before it finished; what it did was committed"
                 " unit by unit, and the next run goes on",

@@ -42,7 +42,7 @@ class SyncResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.sync.as_dict(),
-            "outcome": "ok",
+            "outcome": runs.Outcome.OK.value,
             "dunning": self.cycle.as_dict(),
             "delivery": {
                 "sent": self.delivery.sent,

@@ -38,7 +38,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, get_args
 
-from hub.amounts import LIMIT
+from hub.amounts import CENT, LIMIT, ZERO
 from hub.errors import InputError
 
 Unit = Literal["day", "week", "month", "year"]
@@ -59,7 +59,6 @@ MAX_EVERY = 1_000
 MAX_PREP_DAYS = 365
 MAX_PAYMENT_DAYS = 365
 
-_CENT = Decimal("0.01")
 _ONE_DAY = dt.timedelta(days=1)
 
 
@@ -87,7 +86,7 @@ class AgreementLine:
             value = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite():
                 raise AgreementError(f"line {self.description!r}: {name} {value!r} is not exact")
-            if value != value.quantize(_CENT):
+            if value != value.quantize(CENT):
                 raise AgreementError(
                     f"line {self.description!r}: {name} {value} has more than two decimals"
                 )
@@ -186,7 +185,7 @@ class PlannedInvoice:
     @property
     def total(self) -> Decimal:
         """The net total: the sum of the lines."""
-        return sum((line.amount for line in self.lines), Decimal("0.00"))
+        return sum((line.amount for line in self.lines), ZERO)
 
     def as_dict(self) -> dict[str, object]:
         """The preview's JSON: dates as ISO strings, amounts as strings."""

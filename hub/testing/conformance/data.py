@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from hub.amounts import CENT, ZERO
 from hub.model import (
     CreditNoteRequest,
     Customer,
@@ -24,9 +25,7 @@ from hub.model import (
     OutgoingMessage,
 )
 
-CENT = Decimal("0.01")
 VAT_RATE = Decimal("0.25")
-ZERO = Decimal("0.00")
 FIRST_INVOICE_NUMBER = 70001
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from hub.amounts import CENT
+from hub.amounts import CENT, ZERO
 
 __all__ = ["CENT", "HUNDRED", "ZERO", "money"]
 
-ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 

@@ -13,15 +13,13 @@ Amounts are taken in the invoice's currency (``netAmount``, ``remainder``), neve
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
+from hub.amounts import ZERO
 from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
 from hub.toolkit import fields
 from hub.toolkit.fields import amount, currency, date, number, optional_amount, placed, text
 from hub_economic.client import NAME
-
-ZERO = Decimal("0.00")
 
 __all__ = [
     "Where",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hub import clients
+from hub.amounts import CENT
 from hub.clock import Clock
 from hub.db.engine import Database
 from hub.model import ClientContext
@@ -69,7 +70,7 @@ def add_invoices(
             date=dt.date(2026, 1, 1),
             due_date=dt.date(2026, 1, 15),
             net_amount=net,
-            vat_amount=(net / 4).quantize(Decimal("0.01")),
+            vat_amount=(net / 4).quantize(CENT),
         )
         numbers.append(number)
     return numbers

@@ -19,6 +19,7 @@ from generic_csv.outbox import Outcome, file_name, write_once
 from generic_csv.reader import CustomerFile, InvoiceFile, read_customers, read_invoices
 from generic_csv.settings import SETTINGS, Config, load_config
 from hub import hookimpl
+from hub.amounts import ZERO
 from hub.errors import InvalidDataError
 from hub.model import (
     ClientContext,
@@ -99,9 +100,7 @@ def fetch_invoice_status(ctx: ClientContext, invoice_numbers: Sequence[str]) -> 
                 InvoiceStatus(number, state, invoice.outstanding_amount, invoice.currency)
             )
         elif config.export_scope == "open":
-            statuses.append(
-                InvoiceStatus(number, InvoiceState.PAID, Decimal("0.00"), fallback_currency)
-            )
+            statuses.append(InvoiceStatus(number, InvoiceState.PAID, ZERO, fallback_currency))
         else:
             statuses.append(InvoiceStatus(number, InvoiceState.UNKNOWN, None, None))
     return statuses

@@ -13,16 +13,14 @@ twins (``amount``, ``amountOutstanding``), which differ for an invoice in EUR.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from hub.amounts import ZERO
 from hub.model import Customer, Invoice, InvoiceState, InvoiceStatus
 from hub.toolkit import fields
 from hub.toolkit.fields import amount, currency, date, flag, get, number, optional_amount, text
 from hub.toolkit.fields import placed as _placed
 from hub_norwegian_invoicing.errors import NAME
-
-ZERO = Decimal("0.00")
 
 __all__ = [
     "Where",

@@ -32,6 +32,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from hub.amounts import CENT
 from hub.errors import InputError, InvalidDataError, RemoteRequestError
 from hub.model import InvoiceDraft
 from hub_norwegian_invoicing import keys, lookups, mapping
@@ -40,7 +41,6 @@ from hub_norwegian_invoicing.mapping import Where
 from hub_norwegian_invoicing.reading import INVOICES
 
 ORDERS = "/order"
-_CENT = Decimal("0.01")
 #: ``Order.invoicesDueIn``: "minimum": 0, "maximum": 10000 (Tripletex's spec).
 MAX_DUE_DAYS = 10_000
 _CUSTOMER_FIELDS = "id,customerNumber,currency(id,code)"
@@ -49,7 +49,7 @@ _INVOICE_FIELDS = "id,invoiceNumber,invoiceDate,invoiceDueDate,isCreditNote,orde
 
 
 def _two_places(value: Decimal, what: str, doing: str) -> Decimal:
-    if value != value.quantize(_CENT):
+    if value != value.quantize(CENT):
         raise InputError(f"{doing}: {what} {value} has more than two decimals")
     return value
 

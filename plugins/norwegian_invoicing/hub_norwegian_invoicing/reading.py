@@ -25,6 +25,7 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 
+from hub.amounts import ZERO
 from hub.errors import InvalidDataError
 from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
 from hub.toolkit.fields import keep_once
@@ -36,7 +37,6 @@ INVOICES = "/invoice"
 OPEN_POSTS = "/ledger/posting/openPost"
 #: Days after today the window of invoices (and open posts) reaches.
 HORIZON_DAYS = 366
-ZERO = Decimal("0.00")
 
 
 def window(since: dt.date, ctx_today: dt.date) -> tuple[dt.date, dt.date]:

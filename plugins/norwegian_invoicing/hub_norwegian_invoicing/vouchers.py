@@ -28,9 +28,9 @@ reference is the voucher's ``number-year`` as Tripletex shows it (``7-2026``).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
+from hub.amounts import CENT
 from hub.errors import InputError, InvalidDataError
 from hub.model import JournalEntry, JournalLine
 from hub_norwegian_invoicing import keys, lookups, mapping
@@ -40,7 +40,6 @@ from hub_norwegian_invoicing.mapping import Where
 VOUCHERS = "/ledger/voucher"
 #: ``vatType`` 0: "Ingen avgiftsbehandling" (no VAT treatment).
 NO_VAT = 0
-_CENT = Decimal("0.01")
 _TEXT_MAX = 255
 
 
@@ -55,7 +54,7 @@ def _account_number(line: JournalLine, doing: str) -> int:
 def body(client: TripletexClient, entry: JournalEntry, receivable_account: int, doing: str) -> Json:
     """The voucher's JSON (``Voucher`` schema), ids looked up."""
     for line in entry.lines:
-        if line.amount != line.amount.quantize(_CENT):
+        if line.amount != line.amount.quantize(CENT):
             raise InputError(f"{doing}: amount {line.amount} has more than two decimals")
     numbers = {
         _account_number(line, doing) if line.account is not None else receivable_account

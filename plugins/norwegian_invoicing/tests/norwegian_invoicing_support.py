@@ -14,6 +14,7 @@ from decimal import Decimal
 from hub_norwegian_invoicing import plugin
 from hub_norwegian_invoicing.client import HttpOptions
 
+from hub.amounts import CENT
 from hub.model import ClientContext, CreditNoteRequest
 from hub.testing.contexts import plugin_context, schema_defaults
 from hub.testing.fakes.tripletex import Company, FakeTripletex, RecordedRequest
@@ -88,7 +89,7 @@ def add_invoices(
             on,
             on + dt.timedelta(days=14),
             net,
-            (net / 4).quantize(Decimal("0.01")),
+            (net / 4).quantize(CENT),
         )
         numbers.append(first + k)
     return numbers

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from hub.amounts import CENT
 from hub.testing.fakes.tripletex.model import CURRENCIES, CURRENCY_BY_ID, validation_error
 
 __all__ = [
@@ -174,5 +175,5 @@ class BodyReader:
 
 
 def two_places(reader: BodyReader, value: Decimal | None, name: str) -> None:
-    if value is not None and value != value.quantize(Decimal("0.01")):
+    if value is not None and value != value.quantize(CENT):
         reader.rules.append((name, "Beløp kan ikke ha mer enn to desimaler."))
