@@ -308,9 +308,9 @@ def _describe(exc: Exception) -> str:
     return str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
 
 
-#: Records the sync's run inside the given session: ``(session, outcome, report)``, outcome
-#: ``ok`` in the very transaction that stores the data, ``failed`` in one of its own.
-RunRecorder = Callable[[Session, str, SyncReport], None]
+#: Records the sync's run inside the given session: ``(session, stored, report)``, ``stored``
+#: true in the very transaction that stores the data, false (nothing stored) in one of its own.
+RunRecorder = Callable[[Session, bool, SyncReport], None]
 
 
 def sync_client(
@@ -365,7 +365,7 @@ def sync_client(
             _store_invoices(session, client_id, fetched, report, now)
             _store_customers(session, client_id, fetched, report, now)
             if record is not None:
-                record(session, "ok", report)
+                record(session, True, report)
     except Exception as exc:
         if not report.errors:
             report.errors = [_describe(exc)]
@@ -395,7 +395,7 @@ def _record_failure(db: Database, record: RunRecorder, report: SyncReport, log: 
     """Record the failed run; a failure to record must not hide why the sync failed."""
     try:
         with db.session() as session:
-            record(session, "failed", report)
+            record(session, False, report)
     except Exception as exc:
         log.error("sync: could not record the failed run", error=_describe(exc))
 

@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,7 @@ from hub.errors import InputError
 
 if TYPE_CHECKING:
     from hub.operations.context import Context
-    from hub.sync import SyncReport
+    from hub.sync import RunRecorder, SyncReport
 
 
 class JobKind(StrEnum):
@@ -119,13 +118,15 @@ def finish(
         run.finished_at = _now()
 
 
-def _job_run(client_id: int, started: dt.datetime, outcome: str, report: SyncReport) -> t.JobRun:
+def _job_run(
+    client_id: int, started: dt.datetime, outcome: Outcome, report: SyncReport
+) -> t.JobRun:
     return t.JobRun(
         job=JobKind.SYNC.value,
         client_id=client_id,
         started_at=started,
         finished_at=_now(),
-        outcome=outcome,
+        outcome=outcome.value,
         counts=report.counts,
         error="; ".join(report.errors) or None,
         runner=this_runner(),
@@ -133,16 +134,14 @@ def _job_run(client_id: int, started: dt.datetime, outcome: str, report: SyncRep
     )
 
 
-def sync_recorder(
-    client_id: int, run_id: int | None = None
-) -> Callable[[Session, str, SyncReport], None]:
+def sync_recorder(client_id: int, run_id: int | None = None) -> RunRecorder:
     """How a sync starting now records its run (:data:`hub.sync.RunRecorder`): as a new run,
     or, when a job runner started one (``run_id``), as that run's counts and error, which the
     runner finishes when the rest of its job is done."""
     started = _now()
 
-    def record(session: Session, outcome: str, report: SyncReport) -> None:
-        row = _job_run(client_id, started, outcome, report)
+    def record(session: Session, stored: bool, report: SyncReport) -> None:
+        row = _job_run(client_id, started, Outcome.OK if stored else Outcome.FAILED, report)
         run = session.get(t.JobRun, run_id) if run_id is not None else None
         if run is None:
             session.add(row)
