@@ -22,6 +22,7 @@ from hub.demo.text import amount, plural
 from hub.demo.timeline import START, Scenario
 from hub.operations import clients, flows, invoices
 from hub.operations.context import Context
+from hub.operations.runs import JobKind
 
 CLIENT = "demo-dk"
 D = Decimal
@@ -116,7 +117,7 @@ class CsvStory:
 
 class CsvScenario(Scenario):
     client = CLIENT
-    jobs = ("sync",)
+    jobs = (JobKind.SYNC,)
 
     def __init__(self, base: Path) -> None:
         self.export = base / "open-invoices.csv"

@@ -29,6 +29,7 @@ from hub.demo.timeline import START, Scenario
 from hub.errors import HubError
 from hub.operations import cases, clients, collection, flows
 from hub.operations.context import Context
+from hub.operations.runs import JobKind
 from hub.testing.fakes.economic import Agreement, EconomicServer, FakeEconomic, Fault
 
 CLIENT = "demo-economic"
@@ -120,7 +121,7 @@ def _quiet(logger: str) -> Iterator[None]:
 
 class EconomicScenario(Scenario):
     client = CLIENT
-    jobs = ("sync", "postings")
+    jobs = (JobKind.SYNC, JobKind.POSTINGS)
 
     def __init__(self, base: Path) -> None:
         self.letters = base / "letters" / CLIENT
@@ -180,11 +181,11 @@ class EconomicScenario(Scenario):
         return said
 
     def after(self, ctx: Context, n: int, day: dt.date, result: JobResult) -> list[str]:
-        if result.job != "postings" or not result.counts.get("write_offs"):
+        if result.job != JobKind.POSTINGS or not result.counts.get("write_offs"):
             return []
         assert self._written_off is not None, "the postings job finished a write-off asked for"
         events = cases.show_case(ctx, self._written_off).detail["events"]
-        [data] = [e["data"] for e in events if e["kind"] == "write_off_requested"]
+        [data] = [e["data"] for e in events if e["kind"] == cases.EventKind.WRITE_OFF_REQUESTED]
         self.story.write_off_voucher = [
             (line["account"] or f"customer {line['customer_number']}", D(line["amount"]))
             for line in data["lines"]

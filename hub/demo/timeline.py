@@ -22,6 +22,7 @@ from hub.daemon.jobs import JobResult, run_job
 from hub.demo.text import plural
 from hub.operations import runs
 from hub.operations.context import Context
+from hub.operations.runs import JobKind
 
 #: The first simulated day and how many there are: every client's story fits in them.
 START = dt.date(2026, 9, 15)
@@ -44,7 +45,7 @@ class Scenario:
 
     client: str = ""
     #: The daemon's jobs run for this client every simulated day, in this order.
-    jobs: tuple[str, ...] = ("sync",)
+    jobs: tuple[str, ...] = (JobKind.SYNC,)
 
     def start(self, ctx: Context, stack: ExitStack) -> list[str]:
         """Set the client up (``ctx``'s clock fixed on ``START``; servers go on ``stack``);
@@ -87,9 +88,9 @@ def notable(result: JobResult) -> str | None:
     if result.outcome != runs.Outcome.OK:
         return f"{result.job} {result.outcome}: {'; '.join(result.errors)}"
     counts = result.counts
-    if result.job == "sync":
+    if result.job == JobKind.SYNC:
         said = [plural(counts[key], one, many) for key, one, many in _SYNC_NOTES if counts.get(key)]
-    elif result.job == "recurring":
+    elif result.job == JobKind.RECURRING:
         return None  # the scenario tells what was made
     else:
         said = [

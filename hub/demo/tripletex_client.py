@@ -25,6 +25,7 @@ from hub.demo.timeline import START, Scenario
 from hub.operations import clients, flows, recurring, reports
 from hub.operations.context import Context
 from hub.operations.recurring import AddAgreement, TermsRequest
+from hub.operations.runs import JobKind
 from hub.testing.fakes.tripletex import Company, FakeTripletex, TripletexServer
 
 CLIENT = "demo-no"
@@ -125,7 +126,7 @@ def _setup(ctx: Context, url: str, letters: str) -> None:
 
 class TripletexScenario(Scenario):
     client = CLIENT
-    jobs = ("recurring", "sync")
+    jobs = (JobKind.RECURRING, JobKind.SYNC)
 
     def __init__(self, base: Path) -> None:
         self.letters = base / "letters" / CLIENT
@@ -155,7 +156,7 @@ class TripletexScenario(Scenario):
         return [f"{name} pays recurring invoice {first.reference} in Tripletex"]
 
     def after(self, ctx: Context, n: int, day: dt.date, result: JobResult) -> list[str]:
-        if result.job != "recurring" or not result.counts.get("generated"):
+        if result.job != JobKind.RECURRING or not result.counts.get("generated"):
             return []
         rows = reports.recurring_made(ctx, CLIENT, through=day)[len(self.story.made) :]
         made = [Made(r.kind, r.customer, r.invoice_date, r.reference or "", r.net) for r in rows]

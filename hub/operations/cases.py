@@ -23,7 +23,7 @@ from hub.dunning import actions
 from hub.dunning import cases as dunning_cases
 from hub.dunning import rules as dunning_rules
 from hub.dunning.states import Actor as StartedBy
-from hub.dunning.states import CaseMode, CaseState, Stage
+from hub.dunning.states import CaseMode, CaseState, EventKind, Stage
 from hub.dunning.views import case_detail, case_rows
 from hub.errors import InputError, NotFoundError
 from hub.operations.context import ClientDay, Context
@@ -35,6 +35,7 @@ __all__ = [
     "CaseView",
     "CloseRequest",
     "CreditNoted",
+    "EventKind",
     "PauseRequest",
     "PaymentRequest",
     "Stage",
@@ -292,7 +293,9 @@ def open_case_of(
             t.Case.client_id == owner.id, t.Case.state != CaseState.CLOSED.value
         )
         if customer is not None:
-            query = query.where(t.Case.customer_number == customer, t.Case.mode == "customer")
+            query = query.where(
+                t.Case.customer_number == customer, t.Case.mode == CaseMode.CUSTOMER
+            )
         if invoice is not None:
             query = query.join(t.Invoice, t.Invoice.id == t.Case.invoice_id).where(
                 t.Invoice.invoice_number == invoice

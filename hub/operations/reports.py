@@ -17,9 +17,10 @@ from itertools import pairwise
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.dunning.law import LAW, CountryLaw
-from hub.dunning.states import Stage
+from hub.dunning.states import CloseCode, Stage
 from hub.operations.context import Context
 
 __all__ = [
@@ -35,10 +36,6 @@ __all__ = [
     "recurring_made",
     "run_counts",
 ]
-
-ZERO = Decimal("0.00")
-#: The close code of a case the books showed paid (R1, R2).
-PAID_IN_ACCOUNTING = "paid_in_accounting"
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ def case_counts(ctx: Context) -> list[ClientCases]:
             ).group_by(t.Case.client_id, t.Case.stage, t.Case.state, t.Case.close_code)
         ):
             counts[client_id][(stage, state)] += count
-            if code == PAID_IN_ACCOUNTING:
+            if code == CloseCode.PAID_IN_ACCOUNTING:
                 paid[client_id] += count
     return [ClientCases(name, counts[id_], paid[id_]) for id_, name in names.items()]
 
