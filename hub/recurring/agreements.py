@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub import clients
@@ -44,6 +44,31 @@ def parse_line(raw: str) -> AgreementLine:
         unit_price=parse_amount(price, what=f"--line {raw!r}: unit price"),
         price_factor=factor.lower(),
         vat_code=vat_code,
+    )
+
+
+def set_if(
+    session: Session, entity: type[t.Base], *conditions: ColumnElement[bool], **values: Any
+) -> bool:
+    """Compare and set: ``values`` on the one row of ``entity`` that meets ``conditions``;
+    False if none does (another run changed it first). Compared by the database, not in
+    Python: SQLite gives a stored time back without its time zone."""
+    done = session.execute(
+        update(entity)
+        .where(*conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def unleased(row_id: int, now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of a pending recorded invoice that no run holds at ``now``: never
+    claimed, or its lease lapsed."""
+    return (
+        t.RecurringInvoice.id == row_id,
+        t.RecurringInvoice.state == "pending",
+        or_(t.RecurringInvoice.claimed_until.is_(None), t.RecurringInvoice.claimed_until < now),
     )
 
 
@@ -277,22 +302,15 @@ def abandon(
             f" ({row.reference or 'no reference'}): only a pending invoice can be abandoned"
         )
     note = f"abandoned: {reason}" + (f" (last error: {row.last_error})" if row.last_error else "")
-    taken = session.execute(
-        update(t.RecurringInvoice)
-        .where(
-            t.RecurringInvoice.id == row.id,
-            t.RecurringInvoice.state == "pending",
-            or_(
-                t.RecurringInvoice.claimed_until.is_(None),
-                t.RecurringInvoice.claimed_until < now,
-            ),
-        )
-        .values(state="abandoned", last_error=note, claimed_until=None)
-        # Compared by the database, not in Python: SQLite gives the stored lease back without
-        # its time zone.
-        .execution_options(synchronize_session=False)
+    taken = set_if(
+        session,
+        t.RecurringInvoice,
+        *unleased(row.id, now),
+        state="abandoned",
+        last_error=note,
+        claimed_until=None,
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if not taken:
         raise InputError(
             f"invoice {sequence + 1} of recurring agreement {agreement_id} is being sent right"
             " now; try again once that run has finished"
