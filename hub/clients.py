@@ -28,6 +28,7 @@ from hub.errors import InputError, NotFoundError, SettingsError
 from hub.logging import MASK, get_logger
 from hub.model import _CURRENCY, ClientContext, PluginSettings, SystemInfo
 from hub.plugins import PluginRegistry
+from hub.records import made_from
 from hub.secrets import SecretBox
 
 COUNTRY_DEFAULTS: dict[str, tuple[str, str]] = {
@@ -298,13 +299,12 @@ def client_context(
     context = {"client": client.name, "plugin": plugin_name}
     if job:
         context["job"] = job
-    return ClientContext(
+    return made_from(
+        ClientContext,
+        client,
         client_id=client.id,
         client_name=client.name,
         plugin=plugin_name,
-        country=client.country,
-        currency=client.currency,
-        timezone=client.timezone,
         today=today,
         settings=PluginSettings(values, secret_names),
         log=get_logger("hub.plugin", **context),

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from hub.errors import InvalidDataError
+from hub.records import Record
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -100,7 +101,7 @@ def _check_text(record: object, name: str, value: object, *, optional: bool = Fa
 
 
 @dataclass(frozen=True)
-class SettingSpec:
+class SettingSpec(Record):
     """One setting a plugin accepts, as shown by ``hub plugins list`` and checked by the CLI.
 
     ``secret`` settings (API tokens, passwords) are encrypted at rest, masked when shown and
@@ -148,9 +149,6 @@ class SettingSpec:
         if not value:
             raise ValueError("must not be empty")
         return value
-
-    def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)

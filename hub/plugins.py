@@ -55,6 +55,7 @@ REQUIRED_HOOKS: dict[str, tuple[str, ...]] = {
 CAPABILITY_HOOKS: dict[Capability, str] = {c: c.hook for c in Capability if c.hook is not None}
 
 T = TypeVar("T")
+C = TypeVar("C", CustomerBalance, Customer)  # a value answered per customer
 
 
 @dataclass
@@ -338,50 +339,39 @@ class ClientPlugin:
 
     def fetch_customer_balance(self, customer_numbers: list[str]) -> list[CustomerBalance]:
         self.require(Capability.CUSTOMER_BALANCE, "fetching customer balances")
-        if not customer_numbers:
-            return []
-        result = self._call("fetch_customer_balance", customer_numbers=customer_numbers)
-        balances = _check_list(self.name, "fetch_customer_balance", result, CustomerBalance)
-        _check_numbers(
-            self.name,
-            "fetch_customer_balance",
-            "customer",
-            customer_numbers,
-            (b.customer_number for b in balances),
-        )
-        return balances
+        return self._per_customer("fetch_customer_balance", customer_numbers, CustomerBalance)
 
     def fetch_customers(self, customer_numbers: list[str]) -> list[Customer]:
+        return self._per_customer("fetch_customers", customer_numbers, Customer)
+
+    def _per_customer(self, hook: str, customer_numbers: list[str], kind: type[C]) -> list[C]:
+        """``hook`` called for ``customer_numbers``: a list of ``kind``, each for one of them."""
         if not customer_numbers:
             return []
-        result = self._call("fetch_customers", customer_numbers=customer_numbers)
-        customers = _check_list(self.name, "fetch_customers", result, Customer)
+        result = self._call(hook, customer_numbers=customer_numbers)
+        found = _check_list(self.name, hook, result, kind)
         _check_numbers(
-            self.name,
-            "fetch_customers",
-            "customer",
-            customer_numbers,
-            (c.customer_number for c in customers),
+            self.name, hook, "customer", customer_numbers, (x.customer_number for x in found)
         )
-        return customers
+        return found
 
     def create_credit_note(self, request: CreditNoteRequest) -> str:
-        self.require(Capability.CREDIT_NOTE, "creating a credit note")
-        result = self._call("create_credit_note", request=request)
-        return _check_reference(self.name, "create_credit_note", result)
+        return self._make(Capability.CREDIT_NOTE, "creating a credit note", request=request)
 
     def post_journal_lines(self, entry: JournalEntry) -> str:
-        self.require(Capability.JOURNAL, "posting journal lines")
-        result = self._call("post_journal_lines", entry=entry)
-        return _check_reference(self.name, "post_journal_lines", result)
+        return self._make(Capability.JOURNAL, "posting journal lines", entry=entry)
 
     def create_invoice(self, draft: InvoiceDraft) -> str:
         capability = Capability.CREATE_ORDER if draft.kind == "order" else Capability.CREATE_INVOICE
-        self.require(capability, f"creating an {draft.kind}")
-        result = self._call("create_invoice", draft=draft)
-        return _check_reference(self.name, "create_invoice", result)
+        return self._make(capability, f"creating an {draft.kind}", draft=draft)
 
     def deliver_message(self, message: OutgoingMessage) -> str:
-        self.require(Capability.DELIVER, "delivering a message")
-        result = self._call("deliver_message", message=message)
-        return _check_reference(self.name, "deliver_message", result)
+        return self._make(Capability.DELIVER, "delivering a message", message=message)
+
+    def _make(self, capability: Capability, doing: str, **kwargs: Any) -> str:
+        """The hook ``capability`` promises, called with ``kwargs`` (refused, saying what it
+        was ``doing``, if the plugin lacks it): the reference of what it made."""
+        self.require(capability, doing)
+        hook = capability.hook
+        assert hook is not None
+        return _check_reference(self.name, hook, self._call(hook, **kwargs))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from hub.amounts import CENT, parse_amount
-from hub.cli.output import emit_json, say, table
+from hub.cli.options import ClientOption, JsonOption, SomeClientOption
+from hub.cli.output import emit_json, json_or, listing, say, table
 from hub.cli.state import state
 from hub.clock import parse_date
 from hub.operations import cases, collection
@@ -16,20 +16,7 @@ from hub.operations.cases import CaseView
 
 app = typer.Typer(help="Cases: the hub's follow-up of unpaid invoices.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CaseId = Annotated[int, typer.Argument(help="Case id (see `hub cases list`).")]
-
-
-class StageChoice(StrEnum):
-    invoice = "invoice"
-    reminder = "reminder"
-    collection = "collection"
-
-
-class StateChoice(StrEnum):
-    active = "active"
-    paused = "paused"
-    closed = "closed"
 
 
 def _done(case: CaseView, what: str, json_out: bool = False) -> None:
@@ -41,7 +28,7 @@ def _done(case: CaseView, what: str, json_out: bool = False) -> None:
 
 @app.command("start")
 def start(
-    client: Annotated[str, typer.Option("--client", help="Client name.")],
+    client: ClientOption,
     invoice: Annotated[str, typer.Option("--invoice", help="Invoice number.")],
     json_out: JsonOption = False,
 ) -> None:
@@ -52,52 +39,30 @@ def start(
 
 @app.command("list")
 def list_(
-    client: Annotated[str | None, typer.Option("--client", help="Client name.")] = None,
-    stage: Annotated[StageChoice | None, typer.Option("--stage")] = None,
-    state_: Annotated[StateChoice | None, typer.Option("--state")] = None,
+    client: SomeClientOption = None,
+    stage: Annotated[cases.Stage | None, typer.Option("--stage")] = None,
+    state_: Annotated[cases.CaseState | None, typer.Option("--state")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """List cases with what they pursue and their next step."""
-    rows = cases.list_cases(
-        state.context(),
-        cases.CaseFilter(
-            client,
-            cases.Stage(stage.value) if stage else None,
-            cases.CaseState(state_.value) if state_ else None,
-        ),
-    ).rows
-    if json_out:
-        emit_json(rows)
-        return
-    table(
+    listing(
         "Cases",
-        [
-            "id",
-            "client",
-            "invoice",
-            "customer",
-            "stage",
-            "state",
-            "outstanding",
-            "fees",
-            "next step",
-            "on",
-        ],
-        [
-            (
-                r["id"],
-                r["client"],
-                ", ".join(r["invoice_numbers"]),
-                r["customer_number"],
-                r["stage"],
-                r["state"] + (" (paid in accounting)" if r["paid_in_accounting"] else ""),
-                r["outstanding_amount"],
-                r["fees_amount"],
-                r["next_step"],
-                r["next_step_on"],
-            )
-            for r in rows
-        ],
+        cases.list_cases(state.context(), cases.CaseFilter(client, stage, state_)).rows,
+        json_out,
+        {
+            "id": "id",
+            "client": "client",
+            "invoice": lambda r: ", ".join(r["invoice_numbers"]),
+            "customer": "customer_number",
+            "stage": "stage",
+            "state": lambda r: (
+                r["state"] + (" (paid in accounting)" if r["paid_in_accounting"] else "")
+            ),
+            "outstanding": "outstanding_amount",
+            "fees": "fees_amount",
+            "next step": "next_step",
+            "on": "next_step_on",
+        },
         right=("outstanding", "fees"),
     )
 
@@ -105,10 +70,10 @@ def list_(
 @app.command("show")
 def show(case_id: CaseId, json_out: JsonOption = False) -> None:
     """Show a case: invoice, amounts, steps, messages and its whole history."""
-    detail = cases.show_case(state.context(), case_id).as_dict()
-    if json_out:
-        emit_json(detail)
-        return
+    json_or(cases.show_case(state.context(), case_id).as_dict(), json_out, _print_case)
+
+
+def _print_case(detail: dict[str, Any]) -> None:
     invoices = ", ".join(detail["invoice_numbers"])
     say(
         f"case {detail['id']} of {detail['client']}: invoice {invoices},"
@@ -205,11 +170,11 @@ def resume(case_id: CaseId) -> None:
 @app.command("change-flow")
 def change_flow(
     case_id: CaseId,
-    to: Annotated[StageChoice, typer.Option("--to", help="invoice, reminder or collection.")],
+    to: Annotated[cases.Stage, typer.Option("--to", help="invoice, reminder or collection.")],
 ) -> None:
     """Move a case to another stage's flow (A5); collection is one way, through the
     collection warning (as `hub cases collect`)."""
-    case = cases.change_flow(state.context(), case_id, cases.Stage(to.value))
+    case = cases.change_flow(state.context(), case_id, to)
     _done(case, f"moved to the {to.value} flow")
 
 

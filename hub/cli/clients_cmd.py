@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from hub.cli.output import emit_json, say, table
+from hub.cli.options import JsonOption
+from hub.cli.output import json_or, listing, say, table
 from hub.cli.state import state
 from hub.operations import clients
 
 app = typer.Typer(help="Client companies and their plugins.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @app.command("add")
@@ -32,24 +31,18 @@ def add(
 @app.command("list")
 def list_(json_out: JsonOption = False) -> None:
     """List clients."""
+    columns = ("name", "country", "currency", "timezone", "plugin")
     rows = [c.as_dict() for c in clients.list_clients(state.context())]
-    if json_out:
-        emit_json(rows)
-        return
-    table(
-        "Clients",
-        ["name", "country", "currency", "timezone", "plugin"],
-        [list(r.values()) for r in rows],
-    )
+    listing("Clients", rows, json_out, {c: c for c in columns})
 
 
 @app.command("show")
 def show(name: str, json_out: JsonOption = False) -> None:
     """Show a client with its plugins and settings (secrets masked)."""
-    data = clients.show_client(state.context(), name).as_dict()
-    if json_out:
-        emit_json(data)
-        return
+    json_or(clients.show_client(state.context(), name).as_dict(), json_out, _print_client)
+
+
+def _print_client(data: dict[str, Any]) -> None:
     say(f"{data['name']}: {data['country']}, {data['currency']}, {data['timezone']}")
     for p in data["plugins"]:
         table(

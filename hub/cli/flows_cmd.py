@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from hub.cli.cases_cmd import StageChoice
-from hub.cli.output import emit_json, say, table
+from hub.cli.options import ClientOption, JsonOption
+from hub.cli.output import json_or, say, table
 from hub.cli.state import state
 from hub.operations import flows as flow_ops
 from hub.operations.flows import Stage
@@ -15,17 +15,15 @@ from hub.operations.flows import Stage
 flows_app = typer.Typer(help="A client's flows: the steps of each stage.", no_args_is_help=True)
 rules_app = typer.Typer(help="A client's dunning rules.", no_args_is_help=True)
 
-ClientOption = Annotated[str, typer.Option("--client", help="Client name.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
 
 @flows_app.command("show")
 def show(client: ClientOption, json_out: JsonOption = False) -> None:
     """Show the client's flows (its own, or the country's lawful default)."""
     data = flow_ops.show_flows(state.context(), client).as_dict()
-    if json_out:
-        emit_json(data)
-        return
+    json_or(data, json_out, lambda data: _print_flows(client, data))
+
+
+def _print_flows(client: str, data: dict[str, Any]) -> None:
     for stage, flow in data["flows"].items():
         table(
             f"{stage} flow of {client}{' (default)' if flow['default'] else ''}",
@@ -40,20 +38,20 @@ def show(client: ClientOption, json_out: JsonOption = False) -> None:
 @flows_app.command("set")
 def set_(
     client: ClientOption,
-    stage: Annotated[StageChoice, typer.Option("--stage")],
+    stage: Annotated[Stage, typer.Option("--stage")],
     step: Annotated[
         list[str], typer.Option("--step", help="offset;anchor;template;fee, repeat in order.")
     ],
 ) -> None:
     """Replace a stage's flow; refused, naming the rule, if it would break the law."""
-    flow = flow_ops.set_flow(state.context(), client, Stage(stage.value), step)
+    flow = flow_ops.set_flow(state.context(), client, stage, step)
     say(f"{stage.value} flow of {client} set ({len(flow.steps)} steps)")
 
 
 @flows_app.command("reset")
-def reset(client: ClientOption, stage: Annotated[StageChoice, typer.Option("--stage")]) -> None:
+def reset(client: ClientOption, stage: Annotated[Stage, typer.Option("--stage")]) -> None:
     """Go back to the country's default flow for a stage."""
-    flow_ops.reset_flow(state.context(), client, Stage(stage.value))
+    flow_ops.reset_flow(state.context(), client, stage)
     say(f"{stage.value} flow of {client} is the default again")
 
 
@@ -61,14 +59,14 @@ def reset(client: ClientOption, stage: Annotated[StageChoice, typer.Option("--st
 def rules_show(name: str, json_out: JsonOption = False) -> None:
     """Show a client's dunning rules."""
     rules = flow_ops.show_rules(state.context(), name)
-    data = rules.as_dict()
-    if json_out:
-        emit_json(data)
-        return
-    table(
-        f"Rules of {name}",
-        ["rule", "value", "meaning"],
-        [(k, v, rules.meaning(k)) for k, v in data.items()],
+    json_or(
+        rules.as_dict(),
+        json_out,
+        lambda data: table(
+            f"Rules of {name}",
+            ["rule", "value", "meaning"],
+            [(k, v, rules.meaning(k)) for k, v in data.items()],
+        ),
     )
 
 

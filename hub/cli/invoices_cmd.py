@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.output import emit_json, table
+from hub.cli.options import ClientOption, JsonOption
+from hub.cli.output import listing
 from hub.cli.state import state
 from hub.operations.invoices import list_invoices
 
@@ -21,44 +22,29 @@ class StateFilter(StrEnum):
 
 @app.command("list")
 def list_(
-    client: Annotated[str, typer.Option("--client", help="Client name.")],
+    client: ClientOption,
     state_filter: Annotated[
         StateFilter, typer.Option("--state", help="open (default) or all.")
     ] = StateFilter.open,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """List a client's invoices as last synced."""
     open_only = state_filter is StateFilter.open
     rows = [i.as_dict() for i in list_invoices(state.context(), client, open_only=open_only)]
-    if json_out:
-        emit_json(rows)
-        return
-    table(
+    listing(
         f"Invoices of {client} ({state_filter.value})",
-        [
-            "invoice",
-            "customer",
-            "name",
-            "invoice date",
-            "due date",
-            "currency",
-            "gross",
-            "outstanding",
-            "state",
-        ],
-        [
-            (
-                r["invoice_number"],
-                r["customer_number"],
-                r["customer_name"],
-                r["invoice_date"],
-                r["due_date"],
-                r["currency"],
-                r["gross_amount"],
-                r["outstanding_amount"],
-                r["state"],
-            )
-            for r in rows
-        ],
+        rows,
+        json_out,
+        {
+            "invoice": "invoice_number",
+            "customer": "customer_number",
+            "name": "customer_name",
+            "invoice date": "invoice_date",
+            "due date": "due_date",
+            "currency": "currency",
+            "gross": "gross_amount",
+            "outstanding": "outstanding_amount",
+            "state": "state",
+        },
         right=("gross", "outstanding"),
     )

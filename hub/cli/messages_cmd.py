@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.output import emit_json, table
+from hub.cli.options import JsonOption
+from hub.cli.output import listing
 from hub.cli.state import state
 from hub.operations.messages import list_messages
 
@@ -26,7 +27,7 @@ class StatusChoice(StrEnum):
 def list_(
     client: Annotated[str | None, typer.Option("--client")] = None,
     status: Annotated[StatusChoice | None, typer.Option("--status")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """List messages: kind, case, day, fee, channel, delivery status."""
     rows = [
@@ -35,24 +36,19 @@ def list_(
             state.context(), client=client, status=status.value if status else None
         )
     ]
-    if json_out:
-        emit_json(rows)
-        return
-    table(
+    listing(
         "Messages",
-        ["id", "client", "case", "kind", "created", "fee", "status", "error"],
-        [
-            (
-                r["id"],
-                r["client"],
-                r["case_id"],
-                r["kind"],
-                r["created_on"],
-                r["fee"],
-                r["status"],
-                r["last_error"],
-            )
-            for r in rows
-        ],
+        rows,
+        json_out,
+        {
+            "id": "id",
+            "client": "client",
+            "case": "case_id",
+            "kind": "kind",
+            "created": "created_on",
+            "fee": "fee",
+            "status": "status",
+            "error": "last_error",
+        },
         right=("fee",),
     )

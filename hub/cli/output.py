@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 from hub.amounts import CENT
+
+T = TypeVar("T")
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -70,3 +72,37 @@ def table(
 
 def say(message: str) -> None:
     console.print(message, markup=False)
+
+
+#: A column of a listing: the key of the row's value, or how the cell is made from the row.
+Cell = str | Callable[[Mapping[str, Any]], Any]
+
+
+def listing(
+    title: str,
+    rows: Sequence[Mapping[str, Any]],
+    json_out: bool,
+    columns: Mapping[str, Cell],
+    *,
+    right: Iterable[str] = (),
+) -> None:
+    """A list command's output: the rows as JSON with --json, else a table whose columns are
+    ``columns``' headers, each cell the row's value at the key given (or made by the function
+    given)."""
+    if json_out:
+        emit_json(rows)
+        return
+    table(
+        title,
+        list(columns),
+        ([row[c] if isinstance(c, str) else c(row) for c in columns.values()] for row in rows),
+        right=right,
+    )
+
+
+def json_or(data: T, json_out: bool, human: Callable[[T], None]) -> None:
+    """A show command's output: ``data`` as JSON with --json, else as ``human`` prints it."""
+    if json_out:
+        emit_json(data)
+    else:
+        human(data)

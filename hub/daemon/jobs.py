@@ -39,12 +39,13 @@ from hub.operations.context import ClientDay, Context
 from hub.operations.postings import finish_postings
 from hub.operations.recurring import run_due
 from hub.operations.sync import SyncFailed, sync_chain
+from hub.records import NOT_IN_JSON, Record, json_name
 
 JOB_KINDS = runs.JOB_KINDS
 
 
 @dataclass
-class JobResult:
+class JobResult(Record):
     """How a run of a job ended: its counts, and the errors of the units that failed.
 
     ``outcome``: ``ok``; ``partial`` when the job did its work but some of its units failed
@@ -54,23 +55,14 @@ class JobResult:
 
     job: str
     client: str
-    today: dt.date | None = None  # the client's day the run acts for
-    run_id: int | None = None
+    # the client's day the run acts for
+    today: dt.date | None = field(default=None, metadata=NOT_IN_JSON)
+    run_id: int | None = field(default=None, metadata=json_name("run"))
     outcome: str = runs.Outcome.OK
     counts: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    plugin: str | None = None
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "job": self.job,
-            "client": self.client,
-            "run": self.run_id,
-            "outcome": self.outcome,
-            "counts": self.counts,
-            "errors": self.errors,
-        }
+    plugin: str | None = field(default=None, metadata=NOT_IN_JSON)
+    seconds: float = field(default=0.0, metadata=NOT_IN_JSON)
 
 
 def _sync(ctx: Context, client: ClientDay, result: JobResult) -> None:

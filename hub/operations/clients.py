@@ -11,6 +11,7 @@ from hub import clients
 from hub.db import tables as t
 from hub.dunning import customer_mode
 from hub.operations.context import ClientDay, Context
+from hub.records import Record, made_from
 
 #: ``["key=value", ...]`` -> dict, for a front end reading settings as text.
 parse_assignments = clients.parse_assignments
@@ -19,7 +20,7 @@ CUSTOMER_REMINDERS = customer_mode.CUSTOMER_REMINDERS
 
 
 @dataclass(frozen=True)
-class ClientSummary:
+class ClientSummary(Record):
     """A client as ``hub clients list`` shows it; ``plugin`` is its accounting plugin."""
 
     name: str
@@ -28,26 +29,14 @@ class ClientSummary:
     timezone: str
     plugin: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "country": self.country,
-            "currency": self.currency,
-            "timezone": self.timezone,
-            "plugin": self.plugin,
-        }
-
 
 @dataclass(frozen=True)
-class PluginSettings:
+class PluginSettings(Record):
     """One of a client's plugins with its settings (a secret's value masked)."""
 
     plugin: str
     enabled: bool
     settings: dict[str, str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"plugin": self.plugin, "enabled": self.enabled, "settings": dict(self.settings)}
 
 
 @dataclass(frozen=True)
@@ -63,13 +52,7 @@ class ClientDetails:
 
 def _summary(client: t.Client) -> ClientSummary:
     cp = clients.enabled_plugin(client)
-    return ClientSummary(
-        name=client.name,
-        country=client.country,
-        currency=client.currency,
-        timezone=client.timezone,
-        plugin=cp.plugin if cp else None,
-    )
+    return made_from(ClientSummary, client, plugin=cp.plugin if cp else None)
 
 
 def client_day(ctx: Context, name: str) -> ClientDay:

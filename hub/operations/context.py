@@ -21,6 +21,7 @@ from hub.clock import Clock
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.plugins import PluginRegistry
+from hub.records import made_from
 from hub.secrets import SecretBox
 
 
@@ -88,14 +89,7 @@ class Context:
 
     def day_of(self, client: t.Client) -> ClientDay:
         """``client`` (a row already loaded) with its today fixed now."""
-        return ClientDay(
-            id=client.id,
-            name=client.name,
-            country=client.country,
-            currency=client.currency,
-            timezone=client.timezone,
-            today=self.clock.today(client.timezone),
-        )
+        return made_from(ClientDay, client, today=self.clock.today(client.timezone))
 
     def client(self, session: Session, name: str) -> ClientDay:
         """The client named ``name``, with its today fixed now; :class:`NotFoundError` if none."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 
@@ -13,10 +12,11 @@ from hub import clients
 from hub.db import tables as t
 from hub.model import InvoiceState
 from hub.operations.context import Context
+from hub.records import Record, made_from
 
 
 @dataclass(frozen=True)
-class InvoiceLine:
+class InvoiceLine(Record):
     """An invoice as last synced, with its customer's name; ``as_dict`` is one row of
     ``hub invoices list --json`` (amounts Decimal, dates ``date``: the printer formats them)."""
 
@@ -31,9 +31,6 @@ class InvoiceLine:
     gross_amount: Decimal
     outstanding_amount: Decimal
     state: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def list_invoices(ctx: Context, client: str, *, open_only: bool = True) -> list[InvoiceLine]:
@@ -53,18 +50,6 @@ def list_invoices(ctx: Context, client: str, *, open_only: bool = True) -> list[
         if open_only:
             query = query.where(t.Invoice.state == InvoiceState.OPEN.value)
         return [
-            InvoiceLine(
-                invoice_number=inv.invoice_number,
-                customer_number=inv.customer_number,
-                customer_name=customer_name,
-                invoice_date=inv.invoice_date,
-                due_date=inv.due_date,
-                currency=inv.currency,
-                net_amount=inv.net_amount,
-                vat_amount=inv.vat_amount,
-                gross_amount=inv.gross_amount,
-                outstanding_amount=inv.outstanding_amount,
-                state=inv.state,
-            )
+            made_from(InvoiceLine, inv, customer_name=customer_name)
             for inv, customer_name in session.execute(query)
         ]

@@ -4,19 +4,19 @@ list``)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 
 from hub import clients
 from hub.db import tables as t
 from hub.operations.context import Context
+from hub.records import Record, made_from
 
 
 @dataclass(frozen=True)
-class MessageLine:
+class MessageLine(Record):
     """One message; ``as_dict`` is one row of ``hub messages list --json``."""
 
     id: int
@@ -36,9 +36,6 @@ class MessageLine:
     last_error: str | None
     reference: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 def list_messages(
     ctx: Context, *, client: str | None = None, status: str | None = None
@@ -56,23 +53,6 @@ def list_messages(
         if status:
             query = query.where(t.Message.status == status)
         return [
-            MessageLine(
-                id=m.id,
-                client=name,
-                case_id=m.case_id,
-                customer_number=customer,
-                kind=m.kind,
-                created_on=m.created_on,
-                fee=m.fee,
-                fee_currency=m.fee_currency,
-                language=m.language,
-                recipient_email=m.recipient_email,
-                subject=m.subject,
-                channel=m.channel,
-                status=m.status,
-                attempts=m.attempts,
-                last_error=m.last_error,
-                reference=m.reference,
-            )
+            made_from(MessageLine, m, client=name, customer_number=customer)
             for m, name, customer in session.execute(query)
         ]

@@ -9,7 +9,7 @@ invoice the books meanwhile show settled waits for a person (``hub cases write-o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from hub.errors import HubError, InputError
 from hub.logging import get_logger
 from hub.operations import runs
 from hub.operations.context import ClientDay, Context
+from hub.records import NOT_IN_JSON, record_dict
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,11 @@ class PostingsResult:
     write_offs: int
     waiting: int
     failed: int
-    errors: tuple[str, ...]
+    errors: tuple[str, ...] = field(metadata=NOT_IN_JSON)
 
     def counts(self) -> dict[str, int]:
         """The counts as the run history records them."""
-        return {
-            "credit_notes": self.credit_notes,
-            "write_offs": self.write_offs,
-            "waiting": self.waiting,
-            "failed": self.failed,
-        }
+        return record_dict(self)
 
 
 def unfinished_postings(ctx: Context, client: ClientDay) -> UnfinishedPostings:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub import clients
@@ -16,6 +16,7 @@ from hub.amounts import parse_amount
 from hub.db import tables as t
 from hub.errors import InputError, NotFoundError
 from hub.plugins import PluginRegistry
+from hub.records import NOT_IN_JSON, json_name, made_from, record_dict
 from hub.recurring.schedule import (
     PRICE_FACTORS,
     AgreementLine,
@@ -46,30 +47,35 @@ def parse_line(raw: str) -> AgreementLine:
     )
 
 
+def set_if(
+    session: Session, entity: type[t.Base], *conditions: ColumnElement[bool], **values: Any
+) -> bool:
+    """Compare and set: ``values`` on the one row of ``entity`` that meets ``conditions``;
+    False if none does (another run changed it first). Compared by the database, not in
+    Python: SQLite gives a stored time back without its time zone."""
+    done = session.execute(
+        update(entity)
+        .where(*conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def unleased(row_id: int, now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of a pending recorded invoice that no run holds at ``now``: never
+    claimed, or its lease lapsed."""
+    return (
+        t.RecurringInvoice.id == row_id,
+        t.RecurringInvoice.state == "pending",
+        or_(t.RecurringInvoice.claimed_until.is_(None), t.RecurringInvoice.claimed_until < now),
+    )
+
+
 def terms_of(agreement: t.RecurringAgreement) -> Terms:
     """The stored agreement as the schedule arithmetic's :class:`Terms`."""
-    return Terms(
-        every=agreement.every,
-        unit=agreement.unit,
-        produce=agreement.produce,
-        first_invoice_date=agreement.first_invoice_date,
-        prep_days=agreement.prep_days,
-        agreement_date=agreement.agreement_date,
-        end_date=agreement.end_date,
-        max_count=agreement.max_count,
-        no_credit_days=agreement.no_credit_days,
-        payment_days=agreement.payment_days,
-        currency=agreement.currency,
-        lines=tuple(
-            AgreementLine(
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                price_factor=line.price_factor,
-                vat_code=line.vat_code,
-            )
-            for line in agreement.lines
-        ),
+    return made_from(
+        Terms, agreement, lines=tuple(made_from(AgreementLine, line) for line in agreement.lines)
     )
 
 
@@ -123,33 +129,18 @@ def add_agreement(
             f"the agreement is in {terms.currency}, but client {client.name!r} bills in"
             f" {client.currency}"
         )
+    columns = record_dict(terms)
+    del columns["lines"]
     agreement = t.RecurringAgreement(
+        **columns,
         uid=secrets.token_hex(16),
         client_id=client.id,
         customer_number=customer_number.strip(),
-        every=terms.every,
-        unit=terms.unit,
-        produce=terms.produce,
-        first_invoice_date=terms.first_invoice_date,
-        prep_days=terms.prep_days,
-        agreement_date=terms.agreement_date,
-        end_date=terms.end_date,
-        max_count=terms.max_count,
-        no_credit_days=terms.no_credit_days,
-        payment_days=terms.payment_days,
-        currency=terms.currency,
         status="active",
         created_by=created_by,
     )
     agreement.lines = [
-        t.RecurringLine(
-            position=i,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            price_factor=line.price_factor,
-            vat_code=line.vat_code,
-        )
+        t.RecurringLine(position=i, **record_dict(line))
         for i, line in enumerate(terms.lines, start=1)
     ]
     session.add(agreement)
@@ -185,26 +176,13 @@ class MadeInvoice:
     period_start: dt.date
     period_end: dt.date
     total: Decimal
-    currency: str
+    currency: str = field(metadata=NOT_IN_JSON)
     reference: str | None
     attempts: int
     last_error: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "sequence": self.sequence,
-            "kind": self.kind,
-            "state": self.state,
-            "generate_on": self.generate_on.isoformat(),
-            "invoice_date": self.invoice_date.isoformat(),
-            "due_date": self.due_date.isoformat(),
-            "period_start": self.period_start.isoformat(),
-            "period_end": self.period_end.isoformat(),
-            "total": str(self.total),
-            "reference": self.reference,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-        }
+        return record_dict(self, text=True)
 
 
 def history(session: Session, agreement_id: int) -> list[MadeInvoice]:
@@ -225,7 +203,7 @@ class AgreementSummary:
 
     id: int
     client: str
-    customer_number: str
+    customer_number: str = field(metadata=json_name("customer"))
     interval: str
     produce: str
     status: str
@@ -234,21 +212,8 @@ class AgreementSummary:
     pending: int
     next_invoice_date: dt.date | None
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "client": self.client,
-            "customer": self.customer_number,
-            "interval": self.interval,
-            "produce": self.produce,
-            "status": self.status,
-            "status_reason": self.status_reason,
-            "generated": self.generated,
-            "pending": self.pending,
-            "next_invoice_date": self.next_invoice_date.isoformat()
-            if self.next_invoice_date
-            else None,
-        }
+    def as_dict(self) -> dict[str, Any]:
+        return record_dict(self, text=True)
 
 
 def interval_text(agreement: t.RecurringAgreement) -> str:
@@ -269,14 +234,11 @@ def summarize(session: Session, agreement: t.RecurringAgreement) -> AgreementSum
     assert client is not None
     terms = terms_of(agreement)
     upcoming = next_invoice_date(terms, recorded) if agreement.status == "active" else None
-    return AgreementSummary(
-        id=agreement.id,
+    return made_from(
+        AgreementSummary,
+        agreement,
         client=client.name,
-        customer_number=agreement.customer_number,
         interval=interval_text(agreement),
-        produce=agreement.produce,
-        status=agreement.status,
-        status_reason=agreement.status_reason,
         generated=counts.get("created", 0),
         pending=counts.get("pending", 0),
         next_invoice_date=upcoming,
@@ -340,22 +302,15 @@ def abandon(
             f" ({row.reference or 'no reference'}): only a pending invoice can be abandoned"
         )
     note = f"abandoned: {reason}" + (f" (last error: {row.last_error})" if row.last_error else "")
-    taken = session.execute(
-        update(t.RecurringInvoice)
-        .where(
-            t.RecurringInvoice.id == row.id,
-            t.RecurringInvoice.state == "pending",
-            or_(
-                t.RecurringInvoice.claimed_until.is_(None),
-                t.RecurringInvoice.claimed_until < now,
-            ),
-        )
-        .values(state="abandoned", last_error=note, claimed_until=None)
-        # Compared by the database, not in Python: SQLite gives the stored lease back without
-        # its time zone.
-        .execution_options(synchronize_session=False)
+    taken = set_if(
+        session,
+        t.RecurringInvoice,
+        *unleased(row.id, now),
+        state="abandoned",
+        last_error=note,
+        claimed_until=None,
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if not taken:
         raise InputError(
             f"invoice {sequence + 1} of recurring agreement {agreement_id} is being sent right"
             " now; try again once that run has finished"

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub import clients
@@ -42,7 +42,7 @@ from hub.errors import HubError, StorageError
 from hub.logging import get_logger
 from hub.model import DraftLine, InvoiceDraft
 from hub.plugins import ClientPlugin, PluginRegistry
-from hub.recurring.agreements import terms_of
+from hub.recurring.agreements import set_if, terms_of, unleased
 from hub.recurring.schedule import AgreementError, PlannedInvoice, Terms, finished_reason, planned
 from hub.secrets import SecretBox
 
@@ -270,19 +270,7 @@ class _Generator:
                 return None
             now = self._clock()
             until = now + self.lease
-            claimed = session.execute(
-                update(t.RecurringInvoice)
-                .where(
-                    t.RecurringInvoice.id == row.id,
-                    t.RecurringInvoice.state == "pending",
-                    or_(
-                        t.RecurringInvoice.claimed_until.is_(None),
-                        t.RecurringInvoice.claimed_until < now,
-                    ),
-                )
-                .values(claimed_until=until)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if not set_if(session, t.RecurringInvoice, *unleased(row.id, now), claimed_until=until):
                 return _BUSY
         return _Claim(row.id, row.sequence, dict(row.request), row.total, until, True)
 
@@ -331,15 +319,14 @@ class _Generator:
         """G3: the agreement has made its last invoice; it becomes inactive."""
         reason = finished_reason(agreement.terms, agreement.recorded)
         with self.db.session() as session:
-            done = session.execute(
-                update(t.RecurringAgreement)
-                .where(
-                    t.RecurringAgreement.id == agreement.id,
-                    t.RecurringAgreement.status == "active",
-                )
-                .values(status="inactive", status_reason=reason)
-            )
-            if done.rowcount == 1:  # type: ignore[attr-defined]
+            if set_if(
+                session,
+                t.RecurringAgreement,
+                t.RecurringAgreement.id == agreement.id,
+                t.RecurringAgreement.status == "active",
+                status="inactive",
+                status_reason=reason,
+            ):
                 self.report.finished.append(agreement.id)
         agreement.status = "inactive"
 
@@ -411,21 +398,20 @@ class _Generator:
                 renewed = self._clock() + self.lease
                 try:
                     with self.db.session() as session:
-                        done = session.execute(
-                            update(t.RecurringInvoice)
-                            .where(
-                                t.RecurringInvoice.id == claim.row_id,
-                                t.RecurringInvoice.state == "pending",
-                                t.RecurringInvoice.claimed_until == until,
-                            )
-                            .values(claimed_until=renewed)
+                        done = set_if(
+                            session,
+                            t.RecurringInvoice,
+                            t.RecurringInvoice.id == claim.row_id,
+                            t.RecurringInvoice.state == "pending",
+                            t.RecurringInvoice.claimed_until == until,
+                            claimed_until=renewed,
                         )
                 except StorageError as exc:
                     self.log.warning(
                         "recurring lease not renewed", row=claim.row_id, error=str(exc)
                     )
                     continue
-                if done.rowcount != 1:  # type: ignore[attr-defined]
+                if not done:
                     self.log.warning("recurring lease lost", row=claim.row_id)
                     return
                 until = renewed

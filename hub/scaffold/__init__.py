@@ -33,6 +33,7 @@ from string import Template
 from hub import __version__
 from hub.errors import InputError
 from hub.plugins import ENTRY_POINT_GROUP
+from hub.records import record_dict
 
 __all__ = [
     "DEMO_PORT",
@@ -86,11 +87,7 @@ class PluginNames:
 
     def substitutions(self) -> dict[str, str]:
         return {
-            "name": self.name,
-            "package": self.package,
-            "distribution": self.distribution,
-            "title": self.title,
-            "class_name": self.class_name,
+            **record_dict(self),
             "hub_version": __version__,
             "hub_requirement": hub_requirement(),
             "demo_port": str(DEMO_PORT),

@@ -31,8 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import structlog
@@ -46,6 +45,7 @@ from hub.errors import (
     ThrottledError,
 )
 from hub.toolkit import events, wire
+from hub.toolkit.closing import Closing
 
 __all__ = [
     "HubHttpClient",
@@ -164,7 +164,7 @@ class _Call:
     attempts: int = 0
 
 
-class HubHttpClient:
+class HubHttpClient(Closing):
     """A long-lived HTTP client for one (client, plugin). Create it with :func:`make_client`.
 
     Thread-safe as far as :class:`httpx.Client` is: one instance may serve several threads.
@@ -192,17 +192,6 @@ class HubHttpClient:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- requests ----------------------------------------------------------------------------
 

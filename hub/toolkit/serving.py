@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 from socketserver import BaseServer
-from types import TracebackType
 from typing import Self
 
+from hub.toolkit.closing import Closing
 
-class BackgroundServer:
+
+class BackgroundServer(Closing):
     """``server`` (already bound) served from a daemon thread named ``name``; a context
     manager. :meth:`stop` ends serving and closes the socket."""
 
@@ -50,13 +51,7 @@ class BackgroundServer:
             self._thread = None
         self._server.server_close()
 
+    close = stop  # leaving a ``with`` block stops the server
+
     def __enter__(self) -> Self:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

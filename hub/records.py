@@ -1,0 +1,62 @@
+"""Records: frozen dataclasses whose JSON is their fields, and records made from an object
+that has attributes of the same names (a table row, another record).
+
+A result the CLI prints as JSON mixes in :class:`Record`: its ``as_dict`` is its fields in
+the order declared. A field's metadata may give it another name there (``field(metadata=
+json_name("customer"))``) or leave it out (``field(metadata=NOT_IN_JSON)``), so the dict
+stays exactly what ``--json`` has always printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import fields
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
+#: Field metadata: the field is left out of ``as_dict``.
+NOT_IN_JSON: dict[str, Any] = {"json": None}
+
+
+def json_name(name: str) -> dict[str, Any]:
+    """Field metadata: the field is called ``name`` in ``as_dict``."""
+    return {"json": name}
+
+
+def record_dict(record: DataclassInstance, *, text: bool = False) -> dict[str, Any]:
+    """The record's fields by their JSON names; with ``text``, dates ISO and amounts as
+    ``str(Decimal)`` (for a dict printed as it is, not through the CLI's JSON writer)."""
+    values: dict[str, Any] = {}
+    for f in fields(record):
+        name = f.metadata.get("json", f.name)
+        if name is not None:
+            value = getattr(record, f.name)
+            values[name] = _text(value) if text else value
+    return values
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def made_from(cls: type[R], source: object, **given: Any) -> R:
+    """A ``cls`` with the ``given`` values and, for every other field, ``source``'s attribute
+    of the same name."""
+    taken = {f.name: getattr(source, f.name) for f in fields(cls) if f.name not in given}
+    return cls(**taken, **given)
+
+
+class Record:
+    """Mixin for a dataclass whose ``as_dict`` is its fields (see the module's docstring)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return record_dict(cast("DataclassInstance", self))
