@@ -449,10 +449,35 @@ def credit_note(
             reason=f"credit note for case {case.id}",
         )
     reference = plugin.create_credit_note(request)
+    return record_posting(
+        db,
+        case_id,
+        "credit_note_ref",
+        reference,
+        (EventKind.CREDIT_NOTE_CREATED, None),
+        (CloseCode.CREDITED, "credit_note_issued"),
+        actor,
+        today,
+    )
+
+
+def record_posting(
+    db: Database,
+    case_id: int,
+    ref_field: str,
+    reference: str,
+    event: tuple[EventKind, str | None],
+    close: tuple[CloseCode, str],
+    actor: str,
+    today: dt.date,
+) -> t.Case:
+    """A credit note or write-off the books confirmed: keep its ``reference`` on the case
+    (``ref_field``), record ``event`` (kind, reason), and close the case with ``close`` (code,
+    reason) unless it is closed already."""
     with db.session() as session:
         case = get_case(session, case_id)
-        case.credit_note_ref = reference
-        add_event(case, EventKind.CREDIT_NOTE_CREATED, actor, today, None, reference=reference)
+        setattr(case, ref_field, reference)
+        add_event(case, event[0], actor, today, event[1], reference=reference)
         if case.state != CaseState.CLOSED.value:
-            close_by_person(case, CloseCode.CREDITED, "credit_note_issued", actor, today)
+            close_by_person(case, *close, actor, today)
         return case

@@ -25,7 +25,7 @@ from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
-from hub.dunning.actions import close_by_person, refuse_unless
+from hub.dunning.actions import record_posting, refuse_unless
 from hub.dunning.cases import add_event, get_case
 from hub.dunning.states import CLOSING_CODES, CaseState, CloseCode, EventKind
 from hub.errors import InputError
@@ -200,10 +200,14 @@ def write_off(
         else:
             entry = _entry_of(case, session)
     reference = plugin.post_journal_lines(entry)
-    with db.session() as session:
-        case = get_case(session, case_id)
-        case.write_off_ref = reference
-        add_event(case, EventKind.WRITTEN_OFF, actor, today, reason, reference=reference)
-        if case.state != CaseState.CLOSED.value:
-            close_by_person(case, CloseCode.WRITTEN_OFF, reason, actor, today)
-        return case, entry, True
+    case = record_posting(
+        db,
+        case_id,
+        "write_off_ref",
+        reference,
+        (EventKind.WRITTEN_OFF, reason),
+        (CloseCode.WRITTEN_OFF, reason),
+        actor,
+        today,
+    )
+    return case, entry, True
