@@ -16,13 +16,13 @@ No token value ever ends up in a message, even if a server echoed one back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn
+import functools
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
 from hub.toolkit import vendor
-from hub.toolkit.http import HubHttpClient
 
 APP_SECRET = "app_secret_token (header X-AppSecretToken)"
 AGREEMENT_GRANT = "agreement_grant_token (header X-AgreementGrantToken)"
@@ -128,25 +128,9 @@ def _auth_message(base: str, status: int, error: EconomicError | None) -> str:
     )
 
 
-def raise_for_response(
-    http: HubHttpClient,
-    response: httpx.Response,
-    *,
-    attempts: int,
-    secrets: Sequence[str],
-    doing: str | None = None,
-) -> NoReturn:
-    """Raise the hub error for a final response with status >= 400, with e-conomic's details.
-
-    ``doing`` says what the plugin was doing (``"crediting invoice 5001"``), put first.
-    """
-    vendor.raise_for_response(
-        http,
-        response,
-        vendor="e-conomic",
-        parse=parse_error,
-        auth_message=_auth_message,
-        attempts=attempts,
-        secrets=secrets,
-        doing=doing,
-    )
+#: Raise the hub error for a final response with status >= 400, with e-conomic's details:
+#: ``raise_for_response(http, response, attempts=..., secrets=..., doing=...)``, ``doing``
+#: saying what the plugin was doing (``"crediting invoice 5001"``), put first.
+raise_for_response = functools.partial(
+    vendor.raise_for_response, vendor="e-conomic", parse=parse_error, auth_message=_auth_message
+)
