@@ -20,14 +20,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
 
 from hub.errors import InvalidDataError
+from hub.model import Invoice, InvoiceState, InvoiceStatus
 
 __all__ = [
+    "InvoiceFields",
     "Record",
     "Where",
     "amount",
@@ -35,6 +37,7 @@ __all__ = [
     "date",
     "flag",
     "get",
+    "invoice_statuses",
     "keep_once",
     "number",
     "numbers_of",
@@ -45,6 +48,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+K = TypeVar("K")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -168,6 +172,46 @@ def placed(where: Where, build: Callable[[], T]) -> T:
         raise where.fail(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class InvoiceFields:
+    """Where a system's invoice record keeps what the hub reads besides its number and
+    amounts (dotted paths), so that one function builds every plugin's :class:`Invoice`."""
+
+    customer_number: str
+    invoice_date: str
+    due_date: str
+    currency: str
+    outstanding_amount: str
+    customer_name: str
+
+    def invoice(
+        self,
+        item: dict[str, Any],
+        where: Where,
+        invoice_number: int,
+        *,
+        net: Decimal,
+        vat: Decimal,
+        gross: Decimal,
+    ) -> Invoice:
+        """Invoice ``invoice_number`` with the amounts given, the rest read from ``item``."""
+        return placed(
+            where,
+            lambda: Invoice(
+                invoice_number=str(invoice_number),
+                customer_number=str(number(item, self.customer_number, where)),
+                invoice_date=date(item, self.invoice_date, where),
+                due_date=date(item, self.due_date, where),
+                currency=currency(item, self.currency, where),
+                net_amount=net,
+                vat_amount=vat,
+                gross_amount=gross,
+                outstanding_amount=amount(item, self.outstanding_amount, where),
+                customer_name=text(item, self.customer_name, where),
+            ),
+        )
+
+
 def numbers_of(values: Iterable[str], maximum: int) -> dict[str, int]:
     """The values that can be the system's numbers (whole, 1..``maximum``), by text as given."""
     result: dict[str, int] = {}
@@ -178,15 +222,31 @@ def numbers_of(values: Iterable[str], maximum: int) -> dict[str, int]:
     return result
 
 
-def keep_once(
-    found: MutableMapping[str, T], key: str, value: T, *, plugin: str, where: str
-) -> None:
+def keep_once(found: MutableMapping[K, T], key: K, value: T, *, plugin: str, where: str) -> None:
     """Keep ``value`` under ``key``: a list read page by page may hold one record twice (kept
     once); the same invoice number with different data is an error."""
     if found.setdefault(key, value) != value:
         raise InvalidDataError(
             f"invoice {key} is listed twice with different data", plugin=plugin, where=where
         )
+
+
+def invoice_statuses(
+    asked: Iterable[str], wanted: Mapping[str, int], found: Mapping[int, InvoiceStatus]
+) -> list[InvoiceStatus]:
+    """One status per number ``asked``, under the number as the hub asked for it: the one
+    ``found`` under its number (``wanted``: the asked text's number, see :func:`numbers_of`),
+    else UNKNOWN."""
+    statuses: list[InvoiceStatus] = []
+    for value in asked:
+        known = found.get(wanted[value]) if value in wanted else None
+        if known is None:
+            statuses.append(InvoiceStatus(value, InvoiceState.UNKNOWN, None, None))
+        else:
+            statuses.append(
+                InvoiceStatus(value, known.state, known.outstanding_amount, known.currency)
+            )
+    return statuses
 
 
 class Record:

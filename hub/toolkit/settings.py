@@ -23,12 +23,18 @@ from pathlib import Path
 from hub.errors import SettingsError
 from hub.model import SettingSpec
 
-__all__ = ["SettingsReader"]
+__all__ = ["SettingsReader", "secret"]
 
 _INTEGER = re.compile(r"-?\d+")
 _URL = re.compile(r"^https?://[^\s/]+")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
+
+
+def secret(name: str, description: str) -> SettingSpec:
+    """The spec of a required secret setting (a token, a password): never shown, never
+    logged."""
+    return SettingSpec(name=name, required=True, secret=True, description=description)
 
 
 class SettingsReader:
@@ -88,6 +94,15 @@ class SettingsReader:
         if not _URL.match(value):
             raise SettingsError(f"setting {name} must be an http(s) URL, not {value!r}")
         return value
+
+    def check(self, name: str, ok: bool, reason: str) -> None:
+        """Refuse setting ``name`` unless ``ok``, for a plugin's own rule:
+        ``read.check("code", value.isdigit(), f"must be digits, not {value!r}")``.
+
+        :raises SettingsError: ``setting <name> <reason>``.
+        """
+        if not ok:
+            raise SettingsError(f"setting {name} {reason}")
 
     def optional_path(self, name: str) -> Path | None:
         value = self.optional(name)

@@ -9,7 +9,8 @@ words (``"... e-conomic says: Validation error (E04300); logId ..."``). A refuse
 worded by the plugin (``auth_message``), which knows its settings. Every message is scrubbed
 of the secrets (:func:`scrub`), even if a server echoed one back.
 
-:func:`body_of`, :func:`text_of` help a parser read an error body; :func:`answer_json` reads a
+:func:`body_of`, :func:`text_of` help a parser read an error body into an
+:class:`ErrorBody`, which words it; :func:`answer_json` reads a
 successful answer, naming the URL (without query string) when it is not JSON;
 :func:`check_credited` refuses a credit note for an invoice of another customer or currency.
 """
@@ -17,7 +18,8 @@ successful answer, naming the URL (without query string) when it is not JSON;
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NoReturn, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, NoReturn, Protocol, TypeVar
 
 import httpx
 
@@ -28,6 +30,7 @@ from hub.toolkit.http import HubHttpClient
 
 __all__ = [
     "MASK",
+    "ErrorBody",
     "VendorError",
     "answer_json",
     "body_of",
@@ -64,6 +67,41 @@ def text_of(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return " ".join(value.split())
     return None
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """What a vendor's error body says (all optional: bodies vary by endpoint), worded as
+    ``message (code); field error; ...; <hint_label>: hint; <reference_label> reference``.
+
+    A plugin subclasses it to name its hint and reference (``logId``, ``requestId``).
+    """
+
+    hint_label: ClassVar[str] = "hint"
+    reference_label: ClassVar[str] = "reference"
+
+    message: str | None = None
+    #: The error code as it is to be shown (``E04300``, ``code 4000``).
+    code: str | None = None
+    hint: str | None = None
+    #: What identifies the request at the vendor, for its support.
+    reference: str | None = None
+    field_errors: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """What the vendor said, in one line."""
+        parts: list[str] = []
+        if self.message:
+            message = self.message.rstrip(".")
+            parts.append(f"{message} ({self.code})" if self.code else message)
+        elif self.code:
+            parts.append(self.code)
+        parts += [e.rstrip(".") for e in self.field_errors]
+        if self.hint:
+            parts.append(f"{self.hint_label}: {self.hint.rstrip('.')}")
+        if self.reference:
+            parts.append(f"{self.reference_label} {self.reference}")
+        return "; ".join(parts)
 
 
 def body_of(response: httpx.Response) -> dict[str, Any] | None:

@@ -16,14 +16,13 @@ No token value ever ends up in a message, even if a server echoed one back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+import functools
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
 from hub.toolkit import vendor
-from hub.toolkit.http import HubHttpClient
 
 APP_SECRET = "app_secret_token (header X-AppSecretToken)"
 AGREEMENT_GRANT = "agreement_grant_token (header X-AgreementGrantToken)"
@@ -37,33 +36,15 @@ _APP_SECRET_WORD = "appsecret"
 _GRANT_WORD = "grant"
 
 
-@dataclass(frozen=True)
-class EconomicError:
-    """The fields of an e-conomic error body (all optional: bodies vary by endpoint)."""
+class EconomicError(vendor.ErrorBody):
+    """The fields of an e-conomic error body: ``hint`` is the ``developerHint``, ``reference``
+    the ``logId``."""
 
-    message: str | None = None
-    developer_hint: str | None = None
-    error_code: str | None = None
-    log_id: str | None = None
-    field_errors: tuple[str, ...] = field(default_factory=tuple)
-
-    def describe(self) -> str:
-        parts: list[str] = []
-        if self.message:
-            code = f" ({self.error_code})" if self.error_code else ""
-            parts.append(f"{self.message.rstrip('.')}{code}")
-        elif self.error_code:
-            parts.append(self.error_code)
-        parts += [e.rstrip(".") for e in self.field_errors]
-        if self.developer_hint:
-            parts.append(f"hint: {self.developer_hint.rstrip('.')}")
-        if self.log_id:
-            parts.append(f"logId {self.log_id}")
-        return "; ".join(parts)
+    reference_label = "logId"
 
     def words(self) -> str:
         """Message, code and field errors, lower-cased, letters and digits only."""
-        text = " ".join(p for p in (self.message, self.error_code, *self.field_errors) if p)
+        text = " ".join(p for p in (self.message, self.code, *self.field_errors) if p)
         return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
@@ -107,9 +88,9 @@ def parse_error(response: httpx.Response) -> EconomicError | None:
         return None
     error = EconomicError(
         message=_text(body.get("message")),
-        developer_hint=_text(body.get("developerHint")),
-        error_code=_text(body.get("errorCode")),
-        log_id=_text(body.get("logId")),
+        code=_text(body.get("errorCode")),
+        hint=_text(body.get("developerHint")),
+        reference=_text(body.get("logId")),
         field_errors=tuple(list(_field_errors(body.get("errors")))[:_MAX_FIELD_ERRORS]),
     )
     if error == EconomicError():
@@ -147,25 +128,9 @@ def _auth_message(base: str, status: int, error: EconomicError | None) -> str:
     )
 
 
-def raise_for_response(
-    http: HubHttpClient,
-    response: httpx.Response,
-    *,
-    attempts: int,
-    secrets: Sequence[str],
-    doing: str | None = None,
-) -> NoReturn:
-    """Raise the hub error for a final response with status >= 400, with e-conomic's details.
-
-    ``doing`` says what the plugin was doing (``"crediting invoice 5001"``), put first.
-    """
-    vendor.raise_for_response(
-        http,
-        response,
-        vendor="e-conomic",
-        parse=parse_error,
-        auth_message=_auth_message,
-        attempts=attempts,
-        secrets=secrets,
-        doing=doing,
-    )
+#: Raise the hub error for a final response with status >= 400, with e-conomic's details:
+#: ``raise_for_response(http, response, attempts=..., secrets=..., doing=...)``, ``doing``
+#: saying what the plugin was doing (``"crediting invoice 5001"``), put first.
+raise_for_response = functools.partial(
+    vendor.raise_for_response, vendor="e-conomic", parse=parse_error, auth_message=_auth_message
+)

@@ -18,7 +18,7 @@ from typing import Any
 from hub.amounts import ZERO
 from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
 from hub.toolkit import fields
-from hub.toolkit.fields import amount, currency, date, number, optional_amount, placed, text
+from hub.toolkit.fields import amount, currency, date, number, optional_amount, text
 from hub_economic.client import NAME
 
 __all__ = [
@@ -44,6 +44,16 @@ class Where(fields.Where):
     currency_example = "DKK"
 
 
+_INVOICE = fields.InvoiceFields(
+    customer_number="customer.customerNumber",
+    invoice_date="date",
+    due_date="dueDate",
+    currency="currency",
+    outstanding_amount="remainder",
+    customer_name="recipient.name",
+)
+
+
 def booked_invoice(item: dict[str, Any], where: Where) -> Invoice:
     """A booked invoice (``/invoices/unpaid`` or ``/invoices/booked`` item) as a hub Invoice.
 
@@ -64,21 +74,7 @@ def booked_invoice(item: dict[str, Any], where: Where) -> Invoice:
             f"grossAmount {gross} is not netAmount {net} + vatAmount {vat}"
             + (f" (+ roundingAmount {rounding})" if rounding else "")
         )
-    return placed(
-        where,
-        lambda: Invoice(
-            invoice_number=str(invoice_number),
-            customer_number=str(number(item, "customer.customerNumber", where)),
-            invoice_date=date(item, "date", where),
-            due_date=date(item, "dueDate", where),
-            currency=currency(item, "currency", where),
-            net_amount=net,
-            vat_amount=vat,
-            gross_amount=gross,
-            outstanding_amount=amount(item, "remainder", where),
-            customer_name=text(item, "recipient.name", where),
-        ),
-    )
+    return _INVOICE.invoice(item, where, invoice_number, net=net, vat=vat, gross=gross)
 
 
 def invoice_status(item: dict[str, Any], where: Where) -> InvoiceStatus:

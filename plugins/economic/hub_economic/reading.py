@@ -16,7 +16,8 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hub.model import ClientContext, Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub.model import ClientContext, Customer, CustomerBalance, Invoice, InvoiceStatus
+from hub.toolkit import fields
 from hub.toolkit.fields import keep_once, numbers_of
 from hub_economic import mapping
 from hub_economic.client import NAME, EconomicClient, Json
@@ -60,16 +61,7 @@ def invoice_statuses(client: EconomicClient, invoice_numbers: Sequence[str]) -> 
         for index, item in enumerate(items):
             status = mapping.invoice_status(item, Where(url, index))
             found[int(status.invoice_number)] = status
-    statuses: list[InvoiceStatus] = []
-    for value in invoice_numbers:
-        known = found.get(wanted[value]) if value in wanted else None
-        if known is None:
-            statuses.append(InvoiceStatus(value, InvoiceState.UNKNOWN, None, None))
-        else:  # answered under the number as the hub asked for it
-            statuses.append(
-                InvoiceStatus(value, known.state, known.outstanding_amount, known.currency)
-            )
-    return statuses
+    return fields.invoice_statuses(invoice_numbers, wanted, found)
 
 
 def customer_records(client: EconomicClient, customer_numbers: Sequence[str]) -> dict[str, Json]:

@@ -19,22 +19,18 @@ from dataclasses import dataclass, field
 from hub.errors import SettingsError
 from hub.model import SettingSpec
 from hub.toolkit import pool
-from hub.toolkit.settings import SettingsReader
+from hub.toolkit.settings import SettingsReader, secret
 
 DEFAULT_BASE_URL = "https://restapi.e-conomic.com"
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        name="app_secret_token",
-        required=True,
-        secret=True,
-        description="X-AppSecretToken: the app's own token (developer agreement, Apps).",
+    secret(
+        "app_secret_token",
+        "X-AppSecretToken: the app's own token (developer agreement, Apps).",
     ),
-    SettingSpec(
-        name="agreement_grant_token",
-        required=True,
-        secret=True,
-        description="X-AgreementGrantToken: the token the company's e-conomic user granted"
+    secret(
+        "agreement_grant_token",
+        "X-AgreementGrantToken: the token the company's e-conomic user granted"
         " the app through its installation URL.",
     ),
     SettingSpec(
@@ -123,9 +119,10 @@ def load_config(settings: Mapping[str, str]) -> Config:
     read = SettingsReader(SETTINGS, settings)
     base_url = read.url("base_url")
     product = read.optional("product_number")
-    if product is not None and len(product) > 25:
-        raise SettingsError(
-            f"setting product_number has at most 25 characters in e-conomic, not {len(product)}"
+    if product is not None:
+        size = len(product)
+        read.check(
+            "product_number", size <= 25, f"has at most 25 characters in e-conomic, not {size}"
         )
     return Config(
         app_secret_token=read.text("app_secret_token"),

@@ -17,7 +17,6 @@ echoed one back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import httpx
@@ -30,29 +29,13 @@ NAME = "norwegian_invoicing"
 _MAX_FIELD_ERRORS = 5
 
 
-@dataclass(frozen=True)
-class TripletexError:
-    """The fields of a Tripletex ``ApiError`` body (all optional)."""
+class TripletexError(vendor.ErrorBody):
+    """The fields of a Tripletex ``ApiError`` body: ``code`` as ``code 4000``, ``hint`` the
+    ``developerMessage`` (when it says more than the message), ``reference`` the
+    ``requestId``."""
 
-    message: str | None = None
-    developer_message: str | None = None
-    code: int | None = None
-    request_id: str | None = None
-    field_errors: tuple[str, ...] = field(default_factory=tuple)
-
-    def describe(self) -> str:
-        parts: list[str] = []
-        if self.message:
-            code = f" (code {self.code})" if self.code is not None else ""
-            parts.append(f"{self.message.rstrip('.')}{code}")
-        elif self.code is not None:
-            parts.append(f"code {self.code}")
-        parts += [e.rstrip(".") for e in self.field_errors]
-        if self.developer_message and self.developer_message != self.message:
-            parts.append(f"developer message: {self.developer_message.rstrip('.')}")
-        if self.request_id:
-            parts.append(f"requestId {self.request_id}")
-        return "; ".join(parts)
+    hint_label = "developer message"
+    reference_label = "requestId"
 
 
 def _field_errors(messages: Any) -> tuple[str, ...]:
@@ -73,12 +56,13 @@ def parse_error(response: httpx.Response) -> TripletexError | None:
     body = vendor.body_of(response)
     if body is None:
         return None
-    code = body.get("code")
+    code, message = body.get("code"), _text(body.get("message"))
+    developer = _text(body.get("developerMessage"))
     error = TripletexError(
-        message=_text(body.get("message")),
-        developer_message=_text(body.get("developerMessage")),
-        code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-        request_id=_text(body.get("requestId")),
+        message=message,
+        code=f"code {code}" if isinstance(code, int) and not isinstance(code, bool) else None,
+        hint=developer if developer != message else None,
+        reference=_text(body.get("requestId")),
         field_errors=_field_errors(body.get("validationMessages")),
     )
     return None if error == TripletexError() else error

@@ -9,10 +9,10 @@ tokens change); customers are looked up on every call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from hub.errors import InputError, RemoteRequestError
+from hub.errors import InputError, InvalidDataError, RemoteRequestError
 from hub.toolkit import fields
 from hub_norwegian_invoicing import mapping
 from hub_norwegian_invoicing.client import NAME, Json, TripletexClient
@@ -149,3 +149,32 @@ def currency_id(client: TripletexClient, code: str, doing: str, known: Json | No
     if code not in table:
         raise InputError(f"{doing}: Tripletex has no currency {code}")
     return table[code]
+
+
+def marked(
+    client: TripletexClient,
+    path: str,
+    params: Mapping[str, Any],
+    field: str,
+    mark: str,
+    *,
+    doing: str,
+    what: str,
+    made: str,
+    shown: str = "number",
+) -> Json | None:
+    """The one record of the list at ``path`` whose ``field`` carries ``mark`` (the hub's key),
+    if there is one.
+
+    :raises InvalidDataError: several carry it (``what`` they are, by ``shown``): the hub
+        ``made`` at most one, so a person must look at them.
+    """
+    found = [item for item in client.list_all(path, params, doing=doing) if item.get(field) == mark]
+    if len(found) > 1:
+        raise InvalidDataError(
+            f"{len(found)} {what} carry the key {mark!r} ({[o.get(shown) for o in found]});"
+            f" the hub {made} at most one, so a person must look at them",
+            plugin=NAME,
+            where=client.where(path),
+        )
+    return found[0] if found else None

@@ -66,6 +66,16 @@ def is_credit_note(item: dict[str, Any], where: Where) -> bool:
     return flag(item, "isCreditNote", where)
 
 
+_INVOICE = fields.InvoiceFields(
+    customer_number="customer.customerNumber",
+    invoice_date="invoiceDate",
+    due_date="invoiceDueDate",
+    currency="currency.code",
+    outstanding_amount="amountCurrencyOutstanding",
+    customer_name="customer.name",
+)
+
+
 def invoice(item: dict[str, Any], where: Where) -> Invoice:
     """An invoice of ``GET /invoice`` as a hub Invoice, amounts in the invoice's currency.
 
@@ -80,21 +90,7 @@ def invoice(item: dict[str, Any], where: Where) -> Invoice:
     net = amount(item, "amountExcludingVatCurrency", where)
     rounding = optional_amount(item, "amountRoundoffCurrency", where) or ZERO
     net += rounding
-    return _placed(
-        where,
-        lambda: Invoice(
-            invoice_number=str(invoice_number),
-            customer_number=str(number(item, "customer.customerNumber", where)),
-            invoice_date=date(item, "invoiceDate", where),
-            due_date=date(item, "invoiceDueDate", where),
-            currency=currency(item, "currency.code", where),
-            net_amount=net,
-            vat_amount=gross - net,
-            gross_amount=gross,
-            outstanding_amount=amount(item, "amountCurrencyOutstanding", where),
-            customer_name=text(item, "customer.name", where),
-        ),
-    )
+    return _INVOICE.invoice(item, where, invoice_number, net=net, vat=gross - net, gross=gross)
 
 
 def invoice_status(item: dict[str, Any], where: Where) -> InvoiceStatus:

@@ -112,19 +112,9 @@ def find_order(
         "customerId": str(customer_id),
         "fields": _ORDER_FIELDS,
     }
-    found = [
-        item
-        for item in client.list_all(ORDERS, params, doing=doing)
-        if item.get("reference") == mark
-    ]
-    if len(found) > 1:
-        raise InvalidDataError(
-            f"{len(found)} orders carry the key {mark!r} ({[o.get('number') for o in found]});"
-            " the hub made at most one, so a person must look at them",
-            plugin=NAME,
-            where=client.where(ORDERS),
-        )
-    return found[0] if found else None
+    return lookups.marked(
+        client, ORDERS, params, "reference", mark, doing=doing, what="orders", made="made"
+    )
 
 
 def find_invoice(

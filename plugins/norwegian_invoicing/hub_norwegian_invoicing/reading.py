@@ -20,14 +20,15 @@ Requests (N invoices in the window, K customers asked for, S invoice numbers ask
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
 from decimal import Decimal
 
 from hub.amounts import ZERO
-from hub.errors import InvalidDataError
-from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceStatus
+from hub.model import Customer, CustomerBalance, Invoice, InvoiceStatus
+from hub.toolkit import fields
 from hub.toolkit.fields import keep_once
 from hub_norwegian_invoicing import lookups, mapping, session
 from hub_norwegian_invoicing.client import NAME, TripletexClient
@@ -102,7 +103,9 @@ def invoice_statuses(
             read += 1
             number = mapping.number(item, "invoiceNumber", where)
             if number in asked:
-                _keep(found, number, mapping.invoice_status(item, where), url)
+                keep_once(
+                    found, number, mapping.invoice_status(item, where), plugin=NAME, where=url
+                )
                 left.discard(number)
         if not left:
             break
@@ -112,26 +115,9 @@ def invoice_statuses(
                 for index, item in enumerate(client.list_all(INVOICES, query, doing=doing)):
                     status = mapping.invoice_status(item, Where(url, index, "invoice"))
                     if int(status.invoice_number) == number:
-                        _keep(found, number, status, url)
+                        keep_once(found, number, status, plugin=NAME, where=url)
             break
-    statuses: list[InvoiceStatus] = []
-    for value in invoice_numbers:
-        known = found.get(wanted[value]) if value in wanted else None
-        if known is None:
-            statuses.append(InvoiceStatus(value, InvoiceState.UNKNOWN, None, None))
-        else:  # answered under the number as the hub asked for it
-            statuses.append(
-                InvoiceStatus(value, known.state, known.outstanding_amount, known.currency)
-            )
-    return statuses
-
-
-def _keep(found: dict[int, InvoiceStatus], number: int, status: InvoiceStatus, url: str) -> None:
-    seen = found.setdefault(number, status)
-    if seen != status:
-        raise InvalidDataError(
-            f"invoice {number} is listed twice with different data", plugin=NAME, where=url
-        )
+    return fields.invoice_statuses(invoice_numbers, wanted, found)
 
 
 def _pages_left(full: int | None, read: int, page_size: int) -> int:
@@ -161,16 +147,7 @@ def customers(client: TripletexClient, customer_numbers: Sequence[str]) -> list[
 def _as_asked(record: Customer, text: str) -> Customer:
     if record.customer_number == text:
         return record
-    return Customer(
-        customer_number=text,
-        name=record.name,
-        email=record.email,
-        address=record.address,
-        postal_code=record.postal_code,
-        city=record.city,
-        country=record.country,
-        language=record.language,
-    )
+    return dataclasses.replace(record, customer_number=text)
 
 
 def balances(

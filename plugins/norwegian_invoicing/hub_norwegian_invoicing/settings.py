@@ -17,26 +17,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from hub.errors import SettingsError
 from hub.model import SettingSpec
 from hub.toolkit import pool
-from hub.toolkit.settings import SettingsReader
+from hub.toolkit.settings import SettingsReader, secret
 
 DEFAULT_BASE_URL = "https://tripletex.no/v2"
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        name="consumer_token",
-        required=True,
-        secret=True,
-        description="Tripletex consumer token: issued by Tripletex to the integration (the"
-        " hub's operator).",
+    secret(
+        "consumer_token",
+        "Tripletex consumer token: issued by Tripletex to the integration (the hub's operator).",
     ),
-    SettingSpec(
-        name="employee_token",
-        required=True,
-        secret=True,
-        description="Tripletex employee token: made by an administrator of the company under"
+    secret(
+        "employee_token",
+        "Tripletex employee token: made by an administrator of the company under"
         " Settings > API access, for the hub's integration.",
     ),
     SettingSpec(
@@ -117,10 +111,11 @@ def load_config(settings: Mapping[str, str]) -> Config:
     read = SettingsReader(SETTINGS, settings)
     base_url = read.url("base_url")
     vat_code = read.text("default_vat_code")
-    if not _VAT_CODE.fullmatch(vat_code):
-        raise SettingsError(
-            f"setting default_vat_code must be a Tripletex VAT code like 3, not {vat_code!r}"
-        )
+    read.check(
+        "default_vat_code",
+        _VAT_CODE.fullmatch(vat_code) is not None,
+        f"must be a Tripletex VAT code like 3, not {vat_code!r}",
+    )
     return Config(
         consumer_token=read.text("consumer_token"),
         employee_token=read.text("employee_token"),

@@ -31,10 +31,10 @@ import datetime as dt
 from typing import Any
 
 from hub.amounts import CENT
-from hub.errors import InputError, InvalidDataError
+from hub.errors import InputError
 from hub.model import JournalEntry, JournalLine
 from hub_norwegian_invoicing import keys, lookups, mapping
-from hub_norwegian_invoicing.client import NAME, Json, TripletexClient
+from hub_norwegian_invoicing.client import Json, TripletexClient
 from hub_norwegian_invoicing.mapping import Where
 
 VOUCHERS = "/ledger/voucher"
@@ -108,20 +108,17 @@ def find(client: TripletexClient, entry: JournalEntry, doing: str) -> Json | Non
         "dateTo": (entry.date + dt.timedelta(days=1)).isoformat(),
         "fields": "id,number,year,date,externalVoucherNumber",
     }
-    found = [
-        item
-        for item in client.list_all(VOUCHERS, params, doing=doing)
-        if item.get("externalVoucherNumber") == mark
-    ]
-    if len(found) > 1:
-        raise InvalidDataError(
-            f"{len(found)} vouchers of {entry.date} carry the key {mark!r}"
-            f" ({[v.get('id') for v in found]}); the hub posted at most one, so a person must"
-            " look at them",
-            plugin=NAME,
-            where=client.where(VOUCHERS),
-        )
-    return found[0] if found else None
+    return lookups.marked(
+        client,
+        VOUCHERS,
+        params,
+        "externalVoucherNumber",
+        mark,
+        doing=doing,
+        what=f"vouchers of {entry.date}",
+        made="posted",
+        shown="id",
+    )
 
 
 def post(

@@ -116,21 +116,26 @@ def test_a_malformed_answer_is_invalid_data_naming_the_url(
     assert "not valid JSON" in str(caught.value)
 
 
-def test_a_refusal_says_what_tripletex_said_field_by_field(
-    ctx: ClientContext, company: Company, fake: FakeTripletex
-) -> None:
-    """A voucher line on the customer ledger account (1500) that names no customer: Tripletex
-    refuses it (422), and the error says so, field by field."""
-    entry = JournalEntry(
+def _writeoff_to(account: str, text: str) -> JournalEntry:
+    """Writing 100.00 off customer 10's balance to ``account``."""
+    return JournalEntry(
         idempotency_key="writeoff:9",
         date=dt.date(2026, 2, 1),
         currency="NOK",
         text="Tap",
         lines=(
             JournalLine(Decimal("-100.00"), "Kunde", customer_number="10"),
-            JournalLine(Decimal("100.00"), "Feil konto", account="1500"),
+            JournalLine(Decimal("100.00"), text, account=account),
         ),
     )
+
+
+def test_a_refusal_says_what_tripletex_said_field_by_field(
+    ctx: ClientContext, company: Company, fake: FakeTripletex
+) -> None:
+    """A voucher line on the customer ledger account (1500) that names no customer: Tripletex
+    refuses it (422), and the error says so, field by field."""
+    entry = _writeoff_to("1500", "Feil konto")
     with pytest.raises(RemoteRequestError) as caught:
         plugin.post_journal_lines(ctx, entry)
     message = str(caught.value)
@@ -160,16 +165,7 @@ def test_a_due_date_beyond_what_tripletex_takes_is_refused_before_sending(
 def test_an_unbalanced_or_unknown_account_voucher_is_refused_before_posting(
     ctx: ClientContext, company: Company, fake: FakeTripletex
 ) -> None:
-    entry = JournalEntry(
-        idempotency_key="writeoff:9",
-        date=dt.date(2026, 2, 1),
-        currency="NOK",
-        text="Tap",
-        lines=(
-            JournalLine(Decimal("-100.00"), "Kunde", customer_number="10"),
-            JournalLine(Decimal("100.00"), "Tap", account="7999"),
-        ),
-    )
+    entry = _writeoff_to("7999", "Tap")
     with pytest.raises(InputError, match="no account 7999"):
         plugin.post_journal_lines(ctx, entry)
     assert not [r for r in fake.requests if r.method == "POST" and r.path == "/ledger/voucher"]
