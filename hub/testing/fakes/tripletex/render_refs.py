@@ -49,18 +49,22 @@ class CountryRef:
 
 
 @dataclass(frozen=True, slots=True)
-class EmployeeRef:
+class _OfCompany:
+    """A record the fake derives from its company (each kind rendered as its own model)."""
+
     company: Company
 
 
-@dataclass(frozen=True, slots=True)
-class CompanyRef:
-    company: Company
+class EmployeeRef(_OfCompany):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class WhoAmI:
-    company: Company
+class CompanyRef(_OfCompany):
+    __slots__ = ()
+
+
+class WhoAmI(_OfCompany):
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
