@@ -24,7 +24,6 @@ from hub.testing.fakes.money import HUNDRED, ZERO, money
 __all__ = [
     "AnyEntry",
     "customer_json",
-    "dotted",
     "draft_json",
     "entry_json",
     "invoice_json",
@@ -373,13 +372,3 @@ def journal_json(journal: Journal, base: str) -> dict[str, object]:
         },
         "self": me,
     }
-
-
-def dotted(document: Mapping[str, object], path: str) -> object:
-    """``document["a"]["b"]`` for ``"a.b"``; ``None`` where a part is missing."""
-    value: object = document
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
