@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from hub.testing.fakes.money import HUNDRED, ZERO, money
+from hub.testing.fakes.records import carry
 
 __all__ = [
     "Agreement",
@@ -566,25 +567,12 @@ class Agreement:
         """Book ``draft`` (caller holds the lock and has validated ``number``)."""
         if number is None:
             number = max(self.booked, default=0) + 1
-        invoice = BookedInvoice(
+        invoice = carry(
+            BookedInvoice,
+            draft,
             booked_invoice_number=number,
-            customer=draft.customer,
-            date=draft.date,
-            due_date=draft.due_date,
-            currency=draft.currency,
-            exchange_rate=draft.exchange_rate,
-            net_amount=draft.net_amount,
-            vat_amount=draft.vat_amount,
-            gross_amount=draft.gross_amount,
             remainder=draft.gross_amount,
-            payment_terms=draft.payment_terms,
-            recipient=draft.recipient,
             entry_number=self.take_entry_number(),
-            layout_number=draft.layout_number,
-            notes=draft.notes,
-            references=draft.references,
-            lines=draft.lines,
-            extra=draft.extra,
         )
         del self.drafts[draft.draft_invoice_number]
         self.booked[number] = invoice

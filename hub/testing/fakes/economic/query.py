@@ -112,6 +112,12 @@ def _filter_error(
     return ApiError(400, body)
 
 
+_JOINS: tuple[tuple[str, Literal["and", "or"]], ...] = (
+    ("$or:", "or"),
+    ("$and:", "and"),
+)  # loosest first
+
+
 class _Parser:
     def __init__(self, text: str, spec: CollectionSpec) -> None:
         self.s = text
@@ -127,19 +133,16 @@ class _Parser:
             raise self.fail(f"Unexpected '{self.s[self.i]}' at position {self.i}.")
         return node
 
-    def expr(self, depth: int) -> _Node:
-        parts = [self.conjunction(depth)]
-        while self.s.startswith("$or:", self.i):
-            self.i += 4
-            parts.append(self.conjunction(depth))
-        return parts[0] if len(parts) == 1 else _Bool("or", tuple(parts))
-
-    def conjunction(self, depth: int) -> _Node:
-        parts = [self.term(depth)]
-        while self.s.startswith("$and:", self.i):
-            self.i += 5
-            parts.append(self.term(depth))
-        return parts[0] if len(parts) == 1 else _Bool("and", tuple(parts))
+    def expr(self, depth: int, level: int = 0) -> _Node:
+        """Terms joined by ``$and:``, those joined by ``$or:`` (``$and:`` binds tighter)."""
+        if level == len(_JOINS):
+            return self.term(depth)
+        token, kind = _JOINS[level]
+        parts = [self.expr(depth, level + 1)]
+        while self.s.startswith(token, self.i):
+            self.i += len(token)
+            parts.append(self.expr(depth, level + 1))
+        return parts[0] if len(parts) == 1 else _Bool(kind, tuple(parts))
 
     def term(self, depth: int) -> _Node:
         if self.s.startswith("(", self.i):

@@ -28,13 +28,13 @@ from hub.testing.fakes.economic.query import (
 from hub.testing.fakes.economic.render import (
     AnyEntry,
     customer_json,
-    dotted,
     draft_json,
     entry_json,
     invoice_json,
     journal_json,
 )
 from hub.testing.fakes.wire import dumps
+from hub.toolkit.fields import get as dotted
 
 __all__ = [
     "BOOKED_SPEC",

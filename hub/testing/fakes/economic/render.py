@@ -24,7 +24,6 @@ from hub.testing.fakes.money import HUNDRED, ZERO, money
 __all__ = [
     "AnyEntry",
     "customer_json",
-    "dotted",
     "draft_json",
     "entry_json",
     "invoice_json",
@@ -141,12 +140,7 @@ def invoice_json(invoice: BookedInvoice, base: str, view: InvoiceView) -> dict[s
     out["paymentTerms"] = invoice.payment_terms.as_json(base)
     out["customer"] = _ref(base, "customers", "customerNumber", invoice.customer.customer_number)
     out["recipient"] = recipient_json(invoice.recipient, base)
-    out.update(_links(invoice.extra, base))
-    if invoice.notes:
-        out["notes"] = invoice.notes
-    references = _references_json(invoice.references, base)
-    if references:
-        out["references"] = references
+    _add_extras(out, invoice, base)
     out["layout"] = _ref(base, "layouts", "layoutNumber", invoice.layout_number)
     out["pdf"] = {"download": f"{base}/invoices/booked/{n}/pdf"}
     if view == "single":
@@ -155,6 +149,16 @@ def invoice_json(invoice: BookedInvoice, base: str, view: InvoiceView) -> dict[s
     out["sent"] = f"{base}/invoices/booked/{n}/sent"
     out["self"] = f"{base}/invoices/booked/{n}"
     return out
+
+
+def _add_extras(out: dict[str, object], invoice: BookedInvoice | DraftInvoice, base: str) -> None:
+    """What an invoice carries as posted: delivery, project and the like, notes, references."""
+    out.update(_links(invoice.extra, base))
+    if invoice.notes:
+        out["notes"] = invoice.notes
+    references = _references_json(invoice.references, base)
+    if references:
+        out["references"] = references
 
 
 def draft_json(draft: DraftInvoice, base: str, *, single: bool) -> dict[str, object]:
@@ -194,12 +198,7 @@ def draft_json(draft: DraftInvoice, base: str, *, single: bool) -> dict[str, obj
             "recipient": recipient_json(draft.recipient, base),
         }
     )
-    out.update(_links(draft.extra, base))
-    if draft.notes:
-        out["notes"] = draft.notes
-    references = _references_json(draft.references, base)
-    if references:
-        out["references"] = references
+    _add_extras(out, draft, base)
     if single:
         out["layout"] = _ref(base, "layouts", "layoutNumber", draft.layout_number)
     out["pdf"] = {"download": f"{me}/pdf"}
@@ -373,13 +372,3 @@ def journal_json(journal: Journal, base: str) -> dict[str, object]:
         },
         "self": me,
     }
-
-
-def dotted(document: Mapping[str, object], path: str) -> object:
-    """``document["a"]["b"]`` for ``"a.b"``; ``None`` where a part is missing."""
-    value: object = document
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value

@@ -15,6 +15,7 @@ from hub.testing.fakes.economic.model import (
     RATE_PLACES,
     Agreement,
     ApiError,
+    Day,
     Journal,
     LedgerEntry,
     Result,
@@ -29,6 +30,7 @@ from hub.testing.fakes.economic.writes import (
     reject_nulls,
 )
 from hub.testing.fakes.money import HUNDRED, money
+from hub.testing.fakes.records import carry
 from hub.testing.fakes.wire import dumps
 
 __all__ = ["create_vouchers"]
@@ -41,19 +43,26 @@ ENTRY_TYPES = {
 }
 
 
+LEDGER_ENTRY_TYPES = {  # a voucher's entries key -> the ledger entry's entryType
+    "customerPayments": "customerPayment",
+    "manualCustomerInvoices": "manualDebtorInvoice",
+    "financeVouchers": "financeVoucher",
+}
+
+
 @dataclass
 class _PlannedEntry:
     kind: str
     amount: Decimal
-    day: date
+    date: Day
     currency: str
-    rate: Decimal
+    exchange_rate: Decimal
     text: str | None
     customer_number: int | None
-    invoice: int | None
-    due: date | None
-    account: int | None
-    contra: int | None
+    invoice_number: int | None
+    due_date: Day | None
+    account_number: int | None
+    contra_account_number: int | None
     voucher_number: int | None
 
 
@@ -156,11 +165,11 @@ def _plan_voucher(
             plan = _plan_entry(agreement, Reader(item, (*entries.path, kind, i), errors), kind)
             if plan is None:
                 continue
-            if years and plan.day.year not in years:
+            if years and plan.date.year not in years:
                 errors.add(
                     (*entries.path, kind, i, "date"),
-                    f"The date {plan.day} is not in accounting year {year}.",
-                    value=plan.day.isoformat(),
+                    f"The date {plan.date} is not in accounting year {year}.",
+                    value=plan.date.isoformat(),
                 )
             if plan.voucher_number is None:
                 plan.voucher_number = top_number
@@ -209,15 +218,15 @@ def _plan_entry(agreement: Agreement, e: Reader, kind: str) -> _PlannedEntry | N
     return _PlannedEntry(
         kind=kind,
         amount=money(amount),
-        day=day,
+        date=day,
         currency=currency,
-        rate=rate,
+        exchange_rate=rate,
         text=text,
         customer_number=customer_number,
-        invoice=invoice,
-        due=due,
-        account=account,
-        contra=contra,
+        invoice_number=invoice,
+        due_date=due,
+        account_number=account,
+        contra_account_number=contra,
         voucher_number=voucher_number,
     )
 
@@ -248,24 +257,14 @@ def _post_voucher(
     for plan in plans:
         customer = agreement.customers.get(plan.customer_number) if plan.customer_number else None
         journal_entry = agreement.take_journal_entry_number()
-        entry = LedgerEntry(
+        entry = carry(
+            LedgerEntry,
+            plan,
             entry_number=0,  # numbered when booked
-            entry_type={
-                "customerPayments": "customerPayment",
-                "manualCustomerInvoices": "manualDebtorInvoice",
-                "financeVouchers": "financeVoucher",
-            }[plan.kind],
-            date=plan.day,
-            amount=plan.amount,
-            currency=plan.currency,
-            exchange_rate=plan.rate,
-            account_number=plan.account or DEBTORS_ACCOUNT,
+            entry_type=LEDGER_ENTRY_TYPES[plan.kind],
+            account_number=plan.account_number or DEBTORS_ACCOUNT,
             voucher_number=voucher_number,
-            text=plan.text,
             customer=customer,
-            invoice_number=plan.invoice,
-            due_date=plan.due,
-            contra_account_number=plan.contra,
             journal_number=j,
             journal_entry_number=journal_entry,
         )
@@ -313,30 +312,33 @@ def _entry_out(
     if has_customer:
         n = plan.customer_number
         out["customer"] = {"customerNumber": n, "self": f"{base}/customers/{n}"}
-    if plan.invoice is not None:
-        out["customerInvoice"] = plan.invoice
-    if plan.account is not None:
-        out["account"] = {"accountNumber": plan.account, "self": f"{base}/accounts/{plan.account}"}
+    if plan.invoice_number is not None:
+        out["customerInvoice"] = plan.invoice_number
+    if plan.account_number is not None:
+        out["account"] = {
+            "accountNumber": plan.account_number,
+            "self": f"{base}/accounts/{plan.account_number}",
+        }
     if plan.text is not None:
         out["text"] = plan.text
     out["journal"] = journal_ref
     out["amount"] = plan.amount
-    contra = plan.contra
+    contra = plan.contra_account_number
     if contra is None and plan.kind == "customerPayments":
         contra = journal.contra_account_customer_payments
     if contra is not None:
         out["contraAccount"] = {"accountNumber": contra, "self": f"{base}/accounts/{contra}"}
     out["currency"] = {"code": plan.currency, "self": f"{base}/currencies/{plan.currency}"}
-    out["date"] = plan.day
-    if plan.due is not None:
-        out["dueDate"] = plan.due
-    out["exchangeRate"] = plan.rate
+    out["date"] = plan.date
+    if plan.due_date is not None:
+        out["dueDate"] = plan.due_date
+    out["exchangeRate"] = plan.exchange_rate
     out["entryType"] = ENTRY_TYPES[plan.kind]
     out["voucher"] = voucher_ref
-    out["amountDefaultCurrency"] = money(plan.amount * plan.rate / HUNDRED)
+    out["amountDefaultCurrency"] = money(plan.amount * plan.exchange_rate / HUNDRED)
     if remainder is not None:
         out["remainder"] = remainder
-        out["remainderDefaultCurrency"] = money(remainder * plan.rate / HUNDRED)
+        out["remainderDefaultCurrency"] = money(remainder * plan.exchange_rate / HUNDRED)
     out["journalEntryNumber"] = journal_entry
     href = f"{base}/journals/{journal.journal_number}/entries/{journal_entry}"
     out["metaData"] = {

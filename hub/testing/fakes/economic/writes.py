@@ -146,46 +146,48 @@ class Reader:
             (*self.path, key), f"Expected {want} but got {json_type(value)}.", value=value
         )
 
-    def obj(self, key: str, *, required: bool = False) -> Reader | None:
+    def _typed(self, key: str, required: bool, kinds: type | tuple[type, ...], want: str) -> Any:
+        """``doc[key]`` if it is one of ``kinds`` (a bool is never a number), else
+        :data:`_MISSING`; absent, null (when ``required``) and the wrong type are errors."""
         value = self.doc.get(key, _MISSING)
         if value is _MISSING or value is None:
             if required:
                 self.errors.add((*self.path, key), f"Property {key} is required.")
-            return None
-        if not isinstance(value, dict):
-            self._wrong(key, "Object", value)
+            return _MISSING
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            self._wrong(key, want, value)
+            return _MISSING
+        return value
+
+    def obj(self, key: str, *, required: bool = False) -> Reader | None:
+        value = self._typed(key, required, dict, "Object")
+        if value is _MISSING:
             return None
         return Reader(value, (*self.path, key), self.errors)
 
     def text(self, key: str, *, required: bool = False, max_length: int = 0) -> str | None:
-        value = self.doc.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.errors.add((*self.path, key), f"Property {key} is required.")
-            return None
-        if not isinstance(value, str):
-            self._wrong(key, "String", value)
+        value = self._typed(key, required, str, "String")
+        if value is _MISSING:
             return None
         if max_length and len(value) > max_length:
             self.errors.add(
                 (*self.path, key), f"{key} is longer than {max_length} characters.", value=value
             )
             return None
-        return value
+        text: str = value
+        return text
 
     def integer(
         self, key: str, *, required: bool = False, minimum: int | None = None
     ) -> int | None:
-        value = self.doc.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.errors.add((*self.path, key), f"Property {key} is required.")
+        value = self._typed(key, required, (int, Decimal), "Integer")
+        if value is _MISSING:
             return None
-        if isinstance(value, Decimal) and value == value.to_integral_value():
+        if isinstance(value, Decimal):
+            if value != value.to_integral_value():
+                self._wrong(key, "Integer", value)
+                return None
             value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            self._wrong(key, "Integer", value)
-            return None
         if minimum is not None and value < minimum:
             self.errors.add(
                 (*self.path, key),
@@ -193,16 +195,12 @@ class Reader:
                 value=value,
             )
             return None
-        return value
+        integer: int = value
+        return integer
 
     def number(self, key: str, *, required: bool = False, places: int = 2) -> Decimal | None:
-        value = self.doc.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.errors.add((*self.path, key), f"Property {key} is required.")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            self._wrong(key, "Number", value)
+        value = self._typed(key, required, (int, Decimal), "Number")
+        if value is _MISSING:
             return None
         number = Decimal(value)
         exponent = number.normalize().as_tuple().exponent

@@ -92,37 +92,34 @@ class BodyReader:
     def _wrong(self, name: str) -> None:
         self.mapping.append((name, "Verdien er ikke av korrekt type for dette feltet."))
 
-    def text(self, doc: Mapping[str, Any], key: str, where: str = "") -> str | None:
+    def _typed(
+        self, doc: Mapping[str, Any], key: str, where: str, kinds: type | tuple[type, ...]
+    ) -> Any:
+        """``doc[key]`` if absent, null or one of ``kinds`` (a bool is no number); else ``None``
+        and a mapping problem."""
         value = doc.get(key)
-        if value is None or isinstance(value, str):
+        if value is None or (
+            isinstance(value, kinds) and (kinds is bool) == isinstance(value, bool)
+        ):
             return value
         self._wrong(where + key)
         return None
 
+    def text(self, doc: Mapping[str, Any], key: str, where: str = "") -> str | None:
+        value: str | None = self._typed(doc, key, where, str)
+        return value
+
     def number(self, doc: Mapping[str, Any], key: str, where: str = "") -> Decimal | None:
-        value = doc.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            self._wrong(where + key)
-            return None
-        return Decimal(value)
+        value: int | Decimal | None = self._typed(doc, key, where, (int, Decimal))
+        return None if value is None else Decimal(value)
 
     def integer(self, doc: Mapping[str, Any], key: str, where: str = "") -> int | None:
-        value = doc.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self._wrong(where + key)
-            return None
+        value: int | None = self._typed(doc, key, where, int)
         return value
 
     def boolean(self, doc: Mapping[str, Any], key: str, where: str = "") -> bool | None:
-        value = doc.get(key)
-        if value is None or isinstance(value, bool):
-            return value
-        self._wrong(where + key)
-        return None
+        value: bool | None = self._typed(doc, key, where, bool)
+        return value
 
     def day(self, doc: Mapping[str, Any], key: str, where: str = "") -> date | None:
         value = self.text(doc, key, where)
@@ -138,11 +135,8 @@ class BodyReader:
 
     def ref(self, doc: Mapping[str, Any], key: str, where: str = "") -> int | None:
         """The ``id`` of a reference ``{"id": n}``."""
-        value = doc.get(key)
+        value: dict[str, Any] | None = self._typed(doc, key, where, dict)
         if value is None:
-            return None
-        if not isinstance(value, dict):
-            self._wrong(where + key)
             return None
         ident = value.get("id")
         if isinstance(ident, bool) or not isinstance(ident, int):

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.testing.fakes.tripletex.model import ApiError
 
-__all__ = ["ALL", "FieldTree", "Link", "Shaper", "parse_fields"]
+__all__ = ["ALL", "RENDERERS", "FieldTree", "Link", "Shaper", "parse_fields", "renders"]
 
 
 @dataclass(slots=True)
@@ -87,6 +87,21 @@ def _parse_list(text: str, at: int) -> tuple[FieldTree, int]:
 
 
 Renderer = Callable[[object, "Shaper"], tuple[str, dict[str, Any]]]
+RecordRenderer = Callable[[Any, "Shaper"], dict[str, Any]]
+R = TypeVar("R", bound=RecordRenderer)
+
+RENDERERS: dict[type, tuple[str, RecordRenderer]] = {}
+"""Each record type's model name and the function that writes its fields (see :func:`renders`)."""
+
+
+def renders(kind: type, model: str) -> Callable[[R], R]:
+    """Register the decorated function as the writer of ``kind``'s records, as ``model``."""
+
+    def register(fn: R) -> R:
+        RENDERERS[kind] = (model, fn)
+        return fn
+
+    return register
 
 
 class Shaper:
@@ -101,6 +116,10 @@ class Shaper:
 
     def url(self, path: str, ident: int) -> str:
         return f"{self.prefix}{path}/{ident}"
+
+    def head(self, path: str, ident: int, version: int = 0) -> dict[str, Any]:
+        """The ``id``, ``version`` and ``url`` every stored record's fields begin with."""
+        return {"id": ident, "version": version, "url": self.url(path, ident)}
 
     def shape(self, model: str, doc: dict[str, Any], tree: FieldTree) -> dict[str, Any]:
         """``doc`` (a record's fields, links as :class:`Link`) cut to ``tree``."""

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from hub.testing.fakes.money import ZERO, money
+from hub.testing.fakes.records import fields_of
 from hub.testing.fakes.tripletex.model import (
     BANK,
     NOK_PER_UNIT,
@@ -431,21 +432,7 @@ def post_voucher(
         net_currency = None
         if splits and vat_type is not None:
             net_currency = money(item.gross_currency / (1 + vat_type.rate))
-        add_posting(
-            company,
-            voucher,
-            row=item.row,
-            account=item.account,
-            gross_currency=item.gross_currency,
-            gross=item.gross,
-            net_currency=net_currency,
-            currency=item.currency,
-            description=item.description,
-            on=item.on,
-            customer=item.customer,
-            vat_type=vat_type,
-            invoice_number=item.invoice_number,
-        )
+        add_posting(company, voucher, **fields_of(item), net_currency=net_currency)
         if splits and vat_type is not None and net_currency is not None:
             vat_amount = money(item.gross_currency - net_currency)
             if not vat_amount.is_zero():

@@ -9,13 +9,12 @@ links are ``null`` and unset texts ``""``, as real answers write them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from hub.testing.fakes.money import ZERO
 from hub.testing.fakes.tripletex.company import Company
-from hub.testing.fakes.tripletex.fields import Link, Shaper
+from hub.testing.fakes.tripletex.fields import RENDERERS, Link, Shaper, renders
 from hub.testing.fakes.tripletex.model import (
     RECEIVABLES,
     Address,
@@ -28,7 +27,6 @@ from hub.testing.fakes.tripletex.model import (
     Voucher,
 )
 from hub.testing.fakes.tripletex.render_refs import (
-    REF_RENDERERS,
     LedgerSum,
     WhoAmI,
     currency_link,
@@ -43,11 +41,10 @@ ZERO_PCT = Decimal(0)
 DIGEST = "'If-None-Match' header not specified"  # what captured list answers carry
 
 
+@renders(Customer, "CustomerDTO")
 def _customer(c: Customer, s: Shaper) -> Doc:
     return {
-        "id": c.id,
-        "version": c.version,
-        "url": s.url("customer", c.id),
+        **s.head("customer", c.id, c.version),
         "name": c.name,
         "organizationNumber": c.organization_number,
         "globalLocationNumber": 0,
@@ -93,12 +90,11 @@ def _customer(c: Customer, s: Shaper) -> Doc:
     }
 
 
+@renders(Address, "AddressDTO")
 def _address(a: Address, s: Shaper) -> Doc:
     text = ", ".join(x for x in (a.line1, f"{a.postal_code} {a.city}".strip()) if x)
     return {
-        "id": a.id,
-        "version": 0,
-        "url": s.url("address", a.id),
+        **s.head("address", a.id),
         "addressLine1": a.line1,
         "addressLine2": "",
         "postalCode": a.postal_code,
@@ -109,6 +105,7 @@ def _address(a: Address, s: Shaper) -> Doc:
     }
 
 
+@renders(Invoice, "InvoiceDTO")
 def _invoice(i: Invoice, s: Shaper) -> Doc:
     outstanding = i.amount_outstanding
     outstanding_currency = i.amount_currency_outstanding
@@ -121,9 +118,7 @@ def _invoice(i: Invoice, s: Shaper) -> Doc:
             Link("ledger/posting", p.id, p) for p in i.group.postings if p.invoice_number == number
         ]
     return {
-        "id": i.id,
-        "version": i.version,
-        "url": s.url("invoice", i.id),
+        **s.head("invoice", i.id, i.version),
         "invoiceNumber": i.invoice_number,
         "invoiceDate": i.invoice_date,
         "customer": Link("customer", i.customer.id, i.customer),
@@ -163,12 +158,11 @@ def _invoice(i: Invoice, s: Shaper) -> Doc:
     }
 
 
+@renders(Order, "OrderDTO")
 def _order(o: Order, s: Shaper) -> Doc:
     invoice = o.invoice
     return {
-        "id": o.id,
-        "version": o.version,
-        "url": s.url("order", o.id),
+        **s.head("order", o.id, o.version),
         "customer": Link("customer", o.customer.id, o.customer),
         "contact": None,
         "attn": None,
@@ -218,11 +212,10 @@ def _order(o: Order, s: Shaper) -> Doc:
     }
 
 
+@renders(OrderLine, "OrderLineDTO")
 def _order_line(line: OrderLine, s: Shaper) -> Doc:
     return {
-        "id": line.id,
-        "version": 0,
-        "url": s.url("order/orderline", line.id),
+        **s.head("order/orderline", line.id),
         "product": None,
         "inventory": None,
         "inventoryLocation": None,
@@ -252,12 +245,11 @@ def _order_line(line: OrderLine, s: Shaper) -> Doc:
     }
 
 
+@renders(Voucher, "VoucherDTO")
 def _voucher(v: Voucher, s: Shaper) -> Doc:
     shown = f"{v.number}-{v.year}" if v.posted else ""
     return {
-        "id": v.id,
-        "version": v.version,
-        "url": s.url("ledger/voucher", v.id),
+        **s.head("ledger/voucher", v.id, v.version),
         "date": v.date,
         "number": v.number,
         "tempNumber": v.temp_number,
@@ -278,13 +270,12 @@ def _voucher(v: Voucher, s: Shaper) -> Doc:
     }
 
 
+@renders(Posting, "PostingDTO")
 def _posting(p: Posting, s: Shaper) -> Doc:
     group = p.group
     closed = group is not None and group.closed
     return {
-        "id": p.id,
-        "version": 0,
-        "url": s.url("ledger/posting", p.id),
+        **s.head("ledger/posting", p.id),
         "voucher": Link("ledger/voucher", p.voucher.id, p.voucher),
         "date": p.date,
         "description": p.description,
@@ -321,33 +312,19 @@ def _posting(p: Posting, s: Shaper) -> Doc:
     }
 
 
+@renders(CloseGroup, "CloseGroupDTO")
 def _close_group(g: CloseGroup, s: Shaper) -> Doc:
     last = max((p.date for p in g.postings), default=None)
     return {
-        "id": g.id,
-        "version": 0,
-        "url": s.url("ledger/closeGroup", g.id),
+        **s.head("ledger/closeGroup", g.id),
         "date": last,
         "postings": [Link("ledger/posting", p.id, p) for p in g.postings],
     }
 
 
-_RENDERERS: dict[type, tuple[str, Callable[[Any, Shaper], Doc]]] = {
-    Customer: ("CustomerDTO", _customer),
-    Address: ("AddressDTO", _address),
-    Invoice: ("InvoiceDTO", _invoice),
-    Order: ("OrderDTO", _order),
-    OrderLine: ("OrderLineDTO", _order_line),
-    Voucher: ("VoucherDTO", _voucher),
-    Posting: ("PostingDTO", _posting),
-    CloseGroup: ("CloseGroupDTO", _close_group),
-    **REF_RENDERERS,
-}
-
-
 def render(obj: object, s: Shaper) -> tuple[str, Doc]:
     """``obj``'s model name and fields (links unexpanded)."""
-    model, fn = _RENDERERS[type(obj)]
+    model, fn = RENDERERS[type(obj)]
     return model, fn(obj, s)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from hub.testing.fakes.money import ZERO
 from hub.testing.fakes.tripletex.company import Company
-from hub.testing.fakes.tripletex.fields import Link, Shaper
+from hub.testing.fakes.tripletex.fields import Link, Shaper, renders
 from hub.testing.fakes.tripletex.model import (
     CURRENCIES,
     NORWAY,
@@ -24,7 +24,6 @@ from hub.testing.fakes.tripletex.model import (
 )
 
 __all__ = [
-    "REF_RENDERERS",
     "CompanyRef",
     "CountryRef",
     "CurrencyRef",
@@ -50,18 +49,22 @@ class CountryRef:
 
 
 @dataclass(frozen=True, slots=True)
-class EmployeeRef:
+class _OfCompany:
+    """A record the fake derives from its company (each kind rendered as its own model)."""
+
     company: Company
 
 
-@dataclass(frozen=True, slots=True)
-class CompanyRef:
-    company: Company
+class EmployeeRef(_OfCompany):
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class WhoAmI:
-    company: Company
+class CompanyRef(_OfCompany):
+    __slots__ = ()
+
+
+class WhoAmI(_OfCompany):
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +91,11 @@ def vat_link(vat_type: VatType | None) -> Link:
     return Link("ledger/vatType", vt.id, vt)
 
 
+@renders(Account, "AccountDTO")
 def _account(a: Account, s: Shaper) -> Doc:
     vat = VAT_TYPES[a.vat_type_id]
     return {
-        "id": a.id,
-        "version": a.version,
-        "url": s.url("ledger/account", a.id),
+        **s.head("ledger/account", a.id, a.version),
         "number": a.number,
         "numberPretty": str(a.number),
         "name": a.name,
@@ -129,11 +131,10 @@ def _account(a: Account, s: Shaper) -> Doc:
     }
 
 
+@renders(VatType, "VatTypeDTO")
 def _vat_type(v: VatType, s: Shaper) -> Doc:
     return {
-        "id": v.id,
-        "version": 0,
-        "url": s.url("ledger/vatType", v.id),
+        **s.head("ledger/vatType", v.id),
         "name": v.name,
         "number": v.number,
         "displayName": v.display_name,
@@ -143,12 +144,11 @@ def _vat_type(v: VatType, s: Shaper) -> Doc:
     }
 
 
+@renders(CurrencyRef, "CurrencyDTO")
 def _currency(c: CurrencyRef, s: Shaper) -> Doc:
     cid, description = CURRENCIES[c.code]
     return {
-        "id": cid,
-        "version": 0,
-        "url": s.url("currency", cid),
+        **s.head("currency", cid),
         "code": c.code,
         "description": description,
         "factor": 1,
@@ -157,12 +157,11 @@ def _currency(c: CurrencyRef, s: Shaper) -> Doc:
     }
 
 
+@renders(CountryRef, "CountryDTO")
 def _country(_: CountryRef, s: Shaper) -> Doc:
     cid, name, alpha2, alpha3, numeric = NORWAY
     return {
-        "id": cid,
-        "version": 0,
-        "url": s.url("country", cid),
+        **s.head("country", cid),
         "name": name,
         "displayName": name,
         "isoAlpha2Code": alpha2,
@@ -171,12 +170,11 @@ def _country(_: CountryRef, s: Shaper) -> Doc:
     }
 
 
+@renders(EmployeeRef, "EmployeeDTO")
 def _employee(e: EmployeeRef, s: Shaper) -> Doc:
     c = e.company
     return {
-        "id": c.employee_id,
-        "version": 0,
-        "url": s.url("employee", c.employee_id),
+        **s.head("employee", c.employee_id),
         "firstName": "API",
         "lastName": "Integrasjon",
         "displayName": "API Integrasjon",
@@ -186,12 +184,11 @@ def _employee(e: EmployeeRef, s: Shaper) -> Doc:
     }
 
 
+@renders(CompanyRef, "CompanyDTO")
 def _company(ref: CompanyRef, s: Shaper) -> Doc:
     c = ref.company
     return {
-        "id": c.id,
-        "version": 0,
-        "url": s.url("company", c.id),
+        **s.head("company", c.id),
         "name": c.name,
         "displayName": c.name,
         "startDate": date(2020, 1, 1),
@@ -210,6 +207,7 @@ def _company(ref: CompanyRef, s: Shaper) -> Doc:
     }
 
 
+@renders(WhoAmI, "LoggedInUserInfoDTO")
 def _who(w: WhoAmI, s: Shaper) -> Doc:
     c = w.company
     return {
@@ -224,11 +222,10 @@ def _who(w: WhoAmI, s: Shaper) -> Doc:
     }
 
 
+@renders(Session, "SessionTokenDTO")
 def _session(t: Session, s: Shaper) -> Doc:
     return {
-        "id": t.id,
-        "version": 0,
-        "url": s.url("token/session", t.id),
+        **s.head("token/session", t.id),
         "consumerToken": Link("token/consumer", t.id + 1, None),
         "employeeToken": Link("token/employee", t.id + 2, None),
         "expirationDate": t.expiration,
@@ -236,6 +233,7 @@ def _session(t: Session, s: Shaper) -> Doc:
     }
 
 
+@renders(LedgerSum, "LedgerAccountDTO")
 def _ledger_sum(row: LedgerSum, s: Shaper) -> Doc:
     total = sum((p.amount for p in row.postings), ZERO)
     return {
@@ -245,16 +243,3 @@ def _ledger_sum(row: LedgerSum, s: Shaper) -> Doc:
         "sumAmountCurrency": total,
         "postings": [Link("ledger/posting", p.id, p) for p in row.postings],
     }
-
-
-REF_RENDERERS: dict[type, tuple[str, Any]] = {
-    Account: ("AccountDTO", _account),
-    VatType: ("VatTypeDTO", _vat_type),
-    CurrencyRef: ("CurrencyDTO", _currency),
-    CountryRef: ("CountryDTO", _country),
-    EmployeeRef: ("EmployeeDTO", _employee),
-    CompanyRef: ("CompanyDTO", _company),
-    WhoAmI: ("LoggedInUserInfoDTO", _who),
-    Session: ("SessionTokenDTO", _session),
-    LedgerSum: ("LedgerAccountDTO", _ledger_sum),
-}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from hub.testing.fakes.money import ZERO, money
 from hub.testing.fakes.tripletex import ledger
@@ -38,6 +39,8 @@ from hub.testing.fakes.tripletex.query import Call, Result, single_answer
 from hub.testing.fakes.tripletex.reads import path_id
 
 __all__ = ["post_order", "post_voucher", "put_credit_note", "put_order_invoice"]
+
+T = TypeVar("T")
 
 SALES_VAT_TYPES = frozenset(v.id for v in VAT_TYPES.values() if v.account_number != 2710)
 PREPAYMENT = (  # parameters of :invoice the fake refuses unless 0 (prepayment, on account)
@@ -173,17 +176,30 @@ def post_order(call: Call) -> Result:
     return single_answer(call, order, 201)
 
 
+def _found(call: Call, table: dict[int, T], what: str) -> T:
+    """The record the path names; a 404 ("Order not found.") when there is none."""
+    record = table.get(path_id(call))
+    if record is None:
+        raise ApiError(404, 6000, "Object not found", developer_message=f"{what} not found.")
+    return record
+
+
+def _sending(call: Call, day: str, send_types: tuple[str, ...]) -> date:
+    """The date (parameter ``day``, required) of an invoicing PUT; its sending options are
+    checked (``sendToCustomer``, ``sendType``) though the fake sends nothing."""
+    on = call.day(day, required=True)
+    assert on is not None
+    call.boolean("sendToCustomer", True)
+    call.enum("sendType", send_types)
+    return on
+
+
 def put_order_invoice(call: Call) -> Result:
     """``PUT /order/{id}/:invoice?invoiceDate=``: the invoice (200), numbered next, due after
     the order's ``invoicesDueIn``; the order is closed and links it as ``preliminaryInvoice``."""
     company = call.company
-    order = company.orders.get(path_id(call))
-    if order is None:
-        raise ApiError(404, 6000, "Object not found", developer_message="Order not found.")
-    on = call.day("invoiceDate", required=True)
-    assert on is not None
-    call.boolean("sendToCustomer", True)
-    call.enum("sendType", SEND_TYPES)
+    order = _found(call, company.orders, "Order")
+    on = _sending(call, "invoiceDate", SEND_TYPES)
     on_account = call.enum("createOnAccount", ("NONE", "WITH_VAT", "WITHOUT_VAT"))
     unsupported = [name for name in PREPAYMENT if (call.number(name) or ZERO) != 0]
     if on_account not in (None, "NONE"):
@@ -230,13 +246,8 @@ def put_credit_note(call: Call) -> Result:
     """``PUT /invoice/{id}/:createCreditNote?date=``: the credit note (200) that nullifies the
     whole invoice. An invoice already credited, or a credit note, is a 422."""
     company = call.company
-    invoice = company.invoices.get(path_id(call))
-    if invoice is None:
-        raise ApiError(404, 6000, "Object not found", developer_message="Invoice not found.")
-    on = call.day("date", required=True)
-    assert on is not None
-    call.boolean("sendToCustomer", True)
-    call.enum("sendType", CREDIT_SEND_TYPES)
+    invoice = _found(call, company.invoices, "Invoice")
+    on = _sending(call, "date", CREDIT_SEND_TYPES)
     if invoice.is_credit_note:
         raise validation_error([(None, "En kreditnota kan ikke krediteres.")])
     if invoice.is_credited:
