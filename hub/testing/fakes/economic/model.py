@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from hub.records import made_from
 from hub.testing.fakes.money import HUNDRED, ZERO, money
-from hub.testing.fakes.records import carry
 
 __all__ = [
     "Agreement",
@@ -567,7 +567,7 @@ class Agreement:
         """Book ``draft`` (caller holds the lock and has validated ``number``)."""
         if number is None:
             number = max(self.booked, default=0) + 1
-        invoice = carry(
+        invoice = made_from(
             BookedInvoice,
             draft,
             booked_invoice_number=number,

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from hub.records import made_from
 from hub.testing.fakes.economic.model import (
     DEBTORS_ACCOUNT,
     RATE_PLACES,
@@ -30,7 +31,6 @@ from hub.testing.fakes.economic.writes import (
     reject_nulls,
 )
 from hub.testing.fakes.money import HUNDRED, money
-from hub.testing.fakes.records import carry
 from hub.testing.fakes.wire import dumps
 
 __all__ = ["create_vouchers"]
@@ -257,7 +257,7 @@ def _post_voucher(
     for plan in plans:
         customer = agreement.customers.get(plan.customer_number) if plan.customer_number else None
         journal_entry = agreement.take_journal_entry_number()
-        entry = carry(
+        entry = made_from(
             LedgerEntry,
             plan,
             entry_number=0,  # numbered when booked

@@ -18,8 +18,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from hub.records import fields_of
 from hub.testing.fakes.money import ZERO, money
-from hub.testing.fakes.records import fields_of
 from hub.testing.fakes.tripletex.model import (
     BANK,
     NOK_PER_UNIT,
