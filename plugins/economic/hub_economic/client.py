@@ -20,12 +20,15 @@ digest of base URL and tokens (see :func:`client_for`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
+
+import httpx
 
 from hub.errors import InvalidDataError
 from hub.toolkit import vendor
+from hub.toolkit.api import JsonApiClient
 from hub.toolkit.fields import shape
 from hub.toolkit.http import make_client
 from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
@@ -43,8 +46,11 @@ Json = dict[str, Any]
 __all__ = ["NAME", "EconomicClient", "HttpOptions", "Json", "client_for", "configure"]
 
 
-class EconomicClient:
+class EconomicClient(JsonApiClient):
     """One agreement's REST API, for one hub client. Create it with :func:`client_for`."""
+
+    vendor = "e-conomic"
+    plugin = NAME
 
     def __init__(self, config: Config, options: HttpOptions | None = None) -> None:
         options = options or HttpOptions()
@@ -94,23 +100,19 @@ class EconomicClient:
         absolute = url if "://" in url else f"{self.base_url}{url}"
         return vendor.scrub(absolute.split("?", 1)[0], self._secrets)
 
-    def request(
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self._secrets
+
+    def _exchange(
         self,
         method: str,
         path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        idempotency_key: str | None = None,
-        doing: str | None = None,
-        allow: Iterable[int] = (),
-    ) -> tuple[int, Any]:
-        """Send one request (retried where :mod:`hub.toolkit.http` allows); (status, JSON).
-
-        A final status >= 400 raises the hub error for it, unless it is in ``allow`` (then the
-        JSON is None). A success whose body is not JSON raises :class:`InvalidDataError`
-        naming the URL.
-        """
+        params: Mapping[str, Any] | None,
+        body: Any,
+        idempotency_key: str | None,
+    ) -> tuple[httpx.Response, int]:
+        """Send one request, retried where :mod:`hub.toolkit.http` allows."""
         url = self._url(path)
         self._attempts.start()
         response = self.http.request(
@@ -121,18 +123,13 @@ class EconomicClient:
             idempotency_key=idempotency_key,
             raise_for_status=False,
         )
-        attempts = self._attempts.attempts
-        status = response.status_code
-        if status >= 400:
-            if status in allow:
-                return status, None
-            raise_for_response(
-                self.http, response, attempts=attempts, secrets=self._secrets, doing=doing
-            )
-        if not response.content:
-            return status, None
-        return status, vendor.answer_json(
-            response, vendor="e-conomic", plugin=NAME, secrets=self._secrets
+        return response, self._attempts.attempts
+
+    def _raise(
+        self, response: httpx.Response, attempts: int, method: str, doing: str | None
+    ) -> NoReturn:
+        raise_for_response(
+            self.http, response, attempts=attempts, secrets=self._secrets, doing=doing
         )
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:

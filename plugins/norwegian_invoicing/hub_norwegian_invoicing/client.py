@@ -33,14 +33,15 @@ import base64
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
 from hub.errors import InvalidDataError, RemoteServerError
 from hub.toolkit import vendor
+from hub.toolkit.api import JsonApiClient
 from hub.toolkit.fields import shape
 from hub.toolkit.http import RetryPolicy, make_client, throttle_wait
 from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
@@ -70,8 +71,11 @@ class Page:
     full_result_size: int | None
 
 
-class TripletexClient:
+class TripletexClient(JsonApiClient):
     """One Tripletex company's API, for one hub client. Create it with :func:`client_for`."""
+
+    vendor = "Tripletex"
+    plugin = NAME
 
     def __init__(self, config: Config, options: HttpOptions | None = None) -> None:
         options = options or HttpOptions()
@@ -209,47 +213,40 @@ class TripletexClient:
         )
         return response, self._attempts.attempts
 
-    def request(
+    def _exchange(
         self,
         method: str,
         path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        doing: str | None = None,
-        allow: Iterable[int] = (),
-    ) -> tuple[int, Any]:
-        """Send one authenticated request and return (status, JSON).
+        params: Mapping[str, Any] | None,
+        body: Any,
+        idempotency_key: str | None,
+    ) -> tuple[httpx.Response, int]:
+        """Send one authenticated request. A 401 with an existing session makes a new session
+        and sends the request once more.
 
-        A 401 with an existing session makes a new session and sends the request once more. A
-        final status >= 400 raises the hub error for it, unless it is in ``allow`` (then the
-        JSON is None). A success whose body is not JSON raises :class:`InvalidDataError`.
-        """
-        method = method.upper()
+        Tripletex has no idempotency key: a write is found again by the plugin's look-up
+        before writing, so a key here is a programming error."""
+        if idempotency_key is not None:
+            raise TypeError("Tripletex takes no idempotency key; look the write up instead")
         token, fresh = self._session_token()
         response, attempts = self._send(method, path, params, body, token)
         if response.status_code == 401 and not fresh:
             self._drop_session(token)
             token, fresh = self._session_token()
             response, attempts = self._send(method, path, params, body, token)
-        status = response.status_code
-        if status >= 400:
-            if status in allow:
-                return status, None
-            if status >= 500 and method in WRITE_METHODS:
-                doing = (
-                    f"{doing or 'writing'} (Tripletex may have made this write all the same;"
-                    " calling again with the same idempotency key finds it)"
-                )
-            raise_for_response(
-                self.http, response, attempts=attempts, secrets=self.secrets, doing=doing
-            )
-        if not response.content:
-            return status, None
-        return status, self._json(response)
+        return response, attempts
 
-    def _json(self, response: httpx.Response) -> Any:
-        return vendor.answer_json(response, vendor="Tripletex", plugin=NAME, secrets=self.secrets)
+    def _raise(
+        self, response: httpx.Response, attempts: int, method: str, doing: str | None
+    ) -> NoReturn:
+        if response.status_code >= 500 and method in WRITE_METHODS:
+            doing = (
+                f"{doing or 'writing'} (Tripletex may have made this write all the same;"
+                " calling again with the same idempotency key finds it)"
+            )
+        raise_for_response(
+            self.http, response, attempts=attempts, secrets=self.secrets, doing=doing
+        )
 
     # -- shapes of answers -----------------------------------------------------------------------
 
