@@ -28,8 +28,7 @@ import httpx
 
 from hub.errors import InvalidDataError
 from hub.toolkit import vendor
-from hub.toolkit.api import JsonApiClient
-from hub.toolkit.fields import shape
+from hub.toolkit.api import Call, JsonApiClient, object_list
 from hub.toolkit.http import make_client
 from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
 from hub_economic.errors import raise_for_response
@@ -40,6 +39,8 @@ APP_SECRET_HEADER = "X-AppSecretToken"
 AGREEMENT_GRANT_HEADER = "X-AgreementGrantToken"
 PAGE_SIZE = 1000  # e-conomic's maximum page size
 FILTER_BATCH = 200  # e-conomic's maximum number of values in one $in: filter
+#: A collection answer's shape, as an error names it.
+COLLECTION = 'a collection ({"collection": [...], "pagination": {...}})'
 
 Json = dict[str, Any]
 
@@ -104,32 +105,23 @@ class EconomicClient(JsonApiClient):
     def secrets(self) -> tuple[str, ...]:
         return self._secrets
 
-    def _exchange(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None,
-        body: Any,
-        idempotency_key: str | None,
-    ) -> tuple[httpx.Response, int]:
-        """Send one request, retried where :mod:`hub.toolkit.http` allows."""
-        url = self._url(path)
+    def _exchange(self, call: Call) -> tuple[httpx.Response, int]:
+        """Send ``call``, retried where :mod:`hub.toolkit.http` allows."""
+        url = self._url(call.path)
         self._attempts.start()
         response = self.http.request(
-            method,
+            call.method,
             url,
-            params=params,
-            json=body,
-            idempotency_key=idempotency_key,
+            params=call.params,
+            json=call.body,
+            idempotency_key=call.idempotency_key,
             raise_for_status=False,
         )
         return response, self._attempts.attempts
 
-    def _raise(
-        self, response: httpx.Response, attempts: int, method: str, doing: str | None
-    ) -> NoReturn:
+    def _raise(self, call: Call, response: httpx.Response, attempts: int) -> NoReturn:
         raise_for_response(
-            self.http, response, attempts=attempts, secrets=self._secrets, doing=doing
+            self.http, response, attempts=attempts, secrets=self._secrets, doing=call.doing
         )
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
@@ -165,21 +157,7 @@ class EconomicClient(JsonApiClient):
         return items
 
     def _page(self, body: Any, where: str) -> tuple[list[Json], str | None]:
-        if not isinstance(body, dict) or not isinstance(body.get("collection"), list):
-            raise InvalidDataError(
-                'expected a collection ({"collection": [...], "pagination": {...}}), got'
-                f" {shape(body)}",
-                plugin=NAME,
-                where=where,
-            )
-        collection: list[Any] = body["collection"]
-        for index, item in enumerate(collection):
-            if not isinstance(item, dict):
-                raise InvalidDataError(
-                    f"collection[{index}] is {shape(item)}, not an object",
-                    plugin=NAME,
-                    where=where,
-                )
+        collection = object_list(body, "collection", COLLECTION, plugin=NAME, where=where)
         pagination = body.get("pagination")
         next_page = pagination.get("nextPage") if isinstance(pagination, dict) else None
         if next_page is not None and (not isinstance(next_page, str) or not next_page.strip()):

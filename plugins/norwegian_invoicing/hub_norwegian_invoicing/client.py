@@ -41,7 +41,7 @@ import httpx
 
 from hub.errors import InvalidDataError, RemoteServerError
 from hub.toolkit import vendor
-from hub.toolkit.api import JsonApiClient
+from hub.toolkit.api import Call, JsonApiClient, object_list
 from hub.toolkit.fields import shape
 from hub.toolkit.http import RetryPolicy, make_client, throttle_wait
 from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
@@ -57,6 +57,8 @@ RATE_LIMIT_RESET = "X-Rate-Limit-Reset"
 MAX_PAGES = 100_000  # a server that never stops paging is an error, not an endless loop
 SESSION_PATH = "/token/session/:create"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+#: A list answer's shape, as an error names it.
+LIST_ANSWER = 'a list answer ({"values": [...], ...})'
 
 Json = dict[str, Any]
 
@@ -201,45 +203,42 @@ class TripletexClient(JsonApiClient):
                 return response, attempts
             self._real_sleep(wait if wait is not None else self.retry.initial_backoff)
 
-    def _send(
-        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, token: str
-    ) -> tuple[httpx.Response, int]:
+    def _send(self, call: Call, token: str) -> tuple[httpx.Response, int]:
         headers = self._authorization(token)
-        if method in WRITE_METHODS:
-            return self._send_write(method, path, body=body, params=params, headers=headers)
+        if call.method in WRITE_METHODS:
+            return self._send_write(
+                call.method, call.path, body=call.body, params=call.params, headers=headers
+            )
         self._attempts.start()
         response = self.http.request(
-            method, path, params=params, json=body, headers=headers, raise_for_status=False
+            call.method,
+            call.path,
+            params=call.params,
+            json=call.body,
+            headers=headers,
+            raise_for_status=False,
         )
         return response, self._attempts.attempts
 
-    def _exchange(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None,
-        body: Any,
-        idempotency_key: str | None,
-    ) -> tuple[httpx.Response, int]:
+    def _exchange(self, call: Call) -> tuple[httpx.Response, int]:
         """Send one authenticated request. A 401 with an existing session makes a new session
         and sends the request once more.
 
         Tripletex has no idempotency key: a write is found again by the plugin's look-up
         before writing, so a key here is a programming error."""
-        if idempotency_key is not None:
+        if call.idempotency_key is not None:
             raise TypeError("Tripletex takes no idempotency key; look the write up instead")
         token, fresh = self._session_token()
-        response, attempts = self._send(method, path, params, body, token)
+        response, attempts = self._send(call, token)
         if response.status_code == 401 and not fresh:
             self._drop_session(token)
             token, fresh = self._session_token()
-            response, attempts = self._send(method, path, params, body, token)
+            response, attempts = self._send(call, token)
         return response, attempts
 
-    def _raise(
-        self, response: httpx.Response, attempts: int, method: str, doing: str | None
-    ) -> NoReturn:
-        if response.status_code >= 500 and method in WRITE_METHODS:
+    def _raise(self, call: Call, response: httpx.Response, attempts: int) -> NoReturn:
+        doing = call.doing
+        if response.status_code >= 500 and call.method in WRITE_METHODS:
             doing = (
                 f"{doing or 'writing'} (Tripletex may have made this write all the same;"
                 " calling again with the same idempotency key finds it)"
@@ -303,18 +302,7 @@ class TripletexClient(JsonApiClient):
 
 def _list_page(answer: Any, start: int, where: str) -> tuple[list[Json], int | None]:
     """(values, fullResultSize) of a list answer, checked."""
-    if not isinstance(answer, dict) or not isinstance(answer.get("values"), list):
-        raise InvalidDataError(
-            f'expected a list answer ({{"values": [...], ...}}), got {shape(answer)}',
-            plugin=NAME,
-            where=where,
-        )
-    values: list[Any] = answer["values"]
-    for index, item in enumerate(values):
-        if not isinstance(item, dict):
-            raise InvalidDataError(
-                f"values[{index}] is {shape(item)}, not an object", plugin=NAME, where=where
-            )
+    values = object_list(answer, "values", LIST_ANSWER, plugin=NAME, where=where)
     served_from = answer.get("from")
     if isinstance(served_from, int) and not isinstance(served_from, bool) and served_from != start:
         raise InvalidDataError(
