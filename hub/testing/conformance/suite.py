@@ -10,6 +10,9 @@ Subclass it in your plugin's tests, name the plugin, and give a ``backend`` fixt
             with FakeAcme() as fake:
                 yield AcmeBackend(fake)
 
+or, when the backend is a context manager made with no arguments (it starts the fake and stops
+it), name its class instead: ``backend_class = AcmeBackend``.
+
 The suite tests what the plugin declares and only that: the reads of an accounting plugin,
 one write test per declared capability, ``deliver_message`` of a delivery plugin; the settings
 schema, error mapping and secrets for every plugin. It calls the hooks the way the core does
@@ -207,7 +210,8 @@ def _fault_test(fault: Fault, expected: type[HubError], doc: str) -> Callable[..
 class PluginConformance:
     """Base class of a plugin's conformance tests. See the module docstring.
 
-    Override the ``backend`` fixture; set :attr:`plugin`; list opt-outs with reasons in
+    Set :attr:`backend_class` or override the ``backend`` fixture; set :attr:`plugin`; list
+    opt-outs with reasons in
     :attr:`opt_out`. Override ``entry_point`` only to test a plugin that is importable but not
     installed (the kit's own tests do).
     """
@@ -216,6 +220,9 @@ class PluginConformance:
     plugin: ClassVar[str] = ""
     #: Tests this plugin opts out of, each with the reason: ``{"test_name": "why"}``.
     opt_out: ClassVar[Mapping[str, str]] = {}
+    #: The backend's class, a context manager made with no arguments (entered for each test,
+    #: left after it); None when the subclass overrides the ``backend`` fixture instead.
+    backend_class: ClassVar[type[AbstractContextManager[ConformanceBackend]] | None] = None
 
     _watch: LeakWatch
 
@@ -243,12 +250,17 @@ class PluginConformance:
     # -- fixtures an integrator gives ------------------------------------------------------
 
     @pytest.fixture
-    def backend(self) -> ConformanceBackend:
-        """The system behind the plugin. Override it: return your ConformanceBackend."""
-        raise NotImplementedError(
-            f"{type(self).__name__} has no `backend` fixture: define one returning a"
-            " hub.testing.conformance.ConformanceBackend for your fake or sandbox"
-        )
+    def backend(self) -> Iterator[ConformanceBackend]:
+        """The system behind the plugin: a :attr:`backend_class` entered for the test, or
+        override it: return (or yield) your ConformanceBackend."""
+        if self.backend_class is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no `backend` fixture: define one returning a"
+                " hub.testing.conformance.ConformanceBackend for your fake or sandbox, or set"
+                " backend_class"
+            )
+        with self.backend_class() as backend:
+            yield backend
 
     @pytest.fixture
     def entry_point(self) -> EntryPoint:

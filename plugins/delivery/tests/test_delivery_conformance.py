@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,6 +29,7 @@ class TestFileOutboxConformance(PluginConformance):
 
 class TestSmtpConformance(PluginConformance):
     plugin = "smtp"
+    backend_class = SmtpBackend
     opt_out: ClassVar[dict[str, str]] = {
         "test_throttling_raises_throttled_error": "SMTP has no throttling answer of its own"
         " (no 429): a server that limits a sender answers 4xx 'try later' like any other"
@@ -39,8 +39,3 @@ class TestSmtpConformance(PluginConformance):
         " server, only reply codes, each of which it maps to an error; there is no record or"
         " amount that could be malformed",
     }
-
-    @pytest.fixture
-    def backend(self) -> Iterator[ConformanceBackend]:
-        with SmtpBackend() as backend:
-            yield backend

@@ -20,13 +20,15 @@ digest of base URL and tokens (see :func:`client_for`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
+
+import httpx
 
 from hub.errors import InvalidDataError
 from hub.toolkit import vendor
-from hub.toolkit.fields import shape
+from hub.toolkit.api import Call, JsonApiClient, object_list
 from hub.toolkit.http import make_client
 from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
 from hub_economic.errors import raise_for_response
@@ -37,14 +39,19 @@ APP_SECRET_HEADER = "X-AppSecretToken"
 AGREEMENT_GRANT_HEADER = "X-AgreementGrantToken"
 PAGE_SIZE = 1000  # e-conomic's maximum page size
 FILTER_BATCH = 200  # e-conomic's maximum number of values in one $in: filter
+#: A collection answer's shape, as an error names it.
+COLLECTION = 'a collection ({"collection": [...], "pagination": {...}})'
 
 Json = dict[str, Any]
 
 __all__ = ["NAME", "EconomicClient", "HttpOptions", "Json", "client_for", "configure"]
 
 
-class EconomicClient:
+class EconomicClient(JsonApiClient):
     """One agreement's REST API, for one hub client. Create it with :func:`client_for`."""
+
+    vendor = "e-conomic"
+    plugin = NAME
 
     def __init__(self, config: Config, options: HttpOptions | None = None) -> None:
         options = options or HttpOptions()
@@ -94,45 +101,27 @@ class EconomicClient:
         absolute = url if "://" in url else f"{self.base_url}{url}"
         return vendor.scrub(absolute.split("?", 1)[0], self._secrets)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        idempotency_key: str | None = None,
-        doing: str | None = None,
-        allow: Iterable[int] = (),
-    ) -> tuple[int, Any]:
-        """Send one request (retried where :mod:`hub.toolkit.http` allows); (status, JSON).
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self._secrets
 
-        A final status >= 400 raises the hub error for it, unless it is in ``allow`` (then the
-        JSON is None). A success whose body is not JSON raises :class:`InvalidDataError`
-        naming the URL.
-        """
-        url = self._url(path)
+    def _exchange(self, call: Call) -> tuple[httpx.Response, int]:
+        """Send ``call``, retried where :mod:`hub.toolkit.http` allows."""
+        url = self._url(call.path)
         self._attempts.start()
         response = self.http.request(
-            method,
+            call.method,
             url,
-            params=params,
-            json=body,
-            idempotency_key=idempotency_key,
+            params=call.params,
+            json=call.body,
+            idempotency_key=call.idempotency_key,
             raise_for_status=False,
         )
-        attempts = self._attempts.attempts
-        status = response.status_code
-        if status >= 400:
-            if status in allow:
-                return status, None
-            raise_for_response(
-                self.http, response, attempts=attempts, secrets=self._secrets, doing=doing
-            )
-        if not response.content:
-            return status, None
-        return status, vendor.answer_json(
-            response, vendor="e-conomic", plugin=NAME, secrets=self._secrets
+        return response, self._attempts.attempts
+
+    def _raise(self, call: Call, response: httpx.Response, attempts: int) -> NoReturn:
+        raise_for_response(
+            self.http, response, attempts=attempts, secrets=self._secrets, doing=call.doing
         )
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
@@ -168,21 +157,7 @@ class EconomicClient:
         return items
 
     def _page(self, body: Any, where: str) -> tuple[list[Json], str | None]:
-        if not isinstance(body, dict) or not isinstance(body.get("collection"), list):
-            raise InvalidDataError(
-                'expected a collection ({"collection": [...], "pagination": {...}}), got'
-                f" {shape(body)}",
-                plugin=NAME,
-                where=where,
-            )
-        collection: list[Any] = body["collection"]
-        for index, item in enumerate(collection):
-            if not isinstance(item, dict):
-                raise InvalidDataError(
-                    f"collection[{index}] is {shape(item)}, not an object",
-                    plugin=NAME,
-                    where=where,
-                )
+        collection = object_list(body, "collection", COLLECTION, plugin=NAME, where=where)
         pagination = body.get("pagination")
         next_page = pagination.get("nextPage") if isinstance(pagination, dict) else None
         if next_page is not None and (not isinstance(next_page, str) or not next_page.strip()):

@@ -3,21 +3,16 @@ as the system behind it (see :mod:`economic_backend`). Nothing is opted out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import ClassVar
 
-import pytest
 from economic_backend import EconomicBackend
 
-from hub.testing.conformance import ConformanceBackend, PluginConformance
+from hub.testing.conformance import PluginConformance
 
 
 class TestEconomicConformance(PluginConformance):
     plugin = "economic"
+    backend_class = EconomicBackend
     #: Nothing: every test of the kit applies to e-conomic.
     opt_out: ClassVar[Mapping[str, str]] = {}
-
-    @pytest.fixture
-    def backend(self) -> Iterator[ConformanceBackend]:
-        with EconomicBackend() as backend:
-            yield backend

@@ -33,14 +33,15 @@ import base64
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
 from hub.errors import InvalidDataError, RemoteServerError
 from hub.toolkit import vendor
+from hub.toolkit.api import Call, JsonApiClient, object_list
 from hub.toolkit.fields import shape
 from hub.toolkit.http import RetryPolicy, make_client, throttle_wait
 from hub.toolkit.pool import AttemptCounter, ClientPool, HttpOptions
@@ -56,6 +57,8 @@ RATE_LIMIT_RESET = "X-Rate-Limit-Reset"
 MAX_PAGES = 100_000  # a server that never stops paging is an error, not an endless loop
 SESSION_PATH = "/token/session/:create"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+#: A list answer's shape, as an error names it.
+LIST_ANSWER = 'a list answer ({"values": [...], ...})'
 
 Json = dict[str, Any]
 
@@ -70,8 +73,11 @@ class Page:
     full_result_size: int | None
 
 
-class TripletexClient:
+class TripletexClient(JsonApiClient):
     """One Tripletex company's API, for one hub client. Create it with :func:`client_for`."""
+
+    vendor = "Tripletex"
+    plugin = NAME
 
     def __init__(self, config: Config, options: HttpOptions | None = None) -> None:
         options = options or HttpOptions()
@@ -197,59 +203,49 @@ class TripletexClient:
                 return response, attempts
             self._real_sleep(wait if wait is not None else self.retry.initial_backoff)
 
-    def _send(
-        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, token: str
-    ) -> tuple[httpx.Response, int]:
+    def _send(self, call: Call, token: str) -> tuple[httpx.Response, int]:
         headers = self._authorization(token)
-        if method in WRITE_METHODS:
-            return self._send_write(method, path, body=body, params=params, headers=headers)
+        if call.method in WRITE_METHODS:
+            return self._send_write(
+                call.method, call.path, body=call.body, params=call.params, headers=headers
+            )
         self._attempts.start()
         response = self.http.request(
-            method, path, params=params, json=body, headers=headers, raise_for_status=False
+            call.method,
+            call.path,
+            params=call.params,
+            json=call.body,
+            headers=headers,
+            raise_for_status=False,
         )
         return response, self._attempts.attempts
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        doing: str | None = None,
-        allow: Iterable[int] = (),
-    ) -> tuple[int, Any]:
-        """Send one authenticated request and return (status, JSON).
+    def _exchange(self, call: Call) -> tuple[httpx.Response, int]:
+        """Send one authenticated request. A 401 with an existing session makes a new session
+        and sends the request once more.
 
-        A 401 with an existing session makes a new session and sends the request once more. A
-        final status >= 400 raises the hub error for it, unless it is in ``allow`` (then the
-        JSON is None). A success whose body is not JSON raises :class:`InvalidDataError`.
-        """
-        method = method.upper()
+        Tripletex has no idempotency key: a write is found again by the plugin's look-up
+        before writing, so a key here is a programming error."""
+        if call.idempotency_key is not None:
+            raise TypeError("Tripletex takes no idempotency key; look the write up instead")
         token, fresh = self._session_token()
-        response, attempts = self._send(method, path, params, body, token)
+        response, attempts = self._send(call, token)
         if response.status_code == 401 and not fresh:
             self._drop_session(token)
             token, fresh = self._session_token()
-            response, attempts = self._send(method, path, params, body, token)
-        status = response.status_code
-        if status >= 400:
-            if status in allow:
-                return status, None
-            if status >= 500 and method in WRITE_METHODS:
-                doing = (
-                    f"{doing or 'writing'} (Tripletex may have made this write all the same;"
-                    " calling again with the same idempotency key finds it)"
-                )
-            raise_for_response(
-                self.http, response, attempts=attempts, secrets=self.secrets, doing=doing
-            )
-        if not response.content:
-            return status, None
-        return status, self._json(response)
+            response, attempts = self._send(call, token)
+        return response, attempts
 
-    def _json(self, response: httpx.Response) -> Any:
-        return vendor.answer_json(response, vendor="Tripletex", plugin=NAME, secrets=self.secrets)
+    def _raise(self, call: Call, response: httpx.Response, attempts: int) -> NoReturn:
+        doing = call.doing
+        if response.status_code >= 500 and call.method in WRITE_METHODS:
+            doing = (
+                f"{doing or 'writing'} (Tripletex may have made this write all the same;"
+                " calling again with the same idempotency key finds it)"
+            )
+        raise_for_response(
+            self.http, response, attempts=attempts, secrets=self.secrets, doing=doing
+        )
 
     # -- shapes of answers -----------------------------------------------------------------------
 
@@ -306,18 +302,7 @@ class TripletexClient:
 
 def _list_page(answer: Any, start: int, where: str) -> tuple[list[Json], int | None]:
     """(values, fullResultSize) of a list answer, checked."""
-    if not isinstance(answer, dict) or not isinstance(answer.get("values"), list):
-        raise InvalidDataError(
-            f'expected a list answer ({{"values": [...], ...}}), got {shape(answer)}',
-            plugin=NAME,
-            where=where,
-        )
-    values: list[Any] = answer["values"]
-    for index, item in enumerate(values):
-        if not isinstance(item, dict):
-            raise InvalidDataError(
-                f"values[{index}] is {shape(item)}, not an object", plugin=NAME, where=where
-            )
+    values = object_list(answer, "values", LIST_ANSWER, plugin=NAME, where=where)
     served_from = answer.get("from")
     if isinstance(served_from, int) and not isinstance(served_from, bool) and served_from != start:
         raise InvalidDataError(

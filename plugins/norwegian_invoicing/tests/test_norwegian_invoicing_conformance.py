@@ -18,13 +18,9 @@ from hub.testing.fakes.tripletex import spec as tripletex_spec
 
 class TestNorwegianInvoicingConformance(PluginConformance):
     plugin = "norwegian_invoicing"
+    backend_class = TripletexBackend
     #: Nothing: every test of the kit for the capabilities declared applies to Tripletex.
     opt_out: ClassVar[Mapping[str, str]] = {}
-
-    @pytest.fixture
-    def backend(self) -> Iterator[ConformanceBackend]:
-        with TripletexBackend() as backend:
-            yield backend
 
     @pytest.fixture(autouse=True)
     def exchanges_match_the_spec(self, backend: ConformanceBackend) -> Iterator[None]:
