@@ -17,15 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from hub.amounts import CENT
 from hub.daemon.jobs import JobResult
+from hub.demo.served import ServedScenario, ServedStory
 from hub.demo.text import amount
-from hub.demo.timeline import START, Scenario
+from hub.demo.timeline import START
 from hub.errors import HubError
 from hub.operations import cases, clients, collection, flows
 from hub.operations.context import Context
@@ -50,11 +51,9 @@ COLLECTED = (60, 20001)  # on day 60 the collection agency collects the other on
 
 
 @dataclass
-class EconomicStory:
+class EconomicStory(ServedStory):
     """What the e-conomic client's timeline did that the summary does not tell."""
 
-    url: str = ""
-    requests: int = 0
     write_off_error: str = ""
     write_off_voucher: list[tuple[str, Decimal]] = field(default_factory=list)  # account, amount
     vouchers_posted: int = 0
@@ -119,25 +118,28 @@ def _quiet(logger: str) -> Iterator[None]:
         log.setLevel(level)
 
 
-class EconomicScenario(Scenario):
+class EconomicScenario(ServedScenario):
     client = CLIENT
+    fake: FakeEconomic
+    story: EconomicStory
     jobs = (JobKind.SYNC, JobKind.POSTINGS)
 
     def __init__(self, base: Path) -> None:
-        self.letters = base / "letters" / CLIENT
+        super().__init__(base)
         self.fake = FakeEconomic(today=START)
         self.agreement = _seed(self.fake)
         self.story = EconomicStory()
         self._written_off: int | None = None  # the case a person writes off
 
-    def start(self, ctx: Context, stack: ExitStack) -> list[str]:
-        server = stack.enter_context(EconomicServer(self.fake))
-        self.story.url = server.url
-        _setup(ctx, server.url, str(self.letters))
-        return [
-            f"DK, on e-conomic (a fake server on {server.url}, real HTTP) through the economic"
+    def server(self) -> EconomicServer:
+        return EconomicServer(self.fake)
+
+    def setup(self, ctx: Context, url: str) -> str:
+        _setup(ctx, url, str(self.letters))
+        return (
+            f"DK, on e-conomic (a fake server on {url}, real HTTP) through the economic"
             " plugin, in customer mode: one reminder per customer on its overdue balance (C1)"
-        ]
+        )
 
     def morning(self, ctx: Context, n: int, day: dt.date) -> list[str]:
         self.fake.today = day
@@ -196,7 +198,7 @@ class EconomicScenario(Scenario):
 
     def finish(self) -> None:
         """Note what the fake e-conomic saw (while its server is still up)."""
-        self.story.requests = len(self.fake.requests)
+        super().finish()
         self.story.vouchers_posted = len(self.agreement.vouchers)
         self.story.unpaid_after = sorted(
             number for number, inv in self.agreement.booked.items() if inv.remainder > 0

@@ -13,15 +13,15 @@ first recurring invoice has its case closed (R1).
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from hub.amounts import CENT
 from hub.daemon.jobs import JobResult
+from hub.demo.served import ServedScenario, ServedStory
 from hub.demo.text import amount
-from hub.demo.timeline import START, Scenario
+from hub.demo.timeline import START
 from hub.operations import clients, flows, recurring, reports
 from hub.operations.context import Context
 from hub.operations.recurring import AddAgreement, TermsRequest
@@ -80,11 +80,9 @@ class Made:
 
 
 @dataclass
-class TripletexStory:
+class TripletexStory(ServedStory):
     """What the Norwegian client's timeline did that the summary does not tell."""
 
-    url: str = ""
-    requests: int = 0
     made: list[Made] = field(default_factory=list)
     first_invoice_lines: list[str] = field(default_factory=list)
     invoices_in_tripletex: int = 0
@@ -124,26 +122,29 @@ def _setup(ctx: Context, url: str, letters: str) -> None:
     recurring.add_agreement(ctx, AddAgreement(CLIENT, "202", COFFEE))
 
 
-class TripletexScenario(Scenario):
+class TripletexScenario(ServedScenario):
     client = CLIENT
+    fake: FakeTripletex
+    story: TripletexStory
     jobs = (JobKind.RECURRING, JobKind.SYNC)
 
     def __init__(self, base: Path) -> None:
-        self.letters = base / "letters" / CLIENT
+        super().__init__(base)
         self.fake = FakeTripletex(today=START)
         self.company = _seed(self.fake)
         self.story = TripletexStory()
         self._pays_on: dt.date | None = None
 
-    def start(self, ctx: Context, stack: ExitStack) -> list[str]:
-        server = stack.enter_context(TripletexServer(self.fake))
-        self.story.url = server.url
-        _setup(ctx, server.url, str(self.letters))
-        return [
-            f"NO, on Tripletex (a fake server on {server.url}, real HTTP) through the {PLUGIN}"
+    def server(self) -> TripletexServer:
+        return TripletexServer(self.fake)
+
+    def setup(self, ctx: Context, url: str) -> str:
+        _setup(ctx, url, str(self.letters))
+        return (
+            f"NO, on Tripletex (a fake server on {url}, real HTTP) through the {PLUGIN}"
             " plugin: two recurring agreements (one billed monthly with a prorated start, one"
             " a quarterly rent billed monthly as orders) and the Norwegian default flow"
-        ]
+        )
 
     def morning(self, ctx: Context, n: int, day: dt.date) -> list[str]:
         self.fake.today = day
@@ -174,5 +175,5 @@ class TripletexScenario(Scenario):
 
     def finish(self) -> None:
         """Note what the fake Tripletex saw (while its server is still up)."""
-        self.story.requests = len(self.fake.requests)
+        super().finish()
         self.story.invoices_in_tripletex = len(self.company.invoices_in_order())

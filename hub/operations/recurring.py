@@ -27,6 +27,7 @@ from hub.recurring.schedule import (
     AgreementLine,
     PlannedInvoice,
     Terms,
+    TermsOptions,
     plan,
 )
 
@@ -57,7 +58,7 @@ STATUSES = ("active", "inactive")
 
 
 @dataclass(frozen=True)
-class TermsRequest:
+class TermsRequest(TermsOptions):
     """An agreement's terms as a person gives them; ``lines`` each
     ``description;quantity;unit price;price factor[;VAT code]``."""
 
@@ -65,13 +66,6 @@ class TermsRequest:
     unit: str
     first_invoice_date: dt.date
     lines: Sequence[str]
-    produce: str = "invoice"
-    prep_days: int = 0
-    agreement_date: dt.date | None = None
-    end_date: dt.date | None = None
-    max_count: int | None = None
-    no_credit_days: bool = False
-    payment_days: int = 14
 
     def terms(self, currency: str) -> Terms:
         """The schedule's :class:`Terms`, in ``currency``; refused if they make no agreement."""

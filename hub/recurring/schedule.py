@@ -106,15 +106,11 @@ class AgreementLine:
             )
 
 
-@dataclass(frozen=True)
-class Terms:
-    """What an agreement says about when and what to bill (everything :func:`plan` needs)."""
+@dataclass(frozen=True, kw_only=True)
+class TermsOptions:
+    """What an agreement may say beyond its period, first date and lines, each with the
+    default it has when not said (shared by :class:`Terms` and the request that makes them)."""
 
-    every: int
-    unit: str
-    first_invoice_date: dt.date
-    lines: tuple[AgreementLine, ...]
-    currency: str
     produce: str = "invoice"
     prep_days: int = 0
     agreement_date: dt.date | None = None
@@ -122,6 +118,17 @@ class Terms:
     max_count: int | None = None
     no_credit_days: bool = False
     payment_days: int = 14
+
+
+@dataclass(frozen=True)
+class Terms(TermsOptions):
+    """What an agreement says about when and what to bill (everything :func:`plan` needs)."""
+
+    every: int
+    unit: str
+    first_invoice_date: dt.date
+    lines: tuple[AgreementLine, ...]
+    currency: str
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:

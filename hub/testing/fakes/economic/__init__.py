@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import date
 
 from hub.testing.fakes.economic.app import (
     EconomicTransport,
@@ -30,8 +29,8 @@ from hub.testing.fakes.economic.model import (
     LedgerEntry,
     Voucher,
 )
-from hub.testing.fakes.http import FakeHttpServer, serve_until_terminated
-from hub.testing.fakes.seeding import command_line, unpaid_invoices
+from hub.testing.fakes.http import FakeHttpServer
+from hub.testing.fakes.seeding import Seeder
 from hub.testing.fakes.wire import dumps
 
 __all__ = [
@@ -63,61 +62,45 @@ class EconomicServer(FakeHttpServer):
         self.fake = fake
 
 
-_CITIES = (("8000", "Aarhus C"), ("2100", "København Ø"), ("5000", "Odense C"), ("0150", "Oslo"))
+def _add_customer(agreement: Agreement, c: int, zip_code: str, city: str) -> int:
+    agreement.add_customer(
+        c,
+        f"Kunde {c} ApS",
+        email=f"kunde{c}@example.dk",
+        address=f"Vej {c}",
+        zip=zip_code,
+        city=city,
+        country="Danmark",
+    )
+    return c
 
 
-def seed(
-    fake: FakeEconomic,
-    agreements: int,
-    invoices: int,
-    *,
-    customers: int = 20,
-    first_invoice_number: int = 10001,
-    today: date | None = None,
-) -> list[Agreement]:
-    """Add ``agreements`` agreements (tokens ``app-{i}``/``grant-{i}``, ``i`` from 1, company
-    "Firma {i} ApS"), each with ``customers`` customers (numbers 1..) and ``invoices`` unpaid
-    invoices (numbers from ``first_invoice_number``) spread round-robin over them, dated over
-    the 60 days before ``today`` with 14 days' credit, amounts 100.00-9999.00 plus 25 % VAT."""
-    today = today or fake.current_date()
-    created = []
-    for i in range(1, agreements + 1):
-        agreement = fake.add_agreement(f"app-{i}", f"grant-{i}", f"Firma {i} ApS")
-        for c in range(1, customers + 1):
-            zip_code, city = _CITIES[c % len(_CITIES)]
-            agreement.add_customer(
-                c,
-                f"Kunde {c} ApS",
-                email=f"kunde{c}@example.dk",
-                address=f"Vej {c}",
-                zip=zip_code,
-                city=city,
-                country="Danmark",
-            )
-        numbers = range(1, customers + 1)
-        for invoice in unpaid_invoices(invoices, numbers, first_invoice_number, today):
-            agreement.add_invoice(*invoice)
-        created.append(agreement)
-    return created
+#: ``seed(fake, agreements, invoices, *, customers=20, first_invoice_number=10001, today=None)``:
+#: add ``agreements`` agreements (tokens ``app-{i}``/``grant-{i}``, ``i`` from 1, company
+#: "Firma {i} ApS"), each with ``customers`` customers (numbers 1..) and ``invoices`` unpaid
+#: invoices (numbers from ``first_invoice_number``) spread round-robin over them, dated over
+#: the 60 days before ``today`` with 14 days' credit, amounts 100.00-9999.00 plus 25 % VAT.
+seed: Seeder[FakeEconomic, Agreement] = Seeder(
+    lambda fake, i: fake.add_agreement(f"app-{i}", f"grant-{i}", f"Firma {i} ApS"),
+    _add_customer,
+    (("8000", "Aarhus C"), ("2100", "København Ø"), ("5000", "Odense C"), ("0150", "Oslo")),
+    FakeEconomic.current_date,
+    tenants="agreements",
+    tenant="agreement",
+    tokens="app-{i} / grant-{i}",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hub.testing.fakes.economic``: seed, print the URL, serve until killed."""
-    args = command_line(
+    return seed.main(
         argv,
         prog="python -m hub.testing.fakes.economic",
         description=__doc__.split("\n\n")[0],
-        tenants="agreements",
-        tenant="agreement",
-        tokens="app-{i} / grant-{i}",
+        fake=lambda args: FakeEconomic(page_size_max=args.page_size_max),
+        server=EconomicServer,
         more=lambda parser: parser.add_argument("--page-size-max", type=int, default=1000),
     )
-    fake = FakeEconomic(page_size_max=args.page_size_max)
-    seed(fake, args.agreements, args.invoices, customers=args.customers)
-    serve_until_terminated(
-        EconomicServer(fake, args.host, args.port), fake.requests, args.stats_file
-    )
-    return 0
 
 
 if __name__ == "__main__":

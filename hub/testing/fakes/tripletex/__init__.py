@@ -11,13 +11,11 @@ sources [SPEC], [NOTES], [CAP]: ``docs/fakes/tripletex.md``.
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Sequence
-from datetime import date
 
-from hub.testing.fakes.http import FakeHttpServer, serve_until_terminated
-from hub.testing.fakes.seeding import command_line, unpaid_invoices
+from hub.testing.fakes.http import FakeHttpServer
+from hub.testing.fakes.seeding import Seeder
 from hub.testing.fakes.tripletex.app import FakeTripletex, Fault, RecordedRequest, Response
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.model import ApiError, Customer, Invoice, Order, Posting, Voucher
@@ -52,80 +50,44 @@ class TripletexServer(FakeHttpServer):
         self.fake = fake
 
 
-_CITIES = (("0150", "Oslo"), ("5003", "Bergen"), ("7010", "Trondheim"), ("4006", "Stavanger"))
+def _add_customer(company: Company, c: int, postal_code: str, city: str) -> int:
+    company.add_customer(
+        10000 + c,
+        f"Kunde {c} AS",
+        f"kunde{c}@example.no",
+        organization_number=str(920_000_000 + c),
+        address=f"Gate {c}",
+        postal_code=postal_code,
+        city=city,
+    )
+    return 10000 + c
 
 
-def seed(
-    fake: FakeTripletex,
-    companies: int,
-    invoices: int,
-    *,
-    customers: int = 20,
-    first_invoice_number: int = 10001,
-    today: date | None = None,
-) -> list[Company]:
-    """Add ``companies`` companies (tokens ``consumer-{i}``/``employee-{i}``, ``i`` from 1,
-    "Firma {i} AS", NOK), each with ``customers`` customers (numbers 10001..) and ``invoices``
-    unpaid invoices (numbers from ``first_invoice_number``) spread round-robin over them, dated
-    over the 60 days before ``today`` with 14 days' credit, 100.00-9999.00 plus 25 % VAT.
-
-    The garbage collector is paused meanwhile: a seed of 100 000 invoices takes half the time
-    without its full scans of the growing heap."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _seed(fake, companies, invoices, customers, first_invoice_number, today)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _seed(
-    fake: FakeTripletex,
-    companies: int,
-    invoices: int,
-    customers: int,
-    first_invoice_number: int,
-    today: date | None,
-) -> list[Company]:
-    today = today or fake.today
-    created = []
-    for i in range(1, companies + 1):
-        company = fake.add_company(f"consumer-{i}", f"employee-{i}", f"Firma {i} AS")
-        for c in range(1, customers + 1):
-            postal_code, city = _CITIES[c % len(_CITIES)]
-            company.add_customer(
-                10000 + c,
-                f"Kunde {c} AS",
-                f"kunde{c}@example.no",
-                organization_number=str(920_000_000 + c),
-                address=f"Gate {c}",
-                postal_code=postal_code,
-                city=city,
-            )
-        numbers = range(10001, 10001 + customers)
-        for invoice in unpaid_invoices(invoices, numbers, first_invoice_number, today):
-            company.add_invoice(*invoice)
-        created.append(company)
-    return created
+#: ``seed(fake, companies, invoices, *, customers=20, first_invoice_number=10001, today=None)``:
+#: add ``companies`` companies (tokens ``consumer-{i}``/``employee-{i}``, ``i`` from 1,
+#: "Firma {i} AS", NOK), each with ``customers`` customers (numbers 10001..) and ``invoices``
+#: unpaid invoices (numbers from ``first_invoice_number``) spread round-robin over them, dated
+#: over the 60 days before ``today`` with 14 days' credit, 100.00-9999.00 plus 25 % VAT.
+seed: Seeder[FakeTripletex, Company] = Seeder(
+    lambda fake, i: fake.add_company(f"consumer-{i}", f"employee-{i}", f"Firma {i} AS"),
+    _add_customer,
+    (("0150", "Oslo"), ("5003", "Bergen"), ("7010", "Trondheim"), ("4006", "Stavanger")),
+    lambda fake: fake.today,
+    tenants="companies",
+    tenant="company",
+    tokens="consumer-{i} / employee-{i}",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hub.testing.fakes.tripletex``: seed, print the URL, serve until SIGTERM."""
-    args = command_line(
+    return seed.main(
         argv,
         prog="python -m hub.testing.fakes.tripletex",
         description=__doc__.split("\n\n")[0],
-        tenants="companies",
-        tenant="company",
-        tokens="consumer-{i} / employee-{i}",
+        fake=lambda args: FakeTripletex(),
+        server=TripletexServer,
     )
-    fake = FakeTripletex()
-    seed(fake, args.companies, args.invoices, customers=args.customers)
-    serve_until_terminated(
-        TripletexServer(fake, args.host, args.port), fake.requests, args.stats_file
-    )
-    return 0
 
 
 if __name__ == "__main__":

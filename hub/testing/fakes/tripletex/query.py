@@ -9,10 +9,12 @@ field 422 code 17000, a ``count`` above the maximum 422 code 23000 ("Result Set 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from hub.testing.fakes.tripletex.company import Company
@@ -192,6 +194,16 @@ def _bad_date() -> date:
 class Page:
     start: int
     count: int
+
+
+def sort_keys(*fields: str, **named: Callable[[Any], Any]) -> dict[str, Callable[[Any], Any]]:
+    """The sort keys of :func:`sort_items` by Tripletex field name: each of ``fields`` (dotted
+    for a field of a nested record) reads the record's attribute of that name in snake case
+    (``customer.customerNumber``: ``customer.customer_number``); ``named`` gives the others."""
+    keys: dict[str, Callable[[Any], Any]] = {
+        field: attrgetter(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", field).lower()) for field in fields
+    }
+    return keys | named
 
 
 def sort_items(

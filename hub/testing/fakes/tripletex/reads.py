@@ -8,20 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from hub.testing.fakes.tripletex.ledger import open_posts
 from hub.testing.fakes.tripletex.model import (
     VAT_TYPES,
-    Account,
     ApiError,
-    Customer,
-    Invoice,
-    Order,
     Posting,
-    Voucher,
 )
-from hub.testing.fakes.tripletex.query import Call, Result, list_answer, single_answer, sort_items
+from hub.testing.fakes.tripletex.query import (
+    Call,
+    Result,
+    list_answer,
+    single_answer,
+    sort_items,
+    sort_keys,
+)
 from hub.testing.fakes.tripletex.render import LedgerSum, WhoAmI
 
 __all__ = [
@@ -100,13 +103,7 @@ def _eq(value: object, get: Callable[[Any], object]) -> Test:
 
 # --- customers ----------------------------------------------------------------------------------
 
-_CUSTOMER_SORT: dict[str, Callable[[Customer], Any]] = {
-    "id": lambda c: c.id,
-    "name": lambda c: c.name,
-    "customerNumber": lambda c: c.customer_number,
-    "email": lambda c: c.email,
-    "organizationNumber": lambda c: c.organization_number,
-}
+_CUSTOMER_SORT = sort_keys("id", "name", "customerNumber", "email", "organizationNumber")
 
 
 def get_customers(call: Call) -> Result:
@@ -133,19 +130,19 @@ def get_customer(call: Call) -> Result:
 
 # --- invoices -----------------------------------------------------------------------------------
 
-_INVOICE_SORT: dict[str, Callable[[Invoice], Any]] = {
-    "id": lambda i: i.id,
-    "invoiceNumber": lambda i: i.invoice_number,
-    "invoiceDate": lambda i: i.invoice_date,
-    "invoiceDueDate": lambda i: i.due_date,
-    "amount": lambda i: i.amount,
-    "amountCurrency": lambda i: i.amount_currency,
-    "amountOutstanding": lambda i: i.amount_outstanding,
-    "amountCurrencyOutstanding": lambda i: i.amount_currency_outstanding,
-    "customer.id": lambda i: i.customer.id,
-    "customer.name": lambda i: i.customer.name,
-    "customer.customerNumber": lambda i: i.customer.customer_number,
-}
+_INVOICE_SORT = sort_keys(
+    "id",
+    "invoiceNumber",
+    "invoiceDate",
+    "amount",
+    "amountCurrency",
+    "amountOutstanding",
+    "amountCurrencyOutstanding",
+    "customer.id",
+    "customer.name",
+    "customer.customerNumber",
+    invoiceDueDate=attrgetter("due_date"),
+)
 
 
 def get_invoices(call: Call) -> Result:
@@ -176,13 +173,9 @@ def get_invoice(call: Call) -> Result:
 
 # --- orders -------------------------------------------------------------------------------------
 
-_ORDER_SORT: dict[str, Callable[[Order], Any]] = {
-    "id": lambda o: o.id,
-    "number": lambda o: int(o.number),
-    "orderDate": lambda o: o.order_date,
-    "deliveryDate": lambda o: o.delivery_date,
-    "customer.id": lambda o: o.customer.id,
-}
+_ORDER_SORT = sort_keys(
+    "id", "orderDate", "deliveryDate", "customer.id", number=lambda o: int(o.number)
+)
 
 
 def get_orders(call: Call) -> Result:
@@ -211,6 +204,9 @@ def get_order(call: Call) -> Result:
 # --- VAT types and accounts ---------------------------------------------------------------------
 
 
+_BY_ID_OR_NUMBER = sort_keys("id", "number")  # VAT types, accounts
+
+
 def get_vat_types(call: Call) -> Result:
     numbers = call.text("number")
     wanted = None if numbers is None else {n.strip() for n in numbers.split(",")}
@@ -222,8 +218,7 @@ def get_vat_types(call: Call) -> Result:
         _in(call.ids("id"), lambda v: v.id),
         None if wanted is None else (lambda v: v.number in wanted),
     )
-    keys: dict[str, Callable[[Any], Any]] = {"id": lambda v: v.id, "number": lambda v: v.number}
-    items = sort_items(items, call.text("sorting"), keys)
+    items = sort_items(items, call.text("sorting"), _BY_ID_OR_NUMBER)
     return list_answer(call, items)
 
 
@@ -245,8 +240,7 @@ def get_accounts(call: Call) -> Result:
         None if balance is None else (lambda a: (a.number < 3000) == balance),
         _eq(call.text("saftCode"), lambda a: str(a.number)[:2]),
     )
-    keys: dict[str, Callable[[Account], Any]] = {"id": lambda a: a.id, "number": lambda a: a.number}
-    items = sort_items(items, call.text("sorting"), keys)
+    items = sort_items(items, call.text("sorting"), _BY_ID_OR_NUMBER)
     return list_answer(call, items)
 
 
@@ -256,11 +250,7 @@ def get_account(call: Call) -> Result:
 
 # --- vouchers, postings, open posts -------------------------------------------------------------
 
-_VOUCHER_SORT: dict[str, Callable[[Voucher], Any]] = {
-    "id": lambda v: v.id,
-    "date": lambda v: v.date,
-    "number": lambda v: v.number,
-}
+_VOUCHER_SORT = sort_keys("id", "date", "number")
 
 
 def get_vouchers(call: Call) -> Result:
@@ -299,14 +289,7 @@ def get_vouchers_by_external_number(call: Call) -> Result:
     return list_answer(call, items)
 
 
-_POSTING_SORT: dict[str, Callable[[Posting], Any]] = {
-    "id": lambda p: p.id,
-    "date": lambda p: p.date,
-    "amount": lambda p: p.amount,
-    "amountGross": lambda p: p.amount_gross,
-    "account.number": lambda p: p.account.number,
-    "voucher.id": lambda p: p.voucher.id,
-}
+_POSTING_SORT = sort_keys("id", "date", "amount", "amountGross", "account.number", "voucher.id")
 
 
 def _posting_filters(call: Call) -> list[Test]:
