@@ -76,32 +76,38 @@ class ConformanceData:
         return {c.customer_number: totals[c.customer_number] for c in self.customers}
 
 
+#: Customers with Danish and Norwegian letters in their names, as the fields of
+#: :class:`Customer` in order: number, name, e-mail, address, postal code, city, country,
+#: language (a short row leaves the rest out).
+_SPECIAL_CUSTOMERS: tuple[tuple[str, ...], ...] = (
+    (
+        "9001",
+        "Østergaard & Søn ApS",
+        "bogholderi@oestergaard.example",
+        "Søndergade 1",
+        "8000",
+        "Aarhus C",
+        "Danmark",
+        "da",
+    ),
+    ("9002", "Blåbær A/S"),
+    (
+        "9003",
+        "Fjordline Ålesund AS",
+        "faktura@fjordline.example",
+        "Storgata 5",
+        "6002",
+        "Ålesund",
+        "Norge",
+        "nb",
+    ),
+)
+
+
 def _customers(count: int) -> tuple[Customer, ...]:
     """Three customers with Danish and Norwegian letters in their names, then plain ones
     (every other one without an e-mail address) up to ``count``."""
-    special = (
-        Customer(
-            customer_number="9001",
-            name="Østergaard & Søn ApS",
-            email="bogholderi@oestergaard.example",
-            address="Søndergade 1",
-            postal_code="8000",
-            city="Aarhus C",
-            country="Danmark",
-            language="da",
-        ),
-        Customer(customer_number="9002", name="Blåbær A/S"),
-        Customer(
-            customer_number="9003",
-            name="Fjordline Ålesund AS",
-            email="faktura@fjordline.example",
-            address="Storgata 5",
-            postal_code="6002",
-            city="Ålesund",
-            country="Norge",
-            language="nb",
-        ),
-    )
+    special = tuple(Customer(*row) for row in _SPECIAL_CUSTOMERS)
     plain = tuple(
         Customer(
             customer_number=str(9004 + n),
