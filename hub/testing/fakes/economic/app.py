@@ -47,6 +47,7 @@ from hub.testing.fakes.economic.vouchers import create_vouchers
 from hub.testing.fakes.economic.writes import book_invoice, create_draft, delete_draft
 from hub.testing.fakes.faults import Fault as _Fault
 from hub.testing.fakes.faults import seconds_text
+from hub.testing.fakes.tenants import Tenants
 from hub.testing.fakes.wire import dumps
 
 __all__ = ["EconomicTransport", "FakeEconomic", "Fault", "RecordedRequest", "Response"]
@@ -154,9 +155,9 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
         self.call_cost = call_cost
         self.payment_sign = payment_sign
         self.idempotency_ttl = idempotency_ttl
-        self.agreements: list[Agreement] = []
+        self._tenants: Tenants[Agreement] = Tenants(self.lock, "agreement grant token")
+        self.agreements: list[Agreement] = self._tenants.all
         self._idempotent: dict[tuple[str, str], _Cached] = {}
-        self._by_grant: dict[str, Agreement] = {}
         self._apps: set[str] = set()
 
     # --- set-up -------------------------------------------------------------------------------
@@ -177,26 +178,25 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
         """An agreement reachable with this token pair (``role="Bookkeeping"`` gets 403 on
         customers, as a real app without the SuperUser role [S6])."""
         with self.lock:
-            if agreement_grant_token in self._by_grant:
-                raise ValueError("agreement grant token already in use")
-            agreement = Agreement(
-                lock=self.lock,
-                today=self.current_date,
-                app_secret_token=app_secret_token,
-                agreement_grant_token=agreement_grant_token,
-                company_name=company_name,
-                agreement_number=1_000_001 + len(self.agreements),
-                base_currency=base_currency,
-                vat_rate=vat_rate,
-                role=role,
+            agreement = self._tenants.add(
+                agreement_grant_token,
+                lambda: Agreement(
+                    lock=self.lock,
+                    today=self.current_date,
+                    app_secret_token=app_secret_token,
+                    agreement_grant_token=agreement_grant_token,
+                    company_name=company_name,
+                    agreement_number=1_000_001 + len(self.agreements),
+                    base_currency=base_currency,
+                    vat_rate=vat_rate,
+                    role=role,
+                ),
             )
-            self.agreements.append(agreement)
-            self._by_grant[agreement_grant_token] = agreement
             self._apps.add(app_secret_token)
             return agreement
 
     def agreement(self, agreement_grant_token: str) -> Agreement:
-        return self._by_grant[agreement_grant_token]
+        return self._tenants.by_token[agreement_grant_token]
 
     def fail_next(self, fault: Fault) -> None:
         """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
@@ -422,7 +422,7 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
         elif not grant:
             problem = ("missing_grant", "The X-AgreementGrantToken header is missing.")
         else:
-            agreement = self._by_grant.get(grant)
+            agreement = self._tenants.by_token.get(grant)
             if agreement is None or agreement.app_secret_token != app:
                 problem = ("invalid_grant", "The X-AgreementGrantToken is not valid for this app.")
             elif agreement.revoked:

@@ -23,6 +23,7 @@ from hub.testing.fakes.app import (
 )
 from hub.testing.fakes.faults import Fault as _Fault
 from hub.testing.fakes.faults import seconds_text
+from hub.testing.fakes.tenants import Tenants
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.model import ApiError, Session
 from hub.testing.fakes.tripletex.query import Call, Result
@@ -141,12 +142,12 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
         self.count_max = count_max
         self.rate_limit = rate_limit
         self.rate_window = rate_window
-        self.companies: list[Company] = []
+        self._tenants: Tenants[Company] = Tenants(self.lock, "employee token")
+        self.companies: list[Company] = self._tenants.all
         self._ids = itertools.count(1_000_001)
         self._by_id: dict[int, Company] = {}
-        self._by_employee_token: dict[str, Company] = {}
         self._sessions = Sessions(
-            lambda: self.today, self.next_id, self._by_id, self._by_employee_token
+            lambda: self.today, self.next_id, self._by_id, self._tenants.by_token
         )
         self.sessions: dict[str, Session] = self._sessions.tokens
 
@@ -172,26 +173,25 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
     ) -> Company:
         """A company whose employee token (with ``consumer_token``) opens sessions."""
         with self.lock:
-            if employee_token in self._by_employee_token:
-                raise ValueError("employee token already in use")
-            company = Company(
-                lock=self.lock,
-                next_id=self.next_id,
-                today=lambda: self.today,
-                company_id=self.next_id(),
-                employee_id=self.next_id(),
-                consumer_token=consumer_token,
-                employee_token=employee_token,
-                name=name,
-                currency=currency,
+            company = self._tenants.add(
+                employee_token,
+                lambda: Company(
+                    lock=self.lock,
+                    next_id=self.next_id,
+                    today=lambda: self.today,
+                    company_id=self.next_id(),
+                    employee_id=self.next_id(),
+                    consumer_token=consumer_token,
+                    employee_token=employee_token,
+                    name=name,
+                    currency=currency,
+                ),
             )
-            self.companies.append(company)
             self._by_id[company.id] = company
-            self._by_employee_token[employee_token] = company
             return company
 
     def company(self, employee_token: str) -> Company:
-        return self._by_employee_token[employee_token]
+        return self._tenants.by_token[employee_token]
 
     def session_for(self, company: Company, expiration: date | None = None) -> str:
         """A session token for ``company`` without HTTP (test set-up); valid until
