@@ -69,14 +69,23 @@ F = TypeVar("F", bound=Fault)
 class FakeApplication(Generic[Rec, F]):
     """The part of a fake's HTTP application that is no vendor's: one lock around all state,
     the requests received (faulted and rejected ones too) in arrival order, the faults queued
-    for the next ones, the rate-limit buckets. ``fault_path`` maps a fault's ``path_prefix`` to
-    the path recorded (Tripletex drops ``/v2``)."""
+    for the next ones, the rate-limit buckets (``rate_limit`` tokens a key and ``rate_window``
+    seconds; ``None``: nothing enforced). ``fault_path`` maps a fault's ``path_prefix`` to the
+    path recorded (Tripletex drops ``/v2``)."""
 
-    def __init__(self, fault_path: Callable[[str], str] = lambda path: path) -> None:
+    def __init__(
+        self,
+        fault_path: Callable[[str], str] = lambda path: path,
+        *,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+    ) -> None:
         self.lock = threading.RLock()
         self.requests: list[Rec] = []
         self._faults: FaultQueue[F] = FaultQueue(self.lock, fault_path)
         self._buckets = RateBuckets()
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -89,6 +98,16 @@ class FakeApplication(Generic[Rec, F]):
                 for r in self.requests
                 if r.path == path and (method is None or r.method == method.upper())
             ]
+
+    def _throttled(self, key: str, cost: int = 1) -> str | None:
+        """The seconds to wait (at least 1) when ``cost`` more tokens would overdraw ``key``'s
+        enforced bucket; ``None`` when they fit or no limit is enforced."""
+        if self.rate_limit is None:
+            return None
+        start, used = self._buckets.window(key, self.rate_window)
+        if used + cost <= self.rate_limit:
+            return None
+        return RateBuckets.retry_after(start, self.rate_window)
 
     def _serve(
         self,

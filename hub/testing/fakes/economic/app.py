@@ -19,7 +19,6 @@ import httpx
 
 from hub.testing.fakes.app import (
     FakeApplication,
-    RateBuckets,
     Response,
     Routes,
     json_answer,
@@ -145,13 +144,11 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     ) -> None:
         if payment_sign not in (1, -1):
             raise ValueError("payment_sign must be 1 or -1")
-        super().__init__()
+        super().__init__(rate_limit=rate_limit, rate_window=rate_window)
         self.page_size_max = page_size_max
         self.default_page_size = default_page_size
         self.base_url = base_url.rstrip("/") if base_url else None
         self.today: date | None = today
-        self.rate_limit = rate_limit
-        self.rate_window = rate_window
         self.call_cost = call_cost
         self.payment_sign = payment_sign
         self.idempotency_ttl = idempotency_ttl
@@ -266,13 +263,6 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
             ApiError(status, {"message": message, "developerHint": hint}, extra), rid, headers
         )
 
-    def _throttled(self, key: str) -> str | None:
-        """``Retry-After`` seconds if this request would overdraw an enforced bucket."""
-        start, used = self._buckets.window(key, self.rate_window)
-        if self.rate_limit is None or used + self.call_cost <= self.rate_limit:
-            return None
-        return RateBuckets.retry_after(start, self.rate_window)
-
     def _rate_headers(self, key: str) -> dict[str, str]:
         _, used = self._buckets.spend(key, self.rate_window, self.call_cost)
         limit = self.rate_limit or 10000
@@ -316,7 +306,7 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     ) -> Response:
         try:
             agreement = self._authenticate(headers)
-            retry_after = self._throttled(agreement.agreement_grant_token)
+            retry_after = self._throttled(agreement.agreement_grant_token, self.call_cost)
             if retry_after is not None:
                 raise ApiError(
                     429,

@@ -137,11 +137,9 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
         rate_limit: int | None = None,
         rate_window: float = 60.0,
     ) -> None:
-        super().__init__(_api_path)
+        super().__init__(_api_path, rate_limit=rate_limit, rate_window=rate_window)
         self._today = today
         self.count_max = count_max
-        self.rate_limit = rate_limit
-        self.rate_window = rate_window
         self._tenants: Tenants[Company] = Tenants(self.lock, "employee token")
         self.companies: list[Company] = self._tenants.all
         self._ids = itertools.count(1_000_001)
@@ -350,15 +348,6 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
             return self._respond(result.status, result.body.encode(), rid, headers)
         except ApiError as error:
             return self._error(error, rid, headers)
-
-    def _throttled(self, key: str) -> str | None:
-        """``X-Rate-Limit-Reset`` if the employee's enforced window is used up."""
-        if self.rate_limit is None:
-            return None
-        start, used = self._buckets.window(key, self.rate_window)
-        if used < self.rate_limit:
-            return None
-        return RateBuckets.retry_after(start, self.rate_window)
 
 
 def _delete_session(call: Call) -> Result:  # routed; handled by FakeTripletex itself
