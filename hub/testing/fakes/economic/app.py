@@ -39,8 +39,7 @@ from hub.testing.fakes.economic.reads import (
     get_journals,
     get_self,
     get_status,
-    not_found,
-    number,
+    named,
 )
 from hub.testing.fakes.economic.vouchers import create_vouchers
 from hub.testing.fakes.economic.writes import book_invoice, create_draft, delete_draft
@@ -438,16 +437,12 @@ def _post_booked(ag: Agreement, request: Request) -> Result:
 
 
 def _delete_draft(ag: Agreement, request: Request) -> Result:
-    draft_number = number(request.params[0])
-    if draft_number not in ag.drafts:
-        raise not_found(request.params[0])
-    return delete_draft(ag, draft_number, request.base)
+    draft = named(ag.drafts, request)
+    return delete_draft(ag, draft.draft_invoice_number, request.base)
 
 
 def _post_vouchers(ag: Agreement, request: Request) -> Result:
-    journal = ag.journals.get(number(request.params[0]))
-    if journal is None:
-        raise not_found(request.params[0])
+    journal = named(ag.journals, request)
     return create_vouchers(ag, journal, request.json, request.base, request.payment_sign)
 
 

@@ -6,7 +6,7 @@ paging) and single resources, in the shapes of e-conomic's schemas. See
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from hub.testing.fakes.economic.model import (
     Agreement,
@@ -234,6 +234,14 @@ def number(raw: str) -> int:
     return int(raw)
 
 
+def named(records: Mapping[int, T], request: Request) -> T:
+    """The record the request's numeric path parameter names (404 when there is none)."""
+    record = records.get(number(request.params[0]))
+    if record is None:
+        raise not_found(request.params[0])
+    return record
+
+
 def _create_meta(description: str, href: str) -> dict[str, object]:
     return {"create": {"description": description, "href": href, "httpMethod": "post"}}
 
@@ -295,9 +303,7 @@ def get_customers(ag: Agreement, request: Request) -> Result:
 
 
 def get_customer(ag: Agreement, request: Request) -> Result:
-    customer = ag.customers.get(number(request.params[0]))
-    if customer is None:
-        raise not_found(request.params[0])
+    customer = named(ag.customers, request)
     return Result(200, dumps(customer_json(ag, customer, request.base, single=True)))
 
 
@@ -313,9 +319,7 @@ def get_booked(ag: Agreement, request: Request) -> Result:
 
 
 def get_booked_one(ag: Agreement, request: Request) -> Result:
-    invoice = ag.booked.get(number(request.params[0]))
-    if invoice is None:
-        raise not_found(request.params[0])
+    invoice = named(ag.booked, request)
     return Result(200, dumps(invoice_json(invoice, request.base, "single")))
 
 
@@ -355,9 +359,7 @@ def get_drafts(ag: Agreement, request: Request) -> Result:
 
 
 def get_draft(ag: Agreement, request: Request) -> Result:
-    draft = ag.drafts.get(number(request.params[0]))
-    if draft is None:
-        raise not_found(request.params[0])
+    draft = named(ag.drafts, request)
     return Result(200, dumps(draft_json(draft, request.base, single=True)))
 
 
@@ -372,9 +374,7 @@ def get_journals(ag: Agreement, request: Request) -> Result:
 
 
 def get_journal(ag: Agreement, request: Request) -> Result:
-    journal = ag.journals.get(number(request.params[0]))
-    if journal is None:
-        raise not_found(request.params[0])
+    journal = named(ag.journals, request)
     return Result(200, dumps(journal_json(journal, request.base)))
 
 
@@ -403,9 +403,7 @@ def get_entries(ag: Agreement, request: Request) -> Result:
 def get_journal_entries(ag: Agreement, request: Request) -> Result:
     """``/journals/{n}/entries``: the entries of the vouchers posted to the journal and not
     booked yet (booking moves them to ``/accounting-years/{year}/entries``)."""
-    journal = ag.journals.get(number(request.params[0]))
-    if journal is None:
-        raise not_found(request.params[0])
+    journal = named(ag.journals, request)
     items = [
         entry
         for voucher in ag.vouchers
