@@ -21,7 +21,6 @@ from hub.testing.fakes.app import (
     FakeApplication,
     Response,
     Routes,
-    json_answer,
     parse_body,
 )
 from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result
@@ -127,6 +126,8 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
       (a positive amount pays, as in e-conomic's own example [S1] and [S3]) or ``-1``;
     * ``idempotency_ttl``: how long an ``Idempotency-Key`` answer is replayed (one hour [S2]).
     """
+
+    request_id_header = "X-RequestId"
 
     def __init__(
         self,
@@ -262,7 +263,10 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
             ApiError(status, {"message": message, "developerHint": hint}, extra), rid, headers
         )
 
-    def _rate_headers(self, key: str) -> dict[str, str]:
+    def _rate_headers(self, headers: Mapping[str, str], remaining: int | None) -> dict[str, str]:
+        """``X-CallCost`` and ``X-RateLimiting`` (the agreement's bucket; e-conomic reports no
+        remaining count, so ``remaining`` plays no part)."""
+        key = headers.get("x-agreementgranttoken", "")
         _, used = self._buckets.spend(key, self.rate_window, self.call_cost)
         limit = self.rate_limit or 10000
         window = int(self.rate_window)
@@ -270,18 +274,6 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
             "X-CallCost": str(self.call_cost),
             "X-RateLimiting": f"token-limit-{limit}-per-{window}-seconds: {used}/{limit}",
         }
-
-    def _respond(
-        self,
-        status: int,
-        body: bytes,
-        rid: str,
-        headers: Mapping[str, str],
-        extra: Mapping[str, str] | None = None,
-    ) -> Response:
-        with self.lock:
-            rate = self._rate_headers(headers.get("x-agreementgranttoken", ""))
-        return json_answer(status, body, {"X-RequestId": rid}, rate, extra or {})
 
     def _error(self, error: ApiError, rid: str, headers: Mapping[str, str]) -> Response:
         body: dict[str, object] = {"message": error.body.get("message", "")}

@@ -18,7 +18,6 @@ from hub.testing.fakes.app import (
     RateBuckets,
     Response,
     Routes,
-    json_answer,
     parse_body,
 )
 from hub.testing.fakes.faults import Fault as _Fault
@@ -128,6 +127,8 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
       of 10 000 in the ``X-Rate-Limit-*`` headers and never throttles, a number enforces it
       (429 for the rest of the window).
     """
+
+    request_id_header = "x-tlx-request-id"
 
     def __init__(
         self,
@@ -254,8 +255,10 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
 
     # --- rate limiting and answers -------------------------------------------------------------
 
-    def _rate_headers(self, key: str, *, remaining: int | None = None) -> dict[str, str]:
-        """The ``X-Rate-Limit-*`` headers of an answer (which counts as one request)."""
+    def _rate_headers(self, headers: Mapping[str, str], remaining: int | None) -> dict[str, str]:
+        """The ``X-Rate-Limit-*`` headers of an answer (which counts as one request of the
+        employee's)."""
+        key = self._sessions.employee_token(headers)
         start, used = self._buckets.spend(key, self.rate_window)
         limit = self.rate_limit or DEFAULT_RATE_LIMIT
         left = RateBuckets.seconds_left(start, self.rate_window)
@@ -264,21 +267,6 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
             "X-Rate-Limit-Remaining": str(max(0, limit - used) if remaining is None else remaining),
             "X-Rate-Limit-Reset": str(left),
         }
-
-    def _respond(
-        self,
-        status: int,
-        body: bytes,
-        rid: str,
-        headers: Mapping[str, str],
-        extra: Mapping[str, str] | None = None,
-        *,
-        remaining: int | None = None,
-    ) -> Response:
-        with self.lock:
-            key = self._sessions.employee_token(headers)
-            rate = self._rate_headers(key, remaining=remaining)
-        return json_answer(status, body, {"x-tlx-request-id": rid}, rate, extra or {})
 
     def _error(
         self,
