@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from hub.testing.fakes.faults import Fault, FaultQueue
 from hub.toolkit.wire import loads
@@ -69,14 +69,26 @@ F = TypeVar("F", bound=Fault)
 class FakeApplication(Generic[Rec, F]):
     """The part of a fake's HTTP application that is no vendor's: one lock around all state,
     the requests received (faulted and rejected ones too) in arrival order, the faults queued
-    for the next ones, the rate-limit buckets. ``fault_path`` maps a fault's ``path_prefix`` to
-    the path recorded (Tripletex drops ``/v2``)."""
+    for the next ones, the rate-limit buckets (``rate_limit`` tokens a key and ``rate_window``
+    seconds; ``None``: nothing enforced). ``fault_path`` maps a fault's ``path_prefix`` to the
+    path recorded (Tripletex drops ``/v2``). A fake names the header that carries the request
+    id (``request_id_header``) and writes its rate-limit headers (:meth:`_rate_headers`)."""
 
-    def __init__(self, fault_path: Callable[[str], str] = lambda path: path) -> None:
+    request_id_header: ClassVar[str]
+
+    def __init__(
+        self,
+        fault_path: Callable[[str], str] = lambda path: path,
+        *,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+    ) -> None:
         self.lock = threading.RLock()
         self.requests: list[Rec] = []
         self._faults: FaultQueue[F] = FaultQueue(self.lock, fault_path)
         self._buckets = RateBuckets()
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -89,6 +101,37 @@ class FakeApplication(Generic[Rec, F]):
                 for r in self.requests
                 if r.path == path and (method is None or r.method == method.upper())
             ]
+
+    def _throttled(self, key: str, cost: int = 1) -> str | None:
+        """The seconds to wait (at least 1) when ``cost`` more tokens would overdraw ``key``'s
+        enforced bucket; ``None`` when they fit or no limit is enforced."""
+        if self.rate_limit is None:
+            return None
+        start, used = self._buckets.window(key, self.rate_window)
+        if used + cost <= self.rate_limit:
+            return None
+        return RateBuckets.retry_after(start, self.rate_window)
+
+    def _rate_headers(self, headers: Mapping[str, str], remaining: int | None) -> dict[str, str]:
+        """The rate-limit headers of the answer to a request with ``headers``, its cost spent
+        from its key's bucket; ``remaining``: what to report as left instead (if the vendor
+        reports it)."""
+        raise NotImplementedError
+
+    def _respond(
+        self,
+        status: int,
+        body: bytes,
+        rid: str,
+        headers: Mapping[str, str],
+        extra: Mapping[str, str] | None = None,
+        *,
+        remaining: int | None = None,
+    ) -> Response:
+        """A JSON answer: the request id, the rate-limit headers, then ``extra``."""
+        with self.lock:
+            rate = self._rate_headers(headers, remaining)
+        return json_answer(status, body, {self.request_id_header: rid}, rate, extra or {})
 
     def _serve(
         self,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from hub.testing.fakes.economic import model
 from hub.testing.fakes.economic.app import (
     EconomicTransport,
     FakeEconomic,
@@ -20,33 +21,19 @@ from hub.testing.fakes.economic.app import (
     RecordedRequest,
     Response,
 )
-from hub.testing.fakes.economic.model import (
-    Agreement,
-    ApiError,
-    BookedInvoice,
-    Customer,
-    DraftInvoice,
-    LedgerEntry,
-    Voucher,
-)
+from hub.testing.fakes.economic.model import *  # noqa: F403 (its records are the package's)
 from hub.testing.fakes.http import FakeHttpServer
 from hub.testing.fakes.seeding import Seeder
 from hub.testing.fakes.wire import dumps
 
 __all__ = [
-    "Agreement",
-    "ApiError",
-    "BookedInvoice",
-    "Customer",
-    "DraftInvoice",
+    *model.__all__,
     "EconomicServer",
     "EconomicTransport",
     "FakeEconomic",
     "Fault",
-    "LedgerEntry",
     "RecordedRequest",
     "Response",
-    "Voucher",
     "dumps",
     "main",
     "seed",
@@ -62,7 +49,7 @@ class EconomicServer(FakeHttpServer):
         self.fake = fake
 
 
-def _add_customer(agreement: Agreement, c: int, zip_code: str, city: str) -> int:
+def _add_customer(agreement: model.Agreement, c: int, zip_code: str, city: str) -> int:
     agreement.add_customer(
         c,
         f"Kunde {c} ApS",
@@ -80,7 +67,7 @@ def _add_customer(agreement: Agreement, c: int, zip_code: str, city: str) -> int
 #: "Firma {i} ApS"), each with ``customers`` customers (numbers 1..) and ``invoices`` unpaid
 #: invoices (numbers from ``first_invoice_number``) spread round-robin over them, dated over
 #: the 60 days before ``today`` with 14 days' credit, amounts 100.00-9999.00 plus 25 % VAT.
-seed: Seeder[FakeEconomic, Agreement] = Seeder(
+seed: Seeder[FakeEconomic, model.Agreement] = Seeder(
     lambda fake, i: fake.add_agreement(f"app-{i}", f"grant-{i}", f"Firma {i} ApS"),
     _add_customer,
     (("8000", "Aarhus C"), ("2100", "København Ø"), ("5000", "Odense C"), ("0150", "Oslo")),

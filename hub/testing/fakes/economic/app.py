@@ -19,10 +19,8 @@ import httpx
 
 from hub.testing.fakes.app import (
     FakeApplication,
-    RateBuckets,
     Response,
     Routes,
-    json_answer,
     parse_body,
 )
 from hub.testing.fakes.economic.model import Agreement, ApiError, Request, Result
@@ -40,13 +38,13 @@ from hub.testing.fakes.economic.reads import (
     get_journals,
     get_self,
     get_status,
-    not_found,
-    number,
+    named,
 )
 from hub.testing.fakes.economic.vouchers import create_vouchers
 from hub.testing.fakes.economic.writes import book_invoice, create_draft, delete_draft
 from hub.testing.fakes.faults import Fault as _Fault
 from hub.testing.fakes.faults import seconds_text
+from hub.testing.fakes.tenants import Tenants
 from hub.testing.fakes.wire import dumps
 
 __all__ = ["EconomicTransport", "FakeEconomic", "Fault", "RecordedRequest", "Response"]
@@ -129,6 +127,8 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     * ``idempotency_ttl``: how long an ``Idempotency-Key`` answer is replayed (one hour [S2]).
     """
 
+    request_id_header = "X-RequestId"
+
     def __init__(
         self,
         *,
@@ -144,19 +144,17 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     ) -> None:
         if payment_sign not in (1, -1):
             raise ValueError("payment_sign must be 1 or -1")
-        super().__init__()
+        super().__init__(rate_limit=rate_limit, rate_window=rate_window)
         self.page_size_max = page_size_max
         self.default_page_size = default_page_size
         self.base_url = base_url.rstrip("/") if base_url else None
         self.today: date | None = today
-        self.rate_limit = rate_limit
-        self.rate_window = rate_window
         self.call_cost = call_cost
         self.payment_sign = payment_sign
         self.idempotency_ttl = idempotency_ttl
-        self.agreements: list[Agreement] = []
+        self._tenants: Tenants[Agreement] = Tenants(self.lock, "agreement grant token")
+        self.agreements: list[Agreement] = self._tenants.all
         self._idempotent: dict[tuple[str, str], _Cached] = {}
-        self._by_grant: dict[str, Agreement] = {}
         self._apps: set[str] = set()
 
     # --- set-up -------------------------------------------------------------------------------
@@ -177,26 +175,25 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
         """An agreement reachable with this token pair (``role="Bookkeeping"`` gets 403 on
         customers, as a real app without the SuperUser role [S6])."""
         with self.lock:
-            if agreement_grant_token in self._by_grant:
-                raise ValueError("agreement grant token already in use")
-            agreement = Agreement(
-                lock=self.lock,
-                today=self.current_date,
-                app_secret_token=app_secret_token,
-                agreement_grant_token=agreement_grant_token,
-                company_name=company_name,
-                agreement_number=1_000_001 + len(self.agreements),
-                base_currency=base_currency,
-                vat_rate=vat_rate,
-                role=role,
+            agreement = self._tenants.add(
+                agreement_grant_token,
+                lambda: Agreement(
+                    lock=self.lock,
+                    today=self.current_date,
+                    app_secret_token=app_secret_token,
+                    agreement_grant_token=agreement_grant_token,
+                    company_name=company_name,
+                    agreement_number=1_000_001 + len(self.agreements),
+                    base_currency=base_currency,
+                    vat_rate=vat_rate,
+                    role=role,
+                ),
             )
-            self.agreements.append(agreement)
-            self._by_grant[agreement_grant_token] = agreement
             self._apps.add(app_secret_token)
             return agreement
 
     def agreement(self, agreement_grant_token: str) -> Agreement:
-        return self._by_grant[agreement_grant_token]
+        return self._tenants.by_token[agreement_grant_token]
 
     def fail_next(self, fault: Fault) -> None:
         """Queue ``fault`` for the next ``fault.count`` matching requests (first queued first)."""
@@ -266,14 +263,10 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
             ApiError(status, {"message": message, "developerHint": hint}, extra), rid, headers
         )
 
-    def _throttled(self, key: str) -> str | None:
-        """``Retry-After`` seconds if this request would overdraw an enforced bucket."""
-        start, used = self._buckets.window(key, self.rate_window)
-        if self.rate_limit is None or used + self.call_cost <= self.rate_limit:
-            return None
-        return RateBuckets.retry_after(start, self.rate_window)
-
-    def _rate_headers(self, key: str) -> dict[str, str]:
+    def _rate_headers(self, headers: Mapping[str, str], remaining: int | None) -> dict[str, str]:
+        """``X-CallCost`` and ``X-RateLimiting`` (the agreement's bucket; e-conomic reports no
+        remaining count, so ``remaining`` plays no part)."""
+        key = headers.get("x-agreementgranttoken", "")
         _, used = self._buckets.spend(key, self.rate_window, self.call_cost)
         limit = self.rate_limit or 10000
         window = int(self.rate_window)
@@ -281,18 +274,6 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
             "X-CallCost": str(self.call_cost),
             "X-RateLimiting": f"token-limit-{limit}-per-{window}-seconds: {used}/{limit}",
         }
-
-    def _respond(
-        self,
-        status: int,
-        body: bytes,
-        rid: str,
-        headers: Mapping[str, str],
-        extra: Mapping[str, str] | None = None,
-    ) -> Response:
-        with self.lock:
-            rate = self._rate_headers(headers.get("x-agreementgranttoken", ""))
-        return json_answer(status, body, {"X-RequestId": rid}, rate, extra or {})
 
     def _error(self, error: ApiError, rid: str, headers: Mapping[str, str]) -> Response:
         body: dict[str, object] = {"message": error.body.get("message", "")}
@@ -316,7 +297,7 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     ) -> Response:
         try:
             agreement = self._authenticate(headers)
-            retry_after = self._throttled(agreement.agreement_grant_token)
+            retry_after = self._throttled(agreement.agreement_grant_token, self.call_cost)
             if retry_after is not None:
                 raise ApiError(
                     429,
@@ -422,7 +403,7 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
         elif not grant:
             problem = ("missing_grant", "The X-AgreementGrantToken header is missing.")
         else:
-            agreement = self._by_grant.get(grant)
+            agreement = self._tenants.by_token.get(grant)
             if agreement is None or agreement.app_secret_token != app:
                 problem = ("invalid_grant", "The X-AgreementGrantToken is not valid for this app.")
             elif agreement.revoked:
@@ -448,16 +429,12 @@ def _post_booked(ag: Agreement, request: Request) -> Result:
 
 
 def _delete_draft(ag: Agreement, request: Request) -> Result:
-    draft_number = number(request.params[0])
-    if draft_number not in ag.drafts:
-        raise not_found(request.params[0])
-    return delete_draft(ag, draft_number, request.base)
+    draft = named(ag.drafts, request)
+    return delete_draft(ag, draft.draft_invoice_number, request.base)
 
 
 def _post_vouchers(ag: Agreement, request: Request) -> Result:
-    journal = ag.journals.get(number(request.params[0]))
-    if journal is None:
-        raise not_found(request.params[0])
+    journal = named(ag.journals, request)
     return create_vouchers(ag, journal, request.json, request.base, request.payment_sign)
 
 

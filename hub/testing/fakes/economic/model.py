@@ -20,6 +20,7 @@ from typing import Any
 
 from hub.records import made_from
 from hub.testing.fakes.money import HUNDRED, ZERO, money
+from hub.testing.fakes.tenants import Tenant
 
 __all__ = [
     "Agreement",
@@ -285,7 +286,7 @@ def _default_terms() -> dict[int, PaymentTerms]:
     }
 
 
-class Agreement:
+class Agreement(Tenant):
     """One e-conomic agreement (company) with its tokens and books. Create it with
     :meth:`FakeEconomic.add_agreement <hub.testing.fakes.economic.FakeEconomic.add_agreement>`.
 
@@ -310,8 +311,7 @@ class Agreement:
     ) -> None:
         if base_currency not in DKK_PER_100:
             raise ValueError(f"unknown base currency {base_currency!r}")
-        self._lock = lock
-        self._today = today
+        super().__init__(lock=lock, today=today)
         self.app_secret_token = app_secret_token
         self.agreement_grant_token = agreement_grant_token
         self.company_name = company_name
@@ -338,10 +338,6 @@ class Agreement:
         self._booked_sorted: list[BookedInvoice] | None = []
 
     # --- helpers ----------------------------------------------------------------------------
-
-    @property
-    def today(self) -> date:
-        return self._today()
 
     def rate(self, currency: str) -> Decimal:
         """Exchange rate of ``currency``: cost in base currency of 100 units [S1]."""

@@ -6,14 +6,12 @@ paging) and single resources, in the shapes of e-conomic's schemas. See
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from hub.testing.fakes.economic.model import (
     Agreement,
     ApiError,
     BookedInvoice,
-    Customer,
-    DraftInvoice,
     Journal,
     Request,
     Result,
@@ -208,11 +206,8 @@ _INVOICE_GETTERS: dict[str, Callable[[BookedInvoice], object]] = {
 }
 
 
-def _invoice_value(invoice: BookedInvoice, path: str) -> object:
-    getter = _INVOICE_GETTERS.get(path)
-    if getter is not None:
-        return getter(invoice)
-    return dotted(invoice_json(invoice, "", "booked"), path)
+def _booked_json(invoice: BookedInvoice, base: str) -> dict[str, object]:
+    return invoice_json(invoice, base, "booked")
 
 
 def not_found(identifier: str) -> ApiError:
@@ -234,34 +229,66 @@ def number(raw: str) -> int:
     return int(raw)
 
 
-def _create_meta(description: str, href: str) -> dict[str, object]:
-    return {"create": {"description": description, "href": href, "httpMethod": "post"}}
+def named(records: Mapping[int, T], request: Request) -> T:
+    """The record the request's numeric path parameter names (404 when there is none)."""
+    record = records.get(number(request.params[0]))
+    if record is None:
+        raise not_found(request.params[0])
+    return record
+
+
+def _reader(
+    render: Callable[[T, str], dict[str, object]],
+    getters: Mapping[str, Callable[[T], object]],
+) -> Callable[[T, str], object]:
+    """How a collection reads an item's field for filtering and sorting: by its getter in
+    ``getters``, else at its dotted path in the item as rendered (without links)."""
+
+    def get(item: T, path: str) -> object:
+        getter = getters.get(path)
+        return getter(item) if getter is not None else dotted(render(item, ""), path)
+
+    return get
 
 
 def _collection(
     request: Request,
     items: list[T],
     spec: CollectionSpec,
-    get: Callable[[T, str], object],
-    render: Callable[[T], dict[str, object]],
-    meta: dict[str, object] | None = None,
+    render: Callable[[T, str], dict[str, object]],
+    getters: Mapping[str, Callable[[T], object]] | None = None,
+    *,
+    get: Callable[[T, str], object] | None = None,
+    create: str | None = None,
 ) -> Result:
+    """A page of ``items`` as e-conomic sends a collection, with what the request asks
+    (filter, sort, page): each item rendered with the request's base, its fields read by
+    ``get`` (default: :func:`_reader` of ``render`` and ``getters``); ``create``: the
+    description of the collection's ``create`` link (a POST to it)."""
     page = apply_query(
         items,
         request.query,
         spec,
-        get,
+        get or _reader(render, getters or {}),
         max_page_size=request.page_size_max,
         default_page_size=request.default_page_size,
     )
     pagination = page_links(request.base, request.path, page, request.query, request.page_size_max)
+    me = request.base + request.path
+    meta: dict[str, object] = {}
+    if create is not None:
+        meta["create"] = {"description": create, "href": me, "httpMethod": "post"}
     document = {
-        "collection": [render(item) for item in page.items],  # type: ignore[arg-type]
-        "metaData": meta or {},
+        "collection": [render(item, request.base) for item in page.items],  # type: ignore[arg-type]
+        "metaData": meta,
         "pagination": pagination,
-        "self": request.base + request.path,
+        "self": me,
     }
     return Result(200, dumps(document))
+
+
+#: the booked invoices' fields, which the ``/invoices/{status}`` collections filter on too
+_booked_field = _reader(_booked_json, _INVOICE_GETTERS)
 
 
 def get_self(ag: Agreement, request: Request) -> Result:
@@ -276,28 +303,19 @@ def get_self(ag: Agreement, request: Request) -> Result:
 
 
 def get_customers(ag: Agreement, request: Request) -> Result:
-    def value(customer: Customer, path: str) -> object:
-        if path == "customerNumber":
-            return customer.customer_number
-        if path == "balance":
-            return ag.balance(customer)
-        return dotted(customer_json(ag, customer, "", single=False), path)
-
     customers = sorted(ag.customers.values(), key=lambda c: c.customer_number)
     return _collection(
         request,
         customers,
         CUSTOMER_SPEC,
-        value,
-        lambda c: customer_json(ag, c, request.base, single=False),
-        _create_meta("Create a new customer.", f"{request.base}/customers"),
+        lambda c, base: customer_json(ag, c, base, single=False),
+        {"customerNumber": lambda c: c.customer_number, "balance": ag.balance},
+        create="Create a new customer.",
     )
 
 
 def get_customer(ag: Agreement, request: Request) -> Result:
-    customer = ag.customers.get(number(request.params[0]))
-    if customer is None:
-        raise not_found(request.params[0])
+    customer = named(ag.customers, request)
     return Result(200, dumps(customer_json(ag, customer, request.base, single=True)))
 
 
@@ -306,16 +324,14 @@ def get_booked(ag: Agreement, request: Request) -> Result:
         request,
         ag.booked_in_order(),
         BOOKED_SPEC,
-        _invoice_value,
-        lambda i: invoice_json(i, request.base, "booked"),
-        _create_meta("Book a draft invoice.", f"{request.base}/invoices/booked"),
+        _booked_json,
+        _INVOICE_GETTERS,
+        create="Book a draft invoice.",
     )
 
 
 def get_booked_one(ag: Agreement, request: Request) -> Result:
-    invoice = ag.booked.get(number(request.params[0]))
-    if invoice is None:
-        raise not_found(request.params[0])
+    invoice = named(ag.booked, request)
     return Result(200, dumps(invoice_json(invoice, request.base, "single")))
 
 
@@ -334,47 +350,38 @@ def get_status(ag: Agreement, request: Request) -> Result:
         request,
         invoices,
         STATUS_SPEC,
-        _invoice_value,
-        lambda i: invoice_json(i, request.base, "status"),
+        lambda i, base: invoice_json(i, base, "status"),
+        get=_booked_field,
     )
 
 
 def get_drafts(ag: Agreement, request: Request) -> Result:
-    def value(draft: DraftInvoice, path: str) -> object:
-        return dotted(draft_json(draft, "", single=False), path)
-
     drafts = sorted(ag.drafts.values(), key=lambda d: d.draft_invoice_number)
     return _collection(
         request,
         drafts,
         DRAFT_SPEC,
-        value,
-        lambda d: draft_json(d, request.base, single=False),
-        _create_meta("Create a new draft invoice.", f"{request.base}/invoices/drafts"),
+        lambda d, base: draft_json(d, base, single=False),
+        create="Create a new draft invoice.",
     )
 
 
 def get_draft(ag: Agreement, request: Request) -> Result:
-    draft = ag.drafts.get(number(request.params[0]))
-    if draft is None:
-        raise not_found(request.params[0])
+    draft = named(ag.drafts, request)
     return Result(200, dumps(draft_json(draft, request.base, single=True)))
 
 
 def get_journals(ag: Agreement, request: Request) -> Result:
-    def value(journal: Journal, path: str) -> object:
-        return journal.journal_number if path == "journalNumber" else journal.name
-
     journals = sorted(ag.journals.values(), key=lambda j: j.journal_number)
-    return _collection(
-        request, journals, JOURNAL_SPEC, value, lambda j: journal_json(j, request.base)
-    )
+    getters: dict[str, Callable[[Journal], object]] = {
+        "journalNumber": lambda j: j.journal_number,
+        "name": lambda j: j.name,
+    }
+    return _collection(request, journals, JOURNAL_SPEC, journal_json, getters)
 
 
 def get_journal(ag: Agreement, request: Request) -> Result:
-    journal = ag.journals.get(number(request.params[0]))
-    if journal is None:
-        raise not_found(request.params[0])
+    journal = named(ag.journals, request)
     return Result(200, dumps(journal_json(journal, request.base)))
 
 
@@ -389,23 +396,19 @@ def get_entries(ag: Agreement, request: Request) -> Result:
     items: list[AnyEntry] = [i for i in ag.booked.values() if i.date.year in years]
     items += [e for e in ag.entries if e.date.year in years]
     items.sort(key=lambda e: e.entry_number)
-
-    def value(entry: AnyEntry, path: str) -> object:
-        if path == "entryNumber":
-            return entry.entry_number
-        return dotted(entry_json(ag, entry, "", year), path)
-
     return _collection(
-        request, items, ENTRY_SPEC, value, lambda e: entry_json(ag, e, request.base, year)
+        request,
+        items,
+        ENTRY_SPEC,
+        lambda e, base: entry_json(ag, e, base, year),
+        {"entryNumber": lambda e: e.entry_number},
     )
 
 
 def get_journal_entries(ag: Agreement, request: Request) -> Result:
     """``/journals/{n}/entries``: the entries of the vouchers posted to the journal and not
     booked yet (booking moves them to ``/accounting-years/{year}/entries``)."""
-    journal = ag.journals.get(number(request.params[0]))
-    if journal is None:
-        raise not_found(request.params[0])
+    journal = named(ag.journals, request)
     items = [
         entry
         for voucher in ag.vouchers
@@ -413,4 +416,4 @@ def get_journal_entries(ag: Agreement, request: Request) -> Result:
         for entry in voucher.journal_entries
     ]
     items.sort(key=lambda e: int(str(e["journalEntryNumber"])))
-    return _collection(request, items, JOURNAL_ENTRY_SPEC, dotted, lambda e: e)
+    return _collection(request, items, JOURNAL_ENTRY_SPEC, lambda e, base: e)

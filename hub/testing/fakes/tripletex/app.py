@@ -18,11 +18,11 @@ from hub.testing.fakes.app import (
     RateBuckets,
     Response,
     Routes,
-    json_answer,
     parse_body,
 )
 from hub.testing.fakes.faults import Fault as _Fault
 from hub.testing.fakes.faults import seconds_text
+from hub.testing.fakes.tenants import Tenants
 from hub.testing.fakes.tripletex.company import Company
 from hub.testing.fakes.tripletex.model import ApiError, Session
 from hub.testing.fakes.tripletex.query import Call, Result
@@ -128,6 +128,8 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
       (429 for the rest of the window).
     """
 
+    request_id_header = "x-tlx-request-id"
+
     def __init__(
         self,
         today: date | None = None,
@@ -136,17 +138,15 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
         rate_limit: int | None = None,
         rate_window: float = 60.0,
     ) -> None:
-        super().__init__(_api_path)
+        super().__init__(_api_path, rate_limit=rate_limit, rate_window=rate_window)
         self._today = today
         self.count_max = count_max
-        self.rate_limit = rate_limit
-        self.rate_window = rate_window
-        self.companies: list[Company] = []
+        self._tenants: Tenants[Company] = Tenants(self.lock, "employee token")
+        self.companies: list[Company] = self._tenants.all
         self._ids = itertools.count(1_000_001)
         self._by_id: dict[int, Company] = {}
-        self._by_employee_token: dict[str, Company] = {}
         self._sessions = Sessions(
-            lambda: self.today, self.next_id, self._by_id, self._by_employee_token
+            lambda: self.today, self.next_id, self._by_id, self._tenants.by_token
         )
         self.sessions: dict[str, Session] = self._sessions.tokens
 
@@ -172,26 +172,25 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
     ) -> Company:
         """A company whose employee token (with ``consumer_token``) opens sessions."""
         with self.lock:
-            if employee_token in self._by_employee_token:
-                raise ValueError("employee token already in use")
-            company = Company(
-                lock=self.lock,
-                next_id=self.next_id,
-                today=lambda: self.today,
-                company_id=self.next_id(),
-                employee_id=self.next_id(),
-                consumer_token=consumer_token,
-                employee_token=employee_token,
-                name=name,
-                currency=currency,
+            company = self._tenants.add(
+                employee_token,
+                lambda: Company(
+                    lock=self.lock,
+                    next_id=self.next_id,
+                    today=lambda: self.today,
+                    company_id=self.next_id(),
+                    employee_id=self.next_id(),
+                    consumer_token=consumer_token,
+                    employee_token=employee_token,
+                    name=name,
+                    currency=currency,
+                ),
             )
-            self.companies.append(company)
             self._by_id[company.id] = company
-            self._by_employee_token[employee_token] = company
             return company
 
     def company(self, employee_token: str) -> Company:
-        return self._by_employee_token[employee_token]
+        return self._tenants.by_token[employee_token]
 
     def session_for(self, company: Company, expiration: date | None = None) -> str:
         """A session token for ``company`` without HTTP (test set-up); valid until
@@ -256,8 +255,10 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
 
     # --- rate limiting and answers -------------------------------------------------------------
 
-    def _rate_headers(self, key: str, *, remaining: int | None = None) -> dict[str, str]:
-        """The ``X-Rate-Limit-*`` headers of an answer (which counts as one request)."""
+    def _rate_headers(self, headers: Mapping[str, str], remaining: int | None) -> dict[str, str]:
+        """The ``X-Rate-Limit-*`` headers of an answer (which counts as one request of the
+        employee's)."""
+        key = self._sessions.employee_token(headers)
         start, used = self._buckets.spend(key, self.rate_window)
         limit = self.rate_limit or DEFAULT_RATE_LIMIT
         left = RateBuckets.seconds_left(start, self.rate_window)
@@ -266,21 +267,6 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
             "X-Rate-Limit-Remaining": str(max(0, limit - used) if remaining is None else remaining),
             "X-Rate-Limit-Reset": str(left),
         }
-
-    def _respond(
-        self,
-        status: int,
-        body: bytes,
-        rid: str,
-        headers: Mapping[str, str],
-        extra: Mapping[str, str] | None = None,
-        *,
-        remaining: int | None = None,
-    ) -> Response:
-        with self.lock:
-            key = self._sessions.employee_token(headers)
-            rate = self._rate_headers(key, remaining=remaining)
-        return json_answer(status, body, {"x-tlx-request-id": rid}, rate, extra or {})
 
     def _error(
         self,
@@ -350,15 +336,6 @@ class FakeTripletex(FakeApplication[RecordedRequest, Fault]):
             return self._respond(result.status, result.body.encode(), rid, headers)
         except ApiError as error:
             return self._error(error, rid, headers)
-
-    def _throttled(self, key: str) -> str | None:
-        """``X-Rate-Limit-Reset`` if the employee's enforced window is used up."""
-        if self.rate_limit is None:
-            return None
-        start, used = self._buckets.window(key, self.rate_window)
-        if used < self.rate_limit:
-            return None
-        return RateBuckets.retry_after(start, self.rate_window)
 
 
 def _delete_session(call: Call) -> Result:  # routed; handled by FakeTripletex itself

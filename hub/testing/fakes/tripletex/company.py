@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from hub.testing.fakes.money import ZERO, money
+from hub.testing.fakes.tenants import Tenant
 from hub.testing.fakes.tripletex import ledger
 from hub.testing.fakes.tripletex.model import (
     CHART,
@@ -28,7 +29,7 @@ from hub.testing.fakes.tripletex.model import (
 __all__ = ["Company"]
 
 
-class Company:
+class Company(Tenant):
     """A company's state, plain attributes meant to be inspected by tests (change it through the
     methods, which take the fake's lock):
 
@@ -55,9 +56,8 @@ class Company:
     ) -> None:
         if currency not in CURRENCIES:
             raise ValueError(f"unknown currency {currency!r}")
-        self._lock = lock
+        super().__init__(lock=lock, today=today)
         self.next_id = next_id
-        self._today = today
         self.id = company_id
         self.employee_id = employee_id
         self.consumer_token = consumer_token
@@ -94,10 +94,6 @@ class Company:
             )
             self.accounts[account.id] = account
             self.account_by_number[number] = account
-
-    @property
-    def today(self) -> date:
-        return self._today()
 
     @property
     def vouchers(self) -> dict[int, Voucher]:
