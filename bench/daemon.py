@@ -63,9 +63,9 @@ days = 1
 """
 
 
-def _clients(rt: Context, n: int, work: Path) -> list[str]:
+def _clients(ctx: Context, n: int, work: Path) -> list[str]:
     names = []
-    with rt.db.session() as session:
+    with ctx.db.session() as session:
         for i in range(n):
             name = f"bench-{i:04d}"
             export = work / f"{name}.csv"
@@ -73,8 +73,8 @@ def _clients(rt: Context, n: int, work: Path) -> list[str]:
             clients.add_client(session, name, "DK")
             clients.enable_plugin(
                 session,
-                rt.registry,
-                rt.box,
+                ctx.registry,
+                ctx.box,
                 name,
                 "generic_csv",
                 {"invoices_path": str(export), "outbox_dir": str(work / "books")},
@@ -106,23 +106,23 @@ def _last_run(db: Database) -> int:
 
 def run(label: str, url: str, n: int, work: Path) -> None:
     db = Database(url)
-    rt = Context(
+    ctx = Context(
         Services(db, load_plugins(), SecretBox(Fernet.generate_key())),
         Actor("bench"),
         Clock(fixed=TODAY),
     )
-    names = _clients(rt, n, work)
+    names = _clients(ctx, n, work)
     schedule = parse(SCHEDULE, "bench.toml")
     started = time.perf_counter()
     for name in names:  # cases start, letters go out: the day's work is done
-        assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
+        assert run_job(ctx, JobKind.SYNC, name).outcome == Outcome.OK
     first = time.perf_counter() - started
     started = time.perf_counter()
     for name in names:  # the same again: what every later sync of the day does
-        assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
+        assert run_job(ctx, JobKind.SYNC, name).outcome == Outcome.OK
     baseline = time.perf_counter() - started
 
-    daemon = Daemon(rt, schedule)
+    daemon = Daemon(ctx, schedule)
     before = _last_run(db)
     started = time.perf_counter()
     daemon.start()
@@ -133,7 +133,7 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     daemon.stop()
 
     started = time.perf_counter()
-    again = Daemon(rt, schedule)
+    again = Daemon(ctx, schedule)
     again.start()
     restart = time.perf_counter() - started
     again.request_stop()
@@ -165,7 +165,7 @@ def remote(n: int, work: Path) -> None:
     """The same on e-conomic clients over HTTP, each answer 50 ms late, as a remote API is:
     where the daemon's pool pays off."""
     db = Database(f"sqlite:///{work / 'remote.sqlite3'}")
-    rt = Context(
+    ctx = Context(
         Services(db, load_plugins(), SecretBox(Fernet.generate_key())),
         Actor("bench"),
         Clock(fixed=TODAY),
@@ -190,8 +190,8 @@ def remote(n: int, work: Path) -> None:
                 clients.add_client(session, name, "DK")
                 clients.enable_plugin(
                     session,
-                    rt.registry,
-                    rt.box,
+                    ctx.registry,
+                    ctx.box,
                     name,
                     "economic",
                     {
@@ -203,12 +203,12 @@ def remote(n: int, work: Path) -> None:
         names = [f"remote-{i:04d}" for i in range(n)]
         fake.fail_next(Fault(count=10**9, delay=0.05))
         for name in names:
-            assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
+            assert run_job(ctx, JobKind.SYNC, name).outcome == Outcome.OK
         started = time.perf_counter()
         for name in names:
-            assert run_job(rt, JobKind.SYNC, name).outcome == Outcome.OK
+            assert run_job(ctx, JobKind.SYNC, name).outcome == Outcome.OK
         baseline = time.perf_counter() - started
-        daemon = Daemon(rt, parse(SCHEDULE, "bench.toml"))
+        daemon = Daemon(ctx, parse(SCHEDULE, "bench.toml"))
         before = _last_run(db)
         started = time.perf_counter()
         daemon.start()

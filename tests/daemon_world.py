@@ -52,7 +52,7 @@ WRITE_OFFS = ("9004", "9008")  # invoices whose write-off was asked for and fail
 @dataclass
 class World:
     db: Database
-    rt: Context
+    ctx: Context
     economic: FakeEconomic
     agreement: Any  # the e-conomic agreement (its books)
     tripletex: FakeTripletex
@@ -155,8 +155,8 @@ def _economic_client(world: World, url: str) -> None:
         clients.add_client(session, DK, "DK")
         clients.enable_plugin(
             session,
-            world.rt.registry,
-            world.rt.box,
+            world.ctx.registry,
+            world.ctx.box,
             DK,
             "economic",
             {
@@ -169,8 +169,8 @@ def _economic_client(world: World, url: str) -> None:
         )
         clients.enable_plugin(
             session,
-            world.rt.registry,
-            world.rt.box,
+            world.ctx.registry,
+            world.ctx.box,
             DK,
             "file_outbox",
             {"directory": str(world.outbox / DK)},
@@ -189,8 +189,8 @@ def _tripletex_client(world: World, url: str) -> None:
         clients.add_client(session, NO, "NO")
         clients.enable_plugin(
             session,
-            world.rt.registry,
-            world.rt.box,
+            world.ctx.registry,
+            world.ctx.box,
             NO,
             "norwegian_invoicing",
             {
@@ -201,8 +201,8 @@ def _tripletex_client(world: World, url: str) -> None:
         )
         clients.enable_plugin(
             session,
-            world.rt.registry,
-            world.rt.box,
+            world.ctx.registry,
+            world.ctx.box,
             NO,
             "file_outbox",
             {"directory": str(world.outbox / NO)},
@@ -221,7 +221,7 @@ def _tripletex_client(world: World, url: str) -> None:
 
 def _pending_postings(world: World) -> None:
     """Cases started, then a credit note and a write-off asked for whose posting failed."""
-    run_job(on_day(world.rt, START), "sync", DK)
+    run_job(on_day(world.ctx, START), "sync", DK)
     with world.db.session() as session:
         case_of = {
             invoice: case_id
@@ -237,9 +237,9 @@ def _pending_postings(world: World) -> None:
         )
         try:
             actions.credit_note(
-                world.rt.db,
-                world.rt.registry,
-                world.rt.box,
+                world.ctx.db,
+                world.ctx.registry,
+                world.ctx.box,
                 case_of[invoice],
                 START,
                 actor="tester",
@@ -254,9 +254,9 @@ def _pending_postings(world: World) -> None:
         )
         try:
             write_off(
-                world.rt.db,
-                world.rt.registry,
-                world.rt.box,
+                world.ctx.db,
+                world.ctx.registry,
+                world.ctx.box,
                 case_of[invoice],
                 "loss_confirmed",
                 START,
@@ -269,7 +269,7 @@ def _pending_postings(world: World) -> None:
 
 
 @contextmanager
-def world(db: Database, rt: Context, outbox: Path) -> Iterator[World]:
+def world(db: Database, ctx: Context, outbox: Path) -> Iterator[World]:
     """The world on ``db``, its fakes served until the block ends."""
     economic = FakeEconomic(today=START)
     agreement = economic.add_agreement("daemon-app", "daemon-grant", "Dagmar ApS")
@@ -278,7 +278,7 @@ def world(db: Database, rt: Context, outbox: Path) -> Iterator[World]:
     with ExitStack() as stack:
         economic_url = stack.enter_context(EconomicServer(economic)).url
         tripletex_url = stack.enter_context(TripletexServer(tripletex)).url
-        w = World(db, rt, economic, agreement, tripletex, company, outbox)
+        w = World(db, ctx, economic, agreement, tripletex, company, outbox)
         _economic_client(w, economic_url)
         _tripletex_client(w, tripletex_url)
         _pending_postings(w)

@@ -67,15 +67,15 @@ def _schedule(seconds: int = 1, extra: str = "") -> Schedules:
 
 
 @pytest.fixture
-def rt(db: Database) -> Context:
+def ctx(db: Database) -> Context:
     """The daemon's context, its clock fixed on the world's first day."""
     return Context(Services(db, load_plugins(), SecretBox()), Actor("tester"), Clock(DAYS[0]))
 
 
 @pytest.fixture
-def world(db: Database, rt: Context, tmp_path: Path) -> Iterator[World]:
+def world(db: Database, ctx: Context, tmp_path: Path) -> Iterator[World]:
     """The world on its first day (the in-process daemon's jobs see the same simulated day)."""
-    with daemon_world.world(db, rt, tmp_path / "outbox") as w:
+    with daemon_world.world(db, ctx, tmp_path / "outbox") as w:
         yield w
 
 
@@ -97,8 +97,8 @@ def _wait(condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
 class Running:
     """A daemon started in this process, serving in a thread."""
 
-    def __init__(self, rt: Context, schedules: Schedules, **kwargs: Any) -> None:
-        self.daemon = Daemon(rt, schedules, **kwargs)
+    def __init__(self, ctx: Context, schedules: Schedules, **kwargs: Any) -> None:
+        self.daemon = Daemon(ctx, schedules, **kwargs)
         self.daemon.start()
         self.thread = threading.Thread(target=self.daemon.serve, daemon=True)
         self.thread.start()
@@ -139,16 +139,16 @@ def _ok(rows: list[dict[str, Any]], pid: int | None = None) -> set[tuple[str, st
 
 
 def test_one_job_per_kind_and_client_in_the_database_each_run_recorded(
-    world: World, rt: Context
+    world: World, ctx: Context
 ) -> None:
-    running = Running(rt, _schedule(seconds=60))
+    running = Running(ctx, _schedule(seconds=60))
     try:
         every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
-        _wait(lambda: every <= _ok(_runs(rt.db)), "every job to run once")
-        assert set(_stored_jobs(rt.db)) == {f"{job}:{client}" for job, client in every}
+        _wait(lambda: every <= _ok(_runs(ctx.db)), "every job to run once")
+        assert set(_stored_jobs(ctx.db)) == {f"{job}:{client}" for job, client in every}
     finally:
         assert running.stop() == []
-    rows = _runs(rt.db)
+    rows = _runs(ctx.db)
     sync = next(r for r in rows if r["job"] == "sync" and r["client"] == DK and r["runner"])
     assert sync["runner"].startswith("daemon ")
     assert sync["counts"]["unchanged"] + sync["counts"]["new"] == 8  # the Danish invoices
@@ -159,28 +159,28 @@ def test_one_job_per_kind_and_client_in_the_database_each_run_recorded(
 
 
 def test_one_clients_slow_accounting_system_does_not_hold_up_another(
-    world: World, rt: Context
+    world: World, ctx: Context
 ) -> None:
     world.economic.fail_next(economic_fake.Fault(delay=6.0, path_prefix="/invoices"))
-    running = Running(rt, _schedule(seconds=60))
+    running = Running(ctx, _schedule(seconds=60))
     try:
-        _wait(lambda: ("sync", NO) in _ok(_runs(rt.db)), "the Norwegian sync")
-        going = [(r["job"], r["client"]) for r in _runs(rt.db) if r["outcome"] == "running"]
+        _wait(lambda: ("sync", NO) in _ok(_runs(ctx.db)), "the Norwegian sync")
+        going = [(r["job"], r["client"]) for r in _runs(ctx.db) if r["outcome"] == "running"]
         assert ("sync", DK) in going
     finally:
         running.stop()
 
 
-def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, rt: Context) -> None:
-    with rt.db.session() as session:
+def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, ctx: Context) -> None:
+    with ctx.db.session() as session:
         clients.add_client(session, "broken", "DK")  # no accounting plugin
-    running = Running(rt, _schedule(seconds=60))
+    running = Running(ctx, _schedule(seconds=60))
     try:
-        _wait(lambda: ("sync", DK) in _ok(_runs(rt.db)), "the Danish sync")
+        _wait(lambda: ("sync", DK) in _ok(_runs(ctx.db)), "the Danish sync")
         failed = _wait(
             lambda: [
                 r
-                for r in _runs(rt.db)
+                for r in _runs(ctx.db)
                 if r["client"] == "broken" and r["job"] == "sync" and r["outcome"] != "running"
             ],
             "the broken client's sync",
@@ -192,24 +192,24 @@ def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, rt: 
 
 
 def test_clients_added_and_removed_while_running_and_changed_schedules(
-    world: World, rt: Context
+    world: World, ctx: Context
 ) -> None:
-    running = Running(rt, _schedule(seconds=60))
+    running = Running(ctx, _schedule(seconds=60))
     try:
-        _wait(lambda: f"sync:{DK}" in _stored_jobs(rt.db), "the jobs")
-        with rt.db.session() as session:
+        _wait(lambda: f"sync:{DK}" in _stored_jobs(ctx.db), "the jobs")
+        with ctx.db.session() as session:
             clients.add_client(session, "newcomer", "NO")
-        _wait(lambda: "postings:newcomer" in _stored_jobs(rt.db), "the newcomer's jobs")
-        _wait(lambda: ("postings", "newcomer") in _ok(_runs(rt.db)), "the newcomer's first run")
-        with rt.db.session() as session:
+        _wait(lambda: "postings:newcomer" in _stored_jobs(ctx.db), "the newcomer's jobs")
+        _wait(lambda: ("postings", "newcomer") in _ok(_runs(ctx.db)), "the newcomer's first run")
+        with ctx.db.session() as session:
             session.execute(delete(t.Client).where(t.Client.name == "newcomer"))
-        _wait(lambda: "sync:newcomer" not in _stored_jobs(rt.db), "the newcomer's jobs to go")
+        _wait(lambda: "sync:newcomer" not in _stored_jobs(ctx.db), "the newcomer's jobs to go")
     finally:
         running.stop()
-    before = _stored_jobs(rt.db)
+    before = _stored_jobs(ctx.db)
 
     # Restarted with the same schedule: each job keeps its next run time.
-    again = Running(rt, _schedule(seconds=60))
+    again = Running(ctx, _schedule(seconds=60))
     try:
         assert again.daemon.refresh() == {
             "added": 0,
@@ -217,7 +217,7 @@ def test_clients_added_and_removed_while_running_and_changed_schedules(
             "removed": 0,
             "run_again": 0,
         }
-        assert _stored_jobs(rt.db) == before
+        assert _stored_jobs(ctx.db) == before
     finally:
         again.stop()
 
@@ -227,9 +227,9 @@ def test_clients_added_and_removed_while_running_and_changed_schedules(
         + f'\n[clients."{NO}".recurring]\nenabled = false\n',
         "changed.toml",
     )
-    third = Running(rt, changed)
+    third = Running(ctx, changed)
     try:
-        stored = _stored_jobs(rt.db)
+        stored = _stored_jobs(ctx.db)
     finally:
         third.stop()
     assert f"recurring:{NO}" not in stored
@@ -258,37 +258,37 @@ def _sync_runs_since(db: Database, since: dt.datetime) -> list[dict[str, Any]]:
 
 
 def test_runs_missed_while_the_daemon_was_down_run_once_as_soon_as_it_is_back(
-    world: World, rt: Context
+    world: World, ctx: Context
 ) -> None:
     schedule = parse(EVERY_FIVE_SECONDS, "five.toml")  # at :00, :05, :10 ... of each minute
-    first = Running(rt, schedule)
-    _wait(lambda: ("sync", DK) in _ok(_runs(rt.db)), "the first sync")
+    first = Running(ctx, schedule)
+    _wait(lambda: ("sync", DK) in _ok(_runs(ctx.db)), "the first sync")
     first.stop()
     time.sleep(11)  # two runs of every job missed
     # Back just after a due time, so the next one is ~4 s away: any run in the next 3 s is
     # the missed ones, and they are one run, not two.
     _wait(lambda: dt.datetime.now(dt.UTC).second % 5 == 1, "the second after a due time")
     back = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    second = Running(rt, schedule)
+    second = Running(ctx, schedule)
     try:
-        _wait(lambda: _sync_runs_since(rt.db, back), "the missed sync")
+        _wait(lambda: _sync_runs_since(ctx.db, back), "the missed sync")
         time.sleep(2.5)
-        late = _sync_runs_since(rt.db, back)
+        late = _sync_runs_since(ctx.db, back)
     finally:
         second.stop()
     assert len(late) == 1, late
 
 
 def test_runs_that_never_started_or_finished_are_run_again_at_the_next_start(
-    world: World, rt: Context
+    world: World, ctx: Context
 ) -> None:
-    first = Running(rt, _schedule(seconds=60))
+    first = Running(ctx, _schedule(seconds=60))
     try:
         every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
-        _wait(lambda: every <= _ok(_runs(rt.db)), "every job to run once")
+        _wait(lambda: every <= _ok(_runs(ctx.db)), "every job to run once")
     finally:
         first.stop()
-    with rt.db.session() as session:
+    with ctx.db.session() as session:
         ids = {c.name: c.id for c in session.scalars(select(t.Client))}
         # The sync of DK was handed to the pool and never started (the daemon stopped first):
         # no run of it since it was due. The postings of NO were cut off half-way.
@@ -300,40 +300,40 @@ def test_runs_that_never_started_or_finished_are_run_again_at_the_next_start(
             .where(t.JobRun.job == "postings", t.JobRun.client_id == ids[NO])
             .values(outcome="interrupted")
         )
-    marker = max(r["id"] for r in _runs(rt.db))
-    second = Running(rt, _schedule(seconds=60))
+    marker = max(r["id"] for r in _runs(ctx.db))
+    second = Running(ctx, _schedule(seconds=60))
     try:
         _wait(
             lambda: (
                 {("sync", DK), ("postings", NO)}
-                <= {(r["job"], r["client"]) for r in _runs(rt.db) if r["id"] > marker}
+                <= {(r["job"], r["client"]) for r in _runs(ctx.db) if r["id"] > marker}
             ),
             "the two to run again",
         )
         time.sleep(1.0)
-        again = {(r["job"], r["client"]) for r in _runs(rt.db) if r["id"] > marker}
+        again = {(r["job"], r["client"]) for r in _runs(ctx.db) if r["id"] > marker}
     finally:
         second.stop()
     assert again == {("sync", DK), ("postings", NO)}  # the others wait for their next time
 
 
 def test_a_client_removed_while_its_schedule_names_it_is_no_error(
-    world: World, rt: Context
+    world: World, ctx: Context
 ) -> None:
     schedule = _schedule(seconds=60, extra=f'\n[clients."{NO}".sync]\nseconds = 120\n')
-    running = Running(rt, schedule)
+    running = Running(ctx, schedule)
     try:
-        _wait(lambda: f"sync:{NO}" in _stored_jobs(rt.db), "the jobs")
-        with rt.db.session() as session:
+        _wait(lambda: f"sync:{NO}" in _stored_jobs(ctx.db), "the jobs")
+        with ctx.db.session() as session:
             session.execute(delete(t.Client).where(t.Client.name == NO))
-        _wait(lambda: f"sync:{NO}" not in _stored_jobs(rt.db), "its jobs to go")
+        _wait(lambda: f"sync:{NO}" not in _stored_jobs(ctx.db), "its jobs to go")
         assert running.daemon.alive()
     finally:
         running.stop()
 
 
 def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
-    world: World, rt: Context
+    world: World, ctx: Context
 ) -> None:
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -346,7 +346,7 @@ def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
     same_pid_earlier = f"daemon {host} {os.getpid()} 0123456789ab"  # a restarted container
     alive = f"cli {host} {os.getppid()} 0123456789ab"
     this_process = runs.this_runner()
-    with rt.db.session() as session:
+    with ctx.db.session() as session:
         client_id = clients.get_client(session, DK).id
         for runner in (gone, same_pid_earlier, "daemon elsewhere 1 0123456789ab", alive):
             session.add(
@@ -354,9 +354,11 @@ def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
                     job="sync", client_id=client_id, outcome="running", counts={}, runner=runner
                 )
             )
-    running = Running(rt, _schedule(seconds=60))
+    running = Running(ctx, _schedule(seconds=60))
     running.stop()
-    left = {r["runner"]: r["outcome"] for r in _runs(rt.db) if r["runner"] and r["outcome"] != "ok"}
+    left = {
+        r["runner"]: r["outcome"] for r in _runs(ctx.db) if r["runner"] and r["outcome"] != "ok"
+    }
     assert left[gone] == "interrupted"
     assert left[same_pid_earlier] == "interrupted"
     assert left["daemon elsewhere 1 0123456789ab"] == "running"  # only its own host can tell

@@ -179,12 +179,12 @@ def _reference(tmp_path: Path, db_url: str) -> dict[str, Any]:
     if url == db_url:  # PostgreSQL: the reference goes to a SQLite file of its own
         url = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
     db = _database(url)
-    rt = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"))
+    ctx = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"))
     try:
-        with daemon_world.world(db, rt, tmp_path / "reference-outbox") as w:
+        with daemon_world.world(db, ctx, tmp_path / "reference-outbox") as w:
             for day in DAYS:
                 daemon_world.set_day(w, day)
-                on_day = daemon_world.on_day(rt, day)
+                on_day = daemon_world.on_day(ctx, day)
                 for _ in range(2):
                     for client in CLIENTS:
                         for job in JOB_KINDS:
@@ -197,9 +197,9 @@ def _reference(tmp_path: Path, db_url: str) -> dict[str, Any]:
 @pytest.fixture
 def crashing_world(db_url: str, tmp_path: Path) -> Iterator[World]:
     db = _database(db_url)
-    rt = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"))
+    ctx = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"))
     try:
-        with daemon_world.world(db, rt, tmp_path / "outbox") as w:
+        with daemon_world.world(db, ctx, tmp_path / "outbox") as w:
             yield w
     finally:
         db.dispose()

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub.errors import StorageError
 from hub.logging import get_logger
 from hub.operations import runs
-from hub.operations.health import database_gauges
+from hub.operations.health import MESSAGE_STATUSES, STAGES, database_gauges
 from hub.toolkit import events
 
 if TYPE_CHECKING:
@@ -45,8 +45,6 @@ __all__ = [
 
 log = get_logger("hub.daemon.metrics")
 
-STAGES = ("invoice", "reminder", "collection")
-MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 # From a quick postings run (50 ms) to a long sync of a big client (30 min).
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800)
 

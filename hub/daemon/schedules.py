@@ -53,8 +53,7 @@ from apscheduler.triggers.interval import (
 from hub.errors import InputError
 from hub.operations.runs import JOB_KINDS
 
-#: The job kinds the daemon knows (the same names as ``hub.daemon.jobs.JOB_KINDS``, which this
-#: module does not import: the schedule file must be checkable without loading the jobs).
+#: The job kinds a schedule file may name: the run history's (:class:`hub.operations.runs.JobKind`).
 KNOWN_JOBS: tuple[str, ...] = JOB_KINDS
 
 TRIGGER_KINDS: tuple[str, ...] = ("interval", "cron")

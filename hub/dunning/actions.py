@@ -37,7 +37,7 @@ from hub.dunning.states import (
     Stage,
 )
 from hub.errors import InputError
-from hub.model import Capability, CreditNoteRequest
+from hub.model import Capability, CreditNoteRequest, InvoiceState
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 
@@ -290,7 +290,7 @@ def send_to_collection(session: Session, case_id: int, today: dt.date, *, actor:
     if case.invoice_id is not None:
         invoice = _invoice(session, case)
         due_date = invoice.due_date
-        if invoice.state != "open":
+        if invoice.state != InvoiceState.OPEN:
             raise InputError(
                 f"case {case.id}: invoice {invoice.invoice_number} is {invoice.state} in the"
                 " books; there is no claim to send to collection"
@@ -379,7 +379,7 @@ def restart_flow(session: Session, case_id: int, today: dt.date, *, actor: str) 
 
 def _refuse_credit_note(session: Session, case: t.Case, invoice: t.Invoice) -> None:
     """A full credit note only for an invoice the books show open and wholly unpaid."""
-    if invoice.state != "open" or invoice.outstanding_amount <= 0:
+    if invoice.state != InvoiceState.OPEN or invoice.outstanding_amount <= 0:
         raise InputError(
             f"case {case.id}: invoice {invoice.invoice_number} is {invoice.state} in the books"
             f" (outstanding {invoice.outstanding_amount}); there is nothing to credit"

@@ -80,7 +80,8 @@ class CycleReport:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     def note(self, case: t.Case, action: str, **detail: Any) -> None:
-        self.entries.append({"case": case.id, "action": action, **detail})
+        """One line of the day's story; ``action`` an event kind (written as its word)."""
+        self.entries.append({"case": case.id, "action": str(action), **detail})
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -607,7 +608,7 @@ def run_cycle(db: Database, client_id: int, today: dt.date) -> CycleReport:
         )
         day.warnings_sent_on = collection.warning_sent_on(
             session,
-            [c.id for c in open_cases if c.collection_deadline and c.stage != "collection"],
+            [c.id for c in open_cases if c.collection_deadline and c.stage != Stage.COLLECTION],
         )
         overdue: dict[str, list[t.Invoice]] = defaultdict(list)
         if rules.reminder_mode == CaseMode.CUSTOMER:

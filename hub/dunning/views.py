@@ -36,6 +36,7 @@ from hub.dunning.cases import (
     pursued_amount,
 )
 from hub.dunning.states import CaseMode, CaseState, Stage
+from hub.model import InvoiceState
 
 NO_CLAIM = ClaimFees(0, None)
 
@@ -94,7 +95,7 @@ def case_rows(
         elif (
             case.state == CaseState.ACTIVE.value
             and pursued > 0
-            and all(i.state == "open" for i, _ in covering)
+            and all(i.state == InvoiceState.OPEN for i, _ in covering)
         ):
             key = (owner.id, Stage(case.stage))
             if key not in flows:

@@ -50,9 +50,18 @@ class Actor:
         """``HUB_USER``, else the operating-system user; an operator if ``HUB_OPERATORS``
         (comma-separated) names them."""
         env = os.environ if environ is None else environ
-        name = env.get("HUB_USER") or getpass.getuser()
+        name = env.get("HUB_USER") or _os_user()
         operators = {n.strip() for n in env.get("HUB_OPERATORS", "").split(",") if n.strip()}
         return cls(name=name, operator=name in operators)
+
+
+def _os_user() -> str:
+    """The operating-system user; a uid without a name (a container's user with no passwd
+    entry and no ``USER``) is recorded as ``uid N`` rather than stopping every command."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,12 @@ from sqlalchemy.engine import Connection
 from hub.clock import as_utc
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.dunning.states import CaseState
+from hub.dunning.states import CaseState, MessageStatus, Stage
 from hub.operations import runs
+
+#: The label values the gauges report, every one even at zero: each stage, each message status.
+STAGES: tuple[str, ...] = tuple(stage.value for stage in Stage)
+MESSAGE_STATUSES: tuple[str, ...] = tuple(status.value for status in MessageStatus)
 
 #: (client name, a value of the counted column or None for a client with none, rows).
 Counted = list[tuple[str, str | None, int]]

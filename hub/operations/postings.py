@@ -88,7 +88,7 @@ def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
     unfinished = unfinished_postings(ctx, client)
     credit_notes = write_offs = waiting = failed = 0
     errors: list[str] = []
-    log = get_logger("hub.daemon.jobs", client=client.name, job=runs.JobKind.POSTINGS.value)
+    log = get_logger("hub.operations.postings", client=client.name, job=runs.JobKind.POSTINGS.value)
     for case_id in unfinished.credit_notes:
         try:
             actions.credit_note(

@@ -1,6 +1,6 @@
 """JSON rendering of the fake e-conomic server's records, in the shapes of e-conomic's schemas
 (see :mod:`hub.testing.fakes.economic`). Values are Python objects (``Decimal``, ``date``) that
-:func:`~hub.testing.fakes.economic.model.dumps` writes as JSON numbers and ISO dates.
+:func:`hub.testing.fakes.wire.dumps` writes as JSON numbers and ISO dates.
 """
 
 from __future__ import annotations
