@@ -168,6 +168,16 @@ def test_C1_one_reminder_per_customer_with_the_total(db, box, registry, operator
     assert len(covered) == 3
 
 
+def test_C1_a_person_cannot_start_an_invoice_case_in_customer_mode(
+    db, box, registry, operator
+) -> None:  # type: ignore[no-untyped-def]
+    enable_customer_mode(db, registry, day(8))
+    run_day(db, registry, box, "acme", day(8))
+    with db.session() as session, pytest.raises(InputError, match=r"customer mode.*\(C1\)"):
+        actions.start_by_hand(session, clients.get_client(session, "acme"), "1", day(8), "olivia")
+    assert [c.mode for c in cases(db)] == ["customer"] * 3  # no invoice case beside them
+
+
 def test_C1_a_paid_invoice_lowers_the_next_reminders_total(
     db, box, registry, ledger, operator
 ) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from hub.dunning.cases import (
     fees_by_case,
     get_case,
     payments_by_case,
+    start_case,
 )
 from hub.dunning.messages import make_message, party
 from hub.dunning.states import (
@@ -36,10 +37,35 @@ from hub.dunning.states import (
     EventKind,
     Stage,
 )
-from hub.errors import InputError
+from hub.errors import InputError, NotFoundError
 from hub.model import Capability, CreditNoteRequest, InvoiceState
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
+
+
+def start_by_hand(
+    session: Session, client: t.Client, invoice_number: str, today: dt.date, actor: str
+) -> t.Case:
+    """A person starts a case for one of the client's open invoices (as synced). Refused for a
+    client in customer mode, whose cases follow customers and start by themselves (C1)."""
+    invoice = session.scalar(
+        select(t.Invoice).where(
+            t.Invoice.client_id == client.id, t.Invoice.invoice_number == invoice_number
+        )
+    )
+    if invoice is None:
+        raise NotFoundError(
+            f"client {client.name!r} has no invoice {invoice_number!r}"
+            f" (run `hub sync {client.name}` first)"
+        )
+    if dunning_rules.rules_of(session, client).reminder_mode == CaseMode.CUSTOMER:
+        raise InputError(
+            f"client {client.name!r} is in customer mode: its cases follow customers and start"
+            " by themselves for overdue invoices (C1)"
+        )
+    case = start_case(session, client, invoice, today, actor, Actor.USER)
+    session.flush()
+    return case
 
 
 def refuse_unless(case: t.Case, states: set[CaseState], action: str) -> None:

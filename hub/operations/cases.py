@@ -21,11 +21,9 @@ from hub.clients import get_client
 from hub.db import tables as t
 from hub.dunning import actions
 from hub.dunning import cases as dunning_cases
-from hub.dunning import rules as dunning_rules
-from hub.dunning.states import Actor as StartedBy
 from hub.dunning.states import CaseMode, CaseState, EventKind, Stage
 from hub.dunning.views import case_detail, case_rows
-from hub.errors import InputError, NotFoundError
+from hub.errors import NotFoundError
 from hub.operations.context import ClientDay, Context
 
 __all__ = [
@@ -149,25 +147,7 @@ def start_case(ctx: Context, *, client: str, invoice: str) -> CaseView:
     with ctx.db.session() as session:
         owner = get_client(session, client)
         day = ctx.day_of(owner)
-        found = session.scalar(
-            select(t.Invoice).where(
-                t.Invoice.client_id == owner.id, t.Invoice.invoice_number == invoice
-            )
-        )
-        if found is None:
-            raise NotFoundError(
-                f"client {client!r} has no invoice {invoice!r} (run `hub sync {client}` first)"
-            )
-        if dunning_rules.rules_of(session, owner).reminder_mode == CaseMode.CUSTOMER:
-            raise InputError(
-                f"client {client!r} is in customer mode: its cases follow customers and start"
-                " by themselves for overdue invoices (C1)"
-            )
-        case = dunning_cases.start_case(
-            session, owner, found, day.today, ctx.actor.name, StartedBy.USER
-        )
-        session.flush()
-        case_id = case.id
+        case_id = actions.start_by_hand(session, owner, invoice, day.today, ctx.actor.name).id
     return view_case(ctx, case_id, day)
 
 
