@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
+from hub.cli.options import ClientOption, JsonOption
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations.collection import collection_overview
@@ -15,8 +14,8 @@ app = typer.Typer(help="Collection: customers who still owe after reminders.", n
 
 @app.command("overview")
 def overview(
-    client: Annotated[str, typer.Option("--client", help="Client name.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    client: ClientOption,
+    json_out: JsonOption = False,
 ) -> None:
     """Customers with an outstanding balance after the last reminder, and the unpaid
     invoices that make it up (D3). It only shows: `hub cases collect` hands a case over."""

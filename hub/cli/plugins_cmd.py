@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from hub import scaffold
+from hub.cli.options import JsonOption
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations.plugins import list_plugins as installed_plugins
@@ -18,7 +19,7 @@ app = typer.Typer(help="Installed accounting plugins.", no_args_is_help=True)
 
 @app.command("list")
 def list_plugins(
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """List installed plugins, their versions, capabilities and settings, and load errors."""
     installed = installed_plugins(state.registry)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from hub import clock
+from hub.cli.options import ClientOption, JsonOption
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations import recurring
@@ -57,7 +58,6 @@ Lines = Annotated[
         f" {', '.join(PRICE_FACTORS)}. Repeat for more lines.",
     ),
 ]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 AgreementId = Annotated[int, typer.Argument(help="Agreement id.")]
 AgreementClient = Annotated[str, typer.Option("--client", help="The agreement's client.")]
 
@@ -132,7 +132,7 @@ def _show_plan(title: str, invoices: tuple[PlannedInvoice, ...]) -> None:
 @app.command("add")
 @_with_terms
 def add(
-    client: Annotated[str, typer.Option("--client", help="Client name.")],
+    client: ClientOption,
     customer: Annotated[str, typer.Option("--customer", help="Customer number.")],
     terms: TermsRequest,
     backdate: Annotated[
@@ -143,7 +143,7 @@ def add(
             " invoice due since, back-dated.",
         ),
     ] = False,
-    json_out: JsonOut = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Add a recurring agreement for a client's customer. The client's accounting plugin
     must be able to create what it produces (capability create_invoice or create_order)."""
@@ -167,7 +167,7 @@ def preview(
     terms: TermsRequest,
     currency: Annotated[str, typer.Option("--currency", help="The lines' currency.")] = "NOK",
     count: Annotated[int, typer.Option("--count", help="Show this many invoices.")] = 12,
-    json_out: JsonOut = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Show the invoices an agreement with these terms would make; no client, nothing stored."""
     planned = recurring.preview(terms, currency=currency, count=count)
@@ -181,7 +181,7 @@ def preview(
 def list_(
     client: Annotated[str | None, typer.Option("--client", help="Only this client.")] = None,
     status: Annotated[str | None, typer.Option("--status", help="active or inactive.")] = None,
-    json_out: JsonOut = False,
+    json_out: JsonOption = False,
 ) -> None:
     """The agreements, with how many invoices each has made and its next invoice date."""
     summaries = recurring.list_agreements(state.context(), client, status)
@@ -214,7 +214,7 @@ def list_(
 def show(
     agreement_id: AgreementId,
     upcoming: Annotated[int, typer.Option("--upcoming", help="Planned invoices to show.")] = 3,
-    json_out: JsonOut = False,
+    json_out: JsonOption = False,
 ) -> None:
     """An agreement: its terms, lines, what it has made, and what comes next."""
     view = recurring.show_agreement(state.context(), agreement_id, upcoming=upcoming)
@@ -288,8 +288,8 @@ def abandon(
 
 @app.command("run")
 def run(
-    client: Annotated[str, typer.Option("--client", help="Client name.")],
-    json_out: JsonOut = False,
+    client: ClientOption,
+    json_out: JsonOption = False,
 ) -> None:
     """Make the invoices and orders the client's agreements have due by today (run it daily,
     e.g. from cron). Exits 1 if any could not be made; they are retried next time under the

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hub import logging as hub_logging
+from hub.cli.options import JsonOption, SomeClientOption
 from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.errors import InputError
@@ -84,10 +85,10 @@ def run(
 
 @runs_app.command("list")
 def list_(
-    client: Annotated[str | None, typer.Option("--client", help="Client name.")] = None,
+    client: SomeClientOption = None,
     job: Annotated[str | None, typer.Option("--job", help="Job kind.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 50,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """The latest runs: job, client, start, end, outcome, counts, error."""
     rows = runs.list_runs(state.context(), client=client, job=job, limit=limit)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from hub.cli.options import JsonOption
 from hub.cli.output import emit_json, table
 from hub.cli.state import state
 from hub.operations import runs
@@ -15,7 +16,7 @@ from hub.operations.sync import SyncFailed
 
 def sync(
     name: Annotated[str, typer.Argument(help="Client name.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Fetch the client's invoices and customers (all or nothing), then close, resume, move
     and remind cases as due today, then deliver the messages."""
