@@ -176,7 +176,7 @@ def show_case(ctx: Context, case_id: int) -> CaseView:
     """The case with its steps, messages, payments and whole history."""
     with ctx.db.session() as session:
         day = case_day(ctx, session, case_id)
-        return CaseView(case_detail(session, dunning_cases.get_case(session, case_id), day.today))
+    return view_case(ctx, case_id, day)
 
 
 def close_case(ctx: Context, request: CloseRequest) -> CaseView:
