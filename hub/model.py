@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -98,26 +98,6 @@ def _check_text(record: object, name: str, value: object, *, optional: bool = Fa
         return
     if not isinstance(value, str) or not value.strip():
         raise _fail(record, name, f"must be a non-empty string, not {value!r}")
-
-
-def _check_fields(record: object, **kinds: str) -> None:
-    """Check the named fields of ``record``, in the order given, each by its kind.
-
-    A kind is ``text``, ``date``, ``money`` or ``currency``; the first bad field raises.
-    """
-    for name, kind in kinds.items():
-        value = getattr(record, name)
-        if kind == "currency":
-            _check_currency(record, value)
-        else:
-            _FIELD_CHECKS[kind](record, name, value)
-
-
-_FIELD_CHECKS: dict[str, Callable[[object, str, object], None]] = {
-    "text": _check_text,
-    "date": _check_date,
-    "money": _check_money,
-}
 
 
 @dataclass(frozen=True)
@@ -232,18 +212,13 @@ class Invoice:
     customer_name: str | None = None
 
     def __post_init__(self) -> None:
-        _check_fields(
-            self,
-            invoice_number="text",
-            customer_number="text",
-            invoice_date="date",
-            due_date="date",
-            currency="currency",
-            net_amount="money",
-            vat_amount="money",
-            gross_amount="money",
-            outstanding_amount="money",
-        )
+        _check_text(self, "invoice_number", self.invoice_number)
+        _check_text(self, "customer_number", self.customer_number)
+        _check_date(self, "invoice_date", self.invoice_date)
+        _check_date(self, "due_date", self.due_date)
+        _check_currency(self, self.currency)
+        for name in ("net_amount", "vat_amount", "gross_amount", "outstanding_amount"):
+            _check_money(self, name, getattr(self, name))
         if self.net_amount + self.vat_amount != self.gross_amount:
             raise _fail(
                 self,
@@ -272,7 +247,8 @@ class InvoiceStatus:
             raise _fail(self, "state", f"must be an InvoiceState, not {self.state!r}")
         if self.state is InvoiceState.UNKNOWN:
             return
-        _check_fields(self, outstanding_amount="money", currency="currency")
+        _check_money(self, "outstanding_amount", self.outstanding_amount)
+        _check_currency(self, self.currency)
 
 
 @dataclass(frozen=True)
@@ -284,7 +260,9 @@ class CustomerBalance:
     currency: str
 
     def __post_init__(self) -> None:
-        _check_fields(self, customer_number="text", balance="money", currency="currency")
+        _check_text(self, "customer_number", self.customer_number)
+        _check_money(self, "balance", self.balance)
+        _check_currency(self, self.currency)
 
 
 @dataclass(frozen=True)
@@ -301,7 +279,8 @@ class Customer:
     language: str | None = None
 
     def __post_init__(self) -> None:
-        _check_fields(self, customer_number="text", name="text")
+        _check_text(self, "customer_number", self.customer_number)
+        _check_text(self, "name", self.name)
         if self.email is not None and "@" not in self.email:
             raise _fail(self, "email", f"{self.email!r} is not an e-mail address")
 
@@ -319,15 +298,12 @@ class CreditNoteRequest:
     reason: str
 
     def __post_init__(self) -> None:
-        _check_fields(
-            self,
-            idempotency_key="text",
-            invoice_number="text",
-            customer_number="text",
-            date="date",
-            currency="currency",
-            amount="money",
-        )
+        _check_text(self, "idempotency_key", self.idempotency_key)
+        _check_text(self, "invoice_number", self.invoice_number)
+        _check_text(self, "customer_number", self.customer_number)
+        _check_date(self, "date", self.date)
+        _check_currency(self, self.currency)
+        _check_money(self, "amount", self.amount)
         if self.amount <= 0:
             raise _fail(
                 self, "amount", f"must be positive (the amount credited), not {self.amount}"
@@ -368,7 +344,9 @@ class JournalEntry:
     lines: tuple[JournalLine, ...]
 
     def __post_init__(self) -> None:
-        _check_fields(self, idempotency_key="text", date="date", currency="currency")
+        _check_text(self, "idempotency_key", self.idempotency_key)
+        _check_date(self, "date", self.date)
+        _check_currency(self, self.currency)
         if len(self.lines) < 2:
             raise _fail(self, "lines", "a voucher needs at least two lines")
         total = sum((line.amount for line in self.lines), Decimal(0))
@@ -386,7 +364,9 @@ class DraftLine:
     vat_code: str | None = None
 
     def __post_init__(self) -> None:
-        _check_fields(self, description="text", quantity="money", unit_price="money")
+        _check_text(self, "description", self.description)
+        _check_money(self, "quantity", self.quantity)
+        _check_money(self, "unit_price", self.unit_price)
 
     @property
     def net_amount(self) -> Decimal:
@@ -410,13 +390,10 @@ class InvoiceDraft:
         _check_text(self, "idempotency_key", self.idempotency_key)
         if self.kind not in ("invoice", "order"):
             raise _fail(self, "kind", f"must be 'invoice' or 'order', not {self.kind!r}")
-        _check_fields(
-            self,
-            customer_number="text",
-            invoice_date="date",
-            due_date="date",
-            currency="currency",
-        )
+        _check_text(self, "customer_number", self.customer_number)
+        _check_date(self, "invoice_date", self.invoice_date)
+        _check_date(self, "due_date", self.due_date)
+        _check_currency(self, self.currency)
         if not self.lines:
             raise _fail(self, "lines", "an invoice needs at least one line")
 
@@ -444,17 +421,17 @@ class OutgoingMessage:
     sender_email: str | None = None
 
     def __post_init__(self) -> None:
-        _check_fields(
-            self,
-            idempotency_key="text",
-            kind="text",
-            language="text",
-            customer_number="text",
-            recipient_name="text",
-            subject="text",
-            body="text",
-            sender_name="text",
-        )
+        for name in (
+            "idempotency_key",
+            "kind",
+            "language",
+            "customer_number",
+            "recipient_name",
+            "subject",
+            "body",
+            "sender_name",
+        ):
+            _check_text(self, name, getattr(self, name))
 
 
 class PluginSettings(Mapping[str, str]):
