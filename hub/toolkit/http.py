@@ -385,7 +385,7 @@ class HubHttpClient(Closing):
         retry_after = self._retry_after(state)
         if retry_after is not None:
             return retry_after
-        return float(self._backoff(state))
+        return self._backoff(state)
 
     def _stop(self, state: tenacity.RetryCallState) -> bool:
         """Stop when attempts run out, or at once if the server asks for a longer wait than we
