@@ -7,6 +7,11 @@ run (which the caller writes: see :data:`RunRecorder`). So a failure at any poin
 setting, a bad row, a refused token, a server error, an amount the database cannot hold) leaves
 the database exactly as it was, and the run is recorded as failed.
 
+A sync that would take more of the client's open invoices off the open list (paid, credited,
+unknown) than its settle guard allows stops before it stores anything: an export that lost its
+rows must not close every case as paid. ``confirm_settle`` (``hub sync --confirm-settle``) lets
+one sync through after a person looked; the daemon never confirms by itself.
+
 A customer used by an open invoice whose contact data the plugin did not return is no reason to
 fail: the invoices are stored, and the customer is named in ``SyncReport.missing_customers``
 (and logged as a warning) so someone can fix the accounting system's data.
@@ -27,7 +32,8 @@ from hub import clients
 from hub.amounts import CENT, LIMIT
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.errors import HubError, InvalidDataError, NotFoundError
+from hub.dunning.rules import SettleGuard, settle_guard
+from hub.errors import HubError, InputError, InvalidDataError, NotFoundError
 from hub.logging import get_logger
 from hub.model import (
     Capability,
@@ -97,6 +103,36 @@ class SyncFailed(HubError):
         super().__init__(message)
         self.report = report
         self.exit_code = exit_code
+
+
+class SettleGuardTripped(InputError):
+    """The sync would settle more of the client's open invoices than its settle guard allows;
+    nothing was stored. ``leaving`` of ``open_before`` open invoices would leave the open list.
+    """
+
+    def __init__(self, message: str, *, leaving: int, open_before: int) -> None:
+        super().__init__(message)
+        self.leaving = leaving
+        self.open_before = open_before
+
+
+def _check_settle_guard(name: str, fetched: _Fetched) -> None:
+    """Refuse (:class:`SettleGuardTripped`) a sync that trips the client's settle guard."""
+    leaving = [s for s in fetched.statuses if s.state is not InvoiceState.OPEN]
+    if not fetched.guard.trips(len(leaving), fetched.open_before):
+        return
+    unknown = sum(s.state is InvoiceState.UNKNOWN for s in leaving)
+    raise SettleGuardTripped(
+        f"the accounting system's answer would take {len(leaving)} of the {fetched.open_before}"
+        f" open invoices of {name!r} off the open list ({len(leaving) - unknown} paid or"
+        f" credited, {unknown} unknown to it), more than the settle guard allows"
+        f" ({fetched.guard.describe()}: more than {fetched.guard.percent} % and at least"
+        f" {fetched.guard.minimum}). If the export or the books lost rows, fix them and sync"
+        f" again; if they really were settled, run `hub sync {name} --confirm-settle` once"
+        f" (or change the rule: `hub rules set {name} settle_guard_percent=...`)",
+        leaving=len(leaving),
+        open_before=fetched.open_before,
+    )
 
 
 def _amount_problem(amount: Decimal) -> str | None:
@@ -170,6 +206,8 @@ class _Fetched:
     statuses: list[InvoiceStatus]
     customers: list[Customer]
     balances: list[CustomerBalance]
+    open_before: int = 0  # the client's invoices stored as open before this sync
+    guard: SettleGuard = field(default_factory=lambda: settle_guard(None))
 
     def missing_customers(self) -> list[str]:
         """Customers of the open invoices whose contact data was not returned."""
@@ -196,7 +234,9 @@ def _fetch(session: Session, plugin: ClientPlugin, client_id: int) -> _Fetched:
         if entry_sync and plugin.has(Capability.CUSTOMER_BALANCE)
         else []
     )
-    return _Fetched(invoices, statuses, customers, balances)
+    return _Fetched(
+        invoices, statuses, customers, balances, len(stored_open), settle_guard(rules)
+    )
 
 
 def _store_invoices(
@@ -321,15 +361,17 @@ def sync_client(
     today: dt.date,
     *,
     record: RunRecorder | None = None,
+    confirm_settle: bool = False,
 ) -> SyncReport:
     """Fetch the client's open invoices and customers and store them; all or nothing.
 
     ``today`` is the client's day the run acts for. The run is recorded by ``record`` with the
     data, in the same transaction; a failed run in a transaction of its own.
+    ``confirm_settle``: store even what trips the client's settle guard (a person looked).
 
     :raises NotFoundError: there is no such client (nothing is recorded).
-    :raises SyncFailed: anything else went wrong (settings, plugin, refused data, database);
-        nothing was stored, the run is recorded as failed, and ``report`` says why. The
+    :raises SyncFailed: anything else went wrong (settings, plugin, refused data, the settle
+        guard, database); nothing was stored, the run is recorded as failed, and ``report`` says why. The
         original error is its ``__cause__`` and gives it its exit code.
     """
     with db.session() as session:
@@ -360,6 +402,16 @@ def sync_client(
                 + "; ".join(problems[:10]),
                 report,
             )
+        if confirm_settle:
+            leaving = sum(s.state is not InvoiceState.OPEN for s in fetched.statuses)
+            if fetched.guard.trips(leaving, fetched.open_before):
+                log.warning(
+                    "sync: settle guard confirmed by a person",
+                    leaving=leaving,
+                    open_before=fetched.open_before,
+                )
+        else:
+            _check_settle_guard(name, fetched)
         now = dt.datetime.now(dt.UTC)
         with db.session() as session:
             _store_invoices(session, client_id, fetched, report, now)

@@ -31,7 +31,7 @@ def run_day(
     db: Database, registry: PluginRegistry, box: SecretBox, name: str, day: dt.date
 ) -> CycleReport:
     sync_client(db, registry, box, name, day)
-    report = run_cycle(db, name, day)
+    report = run_cycle(db, name, day, registry)
     deliver_pending(db, registry, box, name, day)
     return report
 

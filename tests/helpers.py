@@ -83,9 +83,15 @@ def _client(db: Database, name: str, today: dt.date | None) -> tuple[int, dt.dat
         return client.id, Clock(today).today(client.timezone)
 
 
-def run_cycle(db: Database, name: str, today: dt.date | None = None) -> dunning_cycle.CycleReport:
-    """The dunning cycle for client ``name`` on ``today`` (default: its real today)."""
-    return dunning_cycle.run_cycle(db, *_client(db, name, today))
+def run_cycle(
+    db: Database,
+    name: str,
+    today: dt.date | None = None,
+    registry: PluginRegistry | None = None,
+) -> dunning_cycle.CycleReport:
+    """The dunning cycle for client ``name`` on ``today`` (default: its real today); with
+    ``registry``, R2's default follows the client's plugin, as in ``hub sync``."""
+    return dunning_cycle.run_cycle(db, *_client(db, name, today), registry=registry)
 
 
 def deliver_pending(

@@ -57,7 +57,8 @@ def reset(client: ClientOption, stage: Annotated[Stage, typer.Option("--stage")]
 
 @rules_app.command("show")
 def rules_show(name: str, json_out: JsonOption = False) -> None:
-    """Show a client's dunning rules."""
+    """Show a client's dunning rules as they apply, defaults filled in; for
+    auto_close_balance (R2), why it is on or off (--json: under "why")."""
     rules = flow_ops.show_rules(state.context(), name)
     json_or(
         rules.as_dict(),
@@ -65,7 +66,11 @@ def rules_show(name: str, json_out: JsonOption = False) -> None:
         lambda data: table(
             f"Rules of {name}",
             ["rule", "value", "meaning"],
-            [(k, v, rules.meaning(k)) for k, v in data.items()],
+            [
+                (k, v, rules.meaning(k) + (f" — now {rules.why[k]}" if k in rules.why else ""))
+                for k, v in data.items()
+                if k != "why"
+            ],
         ),
     )
 

@@ -17,11 +17,26 @@ from hub.operations.sync import SyncFailed
 def sync(
     name: Annotated[str, typer.Argument(help="Client name.")],
     json_out: JsonOption = False,
+    confirm_settle: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-settle",
+            help="Store this sync although it would take more of the client's open invoices"
+            " off the open list than its settle guard allows (rules settle_guard_percent,"
+            " settle_guard_min). Only after checking that the export or the books did not"
+            " lose rows; it holds for this one sync.",
+        ),
+    ] = False,
 ) -> None:
-    """Fetch the client's invoices and customers (all or nothing), then close, resume, move
-    and remind cases as due today, then deliver the messages."""
+    """Fetch the client's invoices and customers (all or nothing), then close, reopen, resume,
+    move and remind cases as due today, then deliver the messages.
+
+    A sync that would settle more of the open invoices than the client's settle guard allows
+    stores nothing and exits non-zero, saying how many of how many; see --confirm-settle."""
     try:
-        result = sync_ops.sync(state.context(), name)
+        result = sync_ops.sync(
+            state.context(), sync_ops.SyncRequest(name, confirm_settle=confirm_settle)
+        )
     except SyncFailed as exc:
         if json_out:
             emit_json({**exc.report.as_dict(), "outcome": runs.Outcome.FAILED.value})

@@ -78,6 +78,7 @@ def _sync(ctx: Context, client: ClientDay, result: JobResult) -> None:
     result.counts |= {
         "cases_started": cycle.started,
         "cases_closed": cycle.closed,
+        "cases_reopened": cycle.reopened,
         "cases_resumed": cycle.resumed,
         "stage_moves": cycle.stage_moves,
         "collections_started": cycle.collections_started,

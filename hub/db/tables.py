@@ -186,7 +186,8 @@ class ClientDunning(Base):
         ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
     )
     auto_close_paid: Mapped[bool] = mapped_column(Boolean, default=True)  # R1
-    auto_close_balance: Mapped[bool] = mapped_column(Boolean, default=True)  # R2
+    # R2; None: the default, on only where the plugin's balance is the ledger's (entries_sync)
+    auto_close_balance: Mapped[bool | None] = mapped_column(Boolean)
     auto_start: Mapped[bool] = mapped_column(Boolean, default=False)
     start_date: Mapped[dt.date | None] = mapped_column(Date)  # invoices due before: not pursued
     min_amount: Mapped[Decimal | None] = mapped_column(Money)
@@ -209,6 +210,12 @@ class ClientDunning(Base):
     output_vat_account: Mapped[str] = mapped_column(
         String(32), default="6902", server_default="6902"
     )  # D4: VAT of a write-off
+    settle_guard_percent: Mapped[Decimal | None] = mapped_column(
+        Money
+    )  # a sync settling more than this share of the open invoices asks first; None: 50
+    settle_guard_min: Mapped[int | None] = mapped_column(
+        Integer
+    )  # ... and at least this many of them; None: 3
 
 
 class ClientGrant(Base):

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.amounts import ZERO
@@ -54,6 +54,7 @@ from hub.dunning.messages import make_message, party
 from hub.dunning.states import Actor, CaseMode, CaseState, CloseCode, EventKind, Stage
 from hub.errors import HubError, NotFoundError
 from hub.model import InvoiceState
+from hub.plugins import PluginRegistry
 
 SETTLED = {InvoiceState.PAID.value, InvoiceState.CREDITED.value}
 NO_CLAIM = ClaimFees(0, None)
@@ -67,6 +68,7 @@ class CycleReport:
     today: dt.date
     started: int = 0
     closed: int = 0
+    reopened: int = 0  # closed by R1, their invoice open again
     marked_paid_in_collection: int = 0
     resumed: int = 0
     stage_moves: int = 0
@@ -102,6 +104,7 @@ class _Day:
     claims: dict[int, ClaimFees]
     today: dt.date
     report: CycleReport
+    balance_closes: bool = False  # R2 applies (dunning_rules.balance_rule)
     warnings_sent_on: dict[int, dt.date | None] = field(default_factory=dict)
 
     def collection_due(self, case: t.Case) -> bool:
@@ -202,6 +205,11 @@ def _auto_start_customers(
 
 
 def _close_auto(day: _Day, case: t.Case, reason: str, outstanding: Decimal) -> None:
+    # The state it was in (a pause and its resume date) is kept with the event, so a case
+    # reopened when its invoice comes back (_reopen_returned) is as it was.
+    was: dict[str, Any] = {"was": case.state}
+    if case.state == CaseState.PAUSED.value and case.resume_on is not None:
+        was["resume_on"] = case.resume_on.isoformat()
     close_case(
         case,
         CloseCode.PAID_IN_ACCOUNTING,
@@ -210,6 +218,7 @@ def _close_auto(day: _Day, case: t.Case, reason: str, outstanding: Decimal) -> N
         day.today,
         closed_by=Actor.AUTO,
         outstanding=str(outstanding),
+        **was,
     )
     day.report.closed += 1
     day.report.note(case, EventKind.CLOSED, reason=reason)
@@ -250,7 +259,7 @@ def _auto_close_invoice_case(
     reason = None
     if paid and day.rules.auto_close_paid:
         reason = "outstanding_zero"
-    elif balance_zero and day.rules.auto_close_balance:
+    elif balance_zero and day.balance_closes:
         reason = "customer_balance_zero"
     if reason is None:
         return False
@@ -263,7 +272,7 @@ def _auto_close_customer_case(
 ) -> bool:
     """R2 (balance ≤ 0) and, as R1 for a customer, nothing overdue left unpaid."""
     reason = None
-    if day.balance_zero(case.customer_number) and day.rules.auto_close_balance:
+    if day.balance_zero(case.customer_number) and day.balance_closes:
         reason = "customer_balance_zero"
     elif not covering and day.rules.auto_close_paid:
         reason = "outstanding_zero"
@@ -271,6 +280,86 @@ def _auto_close_customer_case(
         return False
     _close_auto(day, case, reason, coverage.total(covering))
     return True
+
+
+def _reopen_returned(day: _Day, invoices: dict[int, t.Invoice]) -> list[t.Case]:
+    """Reopen the invoice cases the hub closed because the books showed their invoice paid or
+    credited (R1) whose invoice is open again: a sync of an export that had lost its rows, a
+    payment reversed, a credit note cancelled. A case a person closed, one closed for another
+    reason (R2, a mode switch), one with a credit note or write-off asked for, and one whose
+    invoice a later case followed since stay closed.
+
+    The case picks up where it was: stage, round, step and the day of its last step are kept
+    (so the catch-up policy of :func:`next_step` holds), a pause recorded when it closed is
+    restored, and the fees charged before still count toward the law's limits (they are
+    counted per invoice, over every message). Its history says why (``reopened``).
+    """
+    if day.rules.reminder_mode != CaseMode.INVOICE:
+        return []  # customer mode: the customer's case covers the invoice again by itself
+    session = day.session
+    candidates = session.scalars(
+        select(t.Case)
+        .join(t.Invoice, t.Invoice.id == t.Case.invoice_id)
+        .where(
+            t.Case.client_id == day.client.id,
+            t.Case.mode == CaseMode.INVOICE.value,
+            t.Case.state == CaseState.CLOSED.value,
+            t.Case.closed_by == Actor.AUTO.value,
+            t.Case.close_code == CloseCode.PAID_IN_ACCOUNTING.value,
+            t.Case.close_reason == "outstanding_zero",
+            t.Case.write_off_key.is_(None),
+            t.Case.credit_note_key.is_(None),
+            t.Invoice.state == InvoiceState.OPEN.value,
+            t.Invoice.outstanding_amount > ZERO,
+        )
+        .order_by(t.Case.id)
+    ).all()
+    if not candidates:
+        return []
+    latest = dict(
+        session.execute(
+            select(t.Case.invoice_id, func.max(t.Case.id))
+            .where(t.Case.invoice_id.in_({c.invoice_id for c in candidates}))
+            .group_by(t.Case.invoice_id)
+        ).all()
+    )
+    reopened = []
+    for case in candidates:
+        if latest.get(case.invoice_id) != case.id:
+            continue  # a later case followed the invoice: that one is its story now
+        invoice = invoices.get(case.invoice_id) if case.invoice_id is not None else None
+        if invoice is None:
+            continue
+        closed = session.scalar(
+            select(t.CaseEvent)
+            .where(t.CaseEvent.case_id == case.id, t.CaseEvent.kind == EventKind.CLOSED.value)
+            .order_by(t.CaseEvent.id.desc())
+            .limit(1)
+        )
+        was = (closed.data or {}) if closed is not None else {}
+        closed_on = case.closed_on
+        case.state = (
+            CaseState.PAUSED.value if was.get("was") == CaseState.PAUSED else CaseState.ACTIVE.value
+        )
+        resume_on = was.get("resume_on")
+        case.resume_on = dt.date.fromisoformat(resume_on) if resume_on else None
+        case.closed_on = case.closed_by = case.close_code = case.close_reason = None
+        add_event(
+            case,
+            EventKind.REOPENED,
+            Actor.AUTO,
+            day.today,
+            f"invoice {invoice.invoice_number} is open again in the accounting system"
+            f" (outstanding {invoice.outstanding_amount} {invoice.currency}); the case was"
+            f" closed automatically on {closed_on} as paid or credited there",
+            outstanding=str(invoice.outstanding_amount),
+            closed_on=closed_on.isoformat() if closed_on else None,
+            state=case.state,
+        )
+        day.report.reopened += 1
+        day.report.note(case, EventKind.REOPENED, invoice=invoice.invoice_number)
+        reopened.append(case)
+    return reopened
 
 
 def _resume_if_due(day: _Day, case: t.Case) -> None:
@@ -571,8 +660,15 @@ def _start_other_currency_cases(
     )
 
 
-def run_cycle(db: Database, client_id: int, today: dt.date) -> CycleReport:
-    """Run the dunning cycle for the client on its day ``today`` (see the module doc)."""
+def run_cycle(
+    db: Database, client_id: int, today: dt.date, *, registry: PluginRegistry | None = None
+) -> CycleReport:
+    """Run the dunning cycle for the client on its day ``today`` (see the module doc).
+
+    ``registry`` tells whether the client's plugin reports the ledger's own customer balance,
+    which R2's default follows (:func:`hub.dunning.rules.balance_rule`); without it R2 applies
+    only where the client's rules switch it on.
+    """
     with db.session() as session:
         client = session.get(t.Client, client_id)
         if client is None:
@@ -598,7 +694,10 @@ def run_cycle(db: Database, client_id: int, today: dt.date) -> CycleReport:
             claims=claim_fees(session, client_id=client.id),
             today=today,
             report=report,
+            balance_closes=dunning_rules.client_balance_rule(registry, client, rules).on,
         )
+        _reopen_returned(day, invoices)  # before the open cases are read: they are among them
+        session.flush()
         open_cases = list(
             session.scalars(
                 select(t.Case)

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from hub import clients
 from hub.amounts import parse_amount
 from hub.db import tables as t
 from hub.dunning.flows import Anchor, Flow, FlowStep, default_flow, validate_flow
 from hub.dunning.states import CaseMode, Stage
-from hub.errors import InputError
+from hub.errors import HubError, InputError
+from hub.model import Capability
+from hub.plugins import PluginRegistry
 
 #: Rule names for ``hub rules set`` and what each takes.
 RULES: dict[str, str] = {
     "auto_close_paid": "true/false: close a case when the invoice is paid or credited (R1)",
-    "auto_close_balance": "true/false: close a case when the customer's balance is ≤ 0 (R2)",
+    "auto_close_balance": "true/false: close a case when the customer's balance is ≤ 0 (R2);"
+    " by default on only where the plugin's balance is the ledger's own ('' clears)",
     "auto_start": "true/false: start a case for every new open invoice at each sync",
     "start_date": "YYYY-MM-DD: invoices due before it are not pursued automatically ('' clears)",
     "min_amount": "amount: invoices below it are not started automatically ('' clears)",
@@ -34,8 +39,18 @@ RULES: dict[str, str] = {
     " (default 10; D1)",
     "loss_account": "account for the net amount of a loss write-off (default 3720; D4)",
     "output_vat_account": "account for the VAT of a loss write-off (default 6902; D4)",
+    "settle_guard_percent": "percent: a sync that would take more than this share of the open"
+    " invoices off the open list stops and asks for --confirm-settle (default 50; 100: never;"
+    " '' clears)",
+    "settle_guard_min": "count: ... and only when at least this many would go (default 3;"
+    " '' clears)",
 }
 DEFAULT_SUCCESS_FEE_PERCENT = Decimal("10.00")
+#: The settle guard's defaults: a sync stops when it would take more than half of a client's
+#: open invoices off the open list, and at least 3 of them. A lost export takes them all; a
+#: client with 2 open invoices of which 1 or both are paid is never stopped.
+DEFAULT_SETTLE_GUARD_PERCENT = Decimal("50.00")
+DEFAULT_SETTLE_GUARD_MIN = 3
 #: Rules set through :func:`hub.dunning.customer_mode.set_mode`, which needs the plugins.
 MODE_RULE = "reminder_mode"
 
@@ -47,7 +62,7 @@ def rules_of(session: Session, client: t.Client) -> t.ClientDunning:
         rules = t.ClientDunning(
             client_id=client.id,
             auto_close_paid=True,
-            auto_close_balance=True,
+            auto_close_balance=None,  # the plugin's default: see balance_rule
             auto_start=False,
             excluded_customers=[],
             reminder_mode=CaseMode.INVOICE.value,
@@ -83,6 +98,16 @@ def _percent(name: str, raw: str) -> Decimal:
     return value
 
 
+def _count(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise InputError(f"rule {name}: {raw!r} is not a whole number") from None
+    if value < 1:
+        raise InputError(f"rule {name}: {value} is less than 1")
+    return value
+
+
 def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> t.ClientDunning:
     """Change rules other than ``reminder_mode`` (see :data:`MODE_RULE`); refused, with
     nothing changed, if a value is wrong or would take away what customer mode needs."""
@@ -93,8 +118,14 @@ def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> 
         if name == MODE_RULE:
             raise InputError(f"rule {MODE_RULE} is switched with hub.dunning.customer_mode")
         value: Any
-        if name in ("auto_close_paid", "auto_close_balance", "auto_start", "entry_sync"):
+        if name in ("auto_close_paid", "auto_start", "entry_sync"):
             value = _bool(name, raw)
+        elif name == "auto_close_balance":
+            value = _bool(name, raw) if raw.strip() else None
+        elif name == "settle_guard_percent":
+            value = _percent(name, raw) if raw.strip() else None
+        elif name == "settle_guard_min":
+            value = _count(name, raw) if raw.strip() else None
         elif name == "start_date":
             try:
                 value = dt.date.fromisoformat(raw.strip()) if raw.strip() else None
@@ -122,10 +153,102 @@ def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> 
     return rules
 
 
-def rules_as_dict(rules: t.ClientDunning) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BalanceRule:
+    """Whether R2 closes the client's cases, and why, in words for ``hub rules show``."""
+
+    on: bool
+    why: str
+
+
+def balance_rule(rules: t.ClientDunning, plugin: str | None, ledger: bool | None) -> BalanceRule:
+    """R2 as it applies to the client: a person's setting, else on only where the client's
+    accounting plugin ``plugin`` reports the ledger's own customer balance (``ledger``: it
+    declares ``entries_sync``; None: no plugin is enabled or it is not available).
+
+    Seed 000: only e-conomic has a customer balance, so R2 is e-conomic's. Elsewhere (a CSV
+    file's balance, Tripletex's open posts) the balance may be summed from the very export
+    the hub reads, so a lost row would close cases by R2 too: there R2 stays possible, but a
+    person switches it on.
+    """
+    if not rules.entry_sync and (rules.auto_close_balance or rules.auto_close_balance is None):
+        return BalanceRule(False, "off: entry_sync is off, so balances are not synchronised")
+    if rules.auto_close_balance is not None:
+        word = "on" if rules.auto_close_balance else "off"
+        return BalanceRule(rules.auto_close_balance, f"{word}: set for this client")
+    if plugin is None or ledger is None:
+        return BalanceRule(False, "off by default: no accounting plugin is available")
+    if ledger:
+        return BalanceRule(
+            True,
+            f"on by default: plugin {plugin!r} reports the ledger's own customer balance"
+            " (entries_sync)",
+        )
+    return BalanceRule(
+        False,
+        f"off by default: plugin {plugin!r} does not report the ledger's own customer balance"
+        " (no entries_sync); `auto_close_balance=true` switches it on",
+    )
+
+
+def client_balance_rule(
+    registry: PluginRegistry | None, client: t.Client, rules: t.ClientDunning
+) -> BalanceRule:
+    """:func:`balance_rule` for the client's enabled accounting plugin, as ``registry`` knows
+    it (None: unknown, so R2 is on only where a person set it)."""
+    enabled = clients.enabled_plugin(client)
+    if enabled is None or registry is None:
+        return balance_rule(rules, enabled.plugin if enabled else None, None)
+    try:
+        capabilities = registry.info(enabled.plugin).capabilities
+    except HubError:
+        return balance_rule(rules, enabled.plugin, None)
+    return balance_rule(rules, enabled.plugin, Capability.ENTRIES_SYNC in capabilities)
+
+
+@dataclass(frozen=True)
+class SettleGuard:
+    """The sync's guard against an export that lost its rows (see :func:`hub.sync.sync_client`).
+
+    A sync stops, storing nothing, when it would take more than ``percent`` % of the client's
+    open invoices off the open list (paid, credited, or unknown to the books), and at least
+    ``minimum`` of them.
+    """
+
+    percent: Decimal
+    minimum: int
+
+    def trips(self, leaving: int, open_before: int) -> bool:
+        return (
+            leaving >= self.minimum
+            and open_before > 0
+            and Decimal(leaving) * 100 > self.percent * open_before
+        )
+
+    def describe(self) -> str:
+        return f"settle_guard_percent={self.percent}, settle_guard_min={self.minimum}"
+
+
+def settle_guard(rules: t.ClientDunning | None) -> SettleGuard:
+    """The client's settle guard, with the defaults where unset."""
+    percent = rules.settle_guard_percent if rules is not None else None
+    minimum = rules.settle_guard_min if rules is not None else None
+    return SettleGuard(
+        DEFAULT_SETTLE_GUARD_PERCENT if percent is None else percent,
+        DEFAULT_SETTLE_GUARD_MIN if minimum is None else minimum,
+    )
+
+
+def rules_as_dict(rules: t.ClientDunning, balance: BalanceRule | None = None) -> dict[str, Any]:
+    """The rules with their defaults filled in; ``auto_close_balance`` as it applies when
+    ``balance`` is given (else as stored: None for the plugin's default)."""
     shown = {name: getattr(rules, name) for name in RULES}
     if shown["success_fee_percent"] is None:
         shown["success_fee_percent"] = DEFAULT_SUCCESS_FEE_PERCENT
+    guard = settle_guard(rules)
+    shown["settle_guard_percent"], shown["settle_guard_min"] = guard.percent, guard.minimum
+    if balance is not None:
+        shown["auto_close_balance"] = balance.on
     return shown
 
 

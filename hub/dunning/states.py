@@ -53,6 +53,7 @@ class EventKind(StrEnum):
     WRITE_OFF_REQUESTED = "write_off_requested"
     WRITTEN_OFF = "written_off"
     CLOSED = "closed"
+    REOPENED = "reopened"  # closed by R1, its invoice open again in the books
 
 
 class CloseCode(StrEnum):

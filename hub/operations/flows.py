@@ -104,22 +104,29 @@ def reset_flow(ctx: Context, client: str, stage: Stage) -> None:
 
 @dataclass(frozen=True)
 class RulesView:
-    """A client's dunning rules, each with what it means."""
+    """A client's dunning rules as they apply (defaults filled in), each with what it means;
+    ``why``: for a rule whose default depends on the client (R2 follows its plugin), why it
+    is on or off."""
 
     values: Mapping[str, Any]
+    why: Mapping[str, str]
 
     @staticmethod
     def meaning(rule: str) -> str:
         return dunning_rules.RULES[rule]
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.values)
+        return {**self.values, "why": dict(self.why)}
 
 
 def show_rules(ctx: Context, client: str) -> RulesView:
     with ctx.db.session() as session:
-        rules = dunning_rules.rules_of(session, clients.get_client(session, client))
-        return RulesView(dunning_rules.rules_as_dict(rules))
+        row = clients.get_client(session, client)
+        rules = dunning_rules.rules_of(session, row)
+        balance = dunning_rules.client_balance_rule(ctx.registry, row, rules)
+        return RulesView(
+            dunning_rules.rules_as_dict(rules, balance), {"auto_close_balance": balance.why}
+        )
 
 
 @dataclass(frozen=True)
