@@ -260,3 +260,64 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> 
     assert out.returncode == 1, (out.stdout, out.stderr)
     assert "cannot open database postgresql+psycopg://nobody@127.0.0.1:1/none" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+FOUR_INVOICES = DANISH_EXPORT + (
+    "1004;504;Fanø Fisk ApS;06.10.2026;20.10.2026;DKK;800,00;200,00;1.000,00;1.000,00\r\n"
+)
+
+
+def test_an_export_that_lost_its_rows_stops_the_sync_until_a_person_confirms(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """Issue 16: an export that lost 3 of 4 rows (export_scope=open: missing means paid) must
+    not close 3 cases with exit 0; `--confirm-settle` lets it through once, and when the
+    right file is back the cases the hub closed reopen, saying why."""
+    export = _csv_client(hub, tmp_path, FOUR_INVOICES)
+    assert hub("rules", "set", "acme", "auto_start=true").returncode == 0
+    today = {"HUB_TODAY": "2026-10-25"}
+    assert hub("sync", "acme", env=today).returncode == 0
+    before = hub("cases", "list", "--client", "acme", "--json").stdout
+    assert [c["state"] for c in json.loads(before)] == ["active"] * 4
+    export.write_bytes("".join(FOUR_INVOICES.splitlines(keepends=True)[:2]).encode("cp1252"))
+
+    refused = hub("sync", "acme", env=today)
+
+    assert refused.returncode == 2
+    assert "3 of the 4 open invoices of 'acme'" in refused.stderr
+    assert "hub sync acme --confirm-settle" in refused.stderr
+    assert hub("cases", "list", "--client", "acme", "--json").stdout == before
+    as_json = hub("sync", "acme", "--json", env=today)
+    assert as_json.returncode == 2
+    report = json.loads(as_json.stdout)
+    assert (report["outcome"], report["settled"]) == ("failed", 0)
+    assert "--confirm-settle" in report["errors"][0]
+
+    confirmed = hub("sync", "acme", "--confirm-settle", "--json", env=today)
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert json.loads(confirmed.stdout)["dunning"]["closed"] == 3
+
+    export.write_bytes(FOUR_INVOICES.encode("cp1252"))  # the right file is back
+    back = hub("sync", "acme", "--json", env={"HUB_TODAY": "2026-10-26"})
+    assert back.returncode == 0, back.stderr
+    assert json.loads(back.stdout)["dunning"]["reopened"] == 3
+    listed = json.loads(hub("cases", "list", "--client", "acme", "--json").stdout)
+    assert [c["state"] for c in listed] == ["active"] * 4
+    shown = hub("cases", "show", str(listed[-1]["id"]))
+    assert "reopened" in shown.stdout and "open again in the accounting system" in shown.stdout
+
+
+def test_rules_show_says_why_R2_is_off_for_a_csv_client(hub: Hub, tmp_path: Path) -> None:
+    _csv_client(hub, tmp_path, DANISH_EXPORT)
+    shown = hub("rules", "show", "acme", "--json")
+    assert shown.returncode == 0, shown.stderr
+    rules = json.loads(shown.stdout)
+    assert rules["auto_close_balance"] is False
+    assert "plugin 'generic_csv' does not report the ledger's own" in rules["why"][
+        "auto_close_balance"
+    ]
+    assert (rules["settle_guard_percent"], rules["settle_guard_min"]) == ("50.00", 3)
+    text = hub("rules", "show", "acme")
+    assert "auto_close_balance is off by default: plugin 'generic_csv'" in text.stdout
+    assert hub("rules", "set", "acme", "auto_close_balance=true").returncode == 0
+    assert "auto_close_balance is on: set for this client" in hub("rules", "show", "acme").stdout

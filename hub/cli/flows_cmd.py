@@ -60,19 +60,17 @@ def rules_show(name: str, json_out: JsonOption = False) -> None:
     """Show a client's dunning rules as they apply, defaults filled in; for
     auto_close_balance (R2), why it is on or off (--json: under "why")."""
     rules = flow_ops.show_rules(state.context(), name)
-    json_or(
-        rules.as_dict(),
-        json_out,
-        lambda data: table(
+
+    def show(data: dict[str, Any]) -> None:
+        table(
             f"Rules of {name}",
             ["rule", "value", "meaning"],
-            [
-                (k, v, rules.meaning(k) + (f" — now {rules.why[k]}" if k in rules.why else ""))
-                for k, v in data.items()
-                if k != "why"
-            ],
-        ),
-    )
+            [(k, v, rules.meaning(k)) for k, v in data.items() if k != "why"],
+        )
+        for rule, why in rules.why.items():
+            say(f"{rule} is {why}")
+
+    json_or(rules.as_dict(), json_out, show)
 
 
 @rules_app.command("set")
