@@ -234,9 +234,7 @@ def _fetch(session: Session, plugin: ClientPlugin, client_id: int) -> _Fetched:
         if entry_sync and plugin.has(Capability.CUSTOMER_BALANCE)
         else []
     )
-    return _Fetched(
-        invoices, statuses, customers, balances, len(stored_open), settle_guard(rules)
-    )
+    return _Fetched(invoices, statuses, customers, balances, len(stored_open), settle_guard(rules))
 
 
 def _store_invoices(
@@ -371,8 +369,8 @@ def sync_client(
 
     :raises NotFoundError: there is no such client (nothing is recorded).
     :raises SyncFailed: anything else went wrong (settings, plugin, refused data, the settle
-        guard, database); nothing was stored, the run is recorded as failed, and ``report`` says why. The
-        original error is its ``__cause__`` and gives it its exit code.
+        guard, database); nothing was stored, the run is recorded as failed, and ``report``
+        says why. The original error is its ``__cause__`` and gives it its exit code.
     """
     with db.session() as session:
         client = session.get(t.Client, client_id)

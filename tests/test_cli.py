@@ -313,9 +313,10 @@ def test_rules_show_says_why_R2_is_off_for_a_csv_client(hub: Hub, tmp_path: Path
     assert shown.returncode == 0, shown.stderr
     rules = json.loads(shown.stdout)
     assert rules["auto_close_balance"] is False
-    assert "plugin 'generic_csv' does not report the ledger's own" in rules["why"][
-        "auto_close_balance"
-    ]
+    assert (
+        "plugin 'generic_csv' does not report the ledger's own"
+        in rules["why"]["auto_close_balance"]
+    )
     assert (rules["settle_guard_percent"], rules["settle_guard_min"]) == ("50.00", 3)
     text = hub("rules", "show", "acme")
     assert "auto_close_balance is off by default: plugin 'generic_csv'" in text.stdout

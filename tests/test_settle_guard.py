@@ -16,8 +16,8 @@ from hub.daemon.jobs import run_job
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning import actions
-from hub.dunning.cases import claim_fees
 from hub.dunning import rules as dunning_rules
+from hub.dunning.cases import claim_fees
 from hub.errors import InputError
 from hub.model import Customer, InvoiceState
 from hub.operations import flows as flow_ops

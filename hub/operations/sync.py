@@ -113,6 +113,4 @@ def sync_chain(
 
 def sync(ctx: Context, request: SyncRequest) -> SyncResult:
     """``hub sync NAME``: the chain for the client named ``request.client`` on its today."""
-    return sync_chain(
-        ctx, client_day(ctx, request.client), confirm_settle=request.confirm_settle
-    )
+    return sync_chain(ctx, client_day(ctx, request.client), confirm_settle=request.confirm_settle)
