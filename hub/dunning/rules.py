@@ -42,8 +42,8 @@ RULES: dict[str, str] = {
     "settle_guard_percent": "percent: a sync that would take more than this share of the open"
     " invoices off the open list stops and asks for --confirm-settle (default 50; 100: never;"
     " '' clears)",
-    "settle_guard_min": "count: ... and only when at least this many would go (default 3;"
-    " '' clears)",
+    "settle_guard_min": "count: the settle guard stops a sync only when at least this many"
+    " invoices would leave the open list (default 3; '' clears)",
 }
 DEFAULT_SUCCESS_FEE_PERCENT = Decimal("10.00")
 #: The settle guard's defaults: a sync stops when it would take more than half of a client's
