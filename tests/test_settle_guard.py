@@ -351,3 +351,42 @@ def test_the_installed_plugins_declare_whose_balance_is_the_ledgers() -> None:
     assert "entries_sync" in infos["economic"]
     assert "entries_sync" not in infos["generic_csv"]
     assert "entries_sync" not in infos["norwegian_invoicing"]
+
+
+def test_the_migration_lets_the_old_default_of_R2_follow_the_plugin(db_url: str) -> None:
+    """Before 0007 every client had auto_close_balance true by default: that becomes unset
+    (the plugin's default); false, a person's choice, is kept."""
+    from alembic import command
+
+    from hub.db.engine import alembic_config, create_engine
+
+    engine = create_engine(db_url)
+    try:
+        command.downgrade(alembic_config(engine), "0005")
+        with engine.begin() as conn:
+            for n, on in ((1, True), (2, False)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO clients (id, name, country, currency, timezone, created_at)"
+                        " VALUES (:n, :name, 'DK', 'DKK', 'Europe/Copenhagen', CURRENT_TIMESTAMP)"
+                    ),
+                    {"n": n, "name": f"c{n}"},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO client_dunning (client_id, auto_close_paid,"
+                        " auto_close_balance, auto_start, excluded_customers)"
+                        " VALUES (:n, :t, :on, :f, '[]')"
+                    ),
+                    {"n": n, "on": on, "t": True, "f": False},
+                )
+        command.upgrade(alembic_config(engine), "head")
+        with engine.connect() as conn:
+            stored = dict(
+                conn.execute(
+                    sa.text("SELECT client_id, auto_close_balance FROM client_dunning")
+                ).all()
+            )
+        assert stored == {1: None, 2: False}
+    finally:
+        engine.dispose()
