@@ -206,12 +206,17 @@ def create_invoice(ctx: ClientContext, draft: InvoiceDraft) -> str:  # type: ign
 def check_settings(settings: Mapping[str, str]) -> None:
     """Refuse settings that cannot work together (optional, for a plugin of any kind).
 
-    Called by ``hub clients enable`` and ``hub clients set`` with the plugin's settings for the
-    client as they are about to be stored, the schema's defaults filled in, each already
-    checked against its :class:`~hub.model.SettingSpec`. A secret setting's value is not
-    given: a set one reads as the mask ``********``. Raise :class:`~hub.errors.SettingsError`
-    naming the settings and why: nothing is stored then. Check again in the hooks that use
-    the settings (settings stored before a plugin learnt a rule reach them unchecked).
+    Called by ``hub clients enable`` and ``hub clients set``; no network, no client context.
+    Check again in the hooks that use the settings: settings stored before a plugin learnt a
+    rule reach them unchecked.
+
+    :param settings: the plugin's settings for the client as they are about to be stored, the
+        schema's defaults filled in, each already checked against its
+        :class:`~hub.model.SettingSpec`. A secret setting's value is not given: a set one reads
+        as the mask ``********``.
+    :returns: nothing; return normally to accept the settings.
+    :raises SettingsError: naming the settings and why they cannot work together (a login
+        without encryption, a setting another one needs); nothing is stored then.
     """
 
 

@@ -1,15 +1,18 @@
-"""`hub clients enable|set` refuse SMTP settings that would log in in plain text (the plugin's
-``check_settings`` hook), leaving what was stored as it was."""
+"""The ``check_settings`` hook: `hub clients enable|set` refuse SMTP settings that would log in
+in plain text, leaving what was stored as it was."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pytest
 import sqlalchemy as sa
 
-from hub import clients
+from hub import clients, hookimpl
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.errors import SettingsError
+from hub.model import ClientContext, OutgoingMessage, SettingSpec, SystemInfo
 from hub.plugins import PluginRegistry, get_registry
 from hub.secrets import SecretBox
 
@@ -88,3 +91,52 @@ def test_a_username_without_its_password_is_refused_when_set(
     ):
         clients.enable_plugin(session, registry, box, "acme", "smtp", settings)
     assert _stored(db) == {}
+
+
+class _Picky:
+    """A delivery plugin whose ``check_settings`` records what it was given and refuses a
+    ``mode`` of ``broken``."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, str]] = []
+
+    @hookimpl
+    def system_info(self) -> SystemInfo:
+        return SystemInfo(
+            name="picky",
+            title="Picky",
+            version="1.0",
+            capabilities=frozenset({"deliver"}),
+            settings=(
+                SettingSpec("mode", default="fine"),
+                SettingSpec("api_token", secret=True),
+            ),
+            kind="delivery",
+        )
+
+    @hookimpl
+    def check_settings(self, settings: Mapping[str, str]) -> None:
+        self.seen.append(dict(settings))
+        if settings["mode"] == "broken":
+            raise SettingsError("setting mode: broken cannot work with api_token")
+
+    @hookimpl
+    def deliver_message(self, ctx: ClientContext, message: OutgoingMessage) -> str:
+        return "never called here"
+
+
+def test_hook_check_settings(db: Database, box: SecretBox, registry: PluginRegistry) -> None:
+    picky = _Picky()
+    registry.register("picky", picky)
+
+    with db.session() as session:
+        clients.enable_plugin(session, registry, box, "acme", "picky", {"api_token": PASSWORD})
+    # Defaults filled, the secret masked: the plugin never sees its value here.
+    assert picky.seen == [{"mode": "fine", "api_token": "********"}]
+
+    with (
+        pytest.raises(SettingsError, match="setting mode: broken cannot work"),
+        db.session() as session,
+    ):
+        clients.set_settings(session, registry, box, "acme", {"mode": "broken"}, plugin="picky")
+    assert "mode" not in _stored(db)
