@@ -159,6 +159,15 @@ def require_settings(info: SystemInfo, present: Collection[str], client: str, ho
         )
 
 
+def _check_together(registry: PluginRegistry, info: SystemInfo, cp: t.ClientPlugin) -> None:
+    """The plugin's own check of its settings as stored now (defaults filled, secrets masked):
+    a combination that cannot work is refused when it is set, not at the next call."""
+    stored = {
+        s.key: MASK if s.secret or s.key in info.secret_names else s.value for s in cp.settings
+    }
+    registry.check_settings(info.name, with_defaults(info, stored))
+
+
 def with_defaults(info: SystemInfo, values: Mapping[str, str]) -> dict[str, str]:
     """``values`` over the defaults of the plugin's settings schema."""
     return {s.name: s.default for s in info.settings if s.default is not None} | dict(values)
@@ -200,6 +209,7 @@ def enable_plugin(
     cp.kind = info.kind
     _store(box, info, cp, checked)
     require_settings(info, {s.key for s in cp.settings}, name, "give them with --set key=value")
+    _check_together(registry, info, cp)
     session.flush()
     return cp
 
@@ -235,6 +245,7 @@ def set_settings(
         raise _no_plugin_enabled(name, f"plugin {plugin!r}" if plugin else "accounting plugin")
     info = registry.info(cp.plugin)
     _store(box, info, cp, validate_settings(info, values))
+    _check_together(registry, info, cp)
     return cp
 
 

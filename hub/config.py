@@ -63,3 +63,39 @@ def delivery_claim() -> int:
     and its retry could both go out; delivery plugins make a repeat a no-op where they can
     (the file outbox does; SMTP cannot)."""
     return _seconds("HUB_DELIVERY_CLAIM", DEFAULT_DELIVERY_CLAIM)
+
+
+def _duration(variable: str, default: float) -> float:
+    raw = os.environ.get(variable)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise InputError(f"{variable}: {raw!r} is not a number of seconds above 0 (e.g. 120)")
+    return seconds
+
+
+#: How long one HTTP exchange with an accounting system may take, body included (seconds).
+DEFAULT_HTTP_DEADLINE = 120.0
+#: How long one sync's fetch from the accounting system may take, retries included (seconds).
+DEFAULT_SYNC_DEADLINE = 600.0
+
+
+def http_deadline() -> float:
+    """``HUB_HTTP_DEADLINE`` (seconds, fractions allowed), else 2 minutes: the most one HTTP
+    exchange of a plugin (connect, send, the answer's headers and whole body) may take. The
+    timeouts bound each read; this bounds their sum, so a server trickling its answer a byte
+    at a time is given up on. A request that passes it counts as a timeout (retried where
+    a timeout is)."""
+    return _duration("HUB_HTTP_DEADLINE", DEFAULT_HTTP_DEADLINE)
+
+
+def sync_deadline() -> float:
+    """``HUB_SYNC_DEADLINE`` (seconds, fractions allowed), else 10 minutes: the most one sync
+    may spend fetching from the accounting system, every request, page and retry included.
+    When it passes, the request under way is given up on, no retry or page follows, and the
+    sync stores nothing."""
+    return _duration("HUB_SYNC_DEADLINE", DEFAULT_SYNC_DEADLINE)

@@ -84,5 +84,11 @@ class RemoteServerError(PluginError):
     """The accounting system failed (HTTP 5xx, timeout, broken connection) after retries."""
 
 
+class DeadlineError(RemoteServerError):
+    """An HTTP exchange, or a whole sync, took longer than its deadline (``HUB_HTTP_DEADLINE``,
+    ``HUB_SYNC_DEADLINE``): a server that answers slowly, or trickles its answer a byte at a
+    time, is given up on. The message names the URL (or the client) and the deadline."""
+
+
 class RemoteRequestError(PluginError):
     """The accounting system rejected a request (HTTP 4xx other than 401/403/429)."""

@@ -51,7 +51,7 @@ one is reported by ``hub plugins list`` and not loaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pluggy
 
@@ -199,6 +199,24 @@ def create_invoice(ctx: ClientContext, draft: InvoiceDraft) -> str:  # type: ign
     :param draft: customer, dates, currency and lines (net unit prices, VAT codes).
     :returns: the accounting system's reference for the invoice or order, as text.
     :raises: as :func:`create_credit_note`.
+    """
+
+
+@hookspec
+def check_settings(settings: Mapping[str, str]) -> None:
+    """Refuse settings that cannot work together (optional, for a plugin of any kind).
+
+    Called by ``hub clients enable`` and ``hub clients set``; no network, no client context.
+    Check again in the hooks that use the settings: settings stored before a plugin learnt a
+    rule reach them unchecked.
+
+    :param settings: the plugin's settings for the client as they are about to be stored, the
+        schema's defaults filled in, each already checked against its
+        :class:`~hub.model.SettingSpec`. A secret setting's value is not given: a set one reads
+        as the mask ``********``.
+    :returns: nothing; return normally to accept the settings.
+    :raises SettingsError: naming the settings and why they cannot work together (a login
+        without encryption, a setting another one needs); nothing is stored then.
     """
 
 

@@ -21,7 +21,7 @@ import importlib.metadata
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -150,6 +150,11 @@ class PluginRegistry:
             raise NotFoundError(
                 f"no plugin named {name!r} is installed (installed: {known})"
             ) from None
+
+    def check_settings(self, name: str, settings: Mapping[str, str]) -> None:
+        """Plugin ``name``'s ``check_settings`` hook on ``settings``, if it has one: raises
+        its :class:`~hub.errors.SettingsError`."""
+        self._caller(name, "check_settings")(settings=dict(settings))
 
     def for_client(self, ctx: ClientContext) -> ClientPlugin:
         return ClientPlugin(self, self.info(ctx.plugin), ctx)

@@ -12,6 +12,11 @@ unknown) than its settle guard allows stops before it stores anything: an export
 rows must not close every case as paid. ``confirm_settle`` (``hub sync --confirm-settle``) lets
 one sync through after a person looked; the daemon never confirms by itself.
 
+The fetch has a deadline (``HUB_SYNC_DEADLINE``, :func:`hub.config.sync_deadline`): every
+request a plugin sends through :mod:`hub.toolkit.http` meanwhile ends by it, and no retry, page
+or next step is started after it (:mod:`hub.toolkit.deadline`); the sync then fails, storing
+nothing, with an error naming the URL and the deadline.
+
 A customer used by an open invoice whose contact data the plugin did not return is no reason to
 fail: the invoices are stored, and the customer is named in ``SyncReport.missing_customers``
 (and logged as a warning) so someone can fix the accounting system's data.
@@ -28,7 +33,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from hub import clients
+from hub import clients, config
 from hub.amounts import CENT, LIMIT
 from hub.db import tables as t
 from hub.db.engine import Database
@@ -45,6 +50,7 @@ from hub.model import (
 )
 from hub.plugins import ClientPlugin, PluginRegistry
 from hub.secrets import SecretBox
+from hub.toolkit import deadline as job_deadline
 
 _AMOUNTS = ("net_amount", "vat_amount", "gross_amount", "outstanding_amount")
 _COMPARED = (
@@ -216,7 +222,9 @@ class _Fetched:
 
 
 def _fetch(session: Session, plugin: ClientPlugin, client_id: int) -> _Fetched:
+    """Ask the plugin; between its steps, stop if the sync's deadline has passed."""
     invoices = plugin.fetch_open_invoices()
+    job_deadline.check(f"{plugin.name}: asking for invoice statuses", plugin=plugin.name)
     open_numbers = {i.invoice_number for i in invoices}
     stored_open = session.scalars(
         select(t.Invoice.invoice_number).where(
@@ -225,8 +233,10 @@ def _fetch(session: Session, plugin: ClientPlugin, client_id: int) -> _Fetched:
     ).all()
     left = sorted(set(stored_open) - open_numbers)
     statuses = plugin.fetch_invoice_status(left)
+    job_deadline.check(f"{plugin.name}: asking for customers", plugin=plugin.name)
     customer_numbers = sorted({i.customer_number for i in invoices})
     customers = plugin.fetch_customers(customer_numbers)
+    job_deadline.check(f"{plugin.name}: asking for balances", plugin=plugin.name)
     rules = session.get(t.ClientDunning, client_id)
     entry_sync = rules is None or rules.entry_sync  # switched off: no balances, no R2 (C2)
     balances = (
@@ -360,12 +370,15 @@ def sync_client(
     *,
     record: RunRecorder | None = None,
     confirm_settle: bool = False,
+    deadline: float | None = None,
 ) -> SyncReport:
     """Fetch the client's open invoices and customers and store them; all or nothing.
 
     ``today`` is the client's day the run acts for. The run is recorded by ``record`` with the
     data, in the same transaction; a failed run in a transaction of its own.
     ``confirm_settle``: store even what trips the client's settle guard (a person looked).
+    ``deadline`` is how long the fetch may take, in seconds (None: ``HUB_SYNC_DEADLINE``,
+    else 10 minutes).
 
     :raises NotFoundError: there is no such client (nothing is recorded).
     :raises SyncFailed: anything else went wrong (settings, plugin, refused data, the settle
@@ -388,7 +401,11 @@ def sync_client(
             ctx = clients.client_context(current, registry, box, today=today, job="sync")
         plugin = registry.for_client(ctx)
         report.plugin, log = plugin.name, ctx.log
-        with db.session() as session:
+        seconds = config.sync_deadline() if deadline is None else deadline
+        with (
+            job_deadline.within(seconds, "the sync deadline", "HUB_SYNC_DEADLINE"),
+            db.session() as session,
+        ):
             fetched = _fetch(session, plugin, client_id)
         report.missing_customers = fetched.missing_customers()
         problems = _refusals(fetched)

@@ -19,16 +19,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+from hub.db import tables as t
+from hub.db.engine import Database
 from hub.errors import (
     AuthError,
+    DeadlineError,
+    InputError,
     InvalidDataError,
     RemoteRequestError,
     RemoteServerError,
     ThrottledError,
 )
+from hub.plugins import get_registry
+from hub.secrets import SecretBox
+from hub.sync import SyncFailed
+from hub.toolkit import deadline
 from hub.toolkit.http import HubHttpClient, RetryPolicy, make_client, parse_retry_after
+from tests import helpers
+from tests.helpers import add_client_with_plugin
 
 READ_TIMEOUT = 0.5
 POLICY = RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05, max_retry_after=60)
@@ -493,3 +504,225 @@ def test_closed_client_refuses_requests(server: ScriptedServer) -> None:
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     assert parse_retry_after(value, now=now) == expected
+
+
+# -- deadlines: a server trickling its answer ------------------------------------------------
+
+
+class TrickleServer:
+    """A loopback HTTP server that answers every request a byte every ``interval`` seconds:
+    the whole status line and headers at once, then the body (``trickle="body"``), or the
+    headers themselves byte by byte (``trickle="headers"``). It gives up on a connection after
+    ``lasts`` seconds and closes it, so a client without a deadline ends too (later)."""
+
+    def __init__(self, *, interval: float = 0.2, lasts: float = 3.0, trickle: str = "body"):
+        self.interval = interval
+        self.lasts = lasts
+        self.trickle = trickle
+        self.requests = 0
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        host, port = self._sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+
+    def __enter__(self) -> TrickleServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=5)
+
+    def _serve(self) -> None:
+        self._sock.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:  # timeout, or closed by __exit__
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            self.requests += 1
+            head = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100000\r\n\r\n"
+            )
+            if self.trickle == "body":
+                conn.sendall(head)
+                drip = b" " * 100000
+            else:
+                drip = head
+            ends = time.monotonic() + self.lasts
+            for byte in drip:
+                if self._stop.wait(self.interval) or time.monotonic() > ends:
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:  # the client gave up
+                    return
+
+
+DEADLINE_POLICY = RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.01)
+
+
+@pytest.mark.parametrize("trickle", ["body", "headers"])
+def test_a_trickling_answer_ends_at_the_request_deadline(
+    trickle: str, monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    # A byte every 0.2 s never trips the 0.5 s read timeout; the 0.6 s deadline must end it.
+    monkeypatch.setenv("HUB_HTTP_DEADLINE", "0.6")
+    with (
+        TrickleServer(trickle=trickle) as server,
+        make_client(
+            base_url=server.url,
+            plugin="economic",
+            timeout=READ_TIMEOUT,
+            retry=DEADLINE_POLICY,
+            sleep=sleeps.append,
+        ) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(RemoteServerError) as caught:
+            client.get("/invoices/booked", params={"token": "not-in-messages"})
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 2.0, f"took {elapsed:.1f} s: 2 attempts of 0.6 s, not the server's 3 s each"
+    assert type(caught.value).__name__ == "DeadlineError"
+    message = str(caught.value)
+    assert f"economic: GET {server.url}/invoices/booked: no complete answer" in message
+    assert "request deadline of 0.6 s (HUB_HTTP_DEADLINE) after 2 attempts" in message
+    assert "not-in-messages" not in message
+    assert server.requests == 2  # a timeout: the GET was retried once, as the policy says
+
+
+def test_a_request_deadline_can_be_given_to_make_client(sleeps: list[float]) -> None:
+    with (
+        TrickleServer() as server,
+        make_client(
+            base_url=server.url,
+            timeout=READ_TIMEOUT,
+            retry=dataclasses.replace(DEADLINE_POLICY, max_attempts=1),
+            sleep=sleeps.append,
+            request_deadline=0.4,
+        ) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(RemoteServerError, match=r"request deadline of 0\.4 s"):
+            client.get("/customers")
+        assert time.monotonic() - started < 1.2
+
+
+def test_a_bad_deadline_setting_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_HTTP_DEADLINE", "soon")
+    with pytest.raises(InputError, match="HUB_HTTP_DEADLINE: 'soon' is not a number of seconds"):
+        make_client(base_url="http://127.0.0.1:9")
+
+
+def test_the_jobs_deadline_ends_a_trickling_answer_without_a_retry(sleeps: list[float]) -> None:
+    with (
+        TrickleServer() as server,
+        make_client(
+            base_url=server.url,
+            plugin="economic",
+            timeout=READ_TIMEOUT,
+            retry=POLICY,
+            sleep=sleeps.append,
+        ) as client,
+        deadline.within(0.7, "the sync deadline", "HUB_SYNC_DEADLINE"),
+    ):
+        started = time.monotonic()
+        with pytest.raises(DeadlineError) as caught:
+            client.get("/invoices/booked")
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 1.2
+    assert str(caught.value) == (
+        f"economic: GET {server.url}/invoices/booked: the sync deadline of 0.7 s"
+        " (HUB_SYNC_DEADLINE) passed during attempt 1"
+    )
+    assert server.requests == 1 and sleeps == []
+
+
+def test_no_retry_is_started_that_the_jobs_deadline_leaves_no_time_for(
+    server: ScriptedServer, client: HubHttpClient, sleeps: list[float]
+) -> None:
+    server.script("/invoices", Reply(503, headers={"Retry-After": "5"}))
+
+    with (
+        deadline.within(2, "the sync deadline", "HUB_SYNC_DEADLINE"),
+        pytest.raises(DeadlineError) as caught,
+    ):
+        client.get("/invoices")
+
+    assert sleeps == []  # the 5 s wait would outlast the deadline: not waited for
+    assert len(server.requests_to("/invoices")) == 1
+    assert "the sync deadline of 2 s (HUB_SYNC_DEADLINE) would pass before the next attempt" in (
+        str(caught.value)
+    )
+    assert "(last: HTTP 503, after 1 attempt)" in str(caught.value)
+
+
+def test_no_page_is_asked_for_after_the_jobs_deadline(
+    server: ScriptedServer, client: HubHttpClient
+) -> None:
+    server.script("/invoices", Reply())
+
+    with deadline.within(0.2, "the sync deadline", "HUB_SYNC_DEADLINE"):
+        client.get("/invoices")
+        time.sleep(0.25)
+        with pytest.raises(DeadlineError, match=r"GET http://.*/invoices\?*.*has passed"):
+            client.get("/invoices", params={"page": 2})
+
+    assert len(server.requests_to("/invoices")) == 1
+
+
+def test_a_sync_from_a_trickling_server_ends_at_the_sync_deadline_storing_nothing(
+    db: Database, box: SecretBox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e-conomic's plugin with its production retry policy and request deadline (2 minutes):
+    # only HUB_SYNC_DEADLINE is short.
+    monkeypatch.setenv("HUB_SYNC_DEADLINE", "1")
+    registry = get_registry()
+    with TrickleServer() as server:
+        add_client_with_plugin(
+            db,
+            registry,
+            box,
+            "acme",
+            "economic",
+            {
+                "app_secret_token": "app",
+                "agreement_grant_token": "grant",
+                "base_url": server.url,
+                "journal_number": "1",
+                "product_number": "1",
+            },
+        )
+        started = time.monotonic()
+        with pytest.raises(SyncFailed) as caught:
+            helpers.sync_client(db, registry, box, "acme")
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 2.5, f"took {elapsed:.1f} s, the sync deadline is 1 s"
+    message = str(caught.value)
+    assert message.startswith(f"sync of 'acme' stored nothing: economic: GET {server.url}/")
+    assert message.endswith(
+        ": the sync deadline of 1 s (HUB_SYNC_DEADLINE) passed during attempt 1"
+    )
+    assert server.requests == 1  # no retry after the deadline
+    with db.session() as session:
+        assert session.scalars(sa.select(t.Invoice)).all() == []
+        assert session.scalars(sa.select(t.Customer)).all() == []
+        (run,) = session.scalars(sa.select(t.JobRun)).all()
+        assert (run.outcome, run.error) == ("failed", caught.value.report.errors[0])
+    assert "HUB_SYNC_DEADLINE" in caught.value.report.errors[0]

@@ -23,6 +23,7 @@ def test_the_contract_has_the_hooks_integrators_expect() -> None:
         sorted(
             [
                 "system_info",
+                "check_settings",
                 "fetch_open_invoices",
                 "fetch_invoice_status",
                 "fetch_customer_balance",

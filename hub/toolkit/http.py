@@ -13,6 +13,15 @@ policy names (:attr:`RetryPolicy.throttle_reset_headers`), is honoured up to
 :attr:`RetryPolicy.max_retry_after`; a server asking for more is not waited for at all, the error
 is raised at once. Otherwise the wait is exponential backoff with full jitter.
 
+Every exchange (connect, send, the answer's headers and whole body) has a deadline,
+``request_deadline`` (``HUB_HTTP_DEADLINE``, 2 minutes by default): the timeouts bound each read,
+so a server trickling its answer a byte at a time would never trip them. With the default
+transport each socket operation waits at most until the deadline (see :class:`_DeadlineBackend`),
+so the exchange ends at it; passing it counts as a timeout (retried where a timeout is). A job's
+deadline (:mod:`hub.toolkit.deadline`, a sync's ``HUB_SYNC_DEADLINE``) bounds every exchange too,
+and no retry is started that could not end before it. Either ends in
+:class:`~hub.errors.DeadlineError` naming the URL and the deadline.
+
 Final failures become :mod:`hub.errors` types naming plugin, method, path and status. Every attempt
 is logged (``hub.toolkit.http``) with method, path (never the query string), status, duration
 and attempt;
@@ -28,23 +37,28 @@ import functools
 import json as jsonlib
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpcore
 import httpx
 import structlog
 import tenacity
 
+from hub import config
 from hub.errors import (
     AuthError,
+    DeadlineError,
     InvalidDataError,
     RemoteRequestError,
     RemoteServerError,
     ThrottledError,
 )
-from hub.toolkit import events, wire
+from hub.toolkit import deadline, events, wire
 from hub.toolkit.closing import Closing
 
 __all__ = [
@@ -162,6 +176,132 @@ class _Call:
     path: str
     retry_allowed: bool
     attempts: int = 0
+    #: The job's deadline, when it stopped the retries (the next attempt could not end in time).
+    stopped_by: deadline.Deadline | None = None
+
+
+# -- the deadline of one exchange ---------------------------------------------------------------
+
+
+@dataclass
+class _Exchange:
+    """The deadline of the exchange under way in this thread (``at``, monotonic clock), and
+    whether it cut a socket operation's timeout short (then a timeout is the deadline's)."""
+
+    at: float
+    bound: bool = False
+
+    def clamp(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            self.bound = True
+            raise error("the exchange's deadline has passed")
+        if timeout is None or left < timeout:
+            self.bound = True
+            return left
+        return timeout
+
+
+_exchange: ContextVar[_Exchange | None] = ContextVar("hub_http_exchange", default=None)
+
+
+def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
+    exchange = _exchange.get()
+    return timeout if exchange is None else exchange.clamp(timeout, error)
+
+
+@contextmanager
+def _exchange_until(at: float) -> Iterator[_Exchange]:
+    exchange = _Exchange(at)
+    token = _exchange.set(exchange)
+    try:
+        yield exchange
+    finally:
+        _exchange.reset(token)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the exchange's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._stream.start_tls(
+                ssl_context, server_hostname, _clamp(timeout, httpcore.ConnectTimeout)
+            )
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network, each socket operation bounded by the exchange's deadline: a per-read
+    timeout alone lets a server that sends a byte every few seconds hold a request forever."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._backend.connect_tcp(
+                host, port, _clamp(timeout, httpcore.ConnectTimeout), local_address, socket_options
+            )
+        )
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._backend.connect_unix_socket(
+                path, _clamp(timeout, httpcore.ConnectTimeout), socket_options
+            )
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _deadline_transport(*, verify: ssl.SSLContext, limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's transport on :class:`_DeadlineBackend`. httpx takes no network backend, so its
+    connection pool's is wrapped (``tests/test_http.py`` proves it in effect)."""
+    transport = httpx.HTTPTransport(verify=verify, limits=limits)
+    pool = transport._pool  # httpx has no public way to set the network backend
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
+
+
+class _DeadlinePassed(httpx.TimeoutException):
+    """An exchange ran into its deadline; ``job`` is the job's deadline if that was the one."""
+
+    def __init__(
+        self, message: str, *, request: httpx.Request, job: deadline.Deadline | None
+    ) -> None:
+        super().__init__(message, request=request)
+        self.job = job
 
 
 class HubHttpClient(Closing):
@@ -178,10 +318,17 @@ class HubHttpClient(Closing):
         retry: RetryPolicy | None = None,
         secret_headers: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
+        request_deadline: float | None = None,
     ) -> None:
         self._client = client
         self.plugin = plugin
         self.retry = retry or RetryPolicy()
+        #: The most one exchange may take, seconds (None: ``HUB_HTTP_DEADLINE``).
+        self.request_deadline = (
+            config.http_deadline() if request_deadline is None else request_deadline
+        )
+        if not self.request_deadline > 0:
+            raise ValueError("request_deadline must be above 0 seconds")
         self._secret_headers = frozenset(h.lower() for h in secret_headers)
         self._sleep = sleep
         self._backoff = tenacity.wait_random_exponential(
@@ -217,7 +364,10 @@ class HubHttpClient(Closing):
         :mod:`hub.errors` type; with ``raise_for_status=False`` the final response is returned
         whatever its status (429/5xx are still retried first), so a plugin can map vendor error
         bodies itself and then fall back to :meth:`raise_for_status`. Transport failures always
-        raise :class:`~hub.errors.RemoteServerError`.
+        raise :class:`~hub.errors.RemoteServerError`; an exchange that passes
+        ``request_deadline``, or the job's deadline (:mod:`hub.toolkit.deadline`), raises its
+        subclass :class:`~hub.errors.DeadlineError`, and so does a retry the job's deadline
+        would not leave time for.
         """
         method = method.upper()
         request_headers = dict(headers or {})
@@ -228,6 +378,7 @@ class HubHttpClient(Closing):
             path=path,
             retry_allowed=method in IDEMPOTENT_METHODS or idempotency_key is not None,
         )
+        deadline.check(self._what(method, self._url(path)), plugin=self.plugin or None)
 
         def attempt() -> httpx.Response:
             call.attempts += 1
@@ -236,7 +387,7 @@ class HubHttpClient(Closing):
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(lambda exc: self._should_retry(call, exc=exc))
             | tenacity.retry_if_result(lambda resp: self._should_retry(call, response=resp)),
-            stop=self._stop,
+            stop=lambda state: self._stop(state, call),
             wait=self._wait,
             sleep=self._sleep,
             before_sleep=lambda state: self._log_retry(call, state),
@@ -246,7 +397,11 @@ class HubHttpClient(Closing):
         )
         try:
             response: httpx.Response = retrying(attempt)
+        except _DeadlinePassed as exc:
+            raise self._deadline_error(call, exc) from exc
         except RETRYABLE_TRANSPORT_ERRORS as exc:
+            if call.stopped_by is not None:
+                raise self._deadline_error(call, exc) from exc
             raise RemoteServerError(
                 f"{self._what(method, _url_path(exc, path))}: no answer from the server after "
                 f"{_attempts(call.attempts)}: {type(exc).__name__}: {exc}",
@@ -258,9 +413,43 @@ class HubHttpClient(Closing):
                 f"{type(exc).__name__}: {exc}",
                 plugin=self.plugin or None,
             ) from exc
+        if call.stopped_by is not None:
+            raise self._deadline_error(call, None, response)
         if raise_for_status:
             self.raise_for_status(response, attempts=call.attempts)
         return response
+
+    def _url(self, path: str) -> str:
+        """``path`` as a message shows it: absolute, without query string."""
+        return str(self._client.base_url.join(path.split("?", 1)[0]))
+
+    def _deadline_error(
+        self, call: _Call, exc: Exception | None, response: httpx.Response | None = None
+    ) -> DeadlineError:
+        """The error for a call a deadline ended: which deadline, the URL, what was last seen."""
+        what = self._what(call.method, self._url(call.path))
+        attempts = _attempts(call.attempts)
+        if isinstance(exc, _DeadlinePassed) and exc.job is None:
+            message = (
+                f"{what}: no complete answer within the request deadline of "
+                f"{self.request_deadline:g} s (HUB_HTTP_DEADLINE) after {attempts}"
+            )
+        elif isinstance(exc, _DeadlinePassed):
+            assert exc.job is not None
+            message = f"{what}: {exc.job.describe()} passed during attempt {call.attempts}"
+        else:
+            job = call.stopped_by
+            assert job is not None  # only called with a _DeadlinePassed or after such a stop
+            last = (
+                f"HTTP {response.status_code}"
+                if response is not None
+                else f"{type(exc).__name__}: {exc}"
+            )
+            message = (
+                f"{what}: not retrying: {job.describe()} would pass before the next attempt"
+                f" (last: {last}, after {attempts})"
+            )
+        return DeadlineError(message, plugin=self.plugin or None)
 
     def raise_for_status(self, response: httpx.Response, *, attempts: int = 1) -> None:
         """Raise the :mod:`hub.errors` type for a final response with status >= 400."""
@@ -328,8 +517,19 @@ class HubHttpClient(Closing):
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str],
     ) -> httpx.Response:
+        job = deadline.current()
+        at = time.monotonic() + self.request_deadline
+        if job is not None and job.at <= at:
+            at = job.at
+        else:
+            job = None  # the exchange's own deadline comes first
         request = self._client.build_request(
-            call.method, call.path, json=json, params=params, headers=headers
+            call.method,
+            call.path,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=_clamped(self._client.timeout, at - time.monotonic()),
         )
         fields: dict[str, Any] = {
             "plugin": self.plugin,
@@ -340,7 +540,16 @@ class HubHttpClient(Closing):
         }
         started = time.perf_counter()
         try:
-            response = self._client.send(request)
+            with _exchange_until(at) as exchange:
+                if at <= time.monotonic():
+                    raise _DeadlinePassed("the deadline has passed", request=request, job=job)
+                try:
+                    response = self._client.send(request)
+                except httpx.TimeoutException as exc:
+                    # The timeouts were cut to the deadline: a timeout at it is the deadline's.
+                    if exchange.bound or time.monotonic() >= at - _DEADLINE_SLACK:
+                        raise _DeadlinePassed(str(exc), request=request, job=job) from exc
+                    raise
         except httpx.HTTPError as exc:
             events.request_sent(self.plugin, call.method, "error")
             log.warning(
@@ -366,6 +575,8 @@ class HubHttpClient(Closing):
     ) -> bool:
         if not call.retry_allowed:
             return False
+        if isinstance(exc, _DeadlinePassed) and exc.job is not None:
+            return False  # the job's time is up: nothing more is tried
         if exc is not None:
             return isinstance(exc, RETRYABLE_TRANSPORT_ERRORS)
         return isinstance(response, httpx.Response) and (
@@ -387,13 +598,25 @@ class HubHttpClient(Closing):
             return retry_after
         return self._backoff(state)
 
-    def _stop(self, state: tenacity.RetryCallState) -> bool:
+    def _stop(self, state: tenacity.RetryCallState, call: _Call | None = None) -> bool:
         """Stop when attempts run out, or at once if the server asks for a longer wait than we
         are willing to sleep (no point sleeping the cap only to be throttled again)."""
         if state.attempt_number >= self.retry.max_attempts:
             return True
         retry_after = self._retry_after(state)
-        return retry_after is not None and retry_after > self.retry.max_retry_after
+        if retry_after is not None and retry_after > self.retry.max_retry_after:
+            return True
+        return self._job_too_short(state, call)
+
+    def _job_too_short(self, state: tenacity.RetryCallState, call: _Call | None) -> bool:
+        """Whether the job's deadline would pass while waiting for the next attempt (then the
+        call stops now, with a :class:`~hub.errors.DeadlineError`)."""
+        job = deadline.current()
+        if job is None or job.remaining() > state.upcoming_sleep:
+            return False
+        if call is not None:
+            call.stopped_by = job
+        return True
 
     def _log_retry(self, call: _Call, state: tenacity.RetryCallState) -> None:
         events.retried(self.plugin)
@@ -455,6 +678,7 @@ def make_client(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     json_content_type: str = "application/json",
+    request_deadline: float | None = None,
 ) -> HubHttpClient:
     """Build the long-lived client a plugin keeps for one hub client.
 
@@ -465,21 +689,33 @@ def make_client(
     ``json=`` bodies are written by :func:`hub.toolkit.wire.dumps` (exact ``Decimal`` amounts)
     and sent as ``json_content_type``. ``transport`` replaces the network (tests); the TLS context
     and pool limits are then the transport's own.
+    ``request_deadline`` bounds one exchange, body included (None: ``HUB_HTTP_DEADLINE``, else
+    2 minutes); with a ``transport`` of the caller's only as far as the transport honours
+    the timeouts it is given, which are cut to what is left of it.
     """
+    ssl_context = shared_ssl_context()
+    limits = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30)
+    if transport is None:
+        transport = _deadline_transport(verify=ssl_context, limits=limits)
     client = _ExactJsonClient(
         json_content_type=json_content_type,
         base_url=base_url,
         headers=dict(headers or {}),
-        verify=shared_ssl_context(),
+        verify=ssl_context,
         timeout=httpx.Timeout(
             connect=min(timeout, 10.0), read=timeout, write=timeout, pool=timeout
         ),
-        limits=httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30),
+        limits=limits,
         transport=transport,
         follow_redirects=False,
     )
     return HubHttpClient(
-        client, plugin=plugin, retry=retry, secret_headers=secret_headers, sleep=sleep
+        client,
+        plugin=plugin,
+        retry=retry,
+        secret_headers=secret_headers,
+        sleep=sleep,
+        request_deadline=request_deadline,
     )
 
 
@@ -496,6 +732,25 @@ def _url_path(exc: Exception, fallback: str) -> str:
         except RuntimeError:  # httpx raises this when the error carries no request
             pass
     return fallback.split("?", 1)[0]
+
+
+#: A timeout this close to the deadline is the deadline's (timers are not exact).
+_DEADLINE_SLACK = 0.05
+
+
+def _clamped(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
+    """``timeout`` with no part longer than ``left`` seconds (at least a millisecond)."""
+    left = max(left, 0.001)
+
+    def cut(value: float | None) -> float:
+        return left if value is None else min(value, left)
+
+    return httpx.Timeout(
+        connect=cut(timeout.connect),
+        read=cut(timeout.read),
+        write=cut(timeout.write),
+        pool=cut(timeout.pool),
+    )
 
 
 def _attempts(n: int) -> str:

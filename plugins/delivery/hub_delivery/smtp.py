@@ -1,8 +1,18 @@
 """The ``smtp`` delivery plugin: each message as an e-mail to the customer, over SMTP.
 
-One connection per message: connect, ``EHLO``, ``STARTTLS`` (if set; the server certificate is
-verified against the system's trust store), ``AUTH`` (if a username is set), ``MAIL``/``RCPT``/
-``DATA``, ``QUIT``. The envelope sender is the ``from_address`` setting.
+One connection per message: connect, ``EHLO``, ``STARTTLS``, ``AUTH`` (if a username is set),
+``MAIL``/``RCPT``/``DATA``, ``QUIT``. The envelope sender is the ``from_address`` setting.
+
+**Encryption.** The ``tls`` setting says how: ``starttls`` (the default) upgrades the
+connection with STARTTLS before anything else is said, and a server that does not offer it is
+an error, never a silent fallback to plain text; ``implicit`` speaks TLS from the first byte
+(port 465 by default); ``none`` sends in plain text (a relay on a trusted network). Either TLS
+verifies the server's certificate against the system's trust store (``SSL_CERT_FILE`` names
+another). A login over ``tls=none`` would send the password readably, so it is refused, when
+the settings are set (:func:`check_settings`) and again when sending, unless
+``allow_plaintext_login=true`` says the operator accepts that; every such login then logs a
+warning (never the password). ``starttls``, the setting before ``tls``, still works where
+``tls`` is not set: ``true`` is ``tls=starttls``, ``false`` is ``tls=none``.
 
 **Idempotency.** SMTP cannot take a message back, so the plugin cannot make a repeat a no-op.
 Instead the ``Message-ID`` is derived from the idempotency key alone
@@ -56,8 +66,8 @@ HOST = SettingSpec(
 PORT = SettingSpec(
     name="port",
     type="integer",
-    default="25",
-    description="SMTP server port: 25, or 587 for submission with STARTTLS.",
+    description="SMTP server port; unset: 465 with tls=implicit, else 25 (587 is the usual"
+    " port for submission with STARTTLS).",
 )
 USERNAME = SettingSpec(
     name="username", description="User name to log in with (AUTH); no login when unset."
@@ -71,12 +81,26 @@ FROM_ADDRESS = SettingSpec(
     description="Envelope sender and From address, e.g. faktura@example.dk; the message's"
     " sender name is its display name and its sender e-mail the Reply-To.",
 )
+#: The values of the ``tls`` setting.
+TLS_MODES = ("starttls", "implicit", "none")
+TLS = SettingSpec(
+    name="tls",
+    description="How the connection is encrypted (certificate verified): starttls (the"
+    " default; a server that does not offer STARTTLS is an error), implicit (TLS from the"
+    " start, port 465) or none (plain text, for a relay on a trusted network).",
+)
 STARTTLS = SettingSpec(
     name="starttls",
     type="boolean",
+    description="The setting before tls, used where tls is not set: true is tls=starttls,"
+    " false is tls=none.",
+)
+ALLOW_PLAINTEXT_LOGIN = SettingSpec(
+    name="allow_plaintext_login",
+    type="boolean",
     default="false",
-    description="Upgrade the connection with STARTTLS (certificate verified) before logging"
-    " in and sending; fails if the server does not offer it.",
+    description="Log in (username) with tls=none, the password sent unencrypted: refused"
+    " unless true; each such login logs a warning.",
 )
 TIMEOUT = SettingSpec(
     name="timeout",
@@ -91,7 +115,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     USERNAME,
     PASSWORD,
     FROM_ADDRESS,
+    TLS,
     STARTTLS,
+    ALLOW_PLAINTEXT_LOGIN,
     TIMEOUT,
 )
 
@@ -108,7 +134,8 @@ class Config:
     username: str | None
     password: str | None = field(repr=False)
     from_address: str
-    starttls: bool
+    tls: str  # one of TLS_MODES
+    allow_plaintext_login: bool
     timeout: int
 
     @property
@@ -119,7 +146,9 @@ class Config:
 def load_config(values: Mapping[str, str]) -> Config:
     """The checked settings from ``ctx.settings``.
 
-    :raises SettingsError: a setting is missing or wrong; names it (never shows the password).
+    :raises SettingsError: a setting is missing or wrong, or a login would send the password
+        unencrypted without ``allow_plaintext_login``; names the settings (never shows the
+        password).
     """
     username = settings.value(values, USERNAME)
     password = settings.value(values, PASSWORD)
@@ -132,15 +161,54 @@ def load_config(values: Mapping[str, str]) -> Config:
         parse_address(from_address)
     except ValueError as exc:
         raise SettingsError(f"setting from_address: {exc}") from None
+    tls, why = _tls(values)
+    allow_plaintext_login = settings.boolean(values, ALLOW_PLAINTEXT_LOGIN)
+    port = (
+        settings.integer(values, PORT, minimum=1, maximum=65535)
+        if settings.value(values, PORT) is not None
+        else (465 if tls == "implicit" else 25)
+    )
+    host = settings.required(values, HOST)
+    if username is not None and tls == "none" and not allow_plaintext_login:
+        raise SettingsError(
+            f"setting username: logging in to SMTP server {host}:{port} with {why} would send"
+            " the password unencrypted; use tls=starttls (the default) or tls=implicit, or set"
+            " allow_plaintext_login=true to accept that"
+        )
     return Config(
-        host=settings.required(values, HOST),
-        port=settings.integer(values, PORT, minimum=1, maximum=65535),
+        host=host,
+        port=port,
         username=username,
         password=password,
         from_address=from_address.strip(),
-        starttls=settings.boolean(values, STARTTLS),
+        tls=tls,
+        allow_plaintext_login=allow_plaintext_login,
         timeout=settings.integer(values, TIMEOUT, minimum=1),
     )
+
+
+def _tls(values: Mapping[str, str]) -> tuple[str, str]:
+    """The TLS mode and the words naming where it came from: ``tls``, else the older
+    ``starttls`` (true/false), else starttls by default."""
+    tls = settings.value(values, TLS)
+    if tls is not None:
+        mode = tls.lower()
+        if mode not in TLS_MODES:
+            raise SettingsError(f"setting tls must be one of {', '.join(TLS_MODES)}, not {tls!r}")
+        return mode, f"tls={mode}"
+    if settings.value(values, STARTTLS) is not None:
+        if settings.boolean(values, STARTTLS):
+            return "starttls", "starttls=true"
+        return "none", "starttls=false (that is, tls=none)"
+    return "starttls", "tls=starttls"
+
+
+@hookimpl
+def check_settings(settings: Mapping[str, str]) -> None:
+    """Refuse, at ``hub clients enable|set``, settings :func:`load_config` would refuse at
+    every delivery (a login over ``tls=none`` without ``allow_plaintext_login``, a username
+    without password, a ``tls`` that is not one of :data:`TLS_MODES`)."""
+    load_config(settings)
 
 
 def _log(ctx: ClientContext) -> Any:
@@ -182,6 +250,13 @@ def deliver_message(ctx: ClientContext, message: OutgoingMessage) -> str:
         ) from None
     message_id = str(email["Message-ID"])
     envelope_to = email["To"].addresses[0].addr_spec
+    if config.username is not None and config.tls == "none":
+        log.warning(
+            "delivery.smtp.plaintext_login",
+            server=config.server,
+            username=config.username,
+            reason="tls=none and allow_plaintext_login=true: the password is sent unencrypted",
+        )
     try:
         _send(config, email, envelope_to)
     except PluginError as exc:
@@ -207,7 +282,12 @@ def _send(config: Config, email: EmailMessage, recipient: str) -> None:
     """Deliver ``email`` to ``recipient`` over one connection; errors as hub errors."""
     step = "connect"
     try:
-        connection = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        if config.tls == "implicit":
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=config.timeout, context=_tls_context()
+            )
+        else:
+            connection = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
     except (OSError, smtplib.SMTPException) as exc:
         raise _translate(exc, config, step) from None
     except UnicodeError:  # the host name cannot be encoded (IDNA) for DNS
@@ -216,14 +296,16 @@ def _send(config: Config, email: EmailMessage, recipient: str) -> None:
     try:
         step = "greet"
         connection.ehlo_or_helo_if_needed()  # EHLO, else HELO, else SMTPHeloError
-        if config.starttls:
+        if config.tls == "starttls":
             if not connection.has_extn("starttls"):
                 raise RemoteServerError(
-                    f"{config.server} does not offer STARTTLS (setting starttls is true);"
-                    " nothing was sent",
+                    f"{config.server} does not offer STARTTLS (setting tls is starttls, the"
+                    " default); nothing was sent. Set tls=implicit for a server that speaks"
+                    " TLS from the start, or tls=none for a relay on a trusted network",
                     plugin=NAME,
                 )
-            connection.starttls(context=ssl.create_default_context())
+            step = "starttls"
+            connection.starttls(context=_tls_context())
             connection.ehlo_or_helo_if_needed()
         if config.username is not None and config.password is not None:
             step = "login"
@@ -246,6 +328,11 @@ def _send(config: Config, email: EmailMessage, recipient: str) -> None:
                 connection.quit()  # the message is accepted: a failing QUIT changes nothing
         with contextlib.suppress(OSError):
             connection.close()
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Certificates verified against the system's trust store (``SSL_CERT_FILE`` overrides)."""
+    return ssl.create_default_context()
 
 
 def _login(connection: smtplib.SMTP, username: str, password: str) -> None:
@@ -350,7 +437,7 @@ def _classify(exc: BaseException, config: Config, step: str) -> PluginError:
         if step == "login":
             return AuthError(
                 f"{server} does not offer a login (AUTH) for user {config.username!r} (setting"
-                " username); it may need starttls=true first",
+                " username); it may want TLS first (setting tls)",
                 plugin=NAME,
             )
         return RemoteRequestError(

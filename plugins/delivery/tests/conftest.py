@@ -81,7 +81,8 @@ def smtp_server() -> Iterator[Callable[..., Server]]:
     ``mail_reply``/``rcpt_reply``/``data_reply`` (e.g. ``"450 try later"``) refuse every
     MAIL/RCPT/DATA with that
     answer. ``users`` ({login: password}) switches on AUTH (PLAIN and LOGIN, allowed without
-    TLS). Other keywords go to aiosmtpd's ``SMTP`` (e.g. ``tls_context``).
+    TLS unless ``auth_require_tls=True``). Other keywords go to aiosmtpd's ``SMTP`` (e.g.
+    ``tls_context``).
     """
     controllers: list[EphemeralController] = []
 
@@ -96,7 +97,7 @@ def smtp_server() -> Iterator[Callable[..., Server]]:
         handler = Recorder(mail_reply=mail_reply, rcpt_reply=rcpt_reply, data_reply=data_reply)
         if users is not None:
             kwargs["authenticator"] = _authenticator(users)
-            kwargs["auth_require_tls"] = False
+            kwargs.setdefault("auth_require_tls", False)
         controller = EphemeralController(
             handler, hostname="127.0.0.1", port=0, server_hostname="mail.test", **kwargs
         )

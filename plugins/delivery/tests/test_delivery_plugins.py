@@ -35,13 +35,17 @@ def test_both_load_through_their_entry_points(monkeypatch: pytest.MonkeyPatch) -
         "username",
         "password",
         "from_address",
+        "tls",
         "starttls",
+        "allow_plaintext_login",
         "timeout",
     }
     assert registry.info("smtp").secret_names == {"password"}
     assert specs["host"].required and specs["from_address"].required
-    assert (specs["port"].type, specs["port"].default) == ("integer", "25")
-    assert (specs["starttls"].type, specs["starttls"].default) == ("boolean", "false")
+    assert (specs["port"].type, specs["port"].default) == ("integer", None)  # 465 or 25
+    assert (specs["tls"].type, specs["tls"].default) == ("string", None)  # starttls
+    assert (specs["starttls"].type, specs["starttls"].default) == ("boolean", None)
+    assert specs["allow_plaintext_login"].default == "false"
     assert (specs["timeout"].type, specs["timeout"].default) == ("integer", "30")
     for spec in specs.values():  # the defaults pass the core's own check
         if spec.default is not None:

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
 from hub_delivery import smtp
 from hub_delivery.message import message_id
+from smtp_server import EphemeralController, Recorder
 
 from hub.errors import AuthError, RemoteRequestError, RemoteServerError, SettingsError
 from hub.model import ClientContext, OutgoingMessage
@@ -25,7 +27,10 @@ PASSWORD = "s3cret-Pæssword!"
 
 
 def _ctx(make_ctx: MakeCtx, port: int, **settings: str) -> ClientContext:
+    """Settings for the test server; plain text (tls=none) unless the test says otherwise."""
     values = {"host": "127.0.0.1", "port": str(port), "from_address": "faktura@blaabaer.dk"}
+    if "starttls" not in settings:
+        values["tls"] = "none"
     values.update(settings)
     return make_ctx(smtp, **values)
 
@@ -77,7 +82,13 @@ def test_logs_in_with_username_and_password(
     password: str, smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
 ) -> None:
     server = smtp_server(users={"blaabaer": password})
-    ctx = _ctx(make_ctx, server.port, username="blaabaer", password=password)
+    ctx = _ctx(
+        make_ctx,
+        server.port,
+        username="blaabaer",
+        password=password,
+        allow_plaintext_login="true",
+    )
     smtp.deliver_message(ctx=ctx, message=make_message())
     assert len(server.handler.received) == 1
 
@@ -88,7 +99,13 @@ def test_a_wrong_password_is_an_auth_error_that_never_shows_it(
 ) -> None:
     server = smtp_server(users={"blaabaer": "the-right-one"})
     with structlog.testing.capture_logs() as logs:
-        ctx = _ctx(make_ctx, server.port, username="blaabaer", password=password)
+        ctx = _ctx(
+            make_ctx,
+            server.port,
+            username="blaabaer",
+            password=password,
+            allow_plaintext_login="true",
+        )
         with pytest.raises(AuthError) as caught:
             smtp.deliver_message(ctx=ctx, message=make_message())
     text = str(caught.value)
@@ -193,7 +210,8 @@ def test_settings_are_checked_and_defaulted(make_ctx: MakeCtx, make_message: Mak
     config = smtp.load_config(
         make_ctx(smtp, host="mail.example.dk", from_address="faktura@blaabaer.dk").settings
     )
-    assert (config.port, config.starttls, config.timeout) == (25, False, 30)
+    assert (config.port, config.tls, config.timeout) == (25, "starttls", 30)
+    assert config.allow_plaintext_login is False
     assert (config.username, config.password) == (None, None)
     secret = smtp.load_config(
         make_ctx(smtp, host="h", from_address="a@b.dk", username="u", password=PASSWORD).settings
@@ -215,3 +233,121 @@ def test_settings_are_checked_and_defaulted(make_ctx: MakeCtx, make_message: Mak
         with pytest.raises(SettingsError, match=error) as caught:
             smtp.deliver_message(ctx=make_ctx(smtp, **settings), message=make_message())
         assert PASSWORD not in str(caught.value)
+
+
+# -- TLS by default, and no password in plain text unless allowed ---------------------------
+
+
+@pytest.fixture
+def trusted_tls(
+    self_signed_tls: ssl.SSLContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> ssl.SSLContext:
+    """The self-signed server context, its certificate trusted by the plugin (``SSL_CERT_FILE``
+    is where OpenSSL's default trust store is read from)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "server.pem"))
+    return self_signed_tls
+
+
+def _settings(port: int, **settings: str) -> dict[str, str]:
+    """The test server's settings with nothing said about TLS: the plugin's defaults."""
+    return {"host": "127.0.0.1", "port": str(port), "from_address": "faktura@blaabaer.dk"} | (
+        settings
+    )
+
+
+def test_starttls_is_the_default_and_the_login_goes_over_it(
+    smtp_server: StartServer,
+    trusted_tls: ssl.SSLContext,
+    make_ctx: MakeCtx,
+    make_message: MakeMessage,
+) -> None:
+    # The server refuses AUTH before STARTTLS: the login can only succeed over TLS.
+    server = smtp_server(
+        tls_context=trusted_tls, users={"blaabaer": PASSWORD}, auth_require_tls=True
+    )
+    ctx = make_ctx(smtp, **_settings(server.port, username="blaabaer", password=PASSWORD))
+    smtp.deliver_message(ctx=ctx, message=make_message())
+    assert len(server.handler.received) == 1
+
+
+def test_a_server_without_starttls_is_refused_by_default(
+    smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    server = smtp_server()
+    with pytest.raises(RemoteServerError, match="does not offer STARTTLS") as caught:
+        smtp.deliver_message(ctx=make_ctx(smtp, **_settings(server.port)), message=make_message())
+    assert "tls=implicit" in str(caught.value) and "tls=none" in str(caught.value)
+    assert server.handler.received == []
+
+
+def test_implicit_tls_speaks_tls_from_the_start(
+    trusted_tls: ssl.SSLContext, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    handler = Recorder()
+    controller = EphemeralController(
+        handler, hostname="127.0.0.1", port=0, server_hostname="127.0.0.1", ssl_context=trusted_tls
+    )
+    controller.start()
+    try:
+        ctx = make_ctx(smtp, **_settings(controller.port, tls="implicit"))
+        smtp.deliver_message(ctx=ctx, message=make_message())
+    finally:
+        controller.stop()
+    assert len(handler.received) == 1
+    assert smtp.load_config(_settings(1, tls="implicit") | {"port": ""}).port == 465
+
+
+@pytest.mark.parametrize("plain", [{"tls": "none"}, {"starttls": "false"}])
+def test_a_login_in_plain_text_is_refused_before_connecting(
+    plain: dict[str, str], smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    server = smtp_server(users={"blaabaer": PASSWORD})
+    ctx = make_ctx(smtp, **_settings(server.port, username="blaabaer", password=PASSWORD, **plain))
+    with pytest.raises(SettingsError) as caught:
+        smtp.deliver_message(ctx=ctx, message=make_message())
+    text = str(caught.value)
+    assert text.startswith("setting username: logging in to SMTP server 127.0.0.1:")
+    assert "would send the password unencrypted" in text
+    assert "allow_plaintext_login=true" in text and PASSWORD not in text
+    assert server.handler.ehlos == [] and server.handler.received == []
+
+
+def test_a_login_in_plain_text_allowed_explicitly_is_logged_as_a_warning(
+    smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    server = smtp_server(users={"blaabaer": PASSWORD})
+    ctx = make_ctx(
+        smtp,
+        **_settings(
+            server.port,
+            username="blaabaer",
+            password=PASSWORD,
+            tls="none",
+            allow_plaintext_login="true",
+        ),
+    )
+    with structlog.testing.capture_logs() as logs:
+        smtp.deliver_message(ctx=ctx, message=make_message())
+    assert len(server.handler.received) == 1
+    [warning] = [e for e in logs if e["event"] == "delivery.smtp.plaintext_login"]
+    assert warning["log_level"] == "warning" and warning["username"] == "blaabaer"
+    assert "unencrypted" in warning["reason"]
+    assert PASSWORD not in repr(logs)
+
+
+def test_without_a_login_plain_text_needs_no_permission(
+    smtp_server: StartServer, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    server = smtp_server()
+    with structlog.testing.capture_logs() as logs:
+        smtp.deliver_message(
+            ctx=make_ctx(smtp, **_settings(server.port, starttls="false")), message=make_message()
+        )
+    assert len(server.handler.received) == 1  # starttls=false, set before tls, still works
+    assert not [e for e in logs if e["log_level"] == "warning"]
+
+
+def test_tls_must_be_one_of_its_modes(make_ctx: MakeCtx, make_message: MakeMessage) -> None:
+    ctx = make_ctx(smtp, **_settings(25, tls="yes"))
+    with pytest.raises(SettingsError, match="setting tls must be one of starttls, implicit, none"):
+        smtp.deliver_message(ctx=ctx, message=make_message())
