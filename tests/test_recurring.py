@@ -111,8 +111,8 @@ def test_a_year_of_monthly_invoices_with_prorated_first_and_last(
     agreement_id = add(db, client, monthly())
     generated = run_days(db, registry, box, client, dt.date(2025, 12, 1), dt.date(2027, 1, 31))
     rows = made(db)
-    # 1 Dec's period would end after 15 Dec: no invoice then; its days go on November's.
-    assert [r.invoice_date for r in rows] == [dt.date(2026, m, 1) for m in range(1, 12)]
+    # 1 Dec is before the end date (15 Dec): made, billing 1–15 Dec.
+    assert [r.invoice_date for r in rows] == [dt.date(2026, m, 1) for m in range(1, 13)]
     assert all(r.state == "created" and r.reference for r in rows)
     assert [g["invoice_date"] for g in generated] == [r.invoice_date.isoformat() for r in rows], (
         "each invoice made on its own day, once"
@@ -121,15 +121,47 @@ def test_a_year_of_monthly_invoices_with_prorated_first_and_last(
     # 21–31 Dec (11/31 of 3100 = 1100) + January 3100 + support 2 × 250.
     assert first.total == D("4700.00")
     assert (first.period_start, first.period_end) == (dt.date(2025, 12, 21), dt.date(2026, 1, 31))
-    # November 3100 + 1–15 Dec (15/31 of 3100 = 1500) + support.
-    assert last.total == D("5100.00")
-    assert last.period_end == dt.date(2026, 12, 15)
+    # 1–15 Dec (15/31 of 3100 = 1500) + support.
+    assert last.total == D("2000.00")
+    assert (last.period_start, last.period_end) == (dt.date(2026, 12, 1), dt.date(2026, 12, 15))
     assert {r.total for r in rows[1:-1]} == {D("3600.00")}
-    assert len(documents(outbox)) == 11
+    assert len(documents(outbox)) == 12
     with db.session() as session:
         agreement = agreements.get_agreement(session, agreement_id)
         assert agreement.status == "inactive"
         assert agreement.status_reason == "end date 2026-12-15 reached"
+
+
+def test_G3_a_fixed_price_agreement_bills_until_its_end_date_and_ends_on_it(
+    db: Database, registry: PluginRegistry, box: SecretBox, client: str, outbox: Path
+) -> None:
+    """Issue 16, seed 004 ("when the end date is reached, it is set inactive"): the invoice
+    dated before the end date is made, and the agreement is active until that day."""
+    support = AgreementLine("Support", D("1.00"), D("1000.00"), "fixed", "3")
+    terms = monthly(agreement_date=None, end_date=dt.date(2026, 3, 15), lines=(support,))
+    agreement_id = add(db, client, terms)
+
+    run_days(db, registry, box, client, dt.date(2026, 1, 1), dt.date(2026, 3, 14))
+
+    rows = made(db)
+    assert [(r.invoice_date, r.total) for r in rows] == [
+        (dt.date(2026, 1, 1), D("1000.00")),
+        (dt.date(2026, 2, 1), D("1000.00")),
+        (dt.date(2026, 3, 1), D("1000.00")),
+    ]
+    assert len(documents(outbox)) == 3
+    with db.session() as session:  # the day before the end date: not over yet
+        agreement = agreements.get_agreement(session, agreement_id)
+        assert (agreement.status, agreement.status_reason) == ("active", None)
+        assert agreements.summarize(session, agreement).next_invoice_date is None
+
+    report = run_recurring(db, registry, box, client, dt.date(2026, 3, 15), now=NOW)
+
+    assert report.generated == [] and report.finished == [agreement_id]
+    with db.session() as session:
+        agreement = agreements.get_agreement(session, agreement_id)
+        assert agreement.status == "inactive"
+        assert agreement.status_reason == "end date 2026-03-15 reached"
 
 
 def test_G1_made_preparation_days_early_and_due_on_the_invoice_date(

@@ -316,8 +316,11 @@ class _Generator:
             raise
 
     def _finish(self, agreement: _Agreement) -> None:
-        """G3: the agreement has made its last invoice; it becomes inactive."""
-        reason = finished_reason(agreement.terms, agreement.recorded)
+        """G3: the agreement has made its last invoice; it becomes inactive once its end is
+        reached (an end date: on that day, not at its last invoice)."""
+        reason = finished_reason(agreement.terms, agreement.recorded, today=self.report.today)
+        if reason is None:
+            return
         with self.db.session() as session:
             if set_if(
                 session,
