@@ -428,6 +428,14 @@ def test_preview_reproduces_the_seeds_second_example(preview: Any) -> None:
     [
         (["--unit", "fortnight"], "unit 'fortnight' is not one of day, week, month, year"),
         (["--line", "Lisens;1;31,00;month"], "unit price: '31,00' is not an amount"),
+        # Issue 16: Decimal reads these; a person typing them meant something else.
+        (
+            ["--line", "Lisens;1e3;31.00;month"],
+            "quantity: '1e3' is not an amount like 100.00 (exponent notation",
+        ),
+        (["--line", "Lisens;1;NaN;month"], "unit price: 'NaN' is not an amount like 100.00"),
+        (["--line", "Lisens;Infinity;1.00;month"], "'Infinity' is not an amount like 100.00"),
+        (["--line", "Lisens;1;3.1E+3;month"], "unit price: '3.1E+3' is not an amount"),
         (["--line", "Lisens;1;3100.00"], "give 'description;quantity;unit price;price factor'"),
         (["--line", "Lisens;1;3100.00;weekly"], "price factor 'weekly' is not one of"),
         (["--next-invoice-date", "30.11.2022"], "--next-invoice-date: '30.11.2022' is not a date"),
@@ -575,6 +583,25 @@ def test_add_refuses_a_client_whose_plugin_cannot_make_it(hub: Any) -> None:
         "client 'bare' has no accounting plugin enabled",
     )
     refused(hub("recurring", "show", "99"), "recurring agreement 99 does not exist")
+
+
+def test_add_refuses_a_quantity_in_exponent_notation_and_stores_nothing(
+    hub: Any, tmp_path: Path
+) -> None:
+    export = tmp_path / "open.csv"
+    export.write_text("Fakturanr;Kundenr;Fakturadato;Forfaldsdato;Valuta;Brutto\n", "utf-8")
+    ok(hub("clients", "add", "nora", "--country", "NO"))
+    ok(hub("clients", "enable", "nora", "generic_csv", "--set", f"invoices_path={export}",
+           "--set", f"outbox_dir={tmp_path / 'books'}"))  # fmt: skip
+    args = ["--today", "2026-01-15", "recurring", "add", "--client", "nora", "--customer", "10",
+            "--every", "1", "--unit", "month", "--next-invoice-date", "2026-01-31"]  # fmt: skip
+    refused(
+        hub(*args, "--line", "Hosting;1e3;499.00;fixed"),
+        "--line 'Hosting;1e3;499.00;fixed': quantity: '1e3' is not an amount like 100.00"
+        " (exponent notation: write the number out)",
+    )
+    assert json.loads(ok(hub("recurring", "list", "--json")).stdout) == []
+    ok(hub(*args, "--line", "Hosting;1000;499.00;fixed"))
 
 
 def test_add_refuses_a_first_invoice_before_today_unless_backdating(
