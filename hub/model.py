@@ -139,7 +139,8 @@ class SettingSpec(Record):
             try:
                 number = plain_decimal(value)
             except ValueError as exc:
-                raise ValueError(f"must be a decimal number like 12.50, not {raw!r} ({exc})") from None
+                why = f"must be a decimal number like 12.50, not {raw!r} ({exc})"
+                raise ValueError(why) from None
             return str(number)
         if self.type == "url":
             if not re.match(r"^https?://[^\s/]+", value):
