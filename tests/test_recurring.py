@@ -164,6 +164,33 @@ def test_G3_a_fixed_price_agreement_bills_until_its_end_date_and_ends_on_it(
         assert agreement.status_reason == "end date 2026-03-15 reached"
 
 
+def test_an_agreement_billed_through_its_end_date_by_the_older_rule_bills_no_day_twice(
+    db: Database, registry: PluginRegistry, box: SecretBox, client: str, outbox: Path
+) -> None:
+    """Before issue 16's fix, the invoice before the last billed the days up to the end date
+    (and the last was not made). An agreement recorded so is not billed those days again."""
+    lisens = AgreementLine("Lisens", D("1.00"), D("3100.00"), "month", "3")
+    terms = monthly(agreement_date=None, end_date=dt.date(2026, 3, 15), lines=(lisens,))
+    agreement_id = add(db, client, terms)
+    run_days(db, registry, box, client, dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+    with db.session() as session:  # February's invoice as the older rule recorded it
+        row = session.scalars(
+            select(t.RecurringInvoice).where(t.RecurringInvoice.sequence == 1)
+        ).one()
+        row.period_end = dt.date(2026, 3, 15)
+
+    generated = run_days(db, registry, box, client, dt.date(2026, 2, 2), dt.date(2026, 3, 14))
+
+    assert generated == [] and len(made(db)) == 2
+    with db.session() as session:
+        assert agreements.get_agreement(session, agreement_id).status == "active"
+    report = run_recurring(db, registry, box, client, dt.date(2026, 3, 15), now=NOW)
+    assert report.generated == [] and report.finished == [agreement_id]
+    with db.session() as session:
+        agreement = agreements.get_agreement(session, agreement_id)
+        assert agreement.status_reason == "end date 2026-03-15 reached (billed through 2026-03-15)"
+
+
 def test_G1_made_preparation_days_early_and_due_on_the_invoice_date(
     db: Database, registry: PluginRegistry, box: SecretBox, client: str, outbox: Path
 ) -> None:
