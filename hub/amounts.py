@@ -3,7 +3,8 @@ the one VAT split of a part of an invoice (the write-off's voucher, a plugin's c
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from hub.errors import InputError
 
@@ -13,15 +14,41 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
+#: A number as a person writes it: ASCII digits, at most one decimal point with digits on both
+#: sides, an optional sign.
+_PLAIN = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_EXPONENT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+")
+_NOT_FINITE = re.compile(r"[+-]?(?:s?nan[0-9]*|inf|infinity)", re.IGNORECASE)
+
+
+def plain_decimal(raw: str) -> Decimal:
+    """``raw`` (surrounding blanks ignored) as a Decimal, if it is written the plain way
+    (``1000``, ``-12.50``); else a ``ValueError`` saying why.
+
+    ``Decimal()`` alone reads far more: ``1e3``, ``NaN``, ``Infinity``, ``1_000``, and digits of
+    other scripts. None of these is a quantity or an amount someone meant to type (``1e3`` is
+    a slip for 1 000 units more often than a way to write it), so all are refused here, at the
+    one parser every front end's amounts go through."""
+    text = raw.strip()
+    if _PLAIN.fullmatch(text):
+        return Decimal(text)
+    if _EXPONENT.fullmatch(text):
+        raise ValueError("exponent notation: write the number out")
+    if _NOT_FINITE.fullmatch(text):
+        raise ValueError("not a finite number")
+    raise ValueError("digits and at most one decimal point, nothing else")
+
+
 def parse_amount(raw: str, *, what: str, minimum: Decimal = Decimal(0)) -> Decimal:
     """``raw`` as an exact amount ≥ ``minimum`` with at most two decimals; else an InputError
-    naming ``what`` and the reason. NaN, infinities and amounts too large to store are refused."""
+    naming ``what`` and the reason. Exponent notation, NaN, infinities (:func:`plain_decimal`)
+    and amounts too large to store are refused."""
     try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or abs(value) >= LIMIT:
-        raise InputError(f"{what}: {raw!r} is not an amount like 100.00")
+        value = plain_decimal(raw)
+    except ValueError as exc:
+        raise InputError(f"{what}: {raw!r} is not an amount like 100.00 ({exc})") from None
+    if abs(value) >= LIMIT:
+        raise InputError(f"{what}: {raw!r} is too large (the limit is {LIMIT:,})")
     if value < minimum:
         raise InputError(f"{what}: {raw!r} must be {minimum} or more")
     if value != value.quantize(CENT):

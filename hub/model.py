@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from hub.amounts import plain_decimal
 from hub.errors import InvalidDataError
 from hub.records import Record
 
@@ -136,11 +137,10 @@ class SettingSpec(Record):
             raise ValueError(f"must be true or false, not {raw!r}")
         if self.type == "decimal":
             try:
-                number = Decimal(value)
-            except ArithmeticError:
-                raise ValueError(f"must be a decimal number like 12.50, not {raw!r}") from None
-            if not number.is_finite():
-                raise ValueError(f"must be a finite number, not {raw!r}")
+                number = plain_decimal(value)
+            except ValueError as exc:
+                why = f"must be a decimal number like 12.50, not {raw!r} ({exc})"
+                raise ValueError(why) from None
             return str(number)
         if self.type == "url":
             if not re.match(r"^https?://[^\s/]+", value):

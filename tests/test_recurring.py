@@ -111,8 +111,8 @@ def test_a_year_of_monthly_invoices_with_prorated_first_and_last(
     agreement_id = add(db, client, monthly())
     generated = run_days(db, registry, box, client, dt.date(2025, 12, 1), dt.date(2027, 1, 31))
     rows = made(db)
-    # 1 Dec's period would end after 15 Dec: no invoice then; its days go on November's.
-    assert [r.invoice_date for r in rows] == [dt.date(2026, m, 1) for m in range(1, 12)]
+    # 1 Dec is before the end date (15 Dec): made, billing 1–15 Dec.
+    assert [r.invoice_date for r in rows] == [dt.date(2026, m, 1) for m in range(1, 13)]
     assert all(r.state == "created" and r.reference for r in rows)
     assert [g["invoice_date"] for g in generated] == [r.invoice_date.isoformat() for r in rows], (
         "each invoice made on its own day, once"
@@ -121,15 +121,74 @@ def test_a_year_of_monthly_invoices_with_prorated_first_and_last(
     # 21–31 Dec (11/31 of 3100 = 1100) + January 3100 + support 2 × 250.
     assert first.total == D("4700.00")
     assert (first.period_start, first.period_end) == (dt.date(2025, 12, 21), dt.date(2026, 1, 31))
-    # November 3100 + 1–15 Dec (15/31 of 3100 = 1500) + support.
-    assert last.total == D("5100.00")
-    assert last.period_end == dt.date(2026, 12, 15)
+    # 1–15 Dec (15/31 of 3100 = 1500) + support.
+    assert last.total == D("2000.00")
+    assert (last.period_start, last.period_end) == (dt.date(2026, 12, 1), dt.date(2026, 12, 15))
     assert {r.total for r in rows[1:-1]} == {D("3600.00")}
-    assert len(documents(outbox)) == 11
+    assert len(documents(outbox)) == 12
     with db.session() as session:
         agreement = agreements.get_agreement(session, agreement_id)
         assert agreement.status == "inactive"
         assert agreement.status_reason == "end date 2026-12-15 reached"
+
+
+def test_G3_a_fixed_price_agreement_bills_until_its_end_date_and_ends_on_it(
+    db: Database, registry: PluginRegistry, box: SecretBox, client: str, outbox: Path
+) -> None:
+    """Issue 16, seed 004 ("when the end date is reached, it is set inactive"): the invoice
+    dated before the end date is made, and the agreement is active until that day."""
+    support = AgreementLine("Support", D("1.00"), D("1000.00"), "fixed", "3")
+    terms = monthly(agreement_date=None, end_date=dt.date(2026, 3, 15), lines=(support,))
+    agreement_id = add(db, client, terms)
+
+    run_days(db, registry, box, client, dt.date(2026, 1, 1), dt.date(2026, 3, 14))
+
+    rows = made(db)
+    assert [(r.invoice_date, r.total) for r in rows] == [
+        (dt.date(2026, 1, 1), D("1000.00")),
+        (dt.date(2026, 2, 1), D("1000.00")),
+        (dt.date(2026, 3, 1), D("1000.00")),
+    ]
+    assert len(documents(outbox)) == 3
+    with db.session() as session:  # the day before the end date: not over yet
+        agreement = agreements.get_agreement(session, agreement_id)
+        assert (agreement.status, agreement.status_reason) == ("active", None)
+        assert agreements.summarize(session, agreement).next_invoice_date is None
+
+    report = run_recurring(db, registry, box, client, dt.date(2026, 3, 15), now=NOW)
+
+    assert report.generated == [] and report.finished == [agreement_id]
+    with db.session() as session:
+        agreement = agreements.get_agreement(session, agreement_id)
+        assert agreement.status == "inactive"
+        assert agreement.status_reason == "end date 2026-03-15 reached"
+
+
+def test_an_agreement_billed_through_its_end_date_by_the_older_rule_bills_no_day_twice(
+    db: Database, registry: PluginRegistry, box: SecretBox, client: str, outbox: Path
+) -> None:
+    """Before issue 16's fix, the invoice before the last billed the days up to the end date
+    (and the last was not made). An agreement recorded so is not billed those days again."""
+    lisens = AgreementLine("Lisens", D("1.00"), D("3100.00"), "month", "3")
+    terms = monthly(agreement_date=None, end_date=dt.date(2026, 3, 15), lines=(lisens,))
+    agreement_id = add(db, client, terms)
+    run_days(db, registry, box, client, dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+    with db.session() as session:  # February's invoice as the older rule recorded it
+        row = session.scalars(
+            select(t.RecurringInvoice).where(t.RecurringInvoice.sequence == 1)
+        ).one()
+        row.period_end = dt.date(2026, 3, 15)
+
+    generated = run_days(db, registry, box, client, dt.date(2026, 2, 2), dt.date(2026, 3, 14))
+
+    assert generated == [] and len(made(db)) == 2
+    with db.session() as session:
+        assert agreements.get_agreement(session, agreement_id).status == "active"
+    report = run_recurring(db, registry, box, client, dt.date(2026, 3, 15), now=NOW)
+    assert report.generated == [] and report.finished == [agreement_id]
+    with db.session() as session:
+        agreement = agreements.get_agreement(session, agreement_id)
+        assert agreement.status_reason == "end date 2026-03-15 reached (billed through 2026-03-15)"
 
 
 def test_G1_made_preparation_days_early_and_due_on_the_invoice_date(
@@ -396,6 +455,14 @@ def test_preview_reproduces_the_seeds_second_example(preview: Any) -> None:
     [
         (["--unit", "fortnight"], "unit 'fortnight' is not one of day, week, month, year"),
         (["--line", "Lisens;1;31,00;month"], "unit price: '31,00' is not an amount"),
+        # Issue 16: Decimal reads these; a person typing them meant something else.
+        (
+            ["--line", "Lisens;1e3;31.00;month"],
+            "quantity: '1e3' is not an amount like 100.00 (exponent notation",
+        ),
+        (["--line", "Lisens;1;NaN;month"], "unit price: 'NaN' is not an amount like 100.00"),
+        (["--line", "Lisens;Infinity;1.00;month"], "'Infinity' is not an amount like 100.00"),
+        (["--line", "Lisens;1;3.1E+3;month"], "unit price: '3.1E+3' is not an amount"),
         (["--line", "Lisens;1;3100.00"], "give 'description;quantity;unit price;price factor'"),
         (["--line", "Lisens;1;3100.00;weekly"], "price factor 'weekly' is not one of"),
         (["--next-invoice-date", "30.11.2022"], "--next-invoice-date: '30.11.2022' is not a date"),
@@ -543,6 +610,25 @@ def test_add_refuses_a_client_whose_plugin_cannot_make_it(hub: Any) -> None:
         "client 'bare' has no accounting plugin enabled",
     )
     refused(hub("recurring", "show", "99"), "recurring agreement 99 does not exist")
+
+
+def test_add_refuses_a_quantity_in_exponent_notation_and_stores_nothing(
+    hub: Any, tmp_path: Path
+) -> None:
+    export = tmp_path / "open.csv"
+    export.write_text("Fakturanr;Kundenr;Fakturadato;Forfaldsdato;Valuta;Brutto\n", "utf-8")
+    ok(hub("clients", "add", "nora", "--country", "NO"))
+    ok(hub("clients", "enable", "nora", "generic_csv", "--set", f"invoices_path={export}",
+           "--set", f"outbox_dir={tmp_path / 'books'}"))  # fmt: skip
+    args = ["--today", "2026-01-15", "recurring", "add", "--client", "nora", "--customer", "10",
+            "--every", "1", "--unit", "month", "--next-invoice-date", "2026-01-31"]  # fmt: skip
+    refused(
+        hub(*args, "--line", "Hosting;1e3;499.00;fixed"),
+        "--line 'Hosting;1e3;499.00;fixed': quantity: '1e3' is not an amount like 100.00"
+        " (exponent notation: write the number out)",
+    )
+    assert json.loads(ok(hub("recurring", "list", "--json")).stdout) == []
+    ok(hub(*args, "--line", "Hosting;1000;499.00;fixed"))
 
 
 def test_add_refuses_a_first_invoice_before_today_unless_backdating(

@@ -87,6 +87,8 @@ def _economic() -> Iterator[System]:
                 "journal_number=1",
                 "--set",
                 "product_number=1",
+                "--set",  # the fake's terms 5, "Forfaldsdato": the agreement's due date holds
+                "due_date_payment_terms_number=5",
             ],
             documents=documents,
             hold_next_write=hold,

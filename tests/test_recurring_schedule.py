@@ -135,8 +135,9 @@ def test_G3_maximum_count_stops_the_agreement() -> None:
     assert count(t) == 3
     assert len(list(plan(t))) == 3
     assert next_invoice_date(t, 3) is None
-    assert finished_reason(t, 2) is None
-    assert finished_reason(t, 3) == "maximum count 3 reached"
+    assert finished_reason(t, 2, today=dt.date(2023, 1, 1)) is None
+    # Over at once, on the day of its last invoice: the count is what ends it.
+    assert finished_reason(t, 3, today=dt.date(2023, 1, 1)) == "maximum count 3 reached"
 
 
 def test_G3_end_date_on_a_period_boundary_makes_whole_periods_only() -> None:
@@ -147,27 +148,71 @@ def test_G3_end_date_on_a_period_boundary_makes_whole_periods_only() -> None:
         dt.date(2022, 12, 1),
         dt.date(2023, 1, 1),
     ]
-    assert all(len(p.lines) == 1 for p in made)
-    assert finished_reason(t, 3) == "end date 2023-01-31 reached"
+    assert [p.total for p in made] == [D("3100.00")] * 3
+    assert finished_reason(t, 3, today=dt.date(2023, 1, 30)) is None
+    assert finished_reason(t, 3, today=dt.date(2023, 1, 31)) == "end date 2023-01-31 reached"
 
 
-def test_G5_surplus_days_after_the_last_period_go_on_the_last_invoice() -> None:
+# Issue 16: a fixed-price agreement with an end date inside a period. Seed 004: "when the end
+# date is reached, it is set inactive": the invoice dated before the end date is made, and the
+# agreement is not over before its end date.
+
+
+def test_G3_a_fixed_line_is_billed_on_every_invoice_dated_up_to_the_end_date() -> None:
+    t = terms(end_date=dt.date(2023, 3, 15))  # monthly from 1 Nov 2022, 1 000 a month fixed
+    made = list(plan(t))
+    assert [p.invoice_date for p in made] == [
+        dt.date(2022, 11, 1),
+        dt.date(2022, 12, 1),
+        dt.date(2023, 1, 1),
+        dt.date(2023, 2, 1),
+        dt.date(2023, 3, 1),
+    ]
+    assert [p.total for p in made] == [D("1000.00")] * 5
+    assert (made[-1].period_start, made[-1].period_end) == (
+        dt.date(2023, 3, 1),
+        dt.date(2023, 3, 15),
+    )
+    # After 1 February's invoice the agreement is not over: 1 March's is still to come.
+    assert next_invoice_date(t, 4) == dt.date(2023, 3, 1)
+    assert finished_reason(t, 4, today=dt.date(2023, 2, 1)) is None
+    # After 1 March's, nothing more is made; it is over when 15 March is reached, not before.
+    assert next_invoice_date(t, 5) is None
+    assert finished_reason(t, 5, today=dt.date(2023, 3, 14)) is None
+    assert finished_reason(t, 5, today=dt.date(2023, 3, 15)) == "end date 2023-03-15 reached"
+
+
+@pytest.mark.parametrize(
+    ("end_date", "invoices"),
+    [
+        (dt.date(2023, 2, 28), 4),  # the day before 1 March: 1 March's invoice is not made
+        (dt.date(2023, 3, 1), 5),  # on 1 March itself: made, for that one day
+        (dt.date(2023, 3, 2), 5),
+        (dt.date(2023, 3, 31), 5),  # a whole period
+        (dt.date(2023, 4, 1), 6),
+    ],
+)
+def test_G3_the_end_date_boundary_days(end_date: dt.date, invoices: int) -> None:
+    t = terms(end_date=end_date)
+    made = list(plan(t))
+    assert len(made) == count(t) == invoices
+    assert made[-1].invoice_date <= end_date < made[-1].invoice_date + dt.timedelta(days=31)
+    assert made[-1].period_end == end_date
+
+
+def test_G5_surplus_days_after_the_last_whole_period_go_on_the_last_invoice() -> None:
     t = terms(end_date=dt.date(2023, 3, 15), lines=(line("3100.00", "month"),))
     made = list(plan(t))
-    # 1 March's period would run past 15 March: no invoice then; its 15 days are billed on
-    # 1 February's invoice, at 15/31 of the monthly price.
-    assert [p.invoice_date for p in made][-1] == dt.date(2023, 2, 1)
-    last = made[-1]
-    assert [(x.period_start, x.period_end, x.amount) for x in last.lines] == [
+    # The last invoice is 1 March's (dated before the end date): it bills 1–15 March, at
+    # 15/31 of the monthly price; 1 February's bills February whole.
+    assert [p.invoice_date for p in made][-2:] == [dt.date(2023, 2, 1), dt.date(2023, 3, 1)]
+    assert [(x.period_start, x.period_end, x.amount) for x in made[-2].lines] == [
         (dt.date(2023, 2, 1), dt.date(2023, 2, 28), D("3100.00")),
+    ]
+    assert [(x.period_start, x.period_end, x.amount) for x in made[-1].lines] == [
         (dt.date(2023, 3, 1), dt.date(2023, 3, 15), D("1500.00")),
     ]
-    assert last.period_end == dt.date(2023, 3, 15)
-
-
-def test_G5_fixed_lines_get_no_surplus() -> None:
-    t = terms(end_date=dt.date(2023, 3, 15))
-    assert [x.amount for x in list(plan(t))[-1].lines] == [D("1000.00")]
+    assert made[-1].period_end == dt.date(2023, 3, 15)
 
 
 def test_G3_the_first_invoice_is_made_even_if_the_end_date_cuts_its_period() -> None:
@@ -374,7 +419,7 @@ def test_never_past_the_end_date_or_the_maximum_count(t: Terms) -> None:
     total = count(t)
     if total is not None and total <= 300:
         assert total == len(made)
-        assert finished_reason(t, total) is not None
+        assert finished_reason(t, total, today=t.end_date or dt.date.max) is not None
         assert next_invoice_date(t, total) is None
 
 

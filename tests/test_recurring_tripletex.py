@@ -64,7 +64,7 @@ def test_a_year_of_monthly_invoices_and_orders_in_tripletex(
     registry, name = client
     with db.session() as session:
         # Monthly from 1 February, signed 21 January (10 days prorated), to 15 January next
-        # year (15 surplus days on the last invoice); made 7 days early; 25 % VAT.
+        # year (the last invoice bills 1–15 January); made 7 days early; 25 % VAT.
         agreements.add_agreement(
             session,
             name,
@@ -110,17 +110,21 @@ def test_a_year_of_monthly_invoices_and_orders_in_tripletex(
     invoices = sorted(
         (i for i in company.invoices.values() if not i.is_credit_note), key=lambda i: i.invoice_date
     )
-    # Twelve monthly invoices, 1 Feb 2026 to 1 Dec 2026 (11), and 1 January 2027's period
-    # would end after 15 January: its 15 days go on December's instead.
-    assert [str(i.invoice_date) for i in invoices] == [f"2026-{m:02d}-01" for m in range(2, 13)]
+    # Twelve monthly invoices, 1 Feb 2026 to 1 Jan 2027: 1 January is before the end date
+    # (15 January), so it is made, and bills 1–15 January (seed 004, G3).
+    assert [str(i.invoice_date) for i in invoices] == [
+        *(f"2026-{m:02d}-01" for m in range(2, 13)),
+        "2027-01-01",
+    ]
     assert all(i.customer.customer_number == 10 for i in invoices)
     assert all(i.due_date - i.invoice_date == dt.timedelta(days=14) for i in invoices)
     nets = [i.amount_excluding_vat for i in invoices]
     # First: 22–31 January (10/31 of 3 100 = 1 000) + February 3 100 + 2 × 450.
     assert nets[0] == D("5000.00")
     assert set(nets[1:-1]) == {D("4000.00")}
-    # Last: December 3 100 + 1–15 January (15/31 of 3 100 = 1 500) + 900.
-    assert nets[-1] == D("5500.00")
+    assert invoices[-1].due_date == dt.date(2027, 1, 15)
+    # Last: 1–15 January (15/31 of 3 100 = 1 500) + 900.
+    assert nets[-1] == D("2400.00")
     assert [i.amount for i in invoices] == [n * D("1.25") for n in nets]  # 25 % VAT
 
     orders = [o for o in company.orders.values() if o.customer.customer_number == 11]
@@ -138,7 +142,7 @@ def test_a_year_of_monthly_invoices_and_orders_in_tripletex(
     assert all(o.invoices_due_in == 0 for o in orders), "no credit days"
 
     markers = Counter(o.reference for o in company.orders.values())
-    assert len(markers) == len(company.orders) == 11 + 5 and set(markers.values()) == {1}
+    assert len(markers) == len(company.orders) == 12 + 5 and set(markers.values()) == {1}
 
     reason = spec_missing_reason()
     if reason is not None:
@@ -150,6 +154,37 @@ def test_a_year_of_monthly_invoices_and_orders_in_tripletex(
     }
     for recorded in fake.requests:
         validate_exchange(recorded)
+
+
+def test_no_credit_days_makes_the_invoice_due_on_its_date_in_tripletex(
+    db: Database,
+    box: SecretBox,
+    tripletex: tuple[FakeTripletex, Company, str],
+    client: tuple[PluginRegistry, str],
+) -> None:
+    """Seed 004: "no credit days" sets the due date to the invoice date, whatever the
+    customer's terms; over real HTTP, as Tripletex books it."""
+    _, company, _ = tripletex
+    registry, name = client
+    with db.session() as session:
+        agreements.add_agreement(
+            session,
+            name,
+            "10",
+            Terms(
+                every=1,
+                unit="month",
+                first_invoice_date=FIRST_DAY,
+                no_credit_days=True,
+                currency="NOK",
+                lines=(AgreementLine("Drift", D("1.00"), D("450.00"), "fixed", "3"),),
+            ),
+            "karen",
+        )
+    report = run_recurring(db, registry, box, name, FIRST_DAY, now=NOW)
+    assert not report.failed, report.failed
+    [invoice] = company.invoices.values()
+    assert invoice.invoice_date == invoice.due_date == FIRST_DAY
 
 
 def test_G6_a_send_slower_than_the_lease_keeps_it_and_a_second_run_waits(

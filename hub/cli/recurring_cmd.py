@@ -43,12 +43,27 @@ AgreementDate = Annotated[
     ),
 ]
 EndDate = Annotated[
-    str | None, typer.Option("--end-date", help="The last day the agreement covers.")
+    str | None,
+    typer.Option(
+        "--end-date",
+        help="The last day the agreement covers: every invoice dated up to it is made (the"
+        " last one's periodic lines prorated to it), and the agreement ends on that day.",
+    ),
 ]
 MaxCount = Annotated[int | None, typer.Option("--max-count", help="Stop after this many invoices.")]
-NoCreditDays = Annotated[bool, typer.Option("--no-credit-days", help="Due date = invoice date.")]
+NoCreditDays = Annotated[
+    bool,
+    typer.Option(
+        "--no-credit-days",
+        help="Due date = invoice date, whatever the customer's payment terms.",
+    ),
+]
 PaymentDays = Annotated[
-    int, typer.Option("--payment-days", help="Days from invoice date to due date.")
+    int,
+    typer.Option(
+        "--payment-days",
+        help="Days from invoice date to due date, whatever the customer's payment terms.",
+    ),
 ]
 Lines = Annotated[
     list[str],

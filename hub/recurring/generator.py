@@ -135,6 +135,10 @@ class _Agreement:
     terms: Terms
     recorded: int  # invoices recorded so far (pending or created): the next sequence
     pending: bool  # one of them waits for the system's answer
+    # The last day a recorded (not abandoned) invoice bills. An invoice recorded before the
+    # end-date rule of issue 16 may have billed the days up to the end date already ("surplus
+    # days" on the invoice before the last): the plan's next invoice would bill them again.
+    billed_through: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,17 @@ class _Generator:
                 .group_by(t.RecurringInvoice.agreement_id, t.RecurringInvoice.state)
             ):
                 counts.setdefault(agreement_id, {})[state] = n
+            billed: dict[int, dt.date] = dict(
+                session.execute(
+                    select(t.RecurringInvoice.agreement_id, func.max(t.RecurringInvoice.period_end))
+                    .join(t.RecurringAgreement)
+                    .where(
+                        t.RecurringAgreement.client_id == client.id,
+                        t.RecurringInvoice.state != "abandoned",
+                    )
+                    .group_by(t.RecurringInvoice.agreement_id)
+                ).all()
+            )
             loaded = session.scalars(
                 select(t.RecurringAgreement)
                 .where(t.RecurringAgreement.client_id == client.id)
@@ -213,6 +228,7 @@ class _Generator:
                     terms=terms_of(a),
                     recorded=sum(counts.get(a.id, {}).values()),
                     pending=counts.get(a.id, {}).get("pending", 0) > 0,
+                    billed_through=billed.get(a.id),
                 )
                 for a in loaded
                 if a.status == "active" or counts.get(a.id, {}).get("pending", 0) > 0
@@ -232,6 +248,9 @@ class _Generator:
                 if agreement.status != "active":
                     return
                 invoice = planned(agreement.terms, agreement.recorded)
+                if invoice is not None and _billed_already(agreement, invoice):
+                    self._finish(agreement, billed=True)
+                    return
                 if invoice is None:
                     self._finish(agreement)
                     return
@@ -315,9 +334,22 @@ class _Generator:
                 return _BUSY
             raise
 
-    def _finish(self, agreement: _Agreement) -> None:
-        """G3: the agreement has made its last invoice; it becomes inactive."""
-        reason = finished_reason(agreement.terms, agreement.recorded)
+    def _finish(self, agreement: _Agreement, *, billed: bool = False) -> None:
+        """G3: the agreement has made its last invoice; it becomes inactive once its end is
+        reached (an end date: on that day, not at its last invoice). ``billed``: its recorded
+        invoices already bill through the end date (see :func:`_billed_already`)."""
+        terms = agreement.terms
+        if billed:
+            reached = terms.end_date is not None and self.report.today >= terms.end_date
+            reason = (
+                f"end date {terms.end_date} reached (billed through {agreement.billed_through})"
+                if reached
+                else None
+            )
+        else:
+            reason = finished_reason(terms, agreement.recorded, today=self.report.today)
+        if reason is None:
+            return
         with self.db.session() as session:
             if set_if(
                 session,
@@ -435,6 +467,14 @@ class _Generator:
             session.execute(
                 update(t.RecurringInvoice).where(t.RecurringInvoice.id == row_id).values(**values)
             )
+
+
+def _billed_already(agreement: _Agreement, invoice: PlannedInvoice) -> bool:
+    """Whether a recorded invoice already bills the start of ``invoice``'s period: only an
+    agreement whose invoice before the last was recorded under the older end-date rule, with
+    the days up to the end date on it. Its last planned invoice is then not made, so that no
+    day is billed twice; the agreement ends on its end date as any other."""
+    return agreement.billed_through is not None and invoice.period_start <= agreement.billed_through
 
 
 def _is_conflict(exc: StorageError) -> bool:

@@ -18,11 +18,14 @@ The model, and the choices where the seed is silent (see docs/recurring.md):
   divided by the days of its own calendar month (21–31 Oct is 11/31 of a month) (G5).
   The first invoice also bills the days after the agreement date up to the first invoice date
   (the agreement date itself is not billed).
-* The end date is the last day the agreement covers. An invoice whose period would run past it
-  is not made; the days from its date up to the end date ("surplus days") are billed on the
-  invoice before it (G5). The first invoice is always made (if dated on or before the end date),
-  its period then cut at the end date. With a maximum count, the agreement ends after that many
-  invoices (G3); the end date's surplus days are only added where the end date is what ends it.
+* The end date is the last day the agreement covers (G3, seed 004: "when the end date is
+  reached, it is set inactive"). Every invoice dated on or before it is made, whatever its
+  lines; one dated after it is not. The last invoice's period is cut at the end date, and its
+  periodic lines bill the days from its date up to the end date, prorated day by day (the
+  surplus days of G5: they are on the last invoice, the one whose period holds the end date).
+  With a maximum count, the agreement ends after that many invoices (G3). The agreement
+  becomes inactive once it has made its last invoice *and* its end is reached: at once after
+  the maximum count, but not before the end date's day when the end date ends it.
 * Amounts: a scaled unit price is rounded half up to øre (what an invoice line can carry), and a
   line's amount is quantity × unit price, rounded half up to øre. Totals are net: VAT is the
   accounting system's, by each line's VAT code.
@@ -258,13 +261,9 @@ def _is_made(terms: Terms, k: int) -> bool:
 
 
 def _within_end_date(terms: Terms, k: int) -> bool:
-    """Whether the end date lets invoice ``k`` be made: its whole period ends by the end date
-    (the first invoice needs only its date)."""
-    if terms.end_date is None:
-        return True
-    if k == 0:
-        return terms.first_invoice_date <= terms.end_date
-    return invoice_date(terms, k + 1) - _ONE_DAY <= terms.end_date
+    """Whether the end date lets invoice ``k`` be made: it is dated on or before the end date
+    (G3: the agreement goes on until its end date is reached)."""
+    return terms.end_date is None or invoice_date(terms, k) <= terms.end_date
 
 
 def count(terms: Terms) -> int | None:
@@ -334,20 +333,12 @@ def _invoice(terms: Terms, k: int) -> PlannedInvoice:
     d_next = invoice_date(terms, k + 1)
     period_end = d_next - _ONE_DAY
     whole = True
-    if terms.end_date is not None and period_end > terms.end_date:  # only ever the first
+    if terms.end_date is not None and period_end > terms.end_date:  # the last invoice
         period_end, whole = terms.end_date, False
     # The days after the agreement date, before the first period (G5).
     lead: tuple[dt.date, dt.date] | None = None
     if k == 0 and terms.agreement_date is not None and terms.agreement_date + _ONE_DAY < d_k:
         lead = (terms.agreement_date + _ONE_DAY, d_k - _ONE_DAY)
-    # The days after this period up to the end date, when no invoice follows for them (G5).
-    surplus: tuple[dt.date, dt.date] | None = None
-    if (
-        terms.end_date is not None
-        and d_next <= terms.end_date
-        and not _within_end_date(terms, k + 1)
-    ):
-        surplus = (d_next, terms.end_date)
     lines: list[PlannedLine] = []
     for line in terms.lines:
         if line.price_factor == "fixed":
@@ -361,8 +352,6 @@ def _invoice(terms: Terms, k: int) -> PlannedInvoice:
         if lead is not None:
             lines.append(_scaled(line, months_by_days(*lead), *lead))
         lines.append(_scaled(line, _period_months(terms, d_k, period_end, whole), d_k, period_end))
-        if surplus is not None:
-            lines.append(_scaled(line, months_by_days(*surplus), *surplus))
     if sum(line.amount for line in lines) >= LIMIT:
         raise AgreementError(
             f"invoice {k + 1} ({d_k}): the total is too large (the limit is {LIMIT:,})"
@@ -374,7 +363,7 @@ def _invoice(terms: Terms, k: int) -> PlannedInvoice:
         invoice_date=d_k,
         due_date=due,
         period_start=lead[0] if lead else d_k,
-        period_end=surplus[1] if surplus else period_end,
+        period_end=period_end,
         lines=tuple(lines),
         currency=terms.currency,
     )
@@ -403,12 +392,16 @@ def next_invoice_date(terms: Terms, generated: int) -> dt.date | None:
     return invoice_date(terms, generated) if _is_made(terms, generated) else None
 
 
-def finished_reason(terms: Terms, generated: int) -> str | None:
-    """Why an agreement that has made ``generated`` invoices makes no more (G3), or ``None``."""
+def finished_reason(terms: Terms, generated: int, *, today: dt.date) -> str | None:
+    """Why an agreement that has made ``generated`` invoices is over on ``today`` (G3), or
+    ``None`` while it is not. An end date ends it once reached (seed 004), not as soon as the
+    last invoice is made: that invoice may be weeks before it."""
     if _is_made(terms, generated):
         return None
     if generated >= MAX_INVOICES:
         return f"the most invoices an agreement makes ({MAX_INVOICES:,}) reached"
     if terms.max_count is not None and generated >= terms.max_count:
         return f"maximum count {terms.max_count} reached"
+    if terms.end_date is not None and today < terms.end_date:
+        return None
     return f"end date {terms.end_date} reached"

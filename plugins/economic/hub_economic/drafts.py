@@ -93,9 +93,11 @@ def draft_number(body: Any, url: str) -> int:
     return mapping.number(body, "draftInvoiceNumber", Where(url, None, "draft invoice"))
 
 
-def create_draft(client: EconomicClient, key: str, body: Json, doing: str) -> Json:
+def create_draft(
+    client: EconomicClient, key: str, body: Json, doing: str, *, step: str = "draft"
+) -> Json:
     """``POST /invoices/drafts``: the new draft (with its ``draftInvoiceNumber``)."""
-    answer = client.post(DRAFTS, body, idempotency_key=idempotency_key(key, "draft"), doing=doing)
+    answer = client.post(DRAFTS, body, idempotency_key=idempotency_key(key, step), doing=doing)
     draft_number(answer, f"{client.base_url}{DRAFTS}")
     result: Json = answer
     return result

@@ -15,8 +15,16 @@ The draft takes recipient, VAT zone, payment terms and layout from the customer 
 settings name others. Each line is the ``product_number`` product with the line's text,
 quantity and net unit price (two decimals at most: e-conomic refuses more). e-conomic sets
 the VAT of a line from the product's group and the VAT zone: a line's ``vat_code`` cannot be
-sent (legacy REST has no VAT code on invoice lines). The due date is sent and used by
-e-conomic when the payment terms are of type "due date"; other terms compute their own.
+sent (legacy REST has no VAT code on invoice lines).
+
+The due date is the draft's (a recurring agreement's "no credit days" or payment days, seed
+004: it overrides the customer's terms). e-conomic keeps a sent ``dueDate`` only under payment
+terms of type ``dueDate`` and computes its own under any other (``net``: the date plus the
+days of credit). So the draft is made under the setting ``due_date_payment_terms_number``
+(terms of type "due date") when it is set, else under ``payment_terms_number`` or the
+customer's terms; and before a draft is booked (or returned as an order) its ``dueDate`` as
+e-conomic answers it must be the draft's. If it is not, the draft is left unbooked and the
+error says how to put it right: nothing is booked with a due date the agreement did not say.
 """
 
 from __future__ import annotations
@@ -83,8 +91,10 @@ def body(config: Config, draft: InvoiceDraft, customer: Json, url: str) -> Json:
             recipient[key] = value
     vat_zone = config.vat_zone_number or mapping.number(customer, "vatZone.vatZoneNumber", where)
     recipient["vatZone"] = {"vatZoneNumber": vat_zone}
-    payment_terms = config.payment_terms_number or mapping.number(
-        customer, "paymentTerms.paymentTermsNumber", where
+    payment_terms = (
+        config.due_date_payment_terms_number
+        or config.payment_terms_number
+        or mapping.number(customer, "paymentTerms.paymentTermsNumber", where)
     )
     lines = [
         {
@@ -114,6 +124,28 @@ def body(config: Config, draft: InvoiceDraft, customer: Json, url: str) -> Json:
     return result
 
 
+def _check_due_date(
+    client: EconomicClient, found: Json, number: int, draft: InvoiceDraft, doing: str
+) -> None:
+    """Refuse to book (or hand over as an order) a draft whose due date e-conomic's payment
+    terms made other than the draft's."""
+    where = Where(f"{client.base_url}{drafts.DRAFTS}", None, f"draft invoice {number}")
+    due = mapping.date(found, "dueDate", where)
+    if due == draft.due_date:
+        return
+    terms = fields.get(found, "paymentTerms.paymentTermsNumber")
+    kind = fields.get(found, "paymentTerms.paymentTermsType")
+    raise RemoteRequestError(
+        f"{doing}: e-conomic made draft invoice {number} due {due} by its payment terms {terms}"
+        f" (type {kind}), not {draft.due_date} as the hub asked, so it is left unbooked."
+        " e-conomic keeps a given due date only under payment terms of type 'dueDate'"
+        " (Forfaldsdato): name such terms in the setting due_date_payment_terms_number"
+        " (hub clients set CLIENT due_date_payment_terms_number=N), then delete draft invoice"
+        f" {number} in e-conomic; the next run makes it again",
+        plugin=NAME,
+    )
+
+
 def create(client: EconomicClient, config: Config, draft: InvoiceDraft) -> str:
     """Create the invoice (booked) or order (draft) of ``draft``, once; its reference."""
     doing = f"{draft.kind} for customer {draft.customer_number}"
@@ -126,8 +158,13 @@ def create(client: EconomicClient, config: Config, draft: InvoiceDraft) -> str:
     if found is None:
         customer = _customer(client, draft.customer_number, doing)
         url = f"{client.base_url}{CUSTOMERS}/{draft.customer_number.strip()}"
-        found = drafts.create_draft(client, key, body(config, draft, customer, url), doing)
+        made = body(config, draft, customer, url)
+        # The terms are part of the step's key: once a person has deleted a draft made under
+        # other terms, the new draft is not answered from e-conomic's cache of the old one.
+        terms = made["paymentTerms"]["paymentTermsNumber"]
+        found = drafts.create_draft(client, key, made, doing, step=f"draft:terms{terms}")
     number = drafts.draft_number(found, f"{client.base_url}{drafts.DRAFTS}")
+    _check_due_date(client, found, number, draft, doing)
     if draft.kind == "order":
         return order_reference(number)
     return str(drafts.book(client, key, number, doing))

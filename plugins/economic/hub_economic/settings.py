@@ -63,6 +63,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
         " invoice's, else the customer's.",
     ),
     SettingSpec(
+        name="due_date_payment_terms_number",
+        type="integer",
+        description="Payment terms of type 'due date' (Forfaldsdato) for invoices and orders the"
+        " hub makes (recurring agreements), whose due date the agreement sets: e-conomic keeps a"
+        " given due date only under such terms. Default: payment_terms_number, else the"
+        " customer's; an invoice whose due date those terms would change is then left unbooked.",
+    ),
+    SettingSpec(
         name="vat_zone_number",
         type="integer",
         description="VAT zone of the recipient of credit notes and invoices. Default: the"
@@ -83,6 +91,7 @@ class Config:
     layout_number: int | None
     payment_terms_number: int | None
     vat_zone_number: int | None
+    due_date_payment_terms_number: int | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -133,4 +142,7 @@ def load_config(settings: Mapping[str, str]) -> Config:
         layout_number=read.optional_integer("layout_number", minimum=1),
         payment_terms_number=read.optional_integer("payment_terms_number", minimum=1),
         vat_zone_number=read.optional_integer("vat_zone_number", minimum=1),
+        due_date_payment_terms_number=read.optional_integer(
+            "due_date_payment_terms_number", minimum=1
+        ),
     )

@@ -75,13 +75,16 @@ class EconomicBackend(ServedFakeBackend[FakeEconomic, Fault]):
     # -- the kit's contract --------------------------------------------------------------------
 
     def settings(self) -> dict[str, str]:
-        """The tokens, the fake's URL, and the journal and product the writes need."""
+        """The tokens, the fake's URL, and the journal, product and due-date payment terms the
+        writes need."""
         return {
             "app_secret_token": self.app_secret_token,
             "agreement_grant_token": self.agreement_grant_token,
             "base_url": self.server.url,
             "journal_number": JOURNAL_NUMBER,
             "product_number": PRODUCT_NUMBER,
+            # The fake's terms 5, "Forfaldsdato": e-conomic keeps the due date the hub sends.
+            "due_date_payment_terms_number": "5",
         }
 
     def seed_customer(self, customer: Customer, currency: str) -> None:

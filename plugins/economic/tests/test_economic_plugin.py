@@ -40,13 +40,20 @@ def test_loaded_through_the_entry_point(monkeypatch: pytest.MonkeyPatch) -> None
         "product_number",
         "layout_number",
         "payment_terms_number",
+        "due_date_payment_terms_number",
         "vat_zone_number",
     }
     assert info.secret_names == {"app_secret_token", "agreement_grant_token"}
     assert specs["app_secret_token"].required and specs["agreement_grant_token"].required
     assert specs["base_url"].type == "url"
     assert specs["base_url"].default == "https://restapi.e-conomic.com"
-    for name in ("journal_number", "layout_number", "payment_terms_number", "vat_zone_number"):
+    for name in (
+        "journal_number",
+        "layout_number",
+        "payment_terms_number",
+        "due_date_payment_terms_number",
+        "vat_zone_number",
+    ):
         assert specs[name].type == "integer" and not specs[name].required
 
 

@@ -49,13 +49,15 @@ def write_off(key: str = "writeoff:7") -> JournalEntry:
     )
 
 
-def draft(kind: str = "invoice", key: str = "recurring:3:1") -> InvoiceDraft:
+def draft(
+    kind: str = "invoice", key: str = "recurring:3:1", due: dt.date = dt.date(2026, 2, 15)
+) -> InvoiceDraft:
     return InvoiceDraft(
         idempotency_key=key,
         kind=kind,
         customer_number="101",
         invoice_date=TODAY,
-        due_date=dt.date(2026, 2, 15),
+        due_date=due,
         currency="DKK",
         lines=(
             DraftLine("Abonnement februar", D("1"), D("499.00")),
@@ -357,7 +359,7 @@ def test_a_lost_voucher_answer_is_retried_not_posted_twice(
 def test_an_invoice_is_drafted_and_booked_once_per_key(
     agreement: Agreement, make_ctx: MakeCtx, fake: FakeEconomic, request_schemas: CheckSchemas
 ) -> None:
-    ctx = make_ctx()
+    ctx = make_ctx(due_date_payment_terms_number="5")  # terms 5: of type "dueDate"
     first = plugin.create_invoice(ctx, draft())
     fake.idempotency_ttl = 0  # also beyond e-conomic's hour
     again = plugin.create_invoice(ctx, draft())
@@ -370,10 +372,11 @@ def test_an_invoice_is_drafted_and_booked_once_per_key(
         D("748.60"),
     )
     assert invoice.recipient["name"] == "Østergaard ApS"
+    assert invoice.due_date == dt.date(2026, 2, 15)
     assert len(posts(fake)) == 2
     body = posts(fake)[0].json
     assert body["recipient"]["vatZone"] == {"vatZoneNumber": 1}
-    assert body["paymentTerms"] == {"paymentTermsNumber": 1}
+    assert body["paymentTerms"] == {"paymentTermsNumber": 5}
     assert body["layout"] == {"layoutNumber": 19}
     assert [line["quantity"] for line in body["lines"]] == [D("1"), D("2.5")]
     assert request_schemas(fake.requests) == 2
@@ -383,8 +386,9 @@ def test_an_order_stays_a_draft_for_a_person(
     agreement: Agreement, make_ctx: MakeCtx, fake: FakeEconomic, request_schemas: CheckSchemas
 ) -> None:
     ctx = make_ctx(layout_number="20", payment_terms_number="3")
-    first = plugin.create_invoice(ctx, draft("order", "recurring:3:2"))
-    again = plugin.create_invoice(ctx, draft("order", "recurring:3:2"))
+    due = TODAY + dt.timedelta(days=30)  # terms 3: "Netto 30 dage"
+    first = plugin.create_invoice(ctx, draft("order", "recurring:3:2", due))
+    again = plugin.create_invoice(ctx, draft("order", "recurring:3:2", due))
 
     assert first == again == "draft:1"
     assert agreement.booked == {} and list(agreement.drafts) == [1]
@@ -397,7 +401,7 @@ def test_an_order_stays_a_draft_for_a_person(
 def test_an_order_a_person_booked_is_found_not_made_again(
     agreement: Agreement, make_ctx: MakeCtx, fake: FakeEconomic
 ) -> None:
-    ctx = make_ctx()
+    ctx = make_ctx(due_date_payment_terms_number="5")
     assert plugin.create_invoice(ctx, draft("order", "recurring:3:4")) == "draft:1"
     with agreement._lock:  # a person books the draft in e-conomic
         agreement.book(agreement.drafts[1], None)
