@@ -57,10 +57,7 @@ def text_problem(value: str, limit: int | None = None, *, multiline: bool = Fals
     bad = (_MULTI_LINE_BAD if multiline else _ONE_LINE_BAD).search(value)
     if bad is not None:
         allowed = "only line breaks and tabs are allowed" if multiline else "it must be one line"
-        return (
-            f"holds the control character {bad.group()!r} at position {bad.start()}"
-            f" ({allowed})"
-        )
+        return f"holds the control character {bad.group()!r} at position {bad.start()} ({allowed})"
     return None
 
 

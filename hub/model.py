@@ -125,8 +125,10 @@ def _check_stored(
 
 def _named(kind: str, number: object) -> str:
     """``invoice '5001'``: a record's number as a message names it (a long one cut short)."""
-    text = repr(number) if not isinstance(number, str) or len(number) <= 40 else (
-        repr(number[:40]) + "..."
+    text = (
+        repr(number)
+        if not isinstance(number, str) or len(number) <= 40
+        else (repr(number[:40]) + "...")
     )
     return f"{kind} {text}"
 

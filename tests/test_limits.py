@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,17 +63,15 @@ class VendorPlugin(RecordingPlugin):
         for n, raw in enumerate(self.raw_customers):
             rec = Record(raw, f"{URL}/customers#{n}", plugin=self.name)
             if rec.text("number") in customer_numbers:
-                found.append(
-                    rec.build(
-                        lambda rec=rec: Customer(
-                            rec.text("number"),
-                            raw["name"],
-                            city=raw.get("city"),
-                            address=raw.get("address"),
-                        )
-                    )
-                )
+                found.append(rec.build(lambda rec=rec: _customer_of(rec)))
         return found
+
+
+def _customer_of(rec: Record) -> Customer:
+    raw = rec.value
+    return Customer(
+        rec.text("number"), raw["name"], city=raw.get("city"), address=raw.get("address")
+    )
 
 
 @pytest.fixture
@@ -320,9 +319,7 @@ def test_a_trailing_newline_is_not_part_of_a_valid_name_or_currency(
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
-def test_a_today_the_hub_cannot_compute_with_runs_nothing(
-    hub: Any, db_url: str, day: str
-) -> None:
+def test_a_today_the_hub_cannot_compute_with_runs_nothing(hub: Any, db_url: str, day: str) -> None:
     assert hub("clients", "add", "acme", "--country", "DK")[0] == 0
     code, _, err = hub("--today", day, "sync", "acme")
     assert code == 2 and f"--today: {day} is outside the dates the hub works with" in err, err
@@ -342,3 +339,31 @@ def test_a_fixed_day_out_of_range_is_refused_by_the_clock_itself(
     with pytest.raises(InputError, match="HUB_TODAY: 9999-12-31 is outside"):
         Clock.from_environment()
     assert Clock(fixed=dt.date(2999, 12, 31)).today("Europe/Copenhagen") == dt.date(2999, 12, 31)
+
+
+def test_a_sqlite_database_url_naming_a_missing_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.cli.main import main
+
+    mistyped = tmp_path / "hbu.sqlite3"
+    url = f"sqlite:///{mistyped}"
+    assert main(["--db", url, "clients", "add", "acme", "--country", "DK"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the SQLite file {mistyped} does not exist" in err and "db upgrade" in err, err
+    assert not mistyped.exists()
+    monkeypatch.setenv("HUB_DATABASE_URL", url)
+    assert main(["clients", "list"]) == 2
+    assert not mistyped.exists()
+    # `hub db upgrade` creates it; then it is used.
+    assert main(["db", "upgrade"]) == 0
+    assert mistyped.exists()
+    assert main(["clients", "add", "acme", "--country", "DK"]) == 0
+
+
+def test_the_default_database_is_still_made_on_first_use(hub_env: Path) -> None:
+    from hub.cli.main import main
+
+    assert not hub_env.exists()
+    assert main(["clients", "add", "acme", "--country", "DK"]) == 0
+    assert (hub_env / "hub.sqlite3").exists()
