@@ -54,6 +54,8 @@ def text_problem(value: str, limit: int | None = None, *, multiline: bool = Fals
     """
     if limit is not None and len(value) > limit:
         return f"is {len(value)} characters long, more than the {limit} the database holds"
+    if value.isprintable():  # the usual case, and fast: no control character at all
+        return None
     bad = (_MULTI_LINE_BAD if multiline else _ONE_LINE_BAD).search(value)
     if bad is not None:
         allowed = "only line breaks and tabs are allowed" if multiline else "it must be one line"

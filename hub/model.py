@@ -109,28 +109,26 @@ def _check_stored(
     name: str,
     limit: int | None,
     *,
-    of: str,
+    of: tuple[str, object],
     multiline: bool = False,
 ) -> None:
     """Refuse a text the database cannot store: longer than its column (``limit``, from
-    :mod:`hub.limits`, the tables' own lengths) or holding control characters. ``of`` names
-    the record (``invoice '5001'``) in the message, since the field alone does not say which."""
+    :mod:`hub.limits`, the tables' own lengths) or holding control characters. ``of`` is
+    (what, number) of the record, named in the message (``invoice '5001'``), since the field
+    alone does not say which; it is formatted only on a refusal (this is on the sync's hot
+    path)."""
     value = getattr(record, name)
     if value is None:
         return
     why = limits.text_problem(value, limit, multiline=multiline)
     if why is not None:
-        raise _fail(record, name, f"{why} ({of})")
-
-
-def _named(kind: str, number: object) -> str:
-    """``invoice '5001'``: a record's number as a message names it (a long one cut short)."""
-    text = (
-        repr(number)
-        if not isinstance(number, str) or len(number) <= 40
-        else (repr(number[:40]) + "...")
-    )
-    return f"{kind} {text}"
+        kind, number = of
+        shown = (
+            repr(number[:40]) + "..."
+            if isinstance(number, str) and len(number) > 40
+            else (repr(number))
+        )
+        raise _fail(record, name, f"{why} ({kind} {shown})")
 
 
 @dataclass(frozen=True)
@@ -247,7 +245,7 @@ class Invoice:
     def __post_init__(self) -> None:
         _check_text(self, "invoice_number", self.invoice_number)
         _check_text(self, "customer_number", self.customer_number)
-        of = _named("invoice", self.invoice_number)
+        of = ("invoice", self.invoice_number)
         _check_stored(self, "invoice_number", limits.INVOICE_NUMBER, of=of)
         _check_stored(self, "customer_number", limits.CUSTOMER_NUMBER, of=of)
         # Stored as the customer's name where the plugin has no customer records of its own.
@@ -285,7 +283,7 @@ class InvoiceStatus:
             self,
             "invoice_number",
             limits.INVOICE_NUMBER,
-            of=_named("status of invoice", self.invoice_number),
+            of=("status of invoice", self.invoice_number),
         )
         if not isinstance(self.state, InvoiceState):
             raise _fail(self, "state", f"must be an InvoiceState, not {self.state!r}")
@@ -309,7 +307,7 @@ class CustomerBalance:
             self,
             "customer_number",
             limits.CUSTOMER_NUMBER,
-            of=_named("balance of customer", self.customer_number),
+            of=("balance of customer", self.customer_number),
         )
         _check_money(self, "balance", self.balance)
         _check_currency(self, self.currency)
@@ -331,7 +329,7 @@ class Customer:
     def __post_init__(self) -> None:
         _check_text(self, "customer_number", self.customer_number)
         _check_text(self, "name", self.name)
-        of = _named("customer", self.customer_number)
+        of = ("customer", self.customer_number)
         _check_stored(self, "customer_number", limits.CUSTOMER_NUMBER, of=of)
         _check_stored(self, "name", limits.CUSTOMER_NAME, of=of)
         _check_stored(self, "email", limits.EMAIL, of=of)
