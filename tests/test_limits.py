@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from hub import hookimpl
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.errors import InvalidDataError
+from hub.errors import InvalidDataError, SettingsError
 from hub.model import (
     ClientContext,
     Customer,
@@ -367,3 +367,16 @@ def test_the_default_database_is_still_made_on_first_use(hub_env: Path) -> None:
     assert not hub_env.exists()
     assert main(["clients", "add", "acme", "--country", "DK"]) == 0
     assert (hub_env / "hub.sqlite3").exists()
+
+
+@pytest.mark.parametrize("raw", ["https://host.example/a b", "https://host.example\nx", "ftp://x"])
+def test_a_url_setting_is_checked_whole(raw: str) -> None:
+    from hub.model import SettingSpec
+    from hub.toolkit.settings import SettingsReader
+
+    spec = SettingSpec("base_url", type="url")
+    with pytest.raises(ValueError, match="must be an http"):
+        spec.parse(raw)
+    with pytest.raises(SettingsError, match="must be an http"):
+        SettingsReader([SettingSpec("base_url")], {"base_url": raw}).url("base_url")
+    assert spec.parse("https://host.example/api/v2/") == "https://host.example/api/v2"
