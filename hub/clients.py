@@ -35,7 +35,7 @@ COUNTRY_DEFAULTS: dict[str, tuple[str, str]] = {
     "DK": ("DKK", "Europe/Copenhagen"),
     "NO": ("NOK", "Europe/Oslo"),
 }
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
@@ -63,7 +63,7 @@ def add_client(
     currency: str | None = None,
     timezone: str | None = None,
 ) -> t.Client:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InputError(
             f"client name {name!r}: use letters, digits, '.', '_' or '-' (at most 100),"
             " starting with a letter or digit"
@@ -73,7 +73,7 @@ def add_client(
         raise InputError(f"country {country!r} is not supported: use one of DK, NO")
     default_currency, default_tz = COUNTRY_DEFAULTS[country]
     currency = (currency or default_currency).upper()
-    if not _CURRENCY.match(currency):
+    if not _CURRENCY.fullmatch(currency):
         raise InputError(f"currency {currency!r} is not an ISO 4217 code like DKK")
     timezone = clock.check_timezone(timezone or default_tz)
     if session.scalar(select(t.Client.id).where(t.Client.name == name)) is not None:

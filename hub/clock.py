@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import InputError
+from hub.limits import date_problem
 
 
 def parse_date(raw: str, *, what: str) -> dt.date:
+    """A date a person typed; refused unless it is one the hub can compute with
+    (:data:`hub.limits.EARLIEST_DATE` to :data:`hub.limits.LATEST_DATE`)."""
     try:
-        return dt.date.fromisoformat(raw.strip())
+        value = dt.date.fromisoformat(raw.strip())
     except ValueError:
         raise InputError(f"{what}: {raw!r} is not a date in the form YYYY-MM-DD") from None
+    why = date_problem(value)
+    if why is not None:
+        raise InputError(f"{what}: {why}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,14 @@ class Clock:
     """
 
     fixed: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        # Refused here, when the run starts, so that nothing runs: a day near the end of the
+        # calendar would make the first date computed from it overflow, midway through a run.
+        if self.fixed is not None:
+            why = date_problem(self.fixed)
+            if why is not None:
+                raise InputError(f"today: {why}")
 
     @classmethod
     def from_environment(cls, fixed: dt.date | None = None) -> Clock:

@@ -27,7 +27,15 @@ def default_database_url() -> str:
 
 def database_url(explicit: str | None = None) -> str:
     """The database to use: ``--db``, else ``HUB_DATABASE_URL``, else the embedded SQLite file."""
-    return explicit or os.environ.get("HUB_DATABASE_URL") or default_database_url()
+    return chosen_database_url(explicit) or default_database_url()
+
+
+def chosen_database_url(explicit: str | None = None) -> str | None:
+    """The database someone chose (``--db``, else ``HUB_DATABASE_URL``); None for the default.
+
+    A chosen SQLite file must exist (``hub db upgrade`` makes it); the default one in the data
+    directory is made on first use, so that a fresh machine works at once."""
+    return explicit or os.environ.get("HUB_DATABASE_URL") or None
 
 
 def _seconds(variable: str, default: int) -> int:

@@ -17,11 +17,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from hub import limits
 from hub.amounts import plain_decimal
 from hub.errors import InvalidDataError
 from hub.records import Record
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 class Capability(StrEnum):
@@ -82,7 +83,7 @@ def _check_money(record: object, name: str, value: object) -> None:
 
 
 def _check_currency(record: object, value: object) -> None:
-    if not isinstance(value, str) or not _CURRENCY.match(value):
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
         raise _fail(record, "currency", f"must be an ISO 4217 code like 'DKK', not {value!r}")
 
 
@@ -92,6 +93,9 @@ def _check_date(record: object, name: str, value: object) -> None:
         raise _fail(
             record, name, f"must be a datetime.date, not {type(value).__name__} ({value!r})"
         )
+    why = limits.date_problem(value)
+    if why is not None:
+        raise _fail(record, name, why)
 
 
 def _check_text(record: object, name: str, value: object, *, optional: bool = False) -> None:
@@ -99,6 +103,33 @@ def _check_text(record: object, name: str, value: object, *, optional: bool = Fa
         return
     if not isinstance(value, str) or not value.strip():
         raise _fail(record, name, f"must be a non-empty string, not {value!r}")
+
+
+def _check_stored(
+    record: object,
+    name: str,
+    limit: int | None,
+    *,
+    of: tuple[str, object],
+    multiline: bool = False,
+) -> None:
+    """Refuse a text the database cannot store: longer than its column (``limit``, from
+    :mod:`hub.limits`, the tables' own lengths) or holding control characters. ``of`` is
+    (what, number) of the record, named in the message (``invoice '5001'``), since the field
+    alone does not say which; it is formatted only on a refusal (this is on the sync's hot
+    path)."""
+    value = getattr(record, name)
+    if value is None:
+        return
+    why = limits.text_problem(value, limit, multiline=multiline)
+    if why is not None:
+        kind, number = of
+        shown = (
+            repr(number[:40]) + "..."
+            if isinstance(number, str) and len(number) > 40
+            else (repr(number))
+        )
+        raise _fail(record, name, f"{why} ({kind} {shown})")
 
 
 @dataclass(frozen=True)
@@ -143,7 +174,7 @@ class SettingSpec(Record):
                 raise ValueError(why) from None
             return str(number)
         if self.type == "url":
-            if not re.match(r"^https?://[^\s/]+", value):
+            if not re.fullmatch(r"https?://[^\s/]+(?:/\S*)?", value):
                 raise ValueError(f"must be an http(s) URL, not {raw!r}")
             return value.rstrip("/")
         if not value:
@@ -214,6 +245,11 @@ class Invoice:
     def __post_init__(self) -> None:
         _check_text(self, "invoice_number", self.invoice_number)
         _check_text(self, "customer_number", self.customer_number)
+        of = ("invoice", self.invoice_number)
+        _check_stored(self, "invoice_number", limits.INVOICE_NUMBER, of=of)
+        _check_stored(self, "customer_number", limits.CUSTOMER_NUMBER, of=of)
+        # Stored as the customer's name where the plugin has no customer records of its own.
+        _check_stored(self, "customer_name", limits.CUSTOMER_NAME, of=of)
         _check_date(self, "invoice_date", self.invoice_date)
         _check_date(self, "due_date", self.due_date)
         _check_currency(self, self.currency)
@@ -243,6 +279,12 @@ class InvoiceStatus:
 
     def __post_init__(self) -> None:
         _check_text(self, "invoice_number", self.invoice_number)
+        _check_stored(
+            self,
+            "invoice_number",
+            limits.INVOICE_NUMBER,
+            of=("status of invoice", self.invoice_number),
+        )
         if not isinstance(self.state, InvoiceState):
             raise _fail(self, "state", f"must be an InvoiceState, not {self.state!r}")
         if self.state is InvoiceState.UNKNOWN:
@@ -261,6 +303,12 @@ class CustomerBalance:
 
     def __post_init__(self) -> None:
         _check_text(self, "customer_number", self.customer_number)
+        _check_stored(
+            self,
+            "customer_number",
+            limits.CUSTOMER_NUMBER,
+            of=("balance of customer", self.customer_number),
+        )
         _check_money(self, "balance", self.balance)
         _check_currency(self, self.currency)
 
@@ -281,6 +329,15 @@ class Customer:
     def __post_init__(self) -> None:
         _check_text(self, "customer_number", self.customer_number)
         _check_text(self, "name", self.name)
+        of = ("customer", self.customer_number)
+        _check_stored(self, "customer_number", limits.CUSTOMER_NUMBER, of=of)
+        _check_stored(self, "name", limits.CUSTOMER_NAME, of=of)
+        _check_stored(self, "email", limits.EMAIL, of=of)
+        _check_stored(self, "address", None, of=of, multiline=True)  # a Text column
+        _check_stored(self, "postal_code", limits.POSTAL_CODE, of=of)
+        _check_stored(self, "city", limits.CITY, of=of)
+        _check_stored(self, "country", limits.COUNTRY_NAME, of=of)
+        _check_stored(self, "language", limits.LANGUAGE, of=of)
         if self.email is not None and "@" not in self.email:
             raise _fail(self, "email", f"{self.email!r} is not an e-mail address")
 

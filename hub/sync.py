@@ -353,6 +353,9 @@ def _store_customers(
 
 
 def _describe(exc: Exception) -> str:
+    if isinstance(exc, InvalidDataError) and exc.plugin and f"{exc.plugin!r}" not in str(exc):
+        # A refused record says where and which field; the plugin it came from is named too.
+        return f"plugin {exc.plugin!r}: {exc}"
     return str(exc) if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
 
 

@@ -21,7 +21,7 @@ from hub.model import Customer, InvoiceState
 from hub.plugins import PluginRegistry
 from hub.secrets import SecretBox
 from tests.dunning_support import cases, events, messages, registry_with_outbox, run_day
-from tests.helpers import add_client_with_plugin
+from tests.helpers import add_client_with_plugin, run_cycle, sync_client
 from tests.sample_plugins import RecordingPlugin, invoice
 
 D = Decimal
@@ -263,6 +263,17 @@ def test_A4_pause_stops_reminders_until_the_resume_date(db, box, registry) -> No
         actions.resume(session, case_id, day(16), actor="tester")
 
 
+def test_A4_a_pause_note_with_a_nul_is_refused_and_a_multi_line_one_kept(db, box, registry) -> None:  # type: ignore[no-untyped-def]
+    run_day(db, registry, box, "acme", day(-5))
+    case_id = cases(db)[0].id
+    with db.session() as session, pytest.raises(InputError, match=r"pause note holds .*'\\x00'"):
+        actions.pause(session, case_id, "called", "pays\x00 soon", None, day(-4), actor="tester")
+    assert cases(db)[0].state == "active"
+    with db.session() as session:
+        actions.pause(session, case_id, "called", "pays on\nthe 1st", None, day(-4), actor="t")
+    assert (cases(db)[0].state, cases(db)[0].pause_note) == ("paused", "pays on\nthe 1st")
+
+
 def test_A5_collection_is_one_way(db, box, registry) -> None:  # type: ignore[no-untyped-def]
     run_day(db, registry, box, "acme", day(-5))  # not yet due: in the invoice flow
     case_id = cases(db)[0].id
@@ -389,9 +400,16 @@ def test_A5_the_invoice_flow_is_refused_for_an_overdue_invoice(db, box, registry
 
 def test_one_case_that_fails_does_not_stop_the_others(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
     ledger.invoices["2"] = invoice("2", "C2", "99.00", due_date=DUE)
-    ledger.customers["C2"] = Customer("C2", "Two\nLines A/S")  # cannot stand in a letter
+    ledger.customers["C2"] = Customer("C2", "Two Lines A/S")
     run_day(db, registry, box, "acme", day(-5))
-    report = run_day(db, registry, box, "acme", day(10))
+    sync_client(db, registry, box, "acme", day(10))
+    with db.session() as session:  # a name stored before the hub refused such names at sync
+        session.execute(
+            sa.update(t.Customer)
+            .where(t.Customer.customer_number == "C2")
+            .values(name="Two\nLines A/S")  # cannot stand in a letter
+        )
+    report = run_cycle(db, "acme", day(10))
     assert (report.messages, report.failed) == (1, 1)
     good, bad = cases(db)
     assert [m.case_id for m in messages(db)] == [good.id]

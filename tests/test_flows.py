@@ -149,3 +149,23 @@ def test_invoice_stage_steps_after_the_due_date_are_refused() -> None:
 def test_a_fee_that_is_not_a_finite_amount_is_refused(fee: str) -> None:
     with pytest.raises(InputError, match="is not an amount"):
         parse_step(f"10;due_date;reminder;{fee}")
+
+
+@pytest.mark.parametrize(
+    ("stage", "step"),
+    [
+        (Stage.REMINDER, "99999999;due_date;reminder;100"),
+        (Stage.REMINDER, "3651;due_date;reminder;0"),
+        (Stage.REMINDER, "10;due_date;reminder;0|3651;previous;reminder;0"),
+        (Stage.INVOICE, "-3651;due_date;friendly_reminder;0"),
+    ],
+)
+def test_a_step_more_than_ten_years_from_its_anchor_is_refused(stage: Stage, step: str) -> None:
+    flow = Flow(stage, tuple(parse_step(s) for s in step.split("|")))
+    with pytest.raises(InputError, match=r"days is too far from its anchor: at most 3650 days"):
+        validate_flow("DK", flow)
+
+
+def test_steps_ten_years_from_their_anchor_are_a_flow() -> None:
+    validate_flow("DK", reminder("3650;due_date;reminder;100"))
+    validate_flow("NO", Flow(Stage.INVOICE, (parse_step("-3650;due_date;friendly_reminder;0"),)))

@@ -13,8 +13,9 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 @app.command("upgrade")
 def upgrade() -> None:
-    """Bring the database schema to this version of the hub (Alembic migrations)."""
-    done = database.upgrade(state.context(check_schema=False))
+    """Bring the database schema to this version of the hub (Alembic migrations); a SQLite
+    database named with --db or HUB_DATABASE_URL that does not exist yet is created."""
+    done = database.upgrade(state.context(check_schema=False, create=True))
     if done.before == done.after:
         say(f"{done.database}: schema already at {done.after}")
     else:

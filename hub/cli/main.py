@@ -64,7 +64,11 @@ def _version(value: bool) -> None:
 def root(
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database URL (default: HUB_DATABASE_URL or embedded SQLite)."),
+        typer.Option(
+            "--db",
+            help="Database URL (default: HUB_DATABASE_URL or embedded SQLite). A SQLite file"
+            " named here must exist: `hub db upgrade` creates it.",
+        ),
     ] = None,
     today: Annotated[
         str | None,

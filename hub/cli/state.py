@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from hub.clock import Clock
-from hub.config import database_url
+from hub.config import chosen_database_url, database_url
 from hub.db.engine import Database
 from hub.operations.context import Actor, Context, Services
 from hub.plugins import PluginRegistry, get_registry
@@ -25,9 +25,12 @@ class AppState:
     def url(self) -> str:
         return database_url(self.db_url)
 
-    def db(self, *, check_schema: bool = True) -> Database:
+    def db(self, *, check_schema: bool = True, create: bool = False) -> Database:
+        """The database; a SQLite file someone chose (``--db``, ``HUB_DATABASE_URL``) must
+        exist unless ``create`` (``hub db upgrade``), the default one is made on first use."""
         if self._db is None:
-            self._db = Database(self.url, check_schema=check_schema)
+            create = create or chosen_database_url(self.db_url) is None
+            self._db = Database(self.url, check_schema=check_schema, create=create)
         return self._db
 
     @property
@@ -40,11 +43,12 @@ class AppState:
     def registry(self) -> PluginRegistry:
         return get_registry()
 
-    def context(self, *, check_schema: bool = True) -> Context:
+    def context(self, *, check_schema: bool = True, create: bool = False) -> Context:
         """This command's composition root: made once, on first use, and the same after."""
         if self._context is None:
+            db = self.db(check_schema=check_schema, create=create)
             self._context = Context(
-                services=Services(self.db(check_schema=check_schema), self.registry, self.box),
+                services=Services(db, self.registry, self.box),
                 actor=Actor.from_environment(),
                 clock=Clock.from_environment(self.today),
             )

@@ -46,14 +46,24 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``. A SQLite file is made on first use, with its folder, unless
+    ``create`` is false: then a file that does not exist is refused (a mistyped path would
+    otherwise quietly become a new, empty database)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise InputError(f"database URL {url!r} is not a valid SQLAlchemy URL") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database).expanduser()
+            if not create and not path.exists():
+                raise InputError(
+                    f"database {parsed.render_as_string()}: the SQLite file {path} does not"
+                    " exist; check the URL, or create the database there with"
+                    " `hub --db <URL> db upgrade`"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
@@ -150,9 +160,11 @@ def _integrity_message(url: str, exc: IntegrityError) -> str:
 class Database:
     """An engine and its session factory, with the schema checked (or upgraded) on open."""
 
-    def __init__(self, url: str, *, check_schema: bool = True) -> None:
+    def __init__(self, url: str, *, check_schema: bool = True, create: bool = True) -> None:
+        """``create``: a SQLite file that does not exist is made (else refused, see
+        :func:`create_engine`)."""
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, create=create)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if check_schema:
             self._ensure_schema()

@@ -33,6 +33,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
+from hub import limits
 from hub.amounts import CENT
 from hub.errors import StorageError
 
@@ -85,7 +86,7 @@ class Client(Base):
     __tablename__ = "clients"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.CLIENT_NAME), unique=True)
     country: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -139,14 +140,14 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    customer_number: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(255))
-    email: Mapped[str | None] = mapped_column(String(255))
+    customer_number: Mapped[str] = mapped_column(String(limits.CUSTOMER_NUMBER))
+    name: Mapped[str] = mapped_column(String(limits.CUSTOMER_NAME))
+    email: Mapped[str | None] = mapped_column(String(limits.EMAIL))
     address: Mapped[str | None] = mapped_column(Text)
-    postal_code: Mapped[str | None] = mapped_column(String(32))
-    city: Mapped[str | None] = mapped_column(String(128))
-    country: Mapped[str | None] = mapped_column(String(64))
-    language: Mapped[str | None] = mapped_column(String(8))
+    postal_code: Mapped[str | None] = mapped_column(String(limits.POSTAL_CODE))
+    city: Mapped[str | None] = mapped_column(String(limits.CITY))
+    country: Mapped[str | None] = mapped_column(String(limits.COUNTRY_NAME))
+    language: Mapped[str | None] = mapped_column(String(limits.LANGUAGE))
     balance: Mapped[Decimal | None] = mapped_column(Money)
     balance_currency: Mapped[str | None] = mapped_column(String(3))
     synced_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
@@ -163,8 +164,8 @@ class Invoice(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    invoice_number: Mapped[str] = mapped_column(String(64))
-    customer_number: Mapped[str] = mapped_column(String(64))
+    invoice_number: Mapped[str] = mapped_column(String(limits.INVOICE_NUMBER))
+    customer_number: Mapped[str] = mapped_column(String(limits.CUSTOMER_NUMBER))
     invoice_date: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
@@ -192,9 +193,9 @@ class ClientDunning(Base):
     start_date: Mapped[dt.date | None] = mapped_column(Date)  # invoices due before: not pursued
     min_amount: Mapped[Decimal | None] = mapped_column(Money)
     excluded_customers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    creditor_name: Mapped[str | None] = mapped_column(String(255))
+    creditor_name: Mapped[str | None] = mapped_column(String(limits.CREDITOR_NAME))
     payment_details: Mapped[str | None] = mapped_column(Text)
-    sender_email: Mapped[str | None] = mapped_column(String(255))
+    sender_email: Mapped[str | None] = mapped_column(String(limits.EMAIL))
     reminder_mode: Mapped[str] = mapped_column(
         String(16), default="invoice", server_default="invoice"
     )  # invoice or customer (C1)
@@ -205,10 +206,10 @@ class ClientDunning(Base):
         Money
     )  # of what a collection case collects (D1); None: the default, 10 %
     loss_account: Mapped[str] = mapped_column(
-        String(32), default="3720", server_default="3720"
+        String(limits.ACCOUNT), default="3720", server_default="3720"
     )  # D4: net amount of a write-off
     output_vat_account: Mapped[str] = mapped_column(
-        String(32), default="6902", server_default="6902"
+        String(limits.ACCOUNT), default="6902", server_default="6902"
     )  # D4: VAT of a write-off
     settle_guard_percent: Mapped[Decimal | None] = mapped_column(
         Money
@@ -277,7 +278,7 @@ class Case(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
-    customer_number: Mapped[str] = mapped_column(String(64))
+    customer_number: Mapped[str] = mapped_column(String(limits.CUSTOMER_NUMBER))
     mode: Mapped[str] = mapped_column(String(16), default="invoice", server_default="invoice")
     stage: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
@@ -385,8 +386,8 @@ class Message(Base):
     fee: Mapped[Decimal] = mapped_column(Money)
     fee_currency: Mapped[str] = mapped_column(String(3))
     language: Mapped[str] = mapped_column(String(8))
-    recipient_name: Mapped[str] = mapped_column(String(255))
-    recipient_email: Mapped[str | None] = mapped_column(String(255))
+    recipient_name: Mapped[str] = mapped_column(String(limits.CUSTOMER_NAME))
+    recipient_email: Mapped[str | None] = mapped_column(String(limits.EMAIL))
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     channel: Mapped[str | None] = mapped_column(String(100))
@@ -455,7 +456,7 @@ class RecurringAgreement(Base):
     # one set up afresh, beside the same accounting system never reuses another's key).
     uid: Mapped[str] = mapped_column(String(32), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    customer_number: Mapped[str] = mapped_column(String(64))
+    customer_number: Mapped[str] = mapped_column(String(limits.CUSTOMER_NUMBER))
     every: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(8))  # day, week, month, year
     produce: Mapped[str] = mapped_column(String(8))  # invoice or order

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import clients
+from hub import clients, limits
 from hub.amounts import CENT, ZERO
 from hub.db import tables as t
 from hub.db.engine import Database
@@ -265,6 +265,10 @@ def pause(
     refuse_unless(case, {CaseState.ACTIVE}, "pause it")
     if not reason.strip():
         raise InputError("a pause needs a reason")
+    for field, text in (("reason", reason), ("note", note)):  # free text: lines allowed
+        why = None if text is None else limits.text_problem(text, multiline=True)
+        if why is not None:
+            raise InputError(f"case {case_id}: the pause {field} {why}")
     if resume_on is not None and resume_on <= today:
         raise InputError(f"resume date {resume_on} must be after today ({today})")
     case.state = CaseState.PAUSED.value

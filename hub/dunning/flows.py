@@ -19,6 +19,7 @@ from hub.amounts import ZERO, parse_amount
 from hub.dunning.law import CountryLaw, LawViolation, law_for
 from hub.dunning.states import Stage
 from hub.errors import InputError
+from hub.limits import MAX_OFFSET_DAYS
 
 
 class Anchor(StrEnum):
@@ -125,7 +126,7 @@ def validate_flow(country: str, flow: Flow) -> None:
         steps closer than the minimum gap, a fee before the law allows one, a fee outside the
         reminder stage.
     :raises InputError: a template that does not belong to the stage, a step that goes
-        backwards.
+        backwards, an offset of more than :data:`~hub.limits.MAX_OFFSET_DAYS` days.
     """
     law = law_for(country)
     allowed = STAGE_TEMPLATES[flow.stage]
@@ -136,6 +137,12 @@ def validate_flow(country: str, flow: Flow) -> None:
             " collection_warning; D1, D2)"
         )
     for n, step in enumerate(flow.steps, 1):
+        if abs(step.offset_days) > MAX_OFFSET_DAYS:
+            # Beyond this a step is a typo, and its date could not even be computed.
+            raise InputError(
+                f"{flow.stage} step {n}: an offset of {step.offset_days} days is too far from"
+                f" its anchor: at most {MAX_OFFSET_DAYS} days (ten years) either way"
+            )
         if step.template not in allowed:
             raise InputError(
                 f"{flow.stage} step {n}: template {step.template!r} does not belong to the"

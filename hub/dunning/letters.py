@@ -171,7 +171,7 @@ _MONTHS_EN = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )  # fmt: skip
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _SUBJECT = "Subject: "
 #: Kinds that ask for payment and list the invoices with their amounts.
 _PAYMENT_KINDS = frozenset({"friendly_reminder", "reminder", "collection_warning",
@@ -211,7 +211,7 @@ def format_amount(amount: Decimal, currency: str, language: str) -> str:
         raise TypeError(f"amount must be a Decimal, not {type(amount).__name__} ({amount!r})")
     if not amount.is_finite():
         raise ValueError(f"amount must be finite, not {amount}")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency):
+    if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise ValueError(f"currency must be an ISO 4217 code like 'DKK', not {currency!r}")
     try:
         group, point, words = _NUMBER_STYLE[language]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,8 +10,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hub import clients
+from hub import clients, limits
 from hub.amounts import parse_amount
+from hub.clock import parse_date
 from hub.db import tables as t
 from hub.dunning.flows import Anchor, Flow, FlowStep, default_flow, validate_flow
 from hub.dunning.states import CaseMode, Stage
@@ -91,6 +91,39 @@ def _account(name: str, raw: str) -> str:
     return account
 
 
+#: The text rules: the most characters each holds (None: any), and whether it may have
+#: several lines (payment details are printed as an indented block on every letter; the
+#: creditor's name and the sender address go on one line, or into a mail header).
+_TEXTS: dict[str, tuple[int | None, bool]] = {
+    "creditor_name": (limits.CREDITOR_NAME, False),
+    "payment_details": (None, True),
+    "sender_email": (limits.EMAIL, False),
+}
+
+
+def _text(name: str, raw: str) -> str | None:
+    """A text rule, stripped ('' clears it); refused if the letters could not print it."""
+    value = raw.strip()
+    if not value:
+        return None
+    limit, multiline = _TEXTS[name]
+    why = limits.text_problem(value, limit, multiline=multiline)
+    if why is not None:
+        raise InputError(f"rule {name}: {value[:40]!r} {why}")
+    if name == "sender_email" and ("@" not in value or any(c.isspace() for c in value)):
+        raise InputError(f"rule sender_email: {value!r} is not an e-mail address")
+    return value
+
+
+def _customers(raw: str) -> list[str]:
+    numbers = sorted({c.strip() for c in raw.split(",") if c.strip()})
+    for number in numbers:
+        why = limits.text_problem(number, limits.CUSTOMER_NUMBER)
+        if why is not None:
+            raise InputError(f"rule excluded_customers: customer number {number[:40]!r} {why}")
+    return numbers
+
+
 def _percent(name: str, raw: str) -> Decimal:
     value = parse_amount(raw, what=f"rule {name}")
     if not 0 <= value <= 100:
@@ -127,20 +160,17 @@ def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> 
         elif name == "settle_guard_min":
             value = _count(name, raw) if raw.strip() else None
         elif name == "start_date":
-            try:
-                value = dt.date.fromisoformat(raw.strip()) if raw.strip() else None
-            except ValueError:
-                raise InputError(f"rule start_date: {raw!r} is not a date YYYY-MM-DD") from None
+            value = parse_date(raw, what="rule start_date") if raw.strip() else None
         elif name == "min_amount":
             value = parse_amount(raw, what="rule min_amount") if raw.strip() else None
         elif name == "excluded_customers":
-            value = sorted({c.strip() for c in raw.split(",") if c.strip()})
+            value = _customers(raw)
         elif name == "success_fee_percent":
             value = _percent(name, raw)
         elif name in ("loss_account", "output_vat_account"):
             value = _account(name, raw)
         else:
-            value = raw.strip() or None
+            value = _text(name, raw)
         setattr(rules, name, value)
     if rules.reminder_mode == CaseMode.CUSTOMER and (
         not rules.entry_sync or rules.start_date is None
@@ -261,6 +291,14 @@ def flow_of(session: Session, client: t.Client, stage: Stage) -> Flow:
     ).all()
     if not rows:
         return default_flow(client.country, stage)
+    far = next((r for r in rows if abs(r.offset_days) > limits.MAX_OFFSET_DAYS), None)
+    if far is not None:  # stored before flows were checked for it: its dates cannot be computed
+        raise InputError(
+            f"client {client.name!r}: step {far.position + 1} of its {stage.value} flow is"
+            f" {far.offset_days} days from its anchor (at most {limits.MAX_OFFSET_DAYS}):"
+            f" set the flow again (`hub flows set --client {client.name} --stage {stage.value}`)"
+            " or reset it"
+        )
     return Flow(
         stage,
         tuple(FlowStep(r.offset_days, Anchor(r.anchor), r.template, r.fee) for r in rows),

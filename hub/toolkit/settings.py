@@ -26,7 +26,7 @@ from hub.model import SettingSpec
 __all__ = ["SettingsReader", "secret"]
 
 _INTEGER = re.compile(r"-?\d+")
-_URL = re.compile(r"^https?://[^\s/]+")
+_URL = re.compile(r"https?://[^\s/]+(?:/\S*)?")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
@@ -91,7 +91,7 @@ class SettingsReader:
     def url(self, name: str) -> str:
         """An http(s) URL, without a trailing slash."""
         value = self.text(name).rstrip("/")
-        if not _URL.match(value):
+        if not _URL.fullmatch(value):
             raise SettingsError(f"setting {name} must be an http(s) URL, not {value!r}")
         return value
 

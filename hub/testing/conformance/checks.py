@@ -13,7 +13,7 @@ from hub.model import Customer, CustomerBalance, Invoice, InvoiceState, InvoiceS
 from hub.testing.conformance.data import ConformanceData
 
 SHOWN = 5
-_SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SETTING_NAME = re.compile(r"[a-z][a-z0-9_]*")
 #: Words that make a setting a credential ("api_key", "client_secret", "access_token")...
 _CREDENTIAL_WORDS = frozenset(
     {
@@ -52,7 +52,7 @@ def settings_schema_problems(info: SystemInfo) -> list[str]:
     problems = []
     for spec in info.settings:
         what = f"setting {spec.name!r}"
-        if not _SETTING_NAME.match(spec.name):
+        if not _SETTING_NAME.fullmatch(spec.name):
             problems.append(f"{what}: name it in lowercase words joined by _ (users type it)")
         if not spec.description.strip():
             problems.append(f"{what}: give it a description (`hub plugins list` shows it)")

@@ -34,7 +34,7 @@ FALLBACK_DOMAIN = "receivables-hub.invalid"
 POLICY = policy.SMTP
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_DOMAIN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 def header_text(value: str) -> str:
@@ -67,7 +67,7 @@ def parse_address(addr_spec: str, display_name: str = "") -> Address:
 def domain_of(address: str) -> str | None:
     """The domain of ``address`` if it is a plain DNS name (usable in a Message-ID)."""
     domain = address.rpartition("@")[2].strip().lower()
-    return domain if domain != "invalid" and _DOMAIN.match(domain) else None
+    return domain if domain != "invalid" and _DOMAIN.fullmatch(domain) else None
 
 
 def message_id(idempotency_key: str, domain: str | None = None) -> str:

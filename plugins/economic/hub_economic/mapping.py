@@ -106,15 +106,21 @@ def customer(item: dict[str, Any], where: Where) -> Customer:
     name = text(item, "name", where)
     if name is None:
         raise where.fail("name is empty")
-    return Customer(
-        customer_number=str(customer_number),
-        name=name,
-        email=_first_email(text(item, "email", where), where),
-        address=text(item, "address", where),
-        postal_code=text(item, "zip", where),
-        city=text(item, "city", where),
-        country=text(item, "country", where),
-        language=None,  # e-conomic keeps no language per customer (its layout decides)
+    email = _first_email(text(item, "email", where), where)
+    # A value the hub cannot store (too long, a control character) is refused here, at the
+    # record it came from.
+    return fields.placed(
+        where,
+        lambda: Customer(
+            customer_number=str(customer_number),
+            name=name,
+            email=email,
+            address=text(item, "address", where),
+            postal_code=text(item, "zip", where),
+            city=text(item, "city", where),
+            country=text(item, "country", where),
+            language=None,  # e-conomic keeps no language per customer (its layout decides)
+        ),
     )
 
 

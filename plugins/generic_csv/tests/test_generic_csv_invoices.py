@@ -227,19 +227,31 @@ def test_bad_date(make_ctx: MakeCtx, write_file: WriteFile) -> None:
 
 
 def test_physical_line_numbers_and_blank_lines(make_ctx: MakeCtx, write_file: WriteFile) -> None:
+    # A column the hub does not read ("note") may hold a value over several lines.
     text = (
-        f"{HEADER}\r\n"
-        "1;C1;01.01.2024;31.01.2024;DKK;8,00;2,00;10,00\r\n"
+        f"{HEADER};note\r\n"
+        "1;C1;01.01.2024;31.01.2024;DKK;8,00;2,00;10,00;\r\n"
         "\r\n"
-        ";;;;;;;\r\n"
-        '"2\r\nb";C1;01.01.2024;31.01.2024;DKK;8,00;2,00;10,00\r\n'
-        "3;C1;01.01.2024;31.01.2024;DKK;8,00;2,00;oops\r\n"
+        ";;;;;;;;\r\n"
+        '2;C1;01.01.2024;31.01.2024;DKK;8,00;2,00;10,00;"a\r\nb"\r\n'
+        "3;C1;01.01.2024;31.01.2024;DKK;8,00;2,00;oops;\r\n"
         "\r\n\r\n"
     )
     write_file("invoices.csv", text)
     with pytest.raises(InvalidDataError) as caught:
         plugin.fetch_open_invoices(make_ctx())
     assert caught.value.where == "invoices.csv:7"
+
+
+def test_an_invoice_number_over_two_lines_is_refused_at_its_line(
+    make_ctx: MakeCtx, write_file: WriteFile
+) -> None:
+    text = f'{HEADER}\r\n"2\r\nb";C1;01.01.2024;31.01.2024;DKK;8,00;2,00;10,00\r\n'
+    write_file("invoices.csv", text)
+    with pytest.raises(InvalidDataError) as caught:
+        plugin.fetch_open_invoices(make_ctx())
+    assert caught.value.where == "invoices.csv:2"
+    assert "column invoice_number: holds the control character '\\r'" in str(caught.value)
 
 
 def test_blank_trailing_lines_and_sep_hint(make_ctx: MakeCtx, write_file: WriteFile) -> None:
