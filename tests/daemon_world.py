@@ -232,8 +232,8 @@ def _pending_postings(world: World) -> None:
             )
         }
     for invoice in CREDIT_NOTES:
-        world.economic.fail_next(
-            economic_fake.Fault(status=400, path_prefix="/invoices/drafts", method="POST")
+        world.economic.fail_next(  # an unreadable answer: the request stays asked for
+            economic_fake.Fault(malformed=True, path_prefix="/invoices/drafts", method="POST")
         )
         try:
             actions.credit_note(
@@ -249,8 +249,8 @@ def _pending_postings(world: World) -> None:
         else:
             raise AssertionError("the credit note should have failed")
     for invoice in WRITE_OFFS:
-        world.economic.fail_next(
-            economic_fake.Fault(status=400, path_prefix="/journals", method="POST")
+        world.economic.fail_next(  # an unreadable answer: the request stays asked for
+            economic_fake.Fault(malformed=True, path_prefix="/journals", method="POST")
         )
         try:
             write_off(

@@ -316,3 +316,24 @@ def test_customer_mode_from_the_cli_lists_what_is_missing(hub, monkeypatch) -> N
     rules = json.loads(ok(hub("rules", "show", "dk", "--json")).stdout)
     assert (rules["reminder_mode"], rules["start_date"]) == ("invoice", None)  # nothing changed
     refused(hub("rules", "set", "dk", "reminder_mode=sometimes"), "not one of invoice, customer")
+
+
+def test_an_unfinished_write_off_is_abandoned_from_the_cli(hub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The outbox cannot be written (the hub cannot tell whether the voucher got there): the
+    write-off stays asked for and blocks the case until a person abandons it."""
+    ok(hub("--today", "2026-01-10", "sync", "dk"))
+    case_id = str(start(hub, "1")["id"])
+    (tmp_path / "books").write_text("not a directory", encoding="utf-8")
+    failed = hub("--today", "2026-02-01", "cases", "write-off", case_id)
+    assert failed.returncode == 1, failed.stderr
+    close = ("cases", "close", case_id, "--code", "dispute", "--reason", "customer_disputes_claim")
+    refused(hub("--today", "2026-02-01", *close), "abandon-posting")
+    refused(hub("cases", "abandon-posting", case_id, "--reason", " "), "needs a reason")
+    out = ok(hub("--today", "2026-02-01", "cases", "abandon-posting", case_id, "--reason", "gone"))
+    assert "abandoned" in out.stdout
+    refused(hub("cases", "abandon-posting", case_id, "--reason", "again"), "nothing to abandon")
+    shown = json.loads(ok(hub("cases", "show", case_id, "--json")).stdout)
+    [event] = [e for e in shown["events"] if e["kind"] == "posting_abandoned"]
+    assert (event["by"], event["reason"]) == ("karen", "gone")
+    assert event["data"] == {"posting": "write_off", "key": f"writeoff:{case_id}"}
+    ok(hub("--today", "2026-02-01", *close))

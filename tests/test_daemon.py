@@ -154,7 +154,14 @@ def test_one_job_per_kind_and_client_in_the_database_each_run_recorded(
     assert sync["counts"]["unchanged"] + sync["counts"]["new"] == 8  # the Danish invoices
     assert sync["finished_at"] >= sync["started_at"] and sync["seconds"] >= 0
     postings = next(r for r in rows if r["job"] == "postings" and r["client"] == DK)
-    assert postings["counts"] == {"credit_notes": 2, "write_offs": 2, "waiting": 0, "failed": 0}
+    assert postings["counts"] == {
+        "credit_notes": 2,
+        "write_offs": 2,
+        "waiting": 0,
+        "failed": 0,
+        "busy": 0,
+        "dropped": 0,
+    }
     assert all(r["outcome"] != "running" for r in rows)
 
 

@@ -221,6 +221,26 @@ def write_off(
     _done(case, f"{what}: voucher {case.reference} ({entry.currency} {lines})")
 
 
+@app.command("abandon-posting")
+def abandon_posting(
+    case_id: CaseId,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Why it is dropped (kept in the case's history)."),
+    ],
+) -> None:
+    """Drop a credit note or write-off that was asked for and never finished.
+
+    For a request the accounting system will not take and the hub could not tell (look in
+    the books first: one the books hold is finished by running its command again, which finds
+    it; dropped, a new request would post a second). The case goes on (reminders, close) and
+    the history keeps the reason and the dropped key. Refused while another command or the
+    daemon is posting it (its lease is live).
+    """
+    case = cases.abandon_posting(state.context(), cases.AbandonRequest(case_id, reason))
+    _done(case, "unfinished posting abandoned")
+
+
 @app.command("restart-flow")
 def restart_flow(case_id: CaseId) -> None:
     """Run the current flow again from its first step (A6)."""

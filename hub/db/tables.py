@@ -308,6 +308,10 @@ class Case(Base):
     success_fee: Mapped[Decimal | None] = mapped_column(Money)  # recorded once, when paid
     write_off_key: Mapped[str | None] = mapped_column(String(100))  # D4, set before posting
     write_off_ref: Mapped[str | None] = mapped_column(Text)
+    # The lease on the credit note or write-off being posted (hub.dunning.postings): who
+    # posts it ("<host> <pid> <token> <actor>") and until when, renewed while it works.
+    posting_owner: Mapped[str | None] = mapped_column(String(200))
+    posting_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
 

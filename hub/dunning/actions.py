@@ -16,14 +16,14 @@ from hub import clients, limits
 from hub.amounts import CENT, ZERO
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.dunning import collection, coverage
+from hub.dunning import collection, coverage, postings
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import (
     Fees,
     add_event,
     close_case,
     fees_by_case,
-    get_case,
+    lock_case,
     payments_by_case,
     start_case,
 )
@@ -94,18 +94,24 @@ def _customer(session: Session, client: t.Client, number: str) -> t.Customer | N
     )
 
 
-def _refuse_if_pending(case: t.Case) -> None:
+def refuse_if_pending(case: t.Case) -> None:
     """A write-off or credit note asked for and not finished: finish it first (running it
-    again is safe), so the books never get one without the case knowing."""
+    again is safe), so the books never get one without the case knowing. While another
+    command posts it (its lease is live), say so."""
+    postings.refuse_if_busy(case)
+    way_out = (
+        f"; or, after looking in the books, drop it: `hub cases abandon-posting {case.id}"
+        " --reason ...`"
+    )
     if case.write_off_key is not None and case.write_off_ref is None:
         raise InputError(
             f"case {case.id}: a write-off was asked for and not finished; run `hub cases"
-            f" write-off {case.id}` again (it posts the same voucher, never a second one)"
+            f" write-off {case.id}` again (it posts the same voucher, never a second one)" + way_out
         )
     if case.credit_note_key is not None and case.credit_note_ref is None:
         raise InputError(
             f"case {case.id}: a credit note was asked for and not finished; run `hub cases"
-            f" credit-note {case.id}` again (it asks for the same credit note)"
+            f" credit-note {case.id}` again (it asks for the same credit note)" + way_out
         )
 
 
@@ -141,9 +147,9 @@ def close(
     loss in the books (D4) and closes the case. A collection case closed as paid records its
     success fee (D1).
     """
-    case = get_case(session, case_id)
+    case = lock_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "close it")
-    _refuse_if_pending(case)
+    refuse_if_pending(case)
     if code not in CLOSING_CODES:
         raise InputError(f"closing code {code!r} is not one of {', '.join(CLOSING_CODES)}")
     if code == CloseCode.WRITTEN_OFF:
@@ -206,9 +212,9 @@ def register_payment(
     pursued; not booked. More than is pursued, zero or negative is refused; paying exactly
     what is pursued closes the case (code paid, registered_payment). On a customer case the
     payment is applied to the oldest invoices first."""
-    case = get_case(session, case_id)
+    case = lock_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "register a payment")
-    _refuse_if_pending(case)
+    refuse_if_pending(case)
     if amount <= 0 or amount != amount.quantize(CENT):
         raise InputError(f"payment amount {amount} must be positive with at most two decimals")
     if paid_on > today:
@@ -261,7 +267,7 @@ def pause(
     actor: str,
 ) -> t.Case:
     """A4: pause with a reason, an optional note and an optional day it resumes by itself."""
-    case = get_case(session, case_id)
+    case = lock_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE}, "pause it")
     if not reason.strip():
         raise InputError("a pause needs a reason")
@@ -289,7 +295,7 @@ def pause(
 
 def resume(session: Session, case_id: int, today: dt.date, *, actor: str) -> t.Case:
     """A4: resume a paused case by hand."""
-    case = get_case(session, case_id)
+    case = lock_case(session, case_id)
     refuse_unless(case, {CaseState.PAUSED}, "resume it")
     case.state = CaseState.ACTIVE.value
     case.resume_on = None
@@ -311,10 +317,10 @@ def send_to_collection(session: Session, case_id: int, today: dt.date, *, actor:
     starts collection the day after it passes unpaid. One way: the warned case no longer
     changes flow (A5). A customer case is warned on its whole overdue balance and handed
     over invoice by invoice (C4)."""
-    case = get_case(session, case_id)
+    case = lock_case(session, case_id)
     client = session.get(t.Client, case.client_id)
     assert client is not None
-    _refuse_if_pending(case)
+    refuse_if_pending(case)
     covering = [(i, a) for i, a in coverage.case_covering(session, case, today) if a > 0]
     due_date = covering[0][0].due_date if covering else None
     if case.invoice_id is not None:
@@ -350,9 +356,9 @@ def send_to_collection(session: Session, case_id: int, today: dt.date, *, actor:
 def change_flow(session: Session, case_id: int, to: Stage, today: dt.date, *, actor: str) -> t.Case:
     """A5: between the invoice and reminder flows freely; to collection one way only, and
     only through the collection warning (D1, :func:`send_to_collection`)."""
-    case = get_case(session, case_id)
+    case = lock_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "change its flow")
-    _refuse_if_pending(case)
+    refuse_if_pending(case)
     current = Stage(case.stage)
     if current is Stage.COLLECTION:
         raise InputError(
@@ -394,9 +400,9 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date, *, ac
 def restart_flow(session: Session, case_id: int, today: dt.date, *, actor: str) -> t.Case:
     """A6: run the current flow again from its first step. Fees already charged still count
     toward the law's limits, so a restart never makes an unlawful fee."""
-    case = get_case(session, case_id)
+    case = lock_case(session, case_id)
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "restart its flow")
-    _refuse_if_pending(case)
+    refuse_if_pending(case)
     _refuse_if_warned(case)
     case.round += 1
     case.step_index = 0
@@ -435,16 +441,21 @@ def credit_note(
     today: dt.date,
     *,
     actor: str,
+    lease: dt.timedelta = postings.POSTING_LEASE,
 ) -> t.Case:
     """A3: credit the invoice in full in the accounting system, then close the case.
 
     Only where the client's plugin declares ``credit_note``, and only for an invoice the books
-    show open and wholly unpaid (no payments registered in the hub). The intent (the idempotency key
-    ``creditnote:<case>``) is committed before the plugin is called; after a crash, running
-    the action again calls the plugin with the same key, which returns the same credit note.
+    show open and wholly unpaid (no payments registered in the hub), and no write-off asked
+    for. The intent (the idempotency key ``creditnote:<case>``) and a lease on it
+    (:mod:`hub.dunning.postings`) are committed, the case locked, before the plugin is called;
+    after a crash, running the action again calls the plugin with the same key, which returns
+    the same credit note. Refused while another command's lease on it is live; a refusal of
+    the accounting system before anything was booked drops the request (the case goes on).
     """
+    owner = postings.new_owner(actor)
     with db.session() as session:
-        case = get_case(session, case_id)
+        case = lock_case(session, case_id)
         refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "credit it")
         client = session.get(t.Client, case.client_id)
         assert client is not None
@@ -453,24 +464,28 @@ def credit_note(
         plugin.require(Capability.CREDIT_NOTE, f"a credit note for case {case.id}")
         invoice = _invoice(session, case)
         if case.credit_note_key is None:
-            _refuse_if_pending(case)
+            refuse_if_pending(case)
             _refuse_credit_note(session, case, invoice)
-            case.credit_note_key = f"creditnote:{case.id}"
+            case.credit_note_key = postings.next_key(session, case, postings.Posting.CREDIT_NOTE)
             add_event(
                 case, EventKind.CREDIT_NOTE_REQUESTED, actor, today, None, key=case.credit_note_key
             )
-        # A retry (after a crash, on any later day) sends the very request first recorded:
-        # same key, same date, or a system that checks the body would refuse the key.
+        postings.take_lease(case, owner, lease)
+        # A retry (after a crash, on any later day) sends the very request recorded: same
+        # key, same date, or a system that checks the body would refuse the key.
+        key = case.credit_note_key
         requested_on = next(
             (
                 e.on_date
-                for e in case.events
-                if e.kind == EventKind.CREDIT_NOTE_REQUESTED and e.on_date
+                for e in reversed(case.events)
+                if e.kind == EventKind.CREDIT_NOTE_REQUESTED
+                and e.on_date
+                and (e.data or {}).get("key", key) == key
             ),
             today,
         )
         request = CreditNoteRequest(
-            idempotency_key=case.credit_note_key,
+            idempotency_key=key,
             invoice_number=invoice.invoice_number,
             customer_number=invoice.customer_number,
             date=requested_on,
@@ -478,7 +493,16 @@ def credit_note(
             amount=invoice.gross_amount,
             reason=f"credit note for case {case.id}",
         )
-    reference = plugin.create_credit_note(request)
+    reference = postings.post_under_lease(
+        db,
+        case_id,
+        postings.Posting.CREDIT_NOTE,
+        owner,
+        lease,
+        lambda: plugin.create_credit_note(request),
+        actor=actor,
+        today=today,
+    )
     return record_posting(
         db,
         case_id,
@@ -488,6 +512,7 @@ def credit_note(
         (CloseCode.CREDITED, "credit_note_issued"),
         actor,
         today,
+        owner=owner,
     )
 
 
@@ -500,12 +525,21 @@ def record_posting(
     close: tuple[CloseCode, str],
     actor: str,
     today: dt.date,
+    *,
+    owner: str | None = None,
 ) -> t.Case:
     """A credit note or write-off the books confirmed: keep its ``reference`` on the case
-    (``ref_field``), record ``event`` (kind, reason), and close the case with ``close`` (code,
-    reason) unless it is closed already."""
+    (``ref_field``), record ``event`` (kind, reason), close the case with ``close`` (code,
+    reason) unless it is closed already, and give back ``owner``'s lease. Recorded once: a
+    caller that finds it recorded already (a lease taken over, both got the answer under the
+    same key) changes nothing."""
     with db.session() as session:
-        case = get_case(session, case_id)
+        case = lock_case(session, case_id)
+        if owner is not None and case.posting_owner == owner:
+            case.posting_owner = None
+            case.posting_until = None
+        if getattr(case, ref_field) is not None:
+            return case
         setattr(case, ref_field, reference)
         add_event(case, event[0], actor, today, event[1], reference=reference)
         if case.state != CaseState.CLOSED.value:

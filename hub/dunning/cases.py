@@ -142,6 +142,30 @@ def get_case(session: Session, case_id: int) -> t.Case:
     return case
 
 
+def lock_case(session: Session, case_id: int) -> t.Case:
+    """The case, locked for the rest of ``session``'s unit of work: every action on a case
+    (A1-A6, a payment, a credit note or write-off asked for or recorded) takes this first, so
+    two at the same moment run one after the other and the second sees what the first did.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the case's row. SQLite has no row locks: the unit
+    of work takes the database's write lock at its start (``BEGIN IMMEDIATE``), waiting for
+    another writer up to the busy timeout; a unit of work that has written already holds it.
+    Call it before reading anything the action decides on.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        if not raw.in_transaction:  # the driver opens its transaction at the first write
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        case = session.get(t.Case, case_id, populate_existing=True)
+    else:
+        case = session.get(t.Case, case_id, with_for_update=True, populate_existing=True)
+    if case is None:
+        raise NotFoundError(f"no case {case_id} (see `hub cases list`)")
+    return case
+
+
 def payments_by_case(session: Session, case_ids: list[int]) -> dict[int, Decimal]:
     if not case_ids:
         return {}

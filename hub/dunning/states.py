@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     CREDIT_NOTE_CREATED = "credit_note_created"
     WRITE_OFF_REQUESTED = "write_off_requested"
     WRITTEN_OFF = "written_off"
+    POSTING_REFUSED = "posting_refused"  # refused before anything was booked: dropped
+    POSTING_ABANDONED = "posting_abandoned"  # a person dropped an unfinished posting
     CLOSED = "closed"
     REOPENED = "reopened"  # closed by R1, its invoice open again in the books
 

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from hub import amounts, clients
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.dunning import coverage
+from hub.dunning import coverage, postings
 from hub.dunning import rules as dunning_rules
-from hub.dunning.actions import record_posting, refuse_unless
-from hub.dunning.cases import add_event, get_case
+from hub.dunning.actions import record_posting, refuse_if_pending, refuse_unless
+from hub.dunning.cases import add_event, lock_case
 from hub.dunning.states import CLOSING_CODES, CaseState, CloseCode, EventKind
 from hub.errors import InputError
 from hub.model import Capability, InvoiceState, JournalEntry, JournalLine
@@ -40,7 +40,12 @@ def split_vat(invoice: t.Invoice, amount: Decimal) -> tuple[Decimal, Decimal]:
 
 
 def voucher(
-    case: t.Case, invoice: t.Invoice, amount: Decimal, rules: t.ClientDunning, on: dt.date
+    case: t.Case,
+    invoice: t.Invoice,
+    amount: Decimal,
+    rules: t.ClientDunning,
+    on: dt.date,
+    key: str | None = None,
 ) -> JournalEntry:
     """The write-off voucher of ``amount`` of the invoice (see the module docstring)."""
     net, vat = split_vat(invoice, amount)
@@ -57,7 +62,7 @@ def voucher(
     if vat:
         lines.append(JournalLine(amount=vat, text=text, account=rules.output_vat_account))
     return JournalEntry(
-        idempotency_key=f"writeoff:{case.id}",
+        idempotency_key=key or f"writeoff:{case.id}",
         date=on,
         currency=invoice.currency,
         text=text,
@@ -130,6 +135,7 @@ def write_off(
     *,
     actor: str,
     confirm: bool = False,
+    lease: dt.timedelta = postings.POSTING_LEASE,
 ) -> tuple[t.Case, JournalEntry, bool]:
     """D4: post the write-off voucher through the client's plugin and close the case as
     ``written_off``; returns the case, the voucher, and whether this call posted it (False: it
@@ -141,21 +147,30 @@ def write_off(
     invoice settled meanwhile, that may be this very voucher (posted, its answer lost) or the
     customer's payment: the hub cannot tell, so it asks for ``confirm`` (``--confirm``) after a
     person looked; the voucher is the same and posted once either way.
+
+    Serialised per case (the case locked while the request is checked and recorded), and
+    posted under a lease (:mod:`hub.dunning.postings`): refused while another command posts
+    it, or while a credit note is asked for. Refused by the accounting system before anything
+    was booked (accounts it lacks, a setting missing), the request is dropped and the case
+    goes on; the next write-off is built from the rules as they are then.
     """
+    owner = postings.new_owner(actor)
     if reason not in CLOSING_CODES[CloseCode.WRITTEN_OFF]:
         raise InputError(
             f"reason {reason!r} does not go with a write-off; choose one of"
             f" {', '.join(CLOSING_CODES[CloseCode.WRITTEN_OFF])}"
         )
     with db.session() as session:
-        case = get_case(session, case_id)
+        case = lock_case(session, case_id)
         if case.write_off_ref is not None:
             return case, _entry_of(case, session), False
         client = session.get(t.Client, case.client_id)
         assert client is not None
         if case.write_off_key is None:
             refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "write it off")
+            refuse_if_pending(case)  # a credit note asked for: one or the other, never both
         else:
+            postings.refuse_if_busy(case)
             invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
             settled = invoice is None or invoice.state != InvoiceState.OPEN.value
             if settled and not confirm:
@@ -174,7 +189,9 @@ def write_off(
             invoice = session.get(t.Invoice, case.invoice_id) if case.invoice_id else None
             amount = coverage.total(coverage.case_covering(session, case, today))
             invoice = _refuse(session, case, invoice, amount)
-            entry = voucher(case, invoice, amount, dunning_rules.rules_of(session, client), today)
+            key = postings.next_key(session, case, postings.Posting.WRITE_OFF)
+            rules = dunning_rules.rules_of(session, client)
+            entry = voucher(case, invoice, amount, rules, today, key)
             case.write_off_key = entry.idempotency_key
             add_event(
                 case,
@@ -199,7 +216,17 @@ def write_off(
             )
         else:
             entry = _entry_of(case, session)
-    reference = plugin.post_journal_lines(entry)
+        postings.take_lease(case, owner, lease)
+    reference = postings.post_under_lease(
+        db,
+        case_id,
+        postings.Posting.WRITE_OFF,
+        owner,
+        lease,
+        lambda: plugin.post_journal_lines(entry),
+        actor=actor,
+        today=today,
+    )
     case = record_posting(
         db,
         case_id,
@@ -209,5 +236,6 @@ def write_off(
         (CloseCode.WRITTEN_OFF, reason),
         actor,
         today,
+        owner=owner,
     )
     return case, entry, True

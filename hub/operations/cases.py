@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from hub.clients import get_client
 from hub.db import tables as t
-from hub.dunning import actions
+from hub.dunning import actions, postings
 from hub.dunning import cases as dunning_cases
 from hub.dunning.states import CaseMode, CaseState, EventKind, Stage
 from hub.dunning.views import case_detail, case_rows
@@ -27,6 +27,7 @@ from hub.errors import NotFoundError
 from hub.operations.context import ClientDay, Context
 
 __all__ = [
+    "AbandonRequest",
     "CaseFilter",
     "CaseList",
     "CaseState",
@@ -37,6 +38,7 @@ __all__ = [
     "PauseRequest",
     "PaymentRequest",
     "Stage",
+    "abandon_posting",
     "case_day",
     "change_flow",
     "close_case",
@@ -109,6 +111,12 @@ class PaymentRequest:
     case_id: int
     amount: Decimal
     paid_on: dt.date
+
+
+@dataclass(frozen=True)
+class AbandonRequest:
+    case_id: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -286,3 +294,15 @@ def open_case_of(
             f"client {client!r} has no open case of customer {customer} / invoice {invoice}"
         )
     return found
+
+
+def abandon_posting(ctx: Context, request: AbandonRequest) -> CaseView:
+    """Drop the case's unfinished credit note or write-off after a person looked in the
+    books (recorded with the reason); refused while another command is posting it."""
+    return _act(
+        ctx,
+        request.case_id,
+        lambda session, today, actor: postings.abandon_posting(
+            session, request.case_id, request.reason, today, actor=actor
+        ),
+    )

@@ -5,6 +5,11 @@ finish (a crash, a timeout, the system down) is sent again under its idempotency
 the accounting system answers with the same document, never a second one. A write-off whose
 invoice the books meanwhile show settled waits for a person (``hub cases write-off
 --confirm``), since the hub cannot tell which happened.
+
+A posting another command (or another daemon) is working on, its lease live, is skipped and
+counted as ``busy``; one whose lease expired is taken over. One the accounting system refuses
+before booking anything is dropped by the domain (``posting_refused`` in the case's history,
+the case goes on) and counted as ``dropped``, its refusal kept with the errors.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.dunning import actions
+from hub.dunning.postings import PostingBusy, PostingRefused
 from hub.dunning.states import EventKind
 from hub.dunning.write_off import write_off
 from hub.errors import HubError, InputError
@@ -35,13 +41,17 @@ class UnfinishedPostings:
 
 @dataclass(frozen=True)
 class PostingsResult:
-    """How many were finished, wait for a person or failed again, and the failures' errors."""
+    """How many were finished, wait for a person, were skipped because another is posting
+    them now (``busy``), were dropped as refused before anything was booked, or failed again,
+    and the failures' and refusals' errors."""
 
     credit_notes: int
     write_offs: int
     waiting: int
     failed: int
-    errors: tuple[str, ...] = field(metadata=NOT_IN_JSON)
+    busy: int = 0
+    dropped: int = 0
+    errors: tuple[str, ...] = field(default=(), metadata=NOT_IN_JSON)
 
     def counts(self) -> dict[str, int]:
         """The counts as the run history records them."""
@@ -62,20 +72,20 @@ def unfinished_postings(ctx: Context, client: ClientDay) -> UnfinishedPostings:
                 .order_by(t.Case.id)
             )
         )
-        write_offs = [
-            (case_id, reason or "")
-            for case_id, reason in session.execute(
-                select(t.Case.id, t.CaseEvent.reason)
-                .join(t.CaseEvent, t.CaseEvent.case_id == t.Case.id)
-                .where(
-                    t.Case.client_id == client.id,
-                    t.Case.write_off_key.is_not(None),
-                    t.Case.write_off_ref.is_(None),
-                    t.CaseEvent.kind == EventKind.WRITE_OFF_REQUESTED,
-                )
-                .order_by(t.Case.id)
+        reasons: dict[int, str] = {}  # the reason of each case's latest request
+        for case_id, reason in session.execute(
+            select(t.Case.id, t.CaseEvent.reason)
+            .join(t.CaseEvent, t.CaseEvent.case_id == t.Case.id)
+            .where(
+                t.Case.client_id == client.id,
+                t.Case.write_off_key.is_not(None),
+                t.Case.write_off_ref.is_(None),
+                t.CaseEvent.kind == EventKind.WRITE_OFF_REQUESTED,
             )
-        ]
+            .order_by(t.Case.id, t.CaseEvent.id)
+        ):
+            reasons[case_id] = reason or ""
+        write_offs = list(reasons.items())
     return UnfinishedPostings(credit_notes, write_offs)
 
 
@@ -83,10 +93,11 @@ def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
     """Send every unfinished credit note and write-off of ``client`` again, on its today.
 
     One that fails again is counted and its error kept; the others go on. A write-off the
-    books show settled is refused by the domain (InputError) and counted as waiting.
+    books show settled is refused by the domain (InputError) and counted as waiting; one being
+    posted now (a live lease) is skipped; one refused before booking is dropped.
     """
     unfinished = unfinished_postings(ctx, client)
-    credit_notes = write_offs = waiting = failed = 0
+    credit_notes = write_offs = waiting = failed = busy = dropped = 0
     errors: list[str] = []
     log = get_logger("hub.operations.postings", client=client.name, job=runs.JobKind.POSTINGS.value)
     for case_id in unfinished.credit_notes:
@@ -95,6 +106,12 @@ def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
                 ctx.db, ctx.registry, ctx.box, case_id, client.today, actor=ctx.actor.name
             )
             credit_notes += 1
+        except PostingBusy as exc:
+            busy += 1
+            log.info("postings: skipped, being posted now", case=case_id, why=str(exc))
+        except PostingRefused as exc:
+            dropped += 1
+            errors.append(f"case {case_id}: credit note: {exc}")
         except HubError as exc:
             failed += 1
             errors.append(f"case {case_id}: credit note: {exc}")
@@ -104,10 +121,16 @@ def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
                 ctx.db, ctx.registry, ctx.box, case_id, reason, client.today, actor=ctx.actor.name
             )
             write_offs += 1
+        except PostingBusy as exc:
+            busy += 1
+            log.info("postings: skipped, being posted now", case=case_id, why=str(exc))
+        except PostingRefused as exc:
+            dropped += 1
+            errors.append(f"case {case_id}: write-off: {exc}")
         except InputError as exc:  # the books show it settled: a person must look
             waiting += 1
             log.warning("postings: a write-off waits for a person", case=case_id, why=str(exc))
         except HubError as exc:
             failed += 1
             errors.append(f"case {case_id}: write-off: {exc}")
-    return PostingsResult(credit_notes, write_offs, waiting, failed, tuple(errors))
+    return PostingsResult(credit_notes, write_offs, waiting, failed, busy, dropped, tuple(errors))

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from hub.amounts import split_vat
-from hub.errors import RemoteRequestError
+from hub.errors import PluginError, RemoteRequestError
 from hub.model import ClientContext, CreditNoteRequest
 from hub.toolkit import vendor
 from hub_economic import drafts, mapping
@@ -106,17 +106,22 @@ def _layout(invoice: Json) -> int | None:
 
 
 def _check_total(draft: Json, request: CreditNoteRequest, url: str) -> int:
-    """The draft's number, after checking that e-conomic priced it at -amount."""
+    """The draft's number, after checking that e-conomic priced it at -amount.
+
+    A refusal here is a :class:`PluginError`, not a :class:`RemoteRequestError`: the draft
+    exists in e-conomic, so the hub keeps the credit note asked for (the same key books this
+    draft once a person corrected it) instead of dropping it as refused before anything was
+    made."""
     number = drafts.draft_number(draft, url)
     gross = mapping.optional_amount(draft, "grossAmount", Where(url, None, f"draft {number}"))
     if gross is None:  # booking cannot be undone: never book a total nobody has seen
-        raise RemoteRequestError(
+        raise PluginError(
             f"credit note for invoice {request.invoice_number}: e-conomic's draft invoice"
             f" {number} has no grossAmount; it is left unbooked (look at it in e-conomic)",
             plugin=NAME,
         )
     if gross != -request.amount:
-        raise RemoteRequestError(
+        raise PluginError(
             f"credit note for invoice {request.invoice_number}: e-conomic priced draft invoice"
             f" {number} at {gross} {request.currency}, not {-request.amount}: the VAT it puts on"
             " the line (from product_number's product and the VAT zone) differs from the"

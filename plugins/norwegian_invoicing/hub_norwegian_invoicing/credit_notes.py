@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub.errors import InvalidDataError, RemoteRequestError
+from hub.errors import InvalidDataError, PluginError, RemoteRequestError
 from hub.model import CreditNoteRequest
 from hub.toolkit import vendor
 from hub_norwegian_invoicing import lookups, mapping
@@ -121,7 +121,9 @@ def _existing(
         notes = dated if len(dated) == 1 else notes
     if len(notes) != 1:
         numbers = [n.get("invoiceNumber") for n in notes]
-        raise RemoteRequestError(
+        # Not a refusal before anything was made (the invoice is credited in the books): a
+        # PluginError, so the hub keeps the credit note asked for until a person looks.
+        raise PluginError(
             f"{doing}: Tripletex says the invoice is credited, and"
             f" {'no' if not notes else len(notes)} credit note(s) credit it"
             f"{f' ({numbers})' if numbers else ''}; a person must look at it in Tripletex",
