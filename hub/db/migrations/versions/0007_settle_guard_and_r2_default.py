@@ -7,7 +7,7 @@ told from a person's choice: it becomes unset (the plugin's default). False was 
 choice and is kept.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 from collections.abc import Sequence
 
@@ -18,7 +18,7 @@ import hub.db.tables
 
 
 revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0005'
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
