@@ -24,7 +24,10 @@ from hub import clients
 from hub.clock import Clock
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.dunning import actions
 from hub.dunning import rules as dunning_rules
+from hub.dunning.cases import lock_case
+from hub.dunning.cycle import run_cycle
 from hub.dunning.postings import PostingBusy, PostingRefused
 from hub.dunning.write_off import write_off as domain_write_off
 from hub.errors import HubError, InputError, PluginError
@@ -494,3 +497,39 @@ def test_abandon_an_unfinished_write_off_refused_while_its_lease_is_live(
         economic.ctx(), case_ops.CloseRequest(case_id, "dispute", "customer_disputes_claim")
     )
     assert closed.state == "closed"
+
+
+# --- the dunning cycle against a person's action ------------------------------------------------
+
+
+def test_the_cycle_waits_for_a_person_closing_a_case_and_sends_it_nothing(
+    db: Database, economic: Books
+) -> None:
+    """A person closes a case while the cycle runs for its client: the cycle waits for the
+    close (a lock per case, and per client for the cycle), then sees the case closed, so no
+    reminder is queued for it. Without the cycle's lock it decided on the case as it was
+    before the close and queued a reminder for a closed case."""
+    later = DAY + dt.timedelta(days=20)  # 30 days overdue: the first reminder is due
+    with db.session() as session:
+        client_id = session.scalars(select(t.Client.id).where(t.Client.name == "dk")).one()
+    cycle_db = Database(economic.db_url)
+    person = db.session()
+    session = person.__enter__()
+    try:
+        lock_case(session, economic.case_id)  # the person's unit of work has the case
+        cycle, outcome = in_thread(lambda: run_cycle(cycle_db, client_id, later))
+        time.sleep(1.0)
+        actions.close(
+            session, economic.case_id, "paid", "paid_to_us", later, notify=False, actor="karen"
+        )
+    finally:
+        person.__exit__(None, None, None)
+    cycle.join(timeout=60)
+    assert not cycle.is_alive()
+    assert outcome and not isinstance(outcome[0], BaseException), outcome
+    with db.session() as session:
+        case = session.get(t.Case, economic.case_id)
+        assert case is not None and case.state == "closed"
+        queued = session.scalars(select(t.Message.kind).where(t.Message.case_id == case.id))
+        assert list(queued) == []
+    cycle_db.dispose()

@@ -152,18 +152,43 @@ def lock_case(session: Session, case_id: int) -> t.Case:
     another writer up to the busy timeout; a unit of work that has written already holds it.
     Call it before reading anything the action decides on.
     """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        if not raw.in_transaction:  # the driver opens its transaction at the first write
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if _sqlite_write_lock(session):
         case = session.get(t.Case, case_id, populate_existing=True)
     else:
         case = session.get(t.Case, case_id, with_for_update=True, populate_existing=True)
     if case is None:
         raise NotFoundError(f"no case {case_id} (see `hub cases list`)")
     return case
+
+
+def lock_client_cases(session: Session, client_id: int) -> None:
+    """Lock the client and its open cases for the rest of ``session``'s unit of work: the
+    dunning cycle takes this first, so it never decides on a case a person is changing at that
+    moment (it waits, then reads what the person did), and two cycles of one client run one
+    after the other. Same locks as :func:`lock_case` (rows on PostgreSQL, in id order; the
+    write lock on SQLite)."""
+    if _sqlite_write_lock(session):
+        return
+    session.execute(select(t.Client.id).where(t.Client.id == client_id).with_for_update())
+    session.execute(
+        select(t.Case.id)
+        .where(t.Case.client_id == client_id, t.Case.state != CaseState.CLOSED.value)
+        .order_by(t.Case.id)
+        .with_for_update()
+    )
+
+
+def _sqlite_write_lock(session: Session) -> bool:
+    """On SQLite, take the database's write lock now (``BEGIN IMMEDIATE``) unless the unit of
+    work holds it already; False on a database with row locks."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    if not raw.in_transaction:  # the driver opens its transaction at the first write
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
 
 
 def payments_by_case(session: Session, case_ids: list[int]) -> dict[int, Decimal]:

@@ -43,6 +43,7 @@ from hub.dunning.cases import (
     close_case,
     fees_by_case,
     invoice_cases_from,
+    lock_client_cases,
     next_step,
     payments_by_case,
     pursued_amount,
@@ -670,6 +671,7 @@ def run_cycle(
     only where the client's rules switch it on.
     """
     with db.session() as session:
+        lock_client_cases(session, client_id)
         client = session.get(t.Client, client_id)
         if client is None:
             raise NotFoundError(f"the client (id {client_id}) was removed")
