@@ -9,6 +9,12 @@ A setting is treated as secret when it was stored as one *or* the plugin's schem
 one now. So a setting a newer plugin version marks secret is masked at once, although it was
 stored in plain text before: it is passed to the plugin as stored (it cannot be decrypted, as
 it was never encrypted) and is encrypted the next time it is set.
+
+Every stored secret is readable with the configured keys, or nothing is written: setting or
+enabling is refused while the keys cannot read the client's secrets, and storing a secret is
+refused while they cannot read every secret in the database (a new key would otherwise leave
+secrets under two keys, neither able to read all). :func:`rotate_secrets` re-encrypts them
+all under the current key (``hub secrets rotate``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import datetime as dt
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from hub import clock
 from hub.db import tables as t
 from hub.dunning.states import CaseState
-from hub.errors import InputError, NotFoundError, SettingsError
+from hub.errors import InputError, NotFoundError, SecretKeyError, SettingsError
 from hub.logging import MASK, get_logger
 from hub.model import _CURRENCY, ClientContext, PluginSettings, SystemInfo
 from hub.plugins import PluginRegistry
@@ -54,6 +61,42 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
             )
         result[key.strip()] = value
     return result
+
+
+def read_secret_file(key: str, path: str) -> str:
+    """The value of setting ``key`` read from the file ``path`` (UTF-8), one trailing line
+    break removed (as ``echo`` or an editor leaves it); the value itself is never shown.
+
+    :raises InputError: the file cannot be read or is empty.
+    """
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise InputError(f"setting {key!r}: cannot read {path!r}: {why}") from None
+    value = strip_line_break(text)
+    if not value:
+        raise InputError(f"setting {key!r}: {path!r} is empty")
+    return value
+
+
+def strip_line_break(text: str) -> str:
+    """``text`` without one trailing ``\\n`` or ``\\r\\n`` (a secret read from a file or a pipe)."""
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def merge_settings(*sources: Mapping[str, str]) -> dict[str, str]:
+    """The settings of several sources (``--set``, ``--secret-file``, ...) in one dict; a
+    setting given in two of them is refused (which one was meant is not for us to guess)."""
+    merged: dict[str, str] = {}
+    for source in sources:
+        for key, value in source.items():
+            if key in merged:
+                raise InputError(f"setting {key!r} is given twice; give it once")
+            merged[key] = value
+    return merged
 
 
 def add_client(
@@ -192,6 +235,9 @@ def enable_plugin(
             f" disable it first (`hub clients disable {name} {current.plugin}`)"
         )
     checked = validate_settings(info, values)
+    refuse_unreadable_secrets(
+        session, box, client, writes_secret=bool(info.secret_names & set(checked))
+    )
     cp = next((p for p in client.plugins if p.plugin == plugin), None)
     if cp is None:
         cp = t.ClientPlugin(plugin=plugin, kind=info.kind, enabled=True)
@@ -234,7 +280,11 @@ def set_settings(
     if cp is None:
         raise _no_plugin_enabled(name, f"plugin {plugin!r}" if plugin else "accounting plugin")
     info = registry.info(cp.plugin)
-    _store(box, info, cp, validate_settings(info, values))
+    checked = validate_settings(info, values)
+    refuse_unreadable_secrets(
+        session, box, client, writes_secret=bool(info.secret_names & set(checked))
+    )
+    _store(box, info, cp, checked)
     return cp
 
 
@@ -309,3 +359,117 @@ def client_context(
         settings=PluginSettings(values, secret_names),
         log=get_logger("hub.plugin", **context),
     )
+
+
+# --- the secrets stored, read with the configured keys -------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """A secret setting as stored; ``key_index`` is which configured key reads it (0 the
+    current key, 1.. an old one, None none of them). Never its value."""
+
+    client: str
+    plugin: str
+    setting: str
+    key_index: int | None
+
+
+def count_secrets(session: Session) -> int:
+    """How many secret settings the database holds (encrypted with some key)."""
+    return session.scalar(select(func.count(t.PluginSetting.id)).where(t.PluginSetting.secret)) or 0
+
+
+def _secret_rows(
+    session: Session, client_id: int | None = None, *, for_update: bool = False
+) -> list[tuple[t.PluginSetting, str, str]]:
+    query = (
+        select(t.PluginSetting, t.Client.name, t.ClientPlugin.plugin)
+        .join(t.ClientPlugin, t.PluginSetting.client_plugin_id == t.ClientPlugin.id)
+        .join(t.Client, t.ClientPlugin.client_id == t.Client.id)
+        .where(t.PluginSetting.secret)
+        .order_by(t.Client.name, t.ClientPlugin.plugin, t.PluginSetting.key)
+    )
+    if client_id is not None:
+        query = query.where(t.Client.id == client_id)
+    if for_update:
+        query = query.with_for_update(of=t.PluginSetting)
+    return [(row, name, plugin) for row, name, plugin in session.execute(query)]
+
+
+def stored_secrets(session: Session, box: SecretBox) -> list[StoredSecret]:
+    """Every secret setting, with which configured key reads it."""
+    return [
+        StoredSecret(name, plugin, row.key, box.key_of(row.value))
+        for row, name, plugin in _secret_rows(session)
+    ]
+
+
+def _unreadable_said(unreadable: list[StoredSecret]) -> str:
+    by_client: dict[str, list[str]] = {}
+    for s in unreadable:
+        by_client.setdefault(s.client, []).append(f"{s.plugin}.{s.setting}")
+    shown = [f"client {c!r} ({', '.join(keys)})" for c, keys in list(by_client.items())[:5]]
+    more = f" and {len(by_client) - 5} more client(s)" if len(by_client) > 5 else ""
+    return "; ".join(shown) + more
+
+
+def _no_key_reads(box: SecretBox, unreadable: list[StoredSecret]) -> str:
+    return (
+        f"{len(unreadable)} stored secret(s) cannot be read with the key from {box.source}"
+        f" or the old keys configured: {_unreadable_said(unreadable)}"
+    )
+
+
+_RESTORE = (
+    "they were encrypted with another key: put that key in HUB_SECRET_KEY_OLD (or in the key"
+    " file after the current key) and run `hub secrets rotate`"
+)
+
+
+def refuse_unreadable_secrets(
+    session: Session, box: SecretBox, client: t.Client, *, writes_secret: bool
+) -> None:
+    """Refuse to change the client's settings while the configured keys cannot read its
+    secrets, and to store a secret while they cannot read every secret in the database: either
+    would leave secrets under keys that cannot all be read together.
+
+    :raises SecretKeyError: naming the clients and settings affected (never a value).
+    """
+    rows = _secret_rows(session, None if writes_secret else client.id)
+    if not rows and not writes_secret:
+        return
+    unreadable = [
+        StoredSecret(name, plugin, row.key, None)
+        for row, name, plugin in rows
+        if box.key_of(row.value) is None
+    ]
+    if unreadable:
+        raise SecretKeyError(
+            f"settings of client {client.name!r} not changed: {_no_key_reads(box, unreadable)};"
+            f" {_RESTORE}"
+        )
+
+
+def rotate_secrets(session: Session, box: SecretBox) -> tuple[int, int]:
+    """Re-encrypt every stored secret under the current key, in the caller's transaction;
+    return (how many secrets, how many of them were under an old key).
+
+    All or nothing: if any secret cannot be read with the configured keys, none is changed.
+    The rows are locked (``SELECT ... FOR UPDATE`` where the database has it) so a
+    ``clients set`` at the same moment waits rather than being overwritten.
+
+    :raises SecretKeyError: naming the clients and settings no configured key reads.
+    """
+    rows = _secret_rows(session, for_update=True)
+    found = [
+        (row, StoredSecret(name, plugin, row.key, box.key_of(row.value)))
+        for row, name, plugin in rows
+    ]
+    unreadable = [s for _, s in found if s.key_index is None]
+    if unreadable:
+        raise SecretKeyError(f"nothing re-encrypted: {_no_key_reads(box, unreadable)}; {_RESTORE}")
+    for row, _ in found:
+        row.value = box.reencrypt(row.value)
+    session.flush()
+    return len(found), sum(1 for _, s in found if s.key_index)
