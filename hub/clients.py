@@ -245,7 +245,13 @@ def enable_plugin(
     cp.enabled = True
     cp.kind = info.kind
     _store(box, info, cp, checked)
-    require_settings(info, {s.key for s in cp.settings}, name, "give them with --set key=value")
+    require_settings(
+        info,
+        {s.key for s in cp.settings},
+        name,
+        "give them with --set key=value; a secret with --secret-file, --secret-stdin or"
+        " --secret-prompt",
+    )
     session.flush()
     return cp
 
@@ -416,7 +422,7 @@ def _unreadable_said(unreadable: list[StoredSecret]) -> str:
 
 def _no_key_reads(box: SecretBox, unreadable: list[StoredSecret]) -> str:
     return (
-        f"{len(unreadable)} stored secret(s) cannot be read with the key from {box.source}"
+        f"{len(unreadable)} stored secret(s) cannot be read with {box.key_said}"
         f" or the old keys configured: {_unreadable_said(unreadable)}"
     )
 

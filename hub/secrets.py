@@ -54,7 +54,8 @@ def _load_or_create_key_file(path: Path, stored_secrets: Callable[[], int] | Non
     a new key would leave the database with secrets under two keys. Without
     ``stored_secrets`` (no database at hand) the key is made.
 
-    The key is written with :func:`hub.toolkit.files.write_once` (mode 0600): to a private temporary
+    The key is written with :func:`hub.toolkit.files.write_once` (mode 0600, and the data directory
+    0700 if it makes it): to a private temporary
     file beside it, hard-linked into place, so the key file appears whole or not at all and a
     process that reads it never sees half a key. If another process created it first, ours is
     dropped and theirs is used. Either way the key returned is the one read back from the
@@ -75,7 +76,7 @@ def _load_or_create_key_file(path: Path, stored_secrets: Callable[[], int] | Non
             f" {KEY_VARIABLE} to the key; a new key is made only for a database without secrets"
         )
     try:
-        write_once(path.parent, path.name, Fernet.generate_key(), mode=0o600)
+        write_once(path.parent, path.name, Fernet.generate_key(), mode=0o600, dir_mode=0o700)
     except RemoteServerError as exc:
         raise SecretKeyError(f"cannot create the secret key file: {exc}") from None
     return path.read_bytes().strip()
@@ -167,6 +168,11 @@ class SecretBox:
         """Whether the current key is the key file's (no ``HUB_SECRET_KEY``)."""
         return self.source not in (KEY_VARIABLE, _GIVEN)
 
+    @property
+    def key_said(self) -> str:
+        """The current key as a message names it: "the key from HUB_SECRET_KEY" etc."""
+        return self.source if self.source == _GIVEN else f"the key from {self.source}"
+
     def _load(self) -> Fernet:
         if self._current is None:
             path = key_file()
@@ -186,7 +192,7 @@ class SecretBox:
         old = len(self._file_old) + len(self._old)
         sources = sorted(set(self._old_sources) | ({self.source} if self._file_old else set()))
         more = f" or any of {old} old key(s) from {', '.join(sources)}" if old else ""
-        return f"the key from {self.source}{more}"
+        return f"{self.key_said}{more}"
 
     def encrypt(self, plain: str) -> str:
         return self._load().encrypt(plain.encode()).decode()
