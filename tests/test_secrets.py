@@ -28,7 +28,6 @@ from cryptography.fernet import Fernet
 from hub import clients
 from hub.db.engine import Database
 from hub.errors import SecretKeyError
-from hub.operations.secrets import secret_box
 from hub.secrets import SecretBox
 from tests.helpers import registry_with
 from tests.sample_plugins import RecordingPlugin
@@ -134,6 +133,8 @@ def test_rotate_changes_nothing_when_one_secret_is_unreadable(db: Database) -> N
 def test_a_missing_key_file_is_not_replaced_while_the_database_holds_secrets(
     db: Database, hub_env: Path
 ) -> None:
+    from hub.operations.secrets import secret_box  # (here: the test also ran before it existed)
+
     box = secret_box(lambda: db)  # the key file, made on first use: no secrets yet
     _client_with_secret(db, box, "acme", "a")
     key_file = hub_env / "secret.key"
@@ -159,6 +160,8 @@ def test_a_missing_key_file_is_not_replaced_while_the_database_holds_secrets(
 
 
 def test_a_new_key_is_made_for_a_database_without_secrets(db: Database, hub_env: Path) -> None:
+    from hub.operations.secrets import secret_box
+
     box = secret_box(lambda: db)
     assert box.decrypt(box.encrypt("x"), what="t") == "x"
     assert (hub_env / "secret.key").exists()
