@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from hub import clock
@@ -387,7 +387,7 @@ def count_secrets(session: Session) -> int:
 
 
 def _secret_rows(
-    session: Session, client_id: int | None = None, *, for_update: bool = False
+    session: Session, client_id: int | None = None
 ) -> list[tuple[t.PluginSetting, str, str]]:
     query = (
         select(t.PluginSetting, t.Client.name, t.ClientPlugin.plugin)
@@ -398,8 +398,6 @@ def _secret_rows(
     )
     if client_id is not None:
         query = query.where(t.Client.id == client_id)
-    if for_update:
-        query = query.with_for_update(of=t.PluginSetting)
     return [(row, name, plugin) for row, name, plugin in session.execute(query)]
 
 
@@ -433,6 +431,21 @@ _RESTORE = (
 )
 
 
+#: The PostgreSQL advisory lock a transaction that re-encrypts or adds secrets holds.
+_SECRETS_LOCK = 0x5EC2E75
+
+
+def lock_secrets(session: Session) -> None:
+    """Hold the stored secrets until this transaction ends: a rotation (which may put a new
+    key in the key file) and a setting that stores a secret wait for each other, so none
+    works from a key file the other is changing. PostgreSQL: a transaction-level advisory
+    lock; SQLite: the database's write lock, taken by a write that changes no row."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_SECRETS_LOCK)))
+    else:
+        session.execute(update(t.PluginSetting).where(false()).values(value=t.PluginSetting.value))
+
+
 def refuse_unreadable_secrets(
     session: Session, box: SecretBox, client: t.Client, *, writes_secret: bool
 ) -> None:
@@ -442,6 +455,8 @@ def refuse_unreadable_secrets(
 
     :raises SecretKeyError: naming the clients and settings affected (never a value).
     """
+    if writes_secret:
+        lock_secrets(session)
     rows = _secret_rows(session, None if writes_secret else client.id)
     if not rows and not writes_secret:
         return
@@ -457,17 +472,27 @@ def refuse_unreadable_secrets(
         )
 
 
+def refuse_unreadable_everywhere(session: Session, box: SecretBox, *, nothing: str) -> None:
+    """Refuse (:class:`SecretKeyError`, starting with ``nothing``) unless the configured keys
+    read every stored secret; holds :func:`lock_secrets`."""
+    lock_secrets(session)
+    unreadable = [s for s in stored_secrets(session, box) if s.key_index is None]
+    if unreadable:
+        raise SecretKeyError(f"{nothing}: {_no_key_reads(box, unreadable)}; {_RESTORE}")
+
+
 def rotate_secrets(session: Session, box: SecretBox) -> tuple[int, int]:
     """Re-encrypt every stored secret under the current key, in the caller's transaction;
     return (how many secrets, how many of them were under an old key).
 
     All or nothing: if any secret cannot be read with the configured keys, none is changed.
-    The rows are locked (``SELECT ... FOR UPDATE`` where the database has it) so a
-    ``clients set`` at the same moment waits rather than being overwritten.
+    Holds :func:`lock_secrets`, so a ``clients set`` storing a secret at the same moment waits
+    rather than being overwritten.
 
     :raises SecretKeyError: naming the clients and settings no configured key reads.
     """
-    rows = _secret_rows(session, for_update=True)
+    lock_secrets(session)
+    rows = _secret_rows(session)
     found = [
         (row, StoredSecret(name, plugin, row.key, box.key_of(row.value)))
         for row, name, plugin in rows

@@ -18,6 +18,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -360,3 +361,53 @@ def test_the_data_directory_key_file_and_database_are_private(tmp_path: Path) ->
     finally:
         os.umask(umask)
     assert side == {"hub.sqlite3-wal": 0o600, "hub.sqlite3-shm": 0o600}
+
+
+# --- two rotations at the same moment ----------------------------------------------------------
+
+
+def test_two_rotations_with_new_keys_at_once_leave_every_secret_readable(
+    db_url: str, hub_env: Path
+) -> None:
+    """Each puts a new key in the key file and re-encrypts: one after the other (the secrets'
+    lock), so neither key is lost and the secrets end under the key the file names first."""
+    from hub.operations import secrets as secret_ops
+    from hub.operations.context import Actor, Context, Services
+
+    setup = Database(db_url)
+    try:
+        _client_with_secret(setup, secret_ops.secret_box(lambda: setup), "acme", "a")
+        _client_with_secret(setup, secret_ops.secret_box(lambda: setup), "beta", "b")
+    finally:
+        setup.dispose()
+    start = threading.Barrier(2)
+    done: list[object] = []
+
+    def rotate() -> None:
+        db = Database(db_url)
+        try:
+            ctx = Context(
+                Services(db, registry_with(), secret_ops.secret_box(lambda: db)), Actor("t")
+            )
+            start.wait()
+            done.append(secret_ops.rotate(ctx, new_key=True))
+        except Exception as exc:  # recorded: the assertion below shows it
+            done.append(exc)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=rotate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(d, secret_ops.Rotation) and d.secrets == 2 for d in done), done
+    keys = (hub_env / "secret.key").read_bytes().split()
+    assert len(keys) == 3
+    db = Database(db_url)
+    try:
+        tokens = _tokens(db)
+    finally:
+        db.dispose()
+    current = SecretBox(keys[0])
+    assert sorted(current.decrypt(v, what="t") for v in tokens.values()) == ["a", "b"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from hub import clients
 from hub.db.engine import Database
+from hub.errors import SecretKeyError
 from hub.operations.context import Context
 from hub.records import Record
 from hub.secrets import SecretBox
@@ -64,13 +65,25 @@ def rotate(ctx: Context, *, new_key: bool = False, drop_old: bool = False) -> Ro
     """
     box = ctx.box
     with ctx.db.session() as session:
-        unreadable = [s for s in clients.stored_secrets(session, box) if s.key_index is None]
-        if unreadable:
-            clients.rotate_secrets(session, box)  # raises, naming them
+        # Under the secrets' lock: no other rotation changes the key file meanwhile.
+        clients.refuse_unreadable_everywhere(session, box, nothing="nothing re-encrypted")
         if new_key:
             box.new_key_in_file()
         total, were_old = clients.rotate_secrets(session, box)
-    dropped = box.forget_old_keys_in_file() if drop_old else 0
+    dropped = 0
+    if drop_old:
+        with ctx.db.session() as session:
+            # A secret stored under an old key since (a `clients set` that loaded the keys
+            # before the rotation) would be lost with it: then the old keys stay.
+            clients.lock_secrets(session)
+            old = [s for s in clients.stored_secrets(session, box) if s.key_index]
+            if old:
+                raise SecretKeyError(
+                    f"{total} secret(s) re-encrypted, but the old keys were kept:"
+                    f" {len(old)} secret(s) were stored under one meanwhile; run"
+                    " `hub secrets rotate --drop-old` again"
+                )
+            dropped = box.forget_old_keys_in_file()
     return Rotation(total, were_old, box.source, new_key, dropped)
 
 
