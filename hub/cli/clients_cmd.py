@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from hub.cli.options import JsonOption
-from hub.cli.output import json_or, listing, say, table
+from hub.cli.output import err_console, json_or, listing, say, table
 from hub.cli.state import state
 from hub.errors import InputError
 from hub.operations import clients
@@ -106,6 +106,12 @@ def _settings(
         from_files[key.strip()] = clients.read_secret_file(key.strip(), path.strip())
     from_stdin: dict[str, str] = {}
     if secret_stdin is not None:
+        if sys.stdin.isatty():
+            err_console.print(
+                f"{secret_stdin}: reading standard input up to Ctrl-D"
+                " (shown as typed; --secret-prompt hides it)",
+                markup=False,
+            )
         value = clients.strip_line_break(sys.stdin.read())
         if not value:
             raise InputError(f"--secret-stdin {secret_stdin}: standard input was empty")
