@@ -9,6 +9,12 @@ A setting is treated as secret when it was stored as one *or* the plugin's schem
 one now. So a setting a newer plugin version marks secret is masked at once, although it was
 stored in plain text before: it is passed to the plugin as stored (it cannot be decrypted, as
 it was never encrypted) and is encrypted the next time it is set.
+
+Every stored secret is readable with the configured keys, or nothing is written: setting or
+enabling is refused while the keys cannot read the client's secrets, and storing a secret is
+refused while they cannot read every secret in the database (a new key would otherwise leave
+secrets under two keys, neither able to read all). :func:`rotate_secrets` re-encrypts them
+all under the current key (``hub secrets rotate``).
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ import datetime as dt
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from hub import clock
 from hub.db import tables as t
 from hub.dunning.states import CaseState
-from hub.errors import InputError, NotFoundError, SettingsError
+from hub.errors import InputError, NotFoundError, SecretKeyError, SettingsError
 from hub.logging import MASK, get_logger
 from hub.model import _CURRENCY, ClientContext, PluginSettings, SystemInfo
 from hub.plugins import PluginRegistry
@@ -54,6 +61,42 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
             )
         result[key.strip()] = value
     return result
+
+
+def read_secret_file(key: str, path: str) -> str:
+    """The value of setting ``key`` read from the file ``path`` (UTF-8), one trailing line
+    break removed (as ``echo`` or an editor leaves it); the value itself is never shown.
+
+    :raises InputError: the file cannot be read or is empty.
+    """
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise InputError(f"setting {key!r}: cannot read {path!r}: {why}") from None
+    value = strip_line_break(text)
+    if not value:
+        raise InputError(f"setting {key!r}: {path!r} is empty")
+    return value
+
+
+def strip_line_break(text: str) -> str:
+    """``text`` without one trailing ``\\n`` or ``\\r\\n`` (a secret read from a file or a pipe)."""
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def merge_settings(*sources: Mapping[str, str]) -> dict[str, str]:
+    """The settings of several sources (``--set``, ``--secret-file``, ...) in one dict; a
+    setting given in two of them is refused (which one was meant is not for us to guess)."""
+    merged: dict[str, str] = {}
+    for source in sources:
+        for key, value in source.items():
+            if key in merged:
+                raise InputError(f"setting {key!r} is given twice; give it once")
+            merged[key] = value
+    return merged
 
 
 def add_client(
@@ -201,6 +244,9 @@ def enable_plugin(
             f" disable it first (`hub clients disable {name} {current.plugin}`)"
         )
     checked = validate_settings(info, values)
+    refuse_unreadable_secrets(
+        session, box, client, writes_secret=bool(info.secret_names & set(checked))
+    )
     cp = next((p for p in client.plugins if p.plugin == plugin), None)
     if cp is None:
         cp = t.ClientPlugin(plugin=plugin, kind=info.kind, enabled=True)
@@ -208,7 +254,13 @@ def enable_plugin(
     cp.enabled = True
     cp.kind = info.kind
     _store(box, info, cp, checked)
-    require_settings(info, {s.key for s in cp.settings}, name, "give them with --set key=value")
+    require_settings(
+        info,
+        {s.key for s in cp.settings},
+        name,
+        "give them with --set key=value; a secret with --secret-file, --secret-stdin or"
+        " --secret-prompt",
+    )
     _check_together(registry, info, cp)
     session.flush()
     return cp
@@ -244,7 +296,11 @@ def set_settings(
     if cp is None:
         raise _no_plugin_enabled(name, f"plugin {plugin!r}" if plugin else "accounting plugin")
     info = registry.info(cp.plugin)
-    _store(box, info, cp, validate_settings(info, values))
+    checked = validate_settings(info, values)
+    refuse_unreadable_secrets(
+        session, box, client, writes_secret=bool(info.secret_names & set(checked))
+    )
+    _store(box, info, cp, checked)
     _check_together(registry, info, cp)
     return cp
 
@@ -320,3 +376,142 @@ def client_context(
         settings=PluginSettings(values, secret_names),
         log=get_logger("hub.plugin", **context),
     )
+
+
+# --- the secrets stored, read with the configured keys -------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """A secret setting as stored; ``key_index`` is which configured key reads it (0 the
+    current key, 1.. an old one, None none of them). Never its value."""
+
+    client: str
+    plugin: str
+    setting: str
+    key_index: int | None
+
+
+def count_secrets(session: Session) -> int:
+    """How many secret settings the database holds (encrypted with some key)."""
+    return session.scalar(select(func.count(t.PluginSetting.id)).where(t.PluginSetting.secret)) or 0
+
+
+def _secret_rows(
+    session: Session, client_id: int | None = None
+) -> list[tuple[t.PluginSetting, str, str]]:
+    query = (
+        select(t.PluginSetting, t.Client.name, t.ClientPlugin.plugin)
+        .join(t.ClientPlugin, t.PluginSetting.client_plugin_id == t.ClientPlugin.id)
+        .join(t.Client, t.ClientPlugin.client_id == t.Client.id)
+        .where(t.PluginSetting.secret)
+        .order_by(t.Client.name, t.ClientPlugin.plugin, t.PluginSetting.key)
+    )
+    if client_id is not None:
+        query = query.where(t.Client.id == client_id)
+    return [(row, name, plugin) for row, name, plugin in session.execute(query)]
+
+
+def stored_secrets(session: Session, box: SecretBox) -> list[StoredSecret]:
+    """Every secret setting, with which configured key reads it."""
+    return [
+        StoredSecret(name, plugin, row.key, box.key_of(row.value))
+        for row, name, plugin in _secret_rows(session)
+    ]
+
+
+def _unreadable_said(unreadable: list[StoredSecret]) -> str:
+    by_client: dict[str, list[str]] = {}
+    for s in unreadable:
+        by_client.setdefault(s.client, []).append(f"{s.plugin}.{s.setting}")
+    shown = [f"client {c!r} ({', '.join(keys)})" for c, keys in list(by_client.items())[:5]]
+    more = f" and {len(by_client) - 5} more client(s)" if len(by_client) > 5 else ""
+    return "; ".join(shown) + more
+
+
+def _no_key_reads(box: SecretBox, unreadable: list[StoredSecret]) -> str:
+    return (
+        f"{len(unreadable)} stored secret(s) cannot be read with {box.key_said}"
+        f" or the old keys configured: {_unreadable_said(unreadable)}"
+    )
+
+
+_RESTORE = (
+    "they were encrypted with another key: put that key in HUB_SECRET_KEY_OLD (or in the key"
+    " file after the current key) and run `hub secrets rotate`"
+)
+
+
+#: The PostgreSQL advisory lock a transaction that re-encrypts or adds secrets holds.
+_SECRETS_LOCK = 0x5EC2E75
+
+
+def lock_secrets(session: Session) -> None:
+    """Hold the stored secrets until this transaction ends: a rotation (which may put a new
+    key in the key file) and a setting that stores a secret wait for each other, so none
+    works from a key file the other is changing. PostgreSQL: a transaction-level advisory
+    lock; SQLite: the database's write lock, taken by a write that changes no row."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_SECRETS_LOCK)))
+    else:
+        session.execute(update(t.PluginSetting).where(false()).values(value=t.PluginSetting.value))
+
+
+def refuse_unreadable_secrets(
+    session: Session, box: SecretBox, client: t.Client, *, writes_secret: bool
+) -> None:
+    """Refuse to change the client's settings while the configured keys cannot read its
+    secrets, and to store a secret while they cannot read every secret in the database: either
+    would leave secrets under keys that cannot all be read together.
+
+    :raises SecretKeyError: naming the clients and settings affected (never a value).
+    """
+    if writes_secret:
+        lock_secrets(session)
+    rows = _secret_rows(session, None if writes_secret else client.id)
+    if not rows and not writes_secret:
+        return
+    unreadable = [
+        StoredSecret(name, plugin, row.key, None)
+        for row, name, plugin in rows
+        if box.key_of(row.value) is None
+    ]
+    if unreadable:
+        raise SecretKeyError(
+            f"settings of client {client.name!r} not changed: {_no_key_reads(box, unreadable)};"
+            f" {_RESTORE}"
+        )
+
+
+def refuse_unreadable_everywhere(session: Session, box: SecretBox, *, nothing: str) -> None:
+    """Refuse (:class:`SecretKeyError`, starting with ``nothing``) unless the configured keys
+    read every stored secret; holds :func:`lock_secrets`."""
+    lock_secrets(session)
+    unreadable = [s for s in stored_secrets(session, box) if s.key_index is None]
+    if unreadable:
+        raise SecretKeyError(f"{nothing}: {_no_key_reads(box, unreadable)}; {_RESTORE}")
+
+
+def rotate_secrets(session: Session, box: SecretBox) -> tuple[int, int]:
+    """Re-encrypt every stored secret under the current key, in the caller's transaction;
+    return (how many secrets, how many of them were under an old key).
+
+    All or nothing: if any secret cannot be read with the configured keys, none is changed.
+    Holds :func:`lock_secrets`, so a ``clients set`` storing a secret at the same moment waits
+    rather than being overwritten.
+
+    :raises SecretKeyError: naming the clients and settings no configured key reads.
+    """
+    lock_secrets(session)
+    rows = _secret_rows(session)
+    found = [
+        (row, StoredSecret(name, plugin, row.key, box.key_of(row.value)))
+        for row, name, plugin in rows
+    ]
+    unreadable = [s for _, s in found if s.key_index is None]
+    if unreadable:
+        raise SecretKeyError(f"nothing re-encrypted: {_no_key_reads(box, unreadable)}; {_RESTORE}")
+    for row, _ in found:
+        row.value = box.reencrypt(row.value)
+    session.flush()
+    return len(found), sum(1 for _, s in found if s.key_index)

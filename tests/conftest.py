@@ -36,6 +36,7 @@ def hub_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in (
         "HUB_DATABASE_URL",
         "HUB_SECRET_KEY",
+        "HUB_SECRET_KEY_OLD",
         "HUB_TODAY",
         "HUB_LOAD_PLUGINS",
         "HUB_BLOCK_PLUGINS",

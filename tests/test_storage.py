@@ -143,8 +143,8 @@ def test_a_wrong_secret_key_says_so(db: Database, box: SecretBox) -> None:
 def test_secret_key_file_is_created_private_and_reused(hub_env: Path) -> None:
     first = SecretBox()
     key_file = hub_env / "secret.key"
+    token = first.encrypt("hello")  # the key file is made on first use
     assert key_file.stat().st_mode & 0o777 == 0o600
-    token = first.encrypt("hello")
     assert SecretBox().decrypt(token, what="t") == "hello"
 
 

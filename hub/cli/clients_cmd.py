@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 
 from hub.cli.options import JsonOption
-from hub.cli.output import json_or, listing, say, table
+from hub.cli.output import err_console, json_or, listing, say, table
 from hub.cli.state import state
+from hub.errors import InputError
 from hub.operations import clients
 
 app = typer.Typer(help="Client companies and their plugins.", no_args_is_help=True)
@@ -59,16 +61,88 @@ def remove(name: str) -> None:
     say(f"client {name} removed")
 
 
+SecretFileOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--secret-file",
+        metavar="KEY=PATH",
+        help="Read setting KEY from the file PATH (one trailing line break removed); repeat"
+        " for more. For secrets: a value on the command line is visible to other users.",
+    ),
+]
+SecretStdinOption = Annotated[
+    str | None,
+    typer.Option(
+        "--secret-stdin",
+        metavar="KEY",
+        help="Read setting KEY from standard input (one trailing line break removed).",
+    ),
+]
+SecretPromptOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--secret-prompt",
+        metavar="KEY",
+        help="Ask for setting KEY without showing what is typed (twice); repeat for more.",
+    ),
+]
+
+
+def _settings(
+    assignments: list[str],
+    secret_files: list[str],
+    secret_stdin: str | None,
+    secret_prompts: list[str],
+) -> dict[str, str]:
+    """The settings given as key=value, read from files, standard input or a hidden prompt.
+
+    A value read or typed is never shown, not even in an error.
+    """
+    from_files: dict[str, str] = {}
+    for pair in secret_files:
+        key, sep, path = pair.partition("=")
+        if not sep or not key.strip() or not path.strip():
+            raise InputError(f"--secret-file {pair!r}: give it as KEY=PATH")
+        from_files[key.strip()] = clients.read_secret_file(key.strip(), path.strip())
+    from_stdin: dict[str, str] = {}
+    if secret_stdin is not None:
+        if sys.stdin.isatty():
+            err_console.print(
+                f"{secret_stdin}: reading standard input up to Ctrl-D"
+                " (shown as typed; --secret-prompt hides it)",
+                markup=False,
+            )
+        value = clients.strip_line_break(sys.stdin.read())
+        if not value:
+            raise InputError(f"--secret-stdin {secret_stdin}: standard input was empty")
+        from_stdin[secret_stdin.strip()] = value
+    prompted = {
+        key.strip(): typer.prompt(key.strip(), hide_input=True, confirmation_prompt=True)
+        for key in secret_prompts
+    }
+    return clients.merge_settings(
+        clients.parse_assignments(assignments), from_files, from_stdin, prompted
+    )
+
+
 @app.command("enable")
 def enable(
     name: str,
     plugin: str,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="key=value; repeat for more.")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="key=value; repeat for more. Give secrets with --secret-file, --secret-stdin"
+            " or --secret-prompt instead: a command line is visible to other users (ps).",
+        ),
     ] = None,
+    secret_file: SecretFileOption = None,
+    secret_stdin: SecretStdinOption = None,
+    secret_prompt: SecretPromptOption = None,
 ) -> None:
-    """Enable an accounting plugin for a client, with its settings."""
-    values = clients.parse_assignments(set_ or [])
+    """Enable a plugin for a client, with its settings."""
+    values = _settings(set_ or [], secret_file or [], secret_stdin, secret_prompt or [])
     clients.enable_plugin(state.context(), name, plugin, values)
     say(f"plugin {plugin} enabled for {name}")
 
@@ -83,14 +157,26 @@ def disable(name: str, plugin: str) -> None:
 @app.command("set")
 def set_(
     name: str,
-    assignments: Annotated[list[str], typer.Argument(help="key=value ...")],
+    assignments: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="key=value ... (secrets: use --secret-file, --secret-stdin or --secret-prompt)"
+        ),
+    ] = None,
     plugin: Annotated[
         str | None,
         typer.Option("--plugin", help="Which enabled plugin (default: the accounting plugin)."),
     ] = None,
+    secret_file: SecretFileOption = None,
+    secret_stdin: SecretStdinOption = None,
+    secret_prompt: SecretPromptOption = None,
 ) -> None:
     """Change settings of an enabled plugin (checked against its settings schema)."""
-    values = clients.parse_assignments(assignments)
+    values = _settings(assignments or [], secret_file or [], secret_stdin, secret_prompt or [])
+    if not values:
+        raise InputError(
+            "no setting given: give key=value, --secret-file, --secret-stdin or --secret-prompt"
+        )
     changed = clients.set_settings(state.context(), name, values, plugin=plugin)
     say(f"{len(values)} setting(s) of {changed} changed for {name}")
 

@@ -25,6 +25,7 @@ from hub.cli import (
     plugins_cmd,
     recurring_cmd,
     run_cmd,
+    secrets_cmd,
     sync_cmd,
 )
 from hub.cli.output import err_console
@@ -48,6 +49,7 @@ app.add_typer(flows_cmd.rules_app, name="rules")
 app.add_typer(messages_cmd.app, name="messages")
 app.add_typer(collection_cmd.app, name="collection")
 app.add_typer(recurring_cmd.app, name="recurring")
+app.add_typer(secrets_cmd.app, name="secrets")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)

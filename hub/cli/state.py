@@ -9,6 +9,7 @@ from hub.clock import Clock
 from hub.config import chosen_database_url, database_url
 from hub.db.engine import Database
 from hub.operations.context import Actor, Context, Services
+from hub.operations.secrets import secret_box
 from hub.plugins import PluginRegistry, get_registry
 from hub.secrets import SecretBox
 
@@ -36,7 +37,7 @@ class AppState:
     @property
     def box(self) -> SecretBox:
         if self._box is None:
-            self._box = SecretBox()
+            self._box = secret_box(self.db)
         return self._box
 
     @property
@@ -56,6 +57,7 @@ class AppState:
 
     def close(self) -> None:
         self._context = None
+        self._box = None
         self.today = None
         if self._db is not None:
             self._db.dispose()

@@ -12,6 +12,8 @@ that says which database and what went wrong (unreachable, a constraint refused 
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import InputError, StorageError
+from hub.toolkit.files import make_dir
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -44,6 +47,19 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _create_private_sqlite_file(path: Path) -> None:
+    """Make the SQLite file's directory (mode 0700 where we create it) and, if the file is missing,
+    an empty database file with mode 0600 (SQLite reads an empty file as an empty database).
+
+    SQLite gives the ``-wal`` and ``-shm`` files it makes the database file's mode, so none of
+    the three is readable by other users. A directory or file that exists already keeps its
+    mode. A file that cannot be created is left for SQLite to report when it opens it.
+    """
+    make_dir(path.parent, 0o700)
+    with contextlib.suppress(OSError):  # FileExistsError: the usual case
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def create_engine(url: str, *, create: bool = True) -> Engine:
@@ -63,7 +79,7 @@ def create_engine(url: str, *, create: bool = True) -> Engine:
                     " exist; check the URL, or create the database there with"
                     " `hub --db <URL> db upgrade`"
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private_sqlite_file(path)
         engine = sa.create_engine(parsed)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine

@@ -15,6 +15,12 @@ from hub.records import Record, made_from
 
 #: ``["key=value", ...]`` -> dict, for a front end reading settings as text.
 parse_assignments = clients.parse_assignments
+#: A setting's value read from a file (one trailing line break removed), for ``--secret-file``.
+read_secret_file = clients.read_secret_file
+#: Text read from a pipe without its trailing line break, for ``--secret-stdin``.
+strip_line_break = clients.strip_line_break
+#: Settings from several sources in one dict; a setting given twice is refused.
+merge_settings = clients.merge_settings
 #: The feature an operator grants before a client may switch to customer mode (C2).
 CUSTOMER_REMINDERS = customer_mode.CUSTOMER_REMINDERS
 

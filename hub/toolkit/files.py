@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hub.errors import RemoteServerError
 
-__all__ = ["MAX_NAME", "escape_key", "key_file_name", "write_once"]
+__all__ = ["MAX_NAME", "escape_key", "key_file_name", "make_dir", "write_once"]
 
 #: Longest file name :func:`key_file_name` produces by default (most file systems allow 255).
 MAX_NAME = 200
@@ -99,7 +99,29 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def write_once(directory: Path, name: str, content: bytes, *, mode: int = 0o666) -> bool:
+def make_dir(directory: Path, mode: int = 0o777) -> None:
+    """Create ``directory`` and its missing parents, each one this call creates with ``mode``
+    (less the umask); a directory that exists already is left as it is (its owner chose its
+    mode). ``0o700``: only the owner can list or enter what the hub creates.
+
+    :raises OSError: it cannot be created.
+    """
+    missing = []
+    current = directory
+    while not current.is_dir() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=mode)
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+
+
+def write_once(
+    directory: Path, name: str, content: bytes, *, mode: int = 0o666, dir_mode: int = 0o777
+) -> bool:
     """Create ``directory/name`` with ``content`` unless it exists; never overwrite it.
 
     ``directory`` is created if missing. The content goes to a hidden temporary file in the
@@ -116,6 +138,8 @@ def write_once(directory: Path, name: str, content: bytes, *, mode: int = 0o666)
     :param content: the file's bytes.
     :param mode: permission bits of a created file, as for :func:`os.open` (reduced by the
         umask); e.g. ``0o600`` for a private file. An existing file is not touched.
+    :param dir_mode: permission bits of ``directory`` if this call creates it (see
+        :func:`make_dir`); e.g. ``0o700`` for a private directory.
     :returns: True if this call created the file, False if the name existed already (its
         content is not compared).
     :raises RemoteServerError: the directory or the file cannot be created or written; the
@@ -123,7 +147,7 @@ def write_once(directory: Path, name: str, content: bytes, *, mode: int = 0o666)
     """
     target = directory / name
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_dir(directory, dir_mode)
         if target.exists():
             return False
         temp = directory / f".tmp-{secrets.token_hex(8)}.part"

@@ -7,7 +7,8 @@ moment - lands on the same name.
 :func:`hub.toolkit.files.write_once` publishes the file atomically with
 ``os.link``, which never replaces an existing file: the first writer wins, every later call is
 a no-op that returns the same file name, and a reader of the directory never sees a
-half-written ``.eml`` file.
+half-written ``.eml`` file. A letter is private to the hub's user: mode 0600, and the directory
+0700 when the plugin creates it (an existing directory keeps its mode).
 
 Stateless: every call reads ``ctx.settings`` afresh.
 """
@@ -89,7 +90,8 @@ def deliver_message(ctx: ClientContext, message: OutgoingMessage) -> str:
             f"message {message.idempotency_key!r} cannot be written: {exc}", plugin=NAME
         ) from None
     try:
-        created = files.write_once(directory, name, to_bytes(email))
+        # A letter holds a customer's name, address and debt: only the hub's user reads it.
+        created = files.write_once(directory, name, to_bytes(email), mode=0o600, dir_mode=0o700)
     except RemoteServerError as exc:
         raise RemoteServerError(f"file outbox: {exc}", plugin=NAME) from None
     log.info(

@@ -116,3 +116,32 @@ def test_settings_and_write_failures(
             message=make_message(recipient_email="soren at example"),
         )
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_letters_are_private_to_the_hubs_user(
+    tmp_path: Path, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    """A letter holds a customer's name, address and debt: 0600, in a directory made 0700
+    (every directory the plugin makes), whatever the umask would have given."""
+    outbox = tmp_path / "letters" / "acme"
+    ctx = make_ctx(file_outbox, directory=str(outbox))
+    umask = os.umask(0o022)
+    try:
+        name = file_outbox.deliver_message(ctx=ctx, message=make_message())
+    finally:
+        os.umask(umask)
+    assert (outbox / name).stat().st_mode & 0o777 == 0o600
+    assert outbox.stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "letters").stat().st_mode & 0o777 == 0o700
+
+
+def test_an_existing_outbox_directory_keeps_its_mode(
+    tmp_path: Path, make_ctx: MakeCtx, make_message: MakeMessage
+) -> None:
+    outbox = tmp_path / "shared"
+    outbox.mkdir()
+    outbox.chmod(0o750)  # the operator lets a print service's group in
+    file_outbox.deliver_message(
+        ctx=make_ctx(file_outbox, directory=str(outbox)), message=make_message()
+    )
+    assert outbox.stat().st_mode & 0o777 == 0o750
