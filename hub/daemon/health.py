@@ -90,8 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
-        self.timeout = self.server.connection_timeout  # StreamRequestHandler puts it on the socket
         super().setup()
+        self.connection.settimeout(self.server.connection_timeout)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from hub import clients
 from hub.amounts import ZERO
@@ -370,6 +371,7 @@ def _deliver_one(
     # is recorded sent even if its claim lapsed meanwhile (the database away for longer than
     # the claim): it did go out. A failure is recorded only while the claim is ours, so it
     # never overwrites what a run that took the message over is doing.
+    ours: ColumnElement[bool]
     if change["status"] == MessageStatus.SENT:
         ours = t.Message.status.in_(
             (MessageStatus.SENDING, MessageStatus.QUEUED, MessageStatus.FAILED)
@@ -379,7 +381,7 @@ def _deliver_one(
     with db.session() as session:
         recorded = session.execute(
             update(t.Message).where(t.Message.id == message.id, ours).values(**change)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]
     if not recorded:
         log.warning(
             "the message's claim was taken over; its outcome is the other run's",

@@ -86,7 +86,7 @@ class Lease:
                 update(t.DaemonLease)
                 .where(t.DaemonLease.name == self.name, t.DaemonLease.holder == self.holder)
                 .values(heartbeat_at=_now())
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]
         if renewed:
             self.confirmed = asked
         else:
@@ -154,7 +154,7 @@ def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) ->
                     .values(
                         holder=holder, host=host, pid=os.getpid(), started_at=now, heartbeat_at=now
                     )
-                ).rowcount
+                ).rowcount  # type: ignore[attr-defined]
                 if not taken:
                     continue
                 log.warning(
