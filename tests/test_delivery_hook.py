@@ -98,6 +98,33 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _smtp_client(db: Database, box: SecretBox, port: int, letters: int) -> Any:
+    """Client acme with ``letters`` reminders queued for its SMTP server on ``port``."""
+    ledger = RecordingPlugin("alpha")
+    for i in range(letters):
+        number = f"C{i}"
+        ledger.invoices[str(i)] = invoice(str(i), number, "1250.00", due_date=DUE)
+        ledger.customers[number] = Customer(number, f"Kunde {i}", email=f"k{i}@example.dk")
+    registry = registry_with_outbox(ledger)
+    registry.register("smtp", smtp_plugin)
+    add_client_with_plugin(db, registry, box, "acme", "alpha", {"api_token": "t"})
+    with db.session() as session:
+        client = clients.get_client(session, "acme")
+        dunning_rules.set_rules(session, client, {"auto_start": "true"})
+        settings = {
+            "host": "127.0.0.1",
+            "port": str(port),
+            "from_address": "faktura@acme.dk",
+            "starttls": "false",
+        }
+        clients.enable_plugin(session, registry, box, "acme", "smtp", settings)
+    day = DUE + dt.timedelta(days=10)
+    sync_client(db, registry, box, "acme", day)
+    run_cycle(db, "acme", day)
+    assert len(messages(db)) == letters
+    return registry
+
+
 def test_a_batch_longer_than_the_claim_is_renewed_and_two_deliverers_send_each_letter_once(
     db_url: str, box: SecretBox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,28 +138,8 @@ def test_a_batch_longer_than_the_claim_is_renewed_and_two_deliverers_send_each_l
     db = Database(db_url)
     others: list[Database] = []
     try:
-        ledger = RecordingPlugin("alpha")
-        for i in range(4):
-            number = f"C{i}"
-            ledger.invoices[str(i)] = invoice(str(i), number, "1250.00", due_date=DUE)
-            ledger.customers[number] = Customer(number, f"Kunde {i}", email=f"k{i}@example.dk")
-        registry = registry_with_outbox(ledger)
-        registry.register("smtp", smtp_plugin)
-        add_client_with_plugin(db, registry, box, "acme", "alpha", {"api_token": "t"})
-        with db.session() as session:
-            client = clients.get_client(session, "acme")
-            dunning_rules.set_rules(session, client, {"auto_start": "true"})
-            settings = {
-                "host": "127.0.0.1",
-                "port": str(controller.port),
-                "from_address": "faktura@acme.dk",
-                "starttls": "false",
-            }
-            clients.enable_plugin(session, registry, box, "acme", "smtp", settings)
+        registry = _smtp_client(db, box, controller.port, letters=4)
         day = DUE + dt.timedelta(days=10)
-        sync_client(db, registry, box, "acme", day)
-        run_cycle(db, "acme", day)
-        assert len(messages(db)) == 4
 
         barrier = threading.Barrier(2)
         first_done = threading.Event()
@@ -174,3 +181,39 @@ def test_a_batch_longer_than_the_claim_is_renewed_and_two_deliverers_send_each_l
     assert [(m.status, m.attempts, m.channel) for m in sent] == [("sent", 1, "smtp")] * 4
     assert reports["first"][0].sent == 4
     assert sum(r.sent for r in reports["second"]) == 0
+
+
+def test_a_letter_whose_claim_another_run_took_over_is_not_sent_by_this_one(
+    db: Database, box: SecretBox
+) -> None:
+    """While the first letter is being sent (slowly), another run takes the second over (this
+    one had stalled): this run leaves it to that one and sends only the first."""
+    handler = _SlowSmtp(seconds=1.0)
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        registry = _smtp_client(db, box, controller.port, letters=2)
+        day = DUE + dt.timedelta(days=10)
+        first, second = (m.id for m in messages(db))
+        done: list[Any] = []
+        run = threading.Thread(
+            target=lambda: done.append(deliver_pending(db, registry, box, "acme", day))
+        )
+        run.start()
+        deadline = time.monotonic() + 30
+        while not (m := messages(db)) or m[1].status != "sending":  # the batch is claimed
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        with db.session() as session:
+            session.execute(
+                sa.update(t.Message)
+                .where(t.Message.id == second)
+                .values(claimed_by="another-run", claimed_at=dt.datetime.now(dt.UTC))
+            )
+        run.join(timeout=60)
+    finally:
+        controller.stop()
+    assert len(handler.received) == 1
+    assert done[0].sent == 1
+    statuses = {m.id: (m.status, m.claimed_by) for m in messages(db)}
+    assert statuses == {first: ("sent", None), second: ("sending", "another-run")}
