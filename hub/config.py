@@ -60,16 +60,28 @@ def recurring_lease() -> int:
     return _seconds("HUB_RECURRING_LEASE", DEFAULT_RECURRING_LEASE)
 
 
+#: How long the running daemon's lease on its database lasts unless renewed (seconds).
+DEFAULT_DAEMON_LEASE = 60
+
+
+def daemon_lease() -> int:
+    """``HUB_DAEMON_LEASE`` (seconds), else 1 minute: the running daemon renews its lease (one
+    daemon per database) every third of that; a daemon that crashed on another host is taken
+    over once its last heartbeat is older than this (on the same host at once, once its process
+    is seen gone). It must stay well above the difference between the hosts' clocks."""
+    return _seconds("HUB_DAEMON_LEASE", DEFAULT_DAEMON_LEASE)
+
+
 #: How long a message a delivery run claimed stays its own (seconds).
 DEFAULT_DELIVERY_CLAIM = 900
 
 
 def delivery_claim() -> int:
     """``HUB_DELIVERY_CLAIM`` (seconds), else 15 minutes: a message a delivery run claimed and
-    did not finish (a crash) is delivered again after this. It must stay well above the
-    longest delivery of one message (an SMTP server answering slowly), or a slow delivery
-    and its retry could both go out; delivery plugins make a repeat a no-op where they can
-    (the file outbox does; SMTP cannot)."""
+    did not finish (a crash) is delivered again after this. The run renews its claims every
+    third of it while it delivers, however long the batch, and sends a message only while its
+    claim is still its own; the claim must still stay well above the difference between the
+    hosts' clocks."""
     return _seconds("HUB_DELIVERY_CLAIM", DEFAULT_DELIVERY_CLAIM)
 
 

@@ -322,3 +322,72 @@ def test_rules_show_says_why_R2_is_off_for_a_csv_client(hub: Hub, tmp_path: Path
     assert "auto_close_balance is off by default: plugin 'generic_csv'" in text.stdout
     assert hub("rules", "set", "acme", "auto_close_balance=true").returncode == 0
     assert "auto_close_balance is on: set for this client" in hub("rules", "show", "acme").stdout
+
+
+def _freeze_cases(db_url: str) -> None:
+    """The database refuses every new case (a trigger): the dunning step fails."""
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.execute(
+                    sa.text(
+                        "CREATE TRIGGER no_cases BEFORE INSERT ON cases"
+                        " BEGIN SELECT RAISE(ABORT, 'cases are frozen'); END"
+                    )
+                )
+            else:
+                conn.execute(
+                    sa.text(
+                        "CREATE FUNCTION no_cases() RETURNS trigger AS $$ BEGIN"
+                        " RAISE EXCEPTION 'cases are frozen'; END $$ LANGUAGE plpgsql"
+                    )
+                )
+                conn.execute(
+                    sa.text(
+                        "CREATE TRIGGER no_cases BEFORE INSERT ON cases"
+                        " FOR EACH ROW EXECUTE FUNCTION no_cases()"
+                    )
+                )
+    finally:
+        engine.dispose()
+
+
+def _last_sync_run(hub: Hub) -> dict[str, object]:
+    listed = hub("runs", "list", "--client", "acme", "--job", "sync", "--json")
+    assert listed.returncode == 0, listed.stderr
+    return dict(json.loads(listed.stdout)[0])
+
+
+def test_sync_json_when_the_dunning_step_fails_still_prints_its_json_and_exits_1(
+    hub: Hub, tmp_path: Path, db_url: str
+) -> None:
+    _csv_client(hub, tmp_path, DANISH_EXPORT)
+    assert hub("rules", "set", "acme", "auto_start=true").returncode == 0
+    _freeze_cases(db_url)
+    synced = hub("sync", "acme", "--json", env={"HUB_TODAY": "2026-10-20"})
+    assert synced.returncode == 1, synced.stderr
+    report = json.loads(synced.stdout)
+    assert report["outcome"] == "failed" and report["new"] == 3  # the invoices were synced
+    assert report["failed_step"] == "dunning" and "cases are frozen" in report["error"]
+    assert report["dunning"] is None and report["delivery"] is None  # no letter went out
+    assert "dunning step failed" in synced.stderr and "Traceback" not in synced.stderr
+    run = _last_sync_run(hub)
+    assert run["outcome"] == "failed" and "cases are frozen" in str(run["error"])
+
+
+def test_sync_whose_letters_failed_is_recorded_partial(
+    hub: Hub, tmp_path: Path, hub_env: Path
+) -> None:
+    _csv_client(hub, tmp_path, DANISH_EXPORT)
+    assert hub("rules", "set", "acme", "auto_start=true").returncode == 0
+    hub_env.mkdir(parents=True, exist_ok=True)  # the letters go to its outbox/acme by default
+    (hub_env / "outbox").write_text("a file where the outbox directory should be")
+    synced = hub("sync", "acme", "--json", env={"HUB_TODAY": "2026-11-20"})
+    assert synced.returncode == 0, synced.stderr
+    report = json.loads(synced.stdout)
+    assert report["delivery"]["failed"] > 0 and report["delivery"]["sent"] == 0
+    assert report["outcome"] == "partial"
+    run = _last_sync_run(hub)
+    assert run["outcome"] == "partial", run
+    assert "delivery" in str(run["error"])

@@ -37,6 +37,7 @@ from hub.db import tables as t
 from hub.db.engine import Database
 from hub.operations import runs
 from hub.operations.context import Actor, Context, Services
+from hub.operations.lease import DaemonRunning
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from hub.testing.fakes import economic as economic_fake
@@ -373,6 +374,131 @@ def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
     assert this_process.startswith(f"cli {host} {os.getpid()} ")
 
 
+# --- one daemon per database ------------------------------------------------------------------
+
+
+def _another(ctx: Context, db_url: str) -> Context:
+    """The same hub as ``ctx`` through a database connection of its own (another daemon)."""
+    return Context(Services(Database(db_url), ctx.registry, ctx.box), ctx.actor, ctx.clock)
+
+
+def _lease_row(db: Database) -> Any:
+    with db.session() as session:
+        row = session.get(t.DaemonLease, "scheduler")
+        return None if row is None else (row.host, row.pid, row.holder)
+
+
+def test_two_daemons_started_together_on_one_database_one_runs_every_job_once(
+    world: World, ctx: Context, db_url: str
+) -> None:
+    contexts = [ctx, _another(ctx, db_url)]
+    daemons = [Daemon(c, _schedule(seconds=60)) for c in contexts]
+    barrier = threading.Barrier(2)
+    refused: list[BaseException] = []
+
+    def start(daemon: Daemon) -> None:
+        barrier.wait()
+        try:
+            daemon.start()
+        except DaemonRunning as exc:
+            refused.append(exc)
+
+    threads = [threading.Thread(target=start, args=(d,)) for d in daemons]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert len(refused) == 1, refused
+        [running] = [d for d in daemons if d._scheduler is not None]
+        assert running.alive()
+        message = str(refused[0])
+        assert f"host {socket.gethostname()}, pid {os.getpid()}" in message
+        assert "twice" in message
+        every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
+        _wait(lambda: every <= _ok(_runs(ctx.db)), "every job to run once")
+        time.sleep(1.5)
+        ran = [(r["job"], r["client"]) for r in _runs(ctx.db) if r["runner"]]
+        ran = [key for key in ran if key in every]
+        # the world's set-up synced DK once, outside any daemon
+        assert sorted(ran) == sorted([*every, ("sync", DK)]), "a job ran twice"
+    finally:
+        for daemon in daemons:
+            if daemon._scheduler is not None:
+                daemon.request_stop()
+                daemon.stop()
+        contexts[1].db.dispose()
+    assert _lease_row(ctx.db) is None, "the lease is given up when the daemon stops"
+    Running(_another(ctx, db_url), _schedule(seconds=60)).stop()  # and the next one starts
+
+
+def test_a_crashed_daemons_lease_is_taken_over_a_live_ones_never(
+    world: World, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_DAEMON_LEASE", "30")
+    host = socket.gethostname()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    now = dt.datetime.now(dt.UTC)
+    holders = [
+        # (host, pid, last heartbeat, taken over?)
+        ("elsewhere", 4242, now - dt.timedelta(seconds=5), False),  # alive, another host
+        (host, os.getppid(), now - dt.timedelta(seconds=5), False),  # alive, this host
+        ("elsewhere", 4242, now - dt.timedelta(seconds=31), True),  # crashed: heartbeat stale
+        (host, int(dead.stdout), now - dt.timedelta(seconds=5), True),  # crashed: process gone
+    ]
+    for holder_host, pid, beat, taken in holders:
+        with ctx.db.session() as session:
+            session.execute(delete(t.DaemonLease))
+            session.add(
+                t.DaemonLease(
+                    name="scheduler",
+                    holder=f"{holder_host} {pid} 0123456789ab",
+                    host=holder_host,
+                    pid=pid,
+                    started_at=beat,
+                    heartbeat_at=beat,
+                )
+            )
+        daemon = Daemon(ctx, _schedule(seconds=60))
+        if not taken:
+            with pytest.raises(DaemonRunning, match=f"host {holder_host}, pid {pid},"):
+                daemon.start()
+            assert daemon._scheduler is None
+            assert _lease_row(ctx.db) == (holder_host, pid, f"{holder_host} {pid} 0123456789ab")
+            continue
+        daemon.start()
+        try:
+            assert _lease_row(ctx.db)[:2] == (host, os.getpid())
+        finally:
+            daemon.request_stop()
+            daemon.stop()
+
+
+def test_a_daemon_whose_lease_was_taken_over_stops_and_exits_non_zero(
+    world: World, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_DAEMON_LEASE", "3")
+    daemon = Daemon(ctx, _schedule(seconds=60))
+    daemon.start()
+    served: list[bool] = []
+    thread = threading.Thread(target=lambda: served.append(daemon.serve()), daemon=True)
+    thread.start()
+    try:
+        with ctx.db.session() as session:  # another daemon took it (this one froze too long)
+            session.execute(update(t.DaemonLease).values(holder="elsewhere 1 0123456789ab"))
+        thread.join(timeout=10)
+        assert served == [False], "serve() returns False: hub run exits 1"
+        assert not daemon.alive()
+    finally:
+        daemon.stop()
+    assert _lease_row(ctx.db) == (socket.gethostname(), os.getpid(), "elsewhere 1 0123456789ab")
+
+
 # --- hub run as a child process --------------------------------------------------------------
 
 
@@ -546,3 +672,52 @@ def test_hub_run_refuses_a_bad_schedule_file_with_its_line(
     out = capsys.readouterr().out
     assert "every 2 h" in out and DK in out and NO in out
     assert main(["--db", db_url, "run", "--http-port", "70000"]) == 2
+
+
+def _runs_of(db: Database, pid: int) -> list[dict[str, Any]]:
+    return [r for r in _runs(db) if f" {pid} " in (r["runner"] or "")]
+
+
+@pytest.mark.slow
+def test_a_second_hub_run_is_refused_naming_the_first_before_any_job_runs(
+    world: World, daemon_env: dict[str, str], tmp_path: Path
+) -> None:
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text(EVERY_SECOND.format(seconds=1))
+    log = tmp_path / "daemon.log"
+    first = _start(daemon_env, DAYS[0], "--schedules", str(schedule), log=log)
+    _wait(lambda: _ok(_runs(world.db), first.pid), "the first daemon's runs")
+    second_log = tmp_path / "second.log"
+    second = _start(daemon_env, DAYS[0], "--schedules", str(schedule), log=second_log)
+    assert second.wait(timeout=60) == 1, second_log.read_text()
+    said = second_log.read_text()
+    assert f"host {socket.gethostname()}, pid {first.pid}" in said, said
+    assert "Traceback" not in said
+    assert _runs_of(world.db, second.pid) == [], "the refused daemon ran nothing"
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0, log.read_text()[-3000:]
+
+
+@pytest.mark.slow
+def test_a_health_port_in_use_is_a_clear_error_before_any_job_runs(
+    world: World, daemon_env: dict[str, str], tmp_path: Path
+) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text(EVERY_SECOND.format(seconds=1))
+    log = tmp_path / "daemon.log"
+    try:
+        process = _start(
+            daemon_env, DAYS[0], "--schedules", str(schedule), "--http-port", str(port), log=log
+        )
+        assert process.wait(timeout=60) == 2, log.read_text()
+    finally:
+        taken.close()
+    said = log.read_text()
+    assert f"127.0.0.1:{port}" in said and "in use" in said, said
+    assert "Traceback" not in said
+    assert _runs_of(world.db, process.pid) == [], "no job ran"
+    assert _lease_row(world.db) is None, "the lease was given up"

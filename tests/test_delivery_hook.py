@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import socket
+import threading
+import time
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from hub_delivery import smtp as smtp_plugin
 
 from hub import clients
 from hub.db import tables as t
@@ -16,7 +24,7 @@ from hub.dunning import rules as dunning_rules
 from hub.model import Customer
 from hub.secrets import SecretBox
 from tests.dunning_support import messages, registry_with_outbox, run_day
-from tests.helpers import add_client_with_plugin, deliver_pending
+from tests.helpers import add_client_with_plugin, deliver_pending, run_cycle, sync_client
 from tests.sample_plugins import RecordingPlugin, invoice
 
 DUE = dt.date(2026, 10, 15)
@@ -65,3 +73,147 @@ def test_a_failed_delivery_is_kept_and_retried(db: Database, box: SecretBox, hub
         again = session.scalars(sa.select(t.Message)).one()
     assert (again.status, again.attempts, again.last_error) == ("sent", 2, None)
     assert deliver_pending(db, registry, box, "acme").sent == 0  # nothing left, nothing twice
+
+
+# -- a batch longer than the claim -----------------------------------------------------------
+
+
+class _SlowSmtp:
+    """An aiosmtpd handler that takes ``seconds`` to accept each message, recording each."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.received: list[str] = []  # the Message-ID of each message accepted
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.seconds)
+        parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content or b"")
+        self.received.append(str(parsed["Message-ID"]))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _smtp_client(db: Database, box: SecretBox, port: int, letters: int) -> Any:
+    """Client acme with ``letters`` reminders queued for its SMTP server on ``port``."""
+    ledger = RecordingPlugin("alpha")
+    for i in range(letters):
+        number = f"C{i}"
+        ledger.invoices[str(i)] = invoice(str(i), number, "1250.00", due_date=DUE)
+        ledger.customers[number] = Customer(number, f"Kunde {i}", email=f"k{i}@example.dk")
+    registry = registry_with_outbox(ledger)
+    registry.register("smtp", smtp_plugin)
+    add_client_with_plugin(db, registry, box, "acme", "alpha", {"api_token": "t"})
+    with db.session() as session:
+        client = clients.get_client(session, "acme")
+        dunning_rules.set_rules(session, client, {"auto_start": "true"})
+        settings = {
+            "host": "127.0.0.1",
+            "port": str(port),
+            "from_address": "faktura@acme.dk",
+            "starttls": "false",
+        }
+        clients.enable_plugin(session, registry, box, "acme", "smtp", settings)
+    day = DUE + dt.timedelta(days=10)
+    sync_client(db, registry, box, "acme", day)
+    run_cycle(db, "acme", day)
+    assert len(messages(db)) == letters
+    return registry
+
+
+def test_a_batch_longer_than_the_claim_is_renewed_and_two_deliverers_send_each_letter_once(
+    db_url: str, box: SecretBox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Letters to a slow SMTP server, a batch three times as long as the claim, while a second
+    deliverer looks for work every half second: the first run keeps its claims (renewed) and
+    every letter goes out exactly once."""
+    monkeypatch.setenv("HUB_DELIVERY_CLAIM", "2")
+    handler = _SlowSmtp(seconds=1.5)
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    db = Database(db_url)
+    others: list[Database] = []
+    try:
+        registry = _smtp_client(db, box, controller.port, letters=4)
+        day = DUE + dt.timedelta(days=10)
+
+        barrier = threading.Barrier(2)
+        first_done = threading.Event()
+        reports: dict[str, list[Any]] = {"first": [], "second": []}
+
+        def first() -> None:
+            own = Database(db_url)
+            others.append(own)
+            barrier.wait()
+            try:
+                reports["first"].append(deliver_pending(own, registry, box, "acme", day))
+            finally:
+                first_done.set()
+
+        def second() -> None:
+            own = Database(db_url)
+            others.append(own)
+            barrier.wait()
+            time.sleep(0.2)  # the first has claimed the batch
+            while not first_done.is_set():
+                reports["second"].append(deliver_pending(own, registry, box, "acme", day))
+                time.sleep(0.5)
+
+        threads = [threading.Thread(target=f) for f in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        controller.stop()
+        for other in others:
+            other.dispose()
+    try:
+        sent = messages(db)
+    finally:
+        db.dispose()
+    assert sorted(handler.received) == sorted(set(handler.received)), "a letter went out twice"
+    assert len(handler.received) == 4
+    assert [(m.status, m.attempts, m.channel) for m in sent] == [("sent", 1, "smtp")] * 4
+    assert reports["first"][0].sent == 4
+    assert sum(r.sent for r in reports["second"]) == 0
+
+
+def test_a_letter_whose_claim_another_run_took_over_is_not_sent_by_this_one(
+    db: Database, box: SecretBox
+) -> None:
+    """While the first letter is being sent (slowly), another run takes the second over (this
+    one had stalled): this run leaves it to that one and sends only the first."""
+    handler = _SlowSmtp(seconds=1.0)
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        registry = _smtp_client(db, box, controller.port, letters=2)
+        day = DUE + dt.timedelta(days=10)
+        first, second = (m.id for m in messages(db))
+        done: list[Any] = []
+        run = threading.Thread(
+            target=lambda: done.append(deliver_pending(db, registry, box, "acme", day))
+        )
+        run.start()
+        deadline = time.monotonic() + 30
+        while not (m := messages(db)) or m[1].status != "sending":  # the batch is claimed
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        with db.session() as session:
+            session.execute(
+                sa.update(t.Message)
+                .where(t.Message.id == second)
+                .values(claimed_by="another-run", claimed_at=dt.datetime.now(dt.UTC))
+            )
+        run.join(timeout=60)
+    finally:
+        controller.stop()
+    assert len(handler.received) == 1
+    assert done[0].sent == 1
+    statuses = {m.id: (m.status, m.claimed_by) for m in messages(db)}
+    assert statuses == {first: ("sent", None), second: ("sending", "another-run")}

@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -413,3 +415,44 @@ def test_unknown_paths_are_404_and_other_methods_405(server: HealthServer) -> No
         assert refused.status_code == 405, method
         assert refused.headers["allow"] == "GET"
     assert httpx.head(f"{base}/metrics", timeout=10).status_code == 405
+
+
+# -- slow clients ----------------------------------------------------------------------------
+
+
+def test_slow_clients_are_dropped_threads_stay_bounded_and_healthz_still_answers(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clients that connect and never finish their request (a stuck prober, a slowloris) are
+    dropped after the timeout; however many there are, the server serves a bounded number at
+    once (one more is answered 503 at once), and /healthz is answered again within the timeout."""
+    from hub.daemon import health as health_module
+
+    monkeypatch.setattr(health_module, "TIMEOUT", 1.0, raising=False)
+    monkeypatch.setattr(health_module, "MAX_CONNECTIONS", 4, raising=False)
+    health = HealthServer(db, lambda: True).start()
+    before = threading.active_count()
+    slow: list[socket.socket] = []
+    try:
+        for _ in range(60):
+            conn = socket.create_connection((health.host, health.port), timeout=10)
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # the request never ends
+            slow.append(conn)
+        time.sleep(0.5)
+        assert threading.active_count() - before <= 4, "a thread per slow connection"
+        started = time.monotonic()
+        for conn in slow:  # each is answered 503 (too many) or dropped by the timeout
+            received = b""
+            while chunk := conn.recv(4096):
+                received += chunk
+            assert received in (b"",) or received.startswith(b"HTTP/1.0 503"), received[:80]
+        assert time.monotonic() - started < 5, "slow connections were held past the timeout"
+        deadline = time.monotonic() + 5
+        while (response := get(health, "/healthz")).status_code != 200:
+            assert time.monotonic() < deadline, response.text
+            time.sleep(0.1)
+        assert response.json()["status"] == "ok"
+    finally:
+        for conn in slow:
+            conn.close()
+        health.stop()

@@ -27,7 +27,11 @@ def run(
     ] = None,
     http_port: Annotated[
         int | None,
-        typer.Option("--http-port", help="Serve /healthz and /metrics on this port (0: any free)."),
+        typer.Option(
+            "--http-port",
+            help="Serve /healthz and /metrics on this port (0: any free); bound before any job"
+            " runs, a port in use stops the start.",
+        ),
     ] = None,
     http_host: Annotated[
         str, typer.Option("--http-host", help="Address for --http-port.")
@@ -48,7 +52,10 @@ def run(
         bool, typer.Option("--show-default", help="Print the packaged schedule file and exit.")
     ] = False,
 ) -> None:
-    """Run the scheduled jobs for every client until SIGTERM or SIGINT."""
+    """Run the scheduled jobs for every client until SIGTERM or SIGINT.
+
+    One daemon per database: a second one is refused (exit 1), naming the running one.
+    """
     # Imported when needed: the jobs and the scheduler are heavy.
     from hub.daemon import scheduler as daemon
     from hub.daemon import schedules

@@ -9,6 +9,7 @@ import typer
 from hub.cli.options import JsonOption
 from hub.cli.output import emit_json, table
 from hub.cli.state import state
+from hub.errors import HubError
 from hub.operations import runs
 from hub.operations import sync as sync_ops
 from hub.operations.sync import SyncFailed
@@ -41,16 +42,27 @@ def sync(
         if json_out:
             emit_json({**exc.report.as_dict(), "outcome": runs.Outcome.FAILED.value})
         raise
+    except HubError as exc:  # before the sync started (no such client): still a JSON answer
+        if json_out:
+            emit_json({"client": name, "outcome": runs.Outcome.FAILED.value, "error": str(exc)})
+        raise
     report, cycle, delivery = result.sync, result.cycle, result.delivery
     if json_out:
         emit_json(result.as_dict())
-        return
-    table(
-        f"Sync of {name} via {report.plugin} ({report.today.isoformat()})",
-        list(report.counts),
-        [list(report.counts.values())],
-    )
-    dunning = cycle.as_dict()
-    del dunning["today"]
-    table("Dunning", list(dunning), [list(dunning.values())])
-    table("Delivery", ["sent", "failed"], [(delivery.sent, delivery.failed)])
+    else:
+        table(
+            f"Sync of {name} via {report.plugin} ({report.today.isoformat()})",
+            list(report.counts),
+            [list(report.counts.values())],
+        )
+        if cycle is not None:
+            dunning = cycle.as_dict()
+            del dunning["today"]
+            table("Dunning", list(dunning), [list(dunning.values())])
+        if delivery is not None:
+            table("Delivery", ["sent", "failed"], [(delivery.sent, delivery.failed)])
+    if result.error is not None:
+        raise HubError(
+            f"sync of {name}: the invoices were synced, but the {result.failed_step} step"
+            f" failed: {result.error}"
+        )

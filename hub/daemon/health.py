@@ -4,6 +4,11 @@
 and each client's last successful sync with its age; 200 when the scheduler is alive and the
 database answers, else 503. ``GET /metrics`` is the Prometheus exposition
 (:func:`hub.daemon.metrics.render`). Nothing of a client's settings or secrets is ever shown.
+
+Slow or stuck clients cannot take the server down: each connection has a socket timeout
+(:data:`TIMEOUT`, a client that sends or reads nothing for that long is dropped), and at most
+:data:`MAX_CONNECTIONS` are served at once; one more is answered ``503`` at once and closed,
+from the accepting thread, so the process never grows a thread per connection.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +36,16 @@ from hub.toolkit.serving import BackgroundServer
 __all__ = ["HealthServer", "health_report"]
 
 log = get_logger("hub.daemon.health")
+
+#: Seconds a connection may stay silent (not sending its request, not reading the answer).
+TIMEOUT = 5.0
+#: Connections served at once (one thread each); more are answered 503 and closed.
+MAX_CONNECTIONS = 16
+_BUSY_BODY = b"busy: too many connections\n"
+_BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s"
+) % (len(_BUSY_BODY), _BUSY_BODY)
 
 
 def _database_error(exc: Exception) -> str:
@@ -72,6 +88,10 @@ def health_report(
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.connection_timeout)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -123,17 +143,55 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` at once, each with a timeout."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64
 
     def __init__(
-        self, db: Database, scheduler_alive: Callable[[], bool], host: str, port: int
+        self,
+        db: Database,
+        scheduler_alive: Callable[[], bool],
+        host: str,
+        port: int,
+        *,
+        timeout: float = TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         if ":" in host:  # an IPv6 address
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
         self.db = db
         self.scheduler_alive = scheduler_alive
+        self.connection_timeout = timeout
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("health.busy", client=client_address[0])
+            try:
+                request.settimeout(0.5)
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client gone or too slow while its answer was written: a line, not a traceback.
+        log.info("health.connection_dropped", client=client_address[0])
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class HealthServer(BackgroundServer):
@@ -149,8 +207,19 @@ class HealthServer(BackgroundServer):
         scheduler_alive: Callable[[], bool],
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        timeout: float | None = None,
+        max_connections: int | None = None,
     ) -> None:
-        super().__init__(_Server(db, scheduler_alive, host, port), name="hub-health")
+        server = _Server(
+            db,
+            scheduler_alive,
+            host,
+            port,
+            timeout=TIMEOUT if timeout is None else timeout,
+            max_connections=MAX_CONNECTIONS if max_connections is None else max_connections,
+        )
+        super().__init__(server, name="hub-health")
 
     def start(self) -> Self:
         if self._thread is None:

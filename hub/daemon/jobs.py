@@ -72,22 +72,11 @@ def _sync(ctx: Context, client: ClientDay, result: JobResult) -> None:
         result.plugin = exc.report.plugin
         result.counts |= exc.report.counts
         raise
-    cycle, delivery = done.cycle, done.delivery
     result.plugin = done.sync.plugin
-    result.counts |= done.sync.counts
-    result.counts |= {
-        "cases_started": cycle.started,
-        "cases_closed": cycle.closed,
-        "cases_reopened": cycle.reopened,
-        "cases_resumed": cycle.resumed,
-        "stage_moves": cycle.stage_moves,
-        "collections_started": cycle.collections_started,
-        "messages": cycle.messages,
-    }
-    if cycle.failed:
-        result.errors.append(f"dunning: {cycle.failed} case(s) could not be advanced")
-    result.counts |= {"sent": delivery.sent, "delivery_failed": delivery.failed}
-    result.errors += [f"delivery: {error}" for error in delivery.errors]
+    result.counts |= done.counts()
+    if done.error is not None:  # a step after the sync failed: the run failed
+        raise HubError("; ".join(done.errors()))
+    result.errors += done.errors()
 
 
 def _recurring(ctx: Context, client: ClientDay, result: JobResult) -> None:

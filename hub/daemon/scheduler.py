@@ -23,6 +23,14 @@
   ``interrupted``. Exit code 0. A second signal abandons at once.
 - **Crashes**: runs left ``running`` by a daemon that was killed are marked ``interrupted``
   when the next one starts (:func:`hub.operations.runs.mark_interrupted`).
+- **One daemon per database**: before anything else (a port, the run history, a job) the
+  daemon takes the database's lease (:mod:`hub.operations.lease`) and renews it while it runs;
+  a second ``hub run`` is refused, naming the first one's host and pid. A daemon whose lease
+  was taken over stops (exit 1); one that could not renew it in time starts no run until it
+  has. :meth:`Daemon.start` is the one place the lease is taken: the distributed mode (a later
+  issue) replaces it there.
+- **The health port** is bound right after the lease, before any job can run: a port in use
+  is a clear error and the daemon does not start.
 """
 
 from __future__ import annotations
@@ -49,8 +57,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from hub.daemon import jobs
 from hub.daemon.health import HealthServer
 from hub.daemon.schedules import Schedules, Trigger
+from hub.errors import InputError
 from hub.logging import get_logger
-from hub.operations import runs
+from hub.operations import lease, runs
 from hub.operations.clients import list_clients
 from hub.operations.context import Context
 
@@ -61,6 +70,7 @@ log = get_logger("hub.daemon.scheduler")
 # job as a reference to a module-level function and its arguments (kind, client), never the
 # database or the secret box, so the running daemon puts them here.
 _context: Context | None = None
+_lease: lease.Lease | None = None
 _in_flight: dict[str, float] = {}
 _in_flight_lock = threading.Lock()
 # Set when the daemon stops: a run the pool had queued and starts only now is not started.
@@ -74,6 +84,9 @@ def scheduled_job(job: str, client: str) -> None:
     key = f"{job}:{client}"
     with _in_flight_lock:
         if _stopping.is_set():
+            return
+        if _lease is not None and not _lease.held():
+            log.warning("a run was skipped", job=key, why="the daemon's lease is not renewed")
             return
         _in_flight[key] = time.monotonic()
     try:
@@ -195,6 +208,8 @@ class Daemon:
     _abandon: threading.Event = field(default_factory=threading.Event)
     _scheduler: BackgroundScheduler | None = None
     _health: HealthServer | None = None
+    _lease: lease.Lease | None = None
+    _keeper: lease.Keeper | None = None
 
     stop_signal: str | None = None
 
@@ -204,13 +219,37 @@ class Daemon:
             and self._scheduler.running
             and self._scheduler_thread_alive()
             and not self._stop.is_set()
+            and (self._lease is None or self._lease.held())
         )
 
     def start(self) -> None:
-        global _context
-        _context = self.ctx
-        _stopping.clear()
-        runs.act_as("daemon")
+        """Take the database's lease, bind the health port, then start the scheduler.
+
+        :raises lease.DaemonRunning: another daemon runs on this database (nothing started).
+        :raises InputError: the health port cannot be bound (nothing started, lease given up).
+        """
+        global _context, _lease
+        # The one place the lease is taken (the distributed mode will not take it).
+        self._lease = lease.take(self.ctx.db)
+        self._keeper = lease.Keeper(self._lease, self._lease_lost).start()
+        try:
+            if self.http_port is not None:
+                self._health = _bind_health(self)
+            _context = self.ctx
+            _lease = self._lease
+            _stopping.clear()
+            runs.act_as("daemon")
+            self._start_scheduler()
+        except BaseException:
+            if self._health is not None:
+                self._health.stop()
+            if self._scheduler is not None and self._scheduler.running:
+                self._scheduler.shutdown(wait=False)
+            self._give_up_lease()
+            runs.act_as("cli")
+            raise
+
+    def _start_scheduler(self) -> None:
         interrupted = runs.mark_interrupted(self.ctx.db)
         if interrupted:
             log.warning("runs of a daemon that died marked interrupted", runs=interrupted)
@@ -229,8 +268,7 @@ class Daemon:
         self._scheduler = scheduler
         self.refresh(starting=True)
         scheduler.resume()
-        if self.http_port is not None:
-            self._health = HealthServer(self.ctx.db, self.alive, self.http_host, self.http_port)
+        if self._health is not None:
             self._health.start()
             log.info("health and metrics", url=f"http://{self.http_host}:{self._health.port}/")
         log.info(
@@ -306,6 +344,18 @@ class Daemon:
             self._abandon.set()
         self._stop.set()
 
+    def _lease_lost(self) -> None:
+        self._stop.set()  # serve() returns False: exit 1
+
+    def _give_up_lease(self) -> None:
+        if self._keeper is not None:
+            self._keeper.stop()
+        if self._lease is not None and not self._lease.lost:
+            try:
+                self._lease.release()
+            except Exception as exc:  # it lapses by itself
+                log.error("could not give the daemon lease up", error=str(exc))
+
     def serve(self) -> bool:
         """Refresh the jobs every ``refresh_seconds`` until asked to stop; False when the
         scheduler died under it (the process should end non-zero and be restarted)."""
@@ -317,6 +367,9 @@ class Daemon:
                 self.refresh()
             except Exception as exc:  # the database is away for a moment: try again later
                 log.error("could not refresh the jobs", error=str(exc))
+        if self._lease is not None and self._lease.lost:
+            log.error("the daemon's lease was taken over by another daemon: stopping")
+            return False
         if self.stop_signal:
             log.info("stop requested", signal=self.stop_signal)
         return True
@@ -347,9 +400,23 @@ class Daemon:
             log.warning("stopped with runs in flight, abandoned safely", jobs=abandoned)
         if self._health is not None:
             self._health.stop()
+        self._give_up_lease()
         runs.act_as("cli")
         log.info("daemon stopped")
         return abandoned
+
+
+def _bind_health(daemon: Daemon) -> HealthServer:
+    """The health server, its socket bound (not yet serving); a port in use is an error."""
+    assert daemon.http_port is not None
+    try:
+        return HealthServer(daemon.ctx.db, daemon.alive, daemon.http_host, daemon.http_port)
+    except OSError as exc:
+        raise InputError(
+            f"--http-port: cannot listen on {daemon.http_host}:{daemon.http_port} for health"
+            f" and metrics: {exc.strerror or exc}; another process uses it (another hub run?),"
+            " or choose another port. Nothing was started"
+        ) from exc
 
 
 @contextmanager

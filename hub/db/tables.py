@@ -399,7 +399,9 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(Text)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column()  # a delivery run took it
+    claimed_at: Mapped[dt.datetime | None] = mapped_column()  # a delivery run took it (renewed)
+    # Which delivery run holds the claim (a token of its own): it sends only while it does.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     sent_on: Mapped[dt.date | None] = mapped_column(Date)  # the client's day it went out
 
@@ -442,6 +444,21 @@ class JobRun(Base):
     runner: Mapped[str | None] = mapped_column(String(128))
     # The client's day the run acted for (simulated with --today), beside its wall-clock times.
     today: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class DaemonLease(Base):
+    """Who runs the scheduled jobs on this database: one row per lease ``name``
+    (``scheduler``: the one ``hub run``). The holder renews ``heartbeat_at`` while it runs;
+    a lease whose heartbeat is older than its length (its daemon crashed) can be taken over."""
+
+    __tablename__ = "daemon_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))  # "<host> <pid> <token>"
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column()
+    heartbeat_at: Mapped[dt.datetime] = mapped_column()
 
 
 class RecurringAgreement(Base):

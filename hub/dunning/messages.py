@@ -9,7 +9,10 @@ failed with the reason, and every later delivery run tries it again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from hub import clients
 from hub.amounts import ZERO
@@ -26,12 +30,15 @@ from hub.db.engine import Database
 from hub.dunning.law import law_for
 from hub.dunning.letters import LetterData, LetterInvoice, letter_language, render_letter
 from hub.dunning.states import CaseState, MessageStatus
-from hub.errors import HubError, NotFoundError
+from hub.errors import HubError, NotFoundError, StorageError
+from hub.logging import get_logger
 from hub.model import OutgoingMessage
-from hub.plugins import PluginRegistry
+from hub.plugins import ClientPlugin, PluginRegistry
 from hub.secrets import SecretBox
 
 DEFAULT_DELIVERY = "file_outbox"
+
+log = get_logger("hub.dunning.messages")
 
 
 @dataclass(frozen=True)
@@ -177,19 +184,73 @@ def _deliverable(now: dt.datetime) -> Any:
     )
 
 
-def _claim(db: Database, message_ids: list[int]) -> set[int]:
-    """Take the messages for this run, in one statement; those another run has are left out
-    (two syncs at once). What a crashed run had claimed is taken again after
+def _claim(db: Database, message_ids: list[int], token: str) -> set[int]:
+    """Take the messages for this run (``token``), in one statement; those another run has are
+    left out (two syncs at once). What a crashed run had claimed is taken again after
     :func:`hub.config.delivery_claim`."""
     now = dt.datetime.now(dt.UTC)
     with db.session() as session:
         claimed = session.scalars(
             update(t.Message)
             .where(t.Message.id.in_(message_ids), _deliverable(now))
-            .values(status=MessageStatus.SENDING.value, claimed_at=now)
+            .values(status=MessageStatus.SENDING.value, claimed_at=now, claimed_by=token)
             .returning(t.Message.id)
         )
         return set(claimed)
+
+
+def _ours(token: str, *message_ids: int) -> Any:
+    return (
+        t.Message.id.in_(message_ids),
+        t.Message.status == MessageStatus.SENDING,
+        t.Message.claimed_by == token,
+    )
+
+
+def _renew(db: Database, token: str, message_ids: Sequence[int]) -> set[int]:
+    """Renew this run's claims on ``message_ids``; returns those still its own (one taken
+    over meanwhile by another run is not)."""
+    if not message_ids:
+        return set()
+    with db.session() as session:
+        return set(
+            session.scalars(
+                update(t.Message)
+                .where(*_ours(token, *message_ids))
+                .values(claimed_at=dt.datetime.now(dt.UTC))
+                .returning(t.Message.id)
+            )
+        )
+
+
+@contextmanager
+def _holding(db: Database, token: str, held: set[int]) -> Iterator[threading.Lock]:
+    """Renew the claims in ``held`` every third of :func:`hub.config.delivery_claim` from a
+    thread while the batch is delivered, however long it takes; the caller removes each
+    message from ``held`` (under the lock yielded) once its outcome is recorded."""
+    lock = threading.Lock()
+    stop = threading.Event()
+    every = delivery_claim() / 3
+
+    def renew() -> None:
+        while not stop.wait(every):
+            with lock:
+                ids = sorted(held)
+            try:
+                kept = _renew(db, token, ids)
+            except StorageError as exc:
+                log.warning("delivery claims not renewed; trying again", error=str(exc))
+                continue
+            if lost := set(ids) - kept:
+                log.warning("delivery claims lost to another run", messages=sorted(lost))
+
+    keeper = threading.Thread(target=renew, name="delivery-claims", daemon=True)
+    keeper.start()
+    try:
+        yield lock
+    finally:
+        stop.set()
+        keeper.join(timeout=10)
 
 
 def deliver_pending(
@@ -198,8 +259,12 @@ def deliver_pending(
     """Deliver the client's queued and failed messages, each claimed and committed on its own;
     a message sent is recorded as sent on ``today``, the client's day the run acts for.
 
-    Each message is claimed first (status ``sending``), so two runs at once never both send it;
-    a claim left by a run that crashed is taken again after :func:`hub.config.delivery_claim`.
+    Each message is claimed first (status ``sending``, with a token of this run), so two runs
+    at once never both send it. The claims are renewed every third of
+    :func:`hub.config.delivery_claim` while the batch is delivered, however long it takes,
+    and each message's claim is confirmed as this run's right before it is sent: a message
+    another run took over (this one stalled longer than the claim) is not sent by this one.
+    A claim left by a run that crashed is taken again once it is older than the claim.
     """
     report = DeliveryReport()
     with db.session() as session:
@@ -235,41 +300,94 @@ def deliver_pending(
             report.failed = len(pending)
             report.errors.append(str(exc))
             return report
-    claimed = _claim(db, pending)
-    for message, customer_number in rows:
-        if message.id not in claimed:
-            continue
-        outgoing = OutgoingMessage(
-            idempotency_key=f"message:{message.id}",
-            kind=message.kind,
-            language=message.language,
-            customer_number=customer_number,
-            recipient_name=message.recipient_name,
-            recipient_email=message.recipient_email,
-            subject=message.subject,
-            body=message.body,
-            sender_name=sender_name,
-            sender_email=sender_email,
-        )
-        change: dict[str, Any] = {"attempts": message.attempts + 1, "channel": channel.name}
-        try:
-            change["reference"] = channel.deliver_message(outgoing)
-        except HubError as exc:
-            change |= {"status": MessageStatus.FAILED.value, "last_error": str(exc)}
-            report.failed += 1
-            report.errors.append(f"message {message.id}: {exc}")
-        else:
-            change |= {
-                "status": MessageStatus.SENT.value,
-                "last_error": None,
-                "sent_at": dt.datetime.now(dt.UTC),
-                "sent_on": today,
-            }
-            report.sent += 1
-        # Each outcome is committed on its own, right after the channel answered.
-        with db.session() as session:
-            session.execute(update(t.Message).where(t.Message.id == message.id).values(**change))
+    token = uuid.uuid4().hex
+    held = _claim(db, pending, token)
+    with _holding(db, token, held) as lock:
+        for message, customer_number in rows:
+            if message.id not in held:
+                continue
+            # Right before it goes out, the claim is confirmed (and renewed) as this run's: a
+            # message another run took over meanwhile is never sent by this one too.
+            if not _renew(db, token, [message.id]):
+                log.warning("message claimed by another run; not sent here", message=message.id)
+                with lock:
+                    held.discard(message.id)
+                continue
+            _deliver_one(
+                db,
+                channel,
+                message,
+                customer_number,
+                today,
+                token,
+                report,
+                sender=(sender_name, sender_email),
+            )
+            with lock:
+                held.discard(message.id)
     return report
+
+
+def _deliver_one(
+    db: Database,
+    channel: ClientPlugin,
+    message: t.Message,
+    customer_number: str,
+    today: dt.date,
+    token: str,
+    report: DeliveryReport,
+    *,
+    sender: tuple[str, str | None],
+) -> None:
+    outgoing = OutgoingMessage(
+        idempotency_key=f"message:{message.id}",
+        kind=message.kind,
+        language=message.language,
+        customer_number=customer_number,
+        recipient_name=message.recipient_name,
+        recipient_email=message.recipient_email,
+        subject=message.subject,
+        body=message.body,
+        sender_name=sender[0],
+        sender_email=sender[1],
+    )
+    change: dict[str, Any] = {"attempts": message.attempts + 1, "channel": channel.name}
+    try:
+        change["reference"] = channel.deliver_message(outgoing)
+    except HubError as exc:
+        change |= {"status": MessageStatus.FAILED.value, "last_error": str(exc)}
+        report.failed += 1
+        report.errors.append(f"message {message.id}: {exc}")
+    else:
+        change |= {
+            "status": MessageStatus.SENT.value,
+            "last_error": None,
+            "sent_at": dt.datetime.now(dt.UTC),
+            "sent_on": today,
+        }
+        report.sent += 1
+    change |= {"claimed_by": None}
+    # Each outcome is committed on its own, right after the channel answered. A message sent
+    # is recorded sent even if its claim lapsed meanwhile (the database away for longer than
+    # the claim): it did go out. A failure is recorded only while the claim is ours, so it
+    # never overwrites what a run that took the message over is doing.
+    ours: ColumnElement[bool]
+    if change["status"] == MessageStatus.SENT:
+        ours = t.Message.status.in_(
+            (MessageStatus.SENDING, MessageStatus.QUEUED, MessageStatus.FAILED)
+        )
+    else:
+        ours = (t.Message.status == MessageStatus.SENDING) & (t.Message.claimed_by == token)
+    with db.session() as session:
+        recorded = session.execute(
+            update(t.Message).where(t.Message.id == message.id, ours).values(**change)
+        ).rowcount  # type: ignore[attr-defined]
+    if not recorded:
+        log.warning(
+            "the message's claim was taken over; its outcome is the other run's",
+            message=message.id,
+            outcome=change["status"],
+        )
 
 
 def _mark_undeliverable(session: Session, message_ids: list[int], error: str) -> None:

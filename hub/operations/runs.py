@@ -79,7 +79,7 @@ def _dead_here(runner: str | None, host: str) -> bool:
     pid = int(parts[2])
     if pid == os.getpid():
         return len(parts) == 3 or parts[3] != _TOKEN
-    return not _alive(pid)
+    return not process_alive(pid)
 
 
 def _now() -> dt.datetime:
@@ -152,7 +152,8 @@ def sync_recorder(client_id: int, run_id: int | None = None) -> RunRecorder:
     return record
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

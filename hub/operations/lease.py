@@ -1,0 +1,216 @@
+"""One daemon per database: the lease the running ``hub run`` holds on its database.
+
+APScheduler 3 keeps its jobs in the hub's database but cannot share them between processes:
+two daemons on one database would each run every job. So a daemon first *takes* the lease (a
+row of ``daemon_leases``, committed), before it binds a port, looks at the run history or runs
+anything, and renews its heartbeat every third of the lease's length while it runs
+(:class:`Keeper`). A second ``hub run`` finds the lease held and is refused with
+:class:`DaemonRunning`, naming the holder's host and pid.
+
+A lease is taken over when its daemon is known to be gone: on the same host at once, once its
+process is seen gone (a crash, SIGKILL); from another host only once its heartbeat is older than
+the lease's length (:func:`hub.config.daemon_lease`). A daemon that cannot renew in time (the
+database away, the process frozen) stops starting runs; one whose lease was taken over stops.
+
+This is the single seam for running more than one node: the distributed mode (a later issue,
+procrastinate on PostgreSQL) will coordinate its workers itself and not take this lease.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.config import daemon_lease
+from hub.db import tables as t
+from hub.db.engine import Database
+from hub.errors import HubError, StorageError
+from hub.logging import get_logger
+from hub.operations.runs import process_alive
+
+__all__ = ["SCHEDULER", "DaemonRunning", "Keeper", "Lease", "take"]
+
+#: The lease ``hub run`` takes: the one scheduler of a database.
+SCHEDULER = "scheduler"
+
+log = get_logger("hub.operations.lease")
+
+
+class DaemonRunning(HubError):
+    """Another daemon holds the database's lease (exit code 1)."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class Lease:
+    """The lease this process holds: ``holder`` is ``"<host> <pid> <token>"``, a token of this
+    take, so two daemons in one process are told apart too."""
+
+    db: Database
+    name: str
+    holder: str
+    length: float  # seconds
+    # time.monotonic() when the lease was last known ours (taken or renewed)
+    confirmed: float = field(default_factory=time.monotonic)
+    lost: bool = False
+
+    def held(self) -> bool:
+        """Still ours, as far as this process can tell: not taken over, and confirmed within
+        its length (a daemon that could not renew for that long may have been taken over)."""
+        return not self.lost and time.monotonic() - self.confirmed < self.length
+
+    def renew(self) -> bool:
+        """Renew the heartbeat; False (and :attr:`lost`) when the lease is no longer ours.
+
+        :raises StorageError: the database did not answer; the lease may still be ours.
+        """
+        asked = time.monotonic()
+        with self.db.session() as session:
+            renewed = session.execute(
+                update(t.DaemonLease)
+                .where(t.DaemonLease.name == self.name, t.DaemonLease.holder == self.holder)
+                .values(heartbeat_at=_now())
+            ).rowcount  # type: ignore[attr-defined]
+        if renewed:
+            self.confirmed = asked
+        else:
+            self.lost = True
+        return bool(renewed)
+
+    def release(self) -> None:
+        """Give the lease up (a daemon stopping); the next ``hub run`` takes it at once."""
+        with self.db.session() as session:
+            session.execute(
+                delete(t.DaemonLease).where(
+                    t.DaemonLease.name == self.name, t.DaemonLease.holder == self.holder
+                )
+            )
+        self.lost = True
+
+
+def _refusal(row: t.DaemonLease, length: float) -> DaemonRunning:
+    beat = int((_now() - _aware(row.heartbeat_at)).total_seconds())
+    return DaemonRunning(
+        f"another daemon already runs the jobs of this database: hub run on host {row.host},"
+        f" pid {row.pid}, started {_aware(row.started_at).isoformat(timespec='seconds')},"
+        f" last heartbeat {beat} s ago. Two daemons on one database would run every job twice;"
+        f" stop that one first (one that crashed is taken over once its heartbeat is older than"
+        f" {length:g} s, HUB_DAEMON_LEASE; on its own host as soon as its process is gone)"
+    )
+
+
+def _gone(row: t.DaemonLease, host: str) -> bool:
+    """The holder is a process of this host that no longer runs."""
+    parts = row.holder.split(" ")
+    if row.host != host or len(parts) != 3:
+        return False
+    if row.pid == os.getpid():  # a restarted container reusing our pid, or a take of ours
+        return False
+    return not process_alive(row.pid)
+
+
+def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) -> Lease:
+    """Take the lease ``name`` for this process, committed, or refuse.
+
+    :raises DaemonRunning: another live daemon holds it (the message names its host and pid).
+    """
+    seconds = float(daemon_lease() if length is None else length)
+    host = socket.gethostname()
+    holder = f"{host} {os.getpid()} {uuid.uuid4().hex[:12]}"
+    for _ in range(5):  # a race lost (a row made or taken meanwhile) is looked at again
+        now = _now()
+        asked = time.monotonic()
+        with db.session() as session:
+            row = session.get(t.DaemonLease, name)
+            if row is not None:
+                stale = _aware(row.heartbeat_at) < now - dt.timedelta(seconds=seconds)
+                if not stale and not _gone(row, host):
+                    raise _refusal(row, seconds)
+                condition = (
+                    t.DaemonLease.holder == row.holder
+                    if not stale
+                    else t.DaemonLease.heartbeat_at < now - dt.timedelta(seconds=seconds)
+                )
+                taken = session.execute(
+                    update(t.DaemonLease)
+                    .execution_options(synchronize_session=False)
+                    .where(t.DaemonLease.name == name, condition)
+                    .values(
+                        holder=holder, host=host, pid=os.getpid(), started_at=now, heartbeat_at=now
+                    )
+                ).rowcount  # type: ignore[attr-defined]
+                if not taken:
+                    continue
+                log.warning(
+                    "daemon lease taken over from a daemon that is gone",
+                    host=row.host,
+                    pid=row.pid,
+                    heartbeat=_aware(row.heartbeat_at).isoformat(timespec="seconds"),
+                )
+                return Lease(db, name, holder, seconds, confirmed=asked)
+        try:
+            with db.session() as session:
+                session.add(
+                    t.DaemonLease(
+                        name=name,
+                        holder=holder,
+                        host=host,
+                        pid=os.getpid(),
+                        started_at=now,
+                        heartbeat_at=now,
+                    )
+                )
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):  # another took it first
+                continue
+            raise
+        return Lease(db, name, holder, seconds, confirmed=asked)
+    raise StorageError(f"the daemon lease {name!r} kept changing while it was taken; try again")
+
+
+class Keeper:
+    """Renews a lease every third of its length from a daemon thread until stopped; calls
+    ``on_lost`` once if the lease turns out to be another's."""
+
+    def __init__(self, lease: Lease, on_lost: Callable[[], None]) -> None:
+        self.lease = lease
+        self._on_lost = on_lost
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{lease.name}", daemon=True)
+
+    def start(self) -> Keeper:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease.length / 3):
+            try:
+                mine = self.lease.renew()
+            except (StorageError, OSError) as exc:
+                log.warning("daemon lease not renewed; trying again", error=str(exc))
+                continue
+            if not mine:
+                log.error("daemon lease lost: another daemon took it over; stopping")
+                self._on_lost()
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
