@@ -200,8 +200,25 @@ def enable_plugin(
     cp.kind = info.kind
     _store(box, info, cp, checked)
     require_settings(info, {s.key for s in cp.settings}, name, "give them with --set key=value")
+    _plugin_check(registry, box, info, client, cp)
     session.flush()
     return cp
+
+
+def _plugin_check(
+    registry: PluginRegistry, box: SecretBox, info: SystemInfo, client: t.Client, cp: t.ClientPlugin
+) -> None:
+    """Let the plugin refuse the settings it would be called with (its ``check_settings``
+    hook): defaults filled in, secrets decrypted, masked in any repr."""
+    values = with_defaults(info, {})
+    for s in cp.settings:
+        values[s.key] = (
+            box.decrypt(s.value, what=f"setting {s.key!r} of client {client.name!r}")
+            if s.secret
+            else s.value
+        )
+    secret_names = info.secret_names | {s.key for s in cp.settings if s.secret}
+    registry.check_settings(info.name, PluginSettings(values, secret_names))
 
 
 def disable_plugin(session: Session, name: str, plugin: str) -> None:
@@ -235,6 +252,7 @@ def set_settings(
         raise _no_plugin_enabled(name, f"plugin {plugin!r}" if plugin else "accounting plugin")
     info = registry.info(cp.plugin)
     _store(box, info, cp, validate_settings(info, values))
+    _plugin_check(registry, box, info, client, cp)
     return cp
 
 

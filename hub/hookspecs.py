@@ -51,7 +51,7 @@ one is reported by ``hub plugins list`` and not loaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pluggy
 
@@ -199,6 +199,24 @@ def create_invoice(ctx: ClientContext, draft: InvoiceDraft) -> str:  # type: ign
     :param draft: customer, dates, currency and lines (net unit prices, VAT codes).
     :returns: the accounting system's reference for the invoice or order, as text.
     :raises: as :func:`create_credit_note`.
+    """
+
+
+@hookspec
+def check_settings(settings: Mapping[str, str]) -> None:
+    """Refuse settings the plugin cannot work with, when they are set (optional hook).
+
+    Called by ``hub clients enable`` and ``hub clients set`` (:func:`hub.clients.enable_plugin`,
+    :func:`hub.clients.set_settings`) with the plugin's complete settings as they would be
+    stored (defaults filled in, secrets decrypted), after the core has checked each value's
+    type against the schema and before anything is committed; so a value the plugin would
+    refuse at the next sync (a choice that is not one of the allowed ones, a malformed
+    mapping) is refused at once and nothing is stored. Must be cheap and make no network
+    calls.
+
+    :param settings: the setting values by name.
+    :raises SettingsError: naming the setting, the value (never a secret's) and what is
+        allowed.
     """
 
 

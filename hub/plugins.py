@@ -21,7 +21,7 @@ import importlib.metadata
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -150,6 +150,22 @@ class PluginRegistry:
             raise NotFoundError(
                 f"no plugin named {name!r} is installed (installed: {known})"
             ) from None
+
+    def check_settings(self, name: str, settings: Mapping[str, str]) -> None:
+        """Let plugin ``name`` refuse ``settings`` (its ``check_settings`` hook, if it has one).
+
+        :raises SettingsError: the plugin refused them.
+        :raises PluginError: the hook failed with anything but a :class:`HubError`.
+        """
+        try:
+            self._caller(name, "check_settings")(settings=settings)
+        except HubError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {name!r}: check_settings() failed: {type(exc).__name__}: {exc}",
+                plugin=name,
+            ) from exc
 
     def for_client(self, ctx: ClientContext) -> ClientPlugin:
         return ClientPlugin(self, self.info(ctx.plugin), ctx)

@@ -168,6 +168,24 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _read_at_most(fd: int, size: int, max_bytes: int) -> bytes:
+    """The file's bytes, expected to be ``size`` long, but never more than ``max_bytes + 1``.
+
+    A read of n bytes allocates n bytes at once, so the first read asks for ``size + 1``
+    (never for the limit); only a file that grew since ``fstat`` is read on, in 1 MiB steps.
+    """
+    parts: list[bytes] = []
+    total, step, limit = 0, size + 1, max_bytes + 1
+    while total < limit:
+        chunk = os.read(fd, min(step, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        step = 1 << 20
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def read_regular_file(
     path: Path, *, setting: str, max_bytes: int, limit_setting: str | None = None
 ) -> bytes:
@@ -198,17 +216,18 @@ def read_regular_file(
         ) from None
     except OSError as exc:
         raise RemoteServerError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise SettingsError(
-                    f"setting {setting}: {str(path)!r} is {_kind(info.st_mode)}, not a regular"
-                    " file; name the exported file itself"
-                )
-            data = b"" if info.st_size > max_bytes else handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise RemoteServerError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SettingsError(
+                f"setting {setting}: {str(path)!r} is {_kind(info.st_mode)}, not a regular"
+                " file; name the exported file itself"
+            )
+        data = b"" if info.st_size > max_bytes else _read_at_most(fd, info.st_size, max_bytes)
+    except OSError as exc:
+        raise RemoteServerError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     size = max(info.st_size, len(data))
     if size > max_bytes:
         hint = f" (raise the setting {limit_setting} if it is right)" if limit_setting else ""

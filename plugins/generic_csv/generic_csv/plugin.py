@@ -7,7 +7,7 @@ and the files they name afresh, so nothing of one client can reach another's cal
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from generic_csv import __version__, documents
 from generic_csv.cache import cached
 from generic_csv.outbox import Outcome, file_name, write_once
 from generic_csv.reader import CustomerFile, InvoiceFile, read_customers, read_invoices
+from generic_csv import settings as csv_settings
 from generic_csv.settings import SETTINGS, Config, load_config
 from generic_csv.table import read_file
 from hub import hookimpl
@@ -82,6 +83,13 @@ def _customers(config: Config, log: Any) -> CustomerFile | None:
 system_info = info_hook(
     NAME, "CSV files (any accounting program)", __version__, CAPABILITIES, SETTINGS
 )
+
+
+@hookimpl
+def check_settings(settings: Mapping[str, str]) -> None:
+    """Refuse settings at ``hub clients enable|set`` that every hook would refuse later
+    (see :func:`generic_csv.settings.check_settings`)."""
+    csv_settings.check_settings(settings)
 
 
 @hookimpl
