@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sync_csv import write_export  # noqa: E402
+from sync_csv import write_export
 
 #: Bytes per row of ``write_export`` (measured): how many rows make ``--mb`` megabytes.
 _ROW_BYTES = 97
@@ -74,7 +74,9 @@ def measure(path: Path, use_tracemalloc: bool) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--mb", type=float, default=50.0, help="size of the export (default 50)")
     parser.add_argument("--no-tracemalloc", action="store_true", help="RSS only (faster)")
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -14,10 +14,10 @@ from typing import Any
 import structlog
 
 from generic_csv import __version__, documents
+from generic_csv import settings as csv_settings
 from generic_csv.cache import cached
 from generic_csv.outbox import Outcome, file_name, write_once
 from generic_csv.reader import CustomerFile, InvoiceFile, read_customers, read_invoices
-from generic_csv import settings as csv_settings
 from generic_csv.settings import SETTINGS, Config, load_config
 from generic_csv.table import read_file
 from hub import hookimpl

@@ -18,7 +18,6 @@ from typing import Any
 from generic_csv.columns import (
     CUSTOMER_COLUMNS,
     CUSTOMER_REQUIRED,
-    INVOICE_AMOUNTS,
     INVOICE_COLUMNS,
     INVOICE_REQUIRED,
     ColumnMap,

