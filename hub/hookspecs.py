@@ -204,9 +204,11 @@ def create_invoice(ctx: ClientContext, draft: InvoiceDraft) -> str:  # type: ign
 
 @hookspec
 def check_settings(settings: Mapping[str, str]) -> None:
-    """Refuse settings that cannot work together (optional, for a plugin of any kind).
+    """Refuse settings the plugin cannot work with, when they are set (optional, any kind).
 
-    Called by ``hub clients enable`` and ``hub clients set``; no network, no client context.
+    Called by ``hub clients enable`` and ``hub clients set`` (:func:`hub.clients.enable_plugin`,
+    :func:`hub.clients.set_settings`) before anything is committed; it must be cheap: no
+    network, no client context.
     Check again in the hooks that use the settings: settings stored before a plugin learnt a
     rule reach them unchecked.
 
@@ -216,7 +218,9 @@ def check_settings(settings: Mapping[str, str]) -> None:
         as the mask ``********``.
     :returns: nothing; return normally to accept the settings.
     :raises SettingsError: naming the settings and why they cannot work together (a login
-        without encryption, a setting another one needs); nothing is stored then.
+        without encryption, a setting another one needs) or why one value cannot work (a
+        choice that is not one of the allowed ones, a malformed mapping), never a secret's
+        value; nothing is stored then.
     """
 
 

@@ -152,9 +152,20 @@ class PluginRegistry:
             ) from None
 
     def check_settings(self, name: str, settings: Mapping[str, str]) -> None:
-        """Plugin ``name``'s ``check_settings`` hook on ``settings``, if it has one: raises
-        its :class:`~hub.errors.SettingsError`."""
-        self._caller(name, "check_settings")(settings=dict(settings))
+        """Let plugin ``name`` refuse ``settings`` (its ``check_settings`` hook, if it has one).
+
+        :raises SettingsError: the plugin refused them.
+        :raises PluginError: the hook failed with anything but a :class:`HubError`.
+        """
+        try:
+            self._caller(name, "check_settings")(settings=dict(settings))
+        except HubError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {name!r}: check_settings() failed: {type(exc).__name__}: {exc}",
+                plugin=name,
+            ) from exc
 
     def for_client(self, ctx: ClientContext) -> ClientPlugin:
         return ClientPlugin(self, self.info(ctx.plugin), ctx)

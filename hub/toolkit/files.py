@@ -14,12 +14,20 @@ import errno
 import hashlib
 import os
 import secrets
+import stat
 import string
 from pathlib import Path
 
-from hub.errors import RemoteServerError
+from hub.errors import InvalidDataError, RemoteServerError, SettingsError
 
-__all__ = ["MAX_NAME", "escape_key", "key_file_name", "make_dir", "write_once"]
+__all__ = [
+    "MAX_NAME",
+    "escape_key",
+    "key_file_name",
+    "make_dir",
+    "read_regular_file",
+    "write_once",
+]
 
 #: Longest file name :func:`key_file_name` produces by default (most file systems allow 255).
 MAX_NAME = 200
@@ -174,3 +182,89 @@ def write_once(
                 os.unlink(temp)
     except OSError as exc:
         raise RemoteServerError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from None
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, for a message."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _read_at_most(fd: int, size: int, max_bytes: int) -> bytes:
+    """The file's bytes, expected to be ``size`` long, but never more than ``max_bytes + 1``.
+
+    A read of n bytes allocates n bytes at once, so the first read asks for ``size + 1``
+    (never for the limit); only a file that grew since ``fstat`` is read on, in 1 MiB steps.
+    """
+    parts: list[bytes] = []
+    total, step, limit = 0, size + 1, max_bytes + 1
+    while total < limit:
+        chunk = os.read(fd, min(step, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        step = 1 << 20
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def read_regular_file(
+    path: Path, *, setting: str, max_bytes: int, limit_setting: str | None = None
+) -> bytes:
+    """The whole content of the regular file at ``path``, which a path ``setting`` names,
+    read only if it is at most ``max_bytes`` long; never more than ``max_bytes + 1`` bytes
+    are read.
+
+    A device (``/dev/zero``), a named pipe, a socket or a directory is refused before a byte
+    is read: such a "file" may never end, or block forever. The file is opened without
+    blocking (a named pipe with no writer would block ``open``) and checked with ``fstat`` on
+    the open descriptor, so it cannot be swapped between the check and the read. A file that
+    grows past the limit while it is read is refused too.
+
+    :raises SettingsError: nothing is at ``path``, or it is not a regular file (the message
+        names the setting and what is there instead).
+    :raises InvalidDataError: the file is larger than ``max_bytes`` (``where`` is the file's
+        name; the message names ``limit_setting`` when given).
+    :raises RemoteServerError: the file exists but cannot be read (permissions, I/O).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        raise SettingsError(f"setting {setting}: {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise SettingsError(
+            f"setting {setting}: {str(path)!r} is a directory, not a regular file"
+        ) from None
+    except OSError as exc:
+        raise RemoteServerError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SettingsError(
+                f"setting {setting}: {str(path)!r} is {_kind(info.st_mode)}, not a regular"
+                " file; name the exported file itself"
+            )
+        data = b"" if info.st_size > max_bytes else _read_at_most(fd, info.st_size, max_bytes)
+    except OSError as exc:
+        raise RemoteServerError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    size = max(info.st_size, len(data))
+    if size > max_bytes:
+        hint = f" (raise the setting {limit_setting} if it is right)" if limit_setting else ""
+        raise InvalidDataError(
+            f"the file is {size:,} bytes or more, larger than the limit of {max_bytes:,}"
+            f" bytes{hint}; nothing from it was read",
+            where=path.name,
+        )
+    return data

@@ -24,15 +24,12 @@ _entries: OrderedDict[Hashable, object] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cached(path: Path, settings_key: Hashable, load: Callable[[], T]) -> T:
-    """``load()``'s result for these bytes of ``path``; loaded afresh when the file changed.
-
-    If the file cannot be read, ``load`` runs uncached and reports the problem itself.
+def cached(path: Path, data: bytes, settings_key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``'s result for ``data``, the bytes just read from ``path``; loaded afresh when
+    they changed. The caller reads the file once (bounded, see
+    :func:`generic_csv.table.read_file`) and ``load`` parses those same bytes.
     """
-    try:
-        digest = hashlib.blake2b(path.read_bytes(), digest_size=32).digest()
-    except OSError:
-        return load()
+    digest = hashlib.blake2b(data, digest_size=32).digest()
     key = (str(path), digest, settings_key)
     with _lock:
         if key in _entries:

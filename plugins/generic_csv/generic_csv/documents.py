@@ -4,6 +4,11 @@ UTF-8 without BOM, ``;``-separated, ``\\r\\n`` line ends, quoted only where need
 written exactly as given with a ``.`` decimal mark and never in exponent notation
 (``format(amount, "f")``, the same as ``str(amount)`` for every ordinary amount: ``1234.50``
 stays ``1234.50``); dates are ISO ``yyyy-mm-dd``.
+
+People open these files in a spreadsheet, so a text cell that a spreadsheet would run as a
+formula (``=HYPERLINK(...)``, ``@SUM(...)``, ``+1+2``, ``-1+2``, or one starting with a tab
+or carriage return) is written with a ``'`` in front (OWASP's advice on CSV injection): the
+spreadsheet shows the text, and runs nothing. See :func:`cell`.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -54,6 +60,28 @@ INVOICE_COLUMNS = (
 )
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A plain number: a spreadsheet reads it as a number, never as a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+
+
+def cell(text: str) -> str:
+    """A text cell made safe to open in a spreadsheet: ``'`` before a formula-like start.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a ``'``
+    in front, unless it is a plain number (``-150.00``, ``+45``), which a spreadsheet reads
+    as a number whatever it starts with. Amounts the plugin formats itself (:func:`amount`)
+    are numbers and never pass through here, so a negative amount stays ``-150.00``.
+
+    >>> cell("=SUM(A1:A9)"), cell("-1+2"), cell("-150.00"), cell("Rykker")
+    ("'=SUM(A1:A9)", "'-1+2", '-150.00', 'Rykker')
+    """
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def amount(value: Decimal) -> str:
     """An amount exactly as given, ``.`` as decimal mark, no exponent."""
     return format(value, "f")
@@ -87,13 +115,13 @@ def credit_note(request: CreditNoteRequest) -> bytes:
         CREDIT_NOTE_COLUMNS,
         [
             [
-                request.idempotency_key,
-                request.invoice_number,
-                request.customer_number,
+                cell(request.idempotency_key),
+                cell(request.invoice_number),
+                cell(request.customer_number),
                 date(request.date),
                 request.currency,
                 amount(request.amount),
-                request.reason,
+                cell(request.reason),
             ]
         ],
     )
@@ -105,15 +133,15 @@ def voucher(entry: JournalEntry) -> bytes:
         VOUCHER_COLUMNS,
         [
             [
-                entry.idempotency_key,
+                cell(entry.idempotency_key),
                 date(entry.date),
                 entry.currency,
-                entry.text,
+                cell(entry.text),
                 str(number),
-                line.account or "",
-                line.customer_number or "",
+                cell(line.account or ""),
+                cell(line.customer_number or ""),
                 amount(line.amount),
-                line.text,
+                cell(line.text),
             ]
             for number, line in enumerate(entry.lines, start=1)
         ],
@@ -126,18 +154,18 @@ def invoice(draft: InvoiceDraft) -> bytes:
         INVOICE_COLUMNS,
         [
             [
-                draft.idempotency_key,
+                cell(draft.idempotency_key),
                 draft.kind,
-                draft.customer_number,
+                cell(draft.customer_number),
                 date(draft.invoice_date),
                 date(draft.due_date),
                 draft.currency,
-                draft.text or "",
+                cell(draft.text or ""),
                 str(number),
-                line.description,
+                cell(line.description),
                 amount(line.quantity),
                 amount(line.unit_price),
-                line.vat_code or "",
+                cell(line.vat_code or ""),
                 amount(line_net(line)),
             ]
             for number, line in enumerate(draft.lines, start=1)

@@ -30,39 +30,122 @@ class ValueProblem(ValueError):
 # --------------------------------------------------------------------------- encoding
 
 
-def decode(data: bytes) -> str:
-    """Decode a file's bytes: UTF-8 (BOM or not) when they are valid UTF-8, else Windows-1252.
+class EncodingProblem(ValueProblem):
+    """The file's bytes are not text in the encoding it declares or was detected as.
 
-    Strict UTF-8 is tried first because Windows-1252 accepts almost any byte sequence, while
-    text in Windows-1252 with any letter outside ASCII (æ, ø, å) is practically never valid
-    UTF-8. A UTF-16 byte order mark (Excel's "Unicode text" export) is honoured too.
+    ``offset`` is the byte offset of the first bad byte (for :func:`line_of`).
+    """
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+#: How many bytes one step of a streaming decode takes.
+CHUNK = 1 << 20
+
+#: Bytes Windows-1252 leaves undefined.
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+#: A multi-byte UTF-8 sequence. In real Windows-1252 text these byte pairs are letter pairs
+#: like "Ã¸" or "Ã¥", which no Danish or Norwegian export contains: they are UTF-8's æ, ø, å.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def line_of(data: bytes, offset: int, codec: str = "utf-8") -> int:
+    """The physical line (from 1) holding byte ``offset`` of ``data``."""
+    if codec.startswith("utf-16"):
+        text = data[: offset - offset % 2].decode(codec, errors="replace")
+        return text.count("\n") + 1
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _first_decode_error(data: bytes, codec: str) -> UnicodeDecodeError | None:
+    """The first decode error of ``data`` in ``codec`` (offsets absolute), decoding in chunks
+    so that no copy of the whole file as text is ever made."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    view = memoryview(data)
+    for start in range(0, len(data) or 1, CHUNK):
+        chunk = view[start : start + CHUNK]
+        final = start + CHUNK >= len(data)
+        try:
+            decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            # exc.object is what the decoder held (bytes pending from the last chunk + chunk).
+            at = start + len(chunk) - len(exc.object) + exc.start
+            return UnicodeDecodeError(exc.encoding, data, at, at + 1, exc.reason)
+    return None
+
+
+def _bad_bytes(data: bytes, at: int, name: str) -> str:
+    shown = " ".join(f"0x{b:02X}" for b in data[at : at + 4])
+    return f"has bytes that are not valid {name} ({shown}... at byte offset {at})"
+
+
+def detect_encoding(data: bytes) -> str:
+    """The codec of a file's bytes: ``utf-8-sig``, ``utf-16``, ``utf-8`` or ``cp1252``.
+
+    A UTF-8 or UTF-16 byte order mark declares the encoding, and every byte must then be valid
+    in it. Without one, bytes that are valid UTF-8 are UTF-8 (strict UTF-8 is tried first
+    because Windows-1252 accepts almost any byte sequence, while Windows-1252 text with any
+    letter outside ASCII is practically never valid UTF-8); otherwise Windows-1252, unless the
+    file also holds UTF-8 sequences: such a file mixes the two encodings and is refused, since
+    either reading would store mojibake.
+
+    The whole file is checked, in chunks, without making a text copy of it.
+
+    :raises EncodingProblem: the reason, phrased to follow "the file", and the byte offset.
     """
     if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueProblem(
-                "starts with a UTF-8 byte order mark but is not valid UTF-8"
-                f" (byte offset {exc.start + len(codecs.BOM_UTF8)})"
-            ) from None
+        error = _first_decode_error(data, "utf-8-sig")
+        if error is not None:
+            raise EncodingProblem(
+                "starts with a UTF-8 byte order mark but "
+                + _bad_bytes(data, error.start, "UTF-8")
+                + " (is part of it Windows-1252 text?)",
+                error.start,
+            )
+        return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ValueProblem(
-                f"starts with a UTF-16 byte order mark but is not valid UTF-16 (offset {exc.start})"
-            ) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise ValueProblem(
-            f"is neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02X}"
-            f" at offset {exc.start})"
-        ) from None
+        error = _first_decode_error(data, "utf-16")
+        if error is not None:
+            raise EncodingProblem(
+                "starts with a UTF-16 byte order mark but is not valid UTF-16"
+                f" ({error.reason} at byte offset {error.start})",
+                error.start,
+            )
+        return "utf-16"
+    error = _first_decode_error(data, "utf-8")
+    if error is None:
+        return "utf-8"
+    bad = error.start
+    mixed = _UTF8_SEQUENCE.search(data)
+    if mixed is not None:
+        sample = mixed[0].decode("utf-8")
+        raise EncodingProblem(
+            "mixes two encodings: it "
+            + _bad_bytes(data, bad, "UTF-8")
+            + f", but line {line_of(data, mixed.start())} has UTF-8 text ({sample!r});"
+            " reading it either way would garble letters like æ, ø and å. Export it again"
+            " in one encoding",
+            bad,
+        )
+    undefined = _CP1252_UNDEFINED.search(data)
+    if undefined is not None:
+        at = undefined.start()
+        raise EncodingProblem(
+            f"is neither UTF-8 nor Windows-1252 text (byte 0x{data[at]:02X} at byte offset"
+            f" {at} is not valid in either)",
+            at,
+        )
+    return "cp1252"
+
+
+def decode(data: bytes) -> str:
+    """Decode a whole file's bytes as :func:`detect_encoding` decides (tests, small files)."""
+    return data.decode(detect_encoding(data))
 
 
 # --------------------------------------------------------------------------- delimiter
@@ -226,11 +309,12 @@ def detect_decimal_mark(values: Iterable[str]) -> DecimalMark:
             continue
         if reading.proves:
             marks.add(reading.proves)
-    if len(marks) == 1:
-        return DecimalMark(marks.pop())
-    if marks:
-        return DecimalMark(None, "the file's amounts use both ',' and '.' as decimal mark")
-    return UNDECIDED
+    return decide_decimal_mark(marks)
+
+
+class AmbiguousAmount(ValueProblem):
+    """An amount like ``1,234`` that reads two ways, in a file whose decimal mark is not
+    (yet) known."""
 
 
 def parse_amount(raw: str, decimal_mark: DecimalMark = UNDECIDED) -> tuple[Decimal, str | None]:
@@ -240,8 +324,19 @@ def parse_amount(raw: str, decimal_mark: DecimalMark = UNDECIDED) -> tuple[Decim
     space), a leading ``-``/``+``/``−`` or a trailing ``-``, and one currency affix before or
     after the number: ``kr``/``kr.`` (returned as ``"KR"``) or a three-letter code (returned
     upper-cased), which the caller must check against the row's currency. A spelling that
-    reads two ways (``1,234``) is resolved by ``decimal_mark`` or refused.
+    reads two ways (``1,234``) is resolved by ``decimal_mark`` or refused
+    (:class:`AmbiguousAmount`).
     """
+    number, currency, _ = read_amount(raw, decimal_mark)
+    return number, currency
+
+
+def read_amount(
+    raw: str, decimal_mark: DecimalMark = UNDECIDED
+) -> tuple[Decimal, str | None, str | None]:
+    """:func:`parse_amount`, plus the decimal mark the spelling proves (None if it proves
+    none; see :func:`detect_decimal_mark`), so one pass over a file can both parse its
+    amounts and learn its mark."""
     match = _match_amount(raw)
     signs = [s for s in match.group("lead", "lead2", "trail2", "trail") if s]
     if len(signs) > 1:
@@ -257,7 +352,7 @@ def parse_amount(raw: str, decimal_mark: DecimalMark = UNDECIDED) -> tuple[Decim
     if reading.ambiguous:
         sep = reading.ambiguous
         if decimal_mark.mark is None:
-            raise ValueProblem(
+            raise AmbiguousAmount(
                 f"is ambiguous: '{sep}' may be a thousands separator or the decimal mark,"
                 f" and {decimal_mark.reason}"
             )
@@ -265,7 +360,17 @@ def parse_amount(raw: str, decimal_mark: DecimalMark = UNDECIDED) -> tuple[Decim
             integer, fraction = integer + fraction, ""
     sign = "-" if signs and signs[0] != "+" else ""
     text = f"{sign}{integer}.{fraction}" if fraction else f"{sign}{integer}"
-    return Decimal(text), currency
+    return Decimal(text), currency, reading.proves
+
+
+def decide_decimal_mark(marks: set[str]) -> DecimalMark:
+    """The file's decimal mark from the marks its amounts prove (see
+    :func:`detect_decimal_mark`)."""
+    if len(marks) == 1:
+        return DecimalMark(next(iter(marks)))
+    if marks:
+        return DecimalMark(None, "the file's amounts use both ',' and '.' as decimal mark")
+    return UNDECIDED
 
 
 # --------------------------------------------------------------------------- dates

@@ -7,17 +7,19 @@ and the files they name afresh, so nothing of one client can reach another's cal
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import structlog
 
 from generic_csv import __version__, documents
+from generic_csv import settings as csv_settings
 from generic_csv.cache import cached
 from generic_csv.outbox import Outcome, file_name, write_once
 from generic_csv.reader import CustomerFile, InvoiceFile, read_customers, read_invoices
 from generic_csv.settings import SETTINGS, Config, load_config
+from generic_csv.table import read_file
 from hub import hookimpl
 from hub.amounts import ZERO
 from hub.errors import InvalidDataError
@@ -47,14 +49,21 @@ def _log(ctx: ClientContext) -> Any:
 
 def _reading_key(config: Config) -> tuple[object, ...]:
     """The settings that change how a file is read (part of the cache key)."""
-    return (tuple(sorted(config.columns.items())), config.default_currency)
+    return (
+        tuple(sorted(config.columns.items())),
+        config.default_currency,
+        config.require_final_newline,
+    )
 
 
 def _invoices(config: Config, log: Any) -> InvoiceFile:
+    path = config.invoices_path
+    data = read_file(path, "invoices_path", config.max_file_bytes)
     return cached(
-        config.invoices_path,
+        path,
+        data,
         ("invoices", *_reading_key(config)),
-        lambda: read_invoices(config, log),
+        lambda: read_invoices(config, log, data),
     )
 
 
@@ -62,14 +71,25 @@ def _customers(config: Config, log: Any) -> CustomerFile | None:
     path = config.customers_path
     if path is None:
         return None
+    data = read_file(path, "customers_path", config.max_file_bytes)
     return cached(
-        path, ("customers", *_reading_key(config)), lambda: read_customers(path, config, log)
+        path,
+        data,
+        ("customers", *_reading_key(config)),
+        lambda: read_customers(path, config, log, data),
     )
 
 
 system_info = info_hook(
     NAME, "CSV files (any accounting program)", __version__, CAPABILITIES, SETTINGS
 )
+
+
+@hookimpl
+def check_settings(settings: Mapping[str, str]) -> None:
+    """Refuse settings at ``hub clients enable|set`` that every hook would refuse later
+    (see :func:`generic_csv.settings.check_settings`)."""
+    csv_settings.check_settings(settings)
 
 
 @hookimpl

@@ -18,7 +18,6 @@ from typing import Any
 from generic_csv.columns import (
     CUSTOMER_COLUMNS,
     CUSTOMER_REQUIRED,
-    INVOICE_AMOUNTS,
     INVOICE_COLUMNS,
     INVOICE_REQUIRED,
     ColumnMap,
@@ -26,15 +25,17 @@ from generic_csv.columns import (
 )
 from generic_csv.parsing import (
     KRONE_CURRENCIES,
+    UNDECIDED,
+    AmbiguousAmount,
     DecimalMark,
     ValueProblem,
-    detect_decimal_mark,
-    parse_amount,
+    decide_decimal_mark,
     parse_date,
     parse_language,
+    read_amount,
 )
 from generic_csv.settings import Config
-from generic_csv.table import Problems, Row, Table, parse_table, read_bytes
+from generic_csv.table import Problems, Row, Table, open_table, read_file
 from hub.errors import InvalidDataError
 from hub.model import Customer, Invoice
 
@@ -42,7 +43,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _MODEL_FIELD = re.compile(r"\w+\.(\w+): (.*)", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceRecord:
     """One invoice row: the invoice, where it came from, and the customer's e-mail if given."""
 
@@ -67,7 +68,7 @@ class InvoiceFile:
         return {r.invoice.invoice_number: r.invoice for r in self.records}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerRecord:
     """One customers-file row. ``balance`` is None without a balance column; ``currency`` is
     None when the file has no currency column and no ``default_currency`` is set."""
@@ -87,21 +88,57 @@ class CustomerFile:
     has_balance: bool
 
 
-class _Cells:
-    """One row's cells by field name; each bad value becomes a problem and reads as None."""
+class _FileState:
+    """What reading one file shares between its rows: the decimal marks its amounts prove so
+    far, and one copy of each repeated text and date (a customer's number and name, the
+    currency, a due date recur on many rows; keeping one object each keeps a large export's
+    memory near its size)."""
 
-    def __init__(self, row: Row, columns: ColumnMap, problems: Problems) -> None:
+    def __init__(self) -> None:
+        self.proofs: set[str] = set()
+        self.texts: dict[str, str] = {}
+        self.dates: dict[str, dt.date] = {}
+
+    def text(self, value: str) -> str:
+        return self.texts.setdefault(value, value)
+
+
+class _Cells:
+    """One row's cells by field name; each bad value becomes a problem and reads as None.
+
+    The problems are held back until :meth:`flush`: a row whose amounts read two ways
+    (``1,234``) while the file's decimal mark is still unknown is *deferred*, read again once
+    the whole file has shown its mark, and only that second reading's problems count.
+    """
+
+    def __init__(
+        self,
+        row: Row,
+        columns: ColumnMap,
+        problems: Problems,
+        state: _FileState,
+        mark: DecimalMark | None = None,
+    ) -> None:
         self.row = row
         self.columns = columns
         self.problems = problems
+        self.state = state
+        self.mark = mark  # None: not known yet, defer a row with an ambiguous amount
         self.ok = True
+        self.deferred = False
+        self.held: list[str] = []
 
     def has(self, name: str) -> bool:
         return name in self.columns.positions
 
     def fail(self, name: str, message: str) -> None:
-        self.problems.add(self.row.line, f"{self.columns.label(name)}: {message}")
+        self.held.append(f"{self.columns.label(name)}: {message}")
         self.ok = False
+
+    def flush(self) -> None:
+        for message in self.held:
+            self.problems.add(self.row.line, message)
+        self.held.clear()
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         """The stripped cell; an empty cell is None, or a problem if ``required``."""
@@ -113,26 +150,44 @@ class _Cells:
             return None
         return value
 
+    def shared_text(self, name: str, *, required: bool = False) -> str | None:
+        """:meth:`text`, one object for all equal values of the file."""
+        value = self.text(name, required=required)
+        return None if value is None else self.state.text(value)
+
     def date(self, name: str) -> dt.date | None:
         value = self.text(name, required=True)
         if value is None:
             return None
+        known = self.state.dates.get(value)
+        if known is not None:
+            return known
         try:
-            return parse_date(value)
+            parsed = parse_date(value)
         except ValueProblem as exc:
             self.fail(name, f"{value!r} {exc}")
             return None
+        self.state.dates[value] = parsed
+        return parsed
 
-    def amount(self, name: str, mark: DecimalMark, currency: str | None) -> Decimal | None:
+    def amount(self, name: str, currency: str | None) -> Decimal | None:
         """An amount cell (empty is a problem: write 0 when 0 is meant)."""
         value = self.text(name, required=True)
         if value is None:
             return None
         try:
-            number, affix = parse_amount(value, mark)
+            number, affix, proves = read_amount(value, self.mark or UNDECIDED)
+        except AmbiguousAmount as exc:
+            if self.mark is None:
+                self.deferred = True
+            else:
+                self.fail(name, f"{value!r} {exc}")
+            return None
         except ValueProblem as exc:
             self.fail(name, f"{value!r} {exc}")
             return None
+        if proves is not None:
+            self.state.proofs.add(proves)
         if affix is not None and currency is not None:
             if affix == "KR" and currency not in KRONE_CURRENCIES:
                 self.fail(name, f"{value!r} is in kroner but the currency is {currency}")
@@ -156,14 +211,14 @@ class _Cells:
         if not _CURRENCY.fullmatch(code):
             self.fail("currency", f"{value!r} is not an ISO 4217 currency code like DKK")
             return None
-        return code
+        return self.state.text(code)
 
     def email(self, name: str) -> str | None:
         value = self.text(name)
         if value is not None and "@" not in value:
             self.fail(name, f"{value!r} is not an e-mail address")
             return None
-        return value
+        return None if value is None else self.state.text(value)
 
     def model_failure(self, exc: InvalidDataError) -> None:
         """Report a value the model refused (``Invoice.gross_amount: ...``) at its column."""
@@ -171,14 +226,18 @@ class _Cells:
         if match:
             self.fail(match[1], match[2])
         else:
-            self.problems.add(self.row.line, str(exc))
+            self.held.append(str(exc))
             self.ok = False
 
 
-def _load(path: Path, setting: str) -> tuple[Table, Problems]:
-    data = read_bytes(path, setting)
+def _open(path: Path, data: bytes | None, setting: str, config: Config) -> tuple[Table, Problems]:
+    if data is None:
+        data = read_file(path, setting, config.max_file_bytes)
     problems = Problems(path.name)
-    return parse_table(path.name, data, problems), problems
+    table = open_table(
+        path.name, data, problems, require_final_newline=config.require_final_newline
+    )
+    return table, problems
 
 
 def _columns(
@@ -200,23 +259,22 @@ def _columns(
     return columns
 
 
-def _decimal_mark(table: Table, columns: ColumnMap, names: tuple[str, ...]) -> DecimalMark:
-    indexes = [columns.positions[n] for n in names if n in columns.positions]
-    return detect_decimal_mark(row.cells[i] for row in table.rows for i in indexes)
-
-
-def read_invoices(config: Config, log: Any = None) -> InvoiceFile:
-    """Read the invoices file named by ``invoices_path``.
+def read_invoices(config: Config, log: Any = None, data: bytes | None = None) -> InvoiceFile:
+    """Read the invoices file named by ``invoices_path`` (``data``: its bytes, if read already).
 
     Amounts: net and VAT are optional. With only one of them the other is derived from gross;
     with neither, VAT is 0 and net equals gross. Without an outstanding column the outstanding
     amount is the gross amount. The currency comes from the currency column, an empty currency
     cell or a missing column from ``default_currency``.
 
+    The file is read in one pass, row by row; only the invoices are kept. A row with an
+    amount that reads two ways (``1,234``) waits until the pass has shown the file's decimal
+    mark (see :func:`generic_csv.parsing.detect_decimal_mark`).
+
     :raises InvalidDataError: any problem in the file (all of them, in one error).
-    :raises SettingsError | RemoteServerError: see :func:`generic_csv.table.read_bytes`.
+    :raises SettingsError | RemoteServerError: see :func:`generic_csv.table.read_file`.
     """
-    table, problems = _load(config.invoices_path, "invoices_path")
+    table, problems = _open(config.invoices_path, data, "invoices_path", config)
     overrides = dict(config.columns)
     columns = _columns(table, INVOICE_COLUMNS, INVOICE_REQUIRED, overrides, problems, log)
     blocked = bool(columns.problems)
@@ -228,54 +286,70 @@ def read_invoices(config: Config, log: Any = None) -> InvoiceFile:
         blocked = True
     if blocked:  # without the required columns no row can be read
         raise problems.error()
-    mark = _decimal_mark(table, columns, INVOICE_AMOUNTS)
-    records: list[InvoiceRecord] = []
+    state = _FileState()
+    records: list[InvoiceRecord | None] = []
+    deferred: list[tuple[int, Row, str | None]] = []
     first_line: dict[str, int] = {}
-    for row in table.rows:
-        cells = _Cells(row, columns, problems)
+    for row in table.rows():
+        cells = _Cells(row, columns, problems, state)
         number = cells.text("invoice_number", required=True)
         if number is not None:
             if number in first_line:
-                cells.fail(
-                    "invoice_number",
-                    f"{number!r} repeats the invoice on line {first_line[number]}",
+                problems.add(
+                    row.line,
+                    f"{columns.label('invoice_number')}: {number!r} repeats the invoice on"
+                    f" line {first_line[number]}",
                 )
+                cells.ok = False
             else:
                 first_line[number] = row.line
-        record = _invoice(cells, number, mark, config.default_currency)
+        record = _invoice(cells, number, config.default_currency)
+        if cells.deferred:
+            deferred.append((len(records), row, number))
+            records.append(None)
+            continue
+        cells.flush()
         if record is not None:
             records.append(record)
+    mark = decide_decimal_mark(state.proofs)
+    for index, row, number in deferred:
+        cells = _Cells(row, columns, problems, state, mark)
+        records[index] = _invoice(cells, number, config.default_currency)
+        cells.flush()
     problems.raise_if_any()
+    kept = tuple(r for r in records if r is not None)
     if log is not None:
         log.debug(
             "generic_csv.invoices_read",
             file=table.name,
-            rows=len(records),
+            rows=len(kept),
             delimiter=table.delimiter,
             decimal_mark=mark.mark,
         )
-    return InvoiceFile(table.name, tuple(records), "customer_name" in columns.positions)
+    return InvoiceFile(table.name, kept, "customer_name" in columns.positions)
 
 
 def _invoice(
-    cells: _Cells, number: str | None, mark: DecimalMark, default_currency: str | None
+    cells: _Cells, number: str | None, default_currency: str | None
 ) -> InvoiceRecord | None:
-    customer = cells.text("customer_number", required=True)
-    name = cells.text("customer_name")
+    customer = cells.shared_text("customer_number", required=True)
+    name = cells.shared_text("customer_name")
     email = cells.email("customer_email")
     invoice_date = cells.date("invoice_date")
     due_date = cells.date("due_date")
     currency = cells.currency(default_currency)
-    gross = cells.amount("gross_amount", mark, currency)
-    net = cells.amount("net_amount", mark, currency) if cells.has("net_amount") else None
-    vat = cells.amount("vat_amount", mark, currency) if cells.has("vat_amount") else None
-    outstanding = (
-        cells.amount("outstanding_amount", mark, currency)
-        if cells.has("outstanding_amount")
-        else gross
-    )
+    gross = cells.amount("gross_amount", currency)
+    net = cells.amount("net_amount", currency) if cells.has("net_amount") else None
+    vat = cells.amount("vat_amount", currency) if cells.has("vat_amount") else None
+    if not cells.has("outstanding_amount"):
+        outstanding = gross
+    elif gross is not None and cells.text("outstanding_amount") == cells.text("gross_amount"):
+        outstanding = gross  # the same cell text: the same amount, one object
+    else:
+        outstanding = cells.amount("outstanding_amount", currency)
     if (
         not cells.ok
+        or cells.deferred
         or number is None
         or customer is None
         or invoice_date is None
@@ -309,40 +383,60 @@ def _invoice(
     return InvoiceRecord(invoice, cells.row.line, email)
 
 
-def read_customers(path: Path, config: Config, log: Any = None) -> CustomerFile:
-    """Read the customers file at ``path`` (the ``customers_path`` setting).
+def read_customers(
+    path: Path, config: Config, log: Any = None, data: bytes | None = None
+) -> CustomerFile:
+    """Read the customers file at ``path`` (the ``customers_path`` setting; ``data``: its
+    bytes, if read already).
 
     Required columns: customer number and name. The balance, when its column is there, is in
     the currency of the currency column, else ``default_currency``.
 
     :raises InvalidDataError: any problem in the file (all of them, in one error).
-    :raises SettingsError | RemoteServerError: see :func:`generic_csv.table.read_bytes`.
+    :raises SettingsError | RemoteServerError: see :func:`generic_csv.table.read_file`.
     """
-    table, problems = _load(path, "customers_path")
+    table, problems = _open(path, data, "customers_path", config)
     overrides = dict(config.columns)
     columns = _columns(table, CUSTOMER_COLUMNS, CUSTOMER_REQUIRED, overrides, problems, log)
     if columns.problems:
         raise problems.error()
-    mark = _decimal_mark(table, columns, ("balance",))
-    records: dict[str, CustomerRecord] = {}
-    for row in table.rows:
-        cells = _Cells(row, columns, problems)
-        number = cells.text("customer_number", required=True)
-        if number is not None and number in records:
-            cells.fail(
-                "customer_number",
-                f"{number!r} repeats the customer on line {records[number].line}",
+    state = _FileState()
+    records: dict[str, CustomerRecord | None] = {}  # None: deferred, read at the end
+    deferred: list[tuple[Row, str]] = []
+    first_line: dict[str, int] = {}
+    for row in table.rows():
+        cells = _Cells(row, columns, problems, state)
+        number = cells.shared_text("customer_number", required=True)
+        if number is not None and number in first_line:
+            problems.add(
+                row.line,
+                f"{columns.label('customer_number')}: {number!r} repeats the customer on"
+                f" line {first_line[number]}",
             )
             continue
-        record = _customer(cells, number, mark, config.default_currency)
+        if number is not None:
+            first_line[number] = row.line
+        record = _customer(cells, number, config.default_currency)
+        if cells.deferred and number is not None:
+            deferred.append((row, number))
+            records[number] = None  # keeps the file's order
+            continue
+        cells.flush()
         if record is not None and number is not None:
             records[number] = record
+    mark = decide_decimal_mark(state.proofs)
+    for row, number in deferred:
+        cells = _Cells(row, columns, problems, state, mark)
+        record = _customer(cells, number, config.default_currency)
+        cells.flush()
+        records[number] = record
     problems.raise_if_any()
-    return CustomerFile(table.name, records, "balance" in columns.positions)
+    kept = {number: record for number, record in records.items() if record is not None}
+    return CustomerFile(table.name, kept, "balance" in columns.positions)
 
 
 def _customer(
-    cells: _Cells, number: str | None, mark: DecimalMark, default_currency: str | None
+    cells: _Cells, number: str | None, default_currency: str | None
 ) -> CustomerRecord | None:
     name = cells.text("name", required=True)
     email = cells.email("email")
@@ -354,8 +448,8 @@ def _customer(
         except ValueProblem as exc:
             cells.fail("language", f"{raw_language!r} {exc}")
     currency = cells.currency(default_currency, required=cells.has("balance"))
-    balance = cells.amount("balance", mark, currency) if cells.has("balance") else None
-    if not cells.ok or number is None or name is None:
+    balance = cells.amount("balance", currency) if cells.has("balance") else None
+    if not cells.ok or cells.deferred or number is None or name is None:
         return None
     try:
         customer = Customer(

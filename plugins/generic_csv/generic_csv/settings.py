@@ -18,6 +18,12 @@ from hub.toolkit.settings import SettingsReader
 
 EXPORT_SCOPES: tuple[str, ...] = ("open", "all")
 
+#: The default of ``max_file_mb``: a few times any real small-business export (a 50 MB export
+#: holds about half a million invoices), small enough that reading it cannot exhaust memory.
+DEFAULT_MAX_FILE_MB = 100
+#: The largest ``max_file_mb`` accepted.
+MAX_FILE_MB = 2000
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         name="invoices_path",
@@ -52,6 +58,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
         name="default_currency",
         description="ISO 4217 currency (e.g. DKK) for files without a currency column.",
     ),
+    SettingSpec(
+        name="require_final_newline",
+        type="boolean",
+        default="true",
+        description="true: a file whose last line is not followed by a line break is refused"
+        " as cut off mid-row; false: the accounting program never ends its exports with one.",
+    ),
+    SettingSpec(
+        name="max_file_mb",
+        type="integer",
+        default=str(DEFAULT_MAX_FILE_MB),
+        description="Largest export read, in megabytes (10^6 bytes); a larger file is refused"
+        " unread.",
+    ),
 )
 
 
@@ -65,14 +85,17 @@ class Config:
     columns: Mapping[str, str]
     export_scope: str
     default_currency: str | None
+    require_final_newline: bool = True
+    max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1_000_000
 
 
 def load_config(settings: Mapping[str, str]) -> Config:
     """Check ``settings`` and apply the defaults of :data:`SETTINGS`.
 
     :raises SettingsError: a required setting is missing, ``export_scope`` is not ``open`` or
-        ``all``, ``default_currency`` is not a three-letter code, or ``columns`` is malformed
-        or names an unknown field.
+        ``all``, ``default_currency`` is not a three-letter code, ``columns`` is malformed
+        or names an unknown field, ``require_final_newline`` is not a boolean or
+        ``max_file_mb`` not a whole number from 1 to :data:`MAX_FILE_MB`.
     """
     read = SettingsReader(SETTINGS, settings)
     invoices_path = read.path("invoices_path")
@@ -83,6 +106,8 @@ def load_config(settings: Mapping[str, str]) -> Config:
             f"setting export_scope must be one of {', '.join(EXPORT_SCOPES)},"
             f" not {settings.get('export_scope')!r}"
         )
+    max_mb = read.integer("max_file_mb", minimum=1)
+    read.check("max_file_mb", max_mb <= MAX_FILE_MB, f"must be at most {MAX_FILE_MB}, not {max_mb}")
     currency = read.optional("default_currency")
     if currency is not None:
         currency = currency.upper()
@@ -97,4 +122,28 @@ def load_config(settings: Mapping[str, str]) -> Config:
         columns=parse_overrides(read.optional("columns")),
         export_scope=scope,
         default_currency=currency,
+        require_final_newline=read.boolean("require_final_newline"),
+        max_file_bytes=max_mb * 1_000_000,
     )
+
+
+def check_settings(settings: Mapping[str, str]) -> None:
+    """Refuse settings this plugin cannot work with, when they are set rather than at the next
+    sync: everything :func:`load_config` checks, and path settings naming something that
+    exists but is not what they need (``invoices_path=/dev/zero``, a directory; an
+    ``outbox_dir`` that is a file). A file that does not exist yet is accepted: the accounting
+    program may write its first export later.
+
+    :raises SettingsError: naming the setting, the value and what is allowed.
+    """
+    config = load_config(settings)
+    for name, path in (
+        ("invoices_path", config.invoices_path),
+        ("customers_path", config.customers_path),
+    ):
+        if path is not None and path.exists() and not path.is_file():
+            raise SettingsError(
+                f"setting {name}: {str(path)!r} is not a regular file; name the exported file"
+            )
+    if config.outbox_dir.exists() and not config.outbox_dir.is_dir():
+        raise SettingsError(f"setting outbox_dir: {str(config.outbox_dir)!r} is not a directory")

@@ -35,6 +35,8 @@ def test_loaded_through_the_entry_point(monkeypatch: pytest.MonkeyPatch) -> None
         "columns",
         "export_scope",
         "default_currency",
+        "require_final_newline",
+        "max_file_mb",
     }
     assert specs["invoices_path"].required and specs["invoices_path"].type == "path"
     assert specs["outbox_dir"].required and specs["export_scope"].default == "open"
