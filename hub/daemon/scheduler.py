@@ -209,7 +209,7 @@ class Daemon:
     _scheduler: BackgroundScheduler | None = None
     _health: HealthServer | None = None
     _lease: lease.Lease | None = None
-    _keeper: lease.Keeper | None = None
+    _keeper: lease.Renewal | None = None
 
     stop_signal: str | None = None
 
@@ -231,7 +231,7 @@ class Daemon:
         global _context, _lease
         # The one place the lease is taken (the distributed mode will not take it).
         self._lease = lease.take(self.ctx.db)
-        self._keeper = lease.Keeper(self._lease, self._lease_lost).start()
+        self._keeper = lease.keeper(self._lease, self._lease_lost).start()
         try:
             if self.http_port is not None:
                 self._health = _bind_health(self)

@@ -27,10 +27,11 @@ from hub.amounts import ZERO
 from hub.config import data_dir, delivery_claim
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.db.renewal import Renewal
 from hub.dunning.law import law_for
 from hub.dunning.letters import LetterData, LetterInvoice, letter_language, render_letter
 from hub.dunning.states import CaseState, MessageStatus
-from hub.errors import HubError, NotFoundError, StorageError
+from hub.errors import HubError, NotFoundError
 from hub.logging import get_logger
 from hub.model import OutgoingMessage
 from hub.plugins import ClientPlugin, PluginRegistry
@@ -229,28 +230,16 @@ def _holding(db: Database, token: str, held: set[int]) -> Iterator[threading.Loc
     thread while the batch is delivered, however long it takes; the caller removes each
     message from ``held`` (under the lock yielded) once its outcome is recorded."""
     lock = threading.Lock()
-    stop = threading.Event()
-    every = delivery_claim() / 3
 
-    def renew() -> None:
-        while not stop.wait(every):
-            with lock:
-                ids = sorted(held)
-            try:
-                kept = _renew(db, token, ids)
-            except StorageError as exc:
-                log.warning("delivery claims not renewed; trying again", error=str(exc))
-                continue
-            if lost := set(ids) - kept:
-                log.warning("delivery claims lost to another run", messages=sorted(lost))
+    def renew() -> bool:
+        with lock:
+            ids = sorted(held)
+        if lost := set(ids) - _renew(db, token, ids):
+            log.warning("delivery claims lost to another run", messages=sorted(lost))
+        return True  # the others are still ours: keep renewing them
 
-    keeper = threading.Thread(target=renew, name="delivery-claims", daemon=True)
-    keeper.start()
-    try:
+    with Renewal(renew, delivery_claim() / 3, name="delivery-claims"):
         yield lock
-    finally:
-        stop.set()
-        keeper.join(timeout=10)
 
 
 def deliver_pending(

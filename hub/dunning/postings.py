@@ -30,11 +30,9 @@ import contextlib
 import datetime as dt
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
-from types import TracebackType
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -42,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.db.renewal import Renewal
 from hub.dunning.cases import add_event, lock_case
 from hub.dunning.states import EventKind
 from hub.errors import (
@@ -50,7 +49,6 @@ from hub.errors import (
     InputError,
     RemoteRequestError,
 )
-from hub.logging import get_logger
 
 #: How long a lease lasts unless renewed. The renewer renews it every third of this.
 POSTING_LEASE = dt.timedelta(seconds=60)
@@ -240,51 +238,19 @@ def release(db: Database, case_id: int, owner: str) -> None:
         )
 
 
-class LeaseRenewer:
-    """Renews the case's lease while the block runs (a thread, each renewal its own unit of
-    work); ``lost`` tells whether a renewal found the lease no longer ours."""
+def renewal(db: Database, case_id: int, owner: str, lease: dt.timedelta) -> Renewal:
+    """The renewal of the case's posting lease while the plugin works."""
 
-    def __init__(self, db: Database, case_id: int, owner: str, lease: dt.timedelta) -> None:
-        self.db = db
-        self.case_id = case_id
-        self.owner = owner
-        self.lease = lease
-        self.lost = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-case-{case_id}", daemon=True)
+    def renew() -> bool:
+        with db.session() as session:
+            result = session.execute(
+                update(t.Case)
+                .where(t.Case.id == case_id, t.Case.posting_owner == owner)
+                .values(posting_until=now() + lease)
+            )
+            return bool(cast(CursorResult[Any], result).rowcount)
 
-    def _run(self) -> None:
-        log = get_logger("hub.dunning.postings", case=self.case_id)
-        interval = self.lease.total_seconds() / 3
-        while not self._stop.wait(interval):
-            try:
-                with self.db.session() as session:
-                    result = session.execute(
-                        update(t.Case)
-                        .where(t.Case.id == self.case_id, t.Case.posting_owner == self.owner)
-                        .values(posting_until=now() + self.lease)
-                    )
-                    renewed = cast(CursorResult[Any], result).rowcount
-            except HubError as exc:  # the database is away for a moment: try again
-                log.warning("posting lease not renewed", why=str(exc))
-                continue
-            if not renewed:
-                self.lost = True
-                log.warning("posting lease lost", owner=self.owner)
-                return
-
-    def __enter__(self) -> LeaseRenewer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
+    return Renewal(renew, lease.total_seconds() / 3, name=f"posting-lease-case-{case_id}")
 
 
 def abandon_posting(
@@ -332,7 +298,7 @@ def post_under_lease(
     caller records the reference (:func:`hub.dunning.actions.record_posting` gives it back).
     """
     try:
-        with LeaseRenewer(db, case_id, owner, lease):
+        with renewal(db, case_id, owner, lease):
             return send()
     except Exception as exc:
         if refused_before_posting(exc):

@@ -4,7 +4,7 @@ APScheduler 3 keeps its jobs in the hub's database but cannot share them between
 two daemons on one database would each run every job. So a daemon first *takes* the lease (a
 row of ``daemon_leases``, committed), before it binds a port, looks at the run history or runs
 anything, and renews its heartbeat every third of the lease's length while it runs
-(:class:`Keeper`). A second ``hub run`` finds the lease held and is refused with
+(:func:`keeper`). A second ``hub run`` finds the lease held and is refused with
 :class:`DaemonRunning`, naming the holder's host and pid.
 
 A lease is taken over when its daemon is known to be gone: on the same host at once, once its
@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -33,11 +32,12 @@ from sqlalchemy.exc import IntegrityError
 from hub.config import daemon_lease
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.db.renewal import Renewal
 from hub.errors import HubError, StorageError
 from hub.logging import get_logger
 from hub.operations.runs import process_alive
 
-__all__ = ["SCHEDULER", "DaemonRunning", "Keeper", "Lease", "take"]
+__all__ = ["SCHEDULER", "DaemonRunning", "Lease", "Renewal", "keeper", "take"]
 
 #: The lease ``hub run`` takes: the one scheduler of a database.
 SCHEDULER = "scheduler"
@@ -184,33 +184,7 @@ def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) ->
     raise StorageError(f"the daemon lease {name!r} kept changing while it was taken; try again")
 
 
-class Keeper:
-    """Renews a lease every third of its length from a daemon thread until stopped; calls
-    ``on_lost`` once if the lease turns out to be another's."""
-
-    def __init__(self, lease: Lease, on_lost: Callable[[], None]) -> None:
-        self.lease = lease
-        self._on_lost = on_lost
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{lease.name}", daemon=True)
-
-    def start(self) -> Keeper:
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.lease.length / 3):
-            try:
-                mine = self.lease.renew()
-            except (StorageError, OSError) as exc:
-                log.warning("daemon lease not renewed; trying again", error=str(exc))
-                continue
-            if not mine:
-                log.error("daemon lease lost: another daemon took it over; stopping")
-                self._on_lost()
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+def keeper(lease: Lease, on_lost: Callable[[], None]) -> Renewal:
+    """The renewal of the daemon's lease every third of its length, calling ``on_lost`` once
+    if the lease turns out to be another daemon's; :meth:`~hub.db.renewal.Renewal.start` it."""
+    return Renewal(lease.renew, lease.length / 3, name=f"lease-{lease.name}", on_lost=on_lost)

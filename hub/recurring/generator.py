@@ -24,7 +24,6 @@ later day.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from hub import clients
 from hub.config import DEFAULT_RECURRING_LEASE, recurring_lease
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.db.renewal import Renewal
 from hub.errors import HubError, StorageError
 from hub.logging import get_logger
 from hub.model import DraftLine, InvoiceDraft
@@ -422,39 +422,27 @@ class _Generator:
         """Keep the lease while the plugin works: renewed every third of it from a thread, so
         that a slow send (retries, a throttled API) is never taken over by another run. A run
         that dies stops renewing, and the lease lapses."""
-        stop = threading.Event()
+        until = claim.until
 
-        def renew() -> None:
-            until = claim.until
-            while not stop.wait(self.lease.total_seconds() / 3):
-                renewed = self._clock() + self.lease
-                try:
-                    with self.db.session() as session:
-                        done = set_if(
-                            session,
-                            t.RecurringInvoice,
-                            t.RecurringInvoice.id == claim.row_id,
-                            t.RecurringInvoice.state == "pending",
-                            t.RecurringInvoice.claimed_until == until,
-                            claimed_until=renewed,
-                        )
-                except StorageError as exc:
-                    self.log.warning(
-                        "recurring lease not renewed", row=claim.row_id, error=str(exc)
-                    )
-                    continue
-                if not done:
-                    self.log.warning("recurring lease lost", row=claim.row_id)
-                    return
+        def renew() -> bool:
+            nonlocal until
+            renewed = self._clock() + self.lease
+            with self.db.session() as session:
+                done = set_if(
+                    session,
+                    t.RecurringInvoice,
+                    t.RecurringInvoice.id == claim.row_id,
+                    t.RecurringInvoice.state == "pending",
+                    t.RecurringInvoice.claimed_until == until,
+                    claimed_until=renewed,
+                )
+            if done:
                 until = renewed
+            return done
 
-        keeper = threading.Thread(target=renew, name=f"recurring-lease-{claim.row_id}", daemon=True)
-        keeper.start()
-        try:
+        every = self.lease.total_seconds() / 3
+        with Renewal(renew, every, name=f"recurring-lease-{claim.row_id}"):
             yield
-        finally:
-            stop.set()
-            keeper.join()
 
     def _release(self, row_id: int, exc: HubError | None) -> None:
         """Let the lease go. With ``exc`` (the send failed), count the attempt and keep the
