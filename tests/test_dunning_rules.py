@@ -427,8 +427,8 @@ def test_a_message_is_claimed_by_one_delivery_run_only(db, box, registry, hub_en
     (hub_env / "outbox").write_text("blocked")
     run_day(db, registry, box, "acme", day(10))
     [message] = messages(db)
-    assert _claim(db, [message.id]) == {message.id}
-    assert _claim(db, [message.id]) == set()  # a second run at the same time leaves it alone
+    assert _claim(db, [message.id], "run-1") == {message.id}
+    assert _claim(db, [message.id], "run-2") == set()  # a second run at once: left alone
 
 
 def test_A3_refuses_to_credit_a_partly_paid_invoice(db, box, registry, ledger) -> None:  # type: ignore[no-untyped-def]
