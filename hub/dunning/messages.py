@@ -27,7 +27,7 @@ from hub.amounts import ZERO
 from hub.config import data_dir, delivery_claim
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.db.renewal import Renewal
+from hub.db.leases import Renewal
 from hub.dunning.law import law_for
 from hub.dunning.letters import LetterData, LetterInvoice, letter_language, render_letter
 from hub.dunning.states import CaseState, MessageStatus

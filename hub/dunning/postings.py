@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.db.renewal import Renewal
+from hub.db.leases import Renewal, gone_here
 from hub.dunning.cases import add_event, lock_case
 from hub.dunning.states import EventKind
 from hub.errors import (
@@ -105,18 +105,9 @@ def _owner_text(owner: str) -> str:
 def _dead_here(owner: str) -> bool:
     """The owner is a process of this host that is gone (killed while posting)."""
     parts = owner.split(" ", 3)
-    if len(parts) != 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False  # another host's process: only its lease's expiry tells
-    pid = int(parts[1])
-    if pid == os.getpid():
+    if len(parts) != 4 or not parts[1].isdigit() or int(parts[1]) == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # it exists, and belongs to someone else
-        return False
-    return False
+    return gone_here(parts[0], int(parts[1]))
 
 
 def lease_live(case: t.Case, at: dt.datetime | None = None) -> bool:

@@ -32,10 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from hub.config import daemon_lease
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.db.renewal import Renewal
+from hub.db.leases import Renewal, gone_here
 from hub.errors import HubError, StorageError
 from hub.logging import get_logger
-from hub.operations.runs import process_alive
 
 __all__ = ["SCHEDULER", "DaemonRunning", "Lease", "Renewal", "keeper", "take"]
 
@@ -117,12 +116,11 @@ def _refusal(row: t.DaemonLease, length: float) -> DaemonRunning:
 
 def _gone(row: t.DaemonLease, host: str) -> bool:
     """The holder is a process of this host that no longer runs."""
-    parts = row.holder.split(" ")
-    if row.host != host or len(parts) != 3:
+    if len(row.holder.split(" ")) != 3:
         return False
     if row.pid == os.getpid():  # a restarted container reusing our pid, or a take of ours
         return False
-    return not process_alive(row.pid)
+    return row.host == host and gone_here(row.host, row.pid)
 
 
 def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) -> Lease:
@@ -186,5 +184,5 @@ def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) ->
 
 def keeper(lease: Lease, on_lost: Callable[[], None]) -> Renewal:
     """The renewal of the daemon's lease every third of its length, calling ``on_lost`` once
-    if the lease turns out to be another daemon's; :meth:`~hub.db.renewal.Renewal.start` it."""
+    if the lease turns out to be another daemon's; :meth:`~hub.db.leases.Renewal.start` it."""
     return Renewal(lease.renew, lease.length / 3, name=f"lease-{lease.name}", on_lost=on_lost)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from hub.clock import as_utc
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.db.leases import gone_here
 from hub.errors import InputError
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def _dead_here(runner: str | None, host: str) -> bool:
     pid = int(parts[2])
     if pid == os.getpid():
         return len(parts) == 3 or parts[3] != _TOKEN
-    return not process_alive(pid)
+    return gone_here(host, pid)
 
 
 def _now() -> dt.datetime:
@@ -150,17 +151,6 @@ def sync_recorder(client_id: int, run_id: int | None = None) -> RunRecorder:
         run.error = row.error
 
     return record
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this pid runs on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, and belongs to someone else
-        return True
-    return True
 
 
 def mark_interrupted(db: Database) -> list[int]:

@@ -37,7 +37,7 @@ from hub import clients
 from hub.config import DEFAULT_RECURRING_LEASE, recurring_lease
 from hub.db import tables as t
 from hub.db.engine import Database
-from hub.db.renewal import Renewal
+from hub.db.leases import Renewal
 from hub.errors import HubError, StorageError
 from hub.logging import get_logger
 from hub.model import DraftLine, InvoiceDraft

@@ -1,4 +1,5 @@
-"""Keeping a lease held in the database alive while slow work runs.
+"""Leases held in the database: keeping one alive while slow work runs, and telling whether
+its holder on this host is gone.
 
 The hub holds four kinds of lease, each a row it owns until a time: a credit note or write-off
 being posted, a recurring invoice being sent, letters being delivered, and the daemon's own.
@@ -6,10 +7,15 @@ Each is renewed the same way, by a :class:`Renewal`: from a thread, every so oft
 the lease, so two renewals may fail before it lapses), each renewal a unit of work of its own.
 A renewal the database refuses for a moment is logged and tried at the next beat; one that finds
 the lease another's stops renewing, so the work's owner can tell (``lost``, ``on_lost``).
+
+A lease (or a run) records its holder's host and pid, so that one killed on this host can be
+taken over at once instead of after its lease lapses: :func:`gone_here`.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -18,9 +24,9 @@ from typing import Self
 from hub.errors import StorageError
 from hub.logging import get_logger
 
-__all__ = ["Renewal"]
+__all__ = ["Renewal", "gone_here", "process_alive"]
 
-log = get_logger("hub.db.renewal")
+log = get_logger("hub.db.leases")
 
 
 class Renewal:
@@ -82,3 +88,20 @@ class Renewal:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to someone else
+        return True
+    return True
+
+
+def gone_here(host: str, pid: int) -> bool:
+    """The holder ``host``/``pid`` is a process of this host that no longer runs. Another
+    host's holder is never judged gone here: only its lease's expiry tells."""
+    return host == socket.gethostname() and not process_alive(pid)
