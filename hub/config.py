@@ -6,11 +6,13 @@ secret key file live there); ``HUB_DATABASE_URL`` overrides the database.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import platformdirs
 
+from hub.amounts import plain_decimal
 from hub.errors import InputError
 
 
@@ -86,15 +88,18 @@ def delivery_claim() -> int:
 
 
 def _duration(variable: str, default: float) -> float:
+    """``variable`` as a number of seconds above 0, written the plain way (``120``, ``0.5``:
+    :func:`hub.amounts.plain_decimal`, so no ``inf``, ``nan`` or ``1e3``), else ``default``."""
     raw = os.environ.get(variable)
     if raw is None or not raw.strip():
         return default
+    refused = InputError(f"{variable}: {raw!r} is not a number of seconds above 0 (e.g. 120)")
     try:
-        seconds = float(raw)
+        seconds = float(plain_decimal(raw))  # for time.monotonic() arithmetic: no amount
     except ValueError:
-        seconds = -1.0
-    if not seconds > 0 or seconds == float("inf"):
-        raise InputError(f"{variable}: {raw!r} is not a number of seconds above 0 (e.g. 120)")
+        raise refused from None
+    if not 0 < seconds < math.inf:  # 0, negative, or too many digits for a float
+        raise refused
     return seconds
 
 

@@ -128,7 +128,7 @@ def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) ->
 
     :raises DaemonRunning: another live daemon holds it (the message names its host and pid).
     """
-    seconds = float(daemon_lease() if length is None else length)
+    seconds = daemon_lease() if length is None else length
     host = socket.gethostname()
     holder = f"{host} {os.getpid()} {uuid.uuid4().hex[:12]}"
     for _ in range(5):  # a race lost (a row made or taken meanwhile) is looked at again
