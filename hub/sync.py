@@ -122,10 +122,18 @@ class SettleGuardTripped(InputError):
         self.open_before = open_before
 
 
-def _check_settle_guard(name: str, fetched: _Fetched) -> None:
-    """Refuse (:class:`SettleGuardTripped`) a sync that trips the client's settle guard."""
+def _check_settle_guard(name: str, fetched: _Fetched, *, confirmed: bool, log: Any) -> None:
+    """Refuse (:class:`SettleGuardTripped`) a sync that trips the client's settle guard,
+    unless a person ``confirmed`` it (then it is logged)."""
     leaving = [s for s in fetched.statuses if s.state is not InvoiceState.OPEN]
     if not fetched.guard.trips(len(leaving), fetched.open_before):
+        return
+    if confirmed:
+        log.warning(
+            "sync: settle guard confirmed by a person",
+            leaving=len(leaving),
+            open_before=fetched.open_before,
+        )
         return
     unknown = sum(s.state is InvoiceState.UNKNOWN for s in leaving)
     raise SettleGuardTripped(
@@ -420,16 +428,7 @@ def sync_client(
                 + "; ".join(problems[:10]),
                 report,
             )
-        if confirm_settle:
-            leaving = sum(s.state is not InvoiceState.OPEN for s in fetched.statuses)
-            if fetched.guard.trips(leaving, fetched.open_before):
-                log.warning(
-                    "sync: settle guard confirmed by a person",
-                    leaving=leaving,
-                    open_before=fetched.open_before,
-                )
-        else:
-            _check_settle_guard(name, fetched)
+        _check_settle_guard(name, fetched, confirmed=confirm_settle, log=log)
         now = dt.datetime.now(dt.UTC)
         with db.session() as session:
             _store_invoices(session, client_id, fetched, report, now)
