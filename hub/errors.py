@@ -28,6 +28,12 @@ class NotFoundError(InputError):
     """A named thing (client, plugin, invoice, case) does not exist."""
 
 
+class ForbiddenError(InputError):
+    """The acting user may see the thing but not change it (a viewer, or a consultant acting
+    outside the clients assigned to them). A thing the user may not even see is a
+    :class:`NotFoundError`, so that its existence is not given away."""
+
+
 class SettingsError(InputError):
     """A plugin setting is unknown, missing, or of the wrong type."""
 

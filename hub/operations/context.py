@@ -13,6 +13,7 @@ import datetime as dt
 import getpass
 import os
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from hub.clients import get_client
 from hub.clock import Clock
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.errors import NotFoundError
 from hub.plugins import PluginRegistry
 from hub.records import made_from
 from hub.secrets import SecretBox
@@ -34,9 +36,18 @@ class Services:
     box: SecretBox
 
 
+Role = Literal["admin", "consultant", "viewer"]
+"""What a user may do: an admin everything; a consultant see and change the clients assigned
+to them; a viewer see them and change nothing. The shell's user (the CLI, the daemon) is an
+admin: whoever has the shell has the database."""
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: recorded in case histories, agreements and grants.
+    """Who acts: recorded in case histories, agreements and grants, and what they may do.
+
+    ``role`` and ``clients`` (None: every client) limit what the console's and the API's users
+    see and change; :meth:`Context.client` enforces the seeing.
 
     ``operator``: whether this user may grant features to a client (C2); who is an operator is
     decided by whoever runs the hub (``HUB_OPERATORS``), never by the user.
@@ -44,6 +55,21 @@ class Actor:
 
     name: str
     operator: bool = False
+    role: Role = "admin"
+    clients: frozenset[str] | None = None
+
+    def may_see(self, client: str) -> bool:
+        """Whether this user may see ``client`` at all (``clients`` None: every client)."""
+        return self.clients is None or client in self.clients
+
+    def may_change(self, client: str | None = None) -> bool:
+        """Whether this user may change ``client`` (None: a change of no one client's, such as
+        users, which only an admin may make)."""
+        if self.role == "viewer":
+            return False
+        if client is None:
+            return self.role == "admin"
+        return self.may_see(client)
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Actor:
@@ -102,4 +128,6 @@ class Context:
 
     def client(self, session: Session, name: str) -> ClientDay:
         """The client named ``name``, with its today fixed now; :class:`NotFoundError` if none."""
+        if not self.actor.may_see(name):
+            raise NotFoundError(f"no client named {name!r} (see `hub clients list`)")
         return self.day_of(get_client(session, name))
