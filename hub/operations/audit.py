@@ -35,6 +35,8 @@ __all__ = ["AuditFilter", "AuditLine", "AuditPage", "jsonable", "list_audit", "r
 
 #: An action's name: dotted lower-case words, ``client.settings``, ``case.write_off``.
 ACTION = re.compile(r"[a-z_]+(\.[a-z_]+)+")
+#: The longest subject kept (the column's length); a longer one is cut, never refused.
+SUBJECT = 255
 #: The most entries one page of :func:`list_audit` holds.
 MAX_LIMIT = 1000
 
@@ -100,7 +102,7 @@ def record(
             actor=ctx.actor.name,
             client=client,
             action=action,
-            subject=subject,
+            subject=subject if len(subject) <= SUBJECT else subject[: SUBJECT - 3] + "...",
             before=None if before is None else jsonable(before),
             after=None if after is None else jsonable(after),
         )
