@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from hub import clients
 from hub.db import tables as t
+from hub.operations import access
 from hub.operations.context import Context
 from hub.records import Record, made_from
 
@@ -40,16 +40,18 @@ class MessageLine(Record):
 def list_messages(
     ctx: Context, *, client: str | None = None, status: str | None = None
 ) -> list[MessageLine]:
-    """Messages in the order they were made, of one client and one status if given."""
+    """Messages in the order they were made, of one client and one status if given (of the
+    clients the acting user may see)."""
     with ctx.db.session() as session:
         query = (
             select(t.Message, t.Client.name, t.Case.customer_number)
             .join(t.Client, t.Client.id == t.Message.client_id)
             .join(t.Case, t.Case.id == t.Message.case_id)
+            .where(access.seen_names(ctx, t.Client.name))
             .order_by(t.Message.id)
         )
         if client:
-            query = query.where(t.Message.client_id == clients.get_client(session, client).id)
+            query = query.where(t.Message.client_id == access.client_row(ctx, session, client).id)
         if status:
             query = query.where(t.Message.status == status)
         return [
