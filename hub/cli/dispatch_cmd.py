@@ -114,7 +114,9 @@ def _show_approved(result: Approved) -> None:
     delivery = result.delivery
     say(f"sent {delivery.sent}, failed {delivery.failed}")
     if delivery.waiting:
-        opens = delivery.window_opens.isoformat() if delivery.window_opens else "?"
+        opens = (
+            delivery.window_opens.isoformat(timespec="minutes") if delivery.window_opens else "?"
+        )
         say(f"{delivery.waiting} letter(s) wait for the sending window, which opens {opens}")
     for error in delivery.errors:
         say(f"delivery: {error}")

@@ -92,9 +92,10 @@ def _days(raw: str) -> frozenset[int]:
                 raise InputError(f"{_WHAT}: {name!r} is not a day; days are {', '.join(DAY_NAMES)}")
         start, end = DAY_NAMES.index(first), DAY_NAMES.index(names[-1])
         if end < start:
+            before = "sun" if first == "sun" else f"{first}-sun"
+            after = "mon" if last == "mon" else f"mon-{last}"
             raise InputError(
-                f"{_WHAT}: the range {item!r} runs past Sunday; write it as two,"
-                f" e.g. '{first}-sun,mon-{last}'"
+                f"{_WHAT}: the range {item!r} runs past Sunday; write it as two: '{after},{before}'"
             )
         span = set(range(start, end + 1))
         if span & days:
