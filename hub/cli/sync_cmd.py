@@ -58,6 +58,7 @@ def sync(
         if cycle is not None:
             dunning = cycle.as_dict()
             del dunning["today"]
+            del dunning["awaiting_approval"]  # said below, in words, when there are any
             table("Dunning", list(dunning), [list(dunning.values())])
         if delivery is not None:
             table("Delivery", ["sent", "failed"], [(delivery.sent, delivery.failed)])

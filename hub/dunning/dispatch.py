@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from hub import clients, limits
@@ -30,7 +31,7 @@ from hub.dunning.cases import add_event
 from hub.dunning.cycle import CycleReport, decide
 from hub.dunning.messages import DEFAULT_DELIVERY
 from hub.dunning.states import UNSENT, CaseState, EventKind, MessageStatus
-from hub.errors import InputError, NotFoundError
+from hub.errors import InputError, NotFoundError, StorageError
 from hub.plugins import PluginRegistry
 
 #: What a person may approve: a letter waiting for approval, or one held back.
@@ -111,6 +112,11 @@ def plan(
                 if entry["action"] == EventKind.STEP_FAILED
             ]
             return Plan(day, letters, failures)
+        except DBAPIError as exc:  # e.g. a cycle wrote the same letter meanwhile
+            raise StorageError(
+                f"the plan for {day} could not be made ({type(exc.orig).__name__}); nothing"
+                " was changed: try again"
+            ) from exc
         finally:
             session.rollback()
 

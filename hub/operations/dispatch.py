@@ -29,8 +29,8 @@ __all__ = [
     "Approved",
     "DispatchPlan",
     "HoldRequest",
+    "OutboxLetter",
     "PlannedLetter",
-    "WaitingLetter",
     "approve_letters",
     "hold_letter",
     "list_waiting",
@@ -86,9 +86,10 @@ class DispatchPlan:
 
 
 @dataclass(frozen=True)
-class WaitingLetter(Record):
-    """A letter made and not out yet; ``as_dict`` is one row of ``hub dispatch list --json``.
-    ``amount`` and ``currency`` are None for a letter made before the hub recorded them."""
+class OutboxLetter(Record):
+    """A letter in the outbox with its status (as listed waiting, held or approved);
+    ``as_dict`` is one row of ``hub dispatch list --json``. ``amount`` and ``currency`` are
+    None for a letter made before the hub recorded them."""
 
     id: int
     case_id: int
@@ -125,7 +126,7 @@ class Approved:
     client's sending window wait for it: ``delivery.waiting``)."""
 
     client: str
-    letters: list[WaitingLetter]
+    letters: list[OutboxLetter]
     delivery: DeliveryReport
 
     def as_dict(self) -> dict[str, Any]:
@@ -150,9 +151,9 @@ class HoldRequest:
     reason: str
 
 
-def _waiting_letter(message: t.Message, customer_number: str) -> WaitingLetter:
+def _waiting_letter(message: t.Message, customer_number: str) -> OutboxLetter:
     return made_from(
-        WaitingLetter, message, case_id=message.case_id, customer_number=customer_number
+        OutboxLetter, message, case_id=message.case_id, customer_number=customer_number
     )
 
 
@@ -181,8 +182,8 @@ def plan_dispatch(ctx: Context, client: str, *, on: dt.date | None = None) -> Di
     on = day.today if on is None else on
     if on < day.today:
         raise InputError(
-            f"--date {on} is before {client}'s today ({day.today}): a plan shows what the cycle"
-            " would send on a day to come"
+            f"the plan's day {on} is before {client}'s today ({day.today}): a plan shows what"
+            " the cycle would send on a day to come"
         )
     planned = dispatch.plan(ctx.db, day.id, on, registry=ctx.registry)
     return DispatchPlan(
@@ -196,7 +197,7 @@ def plan_dispatch(ctx: Context, client: str, *, on: dt.date | None = None) -> Di
     )
 
 
-def list_waiting(ctx: Context, client: str) -> list[WaitingLetter]:
+def list_waiting(ctx: Context, client: str) -> list[OutboxLetter]:
     """The client's letters made and not out yet, oldest first: waiting for approval, held
     back (with who and why), queued (for the sending window or the next delivery), failing."""
     with ctx.db.session() as session:
@@ -234,7 +235,7 @@ def approve_letters(ctx: Context, request: ApproveRequest) -> Approved:
     return Approved(day.name, _as_now(ctx, letters), delivery)
 
 
-def _as_now(ctx: Context, letters: list[WaitingLetter]) -> list[WaitingLetter]:
+def _as_now(ctx: Context, letters: list[OutboxLetter]) -> list[OutboxLetter]:
     """The approved letters as they are after the delivery (sent, or still queued)."""
     if not letters:
         return letters
@@ -246,7 +247,7 @@ def _as_now(ctx: Context, letters: list[WaitingLetter]) -> list[WaitingLetter]:
         ]
 
 
-def hold_letter(ctx: Context, request: HoldRequest) -> WaitingLetter:
+def hold_letter(ctx: Context, request: HoldRequest) -> OutboxLetter:
     """Hold letter ``request.letter`` back with ``request.reason``, as ``ctx.actor`` (recorded
     in its case's history): it is not sent until approved (``approve_letters``).
 
