@@ -553,3 +553,64 @@ class RecurringInvoice(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column()
     recorded_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     created_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class User(Base):
+    """A person who logs in to the console or the API. ``password_hash`` is an Argon2id hash
+    (``$argon2id$...``), never the password; ``role`` is a :data:`hub.operations.context.Role`;
+    ``password_changed_at`` changes with the password, so a console session made before it
+    can be told from one made after."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(limits.USER_NAME), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(
+        String(limits.LANGUAGE), default="en", server_default="en"
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    password_changed_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+    clients: Mapped[list[UserClient]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class UserClient(Base):
+    """A client assigned to a consultant or viewer: the clients they see (and a consultant
+    changes). Removing the user or the client removes the row."""
+
+    __tablename__ = "user_clients"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="clients")
+    client: Mapped[Client] = relationship()
+
+
+class ApiToken(Base):
+    """A user's API token. Only ``token_hash`` (SHA-256, hex) of the token is kept, never the
+    token; ``prefix`` (its first characters) lets a person recognise it in a list. A revoked
+    token (``revoked_at`` set) is refused from that moment; removing the user removes it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(limits.TOKEN_NAME))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
