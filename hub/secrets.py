@@ -109,9 +109,9 @@ class _Key:
 
 
 def _derive(material: bytes, purpose: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()
-    ).derive(material)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+        material
+    )
 
 
 def _fernet(key: bytes, source: str) -> _Key:

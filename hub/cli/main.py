@@ -27,6 +27,7 @@ from hub.cli import (
     run_cmd,
     secrets_cmd,
     sync_cmd,
+    web_cmd,
 )
 from hub.cli.output import err_console
 from hub.cli.state import state
@@ -53,6 +54,7 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)
+app.command("web")(web_cmd.web)
 app.add_typer(run_cmd.runs_app, name="runs")
 
 
