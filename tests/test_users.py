@@ -136,3 +136,135 @@ def test_refusals_name_the_thing_and_the_reason(ctx: Context) -> None:
     with pytest.raises(InputError, match="cannot remove anna: they are the last admin"):
         users.remove_user(ctx, "anna")
     assert [u.name for u in users.list_users(ctx)] == ["anna"]
+
+
+def test_a_refused_user_leaves_nothing_behind(ctx: Context, db: Database) -> None:
+    with pytest.raises(NotFoundError, match="no client named 'ghost'"):
+        users.add_user(ctx, users.NewUser("bo", "viewer", PASSWORD, frozenset({"acme", "ghost"})))
+    with pytest.raises(InputError, match="anna is an admin, who sees every client"):
+        users.add_user(ctx, users.NewUser("anna", "admin", PASSWORD, frozenset({"acme"})))
+    with pytest.raises(InputError, match="language 'sv' is not known: use da, nb or en"):
+        users.add_user(ctx, users.NewUser("bo", "viewer", PASSWORD, language="sv"))  # type: ignore[arg-type]
+    assert users.list_users(ctx) == []
+    with db.session() as session:
+        assert session.scalars(select(t.UserClient)).all() == []
+
+
+def test_a_hash_made_with_older_parameters_is_replaced_at_login(ctx: Context, db: Database) -> None:
+    from argon2 import PasswordHasher
+
+    users.add_user(ctx, users.NewUser("anna", "admin", PASSWORD))
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    with db.session() as session:
+        session.scalars(select(t.User)).one().password_hash = weak
+    assert users.authenticate(ctx.services, "anna", PASSWORD) is not None
+    renewed = _stored_user(db, "anna").password_hash
+    assert renewed != weak and renewed.startswith("$argon2id$")
+    assert "m=65536,t=3" in renewed
+    assert users.authenticate(ctx.services, "anna", PASSWORD) is not None
+
+
+def test_a_new_password_ends_the_old_one_and_the_sessions(ctx: Context) -> None:
+    users.add_user(ctx, users.NewUser("anna", "admin", PASSWORD))
+    before = users.log_in(ctx.services, "anna", PASSWORD)
+    assert before is not None
+    users.set_password(ctx, "anna", "a different long one")
+    assert users.authenticate(ctx.services, "anna", PASSWORD) is None
+    after = users.log_in(ctx.services, "anna", "a different long one")
+    assert after is not None and after.stamp != before.stamp
+    now = users.user_session(ctx.services, "anna")
+    assert now is not None and now.stamp == after.stamp
+    with pytest.raises(InputError, match="too short"):
+        users.set_password(ctx, "anna", "tiny")
+    with pytest.raises(NotFoundError, match="no user named 'ghost'"):
+        users.set_password(ctx, "ghost", PASSWORD)
+
+
+def test_a_change_of_role_clients_or_language_holds_from_the_next_request(
+    ctx: Context,
+) -> None:
+    users.add_user(ctx, users.NewUser("anna", "admin", PASSWORD))
+    users.add_user(ctx, users.NewUser("bo", "viewer", PASSWORD, frozenset({"acme"})))
+    changed = users.change_user(
+        ctx, "bo", users.UserChange(role="consultant", clients=frozenset({"nordic"}), language="nb")
+    )
+    assert (changed.role, changed.clients, changed.language) == ("consultant", ["nordic"], "nb")
+    session = users.user_session(ctx.services, "bo")
+    assert session is not None and session.language == "nb"
+    assert session.actor == Actor("bo", role="consultant", clients=frozenset({"nordic"}))
+
+    made_admin = users.change_user(ctx, "bo", users.UserChange(role="admin"))
+    assert made_admin.clients is None
+    assert users.authenticate(ctx.services, "bo", PASSWORD) == Actor(
+        "bo", operator=True, role="admin", clients=None
+    )
+    with pytest.raises(InputError, match="bo is an admin, who sees every client"):
+        users.change_user(ctx, "bo", users.UserChange(clients=frozenset({"acme"})))
+    back = users.change_user(ctx, "bo", users.UserChange(role="viewer"))
+    assert back.clients == []  # made admin, the assignments went; none come back by themselves
+
+    with pytest.raises(InputError, match="nothing to change for bo"):
+        users.change_user(ctx, "bo", users.UserChange())
+    with pytest.raises(InputError, match="cannot make a viewer of anna: they are the last admin"):
+        users.change_user(ctx, "anna", users.UserChange(role="viewer"))
+    with pytest.raises(NotFoundError, match="no client named 'ghost'"):
+        users.change_user(ctx, "bo", users.UserChange(clients=frozenset({"ghost"})))
+    assert users.show_user(ctx, "bo").summary.clients == []
+
+
+def test_a_removed_user_or_client_is_gone_from_logins_tokens_and_assignments(
+    ctx: Context, db: Database
+) -> None:
+    users.add_user(ctx, users.NewUser("anna", "admin", PASSWORD))
+    users.add_user(ctx, users.NewUser("root2", "admin", PASSWORD))
+    users.add_user(ctx, users.NewUser("bo", "consultant", PASSWORD, frozenset({"acme", "nordic"})))
+    clients.remove_client(ctx, "nordic")
+    assert users.show_user(ctx, "bo").summary.clients == ["acme"]
+
+    token = users.create_token(ctx, "bo").token
+    users.remove_user(ctx, "bo")
+    assert users.authenticate(ctx.services, "bo", PASSWORD) is None
+    assert users.user_session(ctx.services, "bo") is None
+    assert users.actor_for_token(ctx.services, token) is None
+    with db.session() as session:
+        assert session.scalars(select(t.ApiToken)).all() == []
+        assert session.scalars(select(t.UserClient)).all() == []
+
+    users.remove_user(ctx, "root2")  # one admin of two: allowed
+    assert [u.name for u in users.list_users(ctx)] == ["anna"]
+    with pytest.raises(NotFoundError, match="no user named 'bo'"):
+        users.remove_user(ctx, "bo")
+
+
+def test_tokens_are_listed_by_prefix_and_refusals_name_them(ctx: Context) -> None:
+    users.add_user(ctx, users.NewUser("anna", "admin", PASSWORD))
+    first = users.create_token(ctx, "anna", "backup script")
+    second = users.create_token(ctx, "anna")
+    listed = users.list_tokens(ctx)
+    assert [(tk.id, tk.name, tk.prefix) for tk in listed] == [
+        (first.id, "backup script", first.prefix),
+        (second.id, None, second.prefix),
+    ]
+    for tk in listed:
+        assert set(tk.as_dict()) == {
+            "id", "user", "name", "prefix", "created_at", "created_by", "revoked_at",
+            "last_used_at",
+        }  # fmt: skip
+        assert first.token not in str(tk.as_dict()) and second.token not in str(tk.as_dict())
+    assert users.list_tokens(ctx, "anna") == listed
+
+    revoked = users.revoke_token(ctx, first.id)
+    assert revoked.revoked_at is not None and not revoked.active
+    with pytest.raises(InputError, match=f"API token {first.id} was revoked already, at"):
+        users.revoke_token(ctx, first.id)
+    with pytest.raises(NotFoundError, match="no API token with id 999"):
+        users.revoke_token(ctx, 999)
+    with pytest.raises(NotFoundError, match="no user named 'ghost'"):
+        users.create_token(ctx, "ghost")
+    with pytest.raises(NotFoundError, match="no user named 'ghost'"):
+        users.list_tokens(ctx, "ghost")
+    with pytest.raises(InputError, match="the token's name is empty"):
+        users.create_token(ctx, "anna", " ")
+    with pytest.raises(InputError, match="the token's name is 101 characters long"):
+        users.create_token(ctx, "anna", "x" * 101)
+    assert users.actor_for_token(ctx.services, second.token) is not None

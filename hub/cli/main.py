@@ -27,6 +27,8 @@ from hub.cli import (
     run_cmd,
     secrets_cmd,
     sync_cmd,
+    tokens_cmd,
+    users_cmd,
     web_cmd,
 )
 from hub.cli.output import err_console
@@ -51,6 +53,8 @@ app.add_typer(messages_cmd.app, name="messages")
 app.add_typer(collection_cmd.app, name="collection")
 app.add_typer(recurring_cmd.app, name="recurring")
 app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(tokens_cmd.app, name="tokens")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)
