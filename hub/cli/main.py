@@ -31,6 +31,7 @@ from hub.cli import (
     sync_cmd,
     tokens_cmd,
     users_cmd,
+    web_cmd,
 )
 from hub.cli.output import err_console
 from hub.cli.state import state
@@ -60,6 +61,7 @@ app.add_typer(tokens_cmd.app, name="tokens")
 app.command("sync")(sync_cmd.sync)
 app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)
+app.command("web")(web_cmd.web)
 app.add_typer(run_cmd.runs_app, name="runs")
 app.add_typer(audit_cmd.app, name="audit")
 

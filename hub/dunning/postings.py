@@ -45,6 +45,7 @@ from hub.dunning.cases import add_event, lock_case
 from hub.dunning.states import EventKind
 from hub.errors import (
     CapabilityMissing,
+    ConflictError,
     HubError,
     InputError,
     RemoteRequestError,
@@ -77,7 +78,7 @@ class Posting(StrEnum):
         return "creditnote" if self is Posting.CREDIT_NOTE else "writeoff"
 
 
-class PostingBusy(InputError):
+class PostingBusy(ConflictError):
     """Another command (or the daemon) is posting this case's credit note or write-off now:
     its lease is live."""
 

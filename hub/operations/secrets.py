@@ -14,7 +14,7 @@ from hub import clients
 from hub.db.engine import Database
 from hub.errors import SecretKeyError
 from hub.operations import access
-from hub.operations.context import Context
+from hub.operations.context import Context, Services
 from hub.records import Record
 from hub.secrets import SecretBox
 
@@ -111,3 +111,11 @@ def check(ctx: Context) -> SecretsCheck:
         old=sum(1 for s in found if s.key_index),
         unreadable=unreadable,
     )
+
+
+def derived_keys(services: Services, purpose: str) -> list[bytes]:
+    """Keys for ``purpose`` derived from the hub's secret key (the current key's first, then
+    each old key's; see :meth:`hub.secrets.SecretBox.derived_keys`): the same on every node
+    that shares the secret key, and never the key itself. The console signs its session
+    cookies with them."""
+    return services.box.derived_keys(purpose)
