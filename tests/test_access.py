@@ -25,6 +25,7 @@ from hub.operations import (
     reports,
     runs,
     secrets,
+    users,
 )
 from hub.operations import sync as sync_ops
 from hub.operations.context import Actor, Context
@@ -188,17 +189,29 @@ def test_a_consultant_acts_on_their_own_client(world: World) -> None:
     assert cases.show_case(carla, case_id).detail["events"][-1]["by"] == "carla"
 
 
-def test_a_consultant_adds_no_client_and_touches_nothing_of_no_ones(world: World) -> None:
+def test_a_consultant_touches_nothing_of_no_ones(world: World) -> None:
     carla = world.ctx(CARLA)
     before = snapshot(world.db)
-    with pytest.raises(ForbiddenError) as caught:
-        clients.add_client(carla, "c", "DK")
-    assert str(caught.value) == (
-        "user 'carla' is a consultant not assigned client 'c': client.add of client c refused"
-    )
     with pytest.raises(ForbiddenError, match="only an admin makes changes of no one client's"):
         secrets.rotate(carla)
     assert snapshot(world.db) == before
+
+
+def test_a_consultants_new_client_is_theirs_and_no_one_elses(world: World) -> None:
+    """A consultant who adds a client sees it from their next request on (it is assigned to
+    them in the adding transaction); another consultant does not."""
+    admin = world.ctx(ADMIN)
+    users.add_user(admin, users.NewUser("carla", "consultant", "a long passphrase", {"a"}))
+    users.add_user(admin, users.NewUser("otto", "consultant", "another passphrase", {"a"}))
+    clients.add_client(world.ctx(CARLA), "c", "DK")
+    carla = users.user_session(world.ctx(ADMIN).services, "carla")
+    otto = users.user_session(world.ctx(ADMIN).services, "otto")
+    assert carla is not None and otto is not None
+    assert carla.actor.clients == {"a", "c"}
+    assert otto.actor.clients == {"a"}
+    assert [c.name for c in clients.list_clients(world.ctx(carla.actor))] == ["a", "c"]
+    with pytest.raises(NotFoundError):
+        clients.show_client(world.ctx(otto.actor), "c")
 
 
 def _every_change(world: World) -> list[tuple[str, Callable[[Context], object]]]:

@@ -4,13 +4,13 @@ revoke their features (C2)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hub import clients
 from hub.db import tables as t
 from hub.dunning import customer_mode
-from hub.operations import access
+from hub.operations import access, users
 from hub.operations.context import ClientDay, Context
 from hub.records import Record, made_from
 
@@ -97,15 +97,24 @@ def add_client(
     currency: str | None = None,
     timezone: str | None = None,
 ) -> ClientSummary:
-    """Register a client company; currency and time zone default to its country's. A
-    consultant may add only a client they are assigned (by name) already."""
+    """Register a client company; currency and time zone default to its country's.
+
+    A consultant may add a client too: it is assigned to them in the same transaction (they
+    could not see it otherwise); a viewer adds none.
+    """
+    adder = ctx
+    if ctx.actor.role == "consultant" and ctx.actor.clients is not None:
+        adder = replace(ctx, actor=replace(ctx.actor, clients=ctx.actor.clients | {name}))
     with (
         ctx.db.session() as session,
         access.changing(
-            session, ctx, action="client.add", client=name, subject=f"client {name}"
+            session, adder, action="client.add", client=name, subject=f"client {name}"
         ) as change,
     ):
-        summary = _summary(clients.add_client(session, name, country, currency, timezone))
+        row = clients.add_client(session, name, country, currency, timezone)
+        if adder is not ctx:
+            users.assign_new_client(session, ctx.actor.name, row)
+        summary = _summary(row)
         change.after = summary.as_dict()
         return summary
 

@@ -295,6 +295,15 @@ def _assign(session: Session, user: t.User, role: Role, names: frozenset[str]) -
     user.clients = [t.UserClient(client=c) for c in _clients(session, names)]
 
 
+def assign_new_client(session: Session, user: str, client: t.Client) -> None:
+    """Assign ``client``, just added by the consultant ``user``, to them (in the adding
+    transaction, :func:`hub.operations.clients.add_client`). The shell's user is no console
+    user and needs none: nothing is assigned then."""
+    row = session.scalar(select(t.User).where(t.User.name == user))
+    if row is not None:
+        row.clients.append(t.UserClient(client=client))
+
+
 def _refuse_last_admin(session: Session, user: t.User, what: str) -> None:
     """Refuse to take away the last admin (the admins' rows locked on PostgreSQL, so that two
     admins cannot each remove the other at the same moment)."""
