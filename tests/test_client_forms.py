@@ -140,7 +140,7 @@ def test_the_rules_form_shows_each_rule_as_typed_with_its_kind(ctx: Context) -> 
     assert fields["start_date"].value == "2026-01-01"
     assert fields["excluded_customers"].value == "7, 9"
     assert fields["payment_details"].value == "Bank\nReg 1234"
-    assert forms.stage_templates()["reminder"] == ("collection_warning", "reminder")
+    assert forms.stage_templates()["reminder"] == ("reminder", "collection_warning")
     assert forms.stage_templates()["collection"] == ()
 
 

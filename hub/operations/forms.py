@@ -62,9 +62,14 @@ ANCHORS: Final[tuple[str, ...]] = tuple(anchor.value for anchor in Anchor)
 
 
 def stage_templates() -> dict[str, tuple[str, ...]]:
-    """Each stage's message templates, in stage order (the collection stage has none: it has
-    no steps of its own)."""
-    return {stage.value: tuple(sorted(STAGE_TEMPLATES[stage])) for stage in Stage}
+    """Each stage's message templates, in stage order, the collection warning last (it may
+    only be a flow's last step); the collection stage has none: it has no steps of its own."""
+    return {
+        stage.value: tuple(
+            sorted(STAGE_TEMPLATES[stage], key=lambda name: (name == "collection_warning", name))
+        )
+        for stage in Stage
+    }
 
 
 @dataclass(frozen=True)

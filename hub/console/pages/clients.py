@@ -173,7 +173,6 @@ def set_settings(request: Request, ctx: Ctx, name: str, plugin: str, form: FormV
     settings_form = plugins.settings_form(ctx, name, plugin)
     given = given_settings(form, settings_form.fields)
     if not given:
-        clients.client_day(ctx, name)
         flash(request, "ok", "client.nothing_changed")
         return redirect(f"/clients/{name}")
     try:
