@@ -15,7 +15,22 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-__all__ = ["FormValues", "StepRefusal", "named_fields", "read_form", "step_refused"]
+from hub.errors import ConflictError, ForbiddenError, NotFoundError
+
+__all__ = [
+    "NOT_THE_INPUT",
+    "FormValues",
+    "StepRefusal",
+    "named_fields",
+    "read_form",
+    "step_refused",
+]
+
+#: Refusals that are not about what was typed (no such thing or one the user may not see, a
+#: change the user may not make, a thing busy now): a form re-raises them before it catches
+#: :class:`~hub.errors.InputError`, so they are answered by the one error table (404, 403,
+#: 409), never shown as a refused field.
+NOT_THE_INPUT = (NotFoundError, ForbiddenError, ConflictError)
 
 
 async def read_form(request: Request) -> dict[str, str]:

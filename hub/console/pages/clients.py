@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from hub.console.deps import Ctx
-from hub.console.forms import FormValues, named_fields
+from hub.console.forms import NOT_THE_INPUT, FormValues, named_fields
 from hub.console.pages.overview import seen_clients
 from hub.console.paging import PageParams
 from hub.console.rendering import flash, redirect, render, words
@@ -75,6 +75,8 @@ def add_client(
             currency=currency.strip() or None,
             timezone=timezone.strip() or None,
         )
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         said = str(exc)
         where = next(
@@ -160,6 +162,8 @@ def enable_plugin(request: Request, ctx: Ctx, name: str, plugin: str, form: Form
     settings_form = plugins.settings_form(ctx, name, plugin)
     try:
         clients.enable_plugin(ctx, name, plugin, given_settings(form, settings_form.fields))
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         return _settings_refused(request, ctx, name, settings_form, form, exc)
     flash(request, "ok", "client.plugin_enabled", plugin=plugin)
@@ -177,6 +181,8 @@ def set_settings(request: Request, ctx: Ctx, name: str, plugin: str, form: FormV
         return redirect(f"/clients/{name}")
     try:
         clients.set_settings(ctx, name, given, plugin=plugin)
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         return _settings_refused(request, ctx, name, settings_form, form, exc)
     flash(request, "ok", "client.settings_saved", plugin=plugin, count=len(given))
@@ -220,6 +226,8 @@ def remove_client(
         return render(request, "client_remove.html", values, status=422)
     try:
         clients.remove_client(ctx, name)
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         values = {"name": day.name, "error": str(exc)}
         return render(request, "client_remove.html", values, status=422)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hub import clock
 from hub.console.deps import Ctx
-from hub.console.forms import FormValues
+from hub.console.forms import NOT_THE_INPUT, FormValues
 from hub.console.paging import PageParams
 from hub.console.rendering import flash, redirect, render, words
 from hub.errors import InputError, NotFoundError
@@ -167,6 +167,8 @@ def add_agreement(
             name, typed["customer"].strip(), terms, backdate=bool(typed["backdate"])
         )
         added = recurring.add_agreement(ctx, request_)
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         return _client_agreements(
             request, ctx, name, page, form=typed, rows=rows, error=str(exc), status=422
@@ -217,6 +219,8 @@ def deactivate(
         if not reason.strip():
             raise InputError(words(request)("recurring.reason_needed"))
         recurring.deactivate(ctx, agreement_id, name, reason.strip())
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         values = {"name": name, "view": view, "error": str(exc), "reason": reason}
         return render(request, "agreement.html", values, status=422)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hub.console.deps import Ctx
-from hub.console.forms import FormValues, named_fields, step_refused
+from hub.console.forms import NOT_THE_INPUT, FormValues, named_fields, step_refused
 from hub.console.rendering import flash, redirect, render, words
 from hub.errors import InputError
 from hub.operations import clients, flows, forms
@@ -85,6 +85,8 @@ def set_rules(request: Request, ctx: Ctx, name: str, form: FormValues) -> Respon
         return redirect(f"/clients/{name}/rules")
     try:
         done = flows.set_rules(ctx, name, [f"{rule}={value}" for rule, value in changed.items()])
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         said = str(exc)
         where = rule_refused(said, list(changed)) or ["_form"]
@@ -182,6 +184,8 @@ def set_flow(
     ]
     try:
         flows.set_flow(ctx, name, stage, steps)
+    except NOT_THE_INPUT:
+        raise
     except InputError as exc:
         said = str(exc)
         where = step_refused(said, steps)
