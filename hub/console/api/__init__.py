@@ -8,11 +8,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from hub.console.api import clients, me, users
+from hub.console.api import clients, me, recurring, rules, runs, users
 
 PREFIX = "/api/v1"
 
-ROUTERS: list[APIRouter] = [me.router, clients.router, users.router]
+ROUTERS: list[APIRouter] = [
+    me.router,
+    clients.router,
+    users.router,
+    rules.router,
+    recurring.router,
+    runs.router,
+]
 
 #: The OpenAPI document, at /api/openapi.json (a token needed, as for the API itself).
 DOCUMENT = APIRouter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.console.pages import account, clients, login, overview, users
+from hub.console.pages import account, clients, login, overview, recurring, rules, runs, users
 
 #: Routers that anyone may reach (the login page): only ever the login.
 PUBLIC: list[APIRouter] = [login.public]
@@ -21,4 +21,7 @@ ROUTERS: list[APIRouter] = [
     account.router,
     clients.router,
     users.router,
+    rules.router,
+    recurring.router,
+    runs.router,
 ]
