@@ -18,14 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.clients import enabled_plugin, get_client
+from hub.amounts import ZERO
+from hub.clients import enabled_plugin
 from hub.db import tables as t
 from hub.dunning import actions, postings
 from hub.dunning import cases as dunning_cases
 from hub.dunning.states import CLOSING_CODES, CaseMode, CaseState, CloseCode, EventKind, Stage
 from hub.dunning.views import case_detail, case_rows
-from hub.errors import ForbiddenError, NotFoundError
+from hub.errors import NotFoundError
 from hub.model import Capability
+from hub.operations import access
 from hub.operations.context import ClientDay, Context
 from hub.records import Record
 
@@ -48,6 +50,7 @@ __all__ = [
     "abandon_posting",
     "case_actions",
     "case_day",
+    "case_state",
     "change_flow",
     "close_case",
     "credit_note",
@@ -144,11 +147,37 @@ class PauseRequest:
 
 
 def case_day(ctx: Context, session: Session, case_id: int) -> ClientDay:
-    """The client of case ``case_id`` with its today fixed now; NotFoundError if no case."""
+    """The client of case ``case_id`` with its today fixed now; NotFoundError if there is no
+    such case or the acting user may not see its client (the same message either way)."""
     case = dunning_cases.get_case(session, case_id)
     client = session.get(t.Client, case.client_id)
     assert client is not None
+    access.refuse_unseen(ctx, client.name, f"no case {case_id} (see `hub cases list`)")
     return ctx.day_of(client)
+
+
+def case_state(session: Session, case: t.Case) -> dict[str, Any]:
+    """What a person's action changes on a case, as the audit log keeps it before and after
+    (None values left out)."""
+    state: dict[str, Any] = {
+        "stage": case.stage,
+        "state": case.state,
+        "mode": case.mode,
+        "round": case.round,
+        "step": case.step_index,
+        "pause_reason": case.pause_reason,
+        "pause_note": case.pause_note,
+        "resume_on": case.resume_on,
+        "close_code": case.close_code,
+        "close_reason": case.close_reason,
+        "paid_in_hub": dunning_cases.payments_by_case(session, [case.id]).get(case.id, ZERO),
+        "collection_deadline": case.collection_deadline,
+        "credit_note_key": case.credit_note_key,
+        "credit_note": case.credit_note_ref,
+        "write_off_key": case.write_off_key,
+        "write_off": case.write_off_ref,
+    }
+    return {key: value for key, value in state.items() if value is not None}
 
 
 def view_case(ctx: Context, case_id: int, day: ClientDay) -> CaseView:
@@ -157,11 +186,23 @@ def view_case(ctx: Context, case_id: int, day: ClientDay) -> CaseView:
         return CaseView(case_detail(session, dunning_cases.get_case(session, case_id), day.today))
 
 
-def _act(ctx: Context, case_id: int, action: Callable[[Session, dt.date, str], object]) -> CaseView:
-    """Run ``action(session, today, actor)`` on the case in one transaction; the case after."""
+def _act(
+    ctx: Context,
+    case_id: int,
+    what: str,
+    action: Callable[[Session, dt.date, str], object],
+) -> CaseView:
+    """Run ``action(session, today, actor)`` on the case in one transaction, if the acting
+    user may, recorded in the audit log as ``what``; the case after."""
     with ctx.db.session() as session:
         day = case_day(ctx, session, case_id)
-        action(session, day.today, ctx.actor.name)
+        with access.changing(
+            session, ctx, action=what, client=day.name, subject=f"case {case_id}"
+        ) as change:
+            case = dunning_cases.lock_case(session, case_id)
+            change.before = case_state(session, case)
+            action(session, day.today, ctx.actor.name)
+            change.after = case_state(session, case)
     return view_case(ctx, case_id, day)
 
 
@@ -169,9 +210,15 @@ def start_case(ctx: Context, *, client: str, invoice: str) -> CaseView:
     """Start a case for an open invoice (as synced); refused for a client in customer mode,
     whose cases follow customers and start by themselves (C1)."""
     with ctx.db.session() as session:
-        owner = get_client(session, client)
+        owner = access.client_row(ctx, session, client)
         day = ctx.day_of(owner)
-        case_id = actions.start_by_hand(session, owner, invoice, day.today, ctx.actor.name).id
+        with access.changing(
+            session, ctx, action="case.start", client=client, subject=f"invoice {invoice}"
+        ) as change:
+            case = actions.start_by_hand(session, owner, invoice, day.today, ctx.actor.name)
+            change.subject = f"case {case.id}"
+            change.after = {"invoice": invoice, **case_state(session, case)}
+            case_id = case.id
     return view_case(ctx, case_id, day)
 
 
@@ -204,8 +251,7 @@ def list_cases(
         )
         if request.client:
             query = query.where(t.Case.client_id == ctx.client(session, request.client).id)
-        elif ctx.actor.clients is not None:
-            query = query.where(t.Client.name.in_(sorted(ctx.actor.clients)))
+        query = query.where(access.seen_names(ctx, t.Client.name))
         if request.stage:
             query = query.where(t.Case.stage == request.stage.value)
         if request.state:
@@ -257,6 +303,7 @@ def close_case(ctx: Context, request: CloseRequest) -> CaseView:
     return _act(
         ctx,
         request.case_id,
+        "case.close",
         lambda session, today, actor: actions.close(
             session,
             request.case_id,
@@ -274,6 +321,7 @@ def register_payment(ctx: Context, request: PaymentRequest) -> CaseView:
     return _act(
         ctx,
         request.case_id,
+        "case.payment",
         lambda session, today, actor: actions.register_payment(
             session, request.case_id, request.amount, request.paid_on, today, actor=actor
         ),
@@ -284,11 +332,29 @@ def credit_note(ctx: Context, case_id: int) -> CreditNoted:
     """A3: credit the invoice in full in the accounting system and close the case."""
     with ctx.db.session() as session:
         day = case_day(ctx, session, case_id)
+        before = case_state(session, dunning_cases.get_case(session, case_id))
+    change = access.permit(
+        ctx, action="case.credit_note", client=day.name, subject=f"case {case_id}"
+    )
+    change.before = before
     case = actions.credit_note(
-        ctx.db, ctx.registry, ctx.box, case_id, day.today, actor=ctx.actor.name
+        ctx.db,
+        ctx.registry,
+        ctx.box,
+        case_id,
+        day.today,
+        actor=ctx.actor.name,
+        on_request=lambda session, case: _requested(change, session, case),
     )
     assert case.credit_note_ref is not None
     return CreditNoted(view_case(ctx, case_id, day).detail, case.credit_note_ref)
+
+
+def _requested(change: access.Change, session: Session, case: t.Case) -> None:
+    """A credit note or write-off asked for: recorded in the transaction that commits the
+    request (its key; the posting's outcome follows in the case's history)."""
+    change.after = case_state(session, case)
+    change.record(session)
 
 
 def pause_case(ctx: Context, request: PauseRequest) -> CaseView:
@@ -296,6 +362,7 @@ def pause_case(ctx: Context, request: PauseRequest) -> CaseView:
     return _act(
         ctx,
         request.case_id,
+        "case.pause",
         lambda session, today, actor: actions.pause(
             session,
             request.case_id,
@@ -313,6 +380,7 @@ def resume_case(ctx: Context, case_id: int) -> CaseView:
     return _act(
         ctx,
         case_id,
+        "case.resume",
         lambda session, today, actor: actions.resume(session, case_id, today, actor=actor),
     )
 
@@ -322,6 +390,7 @@ def change_flow(ctx: Context, case_id: int, to: Stage) -> CaseView:
     return _act(
         ctx,
         case_id,
+        "case.change_flow",
         lambda session, today, actor: actions.change_flow(session, case_id, to, today, actor=actor),
     )
 
@@ -331,6 +400,7 @@ def restart_flow(ctx: Context, case_id: int) -> CaseView:
     return _act(
         ctx,
         case_id,
+        "case.restart_flow",
         lambda session, today, actor: actions.restart_flow(session, case_id, today, actor=actor),
     )
 
@@ -341,7 +411,7 @@ def open_case_of(
     """The id of the client's newest open case of ``customer`` (a customer case, C1) and/or of
     ``invoice``: how a person finds the case to act on; NotFoundError if there is none."""
     with ctx.db.session() as session:
-        owner = get_client(session, client)
+        owner = access.client_row(ctx, session, client)
         query = select(t.Case.id).where(
             t.Case.client_id == owner.id, t.Case.state != CaseState.CLOSED.value
         )
@@ -367,6 +437,7 @@ def abandon_posting(ctx: Context, request: AbandonRequest) -> CaseView:
     return _act(
         ctx,
         request.case_id,
+        "case.abandon_posting",
         lambda session, today, actor: postings.abandon_posting(
             session, request.case_id, request.reason, today, actor=actor
         ),
@@ -466,11 +537,8 @@ def case_actions(ctx: Context, case_id: int) -> CaseActions:
 def refuse_unless_may_change(ctx: Context, case_id: int, action: str) -> CaseActions:
     """The case's actions, if the acting user may change the case's client; else
     :class:`ForbiddenError` naming the user, the case and the action (a front end asks before
-    it shows a confirmation, so a viewer is refused before being asked to confirm)."""
+    it shows a confirmation, so a viewer is refused before being asked to confirm). Nothing is
+    changed or recorded."""
     found = case_actions(ctx, case_id)
-    if not found.may_change:
-        raise ForbiddenError(
-            f"user {ctx.actor.name!r} is a {ctx.actor.role} who may not change client"
-            f" {found.client!r}: {action} of case {case_id} refused"
-        )
+    access.permit(ctx, action=f"case.{action}", client=found.client, subject=f"case {case_id}")
     return found

@@ -14,6 +14,7 @@ from hub.db import tables as t
 from hub.dunning.letters import KINDS
 from hub.dunning.states import MessageStatus
 from hub.errors import InputError, NotFoundError
+from hub.operations import access
 from hub.operations.context import Context
 from hub.records import Record, made_from
 
@@ -94,8 +95,7 @@ def _matching(ctx: Context, request: MessageFilter) -> Select[t.Message, str, st
         .join(t.Client, t.Client.id == t.Message.client_id)
         .join(t.Case, t.Case.id == t.Message.case_id)
     )
-    if ctx.actor.clients is not None:
-        query = query.where(t.Client.name.in_(sorted(ctx.actor.clients)))
+    query = query.where(access.seen_names(ctx, t.Client.name))
     if request.status is not None:
         query = query.where(t.Message.status == request.status)
     if request.kind is not None:
