@@ -4,6 +4,7 @@ list``), and one letter as it was made and sent (``hub messages show``)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,6 +33,9 @@ __all__ = [
 
 #: The statuses a message may have (``hub messages list --status``).
 STATUSES: tuple[str, ...] = tuple(status.value for status in MessageStatus)
+
+#: A reminder's kind as a message holds it: its number in the flow, ``reminder_2``.
+NUMBERED_REMINDER = re.compile(r"reminder_[1-9][0-9]{0,2}")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ class MessageText(MessageLine):
 
 @dataclass(frozen=True)
 class MessageFilter:
-    """Which messages: of one client, status, kind, case or customer number (None: any)."""
+    """Which messages: of one client, status, kind, case or customer number (None: any).
+    ``kind`` is a letter's kind (:data:`KINDS`; ``reminder`` is every numbered reminder) or a
+    numbered reminder (``reminder_2``)."""
 
     client: str | None = None
     status: str | None = None
@@ -88,8 +94,13 @@ class MessagePage:
 def _matching(ctx: Context, request: MessageFilter) -> Select[t.Message, str, str]:
     if request.status is not None and request.status not in STATUSES:
         raise InputError(f"message status {request.status!r} is not one of {', '.join(STATUSES)}")
-    if request.kind is not None and request.kind not in KINDS:
-        raise InputError(f"letter kind {request.kind!r} is not one of {', '.join(sorted(KINDS))}")
+    if (
+        request.kind is not None
+        and request.kind not in KINDS
+        and not NUMBERED_REMINDER.fullmatch(request.kind)
+    ):
+        kinds = ", ".join(sorted(KINDS))
+        raise InputError(f"letter kind {request.kind!r} is not one of {kinds} or reminder_N")
     query = (
         select(t.Message, t.Client.name, t.Case.customer_number)
         .join(t.Client, t.Client.id == t.Message.client_id)
@@ -98,7 +109,9 @@ def _matching(ctx: Context, request: MessageFilter) -> Select[t.Message, str, st
     query = query.where(access.seen_names(ctx, t.Client.name))
     if request.status is not None:
         query = query.where(t.Message.status == request.status)
-    if request.kind is not None:
+    if request.kind == "reminder":
+        query = query.where(t.Message.kind.startswith("reminder_"))
+    elif request.kind is not None:
         query = query.where(t.Message.kind == request.kind)
     if request.case_id is not None:
         query = query.where(t.Message.case_id == request.case_id)
