@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.console.pages import account, cases, clients, letters, login, overview, users
+from hub.console.pages import (
+    account,
+    audit,
+    cases,
+    clients,
+    letters,
+    login,
+    overview,
+    users,
+)
 
 #: Routers that anyone may reach (the login page): only ever the login.
 PUBLIC: list[APIRouter] = [login.public]
@@ -23,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     users.router,
     cases.router,
     letters.router,
+    audit.router,
 ]

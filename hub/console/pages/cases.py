@@ -26,6 +26,7 @@ from hub.console import i18n
 from hub.console.deps import Ctx
 from hub.console.errors import status_of
 from hub.console.filtering import filtered, value
+from hub.console.pages.letters import kind_word
 from hub.console.pages.overview import seen_clients
 from hub.console.paging import Paged, PageParams
 from hub.console.rendering import flash, flash_text, language_of, redirect, render, words
@@ -60,6 +61,20 @@ def _money(request: Request, value: Decimal, currency: str) -> str:
 
 def _day(request: Request, value: dt.date) -> str:
     return i18n.date(value, language_of(request))
+
+
+def word_or(request: Request) -> Callable[[str, str], str]:
+    """``word(key, fallback)``: the word for ``key`` in the user's language, or ``fallback``
+    (a code the hub may add later, shown as it is rather than failing the page)."""
+    said = words(request)
+
+    def word(key: str, fallback: str) -> str:
+        try:
+            return said(key)
+        except KeyError:
+            return fallback
+
+    return word
 
 
 def _currency(ctx: Ctx, case_id: int) -> str:
@@ -149,6 +164,8 @@ def _case_page(
         "stages": [s.value for s in cases.Stage],
         "error": error,
         "form": {**dict.fromkeys(FORM_FIELDS, ""), **(form or {})},
+        "word": word_or(request),
+        "kind_word": kind_word(request),
     }
     return render(request, "case.html", values, status=status)
 
@@ -242,16 +259,21 @@ def close_case(
     if refused is not None:
         return refused
     code, reason = _closing(closing)
+    word = word_or(request)
+    shown = {
+        "code": word(f"close_code.{code}", code),
+        "reason": word(f"close_reason.{reason}", reason),
+    }
     if confirmed != "yes":
         said = words(request)
-        text = said("cases.confirm.close", id=case_id, code=code, reason=reason)
+        text = said("cases.confirm.close", id=case_id, **shown)
         if notify:
             text += " " + said("cases.confirm.notify")
         return _confirm(request, ctx, case_id, "close", "close", form, text)
 
     def run() -> tuple[str, dict[str, object]]:
         cases.close_case(ctx, cases.CloseRequest(case_id, code, reason, bool(notify)))
-        return "cases.done.close", {"id": case_id, "code": code, "reason": reason}
+        return "cases.done.close", {"id": case_id, **shown}
 
     return _act(request, ctx, case_id, form, run)
 
@@ -418,7 +440,8 @@ def write_off(
     it although the books show the invoice settled meanwhile (``--confirm``)."""
     form = {"reason": reason, "settled": "yes" if settled else ""}
     if confirmed != "yes":
-        text = words(request)("cases.confirm.write_off", id=case_id, reason=reason)
+        shown = word_or(request)(f"close_reason.{reason}", reason)
+        text = words(request)("cases.confirm.write_off", id=case_id, reason=shown)
         return _confirm(request, ctx, case_id, "write_off", "write-off", form, text)
 
     def run() -> tuple[str, dict[str, object]]:

@@ -3,6 +3,8 @@ stored subject and text, shown as text (escaped, in ``<pre>``), never as live HT
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -12,10 +14,30 @@ from hub.console.deps import Ctx
 from hub.console.filtering import filtered, value
 from hub.console.pages.overview import seen_clients
 from hub.console.paging import Paged, PageParams
-from hub.console.rendering import render
+from hub.console.rendering import render, words
 from hub.operations import messages
 
 router = APIRouter()
+
+_NUMBERED = re.compile(r"reminder_([0-9]+)")
+
+
+def kind_word(request: Request) -> Callable[[str], str]:
+    """``kind_word(kind)``: a message's kind in the user's language (``reminder_2``: the
+    second reminder); a kind without a word is shown as it is."""
+    said = words(request)
+
+    def word(kind: str) -> str:
+        numbered = _NUMBERED.fullmatch(kind)
+        if numbered:
+            return said("kind.reminder_n", number=numbered.group(1))
+        try:
+            return said(f"kind.{kind}")
+        except KeyError:
+            return kind
+
+    return word
+
 
 Text = Annotated[str, Form(max_length=200)]
 Filter = Annotated[str | None, Query(max_length=200)]
@@ -42,6 +64,7 @@ def letter_list(
         "clients": seen_clients(ctx),
         "statuses": messages.STATUSES,
         "kinds": sorted(messages.KINDS),
+        "kind_word": kind_word(request),
     }
     return render(request, "letters.html", values)
 
@@ -57,4 +80,5 @@ def filter_letters(
 
 @router.get("/letters/{message_id}")
 def letter_page(request: Request, ctx: Ctx, message_id: int) -> Response:
-    return render(request, "letter.html", {"letter": messages.show_message(ctx, message_id)})
+    letter = messages.show_message(ctx, message_id)
+    return render(request, "letter.html", {"letter": letter, "kind_word": kind_word(request)})
