@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from hub.console.api import audit, cases, clients, letters, me, overview, users
+from hub.console.api import audit, cases, clients, dispatch, letters, me, overview, users
 
 PREFIX = "/api/v1"
 
@@ -19,6 +19,7 @@ ROUTERS: list[APIRouter] = [
     overview.router,
     cases.router,
     letters.router,
+    dispatch.router,
     audit.router,
 ]
 

@@ -14,6 +14,7 @@ from hub.console.pages import (
     audit,
     cases,
     clients,
+    dispatch,
     letters,
     login,
     overview,
@@ -32,5 +33,6 @@ ROUTERS: list[APIRouter] = [
     users.router,
     cases.router,
     letters.router,
+    dispatch.router,
     audit.router,
 ]
