@@ -229,7 +229,9 @@ def _checked(
     form: Mapping[str, str],
     parse: Callable[[], object],
 ) -> Response | None:
-    """Parse what was typed before asking to confirm it: refused, the case page with why."""
+    """Parse what was typed before asking to confirm it: refused, the case page with why. A
+    user who may not change the case is refused (403) first, whatever was typed."""
+    cases.refuse_unless_may_change(ctx, case_id, "change")
     try:
         parse()
     except InputError as exc:
