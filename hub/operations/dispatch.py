@@ -4,9 +4,8 @@
 nothing; ``list_waiting`` the letters made and not out yet; ``approve_letters`` lets letters
 waiting for approval (or held back) go, and delivers them at once within the client's sending
 window; ``hold_letter`` holds one back with a reason. Seeing needs the actor to see the client
-(else :class:`hub.errors.NotFoundError`); a change is checked, and recorded in the audit log
-(``dispatch.approve``, ``dispatch.hold``), by :mod:`hub.operations.access` (else
-:class:`hub.errors.ForbiddenError`). See :mod:`hub.dunning.dispatch` for the rules.
+(else :class:`hub.errors.NotFoundError`); a change needs ``ctx.actor.may_change(client)``
+(else :class:`hub.errors.ForbiddenError`). See :mod:`hub.dunning.dispatch` for the rules.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from hub.db import tables as t
 from hub.dunning import dispatch
 from hub.dunning import rules as dunning_rules
 from hub.dunning.messages import DeliveryReport
-from hub.errors import InputError
+from hub.errors import InputError, NotFoundError
 from hub.operations import access
 from hub.operations.context import ClientDay, Context
 from hub.operations.sync import deliver_messages
@@ -214,25 +213,25 @@ def approve_letters(ctx: Context, request: ApproveRequest) -> Approved:
         raise InputError("approve either all the letters waiting (--all) or some (--letter ID)")
     with ctx.db.session() as session:
         day = ctx.client(session, request.client)
-        what = (
-            "every letter waiting"
-            if request.every
-            else "letters " + ", ".join(str(letter) for letter in request.letters)
+        change = access.permit(
+            ctx,
+            action="dispatch.approve",
+            client=day.name,
+            subject="every letter waiting" if request.every else _letters(request.letters),
         )
-        with access.changing(
-            session, ctx, action="dispatch.approve", client=day.name, subject=what
-        ) as change:
-            row = session.get(t.Client, day.id)
-            assert row is not None
-            approved = dispatch.approve(
-                session,
-                row,
-                None if request.every else request.letters,
-                actor=ctx.actor.name,
-                today=day.today,
-            )
-            letters = [_waiting_letter(m, customer) for m, customer in approved]
+        row = session.get(t.Client, day.id)
+        assert row is not None
+        approved = dispatch.approve(
+            session,
+            row,
+            None if request.every else request.letters,
+            actor=ctx.actor.name,
+            today=day.today,
+        )
+        letters = [_waiting_letter(m, customer) for m, customer in approved]
+        if letters:
             change.after = {"approved": [letter.id for letter in letters]}
+            change.record(session)
     delivery = deliver_messages(ctx, day) if letters else DeliveryReport()
     return Approved(day.name, _as_now(ctx, letters), delivery)
 
@@ -259,19 +258,19 @@ def hold_letter(ctx: Context, request: HoldRequest) -> OutboxLetter:
     """
     with ctx.db.session() as session:
         owner = dispatch.letter_client(session, request.letter)
-        access.refuse_unseen(
-            ctx, owner.name, f"there is no letter {request.letter} (see `hub dispatch list`)"
+        if not ctx.actor.may_see(owner.name):
+            raise NotFoundError(f"there is no letter {request.letter} (see `hub dispatch list`)")
+        change = access.permit(
+            ctx, action="dispatch.hold", client=owner.name, subject=f"letter {request.letter}"
         )
         day: ClientDay = ctx.day_of(owner)
-        with access.changing(
-            session,
-            ctx,
-            action="dispatch.hold",
-            client=owner.name,
-            subject=f"letter {request.letter}",
-        ) as change:
-            message, customer = dispatch.hold(
-                session, request.letter, request.reason, actor=ctx.actor.name, today=day.today
-            )
-            change.after = {"status": message.status, "reason": message.hold_reason}
+        message, customer = dispatch.hold(
+            session, request.letter, request.reason, actor=ctx.actor.name, today=day.today
+        )
+        change.after = {"status": message.status, "reason": request.reason}
+        change.record(session)
         return _waiting_letter(message, customer)
+
+
+def _letters(ids: tuple[int, ...]) -> str:
+    return "letter " + ", ".join(str(i) for i in ids)
