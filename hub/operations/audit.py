@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hub.clock import as_utc
@@ -160,12 +160,14 @@ def _brief(values: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class AuditPage:
-    """A page of entries; ``next_offset`` is the next page's offset (None: this is the last)."""
+    """A page of entries; ``next_offset`` is the next page's offset (None: this is the last);
+    ``total`` how many entries match in all (the console's pages say "21–40 of 75")."""
 
     entries: list[AuditLine]
     limit: int
     offset: int
     next_offset: int | None
+    total: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -173,6 +175,7 @@ class AuditPage:
             "limit": self.limit,
             "offset": self.offset,
             "next_offset": self.next_offset,
+            "total": self.total,
         }
 
 
@@ -216,6 +219,7 @@ def list_audit(ctx: Context, request: AuditFilter) -> AuditPage:
         query = query.where(t.AuditEntry.at >= as_utc(since))
     with ctx.db.session() as session:
         rows = list(session.scalars(query.offset(request.offset).limit(request.limit + 1)))
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     more = len(rows) > request.limit
     entries = [
         AuditLine(
@@ -231,5 +235,9 @@ def list_audit(ctx: Context, request: AuditFilter) -> AuditPage:
         for row in rows[: request.limit]
     ]
     return AuditPage(
-        entries, request.limit, request.offset, request.offset + request.limit if more else None
+        entries,
+        request.limit,
+        request.offset,
+        request.offset + request.limit if more else None,
+        total or 0,
     )

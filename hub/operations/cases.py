@@ -1,4 +1,5 @@
-"""Cases: start one by hand, list and show them, and a person's actions on one (A1–A6).
+"""Cases: start one by hand, list and show them, and a person's actions on one (A1–A6), with
+the actions a case offers a person now (:func:`case_actions`, what a front end shows).
 
 Each action resolves the case's client once (its ``today`` fixed once), acts as
 ``ctx.actor`` on that day in one transaction, and returns the case as ``hub cases show``
@@ -18,21 +19,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.amounts import ZERO
+from hub.clients import enabled_plugin
 from hub.db import tables as t
 from hub.dunning import actions, postings
 from hub.dunning import cases as dunning_cases
-from hub.dunning.states import CaseMode, CaseState, EventKind, Stage
+from hub.dunning.states import CLOSING_CODES, CaseMode, CaseState, CloseCode, EventKind, Stage
 from hub.dunning.views import case_detail, case_rows
 from hub.errors import NotFoundError
+from hub.model import Capability
 from hub.operations import access
 from hub.operations.context import ClientDay, Context
+from hub.records import Record
 
 __all__ = [
+    "ACTIONS",
+    "CLOSING_CODES",
     "AbandonRequest",
+    "CaseActions",
     "CaseFilter",
     "CaseList",
     "CaseState",
     "CaseView",
+    "CloseCode",
     "CloseRequest",
     "CreditNoted",
     "EventKind",
@@ -40,6 +48,7 @@ __all__ = [
     "PaymentRequest",
     "Stage",
     "abandon_posting",
+    "case_actions",
     "case_day",
     "case_state",
     "change_flow",
@@ -88,16 +97,24 @@ class CreditNoted(CaseView):
 
 @dataclass(frozen=True)
 class CaseFilter:
+    """Which cases to list. ``customer``: the cases of that customer number; ``overdue``: only
+    cases not closed that pursue something past its due date on their client's today (an
+    invoice case whose invoice is overdue, a customer case covering overdue invoices)."""
+
     client: str | None = None
     stage: Stage | None = None
     state: CaseState | None = None
+    customer: str | None = None
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
 class CaseList:
-    """The cases of ``hub cases list``, each a row as :func:`hub.dunning.views.case_rows`."""
+    """The cases of ``hub cases list``, each a row as :func:`hub.dunning.views.case_rows`:
+    ``rows`` from the ``offset``-th of ``total`` matching (all of them without a limit)."""
 
     rows: list[dict[str, Any]]
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -205,9 +222,19 @@ def start_case(ctx: Context, *, client: str, invoice: str) -> CaseView:
     return view_case(ctx, case_id, day)
 
 
-def list_cases(ctx: Context, request: CaseFilter) -> CaseList:
-    """The cases matching the filter (of the clients the acting user may see), each with its
-    next step on its own client's today."""
+#: How many cases' rows are computed in one query (the ids go in an IN list).
+_BATCH = 500
+
+
+def list_cases(
+    ctx: Context, request: CaseFilter, *, limit: int | None = None, offset: int = 0
+) -> CaseList:
+    """The cases matching the filter, oldest first, of the clients the acting user may see,
+    each with its next step on its own client's today; with ``limit``, at most that many from
+    the ``offset``-th (``total`` counts them all).
+
+    :raises NotFoundError: ``request.client`` does not exist or the user may not see it.
+    """
     days: dict[int, dt.date] = {}
 
     def today_of(client: t.Client) -> dt.date:
@@ -215,23 +242,53 @@ def list_cases(ctx: Context, request: CaseFilter) -> CaseList:
             days[client.id] = ctx.day_of(client).today
         return days[client.id]
 
-    stage = request.stage.value if request.stage else None
-    state = request.state.value if request.state else None
     with ctx.db.session() as session:
+        query = (
+            select(t.Case.id, t.Case.client_id, t.Case.mode, t.Invoice.due_date)
+            .join(t.Client, t.Client.id == t.Case.client_id)
+            .outerjoin(t.Invoice, t.Invoice.id == t.Case.invoice_id)
+            .order_by(t.Case.id)
+        )
         if request.client:
-            owners: list[t.Client | None] = [access.client_row(ctx, session, request.client)]
-        elif ctx.actor.clients is None:
-            owners = [None]
-        else:
-            owners = list(
-                session.scalars(select(t.Client).where(access.seen_names(ctx, t.Client.name)))
+            query = query.where(t.Case.client_id == ctx.client(session, request.client).id)
+        query = query.where(access.seen_names(ctx, t.Client.name))
+        if request.stage:
+            query = query.where(t.Case.stage == request.stage.value)
+        if request.state:
+            query = query.where(t.Case.state == request.state.value)
+        if request.customer is not None:
+            query = query.where(t.Case.customer_number == request.customer)
+        if request.overdue:
+            query = query.where(t.Case.state != CaseState.CLOSED.value)
+        found = session.execute(query).all()
+
+        def rows_of(ids: list[int]) -> list[dict[str, Any]]:
+            return [
+                row
+                for start in range(0, len(ids), _BATCH)
+                for row in case_rows(session, today_of, case_ids=ids[start : start + _BATCH])
+            ]
+
+        end = None if limit is None else offset + limit
+        if not request.overdue:
+            ids = [case_id for case_id, _, _, _ in found]
+            return CaseList(rows_of(ids[offset:end]), len(ids))
+        owners = {
+            c.id: c
+            for c in session.scalars(
+                select(t.Client).where(t.Client.id.in_({client_id for _, client_id, _, _ in found}))
             )
-        rows = [
-            row for owner in owners for row in case_rows(session, today_of, owner, stage, state)
+        }
+        ids = [
+            case_id
+            for case_id, client_id, mode, due_date in found
+            if mode == CaseMode.CUSTOMER
+            or (due_date is not None and due_date < today_of(owners[client_id]))
         ]
-    if len(owners) > 1:
-        rows.sort(key=lambda row: int(row["id"]))
-    return CaseList(rows)
+        rows = [
+            row for row in rows_of(ids) if row["outstanding_amount"] > 0 and row["invoice_numbers"]
+        ]
+    return CaseList(rows[offset:end], len(rows))
 
 
 def show_case(ctx: Context, case_id: int) -> CaseView:
@@ -385,3 +442,103 @@ def abandon_posting(ctx: Context, request: AbandonRequest) -> CaseView:
             session, request.case_id, request.reason, today, actor=actor
         ),
     )
+
+
+#: Every action a person may take on a case, as :func:`case_actions` names them: A1 close,
+#: A2 payment, A3 credit_note, A4 pause and resume, A5 change_flow, A6 restart_flow, D1
+#: collect, D4 write_off, and abandon_posting (an unfinished credit note or write-off).
+ACTIONS = (
+    "close",
+    "payment",
+    "credit_note",
+    "pause",
+    "resume",
+    "change_flow",
+    "restart_flow",
+    "collect",
+    "write_off",
+    "abandon_posting",
+)
+
+
+@dataclass(frozen=True)
+class CaseActions(Record):
+    """What a person may do to case ``case_id`` now: ``may_change`` whether the acting user
+    may change its client at all; ``offered`` the actions (of :data:`ACTIONS`) that apply to
+    the case as it is, whoever acts (the action itself still checks, and refuses with why);
+    ``flows`` the stages its flow may be changed to (A5); ``closing_codes`` the codes and
+    their reasons a person may close it with (A1)."""
+
+    case_id: int
+    client: str
+    may_change: bool
+    offered: tuple[str, ...]
+    flows: tuple[str, ...]
+    closing_codes: dict[str, tuple[str, ...]]
+
+    def offers(self, action: str) -> bool:
+        return self.may_change and action in self.offered
+
+
+def case_actions(ctx: Context, case_id: int) -> CaseActions:
+    """The actions case ``case_id`` offers now (see :class:`CaseActions`).
+
+    A credit note (A3) is offered only where the client's accounting plugin can make one, a
+    write-off (D4) only where it posts journal lines; a case with an unfinished credit note or
+    write-off offers only to finish it or to abandon it; a closed case offers nothing.
+
+    :raises NotFoundError: no such case, or one of a client the acting user may not see.
+    """
+    with ctx.db.session() as session:
+        day = case_day(ctx, session, case_id)
+        case = dunning_cases.get_case(session, case_id)
+        owner = session.get(t.Client, case.client_id)
+        assert owner is not None
+        plugin = enabled_plugin(owner)
+        info = ctx.registry.infos.get(plugin.plugin) if plugin is not None else None
+        can = frozenset(info.capabilities) if info is not None else frozenset()
+        offered: list[str] = []
+        flows: list[str] = []
+        if case.state != CaseState.CLOSED.value:
+            if case.write_off_key is not None and case.write_off_ref is None:
+                offered = ["write_off", "abandon_posting"]
+            elif case.credit_note_key is not None and case.credit_note_ref is None:
+                offered = ["credit_note", "abandon_posting"]
+            else:
+                warned = case.collection_deadline is not None
+                in_collection = case.stage == Stage.COLLECTION.value
+                offered = ["close", "payment"]
+                if Capability.CREDIT_NOTE in can and case.mode == CaseMode.INVOICE:
+                    offered.append("credit_note")
+                offered.append("resume" if case.state == CaseState.PAUSED.value else "pause")
+                if not warned and not in_collection:
+                    offered += ["change_flow", "restart_flow", "collect"]
+                    if case.mode == CaseMode.CUSTOMER:
+                        flows = [Stage.COLLECTION.value]
+                    else:
+                        flows = [s.value for s in Stage if s.value != case.stage]
+                if Capability.JOURNAL in can:
+                    offered.append("write_off")
+    codes = {
+        code.value: reasons
+        for code, reasons in CLOSING_CODES.items()
+        if code is not CloseCode.WRITTEN_OFF  # D4 closes it so, after posting the loss
+    }
+    return CaseActions(
+        case_id=case_id,
+        client=day.name,
+        may_change=ctx.actor.may_change(day.name),
+        offered=tuple(offered),
+        flows=tuple(flows),
+        closing_codes=codes,
+    )
+
+
+def refuse_unless_may_change(ctx: Context, case_id: int, action: str) -> CaseActions:
+    """The case's actions, if the acting user may change the case's client; else
+    :class:`ForbiddenError` naming the user, the case and the action (a front end asks before
+    it shows a confirmation, so a viewer is refused before being asked to confirm). Nothing is
+    changed or recorded."""
+    found = case_actions(ctx, case_id)
+    access.permit(ctx, action=f"case.{action}", client=found.client, subject=f"case {case_id}")
+    return found

@@ -11,7 +11,13 @@ from hub.console.routes import served_routes
 from tests.console.conftest import SECRET_SETTING, USERS, Console, csrf_of, password_of
 
 #: Values for the path parameters of every GET route.
-_PARAMETERS = {"name": ["acme", "nordic", "bo", "anna"], "token_id": ["1"]}
+_PARAMETERS = {
+    "name": ["acme", "nordic", "bo", "anna"],
+    "token_id": ["1"],
+    "client": ["acme", "nordic"],
+    "case_id": ["1"],
+    "message_id": ["1"],
+}
 
 
 def _get_paths(console: Console) -> list[str]:

@@ -8,7 +8,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from hub.console.api import clients, me, recurring, rules, runs, users
+from hub.console.api import (
+    audit,
+    cases,
+    clients,
+    dispatch,
+    letters,
+    me,
+    overview,
+    recurring,
+    rules,
+    runs,
+    users,
+)
 
 PREFIX = "/api/v1"
 
@@ -19,6 +31,11 @@ ROUTERS: list[APIRouter] = [
     rules.router,
     recurring.router,
     runs.router,
+    overview.router,
+    cases.router,
+    letters.router,
+    dispatch.router,
+    audit.router,
 ]
 
 #: The OpenAPI document, at /api/openapi.json (a token needed, as for the API itself).

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.console.pages import account, clients, login, overview, recurring, rules, runs, users
+from hub.console.pages import (
+    account,
+    audit,
+    cases,
+    clients,
+    dispatch,
+    letters,
+    login,
+    overview,
+    recurring,
+    rules,
+    runs,
+    users,
+)
 
 #: Routers that anyone may reach (the login page): only ever the login.
 PUBLIC: list[APIRouter] = [login.public]
@@ -24,4 +37,8 @@ ROUTERS: list[APIRouter] = [
     rules.router,
     recurring.router,
     runs.router,
+    cases.router,
+    letters.router,
+    dispatch.router,
+    audit.router,
 ]
