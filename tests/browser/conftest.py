@@ -3,7 +3,8 @@
 * ``chromium``: one browser for all the browser tests (package scope: launched once, closed
   when they are done), Debian's ``/usr/bin/chromium`` (``HUB_TEST_CHROMIUM`` names another);
   never a browser Playwright downloads. Where Chromium or the ``playwright`` package is
-  absent the tests skip and say which (CI installs both: ``.ci/run``).
+  absent the tests skip and say which; in CI (``CI=true``; ``.ci/run`` installs both) they
+  fail instead.
 * ``served``: one console per test module, served by uvicorn on a free loopback port, on a fresh
   SQLite database, with a fake e-conomic server on loopback (as ``hub demo`` serves it) holding
   an agreement with overdue invoices. Only the admin ``anna`` exists (as after
@@ -20,9 +21,10 @@ written, so CI never rewrites them.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from cryptography.fernet import Fernet
@@ -80,15 +82,23 @@ def _fake_economic() -> FakeEconomic:
     return fake
 
 
+def absent(reason: str) -> NoReturn:
+    """Skip, saying why; in CI (``CI=true``, where ``.ci/run`` installs Chromium) fail
+    instead, so CI can never go green by skipping the browser tests."""
+    if os.environ.get("CI", "").lower() in ("1", "true"):
+        pytest.fail(f"CI runs the browser tests, but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
     """One headless Chromium for every browser test."""
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium chromium-driver)")
+        absent(f"no Chromium at {CHROMIUM} (apt-get install chromium chromium-driver)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("the playwright package is not installed (pip install -e '.[test]')")
+        absent("the playwright package is not installed (pip install -e '.[test]')")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
