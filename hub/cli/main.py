@@ -14,6 +14,7 @@ import typer
 from hub import __version__, clock
 from hub import logging as hub_logging
 from hub.cli import (
+    audit_cmd,
     cases_cmd,
     clients_cmd,
     collection_cmd,
@@ -60,6 +61,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("run")(run_cmd.run)
 app.command("web")(web_cmd.web)
 app.add_typer(run_cmd.runs_app, name="runs")
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def _version(value: bool) -> None:

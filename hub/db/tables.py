@@ -614,3 +614,30 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """One change a person made, from any front end: who, when, which client, what, and the
+    thing before and after (secrets masked). Written in the transaction of the change itself
+    (:func:`hub.operations.audit.record`); never updated, never deleted.
+
+    ``client`` is the client's name as a plain string, not a key: the history of a client
+    outlives the client (its removal is an entry too). None: a change of no one client's (a
+    rotation of the secrets, a user).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_client_id", "client", "id"),
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str | None] = mapped_column(String(limits.CLIENT_NAME))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -442,6 +442,7 @@ def credit_note(
     *,
     actor: str,
     lease: dt.timedelta = postings.POSTING_LEASE,
+    on_request: postings.OnRequest | None = None,
 ) -> t.Case:
     """A3: credit the invoice in full in the accounting system, then close the case.
 
@@ -452,6 +453,9 @@ def credit_note(
     after a crash, running the action again calls the plugin with the same key, which returns
     the same credit note. Refused while another command's lease on it is live; a refusal of
     the accounting system before anything was booked drops the request (the case goes on).
+
+    ``on_request``: called in the transaction that commits the request, as it is about to be
+    posted (the person's audit entry is written there).
     """
     owner = postings.new_owner(actor)
     with db.session() as session:
@@ -471,6 +475,8 @@ def credit_note(
                 case, EventKind.CREDIT_NOTE_REQUESTED, actor, today, None, key=case.credit_note_key
             )
         postings.take_lease(case, owner, lease)
+        if on_request is not None:
+            on_request(session, case)
         # A retry (after a crash, on any later day) sends the very request recorded: same
         # key, same date, or a system that checks the body would refuse the key.
         key = case.credit_note_key

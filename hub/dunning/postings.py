@@ -54,6 +54,10 @@ from hub.errors import (
 #: How long a lease lasts unless renewed. The renewer renews it every third of this.
 POSTING_LEASE = dt.timedelta(seconds=60)
 
+#: Called with the unit of work that commits a person's request for a posting (the case
+#: locked, the request and its lease recorded), for the caller to record its own with it.
+OnRequest = Callable[[Session, t.Case], None]
+
 
 class Posting(StrEnum):
     """Which write to the books: its key and reference columns on the case."""

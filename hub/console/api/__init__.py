@@ -8,11 +8,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from hub.console.api import clients, me, users
+from hub.console.api import audit, cases, clients, letters, me, overview, users
 
 PREFIX = "/api/v1"
 
-ROUTERS: list[APIRouter] = [me.router, clients.router, users.router]
+ROUTERS: list[APIRouter] = [
+    me.router,
+    clients.router,
+    users.router,
+    overview.router,
+    cases.router,
+    letters.router,
+    audit.router,
+]
 
 #: The OpenAPI document, at /api/openapi.json (a token needed, as for the API itself).
 DOCUMENT = APIRouter()

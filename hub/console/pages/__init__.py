@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.console.pages import account, clients, login, overview, users
+from hub.console.pages import (
+    account,
+    audit,
+    cases,
+    clients,
+    letters,
+    login,
+    overview,
+    users,
+)
 
 #: Routers that anyone may reach (the login page): only ever the login.
 PUBLIC: list[APIRouter] = [login.public]
@@ -21,4 +30,7 @@ ROUTERS: list[APIRouter] = [
     account.router,
     clients.router,
     users.router,
+    cases.router,
+    letters.router,
+    audit.router,
 ]
