@@ -145,7 +145,7 @@ def page(chromium: Browser, served: Served, js: bool) -> Iterator[Page]:
     context = chromium.new_context(
         base_url=served.url, viewport=VIEWPORT, locale="en-US", java_script_enabled=js
     )
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(5_000)
     try:
         yield context.new_page()
     finally:

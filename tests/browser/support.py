@@ -62,9 +62,9 @@ class Served:
     workdir: Path
 
     def name(self, base: str, js: bool) -> str:
-        """A name of this run's own (``fjord-js``, ``fjord-nojs``): the two runs of a test share
-        the module's database."""
-        return f"{base}-{'js' if js else 'nojs'}"
+        """A name of this run's own (``fjord`` with JavaScript, as the screenshots show it;
+        ``fjord-nojs`` without): the two runs of a test share the module's database."""
+        return base if js else f"{base}-nojs"
 
 
 def screenshot(page: Page, js: bool, name: str) -> None:
