@@ -8,7 +8,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from hub.console.api import audit, cases, clients, letters, me, overview, users
+from hub.console.api import (
+    audit,
+    cases,
+    clients,
+    letters,
+    me,
+    overview,
+    recurring,
+    rules,
+    runs,
+    users,
+)
 
 PREFIX = "/api/v1"
 
@@ -20,6 +31,9 @@ ROUTERS: list[APIRouter] = [
     cases.router,
     letters.router,
     audit.router,
+    rules.router,
+    recurring.router,
+    runs.router,
 ]
 
 #: The OpenAPI document, at /api/openapi.json (a token needed, as for the API itself).

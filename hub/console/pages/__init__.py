@@ -17,6 +17,9 @@ from hub.console.pages import (
     letters,
     login,
     overview,
+    recurring,
+    rules,
+    runs,
     users,
 )
 
@@ -33,4 +36,7 @@ ROUTERS: list[APIRouter] = [
     cases.router,
     letters.router,
     audit.router,
+    rules.router,
+    recurring.router,
+    runs.router,
 ]
