@@ -14,7 +14,7 @@ from hub.console.i18n import Words
 from hub.operations.context import Context
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 CHROMIUM = Path(os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = os.environ.get("HUB_CONSOLE_SCREENSHOTS", "") == "1"
@@ -75,6 +75,13 @@ def screenshot(page: Page, js: bool, name: str) -> None:
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"))
 
 
+def follow(page: Page, target: Locator) -> None:
+    """Click a link or a form's button, and wait until the page it leads to has loaded (a
+    click returns once the browser has begun to navigate)."""
+    with page.expect_navigation(wait_until="load"):
+        target.click()
+
+
 def log_in(page: Page, name: str, password: str | None = None, language: str = "en") -> None:
     """Log in as a person does: open the login page, type the name and the password, press
     the button."""
@@ -82,11 +89,11 @@ def log_in(page: Page, name: str, password: str | None = None, language: str = "
     page.goto("/login")
     page.get_by_label(said("login.name")).fill(name)
     page.get_by_label(said("login.password")).fill(password or password_of(name))
-    page.get_by_role("button", name=said("login.submit")).click()
+    follow(page, page.get_by_role("button", name=said("login.submit")))
 
 
 def log_out(page: Page, language: str = "en") -> None:
-    page.get_by_role("button", name=words(language)("nav.logout")).click()
+    follow(page, page.get_by_role("button", name=words(language)("nav.logout")))
 
 
 def path_of(page: Page) -> str:

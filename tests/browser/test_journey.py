@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from hub.operations import clients, flows, sync
 from tests.browser.support import (
     ADMIN,
     AGREEMENT_GRANT_TOKEN,
     APP_SECRET_TOKEN,
     CUSTOMERS,
+    INVOICES,
     Served,
+    follow,
     log_in,
     log_out,
     password_of,
@@ -50,14 +51,16 @@ def row_with(page: Page, text: str) -> Locator:
 
 def nav_to(page: Page, key: str) -> None:
     """Follow the main navigation's entry ``key`` (as a person clicks it)."""
-    page.get_by_role("navigation", name=EN("nav.label")).get_by_role("link", name=EN(key)).click()
+    follow(
+        page, page.get_by_role("navigation", name=EN("nav.label")).get_by_role("link", name=EN(key))
+    )
 
 
 def filter_by_client(page: Page, client: str) -> None:
     """Choose ``client`` in a list's filter form and apply it."""
     filters = page.locator("form.filters")
     filters.get_by_label(EN("cases.client")).select_option(client)
-    filters.get_by_role("button", name=EN("common.filter")).click()
+    follow(page, filters.get_by_role("button", name=EN("common.filter")))
 
 
 def add_consultant(page: Page, name: str, client: str) -> None:
@@ -65,51 +68,57 @@ def add_consultant(page: Page, name: str, client: str) -> None:
     nav_to(page, "nav.users")
     assert heading(page) == EN("users.title")
     form = page.locator("form", has=page.get_by_role("button", name=EN("users.add_submit")))
-    form.get_by_label(EN("users.name"), exact=True).fill(name)
-    form.get_by_label(EN("users.role")).select_option("consultant")
-    form.get_by_label(EN("users.clients")).fill(client)
-    form.get_by_label(EN("users.password"), exact=True).fill(password_of(name))
-    form.get_by_role("button", name=EN("users.add_submit")).click()
+    field(form, EN("users.name")).fill(name)
+    field(form, EN("users.role")).select_option("consultant")
+    field(form, EN("users.clients")).fill(client)
+    field(form, EN("users.password")).fill(password_of(name))
+    follow(page, form.get_by_role("button", name=EN("users.add_submit")))
     assert status(page) == EN("users.added", name=name)
     assert EN("role.consultant") in row_with(page, name).inner_text()
 
 
-def arrange_client(served: Served, client: str) -> None:
-    """The client on the fake e-conomic, its rules, and a sync, through the operations.
-
-    Until the clients pages (add a client, the plugin's settings form, rules, "run sync now")
-    are merged, the shell's admin does what the consultant will do there.
-    """
-    ctx = served.admin
-    clients.add_client(ctx, client, "DK")
-    settings = {
-        "app_secret_token": APP_SECRET_TOKEN,
-        "agreement_grant_token": AGREEMENT_GRANT_TOKEN,
-        "base_url": served.economic_url,
-        "journal_number": "1",
-    }
-    clients.enable_plugin(ctx, client, "economic", settings)
-    letters = served.workdir / "letters" / client
-    clients.enable_plugin(ctx, client, "file_outbox", {"directory": str(letters)})
-    flows.set_rules(
-        ctx,
-        client,
-        ["start_date=2025-01-01", "auto_start=true", "payment_details=Reg.nr. 1234 konto 5678901"],
-    )
+def add_client(page: Page, client: str) -> None:
+    """The admin adds a Danish client on the Clients page."""
+    nav_to(page, "nav.clients")
+    form = page.locator("form", has=page.get_by_role("button", name=EN("clients.add_submit")))
+    field(form, EN("client.name")).fill(client)
+    field(form, EN("client.country")).select_option("DK")
+    follow(page, form.get_by_role("button", name=EN("clients.add_submit")))
+    assert path_of(page) == f"/clients/{client}"
+    assert status(page) == EN("clients.added", name=client)
 
 
-def run_sync(served: Served, client: str) -> None:
-    sync.sync(served.admin, sync.SyncRequest(client))
+def plugin_form(page: Page, plugin: str) -> Locator:
+    """The settings form of ``plugin`` on a client's page."""
+    return page.locator(f"section#plugin-{plugin} form.stacked")
+
+
+def field(form: Locator, label: str) -> Locator:
+    """The field whose label begins with ``label`` (a label may go on with a hint)."""
+    starts = re.compile(rf"^\s*{re.escape(label)}\b")
+    return form.locator("label", has_text=starts).locator("input, select, textarea")
+
+
+def rule(page: Page, name: str) -> Locator:
+    """The field of rule ``name`` on the rules page."""
+    return page.locator(f"#rule-{name}").locator("input, select, textarea")
+
+
+def client_tab(page: Page, key: str) -> None:
+    """Follow one of a client's sections (plugins, rules, flows, recurring, runs)."""
+    tabs = page.get_by_role("navigation", name=EN("client.sections"))
+    follow(page, tabs.get_by_role("link", name=EN(key)))
 
 
 def test_a_consultant_runs_a_client_from_the_console_alone(
     page: Page, served: Served, js: bool
 ) -> None:
     consultant, client = served.name("cora", js), served.name("fjord", js)
-    arrange_client(served, client)
 
-    # The admin makes the consultant on the Users page.
+    # The admin adds the client and its consultant. (A consultant may add only a client
+    # assigned to them already, and only a client that exists can be assigned.)
     log_in(page, ADMIN)
+    add_client(page, client)
     add_consultant(page, consultant, client)
     screenshot(page, js, "users")
     log_out(page)
@@ -120,11 +129,60 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     cards = page.locator("ul.cards li")
     assert cards.count() == 1
     assert client in cards.first.inner_text()
+    nav_to(page, "nav.clients")
+    screenshot(page, js, "clients")
+    follow(page, row_with(page, client).get_by_role("link", name=client))
 
-    run_sync(served, client)
+    # Enable e-conomic with its settings form, against the fake e-conomic on loopback.
+    economic = plugin_form(page, "economic")
+    field(economic, "app_secret_token").fill(APP_SECRET_TOKEN)
+    field(economic, "agreement_grant_token").fill(AGREEMENT_GRANT_TOKEN)
+    field(economic, "base_url").fill(served.economic_url)
+    field(economic, "journal_number").fill("1")
+    follow(page, economic.get_by_role("button", name=EN("client.enable")))
+    assert status(page) == EN("client.plugin_enabled", plugin="economic")
+    assert APP_SECRET_TOKEN not in page.content()  # a secret is never sent back
+    assert AGREEMENT_GRANT_TOKEN not in page.content()
+    follow(
+        page, page.locator("section#plugin-economic").get_by_role("button", name=EN("client.check"))
+    )
+    assert status(page) == EN("client.check_ok", plugin="economic", count=len(INVOICES))
+    screenshot(page, js, "client")
+    # Its letters go out as files (the delivery plugin's form).
+    outbox = plugin_form(page, "file_outbox")
+    field(outbox, "directory").fill(str(served.workdir / "letters" / client))
+    follow(page, outbox.get_by_role("button", name=EN("client.enable")))
+    assert status(page) == EN("client.plugin_enabled", plugin="file_outbox")
+
+    # The rules: a refused value is shown at its field, with what was typed kept.
+    client_tab(page, "client.tab_rules")
+    rule(page, "start_date").fill("2025-01-01")
+    rule(page, "auto_start").select_option("true")
+    rule(page, "payment_details").fill("Reg.nr. 1234 konto 5678901")
+    rule(page, "min_amount").fill("lots")
+    follow(page, page.get_by_role("button", name=EN("common.save")))
+    refused = page.locator("#rule-min_amount [role=alert]")
+    assert "min_amount" in refused.inner_text()
+    assert rule(page, "payment_details").input_value() == "Reg.nr. 1234 konto 5678901"
+    rule(page, "min_amount").fill("")
+    follow(page, page.get_by_role("button", name=EN("common.save")))
+    assert status(page) == EN("rules.saved", count=3)
+    screenshot(page, js, "rules")
+    client_tab(page, "client.tab_flows")
+    screenshot(page, js, "flows")
+
+    # Run a sync now: the invoices come from e-conomic, the cycle starts a case for each.
+    client_tab(page, "client.tab_runs")
+    follow(page, page.get_by_role("button", name=EN("runs.sync_now")))
+    fetched = page.locator("table").first.locator("tbody td")
+    assert fetched.first.inner_text().strip() == str(len(INVOICES))  # new
+    screenshot(page, js, "sync")
 
     # The client's overview: open amount by age and cases by stage, as charts.
-    cards.first.get_by_role("link", name=EN("overview.see_client")).click()
+    nav_to(page, "nav.overview")
+    cards = page.locator("ul.cards li")
+    # The client's overview: open amount by age and cases by stage, as charts.
+    follow(page, cards.first.get_by_role("link", name=EN("overview.see_client")))
     assert path_of(page) == f"/overview/{client}"
     assert page.locator("svg").count() >= 2  # the two charts
     for word in ("overview.days_0_30", "overview.days_31_60", "overview.days_61_90"):
@@ -139,16 +197,16 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     screenshot(page, js, "cases")
     builder = row_with(page, "20001")
     assert "101" in builder.inner_text()
-    builder.get_by_role("link").first.click()
+    follow(page, builder.get_by_role("link").first)
     case_id = int(path_of(page).rsplit("/", 1)[1])
     screenshot(page, js, "case")
 
     # Close the case with a reason: a confirmation first, then the case says who closed it.
     close = page.locator("form[action$='/close']")
     close.get_by_label(EN("cases.closing")).select_option("dispute:customer_disputes_claim")
-    close.get_by_role("button", name=EN("cases.action.close")).click()
+    follow(page, close.get_by_role("button", name=EN("cases.action.close")))
     assert heading(page) == EN("cases.confirm_title")
-    page.get_by_role("button", name=EN("cases.confirm_yes")).click()
+    follow(page, page.get_by_role("button", name=EN("cases.confirm_yes")))
     assert path_of(page) == f"/cases/{case_id}"
     shown = {"code": EN("close_code.dispute"), "reason": EN("close_reason.customer_disputes_claim")}
     assert status(page) == EN("cases.done.close", id=case_id, **shown)
@@ -162,7 +220,7 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     filter_by_client(page, client)
     assert page.locator("tbody tr").count() == 4  # one reminder per invoice past its grace
     screenshot(page, js, "letters")
-    row_with(page, "20004").get_by_role("link", name="20004").click()  # its subject
+    follow(page, row_with(page, "20004").get_by_role("link", name="20004"))  # its subject
     assert CUSTOMERS[103] in page.locator("pre").inner_text()
 
     # The audit log names the consultant for what they did.

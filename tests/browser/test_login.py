@@ -12,6 +12,7 @@ from hub.operations import users
 from tests.browser.support import (
     ADMIN,
     Served,
+    follow,
     log_in,
     log_out,
     password_of,
@@ -69,16 +70,16 @@ def log_in_here(page: Page, name: str) -> None:
     """Log in on the login page the browser shows (keeping where it was sent from)."""
     page.get_by_label(EN("login.name")).fill(name)
     page.get_by_label(EN("login.password")).fill(password_of(name))
-    page.get_by_role("button", name=EN("login.submit")).click()
+    follow(page, page.get_by_role("button", name=EN("login.submit")))
 
 
 def test_the_login_page_speaks_the_language_chosen_on_it(page: Page) -> None:
     page.goto("/login")
     assert heading(page) == EN("login.title")
-    page.get_by_role("link", name=LANGUAGE_NAMES["da"]).click()
+    follow(page, page.get_by_role("link", name=LANGUAGE_NAMES["da"]))
     assert heading(page) == DA("login.title")
     assert page.get_by_role("button", name=DA("login.submit")).is_visible()
-    page.get_by_role("link", name=LANGUAGE_NAMES["nb"]).click()
+    follow(page, page.get_by_role("link", name=LANGUAGE_NAMES["nb"]))
     assert heading(page) == NB("login.title")
 
 
@@ -88,10 +89,10 @@ def test_a_user_switches_the_language_of_their_pages(page: Page, served: Served,
         served.admin, users.NewUser(name, "viewer", password_of(name), frozenset(), "en")
     )
     log_in(page, name)
-    page.get_by_role("link", name=name).click()  # my account
+    follow(page, page.get_by_role("link", name=name))  # my account
     assert heading(page) == EN("account.title")
     page.get_by_label(EN("account.language")).select_option("da")
-    page.get_by_role("button", name=EN("common.save")).click()
+    follow(page, page.get_by_role("button", name=EN("common.save")))
     assert heading(page) == DA("account.title")
     assert page.get_by_role("status").inner_text().strip() == DA("account.saved")
     nav = page.get_by_role("navigation", name=DA("nav.label"))
