@@ -20,6 +20,7 @@ from hub.cli import (
     collection_cmd,
     db_cmd,
     demo_cmd,
+    dispatch_cmd,
     flows_cmd,
     invoices_cmd,
     messages_cmd,
@@ -52,6 +53,7 @@ app.add_typer(flows_cmd.flows_app, name="flows")
 app.add_typer(flows_cmd.rules_app, name="rules")
 app.add_typer(messages_cmd.app, name="messages")
 app.add_typer(collection_cmd.app, name="collection")
+app.add_typer(dispatch_cmd.app, name="dispatch")
 app.add_typer(recurring_cmd.app, name="recurring")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(users_cmd.app, name="users")
@@ -84,6 +86,14 @@ def root(
         str | None,
         typer.Option("--today", help="Act as if today were YYYY-MM-DD (default: HUB_TODAY)."),
     ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Act as if it were this moment, e.g. 2026-10-26T07:30+01:00 (sending"
+            " windows; default: HUB_NOW).",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
     version: Annotated[
         bool | None, typer.Option("--version", callback=_version, is_eager=True)
@@ -93,6 +103,7 @@ def root(
     hub_logging.configure(json=False, level="INFO" if verbose else "WARNING")
     state.db_url = db
     state.today = clock.parse_date(today, what="--today") if today else None
+    state.now = clock.parse_moment(now, what="--now") if now else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,12 @@ app = typer.Typer(
 
 
 class StatusChoice(StrEnum):
+    pending_approval = "pending_approval"
+    held = "held"
     queued = "queued"
     sent = "sent"
     failed = "failed"
+    cancelled = "cancelled"
 
 
 @app.command("list")

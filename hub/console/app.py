@@ -28,6 +28,7 @@ from hub.clock import Clock
 from hub.console import api, pages
 from hub.console.deps import csrf_guard, current_actor, is_api, signed_in
 from hub.console.errors import LoginRequired, Problem, TooLarge, http_kind, status_of
+from hub.console.i18n import CATALOGUE, DEFAULT_LANGUAGE
 from hub.console.jsonapi import error_body, json_response
 from hub.console.ratelimit import LoginLimiter
 from hub.console.rendering import STATIC, render, words
@@ -134,7 +135,7 @@ def _page_error(
     said = words(request)
     general = text_key or f"error.{status}"
     title = said(f"error.{status}.title") if status in (403, 404) else said("error.title")
-    text = said(general) if general in _known_words() else said("error.500")
+    text = said(general) if general in CATALOGUE[DEFAULT_LANGUAGE] else said("error.500")
     return render(
         request,
         "error.html",
@@ -142,12 +143,6 @@ def _page_error(
         status=status,
         headers=headers,
     )
-
-
-def _known_words() -> frozenset[str]:
-    from hub.console.i18n import CATALOGUE, DEFAULT_LANGUAGE
-
-    return frozenset(CATALOGUE[DEFAULT_LANGUAGE])
 
 
 def _answer(

@@ -217,6 +217,12 @@ class ClientDunning(Base):
     settle_guard_min: Mapped[int | None] = mapped_column(
         Integer
     )  # ... and at least this many of them; None: 3
+    approval: Mapped[str] = mapped_column(
+        String(16), default="none", server_default="none"
+    )  # none, or required: the cycle's letters wait for a person's approval
+    sending_window: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # e.g. "mon-fri 08:00-18:00" in the client's time zone; None: any time
 
 
 class ClientGrant(Base):
@@ -361,8 +367,13 @@ class Message(Base):
     """The outbox: every letter or e-mail the hub makes, with its delivery state.
 
     A step's message is unique per (case, stage, round, step): running a step twice cannot
-    make a second message. ``status`` is queued, sending (claimed by a delivery run), sent,
-    failed (retried) or cancelled (its case closed before it went out).
+    make a second message. ``status`` is pending_approval or held (the client's ``approval``
+    rule; a person's decision), queued, sending (claimed by a delivery run), sent, failed
+    (retried) or cancelled (its case closed, or left its step, before it went out).
+
+    ``letter`` is what the letter says (:func:`hub.dunning.letters.letter_json`), so that a
+    letter that goes out on a later day than it was made is dated, and its deadline counted,
+    from the day it goes out; ``amount`` and ``currency`` what it claims.
     """
 
     __tablename__ = "messages"
@@ -404,6 +415,14 @@ class Message(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     sent_on: Mapped[dt.date | None] = mapped_column(Date)  # the client's day it went out
+    amount: Mapped[Decimal | None] = mapped_column(Money)  # the total the letter claims
+    currency: Mapped[str | None] = mapped_column(String(3))
+    letter: Mapped[dict[str, Any] | None] = mapped_column()
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[dt.datetime | None] = mapped_column()
+    held_by: Mapped[str | None] = mapped_column(String(100))
+    held_at: Mapped[dt.datetime | None] = mapped_column()
+    hold_reason: Mapped[str | None] = mapped_column(Text)
 
     covered: Mapped[list[MessageInvoice]] = relationship(cascade="all, delete-orphan")
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from hub.db import tables as t
 from hub.errors import NotFoundError
+from hub.operations import audit
 from hub.operations.context import Context
 from hub.operations.users import Language, parse_language
 
@@ -23,5 +24,15 @@ def set_own_language(ctx: Context, language: str) -> Language:
         user = session.scalar(select(t.User).where(t.User.name == ctx.actor.name))
         if user is None:
             raise NotFoundError(f"no user named {ctx.actor.name!r} (see `hub users list`)")
+        before = user.language
         user.language = chosen
+        audit.record(
+            session,
+            ctx,
+            action="user.language",
+            client=None,
+            subject=f"user {user.name}",
+            before={"language": before},
+            after={"language": chosen},
+        )
     return chosen

@@ -105,6 +105,8 @@ class SyncResult:
             }
         if self.delivery is not None:
             counts |= {"sent": self.delivery.sent, "delivery_failed": self.delivery.failed}
+            if self.delivery.waiting:
+                counts["waiting_for_window"] = self.delivery.waiting
         return counts
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,6 +120,8 @@ class SyncResult:
                 "sent": self.delivery.sent,
                 "failed": self.delivery.failed,
                 "errors": self.delivery.errors,
+                "waiting": self.delivery.waiting,
+                "window_opens": self.delivery.window_opens,
             },
         }
         if self.error is not None:
@@ -180,9 +184,12 @@ def dunning_cycle(ctx: Context, client: ClientDay) -> CycleReport:
 
 
 def deliver_messages(ctx: Context, client: ClientDay) -> DeliveryReport:
-    """Deliver the client's queued (and earlier failed) messages, as sent on its today."""
+    """Deliver the client's queued (and earlier failed) messages, as sent on its today; outside
+    its sending window (at this moment of the run's clock, in its time zone) they wait."""
     _automatic(ctx, client, "delivery")
-    return deliver_pending(ctx.db, ctx.registry, ctx.box, client.id, client.today)
+    return deliver_pending(
+        ctx.db, ctx.registry, ctx.box, client.id, client.today, ctx.clock.now(client.timezone)
+    )
 
 
 def _step_error(step: str, client: ClientDay, exc: Exception) -> str:

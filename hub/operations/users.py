@@ -24,7 +24,7 @@ import functools
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
@@ -37,6 +37,7 @@ from hub import limits
 from hub.clock import as_utc
 from hub.db import tables as t
 from hub.errors import ForbiddenError, InputError, NotFoundError
+from hub.operations import audit
 from hub.operations.context import Actor, Context, Role, Services
 from hub.records import NOT_IN_JSON, Record
 
@@ -239,6 +240,22 @@ def _require_admin(ctx: Context, what: str) -> None:
         raise ForbiddenError(f"{ctx.actor.name} may not {what}: only an admin may")
 
 
+def _record(
+    session: Session,
+    ctx: Context,
+    action: str,
+    user: str,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """The audit entry of a change to ``user`` (or one of their tokens): no client's, so
+    admins see it. Summaries hold no password hash and no token, only its prefix."""
+    audit.record(
+        session, ctx, action=action, client=None, subject=f"user {user}", before=before, after=after
+    )
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -384,7 +401,9 @@ def add_user(ctx: Context, request: NewUser) -> UserSummary:
         _assign(session, user, role, request.clients)
         session.add(user)
         session.flush()
-        return _summary(user)
+        summary = _summary(user)
+        _record(session, ctx, "user.add", user.name, after=summary.as_dict())
+        return summary
 
 
 def list_users(ctx: Context) -> list[UserSummary]:
@@ -412,6 +431,7 @@ def remove_user(ctx: Context, name: str) -> None:
     with ctx.db.session() as session:
         user = _user(session, name)
         _refuse_last_admin(session, user, "remove")
+        _record(session, ctx, "user.remove", user.name, before=_summary(user).as_dict())
         session.delete(user)
 
 
@@ -424,6 +444,7 @@ def set_password(ctx: Context, name: str, password: str) -> None:
         user = _user(session, name)
         user.password_hash = _hash(password)
         user.password_changed_at = _now()
+        _record(session, ctx, "user.password", user.name)
 
 
 def change_user(ctx: Context, name: str, change: UserChange) -> UserSummary:
@@ -436,6 +457,7 @@ def change_user(ctx: Context, name: str, change: UserChange) -> UserSummary:
     language = parse_language(change.language) if change.language is not None else None
     with ctx.db.session() as session:
         user = _user(session, name)
+        before = _summary(user).as_dict()
         if role is not None and role != user.role:
             if role != "admin":
                 _refuse_last_admin(session, user, f"make a {role} of")
@@ -447,7 +469,9 @@ def change_user(ctx: Context, name: str, change: UserChange) -> UserSummary:
         if language is not None:
             user.language = language
         session.flush()
-        return _summary(user)
+        summary = _summary(user)
+        _record(session, ctx, "user.change", user.name, before=before, after=summary.as_dict())
+        return summary
 
 
 # --- logging in ---------------------------------------------------------------------------
@@ -536,6 +560,7 @@ def create_token(ctx: Context, user: str, name: str | None = None) -> NewToken:
         )
         session.add(row)
         session.flush()
+        _record(session, ctx, "token.create", owner.name, after=_token_summary(row).as_dict())
         return NewToken(
             id=row.id,
             user=owner.name,
@@ -567,6 +592,9 @@ def revoke_token(ctx: Context, token_id: int) -> TokenSummary:
         if row.revoked_at is not None:
             when = as_utc(row.revoked_at).isoformat(timespec="seconds")
             raise InputError(f"API token {token_id} was revoked already, at {when}")
+        before = _token_summary(row).as_dict()
         row.revoked_at = _now()
         session.flush()
-        return _token_summary(row)
+        summary = _token_summary(row)
+        _record(session, ctx, "token.revoke", row.user.name, before=before, after=summary.as_dict())
+        return summary
