@@ -159,6 +159,7 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     rule(page, "start_date").fill("2025-01-01")
     rule(page, "auto_start").select_option("true")
     rule(page, "payment_details").fill("Reg.nr. 1234 konto 5678901")
+    rule(page, "approval").fill("required")  # the cycle's letters wait for a person
     rule(page, "min_amount").fill("lots")
     follow(page, page.get_by_role("button", name=EN("common.save")))
     refused = page.locator("#rule-min_amount [role=alert]")
@@ -166,7 +167,7 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     assert rule(page, "payment_details").input_value() == "Reg.nr. 1234 konto 5678901"
     rule(page, "min_amount").fill("")
     follow(page, page.get_by_role("button", name=EN("common.save")))
-    assert status(page) == EN("rules.saved", count=3)
+    assert status(page) == EN("rules.saved", count=4)
     screenshot(page, js, "rules")
     client_tab(page, "client.tab_flows")
     screenshot(page, js, "flows")
@@ -177,6 +178,19 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     fetched = page.locator("table").first.locator("tbody td")
     assert fetched.first.inner_text().strip() == str(len(INVOICES))  # new
     screenshot(page, js, "sync")
+
+    # Dispatch: the day's letters wait for approval; the consultant approves them all and
+    # they go out at once.
+    nav_to(page, "nav.dispatch")
+    waiting = page.locator("table.waiting tbody tr")
+    assert waiting.count() == 4
+    for n in range(4):
+        assert EN("status.pending_approval") in waiting.nth(n).inner_text()
+    screenshot(page, js, "dispatch")
+    follow(page, page.get_by_role("button", name=EN("dispatch.approve_all")))
+    assert status(page) == EN("dispatch.approved", count=4, sent=4, failed=0)
+    assert page.locator("table.waiting").count() == 0
+    assert EN("dispatch.none_waiting") in page.locator("main").inner_text()
 
     # The client's overview: open amount by age and cases by stage, as charts.
     nav_to(page, "nav.overview")
@@ -229,4 +243,6 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     closing = row_with(page, "case.close")
     assert consultant in closing.inner_text()
     assert re.search(rf"case {case_id}\b", closing.inner_text())
+    assert consultant in row_with(page, "dispatch.approve").inner_text()
+    assert consultant in row_with(page, "rules.set").inner_text()
     screenshot(page, js, "audit")
