@@ -162,6 +162,40 @@ def test_a_client_added_in_the_form_gets_its_countrys_defaults(console: Console)
     assert "Client fjord added." in page.text
 
 
+def test_a_consultant_adds_a_client_that_is_theirs_and_no_other_consultants(
+    console: Console,
+) -> None:
+    """bo (consultant of acme) adds fjord in the form, and sogn by the API: both are assigned
+    to him at once, so he sees and changes them; carl (consultant of nordic) gets 404 for
+    them, as for a client that does not exist. A viewer is offered no form at all."""
+    bo, carl = console.login("bo"), console.login("carl")
+    listed = bo.get("/clients")
+    assert 'action="/clients"' in listed.text  # the form to add a client
+    added = _post(bo, "/clients", "/clients", {"name": "fjord", "country": "NO"})
+    assert added.status_code == 303 and added.headers["location"] == "/clients/fjord"
+    page = bo.get("/clients/fjord")
+    assert page.status_code == 200
+    assert "Klienten fjord er tilføjet." in page.text  # bo reads Danish
+    assert "/clients/fjord/plugins/ledger/enable" in page.text  # his to change
+    assert "/clients/fjord" in bo.get("/clients").text
+    made = console.api("bo").post("/api/v1/clients", json={"name": "sogn", "country": "NO"})
+    assert made.status_code == 201, made.text
+    theirs = [c["name"] for c in api_json(console.api("bo").get("/api/v1/clients"))]
+    assert theirs == ["acme", "fjord", "sogn"]
+    for client in ("fjord", "sogn"):
+        assert carl.get(f"/clients/{client}").status_code == 404
+        answer = console.api("carl").get(f"/api/v1/clients/{client}")
+        assert answer.status_code == 404
+        assert answer.json()["error"]["message"] == (
+            f"no client named '{client}' (see `hub clients list`)"
+        )
+    assert "fjord" not in carl.get("/clients").text
+    assert "sogn" not in console.api("carl").get("/api/v1/clients").text
+    audit = api_json(console.api("anna").get("/api/v1/audit?client=fjord"))
+    assert [(a["action"], a["actor"]) for a in audit] == [("client.add", "bo")]
+    assert 'action="/clients"' not in console.login("vera").get("/clients").text
+
+
 def test_a_refused_client_is_shown_at_its_field_with_what_was_typed(console: Console) -> None:
     anna = console.login("anna")
     refused = _post(
