@@ -63,22 +63,22 @@ def filter_by_client(page: Page, client: str) -> None:
     follow(page, filters.get_by_role("button", name=EN("common.filter")))
 
 
-def add_consultant(page: Page, name: str, client: str) -> None:
-    """The admin adds a consultant of ``client`` on the Users page."""
+def add_consultant(page: Page, name: str) -> None:
+    """The admin adds a consultant, with no clients yet, on the Users page."""
     nav_to(page, "nav.users")
     assert heading(page) == EN("users.title")
     form = page.locator("form", has=page.get_by_role("button", name=EN("users.add_submit")))
     field(form, EN("users.name")).fill(name)
     field(form, EN("users.role")).select_option("consultant")
-    field(form, EN("users.clients")).fill(client)
     field(form, EN("users.password")).fill(password_of(name))
     follow(page, form.get_by_role("button", name=EN("users.add_submit")))
     assert status(page) == EN("users.added", name=name)
-    assert EN("role.consultant") in row_with(page, name).inner_text()
+    row = row_with(page, name).inner_text()
+    assert EN("role.consultant") in row and EN("common.none") in row  # no clients
 
 
 def add_client(page: Page, client: str) -> None:
-    """The admin adds a Danish client on the Clients page."""
+    """A Danish client added on the Clients page (by the consultant: it is theirs at once)."""
     nav_to(page, "nav.clients")
     form = page.locator("form", has=page.get_by_role("button", name=EN("clients.add_submit")))
     field(form, EN("client.name")).fill(client)
@@ -115,19 +115,21 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
 ) -> None:
     consultant, client = served.name("cora", js), served.name("fjord", js)
 
-    # The admin adds the client and its consultant. (A consultant may add only a client
-    # assigned to them already, and only a client that exists can be assigned.)
+    # The admin only adds the consultant, with no clients; the rest is the consultant's.
     log_in(page, ADMIN)
-    add_client(page, client)
-    add_consultant(page, consultant, client)
+    add_consultant(page, consultant)
     screenshot(page, js, "users")
     log_out(page)
 
-    # The consultant logs in and sees their one client.
+    # The consultant logs in to no clients, and adds theirs on the Clients page.
     log_in(page, consultant)
     assert heading(page) == EN("overview.title")
+    assert page.locator("ul.cards li").count() == 0
+    assert EN("clients.empty") in page.locator("main").inner_text()
+    add_client(page, client)
+    nav_to(page, "nav.overview")
     cards = page.locator("ul.cards li")
-    assert cards.count() == 1
+    assert cards.count() == 1  # theirs at once
     assert client in cards.first.inner_text()
     nav_to(page, "nav.clients")
     screenshot(page, js, "clients")
@@ -245,4 +247,5 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     assert re.search(rf"case {case_id}\b", closing.inner_text())
     assert consultant in row_with(page, "dispatch.approve").inner_text()
     assert consultant in row_with(page, "rules.set").inner_text()
+    assert consultant in row_with(page, "client.add").inner_text()
     screenshot(page, js, "audit")
