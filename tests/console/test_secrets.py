@@ -3,11 +3,13 @@ makes it), no secret setting, no key; whoever asks, whatever page or route."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import httpx
 
 from hub.console.routes import served_routes
+from tests.console.area_support import add_agreement
 from tests.console.conftest import SECRET_SETTING, USERS, Console, csrf_of, password_of
 
 #: Values for the path parameters of every GET route.
@@ -17,6 +19,7 @@ _PARAMETERS = {
     "client": ["acme", "nordic"],
     "case_id": ["1"],
     "message_id": ["1"],
+    "agreement_id": ["1"],
 }
 
 
@@ -26,12 +29,11 @@ def _get_paths(console: Console) -> list[str]:
         if "GET" not in route.methods or route.path.startswith("/static"):
             continue
         names = re.findall(r"\{([^}]+)\}", route.path)
-        if not names:
-            paths.append(route.path)
-            continue
-        (name,) = names
-        for value in _PARAMETERS[name]:
-            paths.append(route.path.replace(f"{{{name}}}", value))
+        for values in itertools.product(*(_PARAMETERS[name] for name in names)):
+            path = route.path
+            for name, value in zip(names, values, strict=True):
+                path = path.replace(f"{{{name}}}", value)
+            paths.append(path)
     return paths
 
 
@@ -62,6 +64,7 @@ def _answers(console: Console) -> list[httpx.Response]:
 
 
 def test_no_answer_holds_a_secret(console: Console) -> None:
+    assert add_agreement(console) == 1  # the {agreement_id} of the agreement routes
     for name in USERS:
         console.token(name)
     secrets = {
