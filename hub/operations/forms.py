@@ -30,10 +30,11 @@ __all__ = [
     "stage_templates",
 ]
 
-RuleKind = Literal["boolean", "optional_boolean", "mode", "date", "text", "multiline"]
+RuleKind = Literal["boolean", "optional_boolean", "mode", "approval", "date", "text", "multiline"]
 
 #: How each rule's value is typed: ``boolean`` true/false; ``optional_boolean`` true, false
-#: or empty (the default); ``mode`` one of :data:`MODES`; ``date`` YYYY-MM-DD or empty;
+#: or empty (the default); ``mode`` one of :data:`MODES`; ``approval`` one of
+#: :data:`APPROVALS`; ``date`` YYYY-MM-DD or empty;
 #: ``multiline`` text of several lines; ``text`` anything else (numbers, amounts, lists),
 #: checked by ``set_rules``. Every rule of :data:`hub.dunning.rules.RULES` has one.
 RULE_KINDS: Final[dict[str, RuleKind]] = {
@@ -53,10 +54,14 @@ RULE_KINDS: Final[dict[str, RuleKind]] = {
     "output_vat_account": "text",
     "settle_guard_percent": "text",
     "settle_guard_min": "text",
+    "approval": "approval",
+    "sending_window": "text",
 }
 
 #: The reminder modes (C1): one flow per invoice, or one reminder per customer's balance.
 MODES: Final[tuple[str, ...]] = tuple(mode.value for mode in CaseMode)
+#: Whether the cycle's letters wait for a person's approval (the dispatch plan).
+APPROVALS: Final[tuple[str, ...]] = (dunning_rules.APPROVAL_NONE, dunning_rules.APPROVAL_REQUIRED)
 #: What a flow step's offset counts from.
 ANCHORS: Final[tuple[str, ...]] = tuple(anchor.value for anchor in Anchor)
 

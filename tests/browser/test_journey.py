@@ -161,7 +161,7 @@ def test_a_consultant_runs_a_client_from_the_console_alone(
     rule(page, "start_date").fill("2025-01-01")
     rule(page, "auto_start").select_option("true")
     rule(page, "payment_details").fill("Reg.nr. 1234 konto 5678901")
-    rule(page, "approval").fill("required")  # the cycle's letters wait for a person
+    rule(page, "approval").select_option("required")  # the cycle's letters wait for a person
     rule(page, "min_amount").fill("lots")
     follow(page, page.get_by_role("button", name=EN("common.save")))
     refused = page.locator("#rule-min_amount [role=alert]")

@@ -42,6 +42,7 @@ def _rules_page(
         "name": day.name,
         "fields": forms.rule_fields(ctx, name),
         "modes": forms.MODES,
+        "approvals": forms.APPROVALS,
         "typed": typed or {},
         "errors": errors or {},
         "prefix": RULE,
