@@ -602,7 +602,8 @@ def test_several_simulated_days_history_health_metrics_and_sigterm(
 def test_sigterm_with_a_run_in_flight_waits_then_abandons_it_safely(
     world: World, daemon_env: dict[str, str], tmp_path: Path
 ) -> None:
-    world.economic.fail_next(economic_fake.Fault(delay=30.0, path_prefix="/invoices/unpaid"))
+    # An answer slower than any loaded machine's shutdown: waiting for it would be plain.
+    world.economic.fail_next(economic_fake.Fault(delay=120.0, path_prefix="/invoices/unpaid"))
     schedule = tmp_path / "schedule.toml"
     schedule.write_text(EVERY_SECOND.format(seconds=60))
     log = tmp_path / "daemon.log"
@@ -617,10 +618,9 @@ def test_sigterm_with_a_run_in_flight_waits_then_abandons_it_safely(
         ],
         "the slow sync to start",
     )
-    started = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
-    assert time.monotonic() - started < 15, "it waited the stop timeout, not the slow answer"
+    # It waits the 1 s stop timeout, not the 120 s answer (nor half of it).
+    assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
     abandoned_rows = [
         r
         for r in _runs(world.db)
