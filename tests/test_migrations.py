@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from hub.db.engine import alembic_config, create_engine, current_revision, head_revision
+from hub.db.engine import (
+    MIGRATIONS,
+    _revision_map,
+    alembic_config,
+    create_engine,
+    current_revision,
+    head_revision,
+    known_revisions,
+)
 from hub.db.tables import Base
+
+
+def test_the_schema_check_knows_the_revisions_alembic_knows() -> None:
+    """The check on open reads the files' revision lines instead of importing Alembic."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    assert head_revision() == script.get_current_head()
+    assert known_revisions() == {rev.revision for rev in script.walk_revisions()}
+
+
+def test_revisions_that_are_not_one_plain_line_are_read_by_alembic(tmp_path: Path) -> None:
+    shutil.copytree(MIGRATIONS, tmp_path / "migrations")
+    versions = tmp_path / "migrations" / "versions"
+    head = head_revision()
+    (versions / "9001_merge.py").write_text(
+        f'revision = "9001"\ndown_revision = ("{head}",)\nbranch_labels = None\ndepends_on = None\n'
+    )
+    assert _revision_map(versions) == ("9001", frozenset({*known_revisions(), "9001"}))
 
 
 def test_migrated_schema_matches_the_models(db_url: str) -> None:
