@@ -273,15 +273,20 @@ def test_runs_missed_while_the_daemon_was_down_run_once_as_soon_as_it_is_back(
     _wait(lambda: ("sync", DK) in _ok(_runs(ctx.db)), "the first sync")
     first.stop()
     time.sleep(11)  # two runs of every job missed
-    # Back just after a due time, so the next one is ~4 s away: any run in the next 3 s is
-    # the missed ones, and they are one run, not two.
+    # Back just after a due time, so the next one is 4 s away: any run started before it is
+    # the missed ones, and they are one run, not two (however long each took to start).
     _wait(lambda: dt.datetime.now(dt.UTC).second % 5 == 1, "the second after a due time")
     back = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    next_due = back + dt.timedelta(seconds=4)
     second = Running(ctx, schedule)
     try:
         _wait(lambda: _sync_runs_since(ctx.db, back), "the missed sync")
-        time.sleep(2.5)
-        late = _sync_runs_since(ctx.db, back)
+        _wait(lambda: dt.datetime.now(dt.UTC) > next_due, "the next due time")
+        late = [
+            r
+            for r in _sync_runs_since(ctx.db, back)
+            if dt.datetime.fromisoformat(r["started_at"]) < next_due
+        ]
     finally:
         second.stop()
     assert len(late) == 1, late
