@@ -34,6 +34,12 @@ class ForbiddenError(InputError):
     :class:`NotFoundError`, so that its existence is not given away."""
 
 
+class ConflictError(InputError):
+    """The thing is busy or in a state that refuses the change now (another run holds it, it
+    exists already): the same request may succeed later or once the state is changed. The
+    console's API answers it 409."""
+
+
 class SettingsError(InputError):
     """A plugin setting is unknown, missing, or of the wrong type."""
 

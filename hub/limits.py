@@ -28,6 +28,8 @@ COUNTRY_NAME = 64
 LANGUAGE = 8
 CREDITOR_NAME = 255
 ACCOUNT = 32
+USER_NAME = 64  # a console user's login name
+TOKEN_NAME = 100  # what an API token is for
 
 #: The dates the hub works with. Far enough back for any real invoice, and far enough from
 #: ``datetime.date.max`` (9999-12-31) that the date arithmetic the hub does on them (flow

@@ -5,14 +5,22 @@ A result the CLI prints as JSON mixes in :class:`Record`: its ``as_dict`` is its
 the order declared. A field's metadata may give it another name there (``field(metadata=
 json_name("customer"))``) or leave it out (``field(metadata=NOT_IN_JSON)``), so the dict
 stays exactly what ``--json`` has always printed.
+
+:func:`to_json` is the one writer of that JSON: the CLI's ``--json`` and the console's HTTP API
+both print through it, so the two cannot differ (amounts as strings with two decimals, dates
+and times ISO, enums by value, sets sorted).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import fields
 from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from hub.amounts import CENT
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -78,3 +86,26 @@ class Record:
 
     def as_dict(self) -> dict[str, Any]:
         return record_dict(cast("DataclassInstance", self))
+
+
+def json_value(value: Any) -> Any:
+    """A value JSON has no type for, as the hub writes it: an amount (Decimal) as a string with
+    two decimals (more only if it has more), a date or time ISO, an enum by its value, a set
+    sorted.
+
+    :raises TypeError: any other type (a record must be made a dict first: ``as_dict()``).
+    """
+    if isinstance(value, Decimal):
+        return f"{value:.2f}" if value == value.quantize(CENT) else str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def to_json(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` (dicts, lists and the values :func:`json_value` knows) as the hub's JSON."""
+    return json.dumps(data, default=json_value, ensure_ascii=False, indent=indent)

@@ -15,18 +15,26 @@ The key file is created with a new key on first use, but only for a database tha
 secrets: when it holds some and the key file is missing (deleted, not restored from a backup),
 a new key could read none of them, so the hub refuses and says so (:class:`SecretKeyError`).
 Back the key file up with the database; secrets cannot be read without it.
+
+Other keys the hub needs (the console's session signing key) are derived from these keys with
+HKDF-SHA256 and a label naming their purpose (:meth:`SecretBox.derived_keys`): every node that
+shares the secret key derives the same ones, and none of them reveals the key or another.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
 import secrets as random_names
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hub.config import data_dir
 from hub.errors import RemoteServerError, SecretKeyError
@@ -92,9 +100,23 @@ def _file_keys(content: bytes) -> list[bytes]:
     return keys
 
 
-def _fernet(key: bytes, source: str) -> Fernet:
+@dataclass(frozen=True)
+class _Key:
+    """A key: its Fernet, and its bytes only to derive other keys from (never shown)."""
+
+    fernet: Fernet
+    material: bytes = field(repr=False)
+
+
+def _derive(material: bytes, purpose: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+        material
+    )
+
+
+def _fernet(key: bytes, source: str) -> _Key:
     try:
-        return Fernet(key)
+        return _Key(Fernet(key), base64.urlsafe_b64decode(key))
     except (ValueError, TypeError):
         raise SecretKeyError(
             f"the secret key from {source} is not a Fernet key (32 url-safe base64 bytes);"
@@ -139,7 +161,7 @@ class SecretBox:
         stored_secrets: Callable[[], int] | None = None,
     ) -> None:
         self._stored_secrets = stored_secrets
-        self._old: list[Fernet] = []
+        self._old: list[_Key] = []
         self._old_sources: list[str] = []
         if old_keys is not None:
             self._old = [_fernet(k, "the old keys given") for k in old_keys]
@@ -150,7 +172,7 @@ class SecretBox:
                 if part:
                     self._old.append(_fernet(part.encode(), OLD_KEYS_VARIABLE))
                     self._old_sources.append(OLD_KEYS_VARIABLE)
-        self._current: Fernet | None = None
+        self._current: _Key | None = None
         #: Where the current key comes from, as messages name it.
         self.source = _GIVEN
         if key is None:
@@ -161,7 +183,7 @@ class SecretBox:
                 self.source = str(key_file())
         if key is not None:
             self._current = _fernet(key, self.source)
-        self._file_old: list[Fernet] = []
+        self._file_old: list[_Key] = []
 
     @property
     def from_key_file(self) -> bool:
@@ -173,7 +195,7 @@ class SecretBox:
         """The current key as a message names it: "the key from HUB_SECRET_KEY" etc."""
         return self.source if self.source == _GIVEN else f"the key from {self.source}"
 
-    def _load(self) -> Fernet:
+    def _load(self) -> _Key:
         if self._current is None:
             path = key_file()
             keys = _file_keys(_load_or_create_key_file(path, self._stored_secrets))
@@ -185,7 +207,7 @@ class SecretBox:
             self._file_old = [_fernet(k, str(path)) for k in keys[1:]]
         return self._current
 
-    def _all(self) -> list[Fernet]:
+    def _all(self) -> list[_Key]:
         return [self._load(), *self._file_old, *self._old]
 
     def _keys_said(self) -> str:
@@ -194,12 +216,19 @@ class SecretBox:
         more = f" or any of {old} old key(s) from {', '.join(sources)}" if old else ""
         return f"{self.key_said}{more}"
 
+    def derived_keys(self, purpose: str) -> list[bytes]:
+        """A key for ``purpose`` (a label such as ``"hub console sessions"``) derived from the
+        current key, then one from each old key (HKDF-SHA256, the label as its info): the same
+        on every node with the same keys, and different for every purpose. A key rotated out
+        of use stops being derived from once it is dropped."""
+        return [_derive(key.material, purpose) for key in self._all()]
+
     def encrypt(self, plain: str) -> str:
-        return self._load().encrypt(plain.encode()).decode()
+        return self._load().fernet.encrypt(plain.encode()).decode()
 
     def decrypt(self, token: str, *, what: str) -> str:
         try:
-            return MultiFernet(self._all()).decrypt(token.encode()).decode()
+            return MultiFernet([key.fernet for key in self._all()]).decrypt(token.encode()).decode()
         except InvalidToken:
             raise SecretKeyError(
                 f"cannot decrypt {what}: {self._keys_said()} is not the key it was encrypted"
@@ -209,9 +238,9 @@ class SecretBox:
 
     def key_of(self, token: str) -> int | None:
         """Which key reads ``token``: 0 the current key, 1.. an old one, None none of them."""
-        for index, fernet in enumerate(self._all()):
+        for index, key in enumerate(self._all()):
             try:
-                fernet.decrypt(token.encode())
+                key.fernet.decrypt(token.encode())
             except InvalidToken:
                 continue
             return index
@@ -222,7 +251,7 @@ class SecretBox:
 
         :raises InvalidToken: no key reads it.
         """
-        return MultiFernet(self._all()).rotate(token.encode()).decode()
+        return MultiFernet([key.fernet for key in self._all()]).rotate(token.encode()).decode()
 
     def new_key_in_file(self) -> None:
         """Make a new current key in the key file; the keys it held stay in it as old keys.

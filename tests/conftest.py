@@ -38,6 +38,7 @@ def hub_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "HUB_SECRET_KEY",
         "HUB_SECRET_KEY_OLD",
         "HUB_TODAY",
+        "HUB_NOW",
         "HUB_LOAD_PLUGINS",
         "HUB_BLOCK_PLUGINS",
     ):

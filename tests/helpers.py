@@ -83,6 +83,11 @@ def _client(db: Database, name: str, today: dt.date | None) -> tuple[int, dt.dat
         return client.id, Clock(today).today(client.timezone)
 
 
+def _now(db: Database, name: str, today: dt.date | None) -> dt.datetime:
+    with db.session() as session:
+        return Clock(today).now(clients.get_client(session, name).timezone)
+
+
 def run_cycle(
     db: Database,
     name: str,
@@ -98,4 +103,6 @@ def deliver_pending(
     db: Database, registry: PluginRegistry, box: SecretBox, name: str, today: dt.date | None = None
 ) -> dunning_messages.DeliveryReport:
     """Deliver client ``name``'s pending messages on ``today`` (default: its real today)."""
-    return dunning_messages.deliver_pending(db, registry, box, *_client(db, name, today))
+    return dunning_messages.deliver_pending(
+        db, registry, box, *_client(db, name, today), _now(db, name, today)
+    )

@@ -42,12 +42,20 @@ def list_(
     client: SomeClientOption = None,
     stage: Annotated[cases.Stage | None, typer.Option("--stage")] = None,
     state_: Annotated[cases.CaseState | None, typer.Option("--state")] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer number's cases.")
+    ] = None,
+    overdue: Annotated[
+        bool,
+        typer.Option("--overdue", help="Only open cases pursuing something past its due date."),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """List cases with what they pursue and their next step."""
+    request = cases.CaseFilter(client, stage, state_, customer, overdue)
     listing(
         "Cases",
-        cases.list_cases(state.context(), cases.CaseFilter(client, stage, state_)).rows,
+        cases.list_cases(state.context(), request).rows,
         json_out,
         {
             "id": "id",

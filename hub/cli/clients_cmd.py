@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from hub.cli.options import JsonOption
-from hub.cli.output import err_console, json_or, listing, say, table
+from hub.cli.output import emit_json, err_console, json_or, listing, say, table
 from hub.cli.state import state
 from hub.errors import InputError
 from hub.operations import clients
+from hub.operations import plugins as plugin_ops
 
 app = typer.Typer(help="Client companies and their plugins.", no_args_is_help=True)
 
@@ -199,3 +200,26 @@ def revoke(name: str, feature: Annotated[str, typer.Argument(help="customer_remi
     """Take a feature back (operators only); refused while the client uses it."""
     clients.revoke_feature(state.context(), name, feature)
     say(f"{feature} revoked for {name}")
+
+
+@app.command("check")
+def check(
+    name: str,
+    plugin: Annotated[
+        str | None,
+        typer.Option("--plugin", help="Which enabled plugin (default: the accounting plugin)."),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Test the connection to the client's accounting system: its plugin is called once,
+    read-only, with the stored settings (the open invoices are fetched, nothing is stored).
+    Exits 1 if the plugin failed, saying why."""
+    result = plugin_ops.check_connection(state.context(), name, plugin)
+    if json_out:
+        emit_json(result.as_dict())
+    elif result.ok:
+        say(f"plugin {result.plugin} of {name} connected: {result.open_invoices} open invoice(s)")
+    else:
+        err_console.print(f"plugin {result.plugin} of {name} failed: {result.error}", markup=False)
+    if not result.ok:
+        raise typer.Exit(1)

@@ -12,6 +12,7 @@ import typer
 
 from hub.cli.output import console, say
 from hub.cli.state import state
+from hub.errors import InputError
 
 
 @contextmanager
@@ -48,6 +49,16 @@ def demo(
             help="Keep the demo's files here, a new or empty directory (default: a new temp dir).",
         ),
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then serve the console on the demo's database, with a user `demo` whose"
+            " password is printed, until Ctrl-C.",
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Address for --serve.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port for --serve (0: any free).")] = 8080,
 ) -> None:
     """Run the demo: a Danish CSV client, a Danish e-conomic client and a Norwegian Tripletex
     client with recurring invoices, 91 simulated days of the daemon's jobs, on a throw-away
@@ -56,4 +67,10 @@ def demo(
     # command would otherwise load at start-up for nothing.
     from hub.demo import run_demo
 
-    run_demo(state.registry, workdir, say, progress_bar)
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port: {port} is not a port (0-65535)")
+    result = run_demo(state.registry, workdir, say, progress_bar)
+    if serve:
+        from hub.demo import console as demo_console
+
+        demo_console.serve(result, state.registry, say, host, port)

@@ -35,6 +35,11 @@ COMMANDS: dict[str, Lazy] = {
     "run": Lazy(
         "hub.cli.run_cmd", "run", "Run the scheduled jobs for every client until SIGTERM or SIGINT."
     ),
+    "web": Lazy(
+        "hub.cli.web_cmd",
+        "web",
+        "Serve the console and its API (/api/v1) until Ctrl-C or SIGTERM; see docs/console.md.",
+    ),
     "plugins": Lazy("hub.cli.plugins_cmd", "app", "Installed accounting plugins."),
     "clients": Lazy("hub.cli.clients_cmd", "app", "Client companies and their plugins."),
     "invoices": Lazy(
@@ -50,6 +55,11 @@ COMMANDS: dict[str, Lazy] = {
     "collection": Lazy(
         "hub.cli.collection_cmd", "app", "Collection: customers who still owe after reminders."
     ),
+    "dispatch": Lazy(
+        "hub.cli.dispatch_cmd",
+        "app",
+        "The dispatch plan: what the cycle would send, and approving it.",
+    ),
     "recurring": Lazy(
         "hub.cli.recurring_cmd",
         "app",
@@ -60,7 +70,16 @@ COMMANDS: dict[str, Lazy] = {
         "app",
         "The key of the secret settings (HUB_SECRET_KEY, HUB_SECRET_KEY_OLD, the key file).",
     ),
+    "users": Lazy(
+        "hub.cli.users_cmd",
+        "app",
+        "Users of the console and the API: their roles, clients and passwords.",
+    ),
+    "tokens": Lazy(
+        "hub.cli.tokens_cmd", "app", "API tokens: made for a user, shown once, revoked at once."
+    ),
     "runs": Lazy("hub.cli.run_cmd", "runs_app", "The run history: every run of a job."),
+    "audit": Lazy("hub.cli.audit_cmd", "app", "The audit log: every change a person made."),
 }
 
 app = typer.Typer(
@@ -93,6 +112,14 @@ def root(
         str | None,
         typer.Option("--today", help="Act as if today were YYYY-MM-DD (default: HUB_TODAY)."),
     ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Act as if it were this moment, e.g. 2026-10-26T07:30+01:00 (sending"
+            " windows; default: HUB_NOW).",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
     version: Annotated[
         bool | None, typer.Option("--version", callback=_version, is_eager=True)
@@ -106,6 +133,7 @@ def root(
     hub_logging.configure(json=False, level="INFO" if verbose else "WARNING")
     state.db_url = db
     state.today = clock.parse_date(today, what="--today") if today else None
+    state.now = clock.parse_moment(now, what="--now") if now else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from hub.cli.options import JsonOption
-from hub.cli.output import listing
+from hub.cli.output import emit_json, listing, say
 from hub.cli.state import state
-from hub.operations.messages import list_messages
+from hub.operations.messages import MessageFilter, page_messages, show_message
 
 app = typer.Typer(
     help="Letters and e-mails the hub made, and their delivery.", no_args_is_help=True
@@ -18,24 +18,28 @@ app = typer.Typer(
 
 
 class StatusChoice(StrEnum):
+    pending_approval = "pending_approval"
+    held = "held"
     queued = "queued"
     sent = "sent"
     failed = "failed"
+    cancelled = "cancelled"
 
 
 @app.command("list")
 def list_(
     client: Annotated[str | None, typer.Option("--client")] = None,
     status: Annotated[StatusChoice | None, typer.Option("--status")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="e.g. reminder.")] = None,
+    case: Annotated[int | None, typer.Option("--case", help="Only this case's.")] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer number's.")
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """List messages: kind, case, day, fee, channel, delivery status."""
-    rows = [
-        m.as_dict()
-        for m in list_messages(
-            state.context(), client=client, status=status.value if status else None
-        )
-    ]
+    request = MessageFilter(client, status.value if status else None, kind, case, customer)
+    rows = [m.as_dict() for m in page_messages(state.context(), request).items]
     listing(
         "Messages",
         rows,
@@ -52,3 +56,24 @@ def list_(
         },
         right=("fee",),
     )
+
+
+@app.command("show")
+def show(
+    message_id: Annotated[int, typer.Argument(help="Message id (see `hub messages list`).")],
+    json_out: JsonOption = False,
+) -> None:
+    """Show a letter or e-mail as it was made and sent: subject and text, word for word."""
+    message = show_message(state.context(), message_id)
+    if json_out:
+        emit_json(message.as_dict())
+        return
+    say(
+        f"message {message.id} of {message.client}, case {message.case_id}: {message.kind}"
+        f" to {message.recipient_name} ({message.recipient_email or 'no e-mail'}),"
+        f" made {message.created_on}, {message.status}"
+        + (f" on {message.sent_on}" if message.sent_on else "")
+    )
+    say(f"Subject: {message.subject}")
+    say("")
+    print(message.body, end="" if message.body.endswith("\n") else "\n")

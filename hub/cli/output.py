@@ -1,9 +1,9 @@
-"""Output for humans (rich tables) and machines (JSON with amounts as strings, dates ISO)."""
+"""Output for humans (rich tables) and machines (JSON with amounts as strings, dates ISO:
+:func:`hub.records.to_json`, which the console's API writes with too)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
@@ -12,30 +12,12 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from hub.amounts import CENT
+from hub.records import json_value, to_json
 
 T = TypeVar("T")
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{value:.2f}" if value == value.quantize(CENT) else str(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def to_json(data: Any) -> str:
-    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
 
 
 def emit_json(data: Any) -> None:
@@ -50,7 +32,7 @@ def text(value: Any) -> str:
     if isinstance(value, frozenset | set):
         return ", ".join(sorted(value))
     if isinstance(value, Decimal | dt.date | Enum):
-        return str(_default(value))
+        return str(json_value(value))
     return str(value)
 
 

@@ -29,8 +29,9 @@ def run(
         int | None,
         typer.Option(
             "--http-port",
-            help="Serve /healthz and /metrics on this port (0: any free); bound before any job"
-            " runs, a port in use stops the start.",
+            help="Serve /healthz, /metrics and the console (pages and /api/v1, as `hub web`)"
+            " on this port (0: any free); bound before any job runs, a port in use stops the"
+            " start.",
         ),
     ] = None,
     http_host: Annotated[

@@ -18,6 +18,7 @@ from hub.secrets import SecretBox
 class AppState:
     db_url: str | None = None
     today: dt.date | None = None  # --today
+    now: dt.datetime | None = None  # --now
     _db: Database | None = field(default=None, repr=False)
     _box: SecretBox | None = field(default=None, repr=False)
     _context: Context | None = field(default=None, repr=False)
@@ -51,7 +52,7 @@ class AppState:
             self._context = Context(
                 services=Services(db, get_registry, self.box),  # plugins loaded when needed
                 actor=Actor.from_environment(),
-                clock=Clock.from_environment(self.today),
+                clock=Clock.from_environment(self.today, now=self.now),
             )
         return self._context
 
@@ -59,6 +60,7 @@ class AppState:
         self._context = None
         self._box = None
         self.today = None
+        self.now = None
         if self._db is not None:
             self._db.dispose()
             self._db = None

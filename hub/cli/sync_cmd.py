@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from hub.cli.options import JsonOption
-from hub.cli.output import emit_json, table
+from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.errors import HubError
 from hub.operations import runs
@@ -58,9 +58,20 @@ def sync(
         if cycle is not None:
             dunning = cycle.as_dict()
             del dunning["today"]
+            del dunning["awaiting_approval"]  # said below, in words, when there are any
             table("Dunning", list(dunning), [list(dunning.values())])
         if delivery is not None:
             table("Delivery", ["sent", "failed"], [(delivery.sent, delivery.failed)])
+            if delivery.waiting and delivery.window_opens is not None:
+                say(
+                    f"{delivery.waiting} letter(s) wait for the sending window, which opens"
+                    f" {delivery.window_opens.isoformat(timespec='minutes')}"
+                )
+        if cycle is not None and cycle.awaiting_approval:
+            say(
+                f"{cycle.awaiting_approval} letter(s) wait for approval:"
+                f" `hub dispatch list --client {name}`"
+            )
     if result.error is not None:
         raise HubError(
             f"sync of {name}: the invoices were synced, but the {result.failed_step} step"

@@ -30,7 +30,8 @@
   has. :meth:`Daemon.start` is the one place the lease is taken: the distributed mode (a later
   issue) replaces it there.
 - **The health port** is bound right after the lease, before any job can run: a port in use
-  is a clear error and the daemon does not start.
+  is a clear error and the daemon does not start. It serves the console too
+  (:func:`hub.console.make_app`, as ``hub web``), so one daemon is one URL.
 """
 
 from __future__ import annotations
@@ -270,7 +271,9 @@ class Daemon:
         scheduler.resume()
         if self._health is not None:
             self._health.start()
-            log.info("health and metrics", url=f"http://{self.http_host}:{self._health.port}/")
+            url = f"http://{self.http_host}:{self._health.port}/"
+            log.info("health and metrics", url=url)
+            log.info("console", url=url, login=f"{url}login", api=f"{url}api/v1/")
         log.info(
             "daemon started",
             schedules=self.schedules.source,
@@ -407,10 +410,16 @@ class Daemon:
 
 
 def _bind_health(daemon: Daemon) -> HealthServer:
-    """The health server, its socket bound (not yet serving); a port in use is an error."""
+    """The health server with the console beside it, its socket bound (not yet serving); a
+    port in use is an error."""
     assert daemon.http_port is not None
+    from hub.console import make_app  # the console's pages and API share the port
+
+    console = make_app(daemon.ctx.services, daemon.ctx.clock)
     try:
-        return HealthServer(daemon.ctx.db, daemon.alive, daemon.http_host, daemon.http_port)
+        return HealthServer(
+            daemon.ctx.db, daemon.alive, daemon.http_host, daemon.http_port, console=console
+        )
     except OSError as exc:
         raise InputError(
             f"--http-port: cannot listen on {daemon.http_host}:{daemon.http_port} for health"

@@ -217,6 +217,12 @@ class ClientDunning(Base):
     settle_guard_min: Mapped[int | None] = mapped_column(
         Integer
     )  # ... and at least this many of them; None: 3
+    approval: Mapped[str] = mapped_column(
+        String(16), default="none", server_default="none"
+    )  # none, or required: the cycle's letters wait for a person's approval
+    sending_window: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # e.g. "mon-fri 08:00-18:00" in the client's time zone; None: any time
 
 
 class ClientGrant(Base):
@@ -361,8 +367,13 @@ class Message(Base):
     """The outbox: every letter or e-mail the hub makes, with its delivery state.
 
     A step's message is unique per (case, stage, round, step): running a step twice cannot
-    make a second message. ``status`` is queued, sending (claimed by a delivery run), sent,
-    failed (retried) or cancelled (its case closed before it went out).
+    make a second message. ``status`` is pending_approval or held (the client's ``approval``
+    rule; a person's decision), queued, sending (claimed by a delivery run), sent, failed
+    (retried) or cancelled (its case closed, or left its step, before it went out).
+
+    ``letter`` is what the letter says (:func:`hub.dunning.letters.letter_json`), so that a
+    letter that goes out on a later day than it was made is dated, and its deadline counted,
+    from the day it goes out; ``amount`` and ``currency`` what it claims.
     """
 
     __tablename__ = "messages"
@@ -404,6 +415,14 @@ class Message(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     sent_on: Mapped[dt.date | None] = mapped_column(Date)  # the client's day it went out
+    amount: Mapped[Decimal | None] = mapped_column(Money)  # the total the letter claims
+    currency: Mapped[str | None] = mapped_column(String(3))
+    letter: Mapped[dict[str, Any] | None] = mapped_column()
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[dt.datetime | None] = mapped_column()
+    held_by: Mapped[str | None] = mapped_column(String(100))
+    held_at: Mapped[dt.datetime | None] = mapped_column()
+    hold_reason: Mapped[str | None] = mapped_column(Text)
 
     covered: Mapped[list[MessageInvoice]] = relationship(cascade="all, delete-orphan")
 
@@ -553,3 +572,91 @@ class RecurringInvoice(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column()
     recorded_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
     created_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class User(Base):
+    """A person who logs in to the console or the API. ``password_hash`` is an Argon2id hash
+    (``$argon2id$...``), never the password; ``role`` is a :data:`hub.operations.context.Role`;
+    ``password_changed_at`` changes with the password, so a console session made before it
+    can be told from one made after."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(limits.USER_NAME), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(
+        String(limits.LANGUAGE), default="en", server_default="en"
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    password_changed_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+
+    clients: Mapped[list[UserClient]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class UserClient(Base):
+    """A client assigned to a consultant or viewer: the clients they see (and a consultant
+    changes). Removing the user or the client removes the row."""
+
+    __tablename__ = "user_clients"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="clients")
+    client: Mapped[Client] = relationship()
+
+
+class ApiToken(Base):
+    """A user's API token. Only ``token_hash`` (SHA-256, hex) of the token is kept, never the
+    token; ``prefix`` (its first characters) lets a person recognise it in a list. A revoked
+    token (``revoked_at`` set) is refused from that moment; removing the user removes it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(limits.TOKEN_NAME))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """One change a person made, from any front end: who, when, which client, what, and the
+    thing before and after (secrets masked). Written in the transaction of the change itself
+    (:func:`hub.operations.audit.record`); never updated, never deleted.
+
+    ``client`` is the client's name as a plain string, not a key: the history of a client
+    outlives the client (its removal is an entry too). None: a change of no one client's (a
+    rotation of the secrets, a user).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_client_id", "client", "id"),
+        Index("ix_audit_log_actor_id", "actor", "id"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=_utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str | None] = mapped_column(String(limits.CLIENT_NAME))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -49,6 +49,9 @@ class DemoResult:
     tripletex: TripletexScenario
     timeline: TimelineReport
     summary: summaries.Summary
+    #: The demo's secret box (its key made for it): the console (``hub demo --serve``) reads
+    #: the demo's secret settings with it.
+    box: SecretBox
 
 
 def _require_plugins(registry: PluginRegistry) -> None:
@@ -95,7 +98,8 @@ def run_demo(
     _require_plugins(registry)
     base = _workdir(workdir)
     url = f"sqlite:///{base / 'demo.sqlite3'}"
-    services = Services(Database(url), registry, SecretBox(Fernet.generate_key()))
+    box = SecretBox(Fernet.generate_key())
+    services = Services(Database(url), registry, box)
     # The demo plays the people who act, an operator among them (it grants customer
     # reminders); the clock is fixed on START for the setup, and on each simulated day in
     # turn by the timeline.
@@ -127,6 +131,6 @@ def run_demo(
         )
         for line in _look_next(url, base):
             say(line)
-        return DemoResult(base, url, csv, economic, tripletex, timeline, summary)
+        return DemoResult(base, url, csv, economic, tripletex, timeline, summary, box)
     finally:
         ctx.db.dispose()

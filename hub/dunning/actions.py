@@ -27,7 +27,7 @@ from hub.dunning.cases import (
     payments_by_case,
     start_case,
 )
-from hub.dunning.messages import make_message, party
+from hub.dunning.messages import make_message, party, withdraw_unsent
 from hub.dunning.states import (
     CLOSING_CODES,
     Actor,
@@ -336,6 +336,9 @@ def send_to_collection(session: Session, case_id: int, today: dt.date, *, actor:
         raise InputError(f"case {case.id} pursues nothing now; there is nothing to collect")
     customer = _customer(session, client, case.customer_number)
     rules = dunning_rules.rules_of(session, client)
+    withdraw_unsent(
+        session, case, "the case was sent to collection before this letter went out", actor, today
+    )
     fees = fees_by_case(session, [case.id]).get(case.id, Fees(ZERO, 0))
     message = collection.warn(
         case,
@@ -381,6 +384,13 @@ def change_flow(session: Session, case_id: int, to: Stage, today: dt.date, *, ac
                 f"case {case.id}: invoice {invoice.invoice_number} is overdue since"
                 f" {invoice.due_date}; the invoice flow is for invoices not yet due"
             )
+    withdraw_unsent(
+        session,
+        case,
+        f"the case changed to the {to} flow before this letter went out",
+        actor,
+        today,
+    )
     case.stage = to.value
     case.round += 1
     case.step_index = 0
@@ -404,6 +414,9 @@ def restart_flow(session: Session, case_id: int, today: dt.date, *, actor: str) 
     refuse_unless(case, {CaseState.ACTIVE, CaseState.PAUSED}, "restart its flow")
     refuse_if_pending(case)
     _refuse_if_warned(case)
+    withdraw_unsent(
+        session, case, "the case's flow was restarted before this letter went out", actor, today
+    )
     case.round += 1
     case.step_index = 0
     case.stage_entered_on = today
@@ -442,6 +455,7 @@ def credit_note(
     *,
     actor: str,
     lease: dt.timedelta = postings.POSTING_LEASE,
+    on_request: postings.OnRequest | None = None,
 ) -> t.Case:
     """A3: credit the invoice in full in the accounting system, then close the case.
 
@@ -452,6 +466,9 @@ def credit_note(
     after a crash, running the action again calls the plugin with the same key, which returns
     the same credit note. Refused while another command's lease on it is live; a refusal of
     the accounting system before anything was booked drops the request (the case goes on).
+
+    ``on_request``: called in the transaction that commits the request, as it is about to be
+    posted (the person's audit entry is written there).
     """
     owner = postings.new_owner(actor)
     with db.session() as session:
@@ -471,6 +488,8 @@ def credit_note(
                 case, EventKind.CREDIT_NOTE_REQUESTED, actor, today, None, key=case.credit_note_key
             )
         postings.take_lease(case, owner, lease)
+        if on_request is not None:
+            on_request(session, case)
         # A retry (after a crash, on any later day) sends the very request recorded: same
         # key, same date, or a system that checks the body would refuse the key.
         key = case.credit_note_key

@@ -15,7 +15,15 @@ from hub.db import tables as t
 from hub.dunning.coverage import Share
 from hub.dunning.flows import Anchor, Flow, FlowStep, earliest_send_date
 from hub.dunning.law import law_for
-from hub.dunning.states import Actor, CaseMode, CaseState, CloseCode, EventKind, Stage
+from hub.dunning.states import (
+    Actor,
+    CaseMode,
+    CaseState,
+    CloseCode,
+    EventKind,
+    MessageStatus,
+    Stage,
+)
 from hub.errors import InputError, NotFoundError
 from hub.model import InvoiceState
 
@@ -223,14 +231,20 @@ def claim_fees(
     cases' letters and the consolidated reminders of customer mode, C5): closing a case,
     starting a new one or switching modes must not reset the law's count or spacing.
 
+    A letter called off before it went out (cancelled) charged nothing and is not counted;
+    one not out yet (waiting for approval, held, queued) is, since it may still go. The last
+    fee's day is the day its letter went out (the day it was made, while it has not).
+
     For the given invoices, or for every invoice of the client ``client_id``.
     """
     query = (
         select(
-            t.MessageInvoice.invoice_id, func.count(t.Message.id), func.max(t.Message.created_on)
+            t.MessageInvoice.invoice_id,
+            func.count(t.Message.id),
+            func.max(func.coalesce(t.Message.sent_on, t.Message.created_on)),
         )
         .join(t.Message, t.Message.id == t.MessageInvoice.message_id)
-        .where(t.Message.fee > ZERO)
+        .where(t.Message.fee > ZERO, t.Message.status != MessageStatus.CANCELLED)
         .group_by(t.MessageInvoice.invoice_id)
     )
     if client_id is not None:
@@ -244,11 +258,17 @@ def claim_fees(
 
 
 def fees_by_case(session: Session, case_ids: list[int]) -> dict[int, Fees]:
+    """The fees charged on each case: those of its letters that went out (a fee is owed only
+    for a reminder actually sent; one waiting for approval or held back is not charged yet)."""
     if not case_ids:
         return {}
     rows = session.execute(
         select(t.Message.case_id, func.sum(t.Message.fee), func.count(t.Message.id))
-        .where(t.Message.case_id.in_(case_ids), t.Message.fee > ZERO)
+        .where(
+            t.Message.case_id.in_(case_ids),
+            t.Message.fee > ZERO,
+            t.Message.status == MessageStatus.SENT,
+        )
         .group_by(t.Message.case_id)
     )
     return {

@@ -14,9 +14,16 @@ For one client, in one transaction, on the client's today:
 5. send every step that is due, at most one per case per day (see
    :func:`hub.dunning.cases.next_step` for the catch-up policy), each exactly once: the step's
    message and the case's progress are written together, and a message is unique per
-   (case, stage, round, step).
+   (case, stage, round, step). A case whose last letter is not out yet (waiting for approval,
+   held back, queued for the sending window, failing) takes no further step until it is: its
+   next step, and the law's fee spacing, count from the day that letter goes out.
 
-Running it twice on a day changes nothing the second time.
+With the client's rule ``approval=required`` the letters are made as above but wait for a
+person (status ``pending_approval``) instead of going to the queue.
+
+Running it twice on a day changes nothing the second time. :func:`decide` is the cycle in a
+session the caller owns: :func:`run_cycle` commits it, :func:`hub.dunning.dispatch.plan` rolls
+it back to show what the cycle would send.
 """
 
 from __future__ import annotations
@@ -51,8 +58,16 @@ from hub.dunning.cases import (
 )
 from hub.dunning.flows import Flow
 from hub.dunning.law import CountryLaw, law_for
-from hub.dunning.messages import make_message, party
-from hub.dunning.states import Actor, CaseMode, CaseState, CloseCode, EventKind, Stage
+from hub.dunning.messages import make_message, party, unsent_by_case, withdraw_unsent
+from hub.dunning.states import (
+    Actor,
+    CaseMode,
+    CaseState,
+    CloseCode,
+    EventKind,
+    MessageStatus,
+    Stage,
+)
 from hub.errors import HubError, NotFoundError
 from hub.model import InvoiceState
 from hub.plugins import PluginRegistry
@@ -80,6 +95,7 @@ class CycleReport:
     fees: Decimal = ZERO
     fees_waived: int = 0
     failed: int = 0
+    awaiting_approval: int = 0  # letters made that wait for a person (approval=required)
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     def note(self, case: t.Case, action: str, **detail: Any) -> None:
@@ -90,6 +106,15 @@ class CycleReport:
         data = asdict(self)
         data["today"] = self.today.isoformat()
         return data
+
+
+@dataclass(frozen=True)
+class Made:
+    """A letter the cycle made, with its case and the invoices it covers (their numbers)."""
+
+    case: t.Case
+    message: t.Message
+    invoice_numbers: tuple[str, ...]
 
 
 @dataclass
@@ -107,6 +132,20 @@ class _Day:
     report: CycleReport
     balance_closes: bool = False  # R2 applies (dunning_rules.balance_rule)
     warnings_sent_on: dict[int, dt.date | None] = field(default_factory=dict)
+    approval: bool = False  # the client's letters wait for a person (approval=required)
+    unsent: set[int] = field(default_factory=set)  # cases with a letter not out yet
+    made: list[Made] = field(default_factory=list)
+
+    def queue(
+        self, case: t.Case, message: t.Message, covering: list[tuple[t.Invoice, Decimal]]
+    ) -> None:
+        """Put a letter the cycle made in the outbox: queued, or waiting for a person."""
+        if self.approval:
+            message.status = MessageStatus.PENDING_APPROVAL.value
+            self.report.awaiting_approval += 1
+        self.session.add(message)
+        self.unsent.add(case.id)
+        self.made.append(Made(case, message, tuple(i.invoice_number for i, _ in covering)))
 
     def collection_due(self, case: t.Case) -> bool:
         """A warned case whose time is up (see :func:`collection.collection_starts_on`)."""
@@ -411,6 +450,8 @@ def _run_step(
     pursues, oldest first)."""
     if not covering:
         return  # nothing owed (R1/R2 switched off) or unknown to the books: never chase it
+    if case.id in day.unsent:
+        return  # its last letter is not out yet: the next step counts from when it is
     invoices = [invoice for invoice, _ in covering]
     stage = Stage(case.stage)
     last_fee_on = max(
@@ -470,7 +511,7 @@ def _run_step(
         day.report.failed += 1
         day.report.note(case, EventKind.STEP_FAILED, kind=kind, reason=str(exc))
         return
-    day.session.add(message)
+    day.queue(case, message, covering)
     if waived_by is not None:
         add_event(case, EventKind.FEE_WAIVED, Actor.AUTO, day.today, waived_by, step=index + 1)
         day.report.fees_waived += 1
@@ -492,6 +533,7 @@ def _run_step(
         stage=stage.value,
         step=index + 1,
         fee=str(fee),
+        **({"status": message.status} if day.approval else {}),
     )
     day.report.messages += 1
     day.report.fees += fee
@@ -518,7 +560,7 @@ def _start_collection(
         day.report.failed += 1
         day.report.note(case, EventKind.STEP_FAILED, kind="collection_notice", reason=str(exc))
         return
-    day.session.add(notice)
+    day.queue(case, notice, [(invoice, amount)])
     day.report.collections_started += 1
     day.report.messages += 1
     day.report.note(case, EventKind.COLLECTION_STARTED, amount=amount)
@@ -551,6 +593,14 @@ def _advance_invoice_case(
     if case.collection_deadline is not None:
         return  # warned: nothing more until collection (or in collection: a person's work)
     if case.stage == Stage.INVOICE.value and day.today > invoice.due_date:
+        if withdraw_unsent(
+            day.session,
+            case,
+            "the invoice became overdue before this friendly reminder went out",
+            Actor.AUTO,
+            day.today,
+        ):
+            day.unsent.discard(case.id)
         case.stage = Stage.REMINDER.value
         case.stage_entered_on = day.today
         case.step_index = 0
@@ -612,6 +662,8 @@ def _advance_customer_case(
         return
     if case.collection_deadline is not None:
         return
+    if case.id in day.unsent:
+        return  # its last letter is not out yet: nothing more until it is
     flow = day.flows[Stage.REMINDER]
     new_invoices = [i.invoice_number for i, _ in covering if i.id not in covered_before]
     if case.step_index >= len(flow.steps) and flow.steps and new_invoices:
@@ -672,97 +724,109 @@ def run_cycle(
     """
     with db.session() as session:
         lock_client_cases(session, client_id)
-        client = session.get(t.Client, client_id)
-        if client is None:
-            raise NotFoundError(f"the client (id {client_id}) was removed")
-        report = CycleReport(today=today)
-        rules = dunning_rules.rules_of(session, client)
-        invoices = {
-            i.id: i
-            for i in session.scalars(select(t.Invoice).where(t.Invoice.client_id == client.id))
-        }
-        day = _Day(
-            session=session,
-            client=client,
-            rules=rules,
-            law=law_for(client.country),
-            flows={stage: dunning_rules.flow_of(session, client, stage) for stage in Stage},
-            customers={
-                c.customer_number: c
-                for c in session.scalars(
-                    select(t.Customer).where(t.Customer.client_id == client.id)
-                )
-            },
-            claims=claim_fees(session, client_id=client.id),
-            today=today,
-            report=report,
-            balance_closes=dunning_rules.client_balance_rule(registry, client, rules).on,
-        )
-        _reopen_returned(day, invoices)  # before the open cases are read: they are among them
-        session.flush()
-        open_cases = list(
-            session.scalars(
-                select(t.Case)
-                .where(t.Case.client_id == client.id, t.Case.state != CaseState.CLOSED.value)
-                .order_by(t.Case.id)
-            )
-        )
-        day.warnings_sent_on = collection.warning_sent_on(
-            session,
-            [c.id for c in open_cases if c.collection_deadline and c.stage != Stage.COLLECTION],
-        )
-        overdue: dict[str, list[t.Invoice]] = defaultdict(list)
-        if rules.reminder_mode == CaseMode.CUSTOMER:
-            not_pursued = coverage.not_pursued_by_customer_case(session, client.id)
-            for invoice in coverage.overdue_invoices(
-                invoices.values(), today, rules.start_date, not_pursued, client.currency
-            ):
-                overdue[invoice.customer_number].append(invoice)
-            started = _auto_start_customers(
-                day, overdue, {c.customer_number for c in open_cases if c.mode == CaseMode.CUSTOMER}
-            )
-            started += _start_other_currency_cases(day, invoices, not_pursued)
-        else:
-            # An invoice that was ever followed is not started again by itself, except one
-            # whose case only closed because the client switched modes (C3).
-            ever_followed = set(
-                session.scalars(
-                    select(t.Case.invoice_id).where(
-                        t.Case.client_id == client.id,
-                        t.Case.invoice_id.is_not(None),
-                        (t.Case.close_code.is_(None))
-                        | (t.Case.close_code != CloseCode.MODE_CHANGED),
-                    )
-                )
-            )
-            started = _auto_start(day, invoices, ever_followed)
-        session.flush()  # the new cases get their ids
-        for case in started:
-            report.started += 1
-            report.note(case, EventKind.STARTED, stage=case.stage, mode=case.mode)
-        cases = open_cases + started
-        ids = [c.id for c in cases]
-        payments = payments_by_case(session, ids)
-        fees = fees_by_case(session, ids)
-        covered = _covered_so_far(session, [c.id for c in cases if c.mode == CaseMode.CUSTOMER])
-        for case in cases:
-            if case.mode == CaseMode.CUSTOMER:
-                _advance_customer_case(
-                    day,
-                    case,
-                    overdue.get(case.customer_number, []),
-                    payments.get(case.id, ZERO),
-                    fees.get(case.id, NO_FEES),
-                    covered.get(case.id, set()),
-                )
-                continue
-            followed_invoice = invoices.get(case.invoice_id) if case.invoice_id else None
-            if followed_invoice is not None:
-                _advance_invoice_case(
-                    day,
-                    case,
-                    followed_invoice,
-                    payments.get(case.id, ZERO),
-                    fees.get(case.id, NO_FEES),
-                )
+        report, _ = decide(session, client_id, today, registry=registry)
     return report
+
+
+def decide(
+    session: Session,
+    client_id: int,
+    today: dt.date,
+    *,
+    registry: PluginRegistry | None = None,
+) -> tuple[CycleReport, list[Made]]:
+    """The cycle's work in ``session``, which the caller commits (:func:`run_cycle`, after
+    taking the client's locks) or rolls back (a plan): what happened, and the letters made.
+    It calls no plugin: ``registry`` is only asked what the client's plugin declares."""
+    client = session.get(t.Client, client_id)
+    if client is None:
+        raise NotFoundError(f"the client (id {client_id}) was removed")
+    report = CycleReport(today=today)
+    rules = dunning_rules.rules_of(session, client)
+    invoices = {
+        i.id: i for i in session.scalars(select(t.Invoice).where(t.Invoice.client_id == client.id))
+    }
+    day = _Day(
+        session=session,
+        client=client,
+        rules=rules,
+        law=law_for(client.country),
+        flows={stage: dunning_rules.flow_of(session, client, stage) for stage in Stage},
+        customers={
+            c.customer_number: c
+            for c in session.scalars(select(t.Customer).where(t.Customer.client_id == client.id))
+        },
+        claims=claim_fees(session, client_id=client.id),
+        today=today,
+        report=report,
+        balance_closes=dunning_rules.client_balance_rule(registry, client, rules).on,
+        approval=rules.approval == dunning_rules.APPROVAL_REQUIRED,
+        unsent=unsent_by_case(session, client.id),
+    )
+    _reopen_returned(day, invoices)  # before the open cases are read: they are among them
+    session.flush()
+    open_cases = list(
+        session.scalars(
+            select(t.Case)
+            .where(t.Case.client_id == client.id, t.Case.state != CaseState.CLOSED.value)
+            .order_by(t.Case.id)
+        )
+    )
+    day.warnings_sent_on = collection.warning_sent_on(
+        session,
+        [c.id for c in open_cases if c.collection_deadline and c.stage != Stage.COLLECTION],
+    )
+    overdue: dict[str, list[t.Invoice]] = defaultdict(list)
+    if rules.reminder_mode == CaseMode.CUSTOMER:
+        not_pursued = coverage.not_pursued_by_customer_case(session, client.id)
+        for invoice in coverage.overdue_invoices(
+            invoices.values(), today, rules.start_date, not_pursued, client.currency
+        ):
+            overdue[invoice.customer_number].append(invoice)
+        started = _auto_start_customers(
+            day, overdue, {c.customer_number for c in open_cases if c.mode == CaseMode.CUSTOMER}
+        )
+        started += _start_other_currency_cases(day, invoices, not_pursued)
+    else:
+        # An invoice that was ever followed is not started again by itself, except one
+        # whose case only closed because the client switched modes (C3).
+        ever_followed = set(
+            session.scalars(
+                select(t.Case.invoice_id).where(
+                    t.Case.client_id == client.id,
+                    t.Case.invoice_id.is_not(None),
+                    (t.Case.close_code.is_(None)) | (t.Case.close_code != CloseCode.MODE_CHANGED),
+                )
+            )
+        )
+        started = _auto_start(day, invoices, ever_followed)
+    session.flush()  # the new cases get their ids
+    for case in started:
+        report.started += 1
+        report.note(case, EventKind.STARTED, stage=case.stage, mode=case.mode)
+    cases = open_cases + started
+    ids = [c.id for c in cases]
+    payments = payments_by_case(session, ids)
+    fees = fees_by_case(session, ids)
+    covered = _covered_so_far(session, [c.id for c in cases if c.mode == CaseMode.CUSTOMER])
+    for case in cases:
+        if case.mode == CaseMode.CUSTOMER:
+            _advance_customer_case(
+                day,
+                case,
+                overdue.get(case.customer_number, []),
+                payments.get(case.id, ZERO),
+                fees.get(case.id, NO_FEES),
+                covered.get(case.id, set()),
+            )
+            continue
+        followed_invoice = invoices.get(case.invoice_id) if case.invoice_id else None
+        if followed_invoice is not None:
+            _advance_invoice_case(
+                day,
+                case,
+                followed_invoice,
+                payments.get(case.id, ZERO),
+                fees.get(case.id, NO_FEES),
+            )
+    return report, day.made

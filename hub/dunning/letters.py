@@ -82,7 +82,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cache
 from pathlib import Path
@@ -101,8 +101,11 @@ __all__ = [
     "LetterData",
     "LetterInvoice",
     "RenderedLetter",
+    "dated",
     "format_amount",
     "format_date",
+    "letter_from_json",
+    "letter_json",
     "letter_language",
     "render_letter",
 ]
@@ -272,6 +275,81 @@ def render_letter(data: LetterData, language: str) -> RenderedLetter:
             f"template {language}/{data.kind}.txt.j2 must begin with 'Subject: ...', a blank line"
         )
     return RenderedLetter(language=language, subject=subject, body=_normalise(body))
+
+
+def letter_json(data: LetterData) -> dict[str, Any]:
+    """``data`` as JSON (amounts as exact strings, dates ISO), for the outbox row: what the
+    letter says, so that it can be written again on the day it goes out (:func:`dated`)."""
+    values: dict[str, Any] = {}
+    for f in fields(data):
+        value = getattr(data, f.name)
+        if f.name == "invoices":
+            value = [
+                {
+                    "invoice_number": inv.invoice_number,
+                    "invoice_date": inv.invoice_date.isoformat(),
+                    "due_date": inv.due_date.isoformat(),
+                    "outstanding_amount": str(inv.outstanding_amount),
+                    "currency": inv.currency,
+                }
+                for inv in value
+            ]
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        values[f.name] = value
+    return values
+
+
+def letter_from_json(values: dict[str, Any]) -> LetterData:
+    """The :class:`LetterData` :func:`letter_json` wrote."""
+
+    def day(raw: str | None) -> dt.date | None:
+        return None if raw is None else dt.date.fromisoformat(raw)
+
+    invoices = tuple(
+        LetterInvoice(
+            inv["invoice_number"],
+            dt.date.fromisoformat(inv["invoice_date"]),
+            dt.date.fromisoformat(inv["due_date"]),
+            Decimal(inv["outstanding_amount"]),
+            inv["currency"],
+        )
+        for inv in values["invoices"]
+    )
+    return LetterData(
+        kind=values["kind"],
+        country=values["country"],
+        today=dt.date.fromisoformat(values["today"]),
+        creditor_name=values["creditor_name"],
+        payment_details=values["payment_details"],
+        customer_name=values["customer_name"],
+        customer_number=values["customer_number"],
+        invoices=invoices,
+        currency=values["currency"],
+        outstanding_total=Decimal(values["outstanding_total"]),
+        fee=Decimal(values["fee"]),
+        fees_total=Decimal(values["fees_total"]),
+        reminder_number=values["reminder_number"],
+        deadline=day(values["deadline"]),
+        closing_reason=values["closing_reason"],
+    )
+
+
+def dated(data: LetterData, day: dt.date) -> LetterData:
+    """The letter as written on ``day`` instead of ``data.today``: a letter that goes out later
+    than it was made (it waited for approval, or for the sending window) is dated the day it
+    goes out, and a deadline it counts from its date (a reminder's pay-by date, a collection
+    warning's statutory days) gives the debtor the same number of days from then. A friendly
+    reminder's deadline (the due date) and a collection notice's (the warning's, missed) are
+    fixed dates and stay."""
+    if day == data.today:
+        return data
+    deadline = data.deadline
+    if deadline is not None and data.kind in _DEADLINE_KINDS:
+        deadline = deadline + (day - data.today)
+    return replace(data, today=day, deadline=deadline)
 
 
 def _check(data: LetterData) -> int | None:

@@ -28,9 +28,19 @@ from hub.config import data_dir, delivery_claim
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.db.leases import Renewal
+from hub.dunning.cases import add_event
 from hub.dunning.law import law_for
-from hub.dunning.letters import LetterData, LetterInvoice, letter_language, render_letter
-from hub.dunning.states import CaseState, MessageStatus
+from hub.dunning.letters import (
+    LetterData,
+    LetterInvoice,
+    dated,
+    letter_from_json,
+    letter_json,
+    letter_language,
+    render_letter,
+)
+from hub.dunning.states import UNSENT, Actor, CaseState, EventKind, MessageStatus, Stage
+from hub.dunning.window import window_of
 from hub.errors import HubError, NotFoundError
 from hub.logging import get_logger
 from hub.model import OutgoingMessage
@@ -91,35 +101,33 @@ def make_message(
     language = letter_language(who.customer_language, client.country)
     letter_kind = "reminder" if kind.startswith("reminder_") else kind
     currency = covering[0][0].currency if covering else client.currency
-    letter = render_letter(
-        LetterData(
-            kind=letter_kind,
-            country=client.country,
-            today=today,
-            creditor_name=who.creditor_name,
-            payment_details=who.payment_details,
-            customer_name=who.customer_name,
-            customer_number=case.customer_number,
-            invoices=tuple(
-                LetterInvoice(
-                    invoice.invoice_number,
-                    invoice.invoice_date,
-                    invoice.due_date,
-                    amount,
-                    invoice.currency,
-                )
-                for invoice, amount in covering
-            ),
-            currency=currency,
-            outstanding_total=sum((amount for _, amount in covering), ZERO),
-            fee=fee,
-            fees_total=fees_total,
-            reminder_number=reminder_number,
-            deadline=deadline,
-            closing_reason=closing_reason,
+    data = LetterData(
+        kind=letter_kind,
+        country=client.country,
+        today=today,
+        creditor_name=who.creditor_name,
+        payment_details=who.payment_details,
+        customer_name=who.customer_name,
+        customer_number=case.customer_number,
+        invoices=tuple(
+            LetterInvoice(
+                invoice.invoice_number,
+                invoice.invoice_date,
+                invoice.due_date,
+                amount,
+                invoice.currency,
+            )
+            for invoice, amount in covering
         ),
-        language,
+        currency=currency,
+        outstanding_total=sum((amount for _, amount in covering), ZERO),
+        fee=fee,
+        fees_total=fees_total,
+        reminder_number=reminder_number,
+        deadline=deadline,
+        closing_reason=closing_reason,
     )
+    letter = render_letter(data, language)
     return t.Message(
         client_id=client.id,
         case_id=case.id,
@@ -137,15 +145,23 @@ def make_message(
         body=letter.body,
         status=MessageStatus.QUEUED.value,
         attempts=0,
+        amount=data.outstanding_total,
+        currency=currency,
+        letter=letter_json(data),
         covered=[t.MessageInvoice(invoice_id=invoice.id) for invoice, _ in covering],
     )
 
 
 @dataclass
 class DeliveryReport:
+    """What a delivery run did. ``waiting``: letters it left queued because the client's
+    sending window is closed, which opens next at ``window_opens`` (the client's time)."""
+
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    waiting: int = 0
+    window_opens: dt.datetime | None = None
 
 
 def default_outbox_dir(client_name: str) -> Path:
@@ -155,9 +171,19 @@ def default_outbox_dir(client_name: str) -> Path:
 _STILL_SENT_AFTER_CLOSE = ("closing_confirmation",)
 
 
+#: Not yet out and not being sent: a letter that may still be called off.
+_WITHDRAWABLE = (
+    MessageStatus.QUEUED,
+    MessageStatus.FAILED,
+    MessageStatus.PENDING_APPROVAL,
+    MessageStatus.HELD,
+)
+
+
 def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
     """A letter not yet out when its case closed must not go out at all (no reminder after the
-    customer paid); only a closing confirmation still does."""
+    customer paid), whether it was queued, failing, waiting for approval or held; only a
+    closing confirmation still goes."""
     closed = select(t.Case.id).where(
         t.Case.client_id == client_id, t.Case.state == CaseState.CLOSED
     )
@@ -165,13 +191,51 @@ def _cancel_for_closed_cases(session: Session, client_id: int) -> None:
         update(t.Message)
         .where(
             t.Message.client_id == client_id,
-            t.Message.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
+            t.Message.status.in_(_WITHDRAWABLE),
             t.Message.case_id.in_(closed),
             t.Message.kind.not_in(_STILL_SENT_AFTER_CLOSE),
         )
         .values(
             status=MessageStatus.CANCELLED.value,
             last_error="its case was closed before it was delivered",
+        )
+    )
+
+
+def withdraw_unsent(
+    session: Session, case: t.Case, why: str, actor: str, today: dt.date
+) -> list[int]:
+    """Call off the case's letters that are not out yet (queued, failing, waiting for approval
+    or held), because the case left the step they were made for: the invoice became overdue
+    before a friendly reminder went, a person restarted or changed the flow or sent the case
+    to collection. They are cancelled with ``why``, never sent, and their fees never charged;
+    the case's history says so. A letter a delivery run is sending right now is left to it.
+    Returns the letters' ids."""
+    withdrawn = list(
+        session.scalars(
+            update(t.Message)
+            .where(
+                t.Message.case_id == case.id,
+                t.Message.status.in_(_WITHDRAWABLE),
+                t.Message.kind.not_in(_STILL_SENT_AFTER_CLOSE),
+            )
+            .values(status=MessageStatus.CANCELLED.value, last_error=why)
+            .returning(t.Message.id)
+        )
+    )
+    if withdrawn:
+        add_event(case, EventKind.LETTER_WITHDRAWN, actor, today, why, letters=sorted(withdrawn))
+    return sorted(withdrawn)
+
+
+def unsent_by_case(session: Session, client_id: int) -> set[int]:
+    """The client's cases with a letter made and not out yet (:data:`UNSENT`): each waits for
+    it before it takes its next step."""
+    return set(
+        session.scalars(
+            select(t.Message.case_id).where(
+                t.Message.client_id == client_id, t.Message.status.in_(UNSENT)
+            )
         )
     )
 
@@ -243,10 +307,22 @@ def _holding(db: Database, token: str, held: set[int]) -> Iterator[threading.Loc
 
 
 def deliver_pending(
-    db: Database, registry: PluginRegistry, box: SecretBox, client_id: int, today: dt.date
+    db: Database,
+    registry: PluginRegistry,
+    box: SecretBox,
+    client_id: int,
+    today: dt.date,
+    now: dt.datetime,
 ) -> DeliveryReport:
     """Deliver the client's queued and failed messages, each claimed and committed on its own;
     a message sent is recorded as sent on ``today``, the client's day the run acts for.
+
+    ``now`` is the moment in the client's time zone: outside the client's sending window
+    nothing is sent and the letters stay queued (:attr:`DeliveryReport.waiting`). Letters
+    waiting for approval or held back are not delivered (nor counted there). A letter that goes
+    out on a later day than it was made is dated that day, its deadline counted from it, and
+    the case's dates that count from the letter (the next step, the fee spacing, the collection
+    warning's statutory days) count from it too (:func:`_count_from_sending`).
 
     Each message is claimed first (status ``sending``, with a token of this run), so two runs
     at once never both send it. The claims are renewed every third of
@@ -271,6 +347,19 @@ def deliver_pending(
             return report
         pending = [message.id for message, _ in rows]
         rules = session.get(t.ClientDunning, client.id)
+        window = window_of(rules.sending_window if rules else None)
+        if window is not None and not window.contains(now):
+            report.waiting = len(pending)
+            report.window_opens = window.next_opening(now)
+            log.info(
+                "letters wait for the sending window",
+                client=client.name,
+                letters=len(pending),
+                window=window.text,
+                opens=report.window_opens.isoformat(),
+            )
+            return report
+        country = client.country
         sender_name = (rules.creditor_name if rules else None) or client.name
         sender_email = rules.sender_email if rules else None
         try:
@@ -311,6 +400,7 @@ def deliver_pending(
                 token,
                 report,
                 sender=(sender_name, sender_email),
+                country=country,
             )
             with lock:
                 held.discard(message.id)
@@ -327,21 +417,23 @@ def _deliver_one(
     report: DeliveryReport,
     *,
     sender: tuple[str, str | None],
+    country: str,
 ) -> None:
-    outgoing = OutgoingMessage(
-        idempotency_key=f"message:{message.id}",
-        kind=message.kind,
-        language=message.language,
-        customer_number=customer_number,
-        recipient_name=message.recipient_name,
-        recipient_email=message.recipient_email,
-        subject=message.subject,
-        body=message.body,
-        sender_name=sender[0],
-        sender_email=sender[1],
-    )
     change: dict[str, Any] = {"attempts": message.attempts + 1, "channel": channel.name}
     try:
+        subject, body = _written_on(message, today)
+        outgoing = OutgoingMessage(
+            idempotency_key=f"message:{message.id}",
+            kind=message.kind,
+            language=message.language,
+            customer_number=customer_number,
+            recipient_name=message.recipient_name,
+            recipient_email=message.recipient_email,
+            subject=subject,
+            body=body,
+            sender_name=sender[0],
+            sender_email=sender[1],
+        )
         change["reference"] = channel.deliver_message(outgoing)
     except HubError as exc:
         change |= {"status": MessageStatus.FAILED.value, "last_error": str(exc)}
@@ -353,6 +445,8 @@ def _deliver_one(
             "last_error": None,
             "sent_at": dt.datetime.now(dt.UTC),
             "sent_on": today,
+            "subject": subject,  # as it went out (dated again if it went out later)
+            "body": body,
         }
         report.sent += 1
     change |= {"claimed_by": None}
@@ -371,11 +465,82 @@ def _deliver_one(
         recorded = session.execute(
             update(t.Message).where(t.Message.id == message.id, ours).values(**change)
         ).rowcount  # type: ignore[attr-defined]
+        if recorded and change["status"] == MessageStatus.SENT and today > message.created_on:
+            _count_from_sending(session, message, today, country)
     if not recorded:
         log.warning(
             "the message's claim was taken over; its outcome is the other run's",
             message=message.id,
             outcome=change["status"],
+        )
+
+
+def _written_on(message: t.Message, today: dt.date) -> tuple[str, str]:
+    """The subject and body of ``message`` as it goes out on ``today``: as made, or, if it
+    goes out on a later day, written again dated that day (:func:`hub.dunning.letters.dated`),
+    so a deadline it counts from its date gives its days from the day it is sent. A letter
+    stored before the hub kept what letters say goes as it was made.
+
+    :raises HubError: the letter cannot be written on that day (it stays in the outbox,
+        failed, saying why).
+    """
+    if message.letter is None or today <= message.created_on:
+        return message.subject, message.body
+    try:
+        letter = render_letter(dated(letter_from_json(message.letter), today), message.language)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise HubError(f"the letter cannot be dated {today}, the day it goes out: {exc}") from exc
+    return letter.subject, letter.body
+
+
+def _count_from_sending(
+    session: Session, message: t.Message, sent_on: dt.date, country: str
+) -> None:
+    """``message`` went out on ``sent_on``, later than the cycle or a person made it: what
+    counts from it counts from that day. A flow step's case counts its next step (and, for a
+    fee, the law's spacing and pay-by date) from it, while the case is still at that step; a
+    collection warning's statutory days count from it, and the case's deadline moves (its
+    history says so)."""
+    if message.step is not None and message.step >= 0:
+        progress: dict[str, Any] = {"last_step_on": sent_on}
+        if message.fee > 0:
+            progress["last_fee_on"] = sent_on
+        session.execute(
+            update(t.Case)
+            .where(
+                t.Case.id == message.case_id,
+                t.Case.stage == message.stage,
+                t.Case.round == message.round,
+                t.Case.step_index == message.step + 1,
+                t.Case.last_step_on < sent_on,
+            )
+            .values(**progress)
+        )
+    if message.kind != "collection_warning":
+        return
+    law = law_for(country)
+    deadline = sent_on + dt.timedelta(days=law.collection_warning_days)
+    moved = session.execute(
+        update(t.Case)
+        .where(
+            t.Case.id == message.case_id,
+            t.Case.stage != Stage.COLLECTION,
+            t.Case.collection_deadline < deadline,
+        )
+        .values(collection_warned_on=sent_on, collection_deadline=deadline)
+    ).rowcount  # type: ignore[attr-defined]
+    if moved:
+        case = session.get(t.Case, message.case_id)
+        assert case is not None
+        add_event(
+            case,
+            EventKind.COLLECTION_DEADLINE_MOVED,
+            Actor.AUTO,
+            sent_on,
+            f"the collection warning made on {message.created_on} went out on {sent_on};"
+            f" {law.warning_rule} counts its {law.collection_warning_days} days from then",
+            letter=message.id,
+            deadline=deadline.isoformat(),
         )
 
 

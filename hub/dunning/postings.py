@@ -45,6 +45,7 @@ from hub.dunning.cases import add_event, lock_case
 from hub.dunning.states import EventKind
 from hub.errors import (
     CapabilityMissing,
+    ConflictError,
     HubError,
     InputError,
     RemoteRequestError,
@@ -52,6 +53,10 @@ from hub.errors import (
 
 #: How long a lease lasts unless renewed. The renewer renews it every third of this.
 POSTING_LEASE = dt.timedelta(seconds=60)
+
+#: Called with the unit of work that commits a person's request for a posting (the case
+#: locked, the request and its lease recorded), for the caller to record its own with it.
+OnRequest = Callable[[Session, t.Case], None]
 
 
 class Posting(StrEnum):
@@ -73,7 +78,7 @@ class Posting(StrEnum):
         return "creditnote" if self is Posting.CREDIT_NOTE else "writeoff"
 
 
-class PostingBusy(InputError):
+class PostingBusy(ConflictError):
     """Another command (or the daemon) is posting this case's credit note or write-off now:
     its lease is live."""
 

@@ -16,6 +16,7 @@ from hub.clock import parse_date
 from hub.db import tables as t
 from hub.dunning.flows import Anchor, Flow, FlowStep, default_flow, validate_flow
 from hub.dunning.states import CaseMode, Stage
+from hub.dunning.window import parse_window
 from hub.errors import HubError, InputError
 from hub.model import Capability
 from hub.plugins import PluginRegistry
@@ -44,7 +45,14 @@ RULES: dict[str, str] = {
     " '' clears)",
     "settle_guard_min": "count: the settle guard stops a sync only when at least this many"
     " invoices would leave the open list (default 3; '' clears)",
+    "approval": "none or required: with required the cycle's letters wait as the client's plan"
+    " until a person approves them (`hub dispatch approve`); default none",
+    "sending_window": "days and hours letters may go out, in the client's time zone, e.g."
+    " 'mon-fri 08:00-18:00' ('' clears: any time)",
 }
+#: The words of the ``approval`` rule: the cycle's letters go at once, or wait for a person.
+APPROVAL_NONE = "none"
+APPROVAL_REQUIRED = "required"
 DEFAULT_SUCCESS_FEE_PERCENT = Decimal("10.00")
 #: The settle guard's defaults: a sync stops when it would take more than half of a client's
 #: open invoices off the open list, and at least 3 of them. A lost export takes them all; a
@@ -69,6 +77,7 @@ def rules_of(session: Session, client: t.Client) -> t.ClientDunning:
             entry_sync=True,
             loss_account="3720",
             output_vat_account="6902",
+            approval=APPROVAL_NONE,
         )
         session.add(rules)
         session.flush()
@@ -141,6 +150,16 @@ def _count(name: str, raw: str) -> int:
     return value
 
 
+def _approval(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in (APPROVAL_NONE, APPROVAL_REQUIRED):
+        raise InputError(
+            f"rule approval: {raw!r} is not {APPROVAL_NONE} or {APPROVAL_REQUIRED}"
+            f" ({APPROVAL_REQUIRED}: the cycle's letters wait for a person's approval)"
+        )
+    return value
+
+
 def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> t.ClientDunning:
     """Change rules other than ``reminder_mode`` (see :data:`MODE_RULE`); refused, with
     nothing changed, if a value is wrong or would take away what customer mode needs."""
@@ -169,6 +188,10 @@ def set_rules(session: Session, client: t.Client, values: Mapping[str, str]) -> 
             value = _percent(name, raw)
         elif name in ("loss_account", "output_vat_account"):
             value = _account(name, raw)
+        elif name == "approval":
+            value = _approval(raw)
+        elif name == "sending_window":
+            value = parse_window(raw).text if raw.strip() else None
         else:
             value = _text(name, raw)
         setattr(rules, name, value)

@@ -56,6 +56,11 @@ class EventKind(StrEnum):
     POSTING_ABANDONED = "posting_abandoned"  # a person dropped an unfinished posting
     CLOSED = "closed"
     REOPENED = "reopened"  # closed by R1, its invoice open again in the books
+    LETTER_APPROVED = "letter_approved"  # a person let a letter of the plan go
+    LETTER_HELD = "letter_held"  # a person held a letter back, with a reason
+    LETTER_WITHDRAWN = "letter_withdrawn"  # a letter not yet sent that the case left behind
+    # the collection warning went out later than it was made: its days count from then
+    COLLECTION_DEADLINE_MOVED = "collection_deadline_moved"
 
 
 class CloseCode(StrEnum):
@@ -74,14 +79,27 @@ class CloseCode(StrEnum):
 
 
 class MessageStatus(StrEnum):
-    """Where a message is in the outbox: queued, being sent (claimed), sent, failed (to be
-    retried), or cancelled (its case closed before it went)."""
+    """Where a message is in the outbox: waiting for a person's approval (the client's
+    ``approval`` rule) or held back by one, queued, being sent (claimed), sent, failed (to be
+    retried), or cancelled (its case closed, or left its step, before it went)."""
 
+    PENDING_APPROVAL = "pending_approval"
+    HELD = "held"
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+#: A letter made and not yet out: its case waits for it before it takes its next step.
+UNSENT: tuple[MessageStatus, ...] = (
+    MessageStatus.PENDING_APPROVAL,
+    MessageStatus.HELD,
+    MessageStatus.QUEUED,
+    MessageStatus.SENDING,
+    MessageStatus.FAILED,
+)
 
 
 #: Closing codes (A1) and, per code, the detailed reasons a person may choose. The codes

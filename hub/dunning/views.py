@@ -10,7 +10,10 @@ JSON keys of a case: ``id``, ``client``, ``invoice_numbers``, ``customer_number`
 warned case's ``next_step`` is ``collection``, on the day after its deadline.
 ``hub cases show`` adds ``events`` (``at``, ``on``, ``kind``,
 ``by``, ``reason``, ``data``), ``messages`` (``id``, ``kind``, ``created_on``, ``fee``,
-``channel``, ``status``, ``attempts``, ``last_error``), ``payments`` and ``steps``.
+``channel``, ``status``, ``attempts``, ``last_error``), ``payments``, ``steps`` and
+``invoices`` (what the case covers now: ``invoice_number``, ``invoice_date``, ``due_date``,
+``currency``, ``gross_amount``, ``outstanding_amount`` as the books show it,
+``pursued_amount`` less the hub's registered payments, ``state`` in the books).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def case_rows(
     stage: str | None = None,
     state: str | None = None,
     case_ids: list[int] | None = None,
+    customer: str | None = None,
 ) -> list[dict[str, Any]]:
     """The cases matching the filters, with amounts and next step, in a few queries.
 
@@ -67,6 +71,8 @@ def case_rows(
         query = query.where(t.Case.state == state)
     if case_ids is not None:
         query = query.where(t.Case.id.in_(case_ids))
+    if customer is not None:
+        query = query.where(t.Case.customer_number == customer)
     rows = session.execute(query).all()
     ids = [case.id for case, _, _ in rows]
     payments = payments_by_case(session, ids)
@@ -144,6 +150,7 @@ def case_rows(
 def case_detail(session: Session, case: t.Case, today: dt.date) -> dict[str, Any]:
     """The case as ``hub cases show`` shows it, on its client's ``today``."""
     [row] = case_rows(session, lambda _: today, case_ids=[case.id])
+    row["invoices"] = _invoices(session, case, today)
     row["events"] = [
         {
             "at": e.at,
@@ -193,3 +200,29 @@ def case_detail(session: Session, case: t.Case, today: dt.date) -> dict[str, Any
     ]
     row["round"] = case.round
     return row
+
+
+def _invoices(session: Session, case: t.Case, today: dt.date) -> list[dict[str, Any]]:
+    """The invoices the case covers now (an invoice case: its invoice, whatever its state)."""
+    if case.mode == CaseMode.CUSTOMER:
+        covering = coverage.case_covering(session, case, today)
+    elif case.invoice_id is not None:
+        invoice = session.get(t.Invoice, case.invoice_id)
+        assert invoice is not None
+        paid = payments_by_case(session, [case.id]).get(case.id, ZERO)
+        covering = [(invoice, pursued_amount(invoice, paid))]
+    else:
+        covering = []
+    return [
+        {
+            "invoice_number": invoice.invoice_number,
+            "invoice_date": invoice.invoice_date,
+            "due_date": invoice.due_date,
+            "currency": invoice.currency,
+            "gross_amount": invoice.gross_amount,
+            "outstanding_amount": invoice.outstanding_amount,
+            "pursued_amount": pursued,
+            "state": invoice.state,
+        }
+        for invoice, pursued in covering
+    ]

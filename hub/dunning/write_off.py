@@ -136,6 +136,7 @@ def write_off(
     actor: str,
     confirm: bool = False,
     lease: dt.timedelta = postings.POSTING_LEASE,
+    on_request: postings.OnRequest | None = None,
 ) -> tuple[t.Case, JournalEntry, bool]:
     """D4: post the write-off voucher through the client's plugin and close the case as
     ``written_off``; returns the case, the voucher, and whether this call posted it (False: it
@@ -153,6 +154,9 @@ def write_off(
     it, or while a credit note is asked for. Refused by the accounting system before anything
     was booked (accounts it lacks, a setting missing), the request is dropped and the case
     goes on; the next write-off is built from the rules as they are then.
+
+    ``on_request``: called in the transaction that commits the request, as it is about to be
+    posted (not when the case was written off before: then nothing changes).
     """
     owner = postings.new_owner(actor)
     if reason not in CLOSING_CODES[CloseCode.WRITTEN_OFF]:
@@ -217,6 +221,8 @@ def write_off(
         else:
             entry = _entry_of(case, session)
         postings.take_lease(case, owner, lease)
+        if on_request is not None:
+            on_request(session, case)
     reference = postings.post_under_lease(
         db,
         case_id,

@@ -6,11 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from hub.clients import get_client
+from sqlalchemy.orm import Session
+
+from hub.db import tables as t
 from hub.dunning import actions, overview
 from hub.dunning import write_off as write_offs
+from hub.dunning.cases import lock_case
 from hub.model import JournalEntry
-from hub.operations.cases import CaseView, case_day, view_case
+from hub.operations import access
+from hub.operations.cases import CaseView, case_day, case_state, view_case
 from hub.operations.context import Context
 from hub.operations.sync import deliver_messages
 
@@ -60,7 +64,12 @@ def collect(ctx: Context, case_id: int) -> Collecting:
     out. Unpaid, the case enters collection the day after the deadline."""
     with ctx.db.session() as session:
         day = case_day(ctx, session, case_id)
-        case = actions.send_to_collection(session, case_id, day.today, actor=ctx.actor.name)
+        with access.changing(
+            session, ctx, action="case.collect", client=day.name, subject=f"case {case_id}"
+        ) as change:
+            change.before = case_state(session, lock_case(session, case_id))
+            case = actions.send_to_collection(session, case_id, day.today, actor=ctx.actor.name)
+            change.after = case_state(session, case)
         deadline = case.collection_deadline
         assert deadline is not None
     delivery = deliver_messages(ctx, day)
@@ -78,6 +87,15 @@ def write_off(ctx: Context, request: WriteOffRequest) -> WrittenOff:
     key. ``confirm``: finish it although the books show the invoice settled meanwhile."""
     with ctx.db.session() as session:
         day = case_day(ctx, session, request.case_id)
+        change = access.permit(
+            ctx, action="case.write_off", client=day.name, subject=f"case {request.case_id}"
+        )
+        change.before = case_state(session, session.get_one(t.Case, request.case_id))
+
+    def requested(session: Session, case: t.Case) -> None:
+        change.after = {**case_state(session, case), "reason": request.reason}
+        change.record(session)
+
     case, entry, posted = write_offs.write_off(
         ctx.db,
         ctx.registry,
@@ -87,6 +105,7 @@ def write_off(ctx: Context, request: WriteOffRequest) -> WrittenOff:
         day.today,
         actor=ctx.actor.name,
         confirm=request.confirm,
+        on_request=requested,
     )
     assert case.write_off_ref is not None
     return WrittenOff(
@@ -97,5 +116,5 @@ def write_off(ctx: Context, request: WriteOffRequest) -> WrittenOff:
 def collection_overview(ctx: Context, client: str) -> CollectionOverview:
     """D3: who still owes after the last reminder, and the unpaid invoices that make it up."""
     with ctx.db.session() as session:
-        rows = overview.collection_overview(session, get_client(session, client))
+        rows = overview.collection_overview(session, access.client_row(ctx, session, client))
     return CollectionOverview(client, rows)

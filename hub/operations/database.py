@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.db import engine
+from hub.operations import access
 from hub.operations.context import Context
 
 
@@ -25,6 +26,8 @@ class SchemaRevision:
 def upgrade(ctx: Context) -> SchemaUpgrade:
     """Run the Alembic migrations up to this hub's head. The context's database is opened
     without the schema check (the schema is what is being fixed)."""
+    # An admin's (the shell's user); no audit entry: before it, the log's table may not exist.
+    access.permit(ctx, action="database.upgrade", client=None, subject="the schema")
     db = ctx.db
     before, after = engine.upgrade(db.engine)
     return SchemaUpgrade(db.display_url, before, after)

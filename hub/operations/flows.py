@@ -12,12 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from hub import clients
+from hub.db import tables as t
 from hub.dunning import customer_mode
 from hub.dunning import rules as dunning_rules
 from hub.dunning.flows import Flow, parse_step
 from hub.dunning.law import CountryLaw, law_for
 from hub.dunning.states import Stage
+from hub.operations import access
+from hub.operations.audit import jsonable
 from hub.operations.context import Context
 
 __all__ = [
@@ -75,7 +80,7 @@ class FlowsView:
 
 def show_flows(ctx: Context, client: str) -> FlowsView:
     with ctx.db.session() as session:
-        row = clients.get_client(session, client)
+        row = access.client_row(ctx, session, client)
         return FlowsView(
             client=row.name,
             country=row.country,
@@ -87,19 +92,52 @@ def show_flows(ctx: Context, client: str) -> FlowsView:
         )
 
 
+def _steps(flow: Flow) -> list[str]:
+    """A flow's steps as ``hub flows set --step`` takes them."""
+    return [f"{s.offset_days};{s.anchor.value};{s.template};{s.fee}" for s in flow.steps]
+
+
+def _flow_state(session: Session, row: t.Client, stage: Stage) -> dict[str, Any]:
+    """A stage's flow as the audit log keeps it: its steps, and whether it is the default."""
+    return {
+        "default": dunning_rules.is_default_flow(session, row, stage),
+        "steps": _steps(dunning_rules.flow_of(session, row, stage)),
+    }
+
+
 def set_flow(ctx: Context, client: str, stage: Stage, steps: Sequence[str]) -> Flow:
     """Replace a stage's flow with ``steps`` (each ``offset;anchor;template;fee``); refused,
     naming the rule, if it would break the law (nothing is stored then)."""
     flow = Flow(stage, tuple(parse_step(s) for s in steps))
     with ctx.db.session() as session:
-        dunning_rules.set_flow(session, clients.get_client(session, client), flow)
+        row = access.client_row(ctx, session, client)
+        with access.changing(
+            session,
+            ctx,
+            action="flow.set",
+            client=client,
+            subject=f"{stage.value} flow",
+            before=_flow_state(session, row, stage),
+        ) as change:
+            dunning_rules.set_flow(session, row, flow)
+            change.after = {"default": False, "steps": _steps(flow)}
     return flow
 
 
 def reset_flow(ctx: Context, client: str, stage: Stage) -> None:
     """Go back to the country's default flow for ``stage``."""
     with ctx.db.session() as session:
-        dunning_rules.reset_flow(session, clients.get_client(session, client), stage)
+        row = access.client_row(ctx, session, client)
+        with access.changing(
+            session,
+            ctx,
+            action="flow.reset",
+            client=client,
+            subject=f"{stage.value} flow",
+            before=_flow_state(session, row, stage),
+        ) as change:
+            dunning_rules.reset_flow(session, row, stage)
+            change.after = _flow_state(session, row, stage)
 
 
 @dataclass(frozen=True)
@@ -121,7 +159,7 @@ class RulesView:
 
 def show_rules(ctx: Context, client: str) -> RulesView:
     with ctx.db.session() as session:
-        row = clients.get_client(session, client)
+        row = access.client_row(ctx, session, client)
         rules = dunning_rules.rules_of(session, row)
         balance = dunning_rules.client_balance_rule(ctx.registry, row, rules)
         return RulesView(
@@ -145,7 +183,9 @@ def set_rules(ctx: Context, client: str, assignments: Sequence[str]) -> RulesCha
     values = clients.parse_assignments(assignments)
     mode = values.pop(dunning_rules.MODE_RULE, None)
     with ctx.db.session() as session:
-        row = clients.get_client(session, client)
+        row = access.client_row(ctx, session, client)
+        change = access.permit(ctx, action="rules.set", client=client, subject="rules")
+        change.before = jsonable(dunning_rules.rules_as_dict(dunning_rules.rules_of(session, row)))
         dunning_rules.set_rules(session, row, values)
         started = []
         if mode is not None:
@@ -157,4 +197,8 @@ def set_rules(ctx: Context, client: str, assignments: Sequence[str]) -> RulesCha
                 ctx.day_of(row).today,
                 actor=ctx.actor.name,
             )
+        change.after = dunning_rules.rules_as_dict(dunning_rules.rules_of(session, row))
+        if started:
+            change.after = {**change.after, "cases_started": len(started)}
+        change.record(session)
     return RulesChanged(changed=len(values) + (mode is not None), started=len(started))

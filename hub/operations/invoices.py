@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from hub import clients
 from hub.db import tables as t
 from hub.model import InvoiceState
+from hub.operations import access
 from hub.operations.context import Context
 from hub.records import Record, made_from
 
@@ -36,7 +36,7 @@ class InvoiceLine(Record):
 def list_invoices(ctx: Context, client: str, *, open_only: bool = True) -> list[InvoiceLine]:
     """The client's invoices (only the open ones unless ``open_only`` is False), by due date."""
     with ctx.db.session() as session:
-        client_id = clients.get_client(session, client).id
+        client_id = access.client_row(ctx, session, client).id
         query = (
             select(t.Invoice, t.Customer.name)
             .outerjoin(

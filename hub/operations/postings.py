@@ -25,7 +25,7 @@ from hub.dunning.states import EventKind
 from hub.dunning.write_off import write_off
 from hub.errors import HubError, InputError
 from hub.logging import get_logger
-from hub.operations import runs
+from hub.operations import access, runs
 from hub.operations.context import ClientDay, Context
 from hub.records import NOT_IN_JSON, record_dict
 
@@ -96,6 +96,8 @@ def finish_postings(ctx: Context, client: ClientDay) -> PostingsResult:
     books show settled is refused by the domain (InputError) and counted as waiting; one being
     posted now (a live lease) is skipped; one refused before booking is dropped.
     """
+    # Finishing what a person asked for is automatic work: checked, not in the audit log.
+    access.permit(ctx, action="postings.finish", client=client.name, subject="unfinished postings")
     unfinished = unfinished_postings(ctx, client)
     credit_notes = write_offs = waiting = failed = busy = dropped = 0
     errors: list[str] = []

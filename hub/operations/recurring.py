@@ -9,14 +9,19 @@ user down.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from hub import clients
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.db import tables as t
 from hub.errors import InputError
+from hub.operations import access
 from hub.operations.context import ClientDay, Context
 from hub.recurring import agreements
 from hub.recurring.agreements import AgreementSummary, MadeInvoice
@@ -106,15 +111,24 @@ def add_agreement(ctx: Context, request: AddAgreement) -> AgreementAdded:
     plugin cannot make what it produces, or (unless ``backdate``) if its first invoice would
     be made before the client's today."""
     with ctx.db.session() as session:
-        client = clients.get_client(session, request.client)
-        today = ctx.day_of(client).today
-        terms = request.terms.terms(client.currency)
-        agreements.require_capability(ctx.registry, client, terms.produce)
-        agreements.refuse_backdating(terms, today, request.backdate)
-        agreement = agreements.add_agreement(
-            session, request.client, request.customer, terms, ctx.actor.name
-        )
-        summary = agreements.summarize(session, agreement)
+        client = access.client_row(ctx, session, request.client)
+        with access.changing(
+            session,
+            ctx,
+            action="recurring.add",
+            client=request.client,
+            subject=f"an agreement with customer {request.customer}",
+        ) as change:
+            today = ctx.day_of(client).today
+            terms = request.terms.terms(client.currency)
+            agreements.require_capability(ctx.registry, client, terms.produce)
+            agreements.refuse_backdating(terms, today, request.backdate)
+            agreement = agreements.add_agreement(
+                session, request.client, request.customer, terms, ctx.actor.name
+            )
+            summary = agreements.summarize(session, agreement)
+            change.subject = f"agreement {agreement.id}"
+            change.after = {**summary.as_dict(), "lines": list(request.terms.lines)}
     return AgreementAdded(summary, terms.produce, next(plan(terms)))
 
 
@@ -145,9 +159,15 @@ def list_agreements(
     if status is not None and status not in STATUSES:
         raise InputError(f"--status {status!r} is not active or inactive")
     with ctx.db.session() as session:
+        if client is not None:
+            access.client_row(ctx, session, client)
+        seen = set(
+            session.scalars(select(t.Client.id).where(access.seen_names(ctx, t.Client.name)))
+        )
         return [
             agreements.summarize(session, a)
             for a in agreements.list_agreements(session, client, status=status)
+            if a.client_id in seen
         ]
 
 
@@ -200,7 +220,7 @@ class AgreementView:
 def show_agreement(ctx: Context, agreement_id: int, *, upcoming: int = 3) -> AgreementView:
     """The agreement with its history and, while active, its next ``upcoming`` invoices."""
     with ctx.db.session() as session:
-        agreement = agreements.get_agreement(session, agreement_id)
+        agreement = _agreement(ctx, session, agreement_id)
         summary = agreements.summarize(session, agreement)
         terms = agreements.terms_of(agreement)
         made = tuple(agreements.history(session, agreement_id))
@@ -212,10 +232,47 @@ def show_agreement(ctx: Context, agreement_id: int, *, upcoming: int = 3) -> Agr
     return AgreementView(summary, terms, made, planned)
 
 
+def _agreement(ctx: Context, session: Session, agreement_id: int) -> t.RecurringAgreement:
+    """The agreement; NotFoundError if there is none or the acting user may not see its
+    client (the same message either way)."""
+    agreement = agreements.get_agreement(session, agreement_id)
+    client = session.get_one(t.Client, agreement.client_id)
+    access.refuse_unseen(ctx, client.name, f"recurring agreement {agreement_id} does not exist")
+    return agreement
+
+
 def deactivate(ctx: Context, agreement_id: int, client: str, reason: str) -> None:
     """Stop an agreement: it makes nothing more. The acting user is kept with the reason."""
     with ctx.db.session() as session:
-        agreements.deactivate(session, agreement_id, client, f"{reason} ({ctx.actor.name})")
+        access.client_row(ctx, session, client)
+        agreement = agreements.get_agreement(session, agreement_id, client)
+        with access.changing(
+            session,
+            ctx,
+            action="recurring.deactivate",
+            client=client,
+            subject=f"agreement {agreement_id}",
+            before=agreements.summarize(session, agreement).as_dict(),
+        ) as change:
+            agreement = agreements.deactivate(
+                session, agreement_id, client, f"{reason} ({ctx.actor.name})"
+            )
+            change.after = agreements.summarize(session, agreement).as_dict()
+
+
+def _made(row: t.RecurringInvoice) -> dict[str, Any]:
+    """A recorded invoice of an agreement, as the audit log keeps it."""
+    return {
+        "kind": row.kind,
+        "state": row.state,
+        "invoice_date": row.invoice_date,
+        "due_date": row.due_date,
+        "period": f"{row.period_start.isoformat()}..{row.period_end.isoformat()}",
+        "total": row.total,
+        "currency": row.currency,
+        "reference": row.reference,
+        "last_error": row.last_error,
+    }
 
 
 def abandon(ctx: Context, agreement_id: int, client: str, number: int, reason: str) -> None:
@@ -224,24 +281,54 @@ def abandon(ctx: Context, agreement_id: int, client: str, number: int, reason: s
     if number < 1:
         raise InputError(f"--invoice {number} must be 1 or more")
     with ctx.db.session() as session:
-        agreements.abandon(
-            session,
-            agreement_id,
-            client,
-            number - 1,
-            f"{reason} ({ctx.actor.name})",
-            dt.datetime.now(dt.UTC),
+        access.client_row(ctx, session, client)
+        agreements.get_agreement(session, agreement_id, client)
+        row = session.scalar(
+            select(t.RecurringInvoice).where(
+                t.RecurringInvoice.agreement_id == agreement_id,
+                t.RecurringInvoice.sequence == number - 1,
+            )
         )
+        with access.changing(
+            session,
+            ctx,
+            action="recurring.abandon",
+            client=client,
+            subject=f"agreement {agreement_id} invoice {number}",
+            before=None if row is None else _made(row),
+        ) as change:
+            abandoned = agreements.abandon(
+                session,
+                agreement_id,
+                client,
+                number - 1,
+                f"{reason} ({ctx.actor.name})",
+                dt.datetime.now(dt.UTC),
+            )
+            change.after = {**_made(abandoned), "reason": reason}
 
 
 def run_due(ctx: Context, client: ClientDay) -> RecurringReport:
     """Make what the client's agreements have due by its today, each invoice exactly once
-    (G6): the ``recurring`` job's body and ``hub recurring run``."""
+    (G6): the ``recurring`` job's body. Automatic work: checked, not in the audit log."""
+    access.permit(ctx, action="recurring.run", client=client.name, subject="due invoices")
     return run_recurring(ctx.db, ctx.registry, ctx.box, client.name, client.today)
 
 
 def run_due_named(ctx: Context, client: str) -> RecurringReport:
-    """:func:`run_due` for the client named ``client``, its today fixed now."""
+    """``hub recurring run``: :func:`run_due` for the client named ``client`` (its today fixed
+    now), started by a person: each invoice it records is in the audit log
+    (``recurring.invoice``), written with the invoice's record."""
     with ctx.db.session() as session:
         day = ctx.client(session, client)
-    return run_due(ctx, day)
+    change = access.permit(ctx, action="recurring.run", client=day.name, subject="due invoices")
+
+    def recorded(session: Session, row: t.RecurringInvoice) -> None:
+        dataclasses.replace(
+            change,
+            action="recurring.invoice",
+            subject=f"agreement {row.agreement_id} invoice {row.sequence + 1}",
+            after=_made(row),
+        ).record(session)
+
+    return run_recurring(ctx.db, ctx.registry, ctx.box, day.name, day.today, on_record=recorded)

@@ -1,4 +1,5 @@
-"""Read-backs across clients: what the hub holds now, counted and tallied.
+"""Read-backs across clients: what the hub holds now, counted and tallied, of the clients the
+acting user may see.
 
 Each report reads the hub's own tables in one transaction and returns typed rows, for a front
 end that shows the state of the whole hub at a glance (``hub demo``'s summary, a console's
@@ -21,6 +22,7 @@ from hub.amounts import ZERO
 from hub.db import tables as t
 from hub.dunning.law import LAW, CountryLaw
 from hub.dunning.states import CloseCode, Stage
+from hub.operations import access
 from hub.operations.context import Context
 
 __all__ = [
@@ -92,20 +94,25 @@ class RecurringMade:
     lines: tuple[str, ...]  # each ``description quantity x unit price``
 
 
-def _clients(session: Session) -> list[t.Client]:
-    return list(session.scalars(select(t.Client).order_by(t.Client.name)))
+def _clients(ctx: Context, session: Session) -> list[t.Client]:
+    """The clients the acting user may see, by name: every report reads only theirs."""
+    return list(
+        session.scalars(
+            select(t.Client).where(access.seen_names(ctx, t.Client.name)).order_by(t.Client.name)
+        )
+    )
 
 
 def case_counts(ctx: Context) -> list[ClientCases]:
     """Every client's cases by stage and state, clients by name."""
     with ctx.db.session() as session:
-        names = {c.id: c.name for c in _clients(session)}
+        names = {c.id: c.name for c in _clients(ctx, session)}
         counts: dict[int, Counter[tuple[str, str]]] = {id_: Counter() for id_ in names}
         paid: Counter[int] = Counter()
         for client_id, stage, state, code, count in session.execute(
-            select(
-                t.Case.client_id, t.Case.stage, t.Case.state, t.Case.close_code, func.count()
-            ).group_by(t.Case.client_id, t.Case.stage, t.Case.state, t.Case.close_code)
+            select(t.Case.client_id, t.Case.stage, t.Case.state, t.Case.close_code, func.count())
+            .where(access.seen_ids(ctx, t.Case.client_id))
+            .group_by(t.Case.client_id, t.Case.stage, t.Case.state, t.Case.close_code)
         ):
             counts[client_id][(stage, state)] += count
             if code == CloseCode.PAID_IN_ACCOUNTING:
@@ -160,18 +167,18 @@ def law_tallies(ctx: Context) -> list[LawTally]:
     """Every client's letters and fees, tallied for holding them against its country's law;
     clients by name."""
     with ctx.db.session() as session:
-        return [_law_tally(session, client) for client in _clients(session)]
+        return [_law_tally(session, client) for client in _clients(ctx, session)]
 
 
 def collection_cases(ctx: Context) -> list[CollectionCase]:
     """Every case in the collection stage, in the order they were started."""
     with ctx.db.session() as session:
-        owners = {c.id: c for c in _clients(session)}
+        owners = {c.id: c for c in _clients(ctx, session)}
         found = []
         for case, invoice in session.execute(
             select(t.Case, t.Invoice.invoice_number)
             .outerjoin(t.Invoice, t.Invoice.id == t.Case.invoice_id)
-            .where(t.Case.stage == Stage.COLLECTION.value)
+            .where(t.Case.stage == Stage.COLLECTION.value, access.seen_ids(ctx, t.Case.client_id))
             .order_by(t.Case.id)
         ):
             owner = owners[case.client_id]
@@ -199,6 +206,7 @@ def recurring_made(
         select(t.RecurringInvoice, t.RecurringAgreement.customer_number, t.Client.name)
         .join(t.RecurringAgreement, t.RecurringAgreement.id == t.RecurringInvoice.agreement_id)
         .join(t.Client, t.Client.id == t.RecurringAgreement.client_id)
+        .where(access.seen_names(ctx, t.Client.name))
         .order_by(t.RecurringInvoice.id)
     )
     if client is not None:
@@ -230,9 +238,9 @@ def run_counts(ctx: Context) -> Counter[tuple[str, str]]:
             {
                 (job, outcome): count
                 for job, outcome, count in session.execute(
-                    select(t.JobRun.job, t.JobRun.outcome, func.count()).group_by(
-                        t.JobRun.job, t.JobRun.outcome
-                    )
+                    select(t.JobRun.job, t.JobRun.outcome, func.count())
+                    .where(access.seen_ids(ctx, t.JobRun.client_id))
+                    .group_by(t.JobRun.job, t.JobRun.outcome)
                 )
             }
         )

@@ -18,7 +18,7 @@ import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from hub.clock import as_utc
@@ -26,6 +26,7 @@ from hub.db import tables as t
 from hub.db.engine import Database
 from hub.db.leases import gone_here
 from hub.errors import InputError
+from hub.operations.access import seen_ids
 
 if TYPE_CHECKING:
     from hub.operations.context import Context
@@ -214,15 +215,23 @@ def _latest_runs(session: Session) -> dict[tuple[str, str], tuple[dt.datetime, s
 
 
 def run_rows(
-    session: Session, *, client_id: int | None = None, job: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    client_id: int | None = None,
+    job: str | None = None,
+    limit: int = 50,
+    seen: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """The latest runs, newest first, as ``hub runs list --json`` prints them."""
+    """The latest runs, newest first, as ``hub runs list --json`` prints them; ``seen``: only
+    the runs of the clients a user may see (:func:`hub.operations.access.seen_ids`)."""
     query = (
         select(t.JobRun, t.Client.name)
         .outerjoin(t.Client, t.Client.id == t.JobRun.client_id)
         .order_by(t.JobRun.started_at.desc(), t.JobRun.id.desc())
         .limit(limit)
     )
+    if seen is not None:
+        query = query.where(seen)
     if client_id is not None:
         query = query.where(t.JobRun.client_id == client_id)
     if job is not None:
@@ -256,7 +265,13 @@ def list_runs(
         raise InputError(f"--limit: {limit} must be 1 or more")
     with ctx.db.session() as session:
         client_id = ctx.client(session, client).id if client else None
-        return run_rows(session, client_id=client_id, job=job, limit=limit)
+        return run_rows(
+            session,
+            client_id=client_id,
+            job=job,
+            limit=limit,
+            seen=seen_ids(ctx, t.JobRun.client_id),
+        )
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from hub import clients
 from hub.db.engine import Database
 from hub.errors import SecretKeyError
-from hub.operations.context import Context
+from hub.operations import access
+from hub.operations.context import Context, Services
 from hub.records import Record
 from hub.secrets import SecretBox
 
@@ -64,12 +65,20 @@ def rotate(ctx: Context, *, new_key: bool = False, drop_old: bool = False) -> Ro
         is changed, not even the key file), or the key file cannot be written.
     """
     box = ctx.box
+    change = access.permit(ctx, action="secrets.rotate", client=None, subject="secret settings")
     with ctx.db.session() as session:
         # Under the secrets' lock: no other rotation changes the key file meanwhile.
         clients.refuse_unreadable_everywhere(session, box, nothing="nothing re-encrypted")
         if new_key:
             box.new_key_in_file()
         total, were_old = clients.rotate_secrets(session, box)
+        change.after = {
+            "secrets": total,
+            "were_old": were_old,
+            "new_key": new_key,
+            "drop_old": drop_old,
+        }
+        change.record(session)
     dropped = 0
     if drop_old:
         with ctx.db.session() as session:
@@ -88,9 +97,10 @@ def rotate(ctx: Context, *, new_key: bool = False, drop_old: bool = False) -> Ro
 
 
 def check(ctx: Context) -> SecretsCheck:
-    """Which configured key reads each stored secret; the ones none reads are named."""
+    """Which configured key reads each stored secret (of the clients the acting user may
+    see); the ones none reads are named."""
     with ctx.db.session() as session:
-        found = clients.stored_secrets(session, ctx.box)
+        found = [s for s in clients.stored_secrets(session, ctx.box) if ctx.actor.may_see(s.client)]
     unreadable = [
         f"client {s.client!r}: {s.plugin}.{s.setting}" for s in found if s.key_index is None
     ]
@@ -101,3 +111,11 @@ def check(ctx: Context) -> SecretsCheck:
         old=sum(1 for s in found if s.key_index),
         unreadable=unreadable,
     )
+
+
+def derived_keys(services: Services, purpose: str) -> list[bytes]:
+    """Keys for ``purpose`` derived from the hub's secret key (the current key's first, then
+    each old key's; see :meth:`hub.secrets.SecretBox.derived_keys`): the same on every node
+    that shares the secret key, and never the key itself. The console signs its session
+    cookies with them."""
+    return services.box.derived_keys(purpose)

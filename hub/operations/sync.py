@@ -20,11 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from hub.dunning.cycle import CycleReport, run_cycle
 from hub.dunning.messages import DeliveryReport, deliver_pending
 from hub.errors import HubError
 from hub.logging import get_logger
-from hub.operations import runs
+from hub.operations import access, runs
 from hub.operations.clients import client_day
 from hub.operations.context import ClientDay, Context
 from hub.sync import SettleGuardTripped, SyncFailed, SyncReport, sync_client
@@ -103,6 +105,8 @@ class SyncResult:
             }
         if self.delivery is not None:
             counts |= {"sent": self.delivery.sent, "delivery_failed": self.delivery.failed}
+            if self.delivery.waiting:
+                counts["waiting_for_window"] = self.delivery.waiting
         return counts
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,6 +120,8 @@ class SyncResult:
                 "sent": self.delivery.sent,
                 "failed": self.delivery.failed,
                 "errors": self.delivery.errors,
+                "waiting": self.delivery.waiting,
+                "window_opens": self.delivery.window_opens,
             },
         }
         if self.error is not None:
@@ -124,16 +130,42 @@ class SyncResult:
         return data
 
 
+def _automatic(ctx: Context, client: ClientDay, what: str) -> None:
+    """A step of a run may change the client: checked like a person's change (the daemon's
+    user may make them all), not in the audit log (the case histories and the run hold it)."""
+    access.permit(ctx, action=f"sync.{what}", client=client.name, subject=f"the {what}")
+
+
 def fetch_invoices(
-    ctx: Context, client: ClientDay, *, run_id: int | None = None, confirm_settle: bool = False
+    ctx: Context,
+    client: ClientDay,
+    *,
+    run_id: int | None = None,
+    confirm_settle: bool = False,
+    started: access.Change | None = None,
 ) -> SyncReport:
     """The sync itself (:func:`hub.sync.sync_client`), its run recorded with its data: as a
-    new run, or in the run a job runner started (``run_id``).
+    new run, or in the run a job runner started (``run_id``). ``started``: a person started
+    it (:func:`sync`); a sync that stores its data records that change in the audit log with
+    the data, in the same transaction.
 
     :raises SyncFailed: nothing was stored (also when the settle guard tripped and
         ``confirm_settle`` is false); the failed run is recorded.
     """
-    record = runs.sync_recorder(client.id, run_id)
+    if started is None:
+        _automatic(ctx, client, "sync")
+    run_recorder = runs.sync_recorder(client.id, run_id)
+
+    def record(session: Session, stored: bool, report: SyncReport) -> None:
+        run_recorder(session, stored, report)
+        if stored and started is not None:
+            started.after = {
+                "run": run_id,
+                "confirm_settle": confirm_settle,
+                **report.counts,
+            }
+            started.record(session)
+
     return sync_client(
         ctx.db,
         ctx.registry,
@@ -147,12 +179,17 @@ def fetch_invoices(
 
 def dunning_cycle(ctx: Context, client: ClientDay) -> CycleReport:
     """Start, close, reopen, resume, move and remind the client's cases as due on its today."""
+    _automatic(ctx, client, "cycle")
     return run_cycle(ctx.db, client.id, client.today, registry=ctx.registry)
 
 
 def deliver_messages(ctx: Context, client: ClientDay) -> DeliveryReport:
-    """Deliver the client's queued (and earlier failed) messages, as sent on its today."""
-    return deliver_pending(ctx.db, ctx.registry, ctx.box, client.id, client.today)
+    """Deliver the client's queued (and earlier failed) messages, as sent on its today; outside
+    its sending window (at this moment of the run's clock, in its time zone) they wait."""
+    _automatic(ctx, client, "delivery")
+    return deliver_pending(
+        ctx.db, ctx.registry, ctx.box, client.id, client.today, ctx.clock.now(client.timezone)
+    )
 
 
 def _step_error(step: str, client: ClientDay, exc: Exception) -> str:
@@ -163,16 +200,24 @@ def _step_error(step: str, client: ClientDay, exc: Exception) -> str:
 
 
 def sync_chain(
-    ctx: Context, client: ClientDay, *, run_id: int | None = None, confirm_settle: bool = False
+    ctx: Context,
+    client: ClientDay,
+    *,
+    run_id: int | None = None,
+    confirm_settle: bool = False,
+    started: access.Change | None = None,
 ) -> SyncResult:
-    """Sync, then the dunning cycle, then delivery, all for ``client``'s one day.
+    """Sync, then the dunning cycle, then delivery, all for ``client``'s one day; ``started``:
+    a person started it (see :func:`fetch_invoices`).
 
     A failing cycle or delivery does not raise: the result names the step and its error
     (delivery does not run after a failed cycle).
 
     :raises SyncFailed: the sync stored nothing (the cycle and delivery did not run).
     """
-    report = fetch_invoices(ctx, client, run_id=run_id, confirm_settle=confirm_settle)
+    report = fetch_invoices(
+        ctx, client, run_id=run_id, confirm_settle=confirm_settle, started=started
+    )
     try:
         cycle = dunning_cycle(ctx, client)
     except Exception as exc:
@@ -189,12 +234,19 @@ def sync(ctx: Context, request: SyncRequest) -> SyncResult:
     (``request.confirm_settle``: a person confirmed a sync that trips the settle guard), recorded in
     the run history from start to end (``ok``, ``partial`` or ``failed``, as the daemon's).
 
+    A person's sync: refused unless the acting user may change the client; once it stores
+    its data, it is in the audit log (``sync.run``, with the run's id and counts).
+
     :raises SyncFailed: the sync stored nothing; the failed run is recorded.
     """
     client = client_day(ctx, request.client)
+    started = access.permit(ctx, action="sync.run", client=client.name, subject="a sync")
     run_id = runs.start(ctx.db, runs.JobKind.SYNC, client.id, client.today)
+    started.subject = f"run {run_id}"
     try:
-        result = sync_chain(ctx, client, run_id=run_id, confirm_settle=request.confirm_settle)
+        result = sync_chain(
+            ctx, client, run_id=run_id, confirm_settle=request.confirm_settle, started=started
+        )
     except SyncFailed as exc:
         runs.finish(
             ctx.db, run_id, runs.Outcome.FAILED, exc.report.counts, _joined(exc.report.errors, exc)

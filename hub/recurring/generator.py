@@ -24,7 +24,7 @@ later day.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from hub import clients
 from hub.config import DEFAULT_RECURRING_LEASE, recurring_lease
@@ -167,9 +168,11 @@ class _Generator:
         client_name: str,
         today: dt.date,
         now: dt.datetime | None,
+        on_record: Callable[[Session, t.RecurringInvoice], None] | None = None,
     ) -> None:
         self.db, self.registry, self.box = db, registry, box
         self.now = now
+        self.on_record = on_record
         self.lease = dt.timedelta(seconds=recurring_lease())
         self.report = RecurringReport(client_name, today)
         self._plugin: ClientPlugin | None = None
@@ -328,6 +331,8 @@ class _Generator:
                 )
                 session.add(row)
                 session.flush()
+                if self.on_record is not None:
+                    self.on_record(session, row)
                 return _Claim(row.id, invoice.sequence, request, invoice.total, until, False)
         except StorageError as exc:
             if _is_conflict(exc):  # another generator recorded it first: it sends it
@@ -477,11 +482,13 @@ def run_recurring(
     today: dt.date,
     *,
     now: dt.datetime | None = None,
+    on_record: Callable[[Session, t.RecurringInvoice], None] | None = None,
 ) -> RecurringReport:
     """Generate what the client's agreements have due by ``today`` (``hub recurring run``; the
-    daemon's job, once there is one). One agreement's failure does not stop the others; the
-    report lists it. ``now`` (the wall clock, for leases) is for tests."""
-    generator = _Generator(db, registry, box, client_name, today, now)
+    daemon's job). One agreement's failure does not stop the others; the report lists it.
+    ``now`` (the wall clock, for leases) is for tests. ``on_record``: called in the unit of
+    work that records each new invoice, before it is sent (a person's run is audited there)."""
+    generator = _Generator(db, registry, box, client_name, today, now, on_record)
     for agreement in generator.agreements():
         try:
             generator.run_agreement(agreement)
