@@ -19,6 +19,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from hub.cli import main as cli_main
+from hub.cli.lazy import lazy_group
 from hub.db.engine import Database
 
 #: What a start prints of its modules, after the command ran (on stderr, after its output).
@@ -118,3 +119,26 @@ def test_a_command_that_needs_them_still_loads_them(tmp_path: Path, args: list[s
         assert set(under(modules, *PLUGINS)) >= {"generic_csv", "hub_economic"}
     else:
         assert "hub.cli.db_cmd" in modules
+
+
+def test_a_command_added_the_eager_way_is_listed_and_runs_beside_the_lazy_ones() -> None:
+    """A branch that still registers its command with ``app.add_typer`` keeps working."""
+    eager = typer.Typer(help="Eagerly added.", no_args_is_help=True)
+
+    @eager.command("hello")
+    def hello() -> None:
+        print("hello")
+
+    app = typer.Typer(cls=lazy_group({"db": cli_main.COMMANDS["db"]}), add_completion=False)
+    app.add_typer(eager, name="eager")
+
+    @app.callback()
+    def root() -> None:
+        """The root."""
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--help"], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert "Database schema." in listed.output and "Eagerly added." in listed.output
+    ran = runner.invoke(app, ["eager", "hello"])
+    assert (ran.exit_code, ran.output) == (0, "hello\n")
