@@ -28,6 +28,8 @@ from hub.errors import HubError, InputError
 from hub.plugins import load_plugins
 
 D = Decimal
+#: The demo runs once for this module (its fixture), so the module's tests share a worker.
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture(scope="module")

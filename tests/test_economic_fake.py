@@ -853,24 +853,21 @@ def test_pay_from_the_test_side(serve: Serve) -> None:
     assert numbers(client.get("/invoices/overdue")) == [5002]
 
 
-# --- performance and the process ------------------------------------------------------------------
+# --- size and the process ------------------------------------------------------------------------
 
 
-def test_seeding_500_by_400_is_quick() -> None:
-    started = time.perf_counter()
+def test_seeding_500_by_400() -> None:
+    """The benchmark's size (how long it takes is bench/fakes.py's figure, not a test's)."""
     fake = FakeEconomic()
     seed(fake, 500, 400)
-    assert time.perf_counter() - started < 5
     assert len(fake.agreements) == 500 and len(fake.agreement("grant-500").booked) == 400
     client = httpx.Client(
         transport=fake.transport(),
         base_url="https://x",
         headers={"X-AppSecretToken": "app-7", "X-AgreementGrantToken": "grant-7"},
     )
-    started = time.perf_counter()
     page = client.get("/invoices/unpaid", params={"pagesize": "1000"})
     assert len(page.json()["collection"]) == 400
-    assert time.perf_counter() - started < 1
 
 
 def test_runs_as_a_process() -> None:

@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -1181,11 +1180,10 @@ def test_concurrent_writes_keep_the_books(served: tuple[FakeTripletex, Company, 
     assert sorted(numbers) == list(range(1, len(numbers) + 1))
 
 
-def test_seed_and_reads_are_fast() -> None:
-    started = time.perf_counter()
+def test_seed_and_reads_at_the_benchmarks_size() -> None:
+    """How long these take is bench/fakes.py's figure, not a test's."""
     fake = FakeTripletex(today=TODAY)
     companies = seed(fake, 1000, 100)
-    assert time.perf_counter() - started < 10
     assert len(companies) == 1000 and companies[-1].name == "Firma 1000 AS"
     last = fake.company("employee-1000")
     assert len(last.invoices) == 100 and len(last.customers) == 20
@@ -1210,9 +1208,7 @@ def test_seed_and_reads_are_fast() -> None:
         target = "/v2/invoice?invoiceDateFrom=2025-01-01&invoiceDateTo=2027-01-01"
         auth = {"Authorization": "Basic " + base64.b64encode(f"0:{session}".encode()).decode()}
         big.handle("GET", target, auth, b"", "http://x")
-        started = time.perf_counter()
-        answer = big.handle("GET", target, auth, b"", "http://x")
-        assert time.perf_counter() - started < 0.1  # a status read of 1000 invoices
+        answer = big.handle("GET", target, auth, b"", "http://x")  # a status read, 1000 invoices
         assert json.loads(answer.body)["count"] == 1000
 
 

@@ -11,31 +11,76 @@ from typing import Annotated
 
 import typer
 
-from hub import __version__, clock
-from hub import logging as hub_logging
-from hub.cli import (
-    audit_cmd,
-    cases_cmd,
-    clients_cmd,
-    collection_cmd,
-    db_cmd,
-    demo_cmd,
-    dispatch_cmd,
-    flows_cmd,
-    invoices_cmd,
-    messages_cmd,
-    plugins_cmd,
-    recurring_cmd,
-    run_cmd,
-    secrets_cmd,
-    sync_cmd,
-    tokens_cmd,
-    users_cmd,
-    web_cmd,
-)
-from hub.cli.output import err_console
-from hub.cli.state import state
+from hub import __version__
+from hub.cli.lazy import Lazy, lazy_group
 from hub.errors import HubError
+
+#: Every sub-command, in the order ``hub --help`` lists them, and its line there (the first
+#: paragraph of its help: ``tests/test_cli_startup.py`` holds the two to each other). A command
+#: module is imported only when its command runs (see :mod:`hub.cli.lazy`).
+COMMANDS: dict[str, Lazy] = {
+    "sync": Lazy(
+        "hub.cli.sync_cmd",
+        "sync",
+        "Fetch the client's invoices and customers (all or nothing), then close, reopen, resume,"
+        "\nmove and remind cases as due today, then deliver the messages.",
+    ),
+    "demo": Lazy(
+        "hub.cli.demo_cmd",
+        "demo",
+        "Run the demo: a Danish CSV client, a Danish e-conomic client and a Norwegian Tripletex"
+        "\nclient with recurring invoices, 91 simulated days of the daemon's jobs, on a throw-away"
+        "\ndatabase.",
+    ),
+    "run": Lazy(
+        "hub.cli.run_cmd", "run", "Run the scheduled jobs for every client until SIGTERM or SIGINT."
+    ),
+    "web": Lazy(
+        "hub.cli.web_cmd",
+        "web",
+        "Serve the console and its API (/api/v1) until Ctrl-C or SIGTERM; see docs/console.md.",
+    ),
+    "plugins": Lazy("hub.cli.plugins_cmd", "app", "Installed accounting plugins."),
+    "clients": Lazy("hub.cli.clients_cmd", "app", "Client companies and their plugins."),
+    "invoices": Lazy(
+        "hub.cli.invoices_cmd", "app", "Invoices mirrored from the accounting system."
+    ),
+    "db": Lazy("hub.cli.db_cmd", "app", "Database schema."),
+    "cases": Lazy("hub.cli.cases_cmd", "app", "Cases: the hub's follow-up of unpaid invoices."),
+    "flows": Lazy("hub.cli.flows_cmd", "flows_app", "A client's flows: the steps of each stage."),
+    "rules": Lazy("hub.cli.flows_cmd", "rules_app", "A client's dunning rules."),
+    "messages": Lazy(
+        "hub.cli.messages_cmd", "app", "Letters and e-mails the hub made, and their delivery."
+    ),
+    "collection": Lazy(
+        "hub.cli.collection_cmd", "app", "Collection: customers who still owe after reminders."
+    ),
+    "dispatch": Lazy(
+        "hub.cli.dispatch_cmd",
+        "app",
+        "The dispatch plan: what the cycle would send, and approving it.",
+    ),
+    "recurring": Lazy(
+        "hub.cli.recurring_cmd",
+        "app",
+        "Recurring invoice agreements: invoices (or orders) made on a schedule.",
+    ),
+    "secrets": Lazy(
+        "hub.cli.secrets_cmd",
+        "app",
+        "The key of the secret settings (HUB_SECRET_KEY, HUB_SECRET_KEY_OLD, the key file).",
+    ),
+    "users": Lazy(
+        "hub.cli.users_cmd",
+        "app",
+        "Users of the console and the API: their roles, clients and passwords.",
+    ),
+    "tokens": Lazy(
+        "hub.cli.tokens_cmd", "app", "API tokens: made for a user, shown once, revoked at once."
+    ),
+    "runs": Lazy("hub.cli.run_cmd", "runs_app", "The run history: every run of a job."),
+    "audit": Lazy("hub.cli.audit_cmd", "app", "The audit log: every change a person made."),
+}
 
 app = typer.Typer(
     name="hub",
@@ -43,27 +88,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=lazy_group(COMMANDS),
 )
-app.add_typer(plugins_cmd.app, name="plugins")
-app.add_typer(clients_cmd.app, name="clients")
-app.add_typer(invoices_cmd.app, name="invoices")
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(cases_cmd.app, name="cases")
-app.add_typer(flows_cmd.flows_app, name="flows")
-app.add_typer(flows_cmd.rules_app, name="rules")
-app.add_typer(messages_cmd.app, name="messages")
-app.add_typer(collection_cmd.app, name="collection")
-app.add_typer(dispatch_cmd.app, name="dispatch")
-app.add_typer(recurring_cmd.app, name="recurring")
-app.add_typer(secrets_cmd.app, name="secrets")
-app.add_typer(users_cmd.app, name="users")
-app.add_typer(tokens_cmd.app, name="tokens")
-app.command("sync")(sync_cmd.sync)
-app.command("demo")(demo_cmd.demo)
-app.command("run")(run_cmd.run)
-app.command("web")(web_cmd.web)
-app.add_typer(run_cmd.runs_app, name="runs")
-app.add_typer(audit_cmd.app, name="audit")
 
 
 def _version(value: bool) -> None:
@@ -100,6 +126,10 @@ def root(
     ] = None,
 ) -> None:
     """Global options come before the command: hub --today 2026-01-31 sync acme."""
+    from hub import clock
+    from hub import logging as hub_logging
+    from hub.cli.state import state
+
     hub_logging.configure(json=False, level="INFO" if verbose else "WARNING")
     state.db_url = db
     state.today = clock.parse_date(today, what="--today") if today else None
@@ -118,12 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except HubError as exc:
+        from hub.cli.output import err_console
+
         err_console.print(f"error: {exc}", markup=False)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     finally:
-        state.close()
+        if (made := sys.modules.get("hub.cli.state")) is not None:  # a command ran
+            made.state.close()
     return 0
 
 

@@ -50,7 +50,7 @@ class AppState:
         if self._context is None:
             db = self.db(check_schema=check_schema, create=create)
             self._context = Context(
-                services=Services(db, self.registry, self.box),
+                services=Services(db, get_registry, self.box),  # plugins loaded when needed
                 actor=Actor.from_environment(),
                 clock=Clock.from_environment(self.today, now=self.now),
             )

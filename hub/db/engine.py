@@ -6,24 +6,27 @@ refuses to touch it and says so, because an operator's production database chang
 they decide. A database at a schema revision this hub does not know (a newer hub upgraded it)
 is refused, never "upgraded".
 
+The check on open reads the database's revision with one query and the migrations' revisions
+from their files' ``revision``/``down_revision`` lines (:func:`_revision_map`); Alembic itself,
+whose import and whole script directory cost every command a noticeable part of its start, is
+imported only to upgrade, or where those lines are not plain (a merge, a branch).
+
 Errors of the database driver never reach the user raw: they become a :class:`StorageError`
 that says which database and what went wrong (unreachable, a constraint refused a write).
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
@@ -38,7 +41,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.errors import InputError, StorageError
 from hub.toolkit.files import make_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -93,22 +100,64 @@ def create_engine(url: str, *, create: bool = True) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
-def head_revision() -> str:
-    script = ScriptDirectory(str(MIGRATIONS))
-    head = script.get_current_head()
+def _plain_revisions(path: Path) -> tuple[str, str | None] | None:
+    """A migration file's ``(revision, down_revision)`` as its top-level assignments say, or
+    None where they are not two plain strings (the second may be None)."""
+    found: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            if not isinstance(value, ast.Constant):
+                return None
+            found[target.id] = value.value
+    revision, down = found.get("revision"), found.get("down_revision")
+    if isinstance(revision, str) and (down is None or isinstance(down, str)):
+        return revision, down
+    return None
+
+
+@functools.cache
+def _revision_map(versions: Path = MIGRATIONS / "versions") -> tuple[str, frozenset[str]]:
+    """The head and every revision of the migrations in ``versions``: read from the files'
+    ``revision``/``down_revision`` lines where they make one plain line of revisions, else by
+    Alembic (which imports every file). Read once per process: the files do not change under
+    a running hub."""
+    pairs = [_plain_revisions(path) for path in sorted(versions.glob("*.py"))]
+    plain = [pair for pair in pairs if pair is not None]
+    revisions = {revision for revision, _ in plain}
+    downs = {down for _, down in plain}
+    heads = revisions - downs
+    if len(plain) == len(pairs) and len(revisions) == len(plain) and len(heads) == 1:
+        return heads.pop(), frozenset(revisions)
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(versions.parent))
+    head = script.get_current_head()  # raises on several heads, as it always did
     assert head is not None
-    return head
+    return head, frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def head_revision() -> str:
+    return _revision_map()[0]
 
 
 def known_revisions() -> set[str]:
     """Every schema revision this hub's migrations know."""
-    return {rev.revision for rev in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    return set(_revision_map()[1])
 
 
 def display_url(engine: Engine) -> str:
@@ -127,7 +176,14 @@ def current_revision(engine: Engine) -> str | None:
     """
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not sa.inspect(conn).has_table(VERSION_TABLE):
+                return None
+            versions = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+            if len(versions) <= 1:
+                return versions[0][0] if versions else None
+            from alembic.runtime.migration import MigrationContext
+
+            return MigrationContext.configure(conn).get_current_revision()  # says what is wrong
     except DBAPIError as exc:
         raise StorageError(
             f"cannot open database {display_url(engine)}: {error_reason(exc)}"
@@ -148,6 +204,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     :raises StorageError: the database cannot be opened, is at a revision this hub does not
         know, or a migration failed (it is rolled back where the database allows).
     """
+    from alembic import command
+
     before = current_revision(engine)
     _refuse_unknown(engine, before)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,10 +30,14 @@ from hub.secrets import SecretBox
 
 @dataclass(frozen=True)
 class Services:
-    """What every operation works with: the database, the plugins and the secret box."""
+    """What every operation works with: the database, the plugins and the secret box.
+
+    ``registry`` may be the function that gives the plugins (``hub.plugins.get_registry``):
+    then they are loaded when an operation first needs them, and a command that needs none
+    (``hub clients list``) starts without importing every plugin."""
 
     db: Database
-    registry: PluginRegistry
+    registry: PluginRegistry | Callable[[], PluginRegistry]
     box: SecretBox
 
 
@@ -116,7 +121,8 @@ class Context:
 
     @property
     def registry(self) -> PluginRegistry:
-        return self.services.registry
+        registry = self.services.registry
+        return registry() if callable(registry) else registry
 
     @property
     def box(self) -> SecretBox:

@@ -1,0 +1,117 @@
+"""The ``hub`` command's sub-commands, each imported only when it runs.
+
+Every command module imports what its command needs (the database, the domain through the
+operations, the plugins), and typer builds every parameter of every command it is given. The
+root group below knows its sub-commands by where they live and by the one line ``hub --help``
+shows for each: ``hub --help`` imports none of them, and ``hub clients list`` imports the
+``clients`` module alone. ``tests/test_cli_startup.py`` holds each line to the command's own
+help and counts the modules each start imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandInfo, TyperInfo
+
+#: Set in a context's ``meta`` while the root's help is written: its listing needs each
+#: command's line only, so the command is not imported for it.
+_SUMMARIES = "hub.cli.lazy.summaries"
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A sub-command: ``attribute`` of ``module`` (a :class:`typer.Typer` for a group of
+    commands, a function for one command) and ``summary``, the first paragraph of its help,
+    which ``hub --help`` lists."""
+
+    module: str
+    attribute: str
+    summary: str
+
+    def load(self, name: str, group: TyperGroup) -> Any:
+        """The click command, made as ``add_typer``/``command`` would have made it."""
+        target = getattr(importlib.import_module(self.module), self.attribute)
+        if isinstance(target, typer.Typer):
+            return typer.main.get_group_from_info(
+                TyperInfo(target, name=name),
+                pretty_exceptions_short=True,
+                rich_markup_mode=group.rich_markup_mode,
+                suggest_commands=group.suggest_commands,
+            )
+        return typer.main.get_command_from_info(
+            CommandInfo(name=name, callback=target),
+            pretty_exceptions_short=True,
+            rich_markup_mode=group.rich_markup_mode,
+        )
+
+
+class _Commands(MutableMapping[str, Any]):
+    """A group's ``commands``: every name known at once, a command made on first use."""
+
+    def __init__(self, group: LazyGroup, loaded: MutableMapping[str, Any]) -> None:
+        self._group = group
+        self._loaded = loaded
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            self._loaded[name] = self._group.lazy[name].load(name, self._group)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("the hub's commands are fixed")
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._group.lazy
+        yield from (name for name in self._loaded if name not in self._group.lazy)
+
+    def __len__(self) -> int:
+        return len(set(self._group.lazy) | set(self._loaded))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._group.lazy or name in self._loaded
+
+
+class LazyGroup(TyperGroup):
+    """A typer group whose sub-commands (:attr:`lazy`, in the order listed) are imported when
+    they run, or when their own help is asked for; see the module's docstring."""
+
+    lazy: ClassVar[Mapping[str, Lazy]] = {}
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(self, self.commands)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names, without making the commands
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            return None
+        entry = self.lazy.get(cmd_name)
+        if ctx.meta.get(_SUMMARIES) and entry is not None:
+            return TyperCommand(
+                name=cmd_name, help=entry.summary, rich_markup_mode=self.rich_markup_mode
+            )
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        ctx.meta[_SUMMARIES] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            del ctx.meta[_SUMMARIES]
+
+
+def lazy_group(commands: Mapping[str, Lazy]) -> type[LazyGroup]:
+    """A :class:`LazyGroup` class with ``commands``, for ``typer.Typer(cls=...)``."""
+    return type("HubGroup", (LazyGroup,), {"lazy": dict(commands)})
