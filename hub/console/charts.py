@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = ["Bar", "BarChart", "Segment", "bar_chart"]
 
@@ -28,8 +28,8 @@ GAP = 8
 class Segment:
     """A piece of a bar: where it starts and how wide it is, its CSS class and its tooltip."""
 
-    x: float
-    width: float
+    x: Decimal
+    width: Decimal
     css: str
     title: str
 
@@ -48,9 +48,9 @@ class Bar:
         return self.y + ROW // 2 + 4
 
     @property
-    def value_x(self) -> float:
-        end = max((s.x + s.width for s in self.segments), default=float(LABEL))
-        return round(end + GAP, 2)
+    def value_x(self) -> Decimal:
+        end = max((s.x + s.width for s in self.segments), default=Decimal(LABEL))
+        return end + GAP
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ class BarChart:
 Row = tuple[str, Sequence[tuple[Decimal | int, str, str]], str]
 
 
+def _units(value: Decimal) -> Decimal:
+    """A coordinate as the SVG is written: two decimals."""
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def bar_chart(title: str, rows: Sequence[Row]) -> BarChart:
     """A horizontal bar chart: each row's segments scaled so the longest row fills the width
     left for bars (values of zero or less draw nothing)."""
@@ -77,14 +82,14 @@ def bar_chart(title: str, rows: Sequence[Row]) -> BarChart:
     largest = max(totals, default=Decimal(0))
     bars = []
     for index, (label, parts, value) in enumerate(rows):
-        x = float(LABEL + GAP)
+        x = Decimal(LABEL + GAP)
         segments = []
         for amount, css, tip in parts:
             size = Decimal(amount)
             if size <= 0 or largest <= 0:
                 continue
-            width = float(size / largest * span)
-            segments.append(Segment(round(x, 2), round(max(width, 1.0), 2), css, tip))
+            width = size / largest * span
+            segments.append(Segment(_units(x), _units(max(width, Decimal(1))), css, tip))
             x += width
         bars.append(Bar(label, tuple(segments), value, index * (ROW + GAP // 2)))
     height = max(len(rows), 1) * (ROW + GAP // 2)

@@ -1741,13 +1741,13 @@ def negotiate(accept_language: str | None) -> str:
     ``Accept-Language`` we have, by its ``q`` weight, else English."""
     if not accept_language:
         return DEFAULT_LANGUAGE
-    choices: list[tuple[float, int, str]] = []
+    choices: list[tuple[Decimal, int, str]] = []
     for index, part in enumerate(accept_language.split(",")[:20]):
         tag, _, params = part.strip().partition(";")
-        weight = 1.0
+        weight = Decimal(1)
         match = re.search(r"q\s*=\s*([01](?:\.\d{0,3})?)", params)
         if match:
-            weight = float(match.group(1))
+            weight = Decimal(match.group(1))
         base = re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0]
         if base in _ALIASES and weight > 0:
             choices.append((-weight, index, _ALIASES[base]))
