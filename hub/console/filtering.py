@@ -6,11 +6,18 @@ share, and its pagination links keep the filters."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 from urllib.parse import urlencode
 
+from fastapi import Form, Query
 from starlette.responses import RedirectResponse
 
-__all__ = ["filtered", "value"]
+__all__ = ["Filter", "FilterField", "filtered", "value"]
+
+#: A list's filter in its query (``?client=acme``), pages and API alike; None: not given.
+Filter = Annotated[str | None, Query(max_length=200)]
+#: A filter as its form posts it (the post that :func:`filtered` answers).
+FilterField = Annotated[str, Form(max_length=200)]
 
 
 def value(raw: str | None) -> str | None:

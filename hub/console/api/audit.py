@@ -10,13 +10,12 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from hub.console.deps import Ctx
+from hub.console.filtering import Filter
 from hub.console.jsonapi import doc, listing
 from hub.console.paging import Paged, PageParams
 from hub.operations.audit import AuditFilter, AuditLine, list_audit
 
 router = APIRouter(tags=["audit"])
-
-Filter = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/audit", responses=doc(AuditLine, listed=True))

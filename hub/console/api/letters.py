@@ -4,19 +4,16 @@ time) and one letter with its subject and text as stored and sent (``hub message
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from hub.console.deps import Ctx
+from hub.console.filtering import Filter
 from hub.console.jsonapi import doc, listing, one
 from hub.console.paging import Paged, PageParams
 from hub.operations import messages
 
 router = APIRouter(tags=["letters"])
-
-Filter = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/messages", responses=doc(messages.MessageLine, listed=True))

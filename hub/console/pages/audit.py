@@ -3,22 +3,17 @@ with filters and pages. An admin sees every entry; anyone else those of their cl
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hub.console.deps import Ctx
-from hub.console.filtering import filtered, value
+from hub.console.filtering import Filter, FilterField, filtered, value
 from hub.console.pages.overview import seen_clients
 from hub.console.paging import Paged, PageParams
 from hub.console.rendering import render
 from hub.operations.audit import AuditFilter, list_audit
 
 router = APIRouter()
-
-Text = Annotated[str, Form(max_length=200)]
-Filter = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/audit")
@@ -47,6 +42,8 @@ def audit_log(
 
 
 @router.post("/audit/filter")
-def filter_audit(client: Text = "", user: Text = "", action: Text = "") -> Response:
+def filter_audit(
+    client: FilterField = "", user: FilterField = "", action: FilterField = ""
+) -> Response:
     """The filter form: a redirect to the log with the filters in its address."""
     return filtered("/audit", {"client": client, "user": user, "action": action})

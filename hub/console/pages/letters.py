@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hub.console.deps import Ctx
-from hub.console.filtering import filtered, value
+from hub.console.filtering import Filter, FilterField, filtered, value
 from hub.console.pages.overview import seen_clients
 from hub.console.paging import Paged, PageParams
 from hub.console.rendering import render, words
@@ -37,10 +36,6 @@ def kind_word(request: Request) -> Callable[[str], str]:
             return kind
 
     return word
-
-
-Text = Annotated[str, Form(max_length=200)]
-Filter = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/letters")
@@ -71,7 +66,11 @@ def letter_list(
 
 @router.post("/letters/filter")
 def filter_letters(
-    client: Text = "", status: Text = "", kind: Text = "", case: Text = "", customer: Text = ""
+    client: FilterField = "",
+    status: FilterField = "",
+    kind: FilterField = "",
+    case: FilterField = "",
+    customer: FilterField = "",
 ) -> Response:
     """The filter form: a redirect to the outbox with the filters in its address."""
     filters = {"client": client, "status": status, "kind": kind, "case": case}
