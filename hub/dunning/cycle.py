@@ -593,7 +593,9 @@ def _advance_invoice_case(
     if case.collection_deadline is not None:
         return  # warned: nothing more until collection (or in collection: a person's work)
     if case.stage == Stage.INVOICE.value and day.today > invoice.due_date:
-        if withdraw_unsent(
+        # only a case with a letter not out (known from the one query of the day) can have
+        # one to withdraw: no statement per case that falls overdue
+        if case.id in day.unsent and withdraw_unsent(
             day.session,
             case,
             "the invoice became overdue before this friendly reminder went out",
