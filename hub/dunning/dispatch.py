@@ -33,6 +33,7 @@ from hub.dunning.messages import DEFAULT_DELIVERY
 from hub.dunning.states import UNSENT, CaseState, EventKind, MessageStatus
 from hub.errors import InputError, NotFoundError, StorageError
 from hub.plugins import PluginRegistry
+from hub.records import Record
 
 #: What a person may approve: a letter waiting for approval, or one held back.
 APPROVABLE = (MessageStatus.PENDING_APPROVAL, MessageStatus.HELD)
@@ -41,9 +42,12 @@ HOLDABLE = (MessageStatus.PENDING_APPROVAL, MessageStatus.QUEUED, MessageStatus.
 
 
 @dataclass(frozen=True)
-class Planned:
-    """One letter the cycle would make. ``case_id`` None: a case the cycle would start that
-    day. ``fee_waived``: why the step's fee would be left off (the rule), if it would."""
+class Planned(Record):
+    """One letter the cycle would make; ``as_dict`` is one of ``hub dispatch plan --json``'s
+    ``letters``. ``case_id`` None: a case the cycle would start that day. ``channel``: the
+    delivery plugin it would go through. ``status``: what it would be (``queued``, or
+    ``pending_approval`` where the client's letters need approval). ``fee_waived``: why the
+    step's fee would be left off (the rule), if it would."""
 
     case_id: int | None
     customer_number: str
@@ -55,6 +59,7 @@ class Planned:
     fee_currency: str
     amount: Decimal
     currency: str
+    channel: str
     status: str
     fee_waived: str | None
 
@@ -83,6 +88,9 @@ def plan(
     with Session(db.engine, expire_on_commit=False) as session:
         try:
             known = set(session.scalars(select(t.Case.id).where(t.Case.client_id == client_id)))
+            client = session.get(t.Client, client_id)
+            assert client is not None
+            channel = channel_of(client)
             report, made = decide(session, client_id, day, registry=registry)
             waived = _by_case(report, EventKind.FEE_WAIVED)
             letters = [
@@ -97,6 +105,7 @@ def plan(
                     fee_currency=each.message.fee_currency,
                     amount=each.message.amount if each.message.amount is not None else Decimal(0),
                     currency=each.message.currency or "",
+                    channel=channel,
                     status=each.message.status,
                     fee_waived=waived.get(each.case.id),
                 )

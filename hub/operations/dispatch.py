@@ -39,25 +39,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class PlannedLetter(Record):
-    """A letter the cycle would make; ``as_dict`` is one of ``hub dispatch plan --json``'s
-    ``letters``. ``case_id`` None: a case the cycle would start that day. ``status``: what it
-    would be (``queued``, or ``pending_approval`` where the client's letters need approval)."""
-
-    case_id: int | None
-    customer_number: str
-    customer_name: str
-    kind: str
-    stage: str
-    invoice_numbers: tuple[str, ...]
-    fee: Decimal
-    fee_currency: str
-    amount: Decimal
-    currency: str
-    channel: str
-    status: str
-    fee_waived: str | None
+PlannedLetter = dispatch.Planned
+"""A letter the cycle would make (:class:`hub.dunning.dispatch.Planned`)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +153,6 @@ def plan_dispatch(ctx: Context, client: str, *, on: dt.date | None = None) -> Di
         row = session.get(t.Client, day.id)
         assert row is not None
         rules = session.get(t.ClientDunning, day.id)
-        channel = dispatch.channel_of(row)
         waiting = len(dispatch.waiting(session, row))
     on = day.today if on is None else on
     if on < day.today:
@@ -184,7 +166,7 @@ def plan_dispatch(ctx: Context, client: str, *, on: dt.date | None = None) -> Di
         date=on,
         approval=rules.approval if rules is not None else dunning_rules.APPROVAL_NONE,
         sending_window=rules.sending_window if rules is not None else None,
-        letters=[made_from(PlannedLetter, letter, channel=channel) for letter in planned.letters],
+        letters=planned.letters,
         waiting=waiting,
         failures=list(planned.failures),
     )
