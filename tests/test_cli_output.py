@@ -1,0 +1,48 @@
+"""What a person reads: every command's human output on the demo's database, at 80 and 120
+columns, against its snapshot (``tests/cli_snapshots.py``), and never a Python repr."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.demo import run_demo
+from hub.plugins import load_plugins
+from tests.cli_snapshots import WIDTHS, check, run, widest_line
+
+#: One worker builds the demo's database once for every test here.
+pytestmark = pytest.mark.xdist_group("cli_output")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo's work directory after its 91 days (its database: ``demo.sqlite3``)."""
+    workdir = tmp_path_factory.mktemp("demo")
+    run_demo(load_plugins(), workdir, say=lambda _line: None)
+    yield workdir
+
+
+def _db(workdir: Path) -> list[str]:
+    return ["--db", f"sqlite:///{workdir / 'demo.sqlite3'}"]
+
+
+#: Each command a person runs on the demo's data, named for its snapshot.
+COMMANDS: dict[str, list[str]] = {
+    "cases-list": ["cases", "list", "--client", "demo-dk"],
+    "collection-overview": ["collection", "overview", "--client", "demo-economic"],
+    "messages-list": ["messages", "list", "--client", "demo-economic"],
+}
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_human_output_matches_its_snapshot(
+    demo: Path, capsys: pytest.CaptureFixture[str], name: str, columns: int
+) -> None:
+    result = run(capsys, [*_db(demo), *COMMANDS[name]], columns=columns)
+    assert result.code == 0, result.err
+    assert "Decimal(" not in result.out and "{'" not in result.out  # no Python repr
+    assert widest_line(result.out) <= columns
+    check(f"{name}.{columns}", result.out, workdir=demo)
