@@ -36,14 +36,14 @@ def terminal(columns: int) -> Iterator[None]:
     from hub.cli import output
 
     consoles = (output.console, output.err_console)
-    before = [c._width for c in consoles]  # noqa: SLF001 - rich keeps the fixed width there
+    before = [c._width for c in consoles]  # rich keeps a fixed width there
     for c in consoles:
         c.width = columns
     try:
         yield
     finally:
         for c, width in zip(consoles, before, strict=True):
-            c._width = width  # noqa: SLF001
+            c._width = width
 
 
 def run(
