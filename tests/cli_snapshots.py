@@ -46,9 +46,7 @@ def terminal(columns: int) -> Iterator[None]:
             c._width = width
 
 
-def run(
-    capsys: pytest.CaptureFixture[str], argv: Sequence[str], *, columns: int = 80
-) -> Output:
+def run(capsys: pytest.CaptureFixture[str], argv: Sequence[str], *, columns: int = 80) -> Output:
     """``hub ARGV`` in this process at a terminal of ``columns``: exit code, stdout, stderr."""
     capsys.readouterr()
     with terminal(columns):
