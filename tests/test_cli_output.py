@@ -30,9 +30,13 @@ def _db(workdir: Path) -> list[str]:
 
 #: Each command a person runs on the demo's data, named for its snapshot.
 COMMANDS: dict[str, list[str]] = {
+    # --- section: out (cases, invoices, messages, collection, runs, clients) ---
     "cases-list": ["cases", "list", "--client", "demo-dk"],
     "collection-overview": ["collection", "overview", "--client", "demo-economic"],
     "messages-list": ["messages", "list", "--client", "demo-economic"],
+    # --- section: help (plugins, flows, rules, recurring, dispatch, users, tokens, audit, db) ---
+    # --- section: errors ---
+    # --- section: input ---
 }
 
 
