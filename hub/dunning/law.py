@@ -1,6 +1,6 @@
 """The statutory figures, in one table: a change in the law is a one-line change here.
 
-Sources (see ../shared/DOMAIN.md, "Statutory figures"):
+Sources (docs/rules.md, "The law's limits", explains each figure in plain words):
 - Denmark: renteloven § 9 b (reminder fee at most 100 DKK, at most 3 fee-bearing reminders,
   at least 10 days apart, only after the due date); inkassoloven § 10 (collection warning
   deadline at least 10 days).
