@@ -246,6 +246,7 @@ def test_demo_cli_prints_plain_lines_off_a_terminal(
     assert "2026-09-15  demo-dk        sync: 10 new invoices, 10 cases started" in out
     assert "renteloven § 9 b stk. 1" in out and "inkassoforskriften § 1-2" in out
     assert "runs list" in out and "cases list --client demo-dk" in out and "hub run --help" in out
+    assert "docs/rules.md" in out  # where the rule codes the story cites are explained
     assert "\x1b" not in out and "━" not in out  # no progress bar, no escape codes in a pipe
 
 

@@ -84,6 +84,7 @@ def _look_next(url: str, base: Path) -> list[str]:
         f"  hub --db {url} runs list",
         f"  the letters: {base / 'letters'}",
         "  hub run --help   (the daemon that runs these jobs on a schedule)",
+        "  what the rule codes (R1, C1, D1, G6, ...) mean: docs/rules.md",
     ]
 
 
