@@ -39,12 +39,68 @@ def plain_decimal(raw: str) -> Decimal:
     raise ValueError("digits and at most one decimal point, nothing else")
 
 
+_SIGNED = re.compile(r"(?P<sign>[+-]?)(?P<body>.*)", re.DOTALL)
+#: A whole number grouped in thousands by one mark (``.``, ``,``, a space, a no-break space or a
+#: narrow no-break space, as Danish, Norwegian and English writing and spreadsheets do), and an
+#: optional fraction after the other decimal mark: ``1.500,00``, ``1,500.00``, ``1 500,00``,
+#: ``1.234.567``.
+_GROUPED = re.compile(
+    r"(?P<int>[0-9]{1,3}(?:(?P<group>[., \u00a0\u202f])[0-9]{3})(?:(?P=group)[0-9]{3})*)"
+    r"(?:(?P<mark>[.,])(?P<fraction>[0-9]+))?"
+)
+#: Digits, at most one decimal mark (comma or point) with digits on both sides.
+_UNGROUPED = re.compile(r"(?P<int>[0-9]+)(?:(?P<mark>[.,])(?P<fraction>[0-9]+))?")
+
+
+def written_decimal(raw: str) -> Decimal:
+    """``raw`` (surrounding blanks ignored) as a Decimal, written the way a person writes an
+    amount: a decimal comma or point (``300,00``, ``300.00``), thousands grouped by ``.``,
+    ``,``, a space or a no-break space when the other mark is the decimal mark or the grouping
+    cannot be a fraction (``1.500,00``, ``1,500.00``, ``1 500,00``, ``1.234.567``), an optional
+    sign; else a ``ValueError`` saying why and how to write it.
+
+    ``1.500`` and ``1,500`` read two ways (fifteen hundred, or one and a half with a third
+    decimal): refused, naming both readings, never guessed. Exponents, NaN and infinities are
+    refused as by :func:`plain_decimal`."""
+    text = raw.strip()
+    if _EXPONENT.fullmatch(text):
+        raise ValueError("exponent notation: write the number out")
+    if _NOT_FINITE.fullmatch(text):
+        raise ValueError("not a finite number")
+    signed = _SIGNED.fullmatch(text)
+    assert signed is not None  # matches any text
+    sign, body = signed["sign"], signed["body"]
+    ungrouped = _UNGROUPED.fullmatch(body)
+    if ungrouped is not None:
+        integer, mark, fraction = ungrouped["int"], ungrouped["mark"], ungrouped["fraction"]
+        if mark is not None and len(fraction) == 3 and len(integer) <= 3 and integer[0] != "0":
+            other = "," if mark == "." else "."
+            decimal_reading = f"{integer}{mark}{fraction.rstrip('0')}"
+            as_decimals = f" or {integer}{mark}{fraction[:2]}" if fraction.endswith("0") else ""
+            raise ValueError(
+                f"ambiguous: {integer}{fraction} if {mark!r} groups thousands,"
+                f" {decimal_reading} if it is the decimal mark;"
+                f" write {integer}{fraction} (or {integer}{mark}{fraction}{other}00){as_decimals}"
+            )
+        return Decimal(f"{sign}{integer}.{fraction}" if mark else f"{sign}{integer}")
+    grouped = _GROUPED.fullmatch(body)
+    if grouped is not None and grouped["group"] != grouped["mark"]:
+        integer = grouped["int"].replace(grouped["group"], "")
+        fraction = grouped["fraction"]
+        return Decimal(f"{sign}{integer}.{fraction}" if fraction else f"{sign}{integer}")
+    raise ValueError(
+        "digits, one decimal comma or point, and thousands grouped by '.', ',' or a space"
+        " only where the decimal mark is the other one"
+    )
+
+
 def parse_amount(raw: str, *, what: str, minimum: Decimal = Decimal(0)) -> Decimal:
     """``raw`` as an exact amount ≥ ``minimum`` with at most two decimals; else an InputError
-    naming ``what`` and the reason. Exponent notation, NaN, infinities (:func:`plain_decimal`)
-    and amounts too large to store are refused."""
+    naming ``what`` and the reason. Written as a person writes it (:func:`written_decimal`:
+    ``300,00``, ``1.500,00``, ``1,500.00``, ``1 500``); ambiguous spellings (``1.500``),
+    exponent notation, NaN, infinities and amounts too large to store are refused."""
     try:
-        value = plain_decimal(raw)
+        value = written_decimal(raw)
     except ValueError as exc:
         raise InputError(f"{what}: {raw!r} is not an amount like 100.00 ({exc})") from None
     if abs(value) >= LIMIT:

@@ -527,6 +527,10 @@ class ClientContext:
     The core builds one per (client, plugin) call; it carries only that client's settings for
     that plugin. ``today`` is the client's today (its time zone, or the simulated ``--today``).
     ``log`` is a structlog logger bound to ``client`` and ``plugin``.
+
+    ``notes``: what the plugin passed over on purpose and the user must hear of, one sentence
+    each naming where (``invoices.csv:14: skipped the total row 'I alt'``). A sync names them
+    in its report (``SyncReport.notes``), so nothing the plugin leaves out is left out silently.
     """
 
     client_id: int
@@ -538,3 +542,4 @@ class ClientContext:
     today: dt.date
     settings: PluginSettings
     log: Any = field(repr=False, compare=False, default=None)
+    notes: list[str] = field(repr=False, compare=False, default_factory=list)

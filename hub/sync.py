@@ -72,6 +72,8 @@ class SyncReport:
     ``plugin`` is None when the client has no accounting plugin enabled (the sync failed).
     ``missing_customers`` are customers of open invoices whose contact data the plugin did
     not return: their invoices are stored, but letters to them cannot be addressed.
+    ``notes`` are what the plugin passed over on purpose (``ClientContext.notes``), such as a
+    CSV export's total row, each naming where.
     """
 
     client: str
@@ -87,6 +89,7 @@ class SyncReport:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     missing_customers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -418,6 +421,7 @@ def sync_client(
             db.session() as session,
         ):
             fetched = _fetch(session, plugin, client_id)
+        report.notes = list(dict.fromkeys(ctx.notes))  # each once, though asked twice
         report.missing_customers = fetched.missing_customers()
         problems = _refusals(fetched)
         if problems:

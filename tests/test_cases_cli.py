@@ -128,6 +128,12 @@ def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ign
         ),
         "overpayment",
     )
+    pay = ("--today", "2026-01-26", "cases", "payment", str(case_id))
+    refused(
+        hub(*pay, "--amount", "1.250", "--date", "2026-01-26"),
+        "--amount: '1.250' is not an amount like 100.00 (ambiguous: 1250 if '.' groups"
+        " thousands, 1.25 if it is the decimal mark; write 1250 (or 1.250,00) or 1.25)",
+    )
     ok(
         hub(
             "--today",
@@ -136,7 +142,7 @@ def test_cases_start_list_show_and_act(hub, hub_env: Path) -> None:  # type: ign
             "payment",
             str(case_id),
             "--amount",
-            "250.00",
+            "250,00",  # a Danish user writes a decimal comma (issue 20)
             "--date",
             "2026-01-26",
         )

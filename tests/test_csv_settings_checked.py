@@ -62,6 +62,7 @@ def test_enable_refuses_an_export_scope_that_is_not_allowed(
     ("key", "value", "reason"),
     [
         ("export_scope", "everything", "must be one of open, all"),
+        ("decimal_mark", "dot", "must be one of auto, comma, point"),
         ("default_currency", "kroner", "must be an ISO 4217 code"),
         ("columns", "amount=Beløb", "amount"),
         ("columns", "gross_amount", "field=Header"),

@@ -108,12 +108,18 @@ def test_template_must_belong_to_the_stage() -> None:
         ("1;tomorrow;reminder;0", "anchor"),
         ("1;previous;reminder;abc", "not an amount"),
         ("1;previous;reminder;-5", "0 or more"),
-        ("1;previous;reminder;1.001", "two decimals"),
+        ("1;previous;reminder;0.001", "two decimals"),
+        ("1;previous;reminder;1.001", "ambiguous: 1001 if"),
     ],
 )
 def test_step_text_errors_say_why(text: str, why: str) -> None:
     with pytest.raises(InputError, match=why):
         parse_step(text)
+
+
+def test_a_step_fee_may_be_written_with_a_decimal_comma() -> None:
+    assert parse_step("10;previous;reminder;100,00").fee == Decimal("100.00")
+    assert parse_step("10;previous;reminder;1.250,50").fee == Decimal("1250.50")
 
 
 def test_earliest_send_date_keeps_the_law_when_catching_up() -> None:

@@ -450,11 +450,19 @@ def test_preview_reproduces_the_seeds_second_example(preview: Any) -> None:
     ]
 
 
+def test_a_line_may_be_written_with_decimal_commas_and_thousands() -> None:
+    line = agreements.parse_line("Konsulent;1,5;1.250,00;fixed")
+    assert (line.quantity, line.unit_price) == (Decimal("1.50"), Decimal("1250.00"))
+
+
 @pytest.mark.parametrize(
     ("args", "why"),
     [
         (["--unit", "fortnight"], "unit 'fortnight' is not one of day, week, month, year"),
-        (["--line", "Lisens;1;31,00;month"], "unit price: '31,00' is not an amount"),
+        (
+            ["--line", "Lisens;1;3.100;month"],
+            "unit price: '3.100' is not an amount like 100.00 (ambiguous",
+        ),
         # Issue 16: Decimal reads these; a person typing them meant something else.
         (
             ["--line", "Lisens;1e3;31.00;month"],

@@ -139,7 +139,7 @@ def close(
 @app.command("payment")
 def payment(
     case_id: CaseId,
-    amount: Annotated[str, typer.Option("--amount", help="Amount paid, e.g. 250.00.")],
+    amount: Annotated[str, typer.Option("--amount", help="Amount paid, e.g. 250.00 or 250,00.")],
     date: Annotated[str, typer.Option("--date", help="Day paid, YYYY-MM-DD.")],
 ) -> None:
     """Register a partial payment (A2): lowers what is pursued; not booked."""

@@ -72,6 +72,8 @@ def sync(
                 f"{cycle.awaiting_approval} letter(s) wait for approval:"
                 f" `hub dispatch list --client {name}`"
             )
+        if report.notes:  # what the plugin passed over on purpose, never silently
+            say("\n".join(f"Note: {note}" for note in report.notes))
     if result.error is not None:
         raise HubError(
             f"sync of {name}: the invoices were synced, but the {result.failed_step} step"

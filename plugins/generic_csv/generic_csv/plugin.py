@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -53,18 +54,35 @@ def _reading_key(config: Config) -> tuple[object, ...]:
         tuple(sorted(config.columns.items())),
         config.default_currency,
         config.require_final_newline,
+        config.decimal_mark,
     )
 
 
-def _invoices(config: Config, log: Any) -> InvoiceFile:
+def _config(ctx: ClientContext) -> Config:
+    """The client's settings; without ``default_currency``, a file with no currency column
+    (or an empty currency cell) is in the client's own currency."""
+    config = load_config(ctx.settings)
+    if config.default_currency is None:
+        config = replace(config, default_currency=ctx.currency)
+    return config
+
+
+def _invoices(config: Config, ctx: ClientContext) -> InvoiceFile:
+    """The invoices file; the total rows it passes over are named in ``ctx.notes``."""
     path = config.invoices_path
     data = read_file(path, "invoices_path", config.max_file_bytes)
-    return cached(
+    log = _log(ctx)
+    invoices = cached(
         path,
         data,
         ("invoices", *_reading_key(config)),
         lambda: read_invoices(config, log, data),
     )
+    for note in invoices.skipped:
+        if note not in ctx.notes:
+            ctx.notes.append(note)
+            log.info("generic_csv.total_row_skipped", detail=note)
+    return invoices
 
 
 def _customers(config: Config, log: Any) -> CustomerFile | None:
@@ -95,8 +113,7 @@ def check_settings(settings: Mapping[str, str]) -> None:
 @hookimpl
 def fetch_open_invoices(ctx: ClientContext) -> list[Invoice]:
     """Every invoice of the invoices file with outstanding > 0, in file order."""
-    config = load_config(ctx.settings)
-    return _invoices(config, _log(ctx)).open_invoices()
+    return _invoices(_config(ctx), ctx).open_invoices()
 
 
 @hookimpl
@@ -108,8 +125,8 @@ def fetch_invoice_status(ctx: ClientContext, invoice_numbers: Sequence[str]) -> 
     such a PAID status is ``default_currency``, else the client's base currency: the file does
     not say, and 0 is 0 in any currency.
     """
-    config = load_config(ctx.settings)
-    invoices = _invoices(config, _log(ctx)).by_number()
+    config = _config(ctx)
+    invoices = _invoices(config, ctx).by_number()
     fallback_currency = config.default_currency or ctx.currency
     statuses: list[InvoiceStatus] = []
     for number in invoice_numbers:
@@ -159,7 +176,7 @@ def fetch_customer_balance(
     """Balance from the customers file's balance column when the customer is there; otherwise
     the sum of the customer's outstanding amounts in the invoices file; customers in neither
     are left out."""
-    config = load_config(ctx.settings)
+    config = _config(ctx)
     log = _log(ctx)
     customers = _customers(config, log)
     answered: dict[str, CustomerBalance] = {}
@@ -177,7 +194,7 @@ def fetch_customer_balance(
             answered[number] = CustomerBalance(number, record.balance, record.currency)
     rest = [n for n in customer_numbers if n not in answered]
     if rest:
-        from_invoices = _balances_from_invoices(_invoices(config, log))
+        from_invoices = _balances_from_invoices(_invoices(config, ctx))
         answered.update({n: from_invoices[n] for n in rest if n in from_invoices})
     return [answered[n] for n in customer_numbers if n in answered]
 
@@ -187,12 +204,12 @@ def fetch_customers(ctx: ClientContext, customer_numbers: Sequence[str]) -> list
     """From the customers file when one is set, else from the invoices file's customer name
     and e-mail columns (the first non-empty value per customer, in file order); customers
     without a name there are left out."""
-    config = load_config(ctx.settings)
+    config = _config(ctx)
     log = _log(ctx)
     customers = _customers(config, log)
     if customers is not None:
         return [customers.records[n].customer for n in customer_numbers if n in customers.records]
-    invoices = _invoices(config, log)
+    invoices = _invoices(config, ctx)
     if not invoices.has_customer_names:
         log.warning(
             "generic_csv.no_customer_names",

@@ -40,7 +40,22 @@ from hub.errors import InvalidDataError
 from hub.model import Customer, Invoice
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+#: The label of an export's total row, as Danish, Norwegian, Swedish and English programs
+#: write it (``I alt``, ``Total``, ``Sum``, ``Totalt``, ``Samlet``), maybe followed by more
+#: words (``Total DKK``, ``I alt:``), never by digits.
+_TOTAL_LABEL = re.compile(
+    r"(?:i alt|totalt?|totals|grand total|sum|summa|samlet|samlet sum|tilsammen)(?:[\s:]+\D*)?",
+    re.IGNORECASE,
+)
 _MODEL_FIELD = re.compile(r"\w+\.(\w+): (.*)", re.DOTALL)
+_MARK_NAMES = {",": "comma", ".": "point"}
+
+
+def _declared(config: Config) -> DecimalMark | None:
+    """The decimal mark the settings declare, or None when each file decides."""
+    if config.decimal_mark is None:
+        return None
+    return DecimalMark(config.decimal_mark)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +74,7 @@ class InvoiceFile:
     name: str
     records: tuple[InvoiceRecord, ...]
     has_customer_names: bool
+    skipped: tuple[str, ...] = ()  # the total rows passed over, each named: see _total_label
 
     def open_invoices(self) -> list[Invoice]:
         """The invoices with outstanding > 0; the others are not open."""
@@ -94,13 +110,32 @@ class _FileState:
     currency, a due date recur on many rows; keeping one object each keeps a large export's
     memory near its size)."""
 
-    def __init__(self) -> None:
+    def __init__(self, declared: str | None = None) -> None:
+        self.declared = declared  # the decimal_mark setting's mark, None for auto
         self.proofs: set[str] = set()
         self.texts: dict[str, str] = {}
         self.dates: dict[str, dt.date] = {}
 
     def text(self, value: str) -> str:
         return self.texts.setdefault(value, value)
+
+
+def _total_label(row: Row, columns: ColumnMap) -> str | None:
+    """The label of ``row`` if it is recognisably the export's total row, else None.
+
+    A total row's first non-empty cell is a total label (:data:`_TOTAL_LABEL`), and it has no
+    invoice number of its own (the number cell is empty or holds the label) and no due date.
+    Whether it is at the end of the file is the caller's to check."""
+    label = next((cell for cell in row.cells if cell), None)
+    if label is None or not _TOTAL_LABEL.fullmatch(label):
+        return None
+    number_at = columns.positions.get("invoice_number")
+    due_at = columns.positions.get("due_date")
+    number = row.cells[number_at] if number_at is not None and number_at < len(row.cells) else ""
+    due = row.cells[due_at] if due_at is not None and due_at < len(row.cells) else ""
+    if number not in ("", label) or due:
+        return None
+    return label
 
 
 class _Cells:
@@ -187,6 +222,14 @@ class _Cells:
             self.fail(name, f"{value!r} {exc}")
             return None
         if proves is not None:
+            declared = self.state.declared
+            if declared is not None and proves != declared:
+                self.fail(
+                    name,
+                    f"{value!r} has {proves!r} as its decimal mark, but the setting decimal_mark"
+                    f" says {_MARK_NAMES[declared]}",
+                )
+                return None
             self.state.proofs.add(proves)
         if affix is not None and currency is not None:
             if affix == "KR" and currency not in KRONE_CURRENCIES:
@@ -286,12 +329,25 @@ def read_invoices(config: Config, log: Any = None, data: bytes | None = None) ->
         blocked = True
     if blocked:  # without the required columns no row can be read
         raise problems.error()
-    state = _FileState()
+    declared = _declared(config)
+    state = _FileState(config.decimal_mark)
     records: list[InvoiceRecord | None] = []
     deferred: list[tuple[int, Row, str | None]] = []
     first_line: dict[str, int] = {}
+    totals: list[tuple[int, str]] = []  # total rows so far; skipped if nothing follows them
     for row in table.rows():
-        cells = _Cells(row, columns, problems, state)
+        label = _total_label(row, columns)
+        if label is not None:
+            totals.append((row.line, label))
+            continue
+        for line, held in totals:  # a total row, but invoices follow: not the file's total
+            problems.add(
+                line,
+                f"{held!r} looks like a total row, but invoices follow it; only total rows"
+                " after the last invoice are skipped",
+            )
+        totals.clear()
+        cells = _Cells(row, columns, problems, state, declared)
         number = cells.text("invoice_number", required=True)
         if number is not None:
             if number in first_line:
@@ -311,7 +367,7 @@ def read_invoices(config: Config, log: Any = None, data: bytes | None = None) ->
         cells.flush()
         if record is not None:
             records.append(record)
-    mark = decide_decimal_mark(state.proofs)
+    mark = declared or decide_decimal_mark(state.proofs)
     for index, row, number in deferred:
         cells = _Cells(row, columns, problems, state, mark)
         records[index] = _invoice(cells, number, config.default_currency)
@@ -326,7 +382,11 @@ def read_invoices(config: Config, log: Any = None, data: bytes | None = None) ->
             delimiter=table.delimiter,
             decimal_mark=mark.mark,
         )
-    return InvoiceFile(table.name, kept, "customer_name" in columns.positions)
+    skipped = tuple(
+        f"{table.name}:{line}: skipped the total row {label!r} (a sum, not an invoice)"
+        for line, label in totals
+    )
+    return InvoiceFile(table.name, kept, "customer_name" in columns.positions, skipped)
 
 
 def _invoice(
@@ -400,12 +460,13 @@ def read_customers(
     columns = _columns(table, CUSTOMER_COLUMNS, CUSTOMER_REQUIRED, overrides, problems, log)
     if columns.problems:
         raise problems.error()
-    state = _FileState()
+    declared = _declared(config)
+    state = _FileState(config.decimal_mark)
     records: dict[str, CustomerRecord | None] = {}  # None: deferred, read at the end
     deferred: list[tuple[Row, str]] = []
     first_line: dict[str, int] = {}
     for row in table.rows():
-        cells = _Cells(row, columns, problems, state)
+        cells = _Cells(row, columns, problems, state, declared)
         number = cells.shared_text("customer_number", required=True)
         if number is not None and number in first_line:
             problems.add(
@@ -424,7 +485,7 @@ def read_customers(
         cells.flush()
         if record is not None and number is not None:
             records[number] = record
-    mark = decide_decimal_mark(state.proofs)
+    mark = declared or decide_decimal_mark(state.proofs)
     for row, number in deferred:
         cells = _Cells(row, columns, problems, state, mark)
         record = _customer(cells, number, config.default_currency)

@@ -17,6 +17,8 @@ from hub.model import SettingSpec
 from hub.toolkit.settings import SettingsReader
 
 EXPORT_SCOPES: tuple[str, ...] = ("open", "all")
+#: ``decimal_mark``: the file decides (``auto``), or the user declares the mark.
+DECIMAL_MARKS: dict[str, str | None] = {"auto": None, "comma": ",", "point": "."}
 
 #: The default of ``max_file_mb``: a few times any real small-business export (a 50 MB export
 #: holds about half a million invoices), small enough that reading it cannot exhaust memory.
@@ -59,6 +61,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         description="ISO 4217 currency (e.g. DKK) for files without a currency column.",
     ),
     SettingSpec(
+        name="decimal_mark",
+        default="auto",
+        description="The exports' decimal mark: 'comma' (1.500 is fifteen hundred), 'point'"
+        " (1,500 is fifteen hundred), or 'auto': the file's unambiguous amounts decide.",
+    ),
+    SettingSpec(
         name="require_final_newline",
         type="boolean",
         default="true",
@@ -87,13 +95,15 @@ class Config:
     default_currency: str | None
     require_final_newline: bool = True
     max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1_000_000
+    decimal_mark: str | None = None  # "," or "." as declared; None: each file decides
 
 
 def load_config(settings: Mapping[str, str]) -> Config:
     """Check ``settings`` and apply the defaults of :data:`SETTINGS`.
 
     :raises SettingsError: a required setting is missing, ``export_scope`` is not ``open`` or
-        ``all``, ``default_currency`` is not a three-letter code, ``columns`` is malformed
+        ``all``, ``decimal_mark`` is not ``auto``, ``comma`` or ``point``,
+        ``default_currency`` is not a three-letter code, ``columns`` is malformed
         or names an unknown field, ``require_final_newline`` is not a boolean or
         ``max_file_mb`` not a whole number from 1 to :data:`MAX_FILE_MB`.
     """
@@ -105,6 +115,12 @@ def load_config(settings: Mapping[str, str]) -> Config:
         raise SettingsError(
             f"setting export_scope must be one of {', '.join(EXPORT_SCOPES)},"
             f" not {settings.get('export_scope')!r}"
+        )
+    mark_name = (read.optional("decimal_mark") or "auto").lower()
+    if mark_name not in DECIMAL_MARKS:
+        raise SettingsError(
+            f"setting decimal_mark must be one of {', '.join(DECIMAL_MARKS)},"
+            f" not {settings.get('decimal_mark')!r}"
         )
     max_mb = read.integer("max_file_mb", minimum=1)
     read.check("max_file_mb", max_mb <= MAX_FILE_MB, f"must be at most {MAX_FILE_MB}, not {max_mb}")
@@ -124,6 +140,7 @@ def load_config(settings: Mapping[str, str]) -> Config:
         default_currency=currency,
         require_final_newline=read.boolean("require_final_newline"),
         max_file_bytes=max_mb * 1_000_000,
+        decimal_mark=DECIMAL_MARKS[mark_name],
     )
 
 

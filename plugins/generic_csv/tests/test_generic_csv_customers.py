@@ -56,10 +56,14 @@ def test_balance_from_customers_file(
     ]
 
 
-def test_balance_column_needs_a_currency(make_ctx: MakeCtx, write_file: WriteFile) -> None:
+def test_a_balance_without_a_currency_is_in_the_clients_currency(
+    make_ctx: MakeCtx, write_file: WriteFile
+) -> None:
     customers = write_file("customers.csv", CUSTOMERS)
-    with pytest.raises(InvalidDataError, match=r"customers\.csv:2: column balance"):
-        plugin.fetch_customer_balance(make_ctx(customers_path=str(customers)), ["K1"])
+    ctx = make_ctx(customers_path=str(customers))
+    assert plugin.fetch_customer_balance(ctx, ["K1"]) == [
+        CustomerBalance("K1", Decimal("1000.00"), ctx.currency)
+    ]
 
 
 def test_customer_in_two_currencies_has_no_single_balance(

@@ -192,16 +192,6 @@ def test_missing_required_column(make_ctx: MakeCtx, write_file: WriteFile) -> No
     assert caught.value.where == "invoices.csv:1"
 
 
-def test_missing_currency(make_ctx: MakeCtx, write_file: WriteFile) -> None:
-    write_file(
-        "invoices.csv",
-        "invoice_number;customer_number;invoice_date;due_date;"
-        "gross_amount\n1;C1;01.01.2024;31.01.2024;10,00\n",
-    )
-    with pytest.raises(InvalidDataError, match="default_currency"):
-        plugin.fetch_open_invoices(make_ctx())
-
-
 def test_duplicate_invoice_number(make_ctx: MakeCtx, write_file: WriteFile) -> None:
     write_file(
         "invoices.csv",

@@ -35,6 +35,7 @@ def test_loaded_through_the_entry_point(monkeypatch: pytest.MonkeyPatch) -> None
         "columns",
         "export_scope",
         "default_currency",
+        "decimal_mark",
         "require_final_newline",
         "max_file_mb",
     }
