@@ -12,10 +12,14 @@ from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations.audit import AuditFilter, list_audit
 
-app = typer.Typer(help="The audit log: every change a person made.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub audit list --since 2026-01-01",
+    help="The audit log: every change a person made.",
+    no_args_is_help=True,
+)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub audit list --client demo-dk --user anna")
 def list_(
     client: SomeClientOption = None,
     user: Annotated[str | None, typer.Option("--user", help="Who made the change.")] = None,

@@ -12,11 +12,17 @@ from hub.cli.state import state
 from hub.operations import flows as flow_ops
 from hub.operations.flows import Stage
 
-flows_app = typer.Typer(help="A client's flows: the steps of each stage.", no_args_is_help=True)
-rules_app = typer.Typer(help="A client's dunning rules.", no_args_is_help=True)
+flows_app = typer.Typer(
+    epilog="Example: hub flows show --client demo-dk",
+    help="A client's flows: the steps of each stage.",
+    no_args_is_help=True,
+)
+rules_app = typer.Typer(
+    epilog="Example: hub rules show demo-dk", help="A client's dunning rules.", no_args_is_help=True
+)
 
 
-@flows_app.command("show")
+@flows_app.command("show", epilog="Example: hub flows show --client demo-dk")
 def show(client: ClientOption, json_out: JsonOption = False) -> None:
     """Show the client's flows (its own, or the country's lawful default)."""
     data = flow_ops.show_flows(state.context(), client).as_dict()
@@ -35,7 +41,13 @@ def _print_flows(client: str, data: dict[str, Any]) -> None:
         )
 
 
-@flows_app.command("set")
+@flows_app.command(
+    "set",
+    epilog=(
+        "Example: hub flows set --client demo-dk --stage reminder"
+        ' --step "10;due_date;reminder;100.00" --step "10;previous;reminder;100.00"'
+    ),
+)
 def set_(
     client: ClientOption,
     stage: Annotated[Stage, typer.Option("--stage")],
@@ -48,14 +60,14 @@ def set_(
     say(f"{stage.value} flow of {client} set ({len(flow.steps)} steps)")
 
 
-@flows_app.command("reset")
+@flows_app.command("reset", epilog="Example: hub flows reset --client demo-dk --stage reminder")
 def reset(client: ClientOption, stage: Annotated[Stage, typer.Option("--stage")]) -> None:
     """Go back to the country's default flow for a stage."""
     flow_ops.reset_flow(state.context(), client, stage)
     say(f"{stage.value} flow of {client} is the default again")
 
 
-@rules_app.command("show")
+@rules_app.command("show", epilog="Example: hub rules show demo-dk")
 def rules_show(name: str, json_out: JsonOption = False) -> None:
     """Show a client's dunning rules as they apply, defaults filled in; for
     auto_close_balance (R2), why it is on or off (--json: under "why")."""
@@ -73,7 +85,13 @@ def rules_show(name: str, json_out: JsonOption = False) -> None:
     json_or(rules.as_dict(), json_out, show)
 
 
-@rules_app.command("set")
+@rules_app.command(
+    "set",
+    epilog=(
+        "Example: hub rules set demo-dk auto_start=true"
+        ' payment_details="Reg.nr. 1234 konto 5678901"'
+    ),
+)
 def rules_set(
     name: str, assignments: Annotated[list[str], typer.Argument(help="rule=value ...")]
 ) -> None:

@@ -14,10 +14,12 @@ from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations.plugins import list_plugins as installed_plugins
 
-app = typer.Typer(help="Installed accounting plugins.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub plugins list", help="Installed accounting plugins.", no_args_is_help=True
+)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub plugins list")
 def list_plugins(
     json_out: JsonOption = False,
 ) -> None:
@@ -52,7 +54,7 @@ def list_plugins(
         say(f"could not load {e['name']}: {e['error']}")
 
 
-@app.command("new")
+@app.command("new", epilog="Example: hub plugins new hub_fortnox --directory ~/src")
 def new(
     name: Annotated[
         str,

@@ -17,6 +17,7 @@ from hub.operations import recurring
 from hub.operations.recurring import PRICE_FACTORS, UNITS, PlannedInvoice, TermsRequest
 
 app = typer.Typer(
+    epilog="Example: hub recurring list --client demo-no",
     help="Recurring invoice agreements: invoices (or orders) made on a schedule.",
     no_args_is_help=True,
 )
@@ -144,7 +145,13 @@ def _show_plan(title: str, invoices: tuple[PlannedInvoice, ...]) -> None:
     )
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog=(
+        "Example: hub recurring add --client demo-no --customer 10001 --every 1"
+        ' --unit month --next-invoice-date 2026-02-01 --line "Lisens;1;3100.00;month"'
+    ),
+)
 @_with_terms
 def add(
     client: ClientOption,
@@ -176,7 +183,13 @@ def add(
     )
 
 
-@app.command("preview")
+@app.command(
+    "preview",
+    epilog=(
+        "Example: hub recurring preview --every 1 --unit month"
+        ' --next-invoice-date 2026-02-01 --line "Lisens;1;3100.00;month" --count 3'
+    ),
+)
 @_with_terms
 def preview(
     terms: TermsRequest,
@@ -192,7 +205,7 @@ def preview(
     _show_plan(f"The first {len(planned.invoices)} {planned.produce}s", planned.invoices)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub recurring list --client demo-no")
 def list_(
     client: Annotated[str | None, typer.Option("--client", help="Only this client.")] = None,
     status: Annotated[str | None, typer.Option("--status", help="active or inactive.")] = None,
@@ -225,7 +238,7 @@ def list_(
     )
 
 
-@app.command("show")
+@app.command("show", epilog="Example: hub recurring show 1 --upcoming 3")
 def show(
     agreement_id: AgreementId,
     upcoming: Annotated[int, typer.Option("--upcoming", help="Planned invoices to show.")] = 3,
@@ -271,7 +284,10 @@ def show(
         _show_plan("Next", planned)
 
 
-@app.command("deactivate")
+@app.command(
+    "deactivate",
+    epilog='Example: hub recurring deactivate 1 --client demo-no --reason "contract ended"',
+)
 def deactivate(
     agreement_id: AgreementId,
     client: AgreementClient,
@@ -284,7 +300,12 @@ def deactivate(
     say(f"recurring agreement {agreement_id} of {client} is inactive")
 
 
-@app.command("abandon")
+@app.command(
+    "abandon",
+    epilog=(
+        'Example: hub recurring abandon 1 --client demo-no --invoice 3 --reason "customer closed"'
+    ),
+)
 def abandon(
     agreement_id: AgreementId,
     client: AgreementClient,
@@ -301,7 +322,7 @@ def abandon(
     say(f"invoice {number} of recurring agreement {agreement_id} is abandoned")
 
 
-@app.command("run")
+@app.command("run", epilog="Example: hub recurring run --client demo-no")
 def run(
     client: ClientOption,
     json_out: JsonOption = False,

@@ -13,11 +13,13 @@ from hub.cli.users_cmd import when
 from hub.operations import users
 
 app = typer.Typer(
-    help="API tokens: made for a user, shown once, revoked at once.", no_args_is_help=True
+    epilog="Example: hub tokens list anna",
+    help="API tokens: made for a user, shown once, revoked at once.",
+    no_args_is_help=True,
 )
 
 
-@app.command("create")
+@app.command("create", epilog="Example: hub tokens create anna --name reporting")
 def create(
     user: str,
     name: Annotated[
@@ -36,7 +38,7 @@ def create(
     say("It will not be shown again: store it now (the hub keeps only its hash).")
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub tokens list anna")
 def list_(
     user: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
     json_out: JsonOption = False,
@@ -60,7 +62,7 @@ def list_(
     )
 
 
-@app.command("revoke")
+@app.command("revoke", epilog="Example: hub tokens revoke 3")
 def revoke(token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id.")]) -> None:
     """Revoke an API token: refused from this moment."""
     done = users.revoke_token(state.context(), token_id)
