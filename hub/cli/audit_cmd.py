@@ -56,11 +56,16 @@ def list_(
         return
     table(
         "Audit log",
-        ["id", "at", "user", "client", "action", "subject", "changes"],
+        ["at (UTC)", "user", "client", "action", "subject", "changes"],
         [
-            (e.id, e.at, e.actor, e.client or "", e.action, e.subject, e.changes())
+            (_minute(e.at), e.actor, e.client or "", e.action, e.subject, e.changes())
             for e in page.entries
         ],
     )
     if page.next_offset is not None:
         say(f"more: --offset {page.next_offset}")
+
+
+def _minute(at: str) -> str:
+    """``2026-02-01 09:30`` of the entry's ISO ``2026-02-01T09:30:12+00:00`` (UTC)."""
+    return at[:16].replace("T", " ")

@@ -26,4 +26,11 @@ def upgrade() -> None:
 def current() -> None:
     """Show the schema revision of the database and the one this hub needs."""
     revision = database.current(state.context(check_schema=False))
-    say(f"{revision.database}: at {revision.current or 'empty'}, this hub needs {revision.needed}")
+    say(f"database {revision.database}")
+    if revision.current == revision.needed:
+        say(f"schema at {revision.needed}, as this hub needs")
+    else:
+        say(
+            f"schema at {revision.current or 'none (empty)'}, this hub needs {revision.needed}:"
+            " run `hub db upgrade`"
+        )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from hub.cli.options import ClientOption, JsonOption
-from hub.cli.output import json_or, say, table
+from hub.cli.output import json_or, say, table, text
 from hub.cli.state import state
 from hub.operations import flows as flow_ops
 from hub.operations.flows import Stage
@@ -31,14 +31,32 @@ def show(client: ClientOption, json_out: JsonOption = False) -> None:
 
 def _print_flows(client: str, data: dict[str, Any]) -> None:
     for stage, flow in data["flows"].items():
+        title = f"{stage} flow of {client}{' (the default)' if flow['default'] else ''}"
+        if not flow["steps"]:
+            say(f"{title}: no steps")
+            continue
         table(
-            f"{stage} flow of {client}{' (default)' if flow['default'] else ''}",
-            ["step", "offset", "anchor", "template", "fee"],
+            title,
+            ["step", "when", "template", "fee"],
             [
-                (n, s["offset_days"], s["anchor"], s["template"], s["fee"])
+                (n, _when(s["offset_days"], s["anchor"]), s["template"], s["fee"])
                 for n, s in enumerate(flow["steps"], 1)
             ],
+            right=["fee"],
         )
+
+
+#: What a step's offset counts from, as the flow's table says it.
+_ANCHORS = {"due_date": "the due date", "previous": "the previous step"}
+
+
+def _when(offset_days: int, anchor: str) -> str:
+    """``10 days after the due date``, ``3 days before the due date``, ``on the due date``."""
+    base = _ANCHORS.get(anchor, anchor)
+    if offset_days == 0:
+        return f"on {base}"
+    days = abs(offset_days)
+    return f"{days} day{'s' if days != 1 else ''} {'after' if offset_days > 0 else 'before'} {base}"
 
 
 @flows_app.command(
@@ -77,12 +95,23 @@ def rules_show(name: str, json_out: JsonOption = False) -> None:
         table(
             f"Rules of {name}",
             ["rule", "value", "meaning"],
-            [(k, v, rules.meaning(k)) for k, v in data.items() if k != "why"],
+            [
+                (k, _value(v) + (f" ({rules.why[k]})" if k in rules.why else ""), rules.meaning(k))
+                for k, v in data.items()
+                if k != "why"
+            ],
         )
-        for rule, why in rules.why.items():
-            say(f"{rule} is {why}")
 
     json_or(rules.as_dict(), json_out, show)
+
+
+def _value(value: Any) -> str:
+    """A rule's value as ``hub rules set`` takes it: true/false, a comma list, nothing."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(v) for v in value)
+    return text(value)
 
 
 @rules_app.command(

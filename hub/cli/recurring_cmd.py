@@ -219,23 +219,23 @@ def list_(
     if not summaries:
         say("no recurring agreements")
         return
-    table(
-        "Recurring agreements",
-        ["id", "client", "customer", "interval", "produces", "status", "made", "next"],
+    columns = ["id", "client", "customer", "makes", "status", "made", "next"]
+    rows = [
         [
-            (
-                s.id,
-                s.client,
-                s.customer_number,
-                s.interval,
-                s.produce,
-                s.status if not s.status_reason else f"{s.status} ({s.status_reason})",
-                f"{s.generated}" + (f" (+{s.pending} pending)" if s.pending else ""),
-                s.next_invoice_date,
-            )
-            for s in summaries
-        ],
-    )
+            s.id,
+            s.client,
+            s.customer_number,
+            f"{s.produce} {s.interval}",
+            s.status if not s.status_reason else f"{s.status} ({s.status_reason})",
+            f"{s.generated}" + (f" (+{s.pending} pending)" if s.pending else ""),
+            s.next_invoice_date,
+        ]
+        for s in summaries
+    ]
+    if client is not None:  # the title names it
+        columns.pop(1)
+        rows = [row[:1] + row[2:] for row in rows]
+    table(f"Recurring agreements of {client}" if client else "Recurring agreements", columns, rows)
 
 
 @app.command("show", epilog="Example: hub recurring show 1 --upcoming 3")
@@ -250,10 +250,10 @@ def show(
     if json_out:
         emit_json(view.as_dict())
         return
+    say(f"recurring agreement {summary.id} of {summary.client}, customer {summary.customer_number}")
     say(
-        f"recurring agreement {summary.id} of {summary.client}, customer"
-        f" {summary.customer_number}: {summary.interval}, produces {summary.produce},"
-        f" {summary.status}" + (f" ({summary.status_reason})" if summary.status_reason else "")
+        f"makes an {summary.produce} {summary.interval}, {summary.status}"
+        + (f" ({summary.status_reason})" if summary.status_reason else "")
     )
     table(
         "Lines",
@@ -263,12 +263,11 @@ def show(
     )
     if made:
         table(
-            "Made",
-            ["#", "kind", "state", "invoice date", "due date", "period", "total", "reference"],
+            f"Made ({summary.produce}s)",
+            ["#", "state", "invoice date", "due date", "period", "total", "reference"],
             [
                 (
                     row.sequence + 1,
-                    row.kind,
                     row.state if not row.last_error else f"{row.state}: {row.last_error}",
                     row.invoice_date,
                     row.due_date,

@@ -45,6 +45,9 @@ def list_(
 ) -> None:
     """List API tokens, revoked ones too: each by its prefix, never the token."""
     rows = [tk.as_dict() for tk in users.list_tokens(state.context(), user)]
+    if not rows and not json_out:
+        say(f"no API tokens{f' of {user}' if user else ''}: make one with `hub tokens create USER`")
+        return
     listing(
         "API tokens",
         rows,

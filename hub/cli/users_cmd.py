@@ -125,6 +125,9 @@ def add(
 def list_(json_out: JsonOption = False) -> None:
     """List the users (never a password)."""
     rows = [u.as_dict() for u in users.list_users(state.context())]
+    if not rows and not json_out:
+        say("no users yet: add one with `hub users add NAME --role admin`")
+        return
     listing(
         "Users",
         rows,
