@@ -330,3 +330,15 @@ def test_hub_audit_list_filters_by_client_user_action_and_day(
     assert "case.close" in shown and "carla" in shown and "more: --offset 1" in shown
     assert main(["--db", db_url, "audit", "list", "--limit", "0"]) == 2
     assert "--limit: 0 must be from 1 to 1000" in capsys.readouterr().err
+
+
+def test_changes_read_as_a_person_writes_them_never_as_python_reprs() -> None:
+    def line(before: dict[str, object] | None, after: dict[str, object] | None) -> audit.AuditLine:
+        return audit.AuditLine(
+            1, "2026-02-01T09:30:00+00:00", "anna", "acme", "x", "y", before, after
+        )
+
+    changed = line({"auto_start": False, "excluded": []}, {"auto_start": True, "excluded": ["7"]})
+    assert changed.changes() == "auto_start: false → true; excluded: — → 7"
+    added = line(None, {"id": 3, "client": "acme", "settings": {"dir": "/x"}, "given": ["dir"]})
+    assert added.changes() == "added: settings: dir=/x; given: dir"

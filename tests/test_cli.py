@@ -319,9 +319,9 @@ def test_rules_show_says_why_R2_is_off_for_a_csv_client(hub: Hub, tmp_path: Path
     )
     assert (rules["settle_guard_percent"], rules["settle_guard_min"]) == ("50.00", 3)
     text = hub("rules", "show", "acme")
-    assert "auto_close_balance is off by default: plugin 'generic_csv'" in text.stdout
+    assert "false (off by default: plugin 'generic_csv'" in text.stdout  # the value, and why
     assert hub("rules", "set", "acme", "auto_close_balance=true").returncode == 0
-    assert "auto_close_balance is on: set for this client" in hub("rules", "show", "acme").stdout
+    assert "true (on: set for this client)" in hub("rules", "show", "acme").stdout
 
 
 def _freeze_cases(db_url: str) -> None:

@@ -35,6 +35,22 @@ COMMANDS: dict[str, list[str]] = {
     "collection-overview": ["collection", "overview", "--client", "demo-economic"],
     "messages-list": ["messages", "list", "--client", "demo-economic"],
     # --- section: help (plugins, flows, rules, recurring, dispatch, users, tokens, audit, db) ---
+    # (no audit list: its entries carry the time the demo ran)
+    "plugins-list": ["plugins", "list"],
+    "flows-show-dk": ["flows", "show", "--client", "demo-dk"],
+    "flows-show-no": ["flows", "show", "--client", "demo-no"],
+    "rules-show-economic": ["rules", "show", "demo-economic"],
+    "recurring-list": ["recurring", "list"],
+    "recurring-list-client": ["recurring", "list", "--client", "demo-no"],
+    "recurring-show": ["recurring", "show", "1"],
+    "recurring-preview": [
+        *("recurring", "preview", "--every", "1", "--unit", "month"),
+        *("--next-invoice-date", "2026-02-01", "--line", "Lisens;1;3100.00;month", "--count", "3"),
+    ],
+    "dispatch-list": ["dispatch", "list", "--client", "demo-economic"],
+    "users-list": ["users", "list"],
+    "tokens-list": ["tokens", "list"],
+    "db-current": ["db", "current"],
     # --- section: errors ---
     # --- section: input ---
 }

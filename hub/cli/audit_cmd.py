@@ -12,10 +12,14 @@ from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations.audit import AuditFilter, list_audit
 
-app = typer.Typer(help="The audit log: every change a person made.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub audit list --since 2026-01-01",
+    help="The audit log: every change a person made.",
+    no_args_is_help=True,
+)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub audit list --client demo-dk --user anna")
 def list_(
     client: SomeClientOption = None,
     user: Annotated[str | None, typer.Option("--user", help="Who made the change.")] = None,
@@ -52,11 +56,16 @@ def list_(
         return
     table(
         "Audit log",
-        ["id", "at", "user", "client", "action", "subject", "changes"],
+        ["at (UTC)", "user", "client", "action", "subject", "changes"],
         [
-            (e.id, e.at, e.actor, e.client or "", e.action, e.subject, e.changes())
+            (_minute(e.at), e.actor, e.client or "", e.action, e.subject, e.changes())
             for e in page.entries
         ],
     )
     if page.next_offset is not None:
         say(f"more: --offset {page.next_offset}")
+
+
+def _minute(at: str) -> str:
+    """``2026-02-01 09:30`` of the entry's ISO ``2026-02-01T09:30:12+00:00`` (UTC)."""
+    return at[:16].replace("T", " ")

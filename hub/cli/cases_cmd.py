@@ -14,7 +14,11 @@ from hub.clock import parse_date
 from hub.operations import cases, collection
 from hub.operations.cases import CaseView
 
-app = typer.Typer(help="Cases: the hub's follow-up of unpaid invoices.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub cases list --client demo-dk --overdue",
+    help="Cases: the hub's follow-up of unpaid invoices.",
+    no_args_is_help=True,
+)
 
 CaseId = Annotated[int, typer.Argument(help="Case id (see `hub cases list`).")]
 
@@ -26,7 +30,7 @@ def _done(case: CaseView, what: str, json_out: bool = False) -> None:
     say(f"case {case.id}: {what} ({case.stage}, {case.state})")
 
 
-@app.command("start")
+@app.command("start", epilog="Example: hub cases start --client demo-dk --invoice 1042")
 def start(
     client: ClientOption,
     invoice: Annotated[str, typer.Option("--invoice", help="Invoice number.")],
@@ -37,7 +41,7 @@ def start(
     _done(case, f"started for invoice {invoice}", json_out)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub cases list --client demo-dk --stage reminder")
 def list_(
     client: SomeClientOption = None,
     stage: Annotated[cases.Stage | None, typer.Option("--stage")] = None,
@@ -75,7 +79,7 @@ def list_(
     )
 
 
-@app.command("show")
+@app.command("show", epilog="Example: hub cases show 12")
 def show(case_id: CaseId, json_out: JsonOption = False) -> None:
     """Show a case: invoice, amounts, steps, messages and its whole history."""
     json_or(cases.show_case(state.context(), case_id).as_dict(), json_out, _print_case)
@@ -122,7 +126,9 @@ def _print_case(detail: dict[str, Any]) -> None:
     )
 
 
-@app.command("close")
+@app.command(
+    "close", epilog="Example: hub cases close 12 --code dispute --reason customer_disputes_claim"
+)
 def close(
     case_id: CaseId,
     code: Annotated[str, typer.Option("--code", help="Closing code (A1).")],
@@ -136,7 +142,7 @@ def close(
     _done(case, f"closed ({code}: {reason})")
 
 
-@app.command("payment")
+@app.command("payment", epilog="Example: hub cases payment 12 --amount 300.00 --date 2026-02-01")
 def payment(
     case_id: CaseId,
     amount: Annotated[str, typer.Option("--amount", help="Amount paid, e.g. 250.00 or 250,00.")],
@@ -149,14 +155,17 @@ def payment(
     _done(case, f"payment of {value} registered")
 
 
-@app.command("credit-note")
+@app.command("credit-note", epilog="Example: hub cases credit-note 12")
 def credit_note(case_id: CaseId) -> None:
     """Credit the invoice in full in the accounting system and close the case (A3)."""
     case = cases.credit_note(state.context(), case_id)
     _done(case, f"credit note {case.reference} created")
 
 
-@app.command("pause")
+@app.command(
+    "pause",
+    epilog='Example: hub cases pause 12 --reason "payment plan agreed" --resume-on 2026-03-01',
+)
 def pause(
     case_id: CaseId,
     reason: Annotated[str, typer.Option("--reason")],
@@ -169,13 +178,13 @@ def pause(
     _done(case, "paused")
 
 
-@app.command("resume")
+@app.command("resume", epilog="Example: hub cases resume 12")
 def resume(case_id: CaseId) -> None:
     """Resume a paused case (A4)."""
     _done(cases.resume_case(state.context(), case_id), "resumed")
 
 
-@app.command("change-flow")
+@app.command("change-flow", epilog="Example: hub cases change-flow 12 --to reminder")
 def change_flow(
     case_id: CaseId,
     to: Annotated[cases.Stage, typer.Option("--to", help="invoice, reminder or collection.")],
@@ -186,7 +195,7 @@ def change_flow(
     _done(case, f"moved to the {to.value} flow")
 
 
-@app.command("collect")
+@app.command("collect", epilog="Example: hub cases collect 12")
 def collect(case_id: CaseId) -> None:
     """Send to collection (D1): the collection warning with the statutory deadline (DK 10,
     NO 14 days) goes out now (with the client's other queued letters); unpaid, the case enters
@@ -200,7 +209,9 @@ def collect(case_id: CaseId) -> None:
     _done(case, f"collection warning made; collection starts after {case.deadline} unless paid")
 
 
-@app.command("write-off")
+@app.command(
+    "write-off", epilog="Example: hub cases write-off 12 --reason amount_too_small_to_pursue"
+)
 def write_off(
     case_id: CaseId,
     reason: Annotated[
@@ -229,7 +240,10 @@ def write_off(
     _done(case, f"{what}: voucher {case.reference} ({entry.currency} {lines})")
 
 
-@app.command("abandon-posting")
+@app.command(
+    "abandon-posting",
+    epilog='Example: hub cases abandon-posting 12 --reason "credited by hand in e-conomic"',
+)
 def abandon_posting(
     case_id: CaseId,
     reason: Annotated[
@@ -249,7 +263,7 @@ def abandon_posting(
     _done(case, "unfinished posting abandoned")
 
 
-@app.command("restart-flow")
+@app.command("restart-flow", epilog="Example: hub cases restart-flow 12")
 def restart_flow(case_id: CaseId) -> None:
     """Run the current flow again from its first step (A6)."""
     _done(cases.restart_flow(state.context(), case_id), "flow restarted")

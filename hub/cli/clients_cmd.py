@@ -14,10 +14,14 @@ from hub.errors import InputError
 from hub.operations import clients
 from hub.operations import plugins as plugin_ops
 
-app = typer.Typer(help="Client companies and their plugins.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub clients show demo-dk",
+    help="Client companies and their plugins.",
+    no_args_is_help=True,
+)
 
 
-@app.command("add")
+@app.command("add", epilog="Example: hub clients add acme --country DK")
 def add(
     name: str,
     country: Annotated[str, typer.Option("--country", help="DK or NO.")],
@@ -31,7 +35,7 @@ def add(
     say(f"client {client.name} added ({client.country}, {client.currency}, {client.timezone})")
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub clients list")
 def list_(json_out: JsonOption = False) -> None:
     """List clients."""
     columns = ("name", "country", "currency", "timezone", "plugin")
@@ -39,7 +43,7 @@ def list_(json_out: JsonOption = False) -> None:
     listing("Clients", rows, json_out, {c: c for c in columns})
 
 
-@app.command("show")
+@app.command("show", epilog="Example: hub clients show demo-dk")
 def show(name: str, json_out: JsonOption = False) -> None:
     """Show a client with its plugins and settings (secrets masked)."""
     json_or(clients.show_client(state.context(), name).as_dict(), json_out, _print_client)
@@ -55,7 +59,7 @@ def _print_client(data: dict[str, Any]) -> None:
         )
 
 
-@app.command("remove")
+@app.command("remove", epilog="Example: hub clients remove acme")
 def remove(name: str) -> None:
     """Remove a client and what is stored for it (refused while it has open cases)."""
     clients.remove_client(state.context(), name)
@@ -126,7 +130,14 @@ def _settings(
     )
 
 
-@app.command("enable")
+@app.command(
+    "enable",
+    epilog=(
+        "Example: hub clients enable acme generic_csv"
+        " --set invoices_path=/data/acme/open-invoices.csv"
+        " --set outbox_dir=/data/acme/outbox"
+    ),
+)
 def enable(
     name: str,
     plugin: str,
@@ -134,6 +145,7 @@ def enable(
         list[str] | None,
         typer.Option(
             "--set",
+            metavar="KEY=VALUE",
             help="key=value; repeat for more. Give secrets with --secret-file, --secret-stdin"
             " or --secret-prompt instead: a command line is visible to other users (ps).",
         ),
@@ -148,14 +160,14 @@ def enable(
     say(f"plugin {plugin} enabled for {name}")
 
 
-@app.command("disable")
+@app.command("disable", epilog="Example: hub clients disable acme smtp")
 def disable(name: str, plugin: str) -> None:
     """Disable a client's plugin (its settings are kept)."""
     clients.disable_plugin(state.context(), name, plugin)
     say(f"plugin {plugin} disabled for {name}")
 
 
-@app.command("set")
+@app.command("set", epilog="Example: hub clients set acme --secret-prompt api_token")
 def set_(
     name: str,
     assignments: Annotated[
@@ -182,7 +194,7 @@ def set_(
     say(f"{len(values)} setting(s) of {changed} changed for {name}")
 
 
-@app.command("grant")
+@app.command("grant", epilog="Example: hub clients grant acme customer_reminders")
 def grant(
     name: str,
     feature: Annotated[str, typer.Argument(help="customer_reminders")],
@@ -195,14 +207,14 @@ def grant(
     say(f"{feature} granted to {name} by {by}")
 
 
-@app.command("revoke")
+@app.command("revoke", epilog="Example: hub clients revoke acme customer_reminders")
 def revoke(name: str, feature: Annotated[str, typer.Argument(help="customer_reminders")]) -> None:
     """Take a feature back (operators only); refused while the client uses it."""
     clients.revoke_feature(state.context(), name, feature)
     say(f"{feature} revoked for {name}")
 
 
-@app.command("check")
+@app.command("check", epilog="Example: hub clients check demo-economic")
 def check(
     name: str,
     plugin: Annotated[

@@ -9,10 +9,14 @@ from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations.collection import collection_overview
 
-app = typer.Typer(help="Collection: customers who still owe after reminders.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub collection overview --client demo-dk",
+    help="Collection: customers who still owe after reminders.",
+    no_args_is_help=True,
+)
 
 
-@app.command("overview")
+@app.command("overview", epilog="Example: hub collection overview --client demo-dk")
 def overview(
     client: ClientOption,
     json_out: JsonOption = False,

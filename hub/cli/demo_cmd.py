@@ -41,6 +41,10 @@ def progress_bar(total: int) -> Iterator[Callable[[dt.date], None]]:
         yield lambda day: bar.update(task, advance=1, description=f"simulated to {day}")
 
 
+#: What ``hub demo --help`` ends with (see :class:`hub.cli.lazy.Lazy`).
+EPILOG = "Example: hub demo --workdir /tmp/hub-demo --serve"
+
+
 def demo(
     workdir: Annotated[
         Path | None,

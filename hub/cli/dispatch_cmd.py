@@ -22,7 +22,9 @@ from hub.operations.dispatch import (
 )
 
 app = typer.Typer(
-    help="The dispatch plan: what the cycle would send, and approving it.", no_args_is_help=True
+    epilog="Example: hub dispatch plan --client demo-economic",
+    help="The dispatch plan: what the cycle would send, and approving it.",
+    no_args_is_help=True,
 )
 
 _WAITING_COLUMNS: dict[str, Cell] = {
@@ -76,7 +78,7 @@ def _show_plan(plan: DispatchPlan) -> None:
         )
 
 
-@app.command("plan")
+@app.command("plan", epilog="Example: hub dispatch plan --client demo-economic --date 2026-02-02")
 def plan(
     client: ClientOption,
     date: Annotated[
@@ -95,7 +97,7 @@ def plan(
         _show_plan(result)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub dispatch list --client demo-economic")
 def list_(client: ClientOption, json_out: JsonOption = False) -> None:
     """The client's letters made and not out yet: waiting for approval, held back, queued for
     the sending window or failing."""
@@ -122,7 +124,7 @@ def _show_approved(result: Approved) -> None:
         say(f"delivery: {error}")
 
 
-@app.command("approve")
+@app.command("approve", epilog="Example: hub dispatch approve --client demo-economic --all")
 def approve(
     client: ClientOption,
     every: Annotated[
@@ -144,7 +146,10 @@ def approve(
         _show_approved(result)
 
 
-@app.command("hold")
+@app.command(
+    "hold",
+    epilog='Example: hub dispatch hold --letter 40 --reason "customer called, paying Friday"',
+)
 def hold(
     letter: Annotated[int, typer.Option("--letter", help="The letter to hold back.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is held back (required).")],

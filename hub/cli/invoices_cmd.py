@@ -12,7 +12,11 @@ from hub.cli.output import listing
 from hub.cli.state import state
 from hub.operations.invoices import list_invoices
 
-app = typer.Typer(help="Invoices mirrored from the accounting system.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub invoices list --client demo-dk",
+    help="Invoices mirrored from the accounting system.",
+    no_args_is_help=True,
+)
 
 
 class StateFilter(StrEnum):
@@ -20,7 +24,7 @@ class StateFilter(StrEnum):
     all = "all"
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub invoices list --client demo-dk --state all")
 def list_(
     client: ClientOption,
     state_filter: Annotated[

@@ -6,18 +6,28 @@ root group below knows its sub-commands by where they live and by the one line `
 shows for each: ``hub --help`` imports none of them, and ``hub clients list`` imports the
 ``clients`` module alone. ``tests/test_cli_startup.py`` holds each line to the command's own
 help and counts the modules each start imports.
+
+Every command made here is also given plain help (:func:`plain_help`): typer 0.29 labels each
+parameter with its Python type (``--json <bool>``, ``--client <str>``, an argument
+``case_id <int>``) and writes a required argument ``{case_id}`` in the usage line. The help
+shows instead what a person types: nothing after a flag, a value's name after an option that
+takes one (``--client CLIENT``, or the metavar the option declares, such as ``KEY=PATH``), the
+choices where there are some, and an argument in capitals (``hub cases payment CASE_ID``).
+The classes below reach into typer's parameter classes, which is why ``pyproject.toml`` holds
+typer to the minor version tested (``tests/test_cli_help.py`` walks every command's help).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import typer
 import typer.main
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from typer.models import CommandInfo, TyperInfo
 
 #: Set in a context's ``meta`` while the root's help is written: its listing needs each
@@ -25,11 +35,59 @@ from typer.models import CommandInfo, TyperInfo
 _SUMMARIES = "hub.cli.lazy.summaries"
 
 
+class _PlainOption(TyperOption):
+    """An option shown with the value it takes, not its type (see the module's docstring)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar
+        if self.is_flag or self.count:
+            return None
+        if self.type_descriptor.is_choice:
+            return self.display_type(ctx).strip("<>")  # typer writes them <a|b>
+        long = next((opt for opt in self.opts if opt.startswith("--")), self.opts[0])
+        return long.lstrip("-").replace("-", "_").upper()
+
+
+class _PlainArgument(TyperArgument):
+    """An argument shown by its name in capitals, without its type, and in the usage line
+    without braces: ``CASE_ID``, ``[CLIENT]`` when it may be left out."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name if self.nargs == 1 else f"{name}..."
+
+
+def plain_help(command: Any) -> Any:
+    """``command`` and its sub-commands, with plain help (see the module's docstring): the
+    parameters' classes swapped for the two above, which change how they are shown only; and
+    each command's line in its group's listing made one line (typer's rich help would keep
+    the line breaks of the docstring)."""
+    made = command.context_class(command, **command.context_settings)
+    for param in [*command.params, command.get_help_option(made)]:  # --help is made apart
+        if type(param) is TyperOption:
+            param.__class__ = _PlainOption
+        elif type(param) is TyperArgument:
+            if param.metavar is None and param.name:
+                param.metavar = param.name.upper()
+            param.__class__ = _PlainArgument
+    if command.short_help is None and command.help:
+        command.short_help = " ".join(inspect.cleandoc(command.help).split("\n\n")[0].split())
+    if not isinstance(command, LazyGroup):  # the root's are made plain as they are loaded
+        for sub in getattr(command, "commands", {}).values():
+            plain_help(sub)
+    return command
+
+
 @dataclass(frozen=True)
 class Lazy:
     """A sub-command: ``attribute`` of ``module`` (a :class:`typer.Typer` for a group of
     commands, a function for one command) and ``summary``, the first paragraph of its help,
-    which ``hub --help`` lists."""
+    which ``hub --help`` lists. A group's help ends as its ``typer.Typer(epilog=...)`` says, a
+    function's as its module's ``EPILOG`` (an example of the command)."""
 
     module: str
     attribute: str
@@ -37,18 +95,23 @@ class Lazy:
 
     def load(self, name: str, group: TyperGroup) -> Any:
         """The click command, made as ``add_typer``/``command`` would have made it."""
-        target = getattr(importlib.import_module(self.module), self.attribute)
+        module = importlib.import_module(self.module)
+        target = getattr(module, self.attribute)
         if isinstance(target, typer.Typer):
-            return typer.main.get_group_from_info(
-                TyperInfo(target, name=name),
+            return plain_help(
+                typer.main.get_group_from_info(
+                    TyperInfo(target, name=name),
+                    pretty_exceptions_short=True,
+                    rich_markup_mode=group.rich_markup_mode,
+                    suggest_commands=group.suggest_commands,
+                )
+            )
+        return plain_help(
+            typer.main.get_command_from_info(
+                CommandInfo(name=name, callback=target, epilog=getattr(module, "EPILOG", None)),
                 pretty_exceptions_short=True,
                 rich_markup_mode=group.rich_markup_mode,
-                suggest_commands=group.suggest_commands,
             )
-        return typer.main.get_command_from_info(
-            CommandInfo(name=name, callback=target),
-            pretty_exceptions_short=True,
-            rich_markup_mode=group.rich_markup_mode,
         )
 
 
@@ -90,6 +153,7 @@ class LazyGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         self.commands = _Commands(self, self.commands)
+        plain_help(self)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names, without making the commands
@@ -100,7 +164,10 @@ class LazyGroup(TyperGroup):
         entry = self.lazy.get(cmd_name)
         if ctx.meta.get(_SUMMARIES) and entry is not None:
             return TyperCommand(
-                name=cmd_name, help=entry.summary, rich_markup_mode=self.rich_markup_mode
+                name=cmd_name,
+                help=entry.summary,
+                short_help=" ".join(entry.summary.split()),
+                rich_markup_mode=self.rich_markup_mode,
             )
         return self.commands[cmd_name]
 

@@ -85,6 +85,7 @@ COMMANDS: dict[str, Lazy] = {
 app = typer.Typer(
     name="hub",
     help="Receivables hub: follows unpaid invoices from your accounting system.",
+    epilog="Example: hub --today 2026-02-01 cases list --client demo-dk",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -104,25 +105,34 @@ def root(
         str | None,
         typer.Option(
             "--db",
+            metavar="URL",
             help="Database URL (default: HUB_DATABASE_URL or embedded SQLite). A SQLite file"
             " named here must exist: `hub db upgrade` creates it.",
         ),
     ] = None,
     today: Annotated[
         str | None,
-        typer.Option("--today", help="Act as if today were YYYY-MM-DD (default: HUB_TODAY)."),
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="Act as if today were YYYY-MM-DD (default: HUB_TODAY).",
+        ),
     ] = None,
     now: Annotated[
         str | None,
         typer.Option(
             "--now",
+            metavar="MOMENT",
             help="Act as if it were this moment, e.g. 2026-10-26T07:30+01:00 (sending"
             " windows; default: HUB_NOW).",
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
     version: Annotated[
-        bool | None, typer.Option("--version", callback=_version, is_eager=True)
+        bool | None,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = None,
 ) -> None:
     """Global options come before the command: hub --today 2026-01-31 sync acme."""

@@ -13,7 +13,9 @@ from hub.cli.state import state
 from hub.operations.messages import MessageFilter, page_messages, show_message
 
 app = typer.Typer(
-    help="Letters and e-mails the hub made, and their delivery.", no_args_is_help=True
+    epilog="Example: hub messages list --client demo-dk --status queued",
+    help="Letters and e-mails the hub made, and their delivery.",
+    no_args_is_help=True,
 )
 
 
@@ -26,7 +28,7 @@ class StatusChoice(StrEnum):
     cancelled = "cancelled"
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub messages list --case 12")
 def list_(
     client: Annotated[str | None, typer.Option("--client")] = None,
     status: Annotated[StatusChoice | None, typer.Option("--status")] = None,
@@ -58,7 +60,7 @@ def list_(
     )
 
 
-@app.command("show")
+@app.command("show", epilog="Example: hub messages show 40")
 def show(
     message_id: Annotated[int, typer.Argument(help="Message id (see `hub messages list`).")],
     json_out: JsonOption = False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,10 +14,12 @@ from hub.cli.output import emit_json, say, table
 from hub.cli.state import state
 from hub.operations.plugins import list_plugins as installed_plugins
 
-app = typer.Typer(help="Installed accounting plugins.", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: hub plugins list", help="Installed accounting plugins.", no_args_is_help=True
+)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub plugins list")
 def list_plugins(
     json_out: JsonOption = False,
 ) -> None:
@@ -35,24 +37,28 @@ def list_plugins(
     for p in plugins:
         table(
             f"Settings of {p['name']}",
-            ["setting", "type", "required", "secret", "default", "description"],
-            [
-                (
-                    s["name"],
-                    s["type"],
-                    "yes" if s["required"] else "",
-                    "yes" if s["secret"] else "",
-                    s["default"],
-                    s["description"],
-                )
-                for s in p["settings"]
-            ],
+            ["setting", "kind", "description"],
+            [(s["name"], _kind(s), _described(s)) for s in p["settings"]],
         )
     for e in errors:
         say(f"could not load {e['name']}: {e['error']}")
 
 
-@app.command("new")
+def _kind(setting: dict[str, Any]) -> str:
+    """``string``, ``path, required``, ``string, required, secret``."""
+    marks = [m for m in ("required", "secret") if setting[m]]
+    return ", ".join([setting["type"], *marks])
+
+
+def _described(setting: dict[str, Any]) -> str:
+    default = setting["default"]
+    if default is None or default == "":
+        return str(setting["description"])
+    shown = str(default).lower() if isinstance(default, bool) else str(default)
+    return f"{setting['description']} Default: {shown}."
+
+
+@app.command("new", epilog="Example: hub plugins new hub_fortnox --directory ~/src")
 def new(
     name: Annotated[
         str,

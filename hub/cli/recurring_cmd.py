@@ -17,6 +17,7 @@ from hub.operations import recurring
 from hub.operations.recurring import PRICE_FACTORS, UNITS, PlannedInvoice, TermsRequest
 
 app = typer.Typer(
+    epilog="Example: hub recurring list --client demo-no",
     help="Recurring invoice agreements: invoices (or orders) made on a schedule.",
     no_args_is_help=True,
 )
@@ -144,7 +145,13 @@ def _show_plan(title: str, invoices: tuple[PlannedInvoice, ...]) -> None:
     )
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog=(
+        "Example: hub recurring add --client demo-no --customer 10001 --every 1"
+        ' --unit month --next-invoice-date 2026-02-01 --line "Lisens;1;3100.00;month"'
+    ),
+)
 @_with_terms
 def add(
     client: ClientOption,
@@ -176,7 +183,13 @@ def add(
     )
 
 
-@app.command("preview")
+@app.command(
+    "preview",
+    epilog=(
+        "Example: hub recurring preview --every 1 --unit month"
+        ' --next-invoice-date 2026-02-01 --line "Lisens;1;3100.00;month" --count 3'
+    ),
+)
 @_with_terms
 def preview(
     terms: TermsRequest,
@@ -192,7 +205,7 @@ def preview(
     _show_plan(f"The first {len(planned.invoices)} {planned.produce}s", planned.invoices)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub recurring list --client demo-no")
 def list_(
     client: Annotated[str | None, typer.Option("--client", help="Only this client.")] = None,
     status: Annotated[str | None, typer.Option("--status", help="active or inactive.")] = None,
@@ -206,26 +219,26 @@ def list_(
     if not summaries:
         say("no recurring agreements")
         return
-    table(
-        "Recurring agreements",
-        ["id", "client", "customer", "interval", "produces", "status", "made", "next"],
+    columns = ["id", "client", "customer", "makes", "status", "made", "next"]
+    rows = [
         [
-            (
-                s.id,
-                s.client,
-                s.customer_number,
-                s.interval,
-                s.produce,
-                s.status if not s.status_reason else f"{s.status} ({s.status_reason})",
-                f"{s.generated}" + (f" (+{s.pending} pending)" if s.pending else ""),
-                s.next_invoice_date,
-            )
-            for s in summaries
-        ],
-    )
+            s.id,
+            s.client,
+            s.customer_number,
+            f"{s.produce} {s.interval}",
+            s.status if not s.status_reason else f"{s.status} ({s.status_reason})",
+            f"{s.generated}" + (f" (+{s.pending} pending)" if s.pending else ""),
+            s.next_invoice_date,
+        ]
+        for s in summaries
+    ]
+    if client is not None:  # the title names it
+        columns.pop(1)
+        rows = [row[:1] + row[2:] for row in rows]
+    table(f"Recurring agreements of {client}" if client else "Recurring agreements", columns, rows)
 
 
-@app.command("show")
+@app.command("show", epilog="Example: hub recurring show 1 --upcoming 3")
 def show(
     agreement_id: AgreementId,
     upcoming: Annotated[int, typer.Option("--upcoming", help="Planned invoices to show.")] = 3,
@@ -237,10 +250,10 @@ def show(
     if json_out:
         emit_json(view.as_dict())
         return
+    say(f"recurring agreement {summary.id} of {summary.client}, customer {summary.customer_number}")
     say(
-        f"recurring agreement {summary.id} of {summary.client}, customer"
-        f" {summary.customer_number}: {summary.interval}, produces {summary.produce},"
-        f" {summary.status}" + (f" ({summary.status_reason})" if summary.status_reason else "")
+        f"makes an {summary.produce} {summary.interval}, {summary.status}"
+        + (f" ({summary.status_reason})" if summary.status_reason else "")
     )
     table(
         "Lines",
@@ -250,12 +263,11 @@ def show(
     )
     if made:
         table(
-            "Made",
-            ["#", "kind", "state", "invoice date", "due date", "period", "total", "reference"],
+            f"Made ({summary.produce}s)",
+            ["#", "state", "invoice date", "due date", "period", "total", "reference"],
             [
                 (
                     row.sequence + 1,
-                    row.kind,
                     row.state if not row.last_error else f"{row.state}: {row.last_error}",
                     row.invoice_date,
                     row.due_date,
@@ -271,7 +283,10 @@ def show(
         _show_plan("Next", planned)
 
 
-@app.command("deactivate")
+@app.command(
+    "deactivate",
+    epilog='Example: hub recurring deactivate 1 --client demo-no --reason "contract ended"',
+)
 def deactivate(
     agreement_id: AgreementId,
     client: AgreementClient,
@@ -284,7 +299,12 @@ def deactivate(
     say(f"recurring agreement {agreement_id} of {client} is inactive")
 
 
-@app.command("abandon")
+@app.command(
+    "abandon",
+    epilog=(
+        'Example: hub recurring abandon 1 --client demo-no --invoice 3 --reason "customer closed"'
+    ),
+)
 def abandon(
     agreement_id: AgreementId,
     client: AgreementClient,
@@ -301,7 +321,7 @@ def abandon(
     say(f"invoice {number} of recurring agreement {agreement_id} is abandoned")
 
 
-@app.command("run")
+@app.command("run", epilog="Example: hub recurring run --client demo-no")
 def run(
     client: ClientOption,
     json_out: JsonOption = False,

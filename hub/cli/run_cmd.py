@@ -14,7 +14,15 @@ from hub.cli.state import state
 from hub.errors import InputError
 from hub.operations import runs
 
-runs_app = typer.Typer(help="The run history: every run of a job.", no_args_is_help=True)
+runs_app = typer.Typer(
+    epilog="Example: hub runs list --client demo-dk --limit 10",
+    help="The run history: every run of a job.",
+    no_args_is_help=True,
+)
+
+
+#: What ``hub run --help`` ends with (see :class:`hub.cli.lazy.Lazy`).
+EPILOG = "Example: hub run --schedules /etc/hub/schedules.toml --http-port 9100"
 
 
 def run(
@@ -91,7 +99,7 @@ def run(
     raise typer.Exit(daemon.run_until_stopped(the_daemon))
 
 
-@runs_app.command("list")
+@runs_app.command("list", epilog="Example: hub runs list --client demo-dk --job sync")
 def list_(
     client: SomeClientOption = None,
     job: Annotated[str | None, typer.Option("--job", help="Job kind.")] = None,

@@ -12,12 +12,13 @@ from hub.cli.state import state
 from hub.operations import secrets
 
 app = typer.Typer(
+    epilog="Example: hub secrets check",
     help="The key of the secret settings (HUB_SECRET_KEY, HUB_SECRET_KEY_OLD, the key file).",
     no_args_is_help=True,
 )
 
 
-@app.command("rotate")
+@app.command("rotate", epilog="Example: hub secrets rotate --new-key")
 def rotate(
     new_key: Annotated[
         bool,
@@ -59,7 +60,7 @@ def _print_rotation(data: dict[str, Any]) -> None:
         say(f"{data['old_keys_dropped']} old key(s) removed from the key file")
 
 
-@app.command("check")
+@app.command("check", epilog="Example: hub secrets check")
 def check(json_out: JsonOption = False) -> None:
     """Tell whether the configured keys read every stored secret (exit 1 if not)."""
     found = secrets.check(state.context())

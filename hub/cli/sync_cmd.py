@@ -14,6 +14,9 @@ from hub.operations import runs
 from hub.operations import sync as sync_ops
 from hub.operations.sync import SyncFailed
 
+#: What ``hub sync --help`` ends with (see :class:`hub.cli.lazy.Lazy`).
+EPILOG = "Example: hub --today 2026-02-01 sync demo-dk"
+
 
 def sync(
     name: Annotated[str, typer.Argument(help="Client name.")],

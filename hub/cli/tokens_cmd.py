@@ -13,11 +13,13 @@ from hub.cli.users_cmd import when
 from hub.operations import users
 
 app = typer.Typer(
-    help="API tokens: made for a user, shown once, revoked at once.", no_args_is_help=True
+    epilog="Example: hub tokens list anna",
+    help="API tokens: made for a user, shown once, revoked at once.",
+    no_args_is_help=True,
 )
 
 
-@app.command("create")
+@app.command("create", epilog="Example: hub tokens create anna --name reporting")
 def create(
     user: str,
     name: Annotated[
@@ -36,13 +38,16 @@ def create(
     say("It will not be shown again: store it now (the hub keeps only its hash).")
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub tokens list anna")
 def list_(
     user: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """List API tokens, revoked ones too: each by its prefix, never the token."""
     rows = [tk.as_dict() for tk in users.list_tokens(state.context(), user)]
+    if not rows and not json_out:
+        say(f"no API tokens{f' of {user}' if user else ''}: make one with `hub tokens create USER`")
+        return
     listing(
         "API tokens",
         rows,
@@ -60,7 +65,7 @@ def list_(
     )
 
 
-@app.command("revoke")
+@app.command("revoke", epilog="Example: hub tokens revoke 3")
 def revoke(token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id.")]) -> None:
     """Revoke an API token: refused from this moment."""
     done = users.revoke_token(state.context(), token_id)

@@ -20,6 +20,7 @@ from hub.errors import InputError
 from hub.operations import clients, users
 
 app = typer.Typer(
+    epilog="Example: hub users list",
     help="Users of the console and the API: their roles, clients and passwords.",
     no_args_is_help=True,
 )
@@ -96,7 +97,9 @@ def _said(user: users.UserSummary) -> str:
     return f"{user.name}: {user.role}, sees {_scope(user.clients)}, language {user.language}"
 
 
-@app.command("add")
+@app.command(
+    "add", epilog="Example: hub users add anna --role consultant --clients demo-dk,demo-no"
+)
 def add(
     name: str,
     role: RoleOption,
@@ -118,10 +121,13 @@ def add(
         say(f"{name} sees no client until one is assigned: hub users set {name} --clients A,B")
 
 
-@app.command("list")
+@app.command("list", epilog="Example: hub users list")
 def list_(json_out: JsonOption = False) -> None:
     """List the users (never a password)."""
     rows = [u.as_dict() for u in users.list_users(state.context())]
+    if not rows and not json_out:
+        say("no users yet: add one with `hub users add NAME --role admin`")
+        return
     listing(
         "Users",
         rows,
@@ -138,7 +144,7 @@ def list_(json_out: JsonOption = False) -> None:
     )
 
 
-@app.command("show")
+@app.command("show", epilog="Example: hub users show anna")
 def show(name: str, json_out: JsonOption = False) -> None:
     """Show a user with their API tokens (each by its prefix, never the token)."""
     json_or(users.show_user(state.context(), name).as_dict(), json_out, _print_user)
@@ -172,14 +178,14 @@ def token_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     ]
 
 
-@app.command("remove")
+@app.command("remove", epilog="Example: hub users remove anna")
 def remove(name: str) -> None:
     """Remove a user and their API tokens (not the last admin)."""
     users.remove_user(state.context(), name)
     say(f"user {name} removed, with their API tokens")
 
 
-@app.command("passwd")
+@app.command("passwd", epilog="Example: hub users passwd anna")
 def passwd(name: str, password_stdin: PasswordStdinOption = False) -> None:
     """Give a user a new password; their console sessions end (API tokens stay)."""
     ctx = state.context()
@@ -187,7 +193,7 @@ def passwd(name: str, password_stdin: PasswordStdinOption = False) -> None:
     say(f"password of {name} changed; their console sessions end")
 
 
-@app.command("set")
+@app.command("set", epilog="Example: hub users set anna --role viewer")
 def set_(
     name: str,
     role: Annotated[str | None, typer.Option("--role", help="admin, consultant or viewer.")] = None,

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from hub.console.serving import AppServer
 
 
+#: What ``hub web --help`` ends with (see :class:`hub.cli.lazy.Lazy`).
+EPILOG = "Example: hub web --port 8080"
+
+
 def web(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free).")] = 8080,

@@ -150,12 +150,32 @@ class AuditLine(Record):
 
 
 def _short(value: Any) -> str:
-    text = "—" if value is None else str(value)
+    """A value as a person reads it, never a Python repr: ``true``, ``a, b``, ``key=value``."""
+    text = _plain(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _plain(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)
+
+
 def _brief(values: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={_short(v)}" for k, v in values.items() if v is not None)
+    """What was added or removed: each key with a value, but the id and the client (the
+    entry's subject and client say them)."""
+    shown = {
+        k: v
+        for k, v in values.items()
+        if k not in ("id", "client") and v is not None and v != "" and v != [] and v != {}
+    }
+    return "; ".join(f"{k}: {_short(v)}" for k, v in shown.items())
 
 
 @dataclass(frozen=True)
