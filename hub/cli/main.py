@@ -104,18 +104,24 @@ def root(
         str | None,
         typer.Option(
             "--db",
+            metavar="URL",
             help="Database URL (default: HUB_DATABASE_URL or embedded SQLite). A SQLite file"
             " named here must exist: `hub db upgrade` creates it.",
         ),
     ] = None,
     today: Annotated[
         str | None,
-        typer.Option("--today", help="Act as if today were YYYY-MM-DD (default: HUB_TODAY)."),
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="Act as if today were YYYY-MM-DD (default: HUB_TODAY).",
+        ),
     ] = None,
     now: Annotated[
         str | None,
         typer.Option(
             "--now",
+            metavar="MOMENT",
             help="Act as if it were this moment, e.g. 2026-10-26T07:30+01:00 (sending"
             " windows; default: HUB_NOW).",
         ),
