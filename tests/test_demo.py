@@ -182,7 +182,7 @@ def test_the_norwegian_client_makes_recurring_invoices_once_each(
     # 91 recurring runs made each once: Tripletex holds its 3 old invoices and the 3 new.
     assert story.invoices_in_tripletex == 6
     assert [r[1:] for r in result.summary.recurring] == [
-        (m.kind, m.invoice_date, m.reference, m.net) for m in story.made
+        (m.kind, m.invoice_date, m.reference, m.net, "NOK") for m in story.made
     ]
 
 
