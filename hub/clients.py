@@ -120,7 +120,7 @@ def add_client(
         raise InputError(f"currency {currency!r} is not an ISO 4217 code like DKK")
     timezone = clock.check_timezone(timezone or default_tz)
     if session.scalar(select(t.Client.id).where(t.Client.name == name)) is not None:
-        raise InputError(f"a client named {name!r} exists already")
+        raise InputError(f"a client named {name!r} exists already (see `hub clients show {name}`)")
     client = t.Client(name=name, country=country, currency=currency, timezone=timezone)
     session.add(client)
     session.flush()
@@ -271,7 +271,9 @@ def disable_plugin(session: Session, name: str, plugin: str) -> None:
     client = get_client(session, name)
     cp = next((p for p in client.plugins if p.plugin == plugin and p.enabled), None)
     if cp is None:
-        raise NotFoundError(f"client {name!r} has no enabled plugin {plugin!r}")
+        raise NotFoundError(
+            f"client {name!r} has no enabled plugin {plugin!r} (see `hub clients show {name}`)"
+        )
     cp.enabled = False
 
 

@@ -38,7 +38,7 @@ from hub.amounts import CENT, LIMIT
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.dunning.rules import SettleGuard, settle_guard
-from hub.errors import HubError, InputError, InvalidDataError, NotFoundError
+from hub.errors import HubError, InputError, InvalidDataError, NotFoundError, SettingsError
 from hub.logging import get_logger
 from hub.model import (
     Capability,
@@ -449,8 +449,14 @@ def sync_client(
             _record_failure(db, record, report, log)
         if isinstance(exc, SyncFailed):
             raise
+        fix = (
+            f" (`hub clients show {name}` shows the settings, `hub clients set {name}"
+            " KEY=VALUE` changes one)"
+            if isinstance(exc, SettingsError)
+            else ""
+        )
         raise SyncFailed(
-            f"sync of {name!r} stored nothing: {_describe(exc)}",
+            f"sync of {name!r} stored nothing: {_describe(exc)}{fix}",
             report,
             exit_code=exc.exit_code if isinstance(exc, HubError) else 1,
         ) from exc

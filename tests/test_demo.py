@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -181,7 +182,7 @@ def test_the_norwegian_client_makes_recurring_invoices_once_each(
     # 91 recurring runs made each once: Tripletex holds its 3 old invoices and the 3 new.
     assert story.invoices_in_tripletex == 6
     assert [r[1:] for r in result.summary.recurring] == [
-        (m.kind, m.invoice_date, m.reference, m.net) for m in story.made
+        (m.kind, m.invoice_date, m.reference, m.net, "NOK") for m in story.made
     ]
 
 
@@ -223,6 +224,21 @@ def test_every_run_is_recorded_ok_in_the_run_history(
     assert len(rows) == DAYS and {r["outcome"] for r in rows} == {"ok"}
     finished = [r for r in rows if r["counts"].get("write_offs")]
     assert [(r["client"], r["counts"]["write_offs"]) for r in finished] == [("demo-economic", 1)]
+
+
+def test_the_demo_tells_amounts_as_the_hub_shows_them(
+    demo: tuple[DemoResult, list[str]],
+) -> None:
+    """The story is English: amounts as ``hub cases list`` shows them (2800.00 DKK), never
+    in the Danish way the CSV export writes them (2.800,00)."""
+    result, lines = demo
+    told = "\n".join(lines)
+    assert "28 fees, 2800.00 DKK in all: none above 100.00 DKK, at most 3 per invoice" in told
+    assert "6 overdue for 192152.61 DKK" in told
+    assert "success fee 1000.00 DKK" in told
+    assert re.search(r"\d,\d\d\b", told) is None, "a Danish decimal comma in the story"
+    export = (result.workdir / "open-invoices.csv").read_text(encoding="cp1252")
+    assert ";8.000,00;2.000,00;10.000,00;" in export  # the export itself stays Danish
 
 
 def test_the_demo_gives_the_clock_back(demo: tuple[DemoResult, list[str]]) -> None:

@@ -617,7 +617,7 @@ def test_add_refuses_a_client_whose_plugin_cannot_make_it(hub: Any) -> None:
         ),
         "client 'bare' has no accounting plugin enabled",
     )
-    refused(hub("recurring", "show", "99"), "recurring agreement 99 does not exist")
+    refused(hub("recurring", "show", "99"), "no recurring agreement 99")
 
 
 def test_add_refuses_a_quantity_in_exponent_notation_and_stores_nothing(

@@ -410,9 +410,9 @@ def test_check_clients_refuses_an_override_of_a_client_that_does_not_exist() -> 
     with pytest.raises(ScheduleError) as caught:
         schedules.check_clients(["acme", "bob"])
     assert str(caught.value) == (
-        "s.toml:17: clients.\"acme.no\": there is no client named 'acme.no' (hub clients list)"
+        "s.toml:17: clients.\"acme.no\": no client named 'acme.no' (see `hub clients list`)"
     )
-    with pytest.raises(ScheduleError, match=r"^s.toml:14: clients.acme: there is no client"):
+    with pytest.raises(ScheduleError, match=r"^s.toml:14: clients.acme: no client named"):
         schedules.check_clients([])
 
 

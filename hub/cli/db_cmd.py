@@ -19,18 +19,19 @@ def upgrade() -> None:
     if done.before == done.after:
         say(f"{done.database}: schema already at {done.after}")
     else:
-        say(f"{done.database}: schema upgraded from {done.before or 'empty'} to {done.after}")
+        before = done.before or "no schema (an empty database)"
+        say(f"{done.database}: schema upgraded from {before} to {done.after}")
 
 
 @app.command("current", epilog="Example: hub db current")
 def current() -> None:
     """Show the schema revision of the database and the one this hub needs."""
     revision = database.current(state.context(check_schema=False))
-    say(f"database {revision.database}")
-    if revision.current == revision.needed:
-        say(f"schema at {revision.needed}, as this hub needs")
+    at = f"at {revision.current}" if revision.current else "no schema yet (an empty database)"
+    if not revision.known:
+        advice = ": a newer hub upgraded it; upgrade the hub"
+    elif revision.behind:
+        advice = ": run `hub db upgrade`"
     else:
-        say(
-            f"schema at {revision.current or 'none (empty)'}, this hub needs {revision.needed}:"
-            " run `hub db upgrade`"
-        )
+        advice = ""
+    say(f"{revision.database}: {at}, this hub needs {revision.needed}{advice}")

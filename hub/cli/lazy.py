@@ -178,6 +178,40 @@ class LazyGroup(TyperGroup):
         finally:
             del ctx.meta[_SUMMARIES]
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _USAGE_ERROR as exc:
+            if type(exc).__name__ == "NoSuchOption":
+                _hint_global_option(self, exc)
+            raise
+
+
+#: click's ``UsageError`` (typer raises click's errors; newer typers bring their own click):
+#: a sub-command's "No such option" is one.
+_USAGE_ERROR: type[Exception] = next(
+    kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "UsageError"
+)
+
+
+def _hint_global_option(root: TyperGroup, exc: Any) -> None:
+    """Say where a global option (``--db``, ``--today``, ...) goes when ``exc`` (click's
+    ``NoSuchOption``) is about one that came after the command."""
+    for param in root.params:
+        names = [*param.opts, *param.secondary_opts]
+        if exc.option_name not in names or not getattr(param, "expose_value", True):
+            continue
+        name = max(names, key=len)  # --verbose, not -v
+        value = "" if getattr(param, "is_flag", False) else f" {param.metavar or 'VALUE'}"
+        path = exc.ctx.command_path if exc.ctx is not None else root.name
+        program, _, command = str(path).partition(" ")
+        exc.message = (
+            f"{exc.option_name} is a global option: put it before the command:"
+            f" {program} {name}{value} {command}".rstrip()
+        )
+        exc.possibilities = None
+        return
+
 
 def lazy_group(commands: Mapping[str, Lazy]) -> type[LazyGroup]:
     """A :class:`LazyGroup` class with ``commands``, for ``typer.Typer(cls=...)``."""

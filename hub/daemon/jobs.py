@@ -125,7 +125,7 @@ def run_job(ctx: Context, job: str, client: str) -> JobResult:
         day = client_day(ctx, client)
     except NotFoundError:
         result.outcome = runs.Outcome.FAILED
-        result.errors.append(f"there is no client named {client!r}")
+        result.errors.append(f"no client named {client!r} (see `hub clients list`)")
         return result
     log = get_logger("hub.daemon.jobs", client=client, job=job)
     started = time.monotonic()

@@ -167,7 +167,7 @@ class Schedules:
             if name not in names:
                 raise ScheduleError(
                     f"{self.source}:{line}: {_dotted(('clients', name))}:"
-                    f" there is no client named {name!r} (hub clients list)"
+                    f" no client named {name!r} (see `hub clients list`)"
                 )
 
 
@@ -356,7 +356,11 @@ class _Reader:
 
     def table(self, path: tuple[str, ...], value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.fail(path, f"must be a table, not {_show(value)}")
+            self.fail(
+                path,
+                f"must be a table, not {_show(value)} (`hub run --show-default` prints the"
+                " packaged schedule file, with every table and key explained)",
+            )
         return value
 
     def whole(self, path: tuple[str, ...], table: dict[str, Any], default: int, least: int) -> int:

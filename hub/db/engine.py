@@ -21,6 +21,7 @@ import ast
 import contextlib
 import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -69,14 +70,70 @@ def _create_private_sqlite_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+#: What the hub opens, as the errors about a URL say it.
+SUPPORTED_URLS = (
+    "sqlite:///PATH (SQLite; four slashes for an absolute path) or"
+    " postgresql+psycopg://USER:PASSWORD@HOST/DATABASE (PostgreSQL)"
+)
+
+#: PostgreSQL drivers the hub accepts: psycopg 3, and "postgresql://" or "postgresql+psycopg2://"
+#: mean it too (psycopg2 is not installed).
+_POSTGRESQL_DRIVERS = ("psycopg", "psycopg2", "")
+
+
+def masked_url(url: str) -> str:
+    """``url`` with the password hidden, also where it is no valid URL (said in its error)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r":[^:@]*@", ":***@", url)  # USER:PASSWORD@
+
+
+def _psycopg_url(url: URL) -> str:
+    """``url`` for psycopg 3, with the word PASSWORD where its password is (not shown)."""
+    fixed = url.set(drivername="postgresql+psycopg")
+    if url.password is not None:
+        fixed = fixed.set(password="PASSWORD")
+    return fixed.render_as_string(hide_password=False)
+
+
+def _supported_url(url: str) -> URL:
+    """``url`` parsed, if it names a database the hub opens (SQLite, PostgreSQL by psycopg).
+
+    :raises InputError: no URL, or one for another database or driver; the error says what to
+        write instead and hides the password.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"database URL {masked_url(url)!r} is not a database URL: use {SUPPORTED_URLS}"
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    backend, _, driver = parsed.drivername.partition("+")  # not loading the dialect
+    if backend == "postgres":  # Heroku's and libpq's spelling; SQLAlchemy does not know it
+        raise InputError(
+            f"database URL {shown!r}: SQLAlchemy does not know postgres://: write"
+            f" {_psycopg_url(parsed)}"
+        )
+    if backend == "postgresql" and driver not in _POSTGRESQL_DRIVERS:
+        raise InputError(
+            f"database URL {shown!r}: the hub talks to PostgreSQL through psycopg 3, not"
+            f" {driver}: write {_psycopg_url(parsed)}"
+        )
+    if not ((backend == "sqlite" and driver in ("", "pysqlite")) or backend == "postgresql"):
+        raise InputError(
+            f"database URL {shown!r}: the hub opens SQLite and PostgreSQL databases, not"
+            f" {parsed.drivername}: use {SUPPORTED_URLS}"
+        )
+    return parsed
+
+
 def create_engine(url: str, *, create: bool = True) -> Engine:
     """An engine for ``url``. A SQLite file is made on first use, with its folder, unless
     ``create`` is false: then a file that does not exist is refused (a mistyped path would
     otherwise quietly become a new, empty database)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise InputError(f"database URL {url!r} is not a valid SQLAlchemy URL") from None
+    parsed = _supported_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             path = Path(parsed.database).expanduser()
@@ -84,13 +141,13 @@ def create_engine(url: str, *, create: bool = True) -> Engine:
                 raise InputError(
                     f"database {parsed.render_as_string()}: the SQLite file {path} does not"
                     " exist; check the URL, or create the database there with"
-                    " `hub --db <URL> db upgrade`"
+                    f" `hub --db {parsed.render_as_string()} db upgrade`"
                 )
             _create_private_sqlite_file(path)
         engine = sa.create_engine(parsed)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg2", ""):
+    if parsed.drivername != "postgresql+psycopg":  # postgresql:// or postgresql+psycopg2://
         # psycopg 3 is the driver we ship; "postgresql://" should just work.
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
@@ -257,7 +314,10 @@ class Database:
             upgrade(self.engine)
             return
         raise StorageError(
-            f"database {self.display_url} is at schema revision {current or 'none'}, this hub"
+            f"database {self.display_url} has no schema yet (an empty database), this hub"
+            f" needs {head}: run `hub db upgrade`"
+            if current is None
+            else f"database {self.display_url} is at schema revision {current}, this hub"
             f" needs {head}: run `hub db upgrade`"
         )
 

@@ -115,9 +115,10 @@ def run_demo(
                 for line in scenario.start(ctx, servers):
                     say(f"  {scenario.client}: {line}")
             say(
-                f"{DAYS} simulated days from {START}, each run as the daemon runs it (hub run):"
-                " every day sync (fetch, dunning cycle, delivery) for each client, recurring"
-                f" for {tripletex.client}, postings for {economic.client}"
+                f"{DAYS} simulated days from {START}, each run as the daemon (hub run) runs"
+                " it: every day a sync (fetch, dunning cycle, delivery) for each client, the"
+                f" recurring job for {tripletex.client} and the postings job for"
+                f" {economic.client}"
             )
             timeline = run_timeline(ctx, scenarios, say, progress, start=START)
             for scenario in scenarios:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from hub.amounts import CENT, ZERO
 from hub.daemon.jobs import JobResult
-from hub.demo.text import amount, plural
+from hub.demo.text import amount, danish_amount, plural
 from hub.demo.timeline import START, Scenario
 from hub.operations import clients, flows, invoices
 from hub.operations.context import Context
@@ -93,10 +93,10 @@ def write_export(path: Path, n: int) -> list[CsvInvoice]:
                     issued.strftime("%d.%m.%Y"),
                     due.strftime("%d.%m.%Y"),
                     "DKK",
-                    amount(inv.net),
-                    amount(gross - inv.net),
-                    amount(gross),
-                    amount(gross),
+                    danish_amount(inv.net),
+                    danish_amount(gross - inv.net),
+                    danish_amount(gross),
+                    danish_amount(gross),
                 ]
             )
         )
@@ -172,5 +172,5 @@ class CsvScenario(Scenario):
         self.story.overdue_amount = sum(overdue, D("0.00"))
         return [
             f"{plural(self.story.open_invoices, 'invoice')} still open,"
-            f" {self.story.overdue_invoices} overdue for {amount(self.story.overdue_amount)} DKK"
+            f" {self.story.overdue_invoices} overdue for {amount(self.story.overdue_amount, 'DKK')}"
         ]

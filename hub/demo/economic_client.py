@@ -6,10 +6,11 @@ restapi.e-conomic.com. One reminder per customer on its overdue balance (C1). On
 a payment lowers the next reminder's total (day 12); a person sends the largest debtor to
 collection (day 14: the collection warning, its 10 days, then collection invoice by invoice,
 C4); on day 30 a person writes one of its invoices off while e-conomic is down for maintenance,
-so the write-off waits, asked for, until the daemon's ``postings`` job finishes it with the
-same voucher (D4); the client's bookkeeper (played by the demo) books the journal the next
-day, which settles the invoice in e-conomic; on day 60 the collection agency collects the
-other invoice, and the hub records its success fee (D1) without closing the case (R6).
+so the write-off is recorded as requested and waits until the daemon's ``postings`` job
+finishes it with the same voucher (D4); the client's bookkeeper (played by the demo) books the
+journal the next day, which settles the invoice in e-conomic; on day 60 the collection agency
+collects the other invoice, and the hub records its success fee (D1) without closing the case
+(R6).
 """
 
 from __future__ import annotations
@@ -178,14 +179,14 @@ class EconomicScenario(ServedScenario):
             self.story.write_off_error = str(exc)
             return (
                 f"{said}, but e-conomic is down for maintenance (HTTP 503, back in an hour):"
-                " the write-off waits, asked for"
+                " the hub records the write-off as requested, for the postings job to finish"
             )
         return said
 
     def after(self, ctx: Context, n: int, day: dt.date, result: JobResult) -> list[str]:
         if result.job != JobKind.POSTINGS or not result.counts.get("write_offs"):
             return []
-        assert self._written_off is not None, "the postings job finished a write-off asked for"
+        assert self._written_off is not None, "the postings job finished a requested write-off"
         events = cases.show_case(ctx, self._written_off).detail["events"]
         [data] = [e["data"] for e in events if e["kind"] == cases.EventKind.WRITE_OFF_REQUESTED]
         self.story.write_off_voucher = [
@@ -193,8 +194,14 @@ class EconomicScenario(ServedScenario):
             for line in data["lines"]
         ]
         self.story.vouchers_posted = len(self.agreement.vouchers)
-        lines = ", ".join(f"{who} {amount(sum_)}" for who, sum_ in self.story.write_off_voucher)
-        return [f"the voucher, as asked for, in e-conomic's journal 1: {lines} (key {data['key']})"]
+        lines = ", ".join(
+            f"{who if who.startswith('customer') else f'account {who}'} {amount(sum_, 'DKK')}"
+            for who, sum_ in self.story.write_off_voucher
+        )
+        return [
+            f"the write-off's voucher, as requested, in e-conomic's journal 1: {lines}"
+            f" (key {data['key']})"
+        ]
 
     def finish(self) -> None:
         """Note what the fake e-conomic saw (while its server is still up)."""

@@ -26,7 +26,8 @@ class Summary:
     law: list[LawTally]
     auto_closed: dict[str, int]  # client: cases closed as paid in accounting (R1, R2)
     collection: list[CollectionCase]
-    recurring: list[tuple[str, str, dt.date, str | None, Decimal]]  # client, kind, date, ref, net
+    #: client, kind, date, reference, net, currency
+    recurring: list[tuple[str, str, dt.date, str | None, Decimal, str]]
     runs: Counter[tuple[str, str]]  # (job, outcome): count
 
 
@@ -39,7 +40,9 @@ def collect(ctx: Context) -> Summary:
         law=reports.law_tallies(ctx),
         auto_closed={c.client: c.closed_when_paid for c in counted},
         collection=reports.collection_cases(ctx),
-        recurring=[(m.client, m.kind, m.invoice_date, m.reference, m.net) for m in made],
+        recurring=[
+            (m.client, m.kind, m.invoice_date, m.reference, m.net, m.currency) for m in made
+        ],
         runs=reports.run_counts(ctx),
     )
 
@@ -80,10 +83,11 @@ def _law(summary: Summary, width: int) -> list[str]:
             letters = ", ".join(f"{n} {kind}" for kind, n in x.letters.items())
             lines.append(f"      {x.client:<{width}}  {letters}; {x.delivered} delivered")
             lines.append(
-                f"      {'':<{width}}  {plural(x.fee_letters, 'fee')}, {amount(x.fees)}"
-                f" {x.currency}: none above {amount(x.highest_fee)}; per invoice at most"
-                f" {x.most_fees_per_claim}, at least {_days(x.closest_fee_days)} apart, none"
-                f" before {_days(x.earliest_fee_days)} after the due date"
+                f"      {'':<{width}}  {plural(x.fee_letters, 'fee')},"
+                f" {amount(x.fees, x.currency)} in all: none above"
+                f" {amount(x.highest_fee, x.currency)}, at most {x.most_fees_per_claim} per"
+                f" invoice, at least {_days(x.closest_fee_days)} apart, none earlier than"
+                f" {_days(x.earliest_fee_days)} after the due date"
             )
     return lines
 
@@ -99,14 +103,18 @@ def render(summary: Summary) -> list[str]:
     for c in summary.collection:
         how = c.state if c.close_code is None else f"{c.state} ({c.close_code})"
         if c.paid_in_accounting:
-            fee = "" if c.success_fee is None else f", success fee {amount(c.success_fee)}"
+            fee = (
+                ""
+                if c.success_fee is None
+                else f", success fee {amount(c.success_fee, c.currency)}"
+            )
             how += f", paid in accounting{fee}"
         lines.append(
-            f"  {c.client:<{width}}  invoice {c.invoices}: {amount(c.amount)} {c.currency}, {how}"
+            f"  {c.client:<{width}}  invoice {c.invoices}: {amount(c.amount, c.currency)}, {how}"
         )
     lines.append("Recurring invoices and orders made, each once (G6):")
-    for name, kind, on, ref, net in summary.recurring:
-        lines.append(f"  {name:<{width}}  {kind} no. {ref} of {on}: {amount(net)} net")
+    for name, kind, on, ref, net, currency in summary.recurring:
+        lines.append(f"  {name:<{width}}  {kind} no. {ref} of {on}: {amount(net, currency)} net")
     runs = ", ".join(
         f"{job} {count} {outcome}" for (job, outcome), count in sorted(summary.runs.items())
     )

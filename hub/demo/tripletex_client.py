@@ -168,7 +168,7 @@ class TripletexScenario(ServedScenario):
             self._pays_on = day + dt.timedelta(days=PAYS_AFTER)
         return [
             f"recurring: {m.kind} no. {m.reference} of {m.invoice_date} for customer {m.customer}:"
-            f" {amount(m.net)} NOK net"
+            f" {amount(m.net, 'NOK')} net"
             + (" (left for a person to invoice)" if m.kind == "order" else "")
             for m in made
         ]

@@ -70,9 +70,14 @@ def start_by_hand(
 
 def refuse_unless(case: t.Case, states: set[CaseState], action: str) -> None:
     if CaseState(case.state) not in states:
+        closed = (
+            f"; a closed case stays closed: `hub cases show {case.id}` shows how it closed"
+            if case.state == CaseState.CLOSED
+            else ""
+        )
         raise InputError(
             f"case {case.id} is {case.state}: cannot {action}"
-            f" (only a case that is {' or '.join(sorted(s.value for s in states))})"
+            f" (only a case that is {' or '.join(sorted(s.value for s in states))}){closed}"
         )
 
 

@@ -270,7 +270,7 @@ def letter_client(session: Session, letter_id: int) -> t.Client:
         .where(t.Message.id == letter_id)
     )
     if client is None:
-        raise NotFoundError(f"there is no letter {letter_id} (see `hub dispatch list`)")
+        raise NotFoundError(f"no letter {letter_id} (see `hub dispatch list`)")
     return client
 
 
@@ -289,7 +289,7 @@ def hold(
         raise InputError(f"letter {letter_id}: the reason {why}")
     message = session.get(t.Message, letter_id, populate_existing=True)
     if message is None:
-        raise NotFoundError(f"there is no letter {letter_id} (see `hub dispatch list`)")
+        raise NotFoundError(f"no letter {letter_id} (see `hub dispatch list`)")
     problem = _why_not(message, HOLDABLE, "held")
     if problem is not None:
         raise InputError(problem)

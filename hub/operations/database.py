@@ -21,6 +21,12 @@ class SchemaRevision:
     database: str
     current: str | None  # None: an empty database
     needed: str
+    known: bool  # False: a newer hub upgraded the database
+
+    @property
+    def behind(self) -> bool:
+        """`hub db upgrade` brings the database to :attr:`needed`."""
+        return self.known and self.current != self.needed
 
 
 def upgrade(ctx: Context) -> SchemaUpgrade:
@@ -35,6 +41,6 @@ def upgrade(ctx: Context) -> SchemaUpgrade:
 
 def current(ctx: Context) -> SchemaRevision:
     db = ctx.db
-    return SchemaRevision(
-        db.display_url, engine.current_revision(db.engine), engine.head_revision()
-    )
+    revision = engine.current_revision(db.engine)
+    known = revision is None or revision in engine.known_revisions()
+    return SchemaRevision(db.display_url, revision, engine.head_revision(), known)

@@ -241,7 +241,7 @@ def hold_letter(ctx: Context, request: HoldRequest) -> OutboxLetter:
     with ctx.db.session() as session:
         owner = dispatch.letter_client(session, request.letter)
         if not ctx.actor.may_see(owner.name):
-            raise NotFoundError(f"there is no letter {request.letter} (see `hub dispatch list`)")
+            raise NotFoundError(f"no letter {request.letter} (see `hub dispatch list`)")
         change = access.permit(
             ctx, action="dispatch.hold", client=owner.name, subject=f"letter {request.letter}"
         )

@@ -166,7 +166,10 @@ def check_connection(ctx: Context, client: str, plugin: str | None = None) -> Co
         if plugin is not None:
             named = next((p for p in row.plugins if p.plugin == plugin and p.enabled), None)
             if named is None:
-                raise NotFoundError(f"client {client!r} has no enabled plugin {plugin!r}")
+                raise NotFoundError(
+                    f"client {client!r} has no enabled plugin {plugin!r}"
+                    f" (see `hub clients show {client}`)"
+                )
             if named.kind != "accounting":
                 raise InputError(
                     f"plugin {plugin!r} is a {named.kind} plugin: only an accounting plugin's"

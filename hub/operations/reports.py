@@ -91,6 +91,7 @@ class RecurringMade:
     invoice_date: dt.date
     reference: str | None
     net: Decimal
+    currency: str  # the agreement's
     lines: tuple[str, ...]  # each ``description quantity x unit price``
 
 
@@ -203,7 +204,12 @@ def recurring_made(
     """The invoices and orders recurring agreements recorded (of ``client``; made on or before
     ``through``), in the order they were recorded."""
     query = (
-        select(t.RecurringInvoice, t.RecurringAgreement.customer_number, t.Client.name)
+        select(
+            t.RecurringInvoice,
+            t.RecurringAgreement.customer_number,
+            t.RecurringAgreement.currency,
+            t.Client.name,
+        )
         .join(t.RecurringAgreement, t.RecurringAgreement.id == t.RecurringInvoice.agreement_id)
         .join(t.Client, t.Client.id == t.RecurringAgreement.client_id)
         .where(access.seen_names(ctx, t.Client.name))
@@ -222,12 +228,13 @@ def recurring_made(
                 invoice_date=made.invoice_date,
                 reference=made.reference,
                 net=made.total,
+                currency=currency,
                 lines=tuple(
                     f"{line['description']} {line['quantity']} x {line['unit_price']}"
                     for line in made.request["lines"]
                 ),
             )
-            for made, customer, name in session.execute(query)
+            for made, customer, currency, name in session.execute(query)
         ]
 
 

@@ -153,7 +153,7 @@ def get_agreement(
 ) -> t.RecurringAgreement:
     agreement = session.get(t.RecurringAgreement, agreement_id)
     if agreement is None:
-        raise NotFoundError(f"recurring agreement {agreement_id} does not exist")
+        raise NotFoundError(f"no recurring agreement {agreement_id} (see `hub recurring list`)")
     if client_name is not None:
         client = clients.get_client(session, client_name)
         if agreement.client_id != client.id:
