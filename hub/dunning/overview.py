@@ -60,9 +60,7 @@ def _customer_cases(session: Session, client: t.Client, today: dt.date) -> dict[
     }
 
 
-def collection_overview(
-    session: Session, client: t.Client, today: dt.date
-) -> list[dict[str, Any]]:
+def collection_overview(session: Session, client: t.Client, today: dt.date) -> list[dict[str, Any]]:
     """One entry per customer (see the module docstring), by customer number.
 
     Keys: ``customer_number``, ``customer_name``, ``balance`` (as the accounting system
