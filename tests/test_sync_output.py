@@ -78,3 +78,15 @@ def test_amounts_are_written_as_the_locale_writes_numbers(
     assert "1\u00a0543\u00a0209,86" in shown["nb_NO.UTF-8"]
     assert "1,543,209.86" in shown["C.UTF-8"]
     assert "amounts in DKK" in shown["C.UTF-8"]
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_runs_list_fits_the_terminal(
+    synced_twice: list[str], capsys: pytest.CaptureFixture[str], columns: int
+) -> None:
+    """No snapshot: the runs' start times are the wall clock's."""
+    shown = run(capsys, [*synced_twice, "runs", "list", "--client", "acme"], columns=columns)
+    assert shown.code == 0, shown.err
+    assert widest_line(shown.out) <= columns
+    assert shown.out.startswith("Runs of acme") and "{'" not in shown.out
+    assert "new 3" in shown.out  # the first sync's counts, in words
