@@ -1,10 +1,11 @@
 """Amounts: typed by a person (CLI options, rules, flow steps), exact, finite, two decimals; and
-the one VAT split of a part of an invoice (the write-off's voucher, a plugin's credit note)."""
+the one VAT split of a part of an invoice (the write-off's voucher, a plugin's credit note);
+and the one way an amount is written for a person in a language (letters, the CLI's tables)."""
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from hub.errors import InputError
 
@@ -12,6 +13,15 @@ from hub.errors import InputError
 LIMIT = Decimal(10) ** 16
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+
+#: The thousands separator of Norwegian amounts: NO-BREAK SPACE, so "1 234,50" never wraps.
+NB_GROUP_SEPARATOR = "\u00a0"
+#: (thousands separator, decimal separator) of each language amounts are written in.
+NUMBER_SEPARATORS: dict[str, tuple[str, str]] = {
+    "da": (".", ","),
+    "nb": (NB_GROUP_SEPARATOR, ","),
+    "en": (",", "."),
+}
 
 
 #: A number as a person writes it: ASCII digits, at most one decimal point with digits on both
@@ -123,3 +133,33 @@ def split_vat(amount: Decimal, *, gross: Decimal, vat: Decimal) -> tuple[Decimal
     else:
         share = (amount * vat / gross).quantize(CENT, rounding=ROUND_HALF_UP)
     return amount - share, share
+
+
+def format_number(amount: Decimal, language: str) -> str:
+    """``amount`` as ``language`` (a key of :data:`NUMBER_SEPARATORS`) writes it, without a
+    currency: ``1.234,50`` (da), ``1 234,50`` (nb, a NO-BREAK SPACE), ``1,234.50`` (en).
+
+    Exact: quantized to 0.01 with ROUND_HALF_UP for display only, never via float; an ASCII
+    minus sign, and an amount that rounds to zero is ``0.00`` without one.
+
+    :raises TypeError: ``amount`` is not a Decimal (a float is never an amount).
+    :raises ValueError: the amount is not finite, or the language is unknown.
+    """
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"amount must be a Decimal, not {type(amount).__name__} ({amount!r})")
+    if not amount.is_finite():
+        raise ValueError(f"amount must be finite, not {amount}")
+    try:
+        group, point = NUMBER_SEPARATORS[language]
+    except KeyError:
+        raise ValueError(
+            f"language {language!r}: amounts are written in {', '.join(NUMBER_SEPARATORS)}"
+        ) from None
+    # Enough precision that quantize never fails, however large the amount.
+    context = Context(prec=max(28, amount.adjusted() + 4))
+    cents = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=context)
+    sign = "-" if cents < 0 else ""  # -0.00 (e.g. -0.001 rounded) is shown as 0.00
+    whole, fraction = f"{cents.copy_abs():f}".split(".")
+    head = len(whole) % 3 or 3
+    groups = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
+    return f"{sign}{group.join(groups)}{point}{fraction}"

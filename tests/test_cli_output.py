@@ -34,6 +34,13 @@ COMMANDS: dict[str, list[str]] = {
     "cases-list": ["cases", "list", "--client", "demo-dk"],
     "collection-overview": ["collection", "overview", "--client", "demo-economic"],
     "messages-list": ["messages", "list", "--client", "demo-economic"],
+    "cases-list-all": ["cases", "list"],
+    "cases-show": ["cases", "show", "1"],
+    "cases-show-closed": ["cases", "show", "2"],
+    "messages-show": ["messages", "show", "12"],
+    "invoices-list": ["invoices", "list", "--client", "demo-dk"],
+    "clients-list": ["clients", "list"],
+    "clients-show": ["clients", "show", "demo-dk"],
     # --- section: help (plugins, flows, rules, recurring, dispatch, users, tokens, audit, db) ---
     # (no audit list: its entries carry the time the demo ran)
     "plugins-list": ["plugins", "list"],

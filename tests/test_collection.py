@@ -267,7 +267,7 @@ def test_D3_overview_lists_customers_owing_after_the_last_reminder(
     for n in range(1, 40):
         run_day(db, registry, box, "acme", day(n))
     with db.session() as session:
-        overview = collection_overview(session, clients.get_client(session, "acme"))
+        overview = collection_overview(session, clients.get_client(session, "acme"), day(39))
     assert [row["customer_number"] for row in overview] == ["C1", "C2"]  # both had every reminder
     c1 = overview[0]
     assert c1["customer_name"] == "Østergaard ApS"
@@ -280,7 +280,7 @@ def test_D3_overview_lists_customers_owing_after_the_last_reminder(
     pay(ledger, "1")
     run_day(db, registry, box, "acme", day(40))
     with db.session() as session:
-        overview = collection_overview(session, clients.get_client(session, "acme"))
+        overview = collection_overview(session, clients.get_client(session, "acme"), day(40))
     assert [row["customer_number"] for row in overview] == ["C2"]  # C1's reminded one is paid
     assert overview[0]["outstanding"] == {currency: D("50.00")}
 

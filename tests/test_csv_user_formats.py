@@ -74,7 +74,7 @@ def test_a_total_row_at_the_end_is_skipped_and_named_in_the_sync_report(
     assert _stored(db) == {"1": ("DKK", "1250.00"), "2": ("DKK", "500.00")}
     code, out = _sync(db, capsys)
     assert code == 0, out
-    assert "Note: invoices.csv:4: skipped the total row 'I alt' (a sum, not an invoice)" in out
+    assert "note: invoices.csv:4: skipped the total row 'I alt' (a sum, not an invoice)" in out
 
 
 def test_a_total_row_before_more_invoices_fails_the_file(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import typer
 
 from hub.amounts import CENT, parse_amount
 from hub.cli.options import ClientOption, JsonOption, SomeClientOption
-from hub.cli.output import emit_json, json_or, listing, say, table
+from hub.cli.output import Cell, amount, emit_json, json_or, listing, say, table
 from hub.cli.state import state
 from hub.clock import parse_date
 from hub.operations import cases, collection
@@ -57,26 +59,43 @@ def list_(
 ) -> None:
     """List cases with what they pursue and their next step."""
     request = cases.CaseFilter(client, stage, state_, customer, overdue)
+    rows = cases.list_cases(state.context(), request).rows
+    columns: dict[str, Cell] = {
+        "id": "id",
+        "client": "client",
+        "invoice": lambda r: ", ".join(r["invoice_numbers"]),
+        "customer": "customer_number",
+        "stage": "stage",
+        "state": lambda r: (
+            r["state"] + (" (paid in accounting)" if r["paid_in_accounting"] else "")
+        ),
+        "outstanding": "outstanding_amount",
+        "fees": "fees_amount",
+        "next step": "next_step",
+        "on": "next_step_on",
+    }
+    if client is not None:
+        del columns["client"]  # said in the title
     listing(
-        "Cases",
-        cases.list_cases(state.context(), request).rows,
+        f"Cases of {client}" if client else "Cases",
+        rows,
         json_out,
-        {
-            "id": "id",
-            "client": "client",
-            "invoice": lambda r: ", ".join(r["invoice_numbers"]),
-            "customer": "customer_number",
-            "stage": "stage",
-            "state": lambda r: (
-                r["state"] + (" (paid in accounting)" if r["paid_in_accounting"] else "")
-            ),
-            "outstanding": "outstanding_amount",
-            "fees": "fees_amount",
-            "next step": "next_step",
-            "on": "next_step_on",
-        },
-        right=("outstanding", "fees"),
+        columns,
+        money=("outstanding", "fees"),
+        currency="currency",
+        wrap=("invoice", "state"),
+        empty="no cases match",
+        optional=("customer", "fees", "on", "stage"),
     )
+    if not json_out and rows:
+        say(_case_summary(rows))
+
+
+def _case_summary(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``12 cases: 8 active, 4 closed``."""
+    by_state = Counter(r["state"] for r in rows)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(by_state.items()))
+    return f"{len(rows)} case{'s' if len(rows) != 1 else ''}: {counts}"
 
 
 @app.command("show", epilog="Example: hub cases show 12")
@@ -86,16 +105,18 @@ def show(case_id: CaseId, json_out: JsonOption = False) -> None:
 
 
 def _print_case(detail: dict[str, Any]) -> None:
-    invoices = ", ".join(detail["invoice_numbers"])
+    invoices = ", ".join(detail["invoice_numbers"]) or "-"
+    currency = detail["currency"]
     say(
         f"case {detail['id']} of {detail['client']}: invoice {invoices},"
         f" customer {detail['customer_number']}, {detail['stage']} stage, {detail['state']}"
     )
     say(
-        f"pursues {detail['outstanding_amount']} {detail['currency']}, fees"
-        f" {detail['fees_amount']}; next: {detail['next_step'] or '-'}"
-        f" {detail['next_step_on'] or ''}"
+        f"pursues {amount(detail['outstanding_amount'], currency)},"
+        f" fees {amount(detail['fees_amount'], currency)}"
     )
+    if detail["next_step"]:
+        say(f"next: {detail['next_step']} on {detail['next_step_on']}")
     table(
         "Steps",
         ["step", "template", "fee", "offset", "anchor", "done"],
@@ -111,18 +132,20 @@ def _print_case(detail: dict[str, Any]) -> None:
             for s in detail["steps"]
         ],
     )
-    table(
-        "Messages",
-        ["id", "kind", "created", "fee", "channel", "status"],
-        [
-            (m["id"], m["kind"], m["created_on"], m["fee"], m["channel"], m["status"])
-            for m in detail["messages"]
-        ],
-    )
+    if detail["messages"]:
+        table(
+            "Messages",
+            ["id", "kind", "created", "fee", "channel", "status"],
+            [
+                (m["id"], m["kind"], m["created_on"], m["fee"], m["channel"], m["status"])
+                for m in detail["messages"]
+            ],
+        )
     table(
         "History",
         ["on", "kind", "by", "reason"],
         [(e["on"], e["kind"], e["by"], e["reason"]) for e in detail["events"]],
+        wrap=("reason",),
     )
 
 

@@ -40,7 +40,7 @@ def list_(json_out: JsonOption = False) -> None:
     """List clients."""
     columns = ("name", "country", "currency", "timezone", "plugin")
     rows = [c.as_dict() for c in clients.list_clients(state.context())]
-    listing("Clients", rows, json_out, {c: c for c in columns})
+    listing("Clients", rows, json_out, {c: c for c in columns}, empty="no clients")
 
 
 @app.command("show", epilog="Example: hub clients show demo-dk")
@@ -56,6 +56,7 @@ def _print_client(data: dict[str, Any]) -> None:
             f"{p['plugin']} ({'enabled' if p['enabled'] else 'disabled'})",
             ["setting", "value"],
             sorted(p["settings"].items()),
+            wrap=("value",),
         )
 
 

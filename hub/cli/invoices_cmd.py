@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hub.cli.options import ClientOption, JsonOption
-from hub.cli.output import listing
+from hub.cli.output import Cell, listing
 from hub.cli.state import state
 from hub.operations.invoices import list_invoices
 
@@ -35,20 +35,26 @@ def list_(
     """List a client's invoices as last synced."""
     open_only = state_filter is StateFilter.open
     rows = [i.as_dict() for i in list_invoices(state.context(), client, open_only=open_only)]
+    columns: dict[str, Cell] = {
+        "invoice": "invoice_number",
+        "customer": "customer_number",
+        "name": "customer_name",
+        "invoice date": "invoice_date",
+        "due date": "due_date",
+        "gross": "gross_amount",
+        "outstanding": "outstanding_amount",
+        "state": "state",
+    }
+    if open_only:
+        del columns["state"]  # every one is open
     listing(
         f"Invoices of {client} ({state_filter.value})",
         rows,
         json_out,
-        {
-            "invoice": "invoice_number",
-            "customer": "customer_number",
-            "name": "customer_name",
-            "invoice date": "invoice_date",
-            "due date": "due_date",
-            "currency": "currency",
-            "gross": "gross_amount",
-            "outstanding": "outstanding_amount",
-            "state": "state",
-        },
-        right=("gross", "outstanding"),
+        columns,
+        money=("gross", "outstanding"),
+        currency="currency",
+        wrap=("name",),
+        empty=f"no {'open ' if open_only else ''}invoices of {client}",
+        optional=("invoice date", "gross"),
     )

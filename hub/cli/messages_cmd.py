@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hub.cli.options import JsonOption
-from hub.cli.output import emit_json, listing, say
+from hub.cli.output import Cell, emit_json, listing, prose, say
 from hub.cli.state import state
 from hub.operations.messages import MessageFilter, page_messages, show_message
 
@@ -42,21 +42,29 @@ def list_(
     """List messages: kind, case, day, fee, channel, delivery status."""
     request = MessageFilter(client, status.value if status else None, kind, case, customer)
     rows = [m.as_dict() for m in page_messages(state.context(), request).items]
+    columns: dict[str, Cell] = {
+        "id": "id",
+        "client": "client",
+        "case": "case_id",
+        "kind": "kind",
+        "created": "created_on",
+        "fee": "fee",
+        "channel": "channel",
+        "status": "status",
+        "error": "last_error",
+    }
+    if client is not None:
+        del columns["client"]  # said in the title
     listing(
-        "Messages",
+        f"Messages of {client}" if client else "Messages",
         rows,
         json_out,
-        {
-            "id": "id",
-            "client": "client",
-            "case": "case_id",
-            "kind": "kind",
-            "created": "created_on",
-            "fee": "fee",
-            "status": "status",
-            "error": "last_error",
-        },
-        right=("fee",),
+        columns,
+        money=("fee",),
+        currency="fee_currency",
+        wrap=("error",),
+        optional=("channel", "created"),
+        empty="no messages match",
     )
 
 
@@ -70,12 +78,13 @@ def show(
     if json_out:
         emit_json(message.as_dict())
         return
+    say(f"message {message.id} of {message.client}, case {message.case_id}: {message.kind}")
+    say(f"to {message.recipient_name} <{message.recipient_email or 'no e-mail'}>")
     say(
-        f"message {message.id} of {message.client}, case {message.case_id}: {message.kind}"
-        f" to {message.recipient_name} ({message.recipient_email or 'no e-mail'}),"
-        f" made {message.created_on}, {message.status}"
+        f"made {message.created_on}, {message.status}"
         + (f" on {message.sent_on}" if message.sent_on else "")
+        + (f" by {message.channel}" if message.channel else "")
     )
-    say(f"Subject: {message.subject}")
+    prose(f"Subject: {message.subject}")
     say("")
-    print(message.body, end="" if message.body.endswith("\n") else "\n")
+    prose(message.body)

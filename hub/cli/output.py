@@ -1,23 +1,58 @@
 """Output for humans (rich tables) and machines (JSON with amounts as strings, dates ISO:
-:func:`hub.records.to_json`, which the console's API writes with too)."""
+:func:`hub.records.to_json`, which the console's API writes with too).
+
+A table is for reading at a glance: at most :data:`MAX_WIDTH` columns wide (narrower on a
+narrower terminal), a light box without side borders, short cells (ids, amounts, dates, states)
+never broken over lines, and only the free-text columns a command names in ``wrap`` wrapped.
+Amounts are written the way the user's locale writes numbers (:func:`locale_language`), right
+aligned; a table of one currency says which in its title, a table of several puts the code
+beside each amount."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from hub.amounts import format_number
 from hub.records import json_value, to_json
 
 T = TypeVar("T")
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+#: The widest a table is drawn, however wide the terminal: wider is harder to read.
+MAX_WIDTH = 100
+
+_LOCALE_LANGUAGES = {"da": "da", "nb": "nb", "nn": "nb", "no": "nb"}
+
+
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
+    """How the user's locale writes numbers: ``da``, ``nb`` or ``en`` (the default).
+
+    The locale is the first set of LC_ALL, LC_NUMERIC and LANG, as POSIX reads them: ``da*``
+    is Danish (1.234,50), ``nb*``, ``nn*`` and ``no*`` Norwegian (1 234,50), anything else
+    (``C``, ``en_GB.UTF-8``, unset) English (1,234.50)."""
+    env = os.environ if environ is None else environ
+    value = next((v for name in ("LC_ALL", "LC_NUMERIC", "LANG") if (v := env.get(name))), "")
+    base = re.split(r"[-_.@]", value.strip().lower(), maxsplit=1)[0]
+    return _LOCALE_LANGUAGES.get(base, "en")
+
+
+def amount(value: Decimal, currency: str | None = None) -> str:
+    """An amount as the user's locale writes it, with the currency code after it if given."""
+    number = format_number(value, locale_language())
+    return f"{number} {currency}" if currency else number
 
 
 def emit_json(data: Any) -> None:
@@ -26,14 +61,59 @@ def emit_json(data: Any) -> None:
 
 
 def text(value: Any) -> str:
-    """A cell for a human table: amounts with two decimals, dates ISO, sets comma-separated."""
+    """A cell for a human table: amounts in the user's locale, dates ISO, collections joined
+    by commas (never a Python repr)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return amount(value)
     if isinstance(value, frozenset | set):
-        return ", ".join(sorted(value))
-    if isinstance(value, Decimal | dt.date | Enum):
+        return ", ".join(sorted(text(v) for v in value))
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(text(v) for v in value)
+    if isinstance(value, dt.date | Enum):
         return str(json_value(value))
     return str(value)
+
+
+def _numeric(values: list[Any]) -> bool:
+    present = [v for v in values if v is not None and v != ""]
+    return bool(present) and all(
+        isinstance(v, Decimal | int) and not isinstance(v, bool) for v in present
+    )
+
+
+#: The narrowest a wrapped (free-text) column is counted when fitting a table.
+_WRAP_MIN = 12
+_GAP = 2
+
+
+def _fit(
+    columns: Sequence[str],
+    cells: list[list[str]],
+    kept: list[int],
+    wrapped: set[str],
+    optional: Sequence[str],
+    width: int,
+) -> dict[int, int]:
+    """``kept`` less the ``optional`` columns (first named, first left out) that must go for
+    the table to fit ``width``, each with the width it needs at least."""
+
+    def natural(i: int) -> int:
+        longest = max([cell_len(columns[i]), *(cell_len(row[i]) for row in cells)])
+        return min(longest, _WRAP_MIN) if columns[i] in wrapped else longest
+
+    widths = {i: natural(i) for i in kept}
+    kept = list(kept)
+    for name in optional:
+        if sum(widths[i] for i in kept) + _GAP * (len(kept) - 1) <= width:
+            break
+        kept = [i for i in kept if columns[i] != name]
+    return {i: widths[i] for i in kept}
 
 
 def table(
@@ -42,18 +122,59 @@ def table(
     rows: Iterable[Sequence[Any]],
     *,
     right: Iterable[str] = (),
+    wrap: Iterable[str] = (),
+    optional: Sequence[str] = (),
 ) -> None:
-    aligned = set(right)
-    tbl = Table(title=title, show_lines=False)
-    for col in columns:
-        tbl.add_column(col, justify="right" if col in aligned else "left", overflow="fold")
-    for row in rows:
-        tbl.add_row(*(text(v) for v in row))
-    console.print(tbl)
+    """A table: ``right`` names columns aligned right besides those of numbers (amounts, ids,
+    counts are found by their values); ``wrap`` the free-text columns that may wrap over lines
+    (every other column keeps each cell on one line); ``optional`` the columns left out, first
+    named first, while the table is too wide for the terminal (a line below says which)."""
+    materialised = [list(row) for row in rows]
+    cells = [[text(v) for v in row] for row in materialised]
+    aligned, wrapped = set(right), set(wrap)
+    width = min(console.width, MAX_WIDTH)
+    # A column empty in every row says nothing: left out (all of them kept for no rows).
+    kept = [i for i in range(len(columns)) if not cells or any(r[i] for r in cells)]
+    fitting = _fit(columns, cells, kept, wrapped, optional, width)
+    left_out = [columns[i] for i in kept if i not in fitting]
+    kept = list(fitting)
+    tbl = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),  # with the blank column rule: two spaces between columns
+        header_style="bold",
+    )
+    for index in kept:
+        col = columns[index]
+        numeric = _numeric([row[index] for row in materialised])
+        tbl.add_column(
+            col,
+            justify="right" if col in aligned or numeric else "left",
+            no_wrap=col not in wrapped,
+            overflow="fold" if col in wrapped else "ellipsis",
+            min_width=fitting[index] if col in wrapped else None,
+        )
+    for row in cells:
+        tbl.add_row(*(row[i] for i in kept))
+    console.print(tbl, width=width)
+    if left_out:
+        say(f"({', '.join(left_out)} left out to fit {width} columns; see --json)")
 
 
 def say(message: str) -> None:
     console.print(message, markup=False)
+
+
+def prose(body: str) -> None:
+    """Text as written (a letter's), its long lines wrapped between words to fit the terminal
+    (at most :data:`MAX_WIDTH`); ``--json`` gives it byte for byte."""
+    for line in body.splitlines() or [""]:
+        console.print(
+            line, markup=False, soft_wrap=False, width=min(console.width, MAX_WIDTH), end="\n"
+        )
 
 
 #: A column of a listing: the key of the row's value, or how the cell is made from the row.
@@ -67,18 +188,44 @@ def listing(
     columns: Mapping[str, Cell],
     *,
     right: Iterable[str] = (),
+    wrap: Iterable[str] = (),
+    money: Iterable[str] = (),
+    currency: Cell | None = None,
+    empty: str | None = None,
+    optional: Sequence[str] = (),
 ) -> None:
     """A list command's output: the rows as JSON with --json, else a table whose columns are
     ``columns``' headers, each cell the row's value at the key given (or made by the function
-    given)."""
+    given).
+
+    ``money`` names the amount columns and ``currency`` the row's currency (a key or a
+    function): one currency is said in the title, several in a currency column after the
+    amounts. ``empty``: said instead of an empty table. ``optional``: see :func:`table`."""
     if json_out:
         emit_json(rows)
         return
+    if not rows and empty is not None:
+        say(empty)
+        return
+
+    def value(row: Mapping[str, Any], cell: Cell) -> Any:
+        return row[cell] if isinstance(cell, str) else cell(row)
+
+    amounts = [h for h in columns if h in set(money)]
+    currencies = {value(row, currency) for row in rows} if currency is not None else set()
+    if len(currencies) == 1:
+        title = f"{title}, amounts in {next(iter(currencies))}"
+    elif currency is not None and amounts:  # several: a column of them after the last amount
+        after = list(columns).index(amounts[-1]) + 1
+        items = list(columns.items())
+        columns = dict([*items[:after], ("cur", currency), *items[after:]])
     table(
         title,
         list(columns),
-        ([row[c] if isinstance(c, str) else c(row) for c in columns.values()] for row in rows),
-        right=right,
+        ([value(row, c) for c in columns.values()] for row in rows),
+        right={*right, *amounts},
+        wrap=wrap,
+        optional=optional,
     )
 
 

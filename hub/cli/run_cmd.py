@@ -114,21 +114,31 @@ def list_(
     if not rows:
         say("no runs recorded")
         return
+    columns = ["id", "job", "client", "day", "started", "seconds", "outcome", "counts", "error"]
+    if client is not None:
+        columns.remove("client")  # said in the title
     table(
-        "Runs",
-        ["id", "job", "client", "day", "started", "seconds", "outcome", "counts", "error"],
+        f"Runs of {client}" if client else "Runs",
+        columns,
         [
-            (
+            [
                 r["id"],
                 r["job"],
-                r["client"] or "",
+                *([] if client is not None else [r["client"] or ""]),
                 r["today"] or "",
-                r["started_at"],
+                _minute(r["started_at"]),
                 "" if r["seconds"] is None else f"{r['seconds']:.1f}",
                 r["outcome"],
                 ", ".join(f"{k} {v}" for k, v in r["counts"].items() if v),
                 r["error"] or "",
-            )
+            ]
             for r in rows
         ],
+        right=("seconds",),
+        wrap=("counts", "error"),
     )
+
+
+def _minute(started_at: str) -> str:
+    """``2026-12-07T23:46:05.123+00:00`` as ``2026-12-07 23:46`` (the JSON keeps it whole)."""
+    return started_at[:16].replace("T", " ")

@@ -83,14 +83,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, fields, replace
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from hub.amounts import CENT
+from hub.amounts import NB_GROUP_SEPARATOR, format_number
 from hub.dunning.law import LawViolation, law_for
 
 __all__ = [
@@ -159,17 +159,11 @@ LANGUAGES: tuple[str, ...] = ("da", "nb", "en")
 #: Where the templates live; ship ``dunning/templates/*/*.j2`` as package data of ``hub``.
 TEMPLATE_DIR: Path = Path(__file__).resolve().parent / "templates"
 
-#: The thousands separator of Norwegian amounts: NO-BREAK SPACE, so "1 234,50 kr" never wraps.
-NB_GROUP_SEPARATOR = "\u00a0"
 
 _COUNTRY_LANGUAGE = {"DK": "da", "NO": "nb"}
 _LANGUAGE_ALIASES = {"da": "da", "nb": "nb", "no": "nb", "nn": "nb", "en": "en"}
-#: (thousands separator, decimal separator, currency written as a word in that language)
-_NUMBER_STYLE: dict[str, tuple[str, str, dict[str, str]]] = {
-    "da": (".", ",", {"DKK": "kr."}),
-    "nb": (NB_GROUP_SEPARATOR, ",", {"NOK": "kr"}),
-    "en": (",", ".", {}),
-}
+#: The currency written as a word in a language (the number itself: :func:`format_number`).
+_CURRENCY_WORDS: dict[str, dict[str, str]] = {"da": {"DKK": "kr."}, "nb": {"NOK": "kr"}, "en": {}}
 _MONTHS_EN = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
@@ -210,27 +204,17 @@ def format_amount(amount: Decimal, currency: str, language: str) -> str:
     :raises TypeError: ``amount`` is not a Decimal (a float is never an amount).
     :raises ValueError: the amount is not finite, or currency or language is unknown.
     """
-    if not isinstance(amount, Decimal):
-        raise TypeError(f"amount must be a Decimal, not {type(amount).__name__} ({amount!r})")
-    if not amount.is_finite():
-        raise ValueError(f"amount must be finite, not {amount}")
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise ValueError(f"currency must be an ISO 4217 code like 'DKK', not {currency!r}")
     try:
-        group, point, words = _NUMBER_STYLE[language]
+        words = _CURRENCY_WORDS[language]
     except KeyError:
         raise ValueError(f"language {language!r}: letters know {', '.join(LANGUAGES)}") from None
-    # Enough precision that quantize never fails, however large the amount.
-    context = Context(prec=max(28, amount.adjusted() + 4))
-    cents = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=context)
-    sign = "-" if cents < 0 else ""  # -0.00 (e.g. -0.001 rounded) is shown as 0.00
-    whole, fraction = f"{cents.copy_abs():f}".split(".")
-    head = len(whole) % 3 or 3
-    groups = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
-    number = f"{group.join(groups)}{point}{fraction}"
+    number = format_number(amount, language)
     if language == "en":
-        return f"{sign}{currency} {number}"
-    return f"{sign}{number} {words.get(currency, currency)}"
+        sign, digits = ("-", number[1:]) if number.startswith("-") else ("", number)
+        return f"{sign}{currency} {digits}"
+    return f"{number} {words.get(currency, currency)}"
 
 
 def format_date(d: dt.date, language: str) -> str:

@@ -9,6 +9,7 @@ make up the balance a collection agency would be handed. It only shows; handing 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from hub.amounts import ZERO
 from hub.db import tables as t
+from hub.dunning import coverage
 from hub.dunning import rules as dunning_rules
 from hub.dunning.cases import payments_by_case
-from hub.dunning.states import CaseState, Stage
+from hub.dunning.states import CaseMode, CaseState, Stage
 from hub.model import InvoiceState
 
 
@@ -39,13 +41,33 @@ def _after_last_reminder(session: Session, client: t.Client) -> set[int]:
     )
 
 
-def collection_overview(session: Session, client: t.Client) -> list[dict[str, Any]]:
+def _customer_cases(session: Session, client: t.Client, today: dt.date) -> dict[int, t.Case]:
+    """The open customer case (C1) that pursues each invoice today, by invoice id."""
+    cases = session.scalars(
+        select(t.Case).where(
+            t.Case.client_id == client.id,
+            t.Case.state != CaseState.CLOSED.value,
+            t.Case.mode == CaseMode.CUSTOMER.value,
+        )
+    ).all()
+    if not cases:
+        return {}
+    not_pursued = coverage.not_pursued_by_customer_case(session, client.id)
+    return {
+        invoice.id: case
+        for case in cases
+        for invoice in coverage.customer_invoices(session, case, today, not_pursued)
+    }
+
+
+def collection_overview(session: Session, client: t.Client, today: dt.date) -> list[dict[str, Any]]:
     """One entry per customer (see the module docstring), by customer number.
 
     Keys: ``customer_number``, ``customer_name``, ``balance`` (as the accounting system
     reports it, or None), ``outstanding`` (the listed invoices' total per currency, less
     payments registered in the hub), ``invoices`` (``invoice_number``, ``due_date``,
-    ``outstanding_amount``, ``currency``, ``case`` (the open case's id or None), ``stage``,
+    ``outstanding_amount``, ``currency``, ``case`` (the id of the open case that pursues it on
+    ``today``, an invoice case or a customer case, or None), ``stage``,
     ``last_reminder_sent``, ``in_collection``, ``collection_deadline``).
     """
     reminded = _after_last_reminder(session, client)
@@ -59,6 +81,14 @@ def collection_overview(session: Session, client: t.Client) -> list[dict[str, An
             )
         )
     }
+    # Payments registered on an invoice case lower its one invoice; a customer case's are
+    # spread over its invoices by the case's own views, not here.
+    paid = payments_by_case(session, [c.id for c in open_cases.values()])
+    open_cases.update(
+        (invoice_id, case)
+        for invoice_id, case in _customer_cases(session, client, today).items()
+        if invoice_id not in open_cases
+    )
     in_collection = {
         invoice_id
         for invoice_id, case in open_cases.items()
@@ -77,7 +107,6 @@ def collection_overview(session: Session, client: t.Client) -> list[dict[str, An
         )
     )
     owing = {i.customer_number for i in unpaid if i.id in flagged}
-    paid = payments_by_case(session, [c.id for c in open_cases.values()])
     customers = {
         c.customer_number: c
         for c in session.scalars(
@@ -91,7 +120,9 @@ def collection_overview(session: Session, client: t.Client) -> list[dict[str, An
         if invoice.customer_number not in owing:
             continue
         case = open_cases.get(invoice.id)
-        pursued = invoice.outstanding_amount - (paid.get(case.id, ZERO) if case else ZERO)
+        pursued = invoice.outstanding_amount - (
+            paid.get(case.id, ZERO) if case and case.invoice_id is not None else ZERO
+        )
         by_customer[invoice.customer_number].append(
             {
                 "invoice_number": invoice.invoice_number,

@@ -7,7 +7,8 @@ JSON keys of a case: ``id``, ``client``, ``invoice_numbers``, ``customer_number`
 ``pause_reason``, ``resume_on``, ``mode`` (invoice or customer; a customer case's
 ``invoice_numbers`` are the overdue invoices it covers now), ``collection_warned_on``,
 ``collection_deadline``, ``collection_started_on``, ``success_fee``, ``write_off_ref``; a
-warned case's ``next_step`` is ``collection``, on the day after its deadline.
+warned case's ``next_step`` is ``collection``, on the day after its deadline; a closed case's
+``next_step`` and ``next_step_on`` are None.
 ``hub cases show`` adds ``events`` (``at``, ``on``, ``kind``,
 ``by``, ``reason``, ``data``), ``messages`` (``id``, ``kind``, ``created_on``, ``fee``,
 ``channel``, ``status``, ``attempts``, ``last_error``), ``payments``, ``steps`` and
@@ -96,7 +97,11 @@ def case_rows(
         covering = coverings[case.id]
         pursued = coverage.total(covering)
         next_on, next_kind = None, None
-        if case.collection_deadline is not None and case.stage != Stage.COLLECTION.value:
+        if (
+            case.collection_deadline is not None
+            and case.stage != Stage.COLLECTION.value
+            and case.state != CaseState.CLOSED.value  # closed: no next step, not even this
+        ):
             next_on, next_kind = case.collection_deadline + dt.timedelta(days=1), "collection"
         elif (
             case.state == CaseState.ACTIVE.value

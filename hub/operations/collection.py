@@ -116,5 +116,6 @@ def write_off(ctx: Context, request: WriteOffRequest) -> WrittenOff:
 def collection_overview(ctx: Context, client: str) -> CollectionOverview:
     """D3: who still owes after the last reminder, and the unpaid invoices that make it up."""
     with ctx.db.session() as session:
-        rows = overview.collection_overview(session, access.client_row(ctx, session, client))
+        owner = access.client_row(ctx, session, client)
+        rows = overview.collection_overview(session, owner, ctx.day_of(owner).today)
     return CollectionOverview(client, rows)
