@@ -4,7 +4,9 @@ and the one way an amount is written for a person in a language (letters, the CL
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from hub.errors import InputError
@@ -163,3 +165,18 @@ def format_number(amount: Decimal, language: str) -> str:
     head = len(whole) % 3 or 3
     groups = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
     return f"{sign}{group.join(groups)}{point}{fraction}"
+
+
+_LOCALE_LANGUAGES = {"da": "da", "nb": "nb", "nn": "nb", "no": "nb"}
+
+
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
+    """How the user's locale writes numbers: ``da``, ``nb`` or ``en`` (the default).
+
+    The locale is the first set of LC_ALL, LC_NUMERIC and LANG, as POSIX reads them: ``da*``
+    is Danish (1.234,50), ``nb*``, ``nn*`` and ``no*`` Norwegian (1 234,50), anything else
+    (``C``, ``en_GB.UTF-8``, unset) English (1,234.50)."""
+    env = os.environ if environ is None else environ
+    value = next((v for name in ("LC_ALL", "LC_NUMERIC", "LANG") if (v := env.get(name))), "")
+    base = re.split(r"[-_.@]", value.strip().lower(), maxsplit=1)[0]
+    return _LOCALE_LANGUAGES.get(base, "en")

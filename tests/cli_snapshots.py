@@ -55,10 +55,14 @@ def run(capsys: pytest.CaptureFixture[str], argv: Sequence[str], *, columns: int
     return Output(code, captured.out, captured.err)
 
 
-def check(name: str, text: str, *, workdir: Path | None = None) -> None:
-    """``text`` is the snapshot ``name`` (``HUB_UPDATE_SNAPSHOTS=1`` writes it instead)."""
+def check(name: str, text: str, *, workdir: Path | None = None, columns: int | None = None) -> None:
+    """``text`` is the snapshot ``name`` (``HUB_UPDATE_SNAPSHOTS=1`` writes it instead), and no
+    line of it is wider than ``columns``, once the run's throw-away directory, whose length is
+    the machine's and not the command's, reads ``<workdir>``."""
     if workdir is not None:
         text = text.replace(str(workdir), "<workdir>")
+    if columns is not None:
+        assert widest_line(text) <= columns, f"{name}: a line wider than {columns} columns"
     path = SNAPSHOTS / f"{name}.txt"
     if os.environ.get("HUB_UPDATE_SNAPSHOTS") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,10 @@ from hub.secrets import SecretBox
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+# Numbers in human output follow the user's locale (hub.amounts.locale_language): every test,
+# and every child process a test starts, reads them the English way, whatever the machine's.
+os.environ["LC_ALL"] = "C.UTF-8"
+
 
 @pytest.fixture(autouse=True)
 def hub_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -229,13 +229,13 @@ def test_every_run_is_recorded_ok_in_the_run_history(
 def test_the_demo_tells_amounts_as_the_hub_shows_them(
     demo: tuple[DemoResult, list[str]],
 ) -> None:
-    """The story is English: amounts as ``hub cases list`` shows them (2800.00 DKK), never
+    """The story is English: amounts as ``hub cases list`` shows them (2,800.00 DKK under the tests English locale), never
     in the Danish way the CSV export writes them (2.800,00)."""
     result, lines = demo
     told = "\n".join(lines)
-    assert "28 fees, 2800.00 DKK in all: none above 100.00 DKK, at most 3 per invoice" in told
-    assert "6 overdue for 192152.61 DKK" in told
-    assert "success fee 1000.00 DKK" in told
+    assert "28 fees, 2,800.00 DKK in all: none above 100.00 DKK, at most 3 per invoice" in told
+    assert "6 overdue for 192,152.61 DKK" in told
+    assert "success fee 1,000.00 DKK" in told
     assert re.search(r"\d,\d\d\b", told) is None, "a Danish decimal comma in the story"
     export = (result.workdir / "open-invoices.csv").read_text(encoding="cp1252")
     assert ";8.000,00;2.000,00;10.000,00;" in export  # the export itself stays Danish

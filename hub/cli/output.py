@@ -11,8 +11,6 @@ beside each amount."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
@@ -23,7 +21,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
-from hub.amounts import format_number
+from hub.amounts import format_number, locale_language
 from hub.records import json_value, to_json
 
 T = TypeVar("T")
@@ -33,20 +31,6 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 #: The widest a table is drawn, however wide the terminal: wider is harder to read.
 MAX_WIDTH = 100
-
-_LOCALE_LANGUAGES = {"da": "da", "nb": "nb", "nn": "nb", "no": "nb"}
-
-
-def locale_language(environ: Mapping[str, str] | None = None) -> str:
-    """How the user's locale writes numbers: ``da``, ``nb`` or ``en`` (the default).
-
-    The locale is the first set of LC_ALL, LC_NUMERIC and LANG, as POSIX reads them: ``da*``
-    is Danish (1.234,50), ``nb*``, ``nn*`` and ``no*`` Norwegian (1 234,50), anything else
-    (``C``, ``en_GB.UTF-8``, unset) English (1,234.50)."""
-    env = os.environ if environ is None else environ
-    value = next((v for name in ("LC_ALL", "LC_NUMERIC", "LANG") if (v := env.get(name))), "")
-    base = re.split(r"[-_.@]", value.strip().lower(), maxsplit=1)[0]
-    return _LOCALE_LANGUAGES.get(base, "en")
 
 
 def amount(value: Decimal, currency: str | None = None) -> str:
