@@ -222,12 +222,18 @@ def events(db: Database, case_id: int) -> list[t.CaseEvent]:
         )
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def held(books: Books) -> bool:
+    """Whether the fake holds back the answer to a request (a fault with ``hold``)."""
+    with books.server.lock:
+        return any(r.fault is not None and r.fault.hold is not None for r in books.server.requests)
 
 
 def leased(db: Database, case_id: int) -> bool:
@@ -294,10 +300,12 @@ def test_three_payments_of_600_on_1000_at_once_one_is_accepted(
 def test_a_second_write_off_and_the_postings_job_keep_off_a_write_off_in_flight(
     db: Database, tripletex: Books
 ) -> None:
-    """The attack: the voucher POST takes 4 s; `hub cases write-off 3 & sleep 2.5; hub cases
-    write-off 3`, and the daemon's postings job meanwhile. Tripletex has no idempotency key."""
+    """The attack: `hub cases write-off 3 & hub cases write-off 3` while the first one's
+    voucher POST is on its way, and the daemon's postings job meanwhile. Tripletex has no
+    idempotency key. Tripletex holds its answer until the others have tried."""
+    answer = threading.Event()
     tripletex.server.fault(
-        tripletex_fake.Fault(method="POST", path_prefix="/ledger/voucher", delay=4)
+        tripletex_fake.Fault(method="POST", path_prefix="/ledger/voucher", hold=answer)
     )
     case_id = tripletex.case_id
     first, outcome = in_thread(
@@ -305,20 +313,25 @@ def test_a_second_write_off_and_the_postings_job_keep_off_a_write_off_in_flight(
             tripletex.ctx(user="karen"), collection_ops.WriteOffRequest(case_id)
         )
     )
-    wait_for(lambda: leased(db, case_id), "the first write-off's lease")
-    time.sleep(1)
-    with pytest.raises(PostingBusy, match=f"case {case_id}: its write-off is being posted"):
-        collection_ops.write_off(tripletex.ctx(user="ole"), collection_ops.WriteOffRequest(case_id))
-    job_ctx = tripletex.ctx(user="daemon")
-    with job_ctx.db.session() as session:
-        day = job_ctx.day_of(clients.get_client(session, "no"))
-    job = finish_postings(job_ctx, day)
-    assert (job.write_offs, job.busy, job.failed) == (0, 1, 0)
-    with pytest.raises(InputError, match="being posted right now"):
-        case_ops.close_case(
-            tripletex.ctx(user="ole"),
-            case_ops.CloseRequest(case_id, "dispute", "customer_disputes_claim"),
-        )
+    try:
+        wait_for(lambda: leased(db, case_id), "the first write-off's lease")
+        wait_for(lambda: held(tripletex), "the first write-off's voucher POST")
+        with pytest.raises(PostingBusy, match=f"case {case_id}: its write-off is being posted"):
+            collection_ops.write_off(
+                tripletex.ctx(user="ole"), collection_ops.WriteOffRequest(case_id)
+            )
+        job_ctx = tripletex.ctx(user="daemon")
+        with job_ctx.db.session() as session:
+            day = job_ctx.day_of(clients.get_client(session, "no"))
+        job = finish_postings(job_ctx, day)
+        assert (job.write_offs, job.busy, job.failed) == (0, 1, 0)
+        with pytest.raises(InputError, match="being posted right now"):
+            case_ops.close_case(
+                tripletex.ctx(user="ole"),
+                case_ops.CloseRequest(case_id, "dispute", "customer_disputes_claim"),
+            )
+    finally:
+        answer.set()
     first.join(timeout=60)
     assert not isinstance(outcome[0], BaseException), outcome
     assert tripletex_write_offs(tripletex) == [f"receivables-hub writeoff:{case_id}"]
@@ -329,9 +342,10 @@ def test_a_second_write_off_and_the_postings_job_keep_off_a_write_off_in_flight(
 def test_the_lease_is_renewed_while_the_books_are_slower_than_the_lease(
     db: Database, tripletex: Books
 ) -> None:
-    """A 1 s lease, a voucher POST of 3.5 s: the renewer keeps the lease live all along."""
+    """A 1 s lease, a voucher POST that outlasts it: the renewer keeps the lease live."""
+    answer = threading.Event()
     tripletex.server.fault(
-        tripletex_fake.Fault(method="POST", path_prefix="/ledger/voucher", delay=3.5)
+        tripletex_fake.Fault(method="POST", path_prefix="/ledger/voucher", hold=answer)
     )
     case_id = tripletex.case_id
     own = Database(tripletex.db_url)
@@ -348,14 +362,20 @@ def test_the_lease_is_renewed_while_the_books_are_slower_than_the_lease(
             lease=dt.timedelta(seconds=1),
         )
     )
-    wait_for(lambda: leased(db, case_id), "the lease")
-    first_until = case_row(db, case_id).posting_until
-    time.sleep(2.5)  # well past the first lease's end
-    case = case_row(db, case_id)
-    assert case.posting_until is not None and first_until is not None
-    assert case.posting_until > first_until  # renewed
-    with pytest.raises(PostingBusy):
-        collection_ops.write_off(tripletex.ctx(user="ole"), collection_ops.WriteOffRequest(case_id))
+    try:
+        wait_for(lambda: leased(db, case_id), "the lease")
+        first_until = case_row(db, case_id).posting_until
+        assert first_until is not None
+        time.sleep(2.5)  # well past the first lease's end, the POST still unanswered
+        case = case_row(db, case_id)
+        assert case.posting_until is not None
+        assert case.posting_until > first_until  # renewed
+        with pytest.raises(PostingBusy):
+            collection_ops.write_off(
+                tripletex.ctx(user="ole"), collection_ops.WriteOffRequest(case_id)
+            )
+    finally:
+        answer.set()
     thread.join(timeout=60)
     assert not isinstance(outcome[0], BaseException), outcome
     assert len(tripletex_write_offs(tripletex)) == 1
@@ -473,16 +493,20 @@ def test_abandon_an_unfinished_write_off_refused_while_its_lease_is_live(
             economic.ctx(), case_ops.CloseRequest(case_id, "dispute", "customer_disputes_claim")
         )
     # Someone runs it again, slowly (and it breaks again): no abandoning under its lease.
+    answer = threading.Event()  # e-conomic answers only once the abandon has been tried
     economic.server.fail_next(
-        economic_fake.Fault(path_prefix="/journals", method="POST", malformed=True, delay=3)
+        economic_fake.Fault(path_prefix="/journals", method="POST", malformed=True, hold=answer)
     )
     retry, outcome = in_thread(
         lambda: collection_ops.write_off(economic.ctx(), collection_ops.WriteOffRequest(case_id))
     )
-    wait_for(lambda: leased(db, case_id), "the retry's lease")
     request = case_ops.AbandonRequest(case_id, "voucher not in the journal; we give up the loss")
-    with pytest.raises(PostingBusy, match="being posted right now"):
-        case_ops.abandon_posting(economic.ctx(user="karen"), request)
+    try:
+        wait_for(lambda: leased(db, case_id), "the retry's lease")
+        with pytest.raises(PostingBusy, match="being posted right now"):
+            case_ops.abandon_posting(economic.ctx(user="karen"), request)
+    finally:
+        answer.set()
     retry.join(timeout=60)
     assert isinstance(outcome[0], HubError)
     shown = case_ops.abandon_posting(economic.ctx(user="karen"), request)

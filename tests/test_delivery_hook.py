@@ -158,7 +158,11 @@ def test_a_batch_longer_than_the_claim_is_renewed_and_two_deliverers_send_each_l
             own = Database(db_url)
             others.append(own)
             barrier.wait()
-            time.sleep(0.2)  # the first has claimed the batch
+            deadline = time.monotonic() + 60
+            # the first has claimed the batch (or even sent it already)
+            while not (first_done.is_set() or any(m.claimed_by for m in messages(own))):
+                assert time.monotonic() < deadline, "the first deliverer never claimed the batch"
+                time.sleep(0.02)
             while not first_done.is_set():
                 reports["second"].append(deliver_pending(own, registry, box, "acme", day))
                 time.sleep(0.5)

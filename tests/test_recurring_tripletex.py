@@ -187,6 +187,17 @@ def test_no_credit_days_makes_the_invoice_due_on_its_date_in_tripletex(
     assert invoice.invoice_date == invoice.due_date == FIRST_DAY
 
 
+def _wait_for_held_post(fake: FakeTripletex) -> None:
+    """Wait until the fake holds back its answer to a request (a fault with ``hold``)."""
+    deadline = time.monotonic() + 60
+    while True:
+        with fake.lock:
+            if any(r.fault is not None and r.fault.hold is not None for r in fake.requests):
+                return
+        assert time.monotonic() < deadline, "the order was never posted"
+        time.sleep(0.02)
+
+
 def test_G6_a_send_slower_than_the_lease_keeps_it_and_a_second_run_waits(
     db: Database,
     box: SecretBox,
@@ -214,7 +225,9 @@ def test_G6_a_send_slower_than_the_lease_keeps_it_and_a_second_run_waits(
             ),
             "karen",
         )
-    fake.fault(tripletex_fake.Fault(path_prefix="/order", method="POST", delay=2.5))
+    # Tripletex holds its answer to the order until the second run has tried.
+    answer = threading.Event()
+    fake.fault(tripletex_fake.Fault(path_prefix="/order", method="POST", hold=answer))
     reports: list[Any] = []
 
     def first_node() -> None:
@@ -222,8 +235,12 @@ def test_G6_a_send_slower_than_the_lease_keeps_it_and_a_second_run_waits(
 
     slow = threading.Thread(target=first_node)
     slow.start()
-    time.sleep(1.8)  # the first run's lease of 1 s would have lapsed by now
-    second = run_recurring(db, registry, box, name, dt.date(2026, 1, 1))
+    try:
+        _wait_for_held_post(fake)
+        time.sleep(1.8)  # the first run's lease of 1 s would have lapsed by now
+        second = run_recurring(db, registry, box, name, dt.date(2026, 1, 1))
+    finally:
+        answer.set()
     slow.join(timeout=60)
     assert second.generated == [] and second.busy == [1]
     assert [g["sequence"] for g in reports[0].generated] == [0]

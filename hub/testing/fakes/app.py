@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from hub.testing.fakes.faults import Fault, FaultQueue
+from hub.testing.fakes.faults import HOLD_LIMIT, Fault, FaultQueue
 from hub.toolkit.wire import loads
 
 __all__ = [
@@ -150,6 +150,8 @@ class FakeApplication(Generic[Rec, F]):
                 return process()
         if fault.delay > 0:
             time.sleep(fault.delay)
+        if fault.hold is not None:
+            fault.hold.wait(HOLD_LIMIT)
         if fault.replaces_answer and not fault.after_processing:
             return fault_answer(fault, b"")
         with self.lock:

@@ -7,7 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["Fault", "FaultQueue", "seconds_text"]
+__all__ = ["HOLD_LIMIT", "Fault", "FaultQueue", "seconds_text"]
+
+#: The longest a ``hold`` keeps an answer back when the test never releases it.
+HOLD_LIMIT = 300.0
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,11 @@ class Fault:
       answer lost on its way back;
     * ``delay``: sleep this many seconds before answering (alone: a slow but normal answer);
     * ``delay_after``: do the work, then sleep this many seconds before answering: the write
-      is made and its answer not yet sent (a crash test kills the client in that window).
+      is made and its answer not yet sent (a crash test kills the client in that window);
+    * ``hold``: before answering, wait until the test sets this event (at most
+      :data:`HOLD_LIMIT` seconds): an answer exactly as slow as the test needs, however loaded
+      the machine, where a ``delay`` would be a guess. Only for a fake served in the test's
+      own process.
     """
 
     status: int | None = None
@@ -34,6 +41,7 @@ class Fault:
     after_processing: bool = False
     delay: float = 0.0
     delay_after: float = 0.0
+    hold: threading.Event | None = None
 
     def __post_init__(self) -> None:
         if self.count < 1:

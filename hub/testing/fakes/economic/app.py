@@ -74,7 +74,8 @@ class Fault(_Fault):
     * ``after_processing``: process the request first (state changes, idempotency keys are
       stored) and *then* answer with the fault, like an answer lost on the way back;
     * ``delay_after``: sleep this many seconds after processing, before answering: the write
-      is done and its answer not yet sent (a crash test kills the client in that window).
+      is done and its answer not yet sent (a crash test kills the client in that window);
+    * ``hold``: wait until the test sets this event before answering (in-process fakes).
     """
 
 

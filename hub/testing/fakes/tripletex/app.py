@@ -88,7 +88,8 @@ class Fault(_Fault):
       (default 500): an answer lost on its way back;
     * ``delay``: sleep this many seconds before answering;
     * ``delay_after``: do the work, then sleep this many seconds before answering: the write
-      is made and its answer not yet sent (a crash test kills the client in that window).
+      is made and its answer not yet sent (a crash test kills the client in that window);
+    * ``hold``: wait until the test sets this event before answering (in-process fakes).
     """
 
     @property
