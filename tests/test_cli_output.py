@@ -10,7 +10,7 @@ import pytest
 
 from hub.demo import run_demo
 from hub.plugins import load_plugins
-from tests.cli_snapshots import WIDTHS, check, run
+from tests.cli_snapshots import SNAPSHOTS, WIDTHS, check, run
 
 #: One worker builds the demo's database once for every test here.
 pytestmark = pytest.mark.xdist_group("cli_output")
@@ -61,6 +61,18 @@ COMMANDS: dict[str, list[str]] = {
     # --- section: errors ---
     # --- section: input ---
 }
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_no_cell_is_cut_off(demo: Path, capsys: pytest.CaptureFixture[str], columns: int) -> None:
+    """No table cuts a cell short with an ellipsis: ids, names, dates, amounts and states are
+    whole, free text wraps. Read in every snapshot, and in ``hub runs list``, which has none
+    (its times are the run's)."""
+    runs = run(capsys, [*_db(demo), "runs", "list"], columns=columns)
+    assert runs.code == 0, runs.err
+    assert "…" not in runs.out, runs.out
+    for snapshot in sorted(SNAPSHOTS.glob(f"*.{columns}.txt")):
+        assert "…" not in snapshot.read_text(encoding="utf-8"), snapshot.name
 
 
 @pytest.mark.parametrize("columns", WIDTHS)

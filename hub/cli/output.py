@@ -2,8 +2,11 @@
 :func:`hub.records.to_json`, which the console's API writes with too).
 
 A table is for reading at a glance: at most :data:`MAX_WIDTH` columns wide (narrower on a
-narrower terminal), a light box without side borders, short cells (ids, amounts, dates, states)
-never broken over lines, and only the free-text columns a command names in ``wrap`` wrapped.
+narrower terminal), a light box without side borders, short cells (ids, names, amounts, dates,
+states) never broken over lines, and only the free-text columns a command names in ``wrap``
+wrapped. Nothing is ever cut off with an ellipsis: a table too wide leaves out the columns its
+command names ``optional``, and failing that breaks its widest other cells over lines (see
+:func:`_fit`), so a command chooses its columns to fit 80 columns without either.
 Amounts are written the way the user's locale writes numbers (:func:`locale_language`), right
 aligned; a table of one currency says which in its title, a table of several puts the code
 beside each amount."""
@@ -71,9 +74,14 @@ def _numeric(values: list[Any]) -> bool:
     )
 
 
-#: The narrowest a wrapped (free-text) column is counted when fitting a table.
+#: The narrowest a wrapped (free-text) column is made when fitting a table.
 _WRAP_MIN = 12
 _GAP = 2
+
+
+def _natural(header: str, cells: Iterable[str]) -> int:
+    """The width a column's longest line needs (its header's included)."""
+    return max(cell_len(line) for cell in [header, *cells] for line in cell.splitlines() or [""])
 
 
 def _fit(
@@ -83,21 +91,53 @@ def _fit(
     wrapped: set[str],
     optional: Sequence[str],
     width: int,
-) -> dict[int, int]:
-    """``kept`` less the ``optional`` columns (first named, first left out) that must go for
-    the table to fit ``width``, each with the width it needs at least."""
+) -> tuple[dict[int, int], set[int]]:
+    """The columns of ``kept`` drawn within ``width``, each with its width, and those of them
+    whose cells may break over lines.
 
-    def natural(i: int) -> int:
-        longest = max([cell_len(columns[i]), *(cell_len(row[i]) for row in cells)])
-        return min(longest, _WRAP_MIN) if columns[i] in wrapped else longest
+    A column not named in ``wrapped`` is as wide as its longest cell: an id, a date, an
+    amount, a state or a name is never cut. A wrapped (free-text) column is at least
+    :data:`_WRAP_MIN` wide (or its longest cell, if shorter) and shares the width left. While
+    that does not fit: the ``optional`` columns are left out, first named first; then the
+    widest column that is not wrapped is made to break over lines as well (whole, never
+    ellipsized) until the table fits or no column is left to break."""
+    natural = {i: _natural(columns[i], (row[i] for row in cells)) for i in kept}
+    folding = {i for i in kept if columns[i] in wrapped}
 
-    widths = {i: natural(i) for i in kept}
-    kept = list(kept)
+    def least(i: int) -> int:
+        return min(natural[i], _WRAP_MIN) if i in folding else natural[i]
+
+    def needed(shown: list[int]) -> int:
+        return sum(least(i) for i in shown) + _GAP * (len(shown) - 1)
+
+    shown = list(kept)
     for name in optional:
-        if sum(widths[i] for i in kept) + _GAP * (len(kept) - 1) <= width:
+        if needed(shown) <= width:
             break
-        kept = [i for i in kept if columns[i] != name]
-    return {i: widths[i] for i in kept}
+        shown = [i for i in shown if columns[i] != name]
+    while needed(shown) > width:
+        rigid = [i for i in shown if i not in folding and natural[i] > _WRAP_MIN]
+        if not rigid:
+            break
+        folding.add(max(rigid, key=lambda i: natural[i]))
+    widths = {i: natural[i] for i in shown if i not in folding}
+    left = width - sum(widths.values()) - _GAP * (len(shown) - 1)
+    # The width left shared by the folding columns in proportion to the width each would
+    # take, none narrower than its least nor wider than it needs.
+    pending = [i for i in shown if i in folding]
+    while pending:
+        total = sum(natural[i] for i in pending) or 1
+        share = {i: left * natural[i] // total for i in pending}
+        bound = next((i for i in pending if not least(i) < share[i] < natural[i]), None)
+        if bound is None:
+            widest = max(pending, key=lambda i: natural[i])
+            share[widest] += left - sum(share.values())
+            widths.update(share)
+            break
+        widths[bound] = least(bound) if share[bound] <= least(bound) else natural[bound]
+        left -= widths[bound]
+        pending.remove(bound)
+    return {i: widths[i] for i in shown}, folding
 
 
 def table(
@@ -119,7 +159,7 @@ def table(
     width = min(console.width, MAX_WIDTH)
     # A column empty in every row says nothing: left out (all of them kept for no rows).
     kept = [i for i in range(len(columns)) if not cells or any(r[i] for r in cells)]
-    fitting = _fit(columns, cells, kept, wrapped, optional, width)
+    fitting, folding = _fit(columns, cells, kept, wrapped, optional, width)
     left_out = [columns[i] for i in kept if i not in fitting]
     kept = list(fitting)
     tbl = Table(
@@ -137,9 +177,9 @@ def table(
         tbl.add_column(
             col,
             justify="right" if col in aligned or numeric else "left",
-            no_wrap=col not in wrapped,
-            overflow="fold" if col in wrapped else "ellipsis",
-            min_width=fitting[index] if col in wrapped else None,
+            width=fitting[index],
+            no_wrap=index not in folding,
+            overflow="fold",
         )
     for row in cells:
         tbl.add_row(*(row[i] for i in kept))
