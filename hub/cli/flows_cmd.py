@@ -100,6 +100,7 @@ def rules_show(name: str, json_out: JsonOption = False) -> None:
                 for k, v in data.items()
                 if k != "why"
             ],
+            wrap=["value", "meaning"],  # a value may say why it is what it is
         )
 
     json_or(rules.as_dict(), json_out, show)

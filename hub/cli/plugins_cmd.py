@@ -33,12 +33,14 @@ def list_plugins(
         "Plugins",
         ["name", "version", "title", "capabilities"],
         [(p["name"], p["version"], p["title"], ", ".join(p["capabilities"])) for p in plugins],
+        wrap=["title", "capabilities"],
     )
     for p in plugins:
         table(
             f"Settings of {p['name']}",
             ["setting", "kind", "description"],
             [(s["name"], _kind(s), _described(s)) for s in p["settings"]],
+            wrap=["kind", "description"],
         )
     for e in errors:
         say(f"could not load {e['name']}: {e['error']}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 
 from hub import clock
 from hub.cli.options import ClientOption, JsonOption
-from hub.cli.output import emit_json, say, table
+from hub.cli.output import amount, emit_json, say, table
 from hub.cli.state import state
 from hub.operations import recurring
 from hub.operations.recurring import PRICE_FACTORS, UNITS, PlannedInvoice, TermsRequest
@@ -127,21 +128,25 @@ def _with_terms(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _show_plan(title: str, invoices: tuple[PlannedInvoice, ...]) -> None:
+    """The planned invoices, each line's amount beside its description (an agreement's
+    invoices are all in its one currency, said in the title)."""
+    currencies = {p.currency for p in invoices}
     table(
-        title,
-        ["#", "made on", "invoice date", "due date", "lines", "total"],
+        f"{title}, amounts in {invoices[0].currency}" if len(currencies) == 1 else title,
+        ["#", "made on", "dated", "due date", "lines", "total"],
         [
             (
                 p.sequence + 1,
                 p.generate_on,
                 p.invoice_date,
                 p.due_date,
-                "\n".join(f"{line.description}: {line.amount}" for line in p.lines),
-                f"{p.total} {p.currency}",
+                "\n".join(f"{line.description}: {amount(line.amount)}" for line in p.lines),
+                amount(p.total) if len(currencies) == 1 else amount(p.total, p.currency),
             )
             for p in invoices
         ],
         right=["total"],
+        wrap=["lines"],
     )
 
 
@@ -179,7 +184,7 @@ def add(
     say(
         f"recurring agreement {added.summary.id} added for customer {customer} of {client}:"
         f" {added.summary.interval}, first {added.produce} made on {first.generate_on},"
-        f" dated {first.invoice_date}, {first.total} {first.currency}"
+        f" dated {first.invoice_date}, {amount(first.total, first.currency)}"
     )
 
 
@@ -262,9 +267,11 @@ def show(
         right=["quantity", "unit price"],
     )
     if made:
+        currencies = {row.currency for row in made}
+        one = f", amounts in {made[0].currency}" if len(currencies) == 1 else ""
         table(
-            f"Made ({summary.produce}s)",
-            ["#", "state", "invoice date", "due date", "period", "total", "reference"],
+            f"Made ({summary.produce}s){one}",
+            ["#", "state", "dated", "due date", "period", "total", "reference"],
             [
                 (
                     row.sequence + 1,
@@ -272,12 +279,14 @@ def show(
                     row.invoice_date,
                     row.due_date,
                     f"{row.period_start} – {row.period_end}",
-                    f"{row.total} {row.currency}",
+                    row.total if len(currencies) == 1 else amount(row.total, row.currency),
                     row.reference,
                 )
                 for row in made
             ],
             right=["total"],
+            wrap=["state"],  # with the error a failed invoice gave
+            optional=["due date"],
         )
     if planned:
         _show_plan("Next", planned)
@@ -343,7 +352,7 @@ def run(
                         g["sequence"] + 1,
                         g["kind"],
                         g["invoice_date"],
-                        g["total"],
+                        amount(Decimal(g["total"])),
                         g["reference"],
                     )
                     for g in report.generated

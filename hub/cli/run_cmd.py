@@ -136,6 +136,7 @@ def list_(
         ],
         right=("seconds",),
         wrap=("counts", "error"),
+        optional=("seconds", "day"),
     )
 
 
