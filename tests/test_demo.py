@@ -229,8 +229,9 @@ def test_every_run_is_recorded_ok_in_the_run_history(
 def test_the_demo_tells_amounts_as_the_hub_shows_them(
     demo: tuple[DemoResult, list[str]],
 ) -> None:
-    """The story is English: amounts as ``hub cases list`` shows them (2,800.00 DKK under the tests English locale), never
-    in the Danish way the CSV export writes them (2.800,00)."""
+    """The story is English: amounts as ``hub cases list`` shows them in the user's locale
+    (2,800.00 DKK in the tests' English one), never in the Danish way the CSV export writes
+    them (2.800,00) inside an English sentence."""
     result, lines = demo
     told = "\n".join(lines)
     assert "28 fees, 2,800.00 DKK in all: none above 100.00 DKK, at most 3 per invoice" in told
