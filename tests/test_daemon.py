@@ -747,3 +747,42 @@ def test_a_health_port_in_use_is_a_clear_error_before_any_job_runs(
     assert "Traceback" not in said
     assert _runs_of(world.db, process.pid) == [], "no job ran"
     assert _lease_row(world.db) is None, "the lease was given up"
+
+
+def test_in_a_terminal_the_daemon_logs_lines_a_person_reads_and_json_elsewhere(
+    daemon_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``--log-format auto`` (the default): on a terminal one readable line per event, without
+    the scheduler's own chatter; into a pipe or a file (a log collector) JSON per line."""
+    import pty
+
+    main_fd, terminal_fd = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli.main", "run"],
+        stdout=terminal_fd,
+        stderr=terminal_fd,
+        env=daemon_env,
+    )
+    _children.append(child)
+    os.close(terminal_fd)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"daemon started" not in seen:
+            assert time.monotonic() < deadline and child.poll() is None, seen.decode()
+            seen += os.read(main_fd, 4096)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 0
+        os.close(main_fd)
+    started = next(line for line in seen.decode().splitlines() if "daemon started" in line)
+    assert not started.lstrip().startswith("{") and "[hub.daemon.scheduler]" in started
+    assert "Added job" not in seen.decode() and "Scheduler started" not in seen.decode()
+
+    log = tmp_path / "daemon.log"
+    child = _start(daemon_env, DAYS[0], log=log)
+    _wait(lambda: "daemon started" in log.read_text(), "the daemon to start")
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=60) == 0
+    [started_json] = [json.loads(x) for x in log.read_text().splitlines() if "daemon started" in x]
+    assert started_json["event"] == "daemon started"

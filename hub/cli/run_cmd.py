@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -52,8 +54,13 @@ def run(
         ),
     ] = 30.0,
     log_format: Annotated[
-        str, typer.Option("--log-format", help="json (one object per line) or console.")
-    ] = "json",
+        str,
+        typer.Option(
+            "--log-format",
+            help="json (one object per line, for a log collector), console (a line a person"
+            " reads) or auto: console on a terminal, json otherwise.",
+        ),
+    ] = "auto",
     check: Annotated[
         bool, typer.Option("--check", help="Check the schedule file, print the jobs, and exit.")
     ] = False,
@@ -73,8 +80,8 @@ def run(
         print(schedules.default_text(), end="")
         return
 
-    if log_format not in ("json", "console"):
-        raise InputError(f"--log-format: {log_format!r} is not json or console")
+    if log_format not in ("json", "console", "auto"):
+        raise InputError(f"--log-format: {log_format!r} is not json, console or auto")
     if http_port is not None and not 0 <= http_port <= 65535:
         raise InputError(f"--http-port: {http_port} is not a port (0-65535)")
     if stop_timeout < 0:
@@ -92,7 +99,12 @@ def run(
             ],
         )
         return
+    if log_format == "auto":
+        log_format = "console" if sys.stderr.isatty() else "json"
     hub_logging.configure(json=log_format == "json", level="INFO")
+    # The scheduler's own lines ("Added job", "Running job", "executed successfully") say
+    # again what the hub's "job done" lines say; its warnings (a missed run) still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     the_daemon = daemon.Daemon(
         ctx, loaded, http_host=http_host, http_port=http_port, stop_timeout=stop_timeout
     )
