@@ -205,12 +205,13 @@ def crashing_world(db_url: str, tmp_path: Path) -> Iterator[World]:
         db.dispose()
 
 
-@pytest.mark.parametrize("seed", [1, 2])
 def test_killed_in_the_middle_of_work_and_restarted_nothing_twice_nothing_lost(
-    crashing_world: World, daemon_env: dict[str, str], tmp_path: Path, db_url: str, seed: int
+    crashing_world: World, daemon_env: dict[str, str], tmp_path: Path, db_url: str
 ) -> None:
     w = crashing_world
-    rng = random.Random(seed)
+    # Where the kills land: a seed of its own on each database (a minute each, so not every
+    # seed on every database); the same every time, so a failure is run again as it was.
+    rng = random.Random(1 if db_url.startswith("sqlite") else 2)
     schedule = tmp_path / "schedule.toml"
     schedule.write_text(SCHEDULE)
     log = tmp_path / "daemon.log"

@@ -7,11 +7,13 @@ runs once for this module (it takes seconds); each test reads what a user would 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,36 +25,81 @@ from hub.clock import Clock
 from hub.demo import DemoResult, run_demo
 from hub.demo.csv_client import INVOICES as CSV_INVOICES
 from hub.demo.summary import LawTally
-from hub.demo.timeline import DAYS, START, Tick
+from hub.demo.timeline import DAYS, START, Progress, Tick
 from hub.dunning.law import LAW
 from hub.errors import HubError, InputError
-from hub.plugins import load_plugins
+from hub.plugins import PluginRegistry, load_plugins
 
 D = Decimal
 #: The demo runs once for this module (its fixture), so the module's tests share a worker.
 pytestmark = pytest.mark.xdist_group("demo")
 
 
+@dataclass
+class Demo:
+    """``hub demo`` run once: its result, the lines it said, the days its progress was shown,
+    and what it printed (off a terminal)."""
+
+    result: DemoResult
+    lines: list[str]
+    ticks: list[dt.date]
+    out: str
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoResult, list[str]]]:
-    """The demo, run once, with the lines it said and the days its progress was shown."""
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo, run once through the CLI (91 simulated days take a while): ``run_demo`` is
+    watched on its way, the real one doing the work, so the tests see its result too."""
+    import hub.demo
+
     base = tmp_path_factory.mktemp("demo")
     lines: list[str] = []
     ticks: list[dt.date] = []
+    results: list[DemoResult] = []
+    real_run_demo = hub.demo.run_demo
 
-    @contextmanager
-    def progress(total: int) -> Iterator[Tick]:
-        assert total == DAYS
-        yield ticks.append
+    def watched(
+        registry: PluginRegistry,
+        workdir: Path | None,
+        say: Callable[[str], None],
+        progress: Progress,
+    ) -> DemoResult:
+        def said(line: str) -> None:
+            lines.append(line)
+            say(line)
 
+        @contextmanager
+        def counted(total: int) -> Iterator[Tick]:
+            assert total == DAYS
+            with progress(total) as tick:
+
+                def both(day: dt.date) -> None:
+                    ticks.append(day)
+                    tick(day)
+
+                yield both
+
+        results.append(real_run_demo(registry, workdir, said, counted))
+        return results[-1]
+
+    out = io.StringIO()
     with pytest.MonkeyPatch.context() as env:  # as the autouse hub_env does for each test
         env.setenv("HUB_DATA_DIR", str(base / "hub-data"))
         for var in ("HUB_DATABASE_URL", "HUB_SECRET_KEY", "HUB_TODAY", "HUB_LOAD_PLUGINS"):
             env.delenv(var, raising=False)
         env.delenv("HUB_BLOCK_PLUGINS", raising=False)
-        result = run_demo(load_plugins(), base / "work", lines.append, progress)
+        env.setattr(hub.demo, "run_demo", watched)
+        with redirect_stdout(out):
+            assert main(["demo", "--workdir", str(base / "work")]) == 0
     assert ticks == [START + dt.timedelta(days=n) for n in range(DAYS)]
-    yield result, lines
+    [result] = results
+    yield Demo(result, lines, ticks, out.getvalue())
+
+
+@pytest.fixture
+def demo(demo_run: Demo) -> tuple[DemoResult, list[str]]:
+    """The demo's result and the lines it said."""
+    return demo_run.result, demo_run.lines
 
 
 def _tally(result: DemoResult, client: str) -> LawTally:
@@ -255,11 +302,8 @@ def test_a_simulated_day_is_a_clock_of_its_own() -> None:
     assert Clock().today(tz) == dt.datetime.now(ZoneInfo(tz)).date()  # the real one, untouched
 
 
-def test_demo_cli_prints_plain_lines_off_a_terminal(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["demo", "--workdir", str(tmp_path / "d")]) == 0
-    out = capsys.readouterr().out
+def test_demo_cli_prints_plain_lines_off_a_terminal(demo_run: Demo) -> None:
+    out = demo_run.out
     assert "2026-09-15  demo-dk        sync: 10 new invoices, 10 cases started" in out
     assert "renteloven § 9 b stk. 1" in out and "inkassoforskriften § 1-2" in out
     assert "runs list" in out and "cases list --client demo-dk" in out and "hub run --help" in out
