@@ -3,6 +3,8 @@ columns, against its snapshot (``tests/cli_snapshots.py``), and never a Python r
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +19,18 @@ pytestmark = pytest.mark.xdist_group("cli_output")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The demo's work directory after its 91 days (its database: ``demo.sqlite3``)."""
-    workdir = tmp_path_factory.mktemp("demo")
-    run_demo(load_plugins(), workdir, say=lambda _line: None)
-    yield workdir
+def demo() -> Iterator[Path]:
+    """The demo's work directory after its 91 days (its database: ``demo.sqlite3``).
+
+    Its path is as long on every machine and in every worker (``/tmp/hub-snapshots-`` and
+    mkdtemp's 8 characters): a table's columns are as wide as the paths in them, so a path of
+    another length would draw the table otherwise, even with the path shown as ``<workdir>``."""
+    workdir = Path(tempfile.mkdtemp(prefix="hub-snapshots-", dir="/tmp"))
+    try:
+        run_demo(load_plugins(), workdir, say=lambda _line: None)
+        yield workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _db(workdir: Path) -> list[str]:

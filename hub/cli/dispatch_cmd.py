@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from hub.cli.options import ClientOption, JsonOption
-from hub.cli.output import Cell, emit_json, listing, say, table
+from hub.cli.output import Cell, amount, emit_json, listing, say, table
 from hub.cli.state import state
 from hub.clock import parse_date
 from hub.operations.dispatch import (
@@ -35,7 +35,7 @@ _WAITING_COLUMNS: dict[str, Cell] = {
     "kind": "kind",
     "made": "created_on",
     "fee": "fee",
-    "amount": lambda r: "" if r["amount"] is None else f"{r['amount']:.2f} {r['currency']}",
+    "amount": lambda r: "" if r["amount"] is None else amount(r["amount"], r["currency"]),
     "status": "status",
     "why": lambda r: (
         f"{r['held_by']}: {r['hold_reason']}" if r["status"] == "held" else r["last_error"]
@@ -59,14 +59,16 @@ def _show_plan(plan: DispatchPlan) -> None:
                     letter.customer_name,
                     letter.kind,
                     ", ".join(letter.invoice_numbers),
-                    f"{letter.fee:.2f} {letter.fee_currency}"
+                    amount(letter.fee, letter.fee_currency)
                     + (" (waived)" if letter.fee_waived else ""),
-                    f"{letter.amount:.2f} {letter.currency}",
+                    amount(letter.amount, letter.currency),
                     letter.channel,
                 )
                 for letter in plan.letters
             ],
             right=("fee", "amount"),
+            wrap=("name", "invoices"),
+            optional=("channel", "customer"),
         )
     for failure in plan.failures:
         say(f"case {failure['case'] or 'new'}: {failure['kind']} could not be made: "
@@ -105,7 +107,15 @@ def list_(client: ClientOption, json_out: JsonOption = False) -> None:
     if not rows and not json_out:
         say(f"no letter of {client} is waiting")
         return
-    listing(f"Letters of {client} not out yet", rows, json_out, _WAITING_COLUMNS, right=("fee",))
+    listing(
+        f"Letters of {client} not out yet",
+        rows,
+        json_out,
+        _WAITING_COLUMNS,
+        right=("fee", "amount"),
+        wrap=("name", "why"),
+        optional=("made", "customer"),
+    )
 
 
 def _show_approved(result: Approved) -> None:

@@ -237,7 +237,9 @@ def _agreement(ctx: Context, session: Session, agreement_id: int) -> t.Recurring
     client (the same message either way)."""
     agreement = agreements.get_agreement(session, agreement_id)
     client = session.get_one(t.Client, agreement.client_id)
-    access.refuse_unseen(ctx, client.name, f"recurring agreement {agreement_id} does not exist")
+    access.refuse_unseen(
+        ctx, client.name, f"no recurring agreement {agreement_id} (see `hub recurring list`)"
+    )
     return agreement
 
 
