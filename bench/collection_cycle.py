@@ -97,12 +97,12 @@ def run(label: str, url: str, n: int, work: Path) -> None:
     t_warn = on(db, registry, box, 22, warn_all)
     t_collect = on(db, registry, box, 33, sync_ops.dunning_cycle)
 
-    def overview() -> None:
+    def overview(ctx: Context, client: ClientDay) -> None:
         with db.session() as session:
-            rows = collection_overview(session, clients.get_client(session, "bench"))
+            rows = collection_overview(session, clients.get_client(session, "bench"), client.today)
         assert sum(len(r["invoices"]) for r in rows) == n
 
-    t_overview = on(db, registry, box, 34, lambda ctx, client: overview())
+    t_overview = on(db, registry, box, 34, overview)
     with db.session() as session:
         in_collection = session.scalar(
             sa.select(sa.func.count()).where(t.Case.stage == "collection")
