@@ -11,10 +11,27 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hub.amounts import plain_decimal
 from hub.errors import InputError
 from hub.limits import date_problem
+
+
+def duration_seconds(raw: str) -> float:
+    """``raw``, a number of seconds written the plain way (``120``, ``0.5``, ``-3``), as the
+    seconds that ``time.monotonic()``, socket timeouts and sleeps count in.
+
+    Read exactly by the parser of every typed number (:func:`hub.amounts.plain_decimal`: no
+    ``inf``, ``nan``, ``1e3`` or other spellings), rounded half up to the microsecond, and only
+    then made the runtime's unit of time: a duration is never an amount, but it is read like
+    one. A ``ValueError`` says why ``raw`` is not such a number (or has too many digits)."""
+    micro = int(plain_decimal(raw).scaleb(6).to_integral_value(rounding=ROUND_HALF_UP))
+    try:
+        return micro / 1_000_000
+    except OverflowError:
+        raise ValueError("too many digits for a number of seconds") from None
 
 
 def parse_date(raw: str, *, what: str) -> dt.date:

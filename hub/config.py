@@ -6,13 +6,12 @@ secret key file live there); ``HUB_DATABASE_URL`` overrides the database.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 import platformdirs
 
-from hub.amounts import plain_decimal
+from hub.clock import duration_seconds
 from hub.errors import InputError
 
 
@@ -89,17 +88,16 @@ def delivery_claim() -> int:
 
 def _duration(variable: str, default: float) -> float:
     """``variable`` as a number of seconds above 0, written the plain way (``120``, ``0.5``:
-    :func:`hub.amounts.plain_decimal`, so no ``inf``, ``nan`` or ``1e3``), else ``default``."""
+    :func:`hub.clock.duration_seconds`, so no ``inf``, ``nan`` or ``1e3``), else ``default``."""
     raw = os.environ.get(variable)
     if raw is None or not raw.strip():
         return default
-    refused = InputError(f"{variable}: {raw!r} is not a number of seconds above 0 (e.g. 120)")
     try:
-        seconds = float(plain_decimal(raw))  # for time.monotonic() arithmetic: no amount
+        seconds = duration_seconds(raw)
     except ValueError:
-        raise refused from None
-    if not 0 < seconds < math.inf:  # 0, negative, or too many digits for a float
-        raise refused
+        seconds = 0.0
+    if seconds <= 0:
+        raise InputError(f"{variable}: {raw!r} is not a number of seconds above 0 (e.g. 120)")
     return seconds
 
 

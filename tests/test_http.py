@@ -512,6 +512,13 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, now=now) == expected
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "1e3", "1_000", "9" * 400])
+def test_a_retry_after_that_is_no_plain_number_is_no_wait(value: str) -> None:
+    """Delta-seconds are read like every number the hub is given (hub.clock.duration_seconds),
+    so a server's ``inf`` or ``1e3`` falls back to the client's own backoff."""
+    assert parse_retry_after(value) is None
+
+
 # -- deadlines: a server trickling its answer ------------------------------------------------
 
 

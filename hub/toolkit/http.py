@@ -50,6 +50,7 @@ import structlog
 import tenacity
 
 from hub import config
+from hub.clock import duration_seconds
 from hub.errors import (
     AuthError,
     DeadlineError,
@@ -137,11 +138,9 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if not value:
         return None
     try:
-        seconds = float(value)
+        return max(duration_seconds(value), 0.0)
     except ValueError:
-        pass
-    else:
-        return max(seconds, 0.0) if seconds == seconds else None  # NaN is not a wait
+        pass  # not delta-seconds: an HTTP date, or nothing we can read
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
