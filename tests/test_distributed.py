@@ -8,6 +8,7 @@ The 3-node SIGKILL test lives in its own file.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import signal
 import socket
@@ -27,9 +28,11 @@ from hub.cli.main import main
 from hub.clock import Clock
 from hub.daemon.jobs import JOB_KINDS
 from hub.daemon.schedules import ScheduleError, parse
+from hub.db import tables as t
 from hub.db.engine import Database
-from hub.operations import runs
+from hub.operations import job_schedule, lease, runs
 from hub.operations.context import Actor, Context, Services
+from hub.operations.lease import DaemonRunning
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from tests import daemon_world
@@ -148,7 +151,7 @@ def _overlaps(db: Database) -> list[tuple[str, str]]:
     found = []
     for key, spans in by_key.items():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             if start < end:
                 found.append(key)
     return found
@@ -247,3 +250,84 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
             ).scalars()
         )
     assert len(ticks) >= 3 and max(ticks.values()) == 1, ticks
+
+
+def test_a_node_and_a_plain_daemon_exclude_each_other(db: Database) -> None:
+    """The leases themselves, on both databases: a plain daemon's refuses beside a live node,
+    a node's beside a live plain daemon; a dead node (stale heartbeat) is no obstacle."""
+    runs.act_as("node")
+    try:
+        node = lease.take_node(db, runs.this_runner(), length=60)
+    finally:
+        runs.act_as("cli")
+    with pytest.raises(DaemonRunning) as refused:
+        lease.take(db)
+    said = str(refused.value)
+    assert f"a node on host {socket.gethostname()}, pid {os.getpid()}" in said, said
+    assert "--distributed" in said
+    with db.session() as session:  # the node goes silent: dead after its length
+        session.get(t.DaemonLease, node.name).heartbeat_at = dt.datetime.now(dt.UTC) - (
+            dt.timedelta(seconds=61)
+        )
+    assert [n.name for n in lease.dead_nodes(db, 60)] == [node.name]
+    plain = lease.take(db)
+    with pytest.raises(DaemonRunning) as refused:
+        lease.take_node(db, f"node {socket.gethostname()} {os.getpid()} other", length=60)
+    assert f"pid {os.getpid()}" in str(refused.value)
+    assert "does not start beside a plain hub run" in str(refused.value)
+    plain.release()
+
+
+@postgres_only
+@pytest.mark.slow
+def test_one_node_picks_up_clients_and_schedule_changes_and_refuses_a_plain_daemon(
+    world: World, ctx: Context, node_env: dict[str, str], tmp_path: Path
+) -> None:
+    schedule = tmp_path / "schedule.toml"
+    hourly = EVERY_SECONDS.format(seconds=3600)
+    schedule.write_text(hourly)
+    log = tmp_path / "node.log"
+    node = _start(node_env, "--distributed", "--schedules", str(schedule), log=log)
+    every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
+
+    def ran(wanted: set[tuple[str, str]]) -> Callable[[], bool]:
+        def check() -> bool:
+            assert node.poll() is None, log.read_text()[-3000:]
+            return wanted <= _ok_by(_runs(world.db), node.pid)
+
+        return check
+
+    _wait(ran(every), "every client's jobs")
+
+    # A plain hub run beside it is refused, naming the node.
+    plain_log = tmp_path / "plain.log"
+    plain = _start(node_env, "--schedules", str(schedule), log=plain_log)
+    assert plain.wait(timeout=60) == 1, plain_log.read_text()
+    said = " ".join(plain_log.read_text().split())
+    assert f"a node on host {socket.gethostname()}, pid {node.pid}" in said, said
+
+    # A client added is picked up without a restart, and dropped when removed.
+    with world.db.session() as session:
+        clients.add_client(session, "newcomer", "NO")
+    _wait(ran({("postings", "newcomer")}), "the newcomer's first run")
+    with world.db.session() as session:
+        session.query(t.Client).filter(t.Client.name == "newcomer").delete()
+    _wait(
+        lambda: not any(c == "newcomer" for _, c in job_schedule.load(world.db)),
+        "the newcomer's schedule to go",
+    )
+
+    # A schedule file that no longer reads is logged and the last good one kept; a changed
+    # one is applied at the next tick.
+    schedule.write_text(hourly + "\n[jobs.bogus]\n")
+    _wait(lambda: "the last good one stays in force" in log.read_text(), "the bad file logged")
+    schedule.write_text(hourly + f'\n[clients."{NO}".recurring]\nenabled = false\n')
+    _wait(
+        lambda: ("recurring", NO) not in job_schedule.load(world.db),
+        "the switched-off job to go",
+    )
+    assert ("recurring", DK) in job_schedule.load(world.db)
+    assert node.poll() is None, log.read_text()[-3000:]
+    _stop(node, log)
+    with world.db.session() as session:
+        assert session.query(t.DaemonLease).count() == 0, "the node gave its lease up"

@@ -143,7 +143,8 @@ def list_(
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 50,
     json_out: JsonOption = False,
 ) -> None:
-    """The latest runs: job, client, start, end, outcome, counts, error."""
+    """The latest runs: job, client, start, end, outcome, the node (host pid) that ran it,
+    counts, error."""
     rows = runs.list_runs(state.context(), client=client, job=job, limit=limit)
     if json_out:
         emit_json(rows)
@@ -151,7 +152,18 @@ def list_(
     if not rows:
         say("no runs recorded")
         return
-    columns = ["id", "job", "client", "day", "started", "seconds", "outcome", "counts", "error"]
+    columns = [
+        "id",
+        "job",
+        "client",
+        "day",
+        "started",
+        "seconds",
+        "outcome",
+        "node",
+        "counts",
+        "error",
+    ]
     if client is not None:
         columns.remove("client")  # said in the title
     table(
@@ -166,6 +178,7 @@ def list_(
                 _minute(r["started_at"]),
                 "" if r["seconds"] is None else f"{r['seconds']:.1f}",
                 r["outcome"],
+                r["node"] or "",
                 ", ".join(f"{k} {v}" for k, v in r["counts"].items() if v),
                 r["error"] or "",
             ]
@@ -173,7 +186,7 @@ def list_(
         ],
         right=("seconds",),
         wrap=("counts", "error"),
-        optional=("seconds", "day"),
+        optional=("seconds", "day", "node"),
     )
 
 

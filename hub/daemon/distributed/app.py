@@ -1,13 +1,14 @@
 """The procrastinate app of ``hub run --distributed``: its connection and its two tasks.
 
-- ``hub.run_job`` runs one job kind for one client (:func:`hub.daemon.jobs.run_job`, recorded in
-  the run history). It is always deferred with ``lock`` and ``queueing_lock`` both
-  ``"<kind>:<client>"`` (:func:`hub.daemon.distributed.dispatcher.defer_job`): procrastinate never lets two jobs with one lock be
-  ``doing`` at once (so never two runs of a (job kind, client) side by side, on any nodes), and
-  refuses a second ``todo`` job with one queueing lock (so a run due while one waits is
-  coalesced into it, never queued twice). Its queue is the client's accounting plugin's when
-  ``[distributed.queues]`` names it, else ``default``: each queue has its own concurrency on
-  every node, so one vendor's slowness never holds up another's clients.
+- ``hub.run_job`` runs one job kind for one client (:func:`hub.daemon.jobs.run_job`, recorded
+  in the run history). It is always deferred with ``lock`` and ``queueing_lock`` both
+  ``"<kind>:<client>"`` (:func:`~hub.daemon.distributed.dispatcher.defer_job`): procrastinate
+  never lets two jobs with one lock be ``doing`` at once (so never two runs of a (job kind,
+  client) side by side, on any nodes), and refuses a second ``todo`` job with one queueing
+  lock (so a run due while one waits is coalesced into it, never queued twice). Its queue is
+  the client's accounting plugin's when ``[distributed.queues]`` names it, else ``default``:
+  each queue has its own concurrency on every node, so one vendor's slowness never holds up
+  another's clients.
 - ``hub.dispatch`` is the dispatcher's tick (:mod:`hub.daemon.distributed.dispatcher`), a
   periodic task every ``tick_seconds``: every node's workers try to defer it for each period,
   and procrastinate's ``procrastinate_periodic_defers`` (unique per period) lets one through.

@@ -58,6 +58,7 @@ class Node:
     _stop: asyncio.Event | None = None
     _abandon: asyncio.Event | None = None
     _stopping: bool = False
+    _loop: asyncio.AbstractEventLoop | None = None
 
     def queues(self) -> dict[str, int]:
         """Each queue this node works on, with its concurrency."""
@@ -111,8 +112,6 @@ class Node:
         if loop is not None and self._stop is not None:
             loop.call_soon_threadsafe(self._stop.set)
 
-    _loop: asyncio.AbstractEventLoop | None = None
-
     def request_stop(self, name: str) -> None:
         assert self._stop is not None and self._abandon is not None
         if self._stop.is_set():
@@ -120,8 +119,10 @@ class Node:
         self.stop_signal = self.stop_signal or name
         self._stop.set()
 
-    async def serve(self) -> tuple[bool, bool]:
-        """Run the workers until asked to stop; (healthy, abandoned)."""
+    async def serve(self) -> bool:
+        """Run the workers until asked to stop; False when the node found itself unhealthy (a
+        worker died, its lease lost). Runs still going after ``stop_timeout`` (or a second
+        signal) are abandoned and the process leaves at once (:meth:`stop`, then exit)."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stop, self._abandon = asyncio.Event(), asyncio.Event()
@@ -178,7 +179,12 @@ class Node:
             for worker in self._workers:
                 worker.cancel()  # the worker stops fetching, then waits for its running tasks
             abandon = asyncio.create_task(self._abandon.wait())
-            await asyncio.wait([*self._workers, abandon], timeout=self.stop_timeout + 1)
+            finished = asyncio.gather(*self._workers, return_exceptions=True)
+            await asyncio.wait(
+                [finished, abandon],
+                timeout=self.stop_timeout + 1,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             abandoned = not all(w.done() for w in self._workers)
             abandon.cancel()
             stop.cancel()
@@ -187,8 +193,13 @@ class Node:
                     exc = worker.exception()
                     log.error("a worker failed", worker=worker.get_name(), error=repr(exc))
             if abandoned:
-                return healthy, True
-        return healthy, False
+                # Leave from here: closing the pool, asyncio.run's cancelling of the tasks and
+                # its executor's shutdown would each wait for the runs in flight.
+                self.stop(abandoned=True)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(0 if healthy else 1)
+        return healthy
 
     def stop(self, abandoned: bool) -> None:
         """Record the runs left, stop serving health, give the lease up."""
@@ -236,14 +247,7 @@ def run_node(node: Node) -> int:
     itself unhealthy, for the service manager to restart it)."""
     node.start()
     try:
-        healthy, abandoned = asyncio.run(node.serve())
-    except BaseException:
+        healthy = asyncio.run(node.serve())
+    finally:
         node.stop(abandoned=False)
-        raise
-    node.stop(abandoned)
-    if abandoned or not healthy:
-        # The threads of abandoned runs would keep the interpreter alive at exit.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0 if healthy else 1)
-    return 0
+    return 0 if healthy else 1
