@@ -219,7 +219,7 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
     world: World, node_env: dict[str, str], tmp_path: Path
 ) -> None:
     schedule = tmp_path / "schedule.toml"
-    schedule.write_text(EVERY_SECONDS.format(seconds=2))
+    schedule.write_text(EVERY_SECONDS.format(seconds=2) + "\n[distributed.queues]\neconomic = 2\n")
     world.slow_down()
     logs = [tmp_path / "node1.log", tmp_path / "node2.log"]
     nodes = [
@@ -250,6 +250,16 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
             ).scalars()
         )
     assert len(ticks) >= 3 and max(ticks.values()) == 1, ticks
+    with world.db.engine.connect() as conn:
+        queues = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT DISTINCT args->>'client', queue_name FROM procrastinate_jobs"
+                    " WHERE task_name = 'hub.run_job'"
+                )
+            ).all()
+        )
+    assert queues == {DK: "economic", NO: "default"}  # DK's plugin has a queue of its own
 
 
 def test_a_node_and_a_plain_daemon_exclude_each_other(db: Database) -> None:

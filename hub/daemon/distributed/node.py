@@ -29,6 +29,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hub.daemon.distributed.app import DISPATCH_QUEUE, build_app
 from hub.daemon.distributed.connection import describe, needs_postgresql
@@ -178,10 +179,12 @@ class Node:
             self._stopping = True
             for worker in self._workers:
                 worker.cancel()  # the worker stops fetching, then waits for its running tasks
-            abandon = asyncio.create_task(self._abandon.wait())
-            finished = asyncio.gather(*self._workers, return_exceptions=True)
+            ends: list[asyncio.Future[Any]] = [
+                asyncio.gather(*self._workers, return_exceptions=True),
+                abandon := asyncio.create_task(self._abandon.wait()),
+            ]
             await asyncio.wait(
-                [finished, abandon],
+                ends,
                 timeout=self.stop_timeout + 1,
                 return_when=asyncio.FIRST_COMPLETED,
             )
