@@ -26,12 +26,15 @@ import sqlalchemy as sa
 from hub import clients
 from hub.cli.main import main
 from hub.clock import Clock
+from hub.daemon.distributed.dispatcher import decide
 from hub.daemon.jobs import JOB_KINDS
-from hub.daemon.schedules import ScheduleError, parse
+from hub.daemon.scheduler import PlannedJob
+from hub.daemon.schedules import ScheduleError, Trigger, parse
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.operations import job_schedule, lease, runs
 from hub.operations.context import Actor, Context, Services
+from hub.operations.job_schedule import Due
 from hub.operations.lease import DaemonRunning
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
@@ -208,6 +211,38 @@ def test_the_distributed_table_is_read_and_checked() -> None:
     assert error("[distributed]\nqueues = 3\n").startswith(
         "s.toml:2: distributed.queues: must be a table"
     )
+
+
+def test_the_tick_decides_what_is_due_added_rescheduled_and_dropped() -> None:
+    """The dispatcher's decision, without a database: a new job is due within its jitter, a
+    due one is deferred and moved to its next fire time, a changed schedule is rescheduled from
+    now without a run, a job no longer planned is dropped, a job not yet due is left alone."""
+    now = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    hourly = Trigger("interval", (("hours", 1),), None, 0)
+    jittered = Trigger("interval", (("hours", 1),), None, 30)
+    planned = [
+        PlannedJob("sync", "new", "Europe/Oslo", jittered),
+        PlannedJob("sync", "due", "Europe/Oslo", hourly),
+        PlannedJob("sync", "changed", "Europe/Oslo", hourly),
+        PlannedJob("sync", "later", "Europe/Oslo", hourly),
+    ]
+    fingerprint = f"{hourly.fingerprint()}|Europe/Oslo"
+    stored = {
+        ("sync", "due"): Due(now - dt.timedelta(seconds=1), fingerprint),
+        ("sync", "changed"): Due(now - dt.timedelta(seconds=1), "interval[hours=2] tz=- jitter=0"),
+        ("sync", "later"): Due(now + dt.timedelta(minutes=5), fingerprint),
+        ("sync", "gone"): Due(now, fingerprint),
+    }
+    decision = decide(planned, stored, now)
+    assert decision.dropped == [("sync", "gone")]
+    assert ("sync", "later") not in decision.changed
+    new = decision.changed[("sync", "new")]
+    assert now <= new.at <= now + dt.timedelta(seconds=30)
+    assert decision.changed[("sync", "due")].at == now + dt.timedelta(hours=1)
+    assert decision.changed[("sync", "changed")] == Due(now + dt.timedelta(hours=1), fingerprint)
+    due = {p.client for p in decision.due}
+    assert due == {"due"} | ({"new"} if new.at <= now else set())
+    assert decision.counts["removed"] == 1 and decision.counts["rescheduled"] == 1
 
 
 # --- nodes ---------------------------------------------------------------------------------------
