@@ -102,11 +102,25 @@ class Node:
         ).start()
         try:
             # i18-limits: install the shared rate gate here
+            self._check_queues()
             if self.http_port is not None:
                 self._health = _bind_health(self)
         except BaseException:
             self._give_up_lease()
             raise
+
+    def _check_queues(self) -> None:
+        """Say so when ``[distributed.queues]`` names a plugin this hub does not have: no
+        client's tasks would ever go to that queue (a typo, or a plugin not installed here)."""
+        registry = self.ctx.services.registry
+        names = set((registry() if callable(registry) else registry).names())
+        unknown = sorted(set(self.schedules.distributed.queues) - names)
+        if unknown:
+            log.warning(
+                "[distributed.queues] names no installed plugin: no task goes to its queue",
+                queues=unknown,
+                plugins=sorted(names),
+            )
 
     def _lease_lost(self) -> None:
         loop = self._loop
