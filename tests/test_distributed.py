@@ -213,6 +213,14 @@ def test_the_distributed_table_is_read_and_checked() -> None:
     )
 
 
+def test_the_dispatchers_due_times_are_stored_updated_and_dropped(db: Database) -> None:
+    at = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    job_schedule.save(db, {("sync", "a"): Due(at, "x"), ("sync", "b"): Due(at, "x")})
+    later = at + dt.timedelta(hours=1)
+    job_schedule.save(db, {("sync", "a"): Due(later, "y")}, dropped=[("sync", "b")])
+    assert job_schedule.load(db) == {("sync", "a"): Due(later, "y")}
+
+
 def test_the_tick_decides_what_is_due_added_rescheduled_and_dropped() -> None:
     """The dispatcher's decision, without a database: a new job is due within its jitter, a
     due one is deferred and moved to its next fire time, a changed schedule is rescheduled from
