@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
@@ -26,7 +26,7 @@ from hub.operations.rate_budget import MemoryGate, PostgresGate, install_for
 from hub.testing.fakes.economic import EconomicServer, FakeEconomic, Fault
 from hub.toolkit import budget, deadline
 from hub.toolkit.budget import Budget, RateGate
-from hub.toolkit.http import RetryPolicy, make_client
+from hub.toolkit.http import HubHttpClient, RetryPolicy, make_client
 from tests.conftest import Migrated, _drop_schema, _postgres_base_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -200,7 +200,7 @@ def _fake_app(fake: FakeEconomic) -> str:
     return SECRET
 
 
-def _economic_client(fake: FakeEconomic, *, retry: RetryPolicy | None = None) -> object:
+def _economic_client(fake: FakeEconomic, *, retry: RetryPolicy | None = None) -> HubHttpClient:
     return make_client(
         base_url="https://restapi.e-conomic.com",
         headers={"X-AppSecretToken": SECRET, "X-AgreementGrantToken": "grant-1"},
@@ -229,11 +229,11 @@ def test_every_attempt_passes_the_gate_and_a_429s_wait_pauses_the_key() -> None:
     fake.fail_next(Fault(status=429, retry_after=2))
     http = _economic_client(fake)
     with capture_logs() as logs:
-        http.get("/self")  # type: ignore[attr-defined]
+        http.get("/self")
     assert asked == [("acquire", KEY, None), ("throttled", KEY, 2.0), ("acquire", KEY, None)]
     assert SECRET not in repr(logs)
     with deadline.within(30, "the deadline of the sync of 'acme'", "HUB_SYNC_DEADLINE"):
-        http.get("/self")  # type: ignore[attr-defined]
+        http.get("/self")
     assert asked[-1][2] is not None and 29 < asked[-1][2] <= 30
 
 
@@ -242,13 +242,13 @@ def test_a_wait_for_the_budget_past_the_jobs_deadline_raises_naming_the_budget()
     _fake_app(fake)
     budget.install(MemoryGate({"economic": Budget(1, 60)}))
     http = _economic_client(fake)
-    http.get("/self")  # type: ignore[attr-defined]
+    http.get("/self")
     started = time.monotonic()
     with (
         deadline.within(5, "the deadline of the sync of 'acme'", "HUB_SYNC_DEADLINE"),
         pytest.raises(DeadlineError) as caught,
     ):
-        http.get("/self")  # type: ignore[attr-defined]
+        http.get("/self")
     assert time.monotonic() - started < 1  # not waited for: it could not be in time
     message = str(caught.value)
     assert f"the rate budget {KEY} (1 requests per 60 s)" in message
@@ -288,6 +288,17 @@ def test_the_default_schedule_budgets_economic_under_its_10000_a_minute() -> Non
     assert parse("", "s.toml").limits == {}
 
 
+def test_the_defaults_commented_tripletex_budget_is_valid_when_uncommented() -> None:
+    from hub.daemon.schedules import default_text
+
+    text = default_text()
+    example = text[text.index("# [limits.norwegian_invoicing]") :].split("\n\n", 1)[0]
+    uncommented = re.sub(r"(?m)^# ?", "", example)
+    assert parse(text + "\n" + uncommented, "copy.toml").limits["norwegian_invoicing"] == Budget(
+        100, 60
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "error"),
     [
@@ -296,7 +307,10 @@ def test_the_default_schedule_budgets_economic_under_its_10000_a_minute() -> Non
         ('[limits.economic]\nrequests = "9"\nseconds = 1\n', "s.toml:2: limits.economic.requests"),
         ("[limits.economic]\nrequests = true\nseconds = 1\n", "s.toml:2: limits.economic.requests"),
         ("[limits.economic]\nrequests = 9\n", "s.toml:1: limits.economic: no seconds"),
-        ("[limits.economic]\nrequests = 9\nseconds = 1\nburst = 2\n", "s.toml:4: limits.economic.burst: unknown key"),
+        (
+            "[limits.economic]\nrequests = 9\nseconds = 1\nburst = 2\n",
+            "s.toml:4: limits.economic.burst: unknown key",
+        ),
         ("[limits]\neconomic = 9000\n", "s.toml:2: limits.economic: must be a table"),
         ("limits = 1\n", "s.toml:1: limits: must be a table"),
     ],
@@ -308,7 +322,10 @@ def test_a_limits_table_is_checked_naming_file_line_and_key(text: str, error: st
 
 
 def test_a_limits_table_gives_each_plugin_its_budget() -> None:
-    text = "[limits.economic]\nrequests = 20\nseconds = 2\n[limits.norwegian_invoicing]\nrequests = 5\nseconds = 1\n"
+    text = (
+        "[limits.economic]\nrequests = 20\nseconds = 2\n"
+        "[limits.norwegian_invoicing]\nrequests = 5\nseconds = 1\n"
+    )
     assert dict(parse(text, "s.toml").limits) == {
         "economic": Budget(20, 2),
         "norwegian_invoicing": Budget(5, 1),
@@ -408,5 +425,7 @@ def test_three_processes_sharing_one_app_keep_to_its_budget_and_pause_on_a_429(
     after = [t for t in times if t >= at + PAUSE - 0.02]
     assert after, "the work went on after the pause"
     # Every process resumed after it.
-    resumed = {r.headers["x-agreementgranttoken"] for r in fake.requests if r.at >= at + PAUSE - 0.02}
+    resumed = {
+        r.headers["x-agreementgranttoken"] for r in fake.requests if r.at >= at + PAUSE - 0.02
+    }
     assert resumed == {f"grant-{i}" for i in range(WORKERS)}

@@ -84,7 +84,7 @@ class _Gate:
                 return True
             if give_up is not None and time.monotonic() + wait > give_up:
                 return False
-            wait *= 1 + random.uniform(0, _JITTER)  # noqa: S311 (spreading wake-ups)
+            wait *= 1 + random.uniform(0, _JITTER)
             if give_up is not None:
                 wait = min(wait, max(give_up - time.monotonic(), 0.0))
             self._sleep(wait)
@@ -235,9 +235,7 @@ class PostgresGate(_Gate):
         if self.budget_of(key) is None:
             return
         with self._engine.connect() as conn:
-            conn.execute(
-                _THROTTLED, {"key": key, "seconds": max(seconds, 0.0), "now": self._now()}
-            )
+            conn.execute(_THROTTLED, {"key": key, "seconds": max(seconds, 0.0), "now": self._now()})
         log.warning("rate budget paused", key=key, seconds=round(seconds, 3))
 
     def bucket(self, key: str) -> tuple[float, dt.datetime, dt.datetime | None] | None:
