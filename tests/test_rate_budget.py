@@ -337,7 +337,7 @@ def test_a_limits_table_gives_each_plugin_its_budget() -> None:
 WORKERS = 3
 PER_WORKER = 25
 LIMIT = Budget(20, 2)  # 10 a second, a burst of 20
-PAUSE = 1  # the Retry-After of the 429 injected mid-run
+PAUSE = 2  # the Retry-After of the 429 injected mid-run
 
 
 @pytest.mark.postgres
@@ -346,9 +346,14 @@ def test_three_processes_sharing_one_app_keep_to_its_budget_and_pause_on_a_429(
 ) -> None:
     """Three processes, each its own database connection, gate and plugin client (a hub client
     of one e-conomic app each: three agreements), hammer the fake e-conomic. Counted at the fake:
-    the app's requests keep to the token bucket (any d seconds hold at most 20 + 10 d), every
-    2 s window after the first burst at most 20; after one process gets a 429 saying wait 1 s,
-    no process's request arrives until it is over; all the work is done."""
+    the app's requests keep to the token bucket (any d seconds hold at most 20 + 10 d: a burst
+    of 20, then 10 a second, so never more than 40 in any 2 s); after one process gets a 429
+    saying wait 2 s, no process's request arrives until it is over; all the work is done.
+
+    Three ``python -m tests.rate_budget_worker`` processes rather than three ``hub sync``: the
+    gate is what is under test, and ``hub sync`` installs none (only the daemons do); each
+    worker builds its client as the e-conomic plugin does, so the plugin's ``rate_key`` is the
+    one exercised."""
     fake = FakeEconomic(rate_limit_per="app")
     for i in range(WORKERS):
         fake.add_agreement(SECRET, f"grant-{i}", f"Firma {i} ApS")
@@ -378,7 +383,7 @@ def test_three_processes_sharing_one_app_keep_to_its_budget_and_pause_on_a_429(
         for i in range(WORKERS)
     ]
     try:
-        # Once a third of the work is done, the next request gets a 429 (Retry-After: 1).
+        # Once a third of the work is done, the next request gets a 429 (Retry-After: 2).
         total = WORKERS * PER_WORKER
         while len(fake.request_times.get(SECRET, [])) < total // 3:
             assert all(w.poll() is None for w in workers), "a worker ended early"
@@ -407,20 +412,12 @@ def test_three_processes_sharing_one_app_keep_to_its_budget_and_pause_on_a_429(
             assert held <= LIMIT.requests + (times[j] - first) * LIMIT.rate + 1, (
                 f"{held} requests in {times[j] - first:.3f} s"
             )
-    # After the first burst, every 2 s window holds at most the budget (+1, as above).
-    start = times[0]
-    for first in times:
-        if first < start + LIMIT.seconds:
-            continue
-        held = sum(1 for t in times if first <= t < first + LIMIT.seconds)
-        assert held <= LIMIT.requests + 1, f"{held} requests in the 2 s from {first - start:.2f}"
-
     # The 429: nothing from any process until its Retry-After is over (the requests already
     # past the gate when it came may arrive just after it).
     refused = [r for r in fake.requests if r.status == 429]
     assert len(refused) == 1
     at = refused[0].at
-    during = [t - at for t in times if at + 0.1 < t < at + PAUSE - 0.02]
+    during = [t - at for t in times if at + 0.3 < t < at + PAUSE - 0.02]
     assert during == [], f"requests during the pause, seconds after the 429: {during}"
     after = [t for t in times if t >= at + PAUSE - 0.02]
     assert after, "the work went on after the pause"
