@@ -426,3 +426,32 @@ def test_three_processes_sharing_one_app_keep_to_its_budget_and_pause_on_a_429(
         r.headers["x-agreementgranttoken"] for r in fake.requests if r.at >= at + PAUSE - 0.02
     }
     assert resumed == {f"grant-{i}" for i in range(WORKERS)}
+
+
+# -- the daemon installs the gate ----------------------------------------------------------------
+
+
+def test_the_daemon_installs_the_schedules_budgets_after_its_lease_and_removes_them_on_stop(
+    db: Database,
+) -> None:
+    from hub.clock import Clock
+    from hub.daemon.scheduler import Daemon
+    from hub.operations.context import Actor, Context, Services
+    from hub.plugins import load_plugins
+    from hub.secrets import SecretBox
+
+    ctx = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"), Clock())
+    text = '[jobs.sync]\ntrigger = "interval"\nhours = 1\n'
+    text += "[limits.economic]\nrequests = 20\nseconds = 2\n"
+    daemon = Daemon(ctx, parse(text, "test.toml"))
+    daemon.start()
+    try:
+        gate = budget.installed()
+        expected = PostgresGate if db.engine.dialect.name == "postgresql" else MemoryGate
+        assert type(gate) is expected
+        assert isinstance(gate, MemoryGate | PostgresGate)
+        assert dict(gate.limits) == {"economic": Budget(20, 2)}
+    finally:
+        daemon.request_stop()
+        daemon.stop()
+    assert budget.installed() is None
