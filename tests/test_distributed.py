@@ -8,12 +8,14 @@ The 3-node SIGKILL test lives in its own file.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -329,6 +331,44 @@ def test_a_node_and_a_plain_daemon_exclude_each_other(db: Database) -> None:
     assert f"pid {os.getpid()}" in str(refused.value)
     assert "does not start beside a plain hub run" in str(refused.value)
     plain.release()
+
+
+def _start_together(*takes: Callable[[], lease.Lease]) -> tuple[list[lease.Lease], list[str]]:
+    """Run the ``takes`` in threads released at the same moment: the leases taken, and the
+    refusals."""
+    barrier = threading.Barrier(len(takes))
+    started: list[lease.Lease] = []
+    refused: list[str] = []
+
+    def start(take: Callable[[], lease.Lease]) -> None:
+        barrier.wait()
+        try:
+            started.append(take())
+        except DaemonRunning as exc:
+            refused.append(str(exc))
+
+    threads = [threading.Thread(target=start, args=(take,)) for take in takes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return started, refused
+
+
+@postgres_only
+def test_a_plain_daemon_and_a_node_starting_at_the_same_moment_never_both_start(
+    db: Database,
+) -> None:
+    """Looking at the leases and claiming one is one step: of a plain daemon and a node that
+    start together, round after round, exactly one gets in."""
+    for round_ in range(15):
+        holder = f"node {socket.gethostname()} {os.getpid()} round{round_}"
+        started, refused = _start_together(
+            lambda: lease.take(db),
+            functools.partial(lease.take_node, db, holder, length=60),
+        )
+        assert len(started) == 1 and len(refused) == 1, (round_, started, refused)
+        started[0].release()
 
 
 @postgres_only

@@ -31,8 +31,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from hub.config import daemon_lease
 from hub.db import tables as t
@@ -60,6 +61,8 @@ SCHEDULER = "scheduler"
 #: The leases of ``hub run --distributed``'s nodes are named ``"node <host> <pid> <token>"``,
 #: the runner their runs record (:func:`hub.operations.runs.this_runner`).
 NODE_PREFIX = "node "
+#: The advisory lock that makes the starts of daemons and nodes one at a time (PostgreSQL).
+_STARTS_LOCK = 0x6875625F7374  # "hub_st"
 
 log = get_logger("hub.operations.lease")
 
@@ -143,24 +146,51 @@ def _gone(row: t.DaemonLease, host: str) -> bool:
     return row.host == host and gone_here(row.host, row.pid)
 
 
+def _one_start_at_a_time(session: Session) -> None:
+    """Serialize the starts of daemons and nodes on this database until ``session`` ends.
+
+    A start looks at the leases and then claims its own: two starting at the same moment (a
+    plain ``hub run`` and a node) could each see the other's lease absent. On PostgreSQL a
+    transaction-level advisory lock makes look-and-claim one step; on SQLite the claim's write
+    lock does (and there is no distributed mode there).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STARTS_LOCK})
+
+
 def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) -> Lease:
     """Take the lease ``name`` for this process, committed, or refuse.
 
-    :raises DaemonRunning: another live daemon holds it (the message names its host and pid).
+    :raises DaemonRunning: another live daemon holds it, or (for the scheduler's lease) a node
+        of ``hub run --distributed`` runs on this database (the message names host and pid).
     """
     seconds = daemon_lease() if length is None else length
     host = socket.gethostname()
     holder = f"{host} {os.getpid()} {uuid.uuid4().hex[:12]}"
-    if name == SCHEDULER:
-        nodes = live_nodes(db, seconds)
-        if nodes:
-            raise _nodes_refusal(nodes, seconds)
     for _ in range(5):  # a race lost (a row made or taken meanwhile) is looked at again
         now = _now()
         asked = time.monotonic()
-        with db.session() as session:
-            row = session.get(t.DaemonLease, name)
-            if row is not None:
+        try:
+            with db.session() as session:
+                _one_start_at_a_time(session)
+                if name == SCHEDULER:
+                    nodes = _live(_nodes(session), seconds)
+                    if nodes:
+                        raise _nodes_refusal(nodes, seconds)
+                row = session.get(t.DaemonLease, name)
+                if row is None:
+                    session.add(
+                        t.DaemonLease(
+                            name=name,
+                            holder=holder,
+                            host=host,
+                            pid=os.getpid(),
+                            started_at=now,
+                            heartbeat_at=now,
+                        )
+                    )
+                    session.flush()
+                    return Lease(db, name, holder, seconds, confirmed=asked)
                 stale = _aware(row.heartbeat_at) < now - dt.timedelta(seconds=seconds)
                 if not stale and not _gone(row, host):
                     raise _refusal(row, seconds)
@@ -186,23 +216,10 @@ def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) ->
                     heartbeat=_aware(row.heartbeat_at).isoformat(timespec="seconds"),
                 )
                 return Lease(db, name, holder, seconds, confirmed=asked)
-        try:
-            with db.session() as session:
-                session.add(
-                    t.DaemonLease(
-                        name=name,
-                        holder=holder,
-                        host=host,
-                        pid=os.getpid(),
-                        started_at=now,
-                        heartbeat_at=now,
-                    )
-                )
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):  # another took it first
                 continue
             raise
-        return Lease(db, name, holder, seconds, confirmed=asked)
     raise StorageError(f"the daemon lease {name!r} kept changing while it was taken; try again")
 
 
@@ -225,29 +242,35 @@ class Node:
     heartbeat_at: dt.datetime
 
 
-def _nodes(db: Database) -> list[Node]:
-    with db.session() as session:
-        rows = session.scalars(
-            select(t.DaemonLease).where(t.DaemonLease.name.startswith(NODE_PREFIX))
-        ).all()
-        return [Node(r.name, r.host, r.pid, _aware(r.heartbeat_at)) for r in rows]
+def _nodes(session: Session) -> list[Node]:
+    rows = session.scalars(
+        select(t.DaemonLease).where(t.DaemonLease.name.startswith(NODE_PREFIX))
+    ).all()
+    return [Node(r.name, r.host, r.pid, _aware(r.heartbeat_at)) for r in rows]
+
+
+def _live(nodes: list[Node], length: float) -> list[Node]:
+    since = _now() - dt.timedelta(seconds=length)
+    return sorted(
+        (n for n in nodes if n.heartbeat_at >= since and not gone_here(n.host, n.pid)),
+        key=lambda n: n.heartbeat_at,
+    )
 
 
 def live_nodes(db: Database, length: float) -> list[Node]:
     """The nodes whose heartbeat is younger than ``length`` seconds and that are not seen gone
     on this host, oldest heartbeat first."""
-    since = _now() - dt.timedelta(seconds=length)
-    return sorted(
-        (n for n in _nodes(db) if n.heartbeat_at >= since and not gone_here(n.host, n.pid)),
-        key=lambda n: n.heartbeat_at,
-    )
+    with db.session() as session:
+        return _live(_nodes(session), length)
 
 
 def dead_nodes(db: Database, length: float) -> list[Node]:
     """The node leases of nodes that are gone: a heartbeat older than ``length`` seconds, or a
     process of this host that no longer runs."""
     since = _now() - dt.timedelta(seconds=length)
-    return [n for n in _nodes(db) if n.heartbeat_at < since or gone_here(n.host, n.pid)]
+    with db.session() as session:
+        nodes = _nodes(session)
+    return [n for n in nodes if n.heartbeat_at < since or gone_here(n.host, n.pid)]
 
 
 def drop(db: Database, names: list[str]) -> None:
@@ -278,20 +301,20 @@ def take_node(db: Database, holder: str, *, length: float) -> Lease:
         pid): its APScheduler would run every job beside the nodes.
     """
     now = _now()
+    host = socket.gethostname()
+    asked = time.monotonic()
     with db.session() as session:
+        _one_start_at_a_time(session)
         row = session.get(t.DaemonLease, SCHEDULER)
         scheduler_length = daemon_lease()
         if row is not None and not (
             _aware(row.heartbeat_at) < now - dt.timedelta(seconds=scheduler_length)
-            or _gone(row, socket.gethostname())
+            or _gone(row, host)
         ):
             refusal = _refusal(row, scheduler_length)
             raise DaemonRunning(
                 f"{refusal}. hub run --distributed does not start beside a plain hub run"
             )
-    host = socket.gethostname()
-    asked = time.monotonic()
-    with db.session() as session:
         session.add(
             t.DaemonLease(
                 name=holder,
