@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 import typer
 import typer.main
 from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption, _TyperParameter
 from typer.models import CommandInfo, TyperInfo
 
 #: Set in a context's ``meta`` while the root's help is written: its listing needs each
@@ -70,11 +70,11 @@ class _DeferredCoercion(RuntimeParam):
         return self.typers._coerce_value(value, param=param, ctx=ctx)
 
 
-def _deferred_runtime_param(self: Any) -> RuntimeParam:
+def _deferred_runtime_param(self: _TyperParameter) -> RuntimeParam:
     """A typer parameter's ``get_runtime_param``: a :class:`_DeferredCoercion` (see the
     module's docstring)."""
     if self._runtime_param is None:
-        described: TypeDescriptor = self.type_descriptor
+        described = self.type_descriptor
         self._runtime_param = _DeferredCoercion(
             parameter_info=described.parameter_info,
             annotation=described.annotation,
