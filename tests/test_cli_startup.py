@@ -15,12 +15,17 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import typer.main
+from typer._coercion import build_runtime_param
 from typer.testing import CliRunner
 
+from hub.cli import lazy
 from hub.cli import main as cli_main
 from hub.cli.lazy import lazy_group
-from hub.db.engine import Database
+from hub.db.engine import Database, create_engine, head_revision
+from hub.dunning import customer_mode
+from hub.operations import clients as clients_ops
 
 #: What a start prints of its modules, after the command ran (on stderr, after its output).
 _REPORT = """
@@ -37,6 +42,21 @@ HEAVY = ("alembic", "httpx", "jinja2", "apscheduler", "prometheus_client", "psyc
 WEB = ("hub.console", "fastapi", "starlette", "uvicorn", "multipart", "itsdangerous")
 #: The builtin plugins' packages: loaded when a command needs a plugin, not before.
 PLUGINS = ("generic_csv", "hub_delivery", "hub_economic", "hub_norwegian_invoicing")
+#: What a command that lists from the database does without: typer's Pydantic coercion (built
+#: for a value that needs it only), structlog and the tracebacks of its console renderer (set
+#: up when something logs), Argon2 and customer mode (adding a client, granting a feature).
+NOT_FOR_A_LISTING = (
+    "pydantic",
+    "pydantic_core",
+    "typer._adapters",
+    "structlog",
+    "rich.traceback",
+    "pygments",
+    "argon2",
+    "hub.operations.users",
+    "hub.dunning.customer_mode",
+    "hub.dunning.rules",
+)
 
 
 def modules_of(*args: str) -> list[str]:
@@ -107,7 +127,80 @@ def test_hub_clients_list_imports_its_own_command_and_no_plugin(tmp_path: Path) 
     assert under(modules, *HEAVY) == []
     assert under(modules, *PLUGINS, *WEB) == []
     assert under(modules, "hub.sync", "hub.recurring", "hub.daemon", "hub.toolkit.http") == []
-    assert len(modules) < 740, len(modules)  # 657 lazily, 996 when every command was imported
+    assert under(modules, *NOT_FOR_A_LISTING) == []
+    # 530; 657 with them, 996 when every command was imported
+    assert len(modules) < 580, len(modules)
+
+
+def test_a_database_of_another_schema_is_refused_without_importing_alembic(
+    tmp_path: Path,
+) -> None:
+    """The schema check on open reads the migrations' revision lines, not Alembic's scripts,
+    and refuses as it did (tests/test_storage.py: a database behind, on PostgreSQL)."""
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    Database(url).dispose()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    engine.dispose()
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT, "--db", url, "clients", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        f"error: database {url} is at schema revision 9999_from_the_future, newer than this hub"
+        f" (which knows up to {head_revision()}): upgrade the hub"
+    ) in " ".join(done.stderr.split())
+    assert under(json.loads(done.stderr.rsplit("\nMODULES ", 1)[1]), "alembic") == []
+
+
+def test_a_command_that_logs_still_logs_through_the_configured_pipeline() -> None:
+    """structlog is set up when it is imported, after the CLI asked for it: a logger made
+    with ``structlog.get_logger`` writes to stderr as configured, never to stdout."""
+    script = (
+        "import sys\n"
+        "from hub import logging as hub_logging\n"
+        "hub_logging.configure(json=False, level='INFO')\n"
+        "assert 'structlog' not in sys.modules\n"
+        "import structlog\n"
+        "structlog.get_logger('hub.test').info('hello', api_token='hunter2')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "[info     ] hello" in done.stderr and "[hub.test] api_token=********" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["acme", "", " two words ", "ø-æ-å", "--not-an-option"])
+def test_text_is_coerced_as_typer_coerces_it_without_building_its_adapter(value: str) -> None:
+    option = lazy.plain_help(typer.main.get_command(cli_main.app)).params[0]
+    assert option.name == "db" and type(option).__name__ == "_PlainOption"
+    ctx = typer.main.get_command(cli_main.app).make_context(
+        "hub", ["--help"], resilient_parsing=True
+    )
+    ours = option.get_runtime_param()
+    typers = build_runtime_param(option.type_descriptor)
+    assert ours.coerce(value, param=option, ctx=ctx) == typers.coerce(value, param=option, ctx=ctx)
+    assert ours.coerce(None, param=option, ctx=ctx) is None
+    assert "typers" not in vars(ours)  # typer's own coercion (Pydantic's) never built
+
+
+def test_a_value_that_needs_converting_is_converted_by_typer_with_its_errors() -> None:
+    runner = CliRunner()
+    wrong = runner.invoke(cli_main.app, ["cases", "show", "abc"], env={"COLUMNS": "250"})
+    assert wrong.exit_code == 2
+    shown = " ".join(wrong.output.replace("│", "").split())
+    assert "Invalid value for 'CASE_ID': Input should be a valid integer, unable to parse" in shown
+
+
+def test_the_feature_named_without_importing_customer_mode_is_its_feature() -> None:
+    assert clients_ops.CUSTOMER_REMINDERS == customer_mode.CUSTOMER_REMINDERS
+    assert clients_ops.CUSTOMER_REMINDERS in customer_mode.FEATURES
 
 
 @pytest.mark.parametrize("args", [["plugins", "list", "--json"], ["db", "current"]])

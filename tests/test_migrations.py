@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from hub.db.engine import (
     MIGRATIONS,
+    _plain_revisions,
     _revision_map,
     alembic_config,
     create_engine,
@@ -99,6 +100,30 @@ def test_revisions_that_are_not_one_plain_line_are_read_by_alembic(tmp_path: Pat
         f'revision = "9001"\ndown_revision = ("{head}",)\nbranch_labels = None\ndepends_on = None\n'
     )
     assert _revision_map(versions) == ("9001", frozenset({*known_revisions(), "9001"}))
+
+
+def test_revision_lines_are_read_in_every_plain_spelling_and_others_go_to_alembic(
+    tmp_path: Path,
+) -> None:
+    plain = tmp_path / "plain.py"
+    plain.write_text(
+        '"""Revision ID: 9001\nRevises: 0001\n"""\n'
+        'revision = "9001"  # a comment\n'
+        "down_revision: str | Sequence[str] | None = '0001'\n"
+        "revision_note = 'not one of them'\n"
+    )
+    assert _plain_revisions(plain) == ("9001", "0001")
+    first = tmp_path / "first.py"
+    first.write_text("revision: str = '0001'\ndown_revision: str | None = None\n")
+    assert _plain_revisions(first) == ("0001", None)
+    for text in (
+        "revision = '9001'\ndown_revision = ('0001', '0002')\n",  # a merge
+        "revision = '9001'\nrevision = '9002'\ndown_revision = '0001'\n",  # twice
+        "revision = REVISION\ndown_revision = '0001'\n",  # not a plain string
+        "revision = '9001'\n",  # no down_revision
+    ):
+        plain.write_text(text)
+        assert _plain_revisions(plain) is None, text
 
 
 def test_migrated_schema_matches_the_models(migrated_url: str) -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
 
 from hub import clients
 from hub.db import tables as t
@@ -171,6 +172,20 @@ def test_postgres_must_be_upgraded_by_the_operator(db_url: str) -> None:
     engine.dispose()
     with pytest.raises(StorageError, match="run `hub db upgrade`"):
         Database(db_url)
+
+
+@pytest.mark.postgres
+def test_postgres_behind_the_hub_is_refused_until_the_operator_upgrades(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite upgrades itself")
+    _stamp(db_url, "0001")
+    with pytest.raises(StorageError) as err:
+        Database(db_url)
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    assert str(err.value) == (
+        f"database {shown} is at schema revision 0001, this hub needs {head_revision()}:"
+        " run `hub db upgrade`"
+    )
 
 
 def test_unreachable_database_is_a_clear_error() -> None:

@@ -15,6 +15,12 @@ takes one (``--client CLIENT``, or the metavar the option declares, such as ``KE
 choices where there are some, and an argument in capitals (``hub cases payment CASE_ID``).
 The classes below reach into typer's parameter classes, which is why ``pyproject.toml`` holds
 typer to the minor version tested (``tests/test_cli_help.py`` walks every command's help).
+
+They also coerce a parameter's value the way typer does, but build typer's coercion (a Pydantic
+``TypeAdapter``, and Pydantic with it: a tenth of a second) only for a value that needs one:
+typer builds it for every parameter of the command that runs, also for an option not given
+(None, which it returns without using it) and for text, which its adapter returns as it is. See
+:class:`_DeferredCoercion`.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ import importlib
 import inspect
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import typer
 import typer.main
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption, _TyperParameter
 from typer.models import CommandInfo, TyperInfo
 
 #: Set in a context's ``meta`` while the root's help is written: its listing needs each
@@ -35,8 +43,50 @@ from typer.models import CommandInfo, TyperInfo
 _SUMMARIES = "hub.cli.lazy.summaries"
 
 
+@dataclass(frozen=True)
+class _DeferredCoercion(RuntimeParam):
+    """typer's coercion of one parameter's value (a :class:`RuntimeParam`), built on first use.
+
+    ``RuntimeParam.coerce`` returns None (or ``()``) for a value not given without calling
+    :meth:`_coerce_value`; a text parameter's text is returned as typer's adapter would return
+    it (``str(value)``: its ``_parse_cli_str``, then Pydantic's lax ``str``, which keeps a
+    ``str``). Any other value goes to typer's own coercion, built then, so its conversions and
+    its errors are typer's."""
+
+    descriptor: TypeDescriptor
+
+    @cached_property
+    def typers(self) -> RuntimeParam:
+        return build_runtime_param(self.descriptor)
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        if (
+            type(value) is str
+            and self.annotation is str
+            and self.parameter_info.parser is None
+            and self.descriptor.file_annotation is None
+        ):
+            return value
+        return self.typers._coerce_value(value, param=param, ctx=ctx)
+
+
+def _deferred_runtime_param(self: _TyperParameter) -> RuntimeParam:
+    """A typer parameter's ``get_runtime_param``: a :class:`_DeferredCoercion` (see the
+    module's docstring)."""
+    if self._runtime_param is None:
+        described = self.type_descriptor
+        self._runtime_param = _DeferredCoercion(
+            parameter_info=described.parameter_info,
+            annotation=described.annotation,
+            descriptor=described,
+        )
+    return self._runtime_param
+
+
 class _PlainOption(TyperOption):
     """An option shown with the value it takes, not its type (see the module's docstring)."""
+
+    get_runtime_param = _deferred_runtime_param
 
     def display_type_rich(self, ctx: Any) -> str | None:
         if self.metavar is not None:
@@ -52,6 +102,8 @@ class _PlainOption(TyperOption):
 class _PlainArgument(TyperArgument):
     """An argument shown by its name in capitals, without its type, and in the usage line
     without braces: ``CASE_ID``, ``[CLIENT]`` when it may be left out."""
+
+    get_runtime_param = _deferred_runtime_param
 
     def display_type_rich(self, ctx: Any) -> str | None:
         return None

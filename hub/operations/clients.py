@@ -1,5 +1,10 @@
 """Clients: add, list, show and remove them; enable, disable and set their plugins; grant and
-revoke their features (C2)."""
+revoke their features (C2).
+
+Customer mode (:mod:`hub.dunning.customer_mode`, and the dunning rules, flows and cases it
+brings) and the users (:mod:`hub.operations.users`, and Argon2) are imported by the functions
+that need them: ``hub clients list`` and ``show`` start without them.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,7 @@ from typing import Any
 
 from hub import clients
 from hub.db import tables as t
-from hub.dunning import customer_mode
-from hub.operations import access, users
+from hub.operations import access
 from hub.operations.context import ClientDay, Context
 from hub.records import Record, made_from
 
@@ -22,8 +26,9 @@ read_secret_file = clients.read_secret_file
 strip_line_break = clients.strip_line_break
 #: Settings from several sources in one dict; a setting given twice is refused.
 merge_settings = clients.merge_settings
-#: The feature an operator grants before a client may switch to customer mode (C2).
-CUSTOMER_REMINDERS = customer_mode.CUSTOMER_REMINDERS
+#: The feature an operator grants before a client may switch to customer mode (C2): named
+#: here as in :data:`hub.dunning.customer_mode.CUSTOMER_REMINDERS` (a test holds the two).
+CUSTOMER_REMINDERS = "customer_reminders"
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ def add_client(
     ):
         row = clients.add_client(session, name, country, currency, timezone)
         if adder is not ctx:
+            from hub.operations import users
+
             users.assign_new_client(session, ctx.actor.name, row)
         summary = _summary(row)
         change.after = summary.as_dict()
@@ -204,6 +211,8 @@ def set_settings(
 def grant_feature(ctx: Context, name: str, feature: str) -> str:
     """The acting operator grants the client ``feature``; returns who granted it (the first
     operator who did, if it was granted before: then nothing changes, nothing is recorded)."""
+    from hub.dunning import customer_mode
+
     with ctx.db.session() as session:
         row = access.client_row(ctx, session, name)
         change = access.permit(
@@ -221,6 +230,8 @@ def grant_feature(ctx: Context, name: str, feature: str) -> str:
 
 def revoke_feature(ctx: Context, name: str, feature: str) -> None:
     """The acting operator takes ``feature`` back; refused while the client uses it."""
+    from hub.dunning import customer_mode
+
     with ctx.db.session() as session:
         row = access.client_row(ctx, session, name)
         before = customer_mode.granted(session, row, feature)
