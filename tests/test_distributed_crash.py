@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import signal
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -212,8 +213,10 @@ def test_a_node_killed_in_the_middle_of_work_the_others_finish_it_nothing_twice_
         first = wait_for_round(w.db, kill.at, nodes, clients, timeout=60)
         wait_for_round(w.db, first, nodes, clients, timeout=60)
         _wait_interrupted(w, kill, nodes)
+        for node in nodes:  # stopped together, as a rollout or a shutdown stops them
+            node.process.send_signal(signal.SIGTERM)
         for node in nodes:
-            assert node.terminate() == 0, node.log.read_text()[-3000:]
+            assert node.process.wait(timeout=60) == 0, node.log.read_text()[-3000:]
 
     ended = outcomes(w.db)
     assert ended.get("running", 0) == 0, "every run ended: ok, failed, or interrupted"
