@@ -169,7 +169,9 @@ def outcomes(db: Database) -> dict[str, int]:
         )
 
 
-def reference(tmp_path: Path, db_url: str, pairs: int = 1) -> dict[str, Any]:
+def reference(
+    tmp_path: Path, db_url: str, pairs: int = 1, days: Sequence[dt.date] = DAYS
+) -> dict[str, Any]:
     """The same days on a fresh world, each job run twice a day in this process, no crash."""
     url = db_url.replace("hub.sqlite3", "reference.sqlite3") if "sqlite" in db_url else db_url
     if url == db_url:  # PostgreSQL: the reference goes to a SQLite file of its own
@@ -178,7 +180,7 @@ def reference(tmp_path: Path, db_url: str, pairs: int = 1) -> dict[str, Any]:
     ctx = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"))
     try:
         with daemon_world.world(db, ctx, tmp_path / "reference-outbox", pairs) as w:
-            for day in DAYS:
+            for day in days:
                 daemon_world.set_day(w, day)
                 on_day = daemon_world.on_day(ctx, day)
                 for _ in range(2):
@@ -191,7 +193,7 @@ def reference(tmp_path: Path, db_url: str, pairs: int = 1) -> dict[str, Any]:
 
 
 def assert_nothing_twice_nothing_lost(
-    w: World, tmp_path: Path, db_url: str, pairs: int = 1
+    w: World, tmp_path: Path, db_url: str, pairs: int = 1, days: Sequence[dt.date] = DAYS
 ) -> None:
     """No document made twice in the books, no message twice, and the whole outcome the
     crash-free reference's."""
@@ -203,4 +205,4 @@ def assert_nothing_twice_nothing_lost(
     ):
         assert set(got[documents].values()) == {1}, (documents, got[documents])
     assert set(got["messages"].values()) == {1}
-    assert got == reference(tmp_path, db_url, pairs)
+    assert got == reference(tmp_path, db_url, pairs, days)
