@@ -684,8 +684,10 @@ def test_runs_list_shows_the_history(
         "counts",
         "error",
         "runner",
+        "node",
     }
     assert rows[0]["today"] == DAYS[0].isoformat() and rows[0]["outcome"] == "ok"
+    assert rows[0]["node"] == f"{socket.gethostname()} {os.getpid()}"  # "host pid" of the runner
     assert main(["--db", db_url, "runs", "list"]) == 0
     assert "sync" in capsys.readouterr().out
     assert main(["--db", db_url, "runs", "list", "--client", "ghost"]) == 2

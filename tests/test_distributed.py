@@ -26,12 +26,15 @@ import sqlalchemy as sa
 from hub import clients
 from hub.cli.main import main
 from hub.clock import Clock
+from hub.daemon.distributed.dispatcher import decide
 from hub.daemon.jobs import JOB_KINDS
-from hub.daemon.schedules import ScheduleError, parse
+from hub.daemon.scheduler import PlannedJob
+from hub.daemon.schedules import ScheduleError, Trigger, parse
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.operations import job_schedule, lease, runs
 from hub.operations.context import Actor, Context, Services
+from hub.operations.job_schedule import Due
 from hub.operations.lease import DaemonRunning
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
@@ -210,6 +213,46 @@ def test_the_distributed_table_is_read_and_checked() -> None:
     )
 
 
+def test_the_dispatchers_due_times_are_stored_updated_and_dropped(db: Database) -> None:
+    at = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    job_schedule.save(db, {("sync", "a"): Due(at, "x"), ("sync", "b"): Due(at, "x")})
+    later = at + dt.timedelta(hours=1)
+    job_schedule.save(db, {("sync", "a"): Due(later, "y")}, dropped=[("sync", "b")])
+    assert job_schedule.load(db) == {("sync", "a"): Due(later, "y")}
+
+
+def test_the_tick_decides_what_is_due_added_rescheduled_and_dropped() -> None:
+    """The dispatcher's decision, without a database: a new job is due within its jitter, a
+    due one is deferred and moved to its next fire time, a changed schedule is rescheduled from
+    now without a run, a job no longer planned is dropped, a job not yet due is left alone."""
+    now = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    hourly = Trigger("interval", (("hours", 1),), None, 0)
+    jittered = Trigger("interval", (("hours", 1),), None, 30)
+    planned = [
+        PlannedJob("sync", "new", "Europe/Oslo", jittered),
+        PlannedJob("sync", "due", "Europe/Oslo", hourly),
+        PlannedJob("sync", "changed", "Europe/Oslo", hourly),
+        PlannedJob("sync", "later", "Europe/Oslo", hourly),
+    ]
+    fingerprint = f"{hourly.fingerprint()}|Europe/Oslo"
+    stored = {
+        ("sync", "due"): Due(now - dt.timedelta(seconds=1), fingerprint),
+        ("sync", "changed"): Due(now - dt.timedelta(seconds=1), "interval[hours=2] tz=- jitter=0"),
+        ("sync", "later"): Due(now + dt.timedelta(minutes=5), fingerprint),
+        ("sync", "gone"): Due(now, fingerprint),
+    }
+    decision = decide(planned, stored, now)
+    assert decision.dropped == [("sync", "gone")]
+    assert ("sync", "later") not in decision.changed
+    new = decision.changed[("sync", "new")]
+    assert now <= new.at <= now + dt.timedelta(seconds=30)
+    assert decision.changed[("sync", "due")].at == now + dt.timedelta(hours=1)
+    assert decision.changed[("sync", "changed")] == Due(now + dt.timedelta(hours=1), fingerprint)
+    due = {p.client for p in decision.due}
+    assert due == {"due"} | ({"new"} if new.at <= now else set())
+    assert decision.counts["removed"] == 1 and decision.counts["rescheduled"] == 1
+
+
 # --- nodes ---------------------------------------------------------------------------------------
 
 
@@ -219,7 +262,7 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
     world: World, node_env: dict[str, str], tmp_path: Path
 ) -> None:
     schedule = tmp_path / "schedule.toml"
-    schedule.write_text(EVERY_SECONDS.format(seconds=2))
+    schedule.write_text(EVERY_SECONDS.format(seconds=2) + "\n[distributed.queues]\neconomic = 2\n")
     world.slow_down()
     logs = [tmp_path / "node1.log", tmp_path / "node2.log"]
     nodes = [
@@ -250,6 +293,16 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
             ).scalars()
         )
     assert len(ticks) >= 3 and max(ticks.values()) == 1, ticks
+    with world.db.engine.connect() as conn:
+        queues = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT DISTINCT args->>'client', queue_name FROM procrastinate_jobs"
+                    " WHERE task_name = 'hub.run_job'"
+                )
+            ).all()
+        )
+    assert queues == {DK: "economic", NO: "default"}  # DK's plugin has a queue of its own
 
 
 def test_a_node_and_a_plain_daemon_exclude_each_other(db: Database) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from hub.clock import as_utc
 from hub.db import tables as t
@@ -49,9 +50,23 @@ def save(db: Database, changed: Mapping[JobKey, Due], dropped: Iterable[JobKey] 
                     tuple_(t.JobSchedule.job, t.JobSchedule.client).in_(gone)
                 )
             )
-        for (job, client), due in changed.items():
-            session.merge(
-                t.JobSchedule(
-                    job=job, client=client, next_due_at=due.at, fingerprint=due.fingerprint
-                )
+        rows = [
+            {"job": job, "client": client, "next_due_at": due.at, "fingerprint": due.fingerprint}
+            for (job, client), due in changed.items()
+        ]
+        if rows and session.get_bind().dialect.name == "postgresql":
+            # One statement for all (the first tick of 10,000 clients writes 30,000 rows).
+            upsert = pg_insert(t.JobSchedule)
+            session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[t.JobSchedule.job, t.JobSchedule.client],
+                    set_={
+                        "next_due_at": upsert.excluded.next_due_at,
+                        "fingerprint": upsert.excluded.fingerprint,
+                    },
+                ),
+                rows,
             )
+            return
+        for row in rows:
+            session.merge(t.JobSchedule(**row))

@@ -77,8 +77,13 @@ def _fingerprint(p: PlannedJob) -> str:
 
 
 def _next_due(p: PlannedJob, now: dt.datetime) -> dt.datetime:
-    """The job's next fire time after ``now`` (its jitter included)."""
-    fire = p.trigger.build(p.timezone).get_next_fire_time(None, now)
+    """The job's next fire time after ``now``, its jitter included. An interval counts from
+    ``now`` (APScheduler's interval trigger would count from when it was built)."""
+    trigger = p.trigger.build(p.timezone)
+    interval = getattr(trigger, "interval", None)
+    if isinstance(interval, dt.timedelta):
+        return now + interval + dt.timedelta(seconds=random.uniform(0, p.trigger.jitter))
+    fire = trigger.get_next_fire_time(None, now)
     return now + _NEVER if fire is None else fire.astimezone(dt.UTC)
 
 

@@ -29,6 +29,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hub.daemon.distributed.app import DISPATCH_QUEUE, build_app, release_stalled_tick
 from hub.daemon.distributed.connection import describe, needs_postgresql
@@ -101,11 +102,25 @@ class Node:
         ).start()
         try:
             # i18-limits: install the shared rate gate here
+            self._check_queues()
             if self.http_port is not None:
                 self._health = _bind_health(self)
         except BaseException:
             self._give_up_lease()
             raise
+
+    def _check_queues(self) -> None:
+        """Say so when ``[distributed.queues]`` names a plugin this hub does not have: no
+        client's tasks would ever go to that queue (a typo, or a plugin not installed here)."""
+        registry = self.ctx.services.registry
+        names = set((registry() if callable(registry) else registry).names())
+        unknown = sorted(set(self.schedules.distributed.queues) - names)
+        if unknown:
+            log.warning(
+                "[distributed.queues] names no installed plugin: no task goes to its queue",
+                queues=unknown,
+                plugins=sorted(names),
+            )
 
     def _lease_lost(self) -> None:
         loop = self._loop
@@ -180,10 +195,12 @@ class Node:
             self._stopping = True
             for worker in self._workers:
                 worker.cancel()  # the worker stops fetching, then waits for its running tasks
-            abandon = asyncio.create_task(self._abandon.wait())
-            finished = asyncio.gather(*self._workers, return_exceptions=True)
+            ends: list[asyncio.Future[Any]] = [
+                asyncio.gather(*self._workers, return_exceptions=True),
+                abandon := asyncio.create_task(self._abandon.wait()),
+            ]
             await asyncio.wait(
-                [finished, abandon],
+                ends,
                 timeout=self.stop_timeout + 1,
                 return_when=asyncio.FIRST_COMPLETED,
             )
