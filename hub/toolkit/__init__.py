@@ -11,6 +11,7 @@
 - :mod:`hub.toolkit.files`: files written once, atomically, under a name derived from a key;
 - :mod:`hub.toolkit.plugin`: a plugin's version and its ``system_info`` hook;
 - :mod:`hub.toolkit.events`: observers of the HTTP clients' requests and retries (metrics);
+- :mod:`hub.toolkit.budget`: the rate gate the HTTP clients ask (shared rate budgets);
 - :mod:`hub.toolkit.serving`: an HTTP server run from a daemon thread (fakes, health);
 - :mod:`hub.toolkit.closing`: the ``with`` protocol for things that close.
 

@@ -5,6 +5,9 @@
   ``hub run`` holds the database) and renews it every ``heartbeat_seconds``. Its runs record the
   same name as their runner (``runs.act_as("node")``), so the dispatcher can tell the runs of a
   dead node (a lease silent for ``stalled_seconds``) and mark them interrupted, on any host.
+- **Shared rate budgets**: right after the lease the node installs the gate of the schedule
+  file's ``[limits.*]`` (:func:`hub.operations.rate_budget.install_for`): on PostgreSQL one token
+  bucket per vendor credential, drawn on by every node (read at start; a change needs a restart).
 - **The health port** (``--http-port``) is bound right after, as the plain daemon's:
   ``/healthz`` is unhealthy once a worker died, the lease is lost or the node is stopping.
 - **Workers**: one procrastinate worker per queue (each configured plugin's, ``default`` with
@@ -37,8 +40,9 @@ from hub.daemon.distributed.runtime import KEY, Runtime, log
 from hub.daemon.health import HealthServer
 from hub.daemon.schedules import DEFAULT_QUEUE, Schedules
 from hub.errors import InputError
-from hub.operations import lease, runs
+from hub.operations import lease, rate_budget, runs
 from hub.operations.context import Context
+from hub.toolkit import budget
 
 __all__ = ["Node", "run_node"]
 
@@ -55,6 +59,7 @@ class Node:
     _lease: lease.Lease | None = None
     _keeper: lease.Renewal | None = None
     _health: HealthServer | None = None
+    _previous_gate: budget.RateGate | None = None
     _workers: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event | None = None
     _abandon: asyncio.Event | None = None
@@ -101,11 +106,15 @@ class Node:
             on_lost=self._lease_lost,
         ).start()
         try:
-            # i18-limits: install the shared rate gate here
+            # Shared rate budgets ([limits.*]): every request of this node's tasks passes the
+            # gate, which on PostgreSQL is one token bucket per credential for all nodes.
+            self._previous_gate = budget.install(None)
+            rate_budget.install_for(self.ctx.db, self.schedules.limits)
             self._check_queues()
             if self.http_port is not None:
                 self._health = _bind_health(self)
         except BaseException:
+            budget.install(self._previous_gate)
             self._give_up_lease()
             raise
 
@@ -230,6 +239,7 @@ class Node:
             log.warning("stopped with runs in flight, abandoned safely")
         if self._health is not None:
             self._health.stop()
+        budget.install(self._previous_gate)
         self._give_up_lease()
         runs.act_as("cli")
         log.info("node stopped")
