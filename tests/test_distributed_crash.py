@@ -1,5 +1,5 @@
 """Several nodes under SIGKILL: three ``hub run --distributed`` nodes on one PostgreSQL database
-share the jobs of eight clients; each simulated day one of them is killed in the middle of a
+share the jobs of six clients; each simulated day one of them is killed in the middle of a
 run and the other two carry on. The day still ends exactly where a run without crashes ends:
 no reminder, fee, letter, credit note, voucher or recurring invoice made twice, and none lost.
 
@@ -49,7 +49,7 @@ from tests.daemon_world import DAYS, World
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-PAIRS = 4  # eight clients: four on e-conomic, four on Tripletex
+PAIRS = 3  # six clients: three on e-conomic, three on Tripletex
 NODES = 3
 #: The first reminder, the second ten days on (renteloven § 9 b), and the next recurring month;
 #: every node started afresh each day (a node's day is fixed when it starts, as with --today).
