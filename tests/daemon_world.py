@@ -2,7 +2,8 @@
 overdue invoices, dunning on, and credit notes and write-offs asked for whose posting failed;
 a Norwegian client on a fake Tripletex server with recurring agreements. Both fakes are served
 over real HTTP on loopback by the test process, so a daemon child process can be killed and
-restarted against the same accounting systems.
+restarted against the same accounting systems. ``pairs=N`` makes N such pairs of clients (each
+with books of its own on the same two fakes), for the tests of many nodes.
 
 Built twice in a test - once for the daemon, once for a reference run of the same job
 functions in the test process - so the two results can be compared whole.
@@ -49,15 +50,28 @@ CREDIT_NOTES = ("9003", "9006")  # invoices whose credit note was asked for and 
 WRITE_OFFS = ("9004", "9008")  # invoices whose write-off was asked for and failed
 
 
+def client_names(pairs: int = 1) -> tuple[str, ...]:
+    """The clients of a world of ``pairs`` pairs: ``dk``, ``no``, then ``dk2``, ``no2``, ..."""
+    return tuple(
+        f"{country}{n if n > 1 else ''}" for n in range(1, pairs + 1) for country in (DK, NO)
+    )
+
+
 @dataclass
 class World:
     db: Database
     ctx: Context
     economic: FakeEconomic
-    agreement: Any  # the e-conomic agreement (its books)
     tripletex: FakeTripletex
-    company: Any  # the Tripletex company (its books)
     outbox: Path
+    agreements: dict[str, Any]  # Danish client -> its e-conomic agreement (its books)
+    companies: dict[str, Any]  # Norwegian client -> its Tripletex company (its books)
+
+    @property
+    def clients(self) -> tuple[str, ...]:
+        return tuple(
+            name for pair in zip(self.agreements, self.companies, strict=True) for name in pair
+        )
 
     def slow_down(self) -> None:
         """Every request takes a moment, every write's answer a moment more: a kill lands in
@@ -72,16 +86,20 @@ class World:
         """Everything that must come out the same, whoever ran the jobs and however often."""
         with self.db.session() as session:
             messages = Counter(
-                (invoice or customer, m.stage, m.round, m.step, m.kind, str(m.fee))
-                for m, invoice, customer in session.execute(
-                    select(t.Message, t.Invoice.invoice_number, t.Case.customer_number)
+                (client, invoice or customer, m.stage, m.round, m.step, m.kind, str(m.fee))
+                for m, invoice, customer, client in session.execute(
+                    select(
+                        t.Message, t.Invoice.invoice_number, t.Case.customer_number, t.Client.name
+                    )
                     .join(t.Case, t.Case.id == t.Message.case_id)
+                    .join(t.Client, t.Client.id == t.Case.client_id)
                     .outerjoin(t.Invoice, t.Invoice.id == t.Case.invoice_id)
                 )
             )
             statuses = Counter(m.status for m in session.scalars(select(t.Message)))
             cases = sorted(
                 (
+                    client,
                     invoice or "",
                     c.stage,
                     c.state,
@@ -89,37 +107,56 @@ class World:
                     bool(c.credit_note_ref),
                     bool(c.write_off_ref),
                 )
-                for c, invoice in session.execute(
-                    select(t.Case, t.Invoice.invoice_number).outerjoin(
-                        t.Invoice, t.Invoice.id == t.Case.invoice_id
-                    )
+                for c, invoice, client in session.execute(
+                    select(t.Case, t.Invoice.invoice_number, t.Client.name)
+                    .join(t.Client, t.Client.id == t.Case.client_id)
+                    .outerjoin(t.Invoice, t.Invoice.id == t.Case.invoice_id)
                 )
             )
             recurring = sorted(
-                (r.sequence, r.state, r.invoice_date.isoformat())
-                for r in session.scalars(select(t.RecurringInvoice))
+                (client, r.sequence, r.state, r.invoice_date.isoformat())
+                for r, client in session.execute(
+                    select(t.RecurringInvoice, t.Client.name)
+                    .join(
+                        t.RecurringAgreement,
+                        t.RecurringAgreement.id == t.RecurringInvoice.agreement_id,
+                    )
+                    .join(t.Client, t.Client.id == t.RecurringAgreement.client_id)
+                )
             )
             customer_of = {
-                uid: customer
-                for uid, customer in session.execute(
-                    select(t.RecurringAgreement.uid, t.RecurringAgreement.customer_number)
+                uid: (client, customer)
+                for uid, customer, client in session.execute(
+                    select(
+                        t.RecurringAgreement.uid,
+                        t.RecurringAgreement.customer_number,
+                        t.Client.name,
+                    ).join(t.Client, t.Client.id == t.RecurringAgreement.client_id)
                 )
             }
             sent = {m.id for m in session.scalars(select(t.Message)) if m.status == "sent"}
         with self.economic.lock:
             vouchers = Counter(
-                json.dumps(v.request, sort_keys=True, default=str) for v in self.agreement.vouchers
+                (client, json.dumps(v.request, sort_keys=True, default=str))
+                for client, agreement in self.agreements.items()
+                for v in agreement.vouchers
             )
             credit_notes = Counter(
-                str((inv.references or {}).get("other"))
-                for inv in self.agreement.booked.values()
+                (client, str((inv.references or {}).get("other")))
+                for client, agreement in self.agreements.items()
+                for inv in agreement.booked.values()
                 if inv.net_amount < 0
             )
         with self.tripletex.lock:
-            references = [o.reference for o in self.company.orders.values() if o.invoice]
+            references = [
+                o.reference
+                for company in self.companies.values()
+                for o in company.orders.values()
+                if o.invoice
+            ]
         # "receivables-hub recurring:<agreement uid>:<sequence>"; the uid is random per world
         invoiced = Counter(
-            (customer_of[uid], sequence)
+            (*customer_of[uid], sequence)
             for uid, sequence in (r.rsplit(" ", 1)[-1].split(":")[1:] for r in references)
         )
         letters = sorted(p.name for p in self.outbox.glob("*/*.eml"))
@@ -136,8 +173,9 @@ class World:
         }
 
 
-def _economic_client(world: World, url: str) -> None:
-    agreement = world.agreement
+def _economic_client(world: World, name: str, url: str) -> None:
+    agreement = world.economic.add_agreement(f"app-{name}", f"grant-{name}", f"Dagmar {name} ApS")
+    world.agreements[name] = agreement
     for number in range(101, 105):
         agreement.add_customer(number, f"Kunde {number} ApS", email=f"k{number}@example.dk")
     for i in range(1, 9):
@@ -152,16 +190,16 @@ def _economic_client(world: World, url: str) -> None:
             currency="DKK",
         )
     with world.db.session() as session:
-        clients.add_client(session, DK, "DK")
+        clients.add_client(session, name, "DK")
         clients.enable_plugin(
             session,
             world.ctx.registry,
             world.ctx.box,
-            DK,
+            name,
             "economic",
             {
-                "app_secret_token": "daemon-app",
-                "agreement_grant_token": "daemon-grant",
+                "app_secret_token": f"app-{name}",
+                "agreement_grant_token": f"grant-{name}",
                 "base_url": url,
                 "journal_number": "1",
                 "product_number": "1",
@@ -171,31 +209,35 @@ def _economic_client(world: World, url: str) -> None:
             session,
             world.ctx.registry,
             world.ctx.box,
-            DK,
+            name,
             "file_outbox",
-            {"directory": str(world.outbox / DK)},
+            {"directory": str(world.outbox / name)},
         )
         dunning_rules.set_rules(
             session,
-            clients.get_client(session, DK),
+            clients.get_client(session, name),
             {"auto_start": "true", "payment_details": "Reg.nr. 1234 konto 5678901"},
         )
 
 
-def _tripletex_client(world: World, url: str) -> None:
+def _tripletex_client(world: World, name: str, url: str) -> None:
+    company = world.tripletex.add_company(
+        f"consumer-{name}", f"employee-{name}", name=f"Dagny {name} AS"
+    )
+    world.companies[name] = company
     for number in (201, 202, 203):
-        world.company.add_customer(number, f"Kunde {number} AS", email=f"k{number}@example.no")
+        company.add_customer(number, f"Kunde {number} AS", email=f"k{number}@example.no")
     with world.db.session() as session:
-        clients.add_client(session, NO, "NO")
+        clients.add_client(session, name, "NO")
         clients.enable_plugin(
             session,
             world.ctx.registry,
             world.ctx.box,
-            NO,
+            name,
             "norwegian_invoicing",
             {
-                "consumer_token": "daemon-consumer",
-                "employee_token": "daemon-employee",
+                "consumer_token": f"consumer-{name}",
+                "employee_token": f"employee-{name}",
                 "base_url": url,
             },
         )
@@ -203,9 +245,9 @@ def _tripletex_client(world: World, url: str) -> None:
             session,
             world.ctx.registry,
             world.ctx.box,
-            NO,
+            name,
             "file_outbox",
-            {"directory": str(world.outbox / NO)},
+            {"directory": str(world.outbox / name)},
         )
         for number, price in ((201, "1240.00"), (202, "499.50"), (203, "89.90")):
             terms = Terms(
@@ -216,19 +258,20 @@ def _tripletex_client(world: World, url: str) -> None:
                 currency="NOK",
                 lines=(AgreementLine("Abonnement", D(1), D(price), "month"),),
             )
-            add_agreement(session, NO, str(number), terms, "test")
+            add_agreement(session, name, str(number), terms, "test")
 
 
-def _pending_postings(world: World) -> None:
+def _pending_postings(world: World, name: str) -> None:
     """Cases started, then a credit note and a write-off asked for whose posting failed."""
-    run_job(on_day(world.ctx, START), "sync", DK)
+    run_job(on_day(world.ctx, START), "sync", name)
     with world.db.session() as session:
         case_of = {
             invoice: case_id
             for case_id, invoice in session.execute(
-                select(t.Case.id, t.Invoice.invoice_number).join(
-                    t.Invoice, t.Invoice.id == t.Case.invoice_id
-                )
+                select(t.Case.id, t.Invoice.invoice_number)
+                .join(t.Invoice, t.Invoice.id == t.Case.invoice_id)
+                .join(t.Client, t.Client.id == t.Case.client_id)
+                .where(t.Client.name == name)
             )
         }
     for invoice in CREDIT_NOTES:
@@ -269,19 +312,20 @@ def _pending_postings(world: World) -> None:
 
 
 @contextmanager
-def world(db: Database, ctx: Context, outbox: Path) -> Iterator[World]:
-    """The world on ``db``, its fakes served until the block ends."""
+def world(db: Database, ctx: Context, outbox: Path, pairs: int = 1) -> Iterator[World]:
+    """The world on ``db`` with ``pairs`` pairs of clients (:func:`client_names`), its fakes
+    served until the block ends."""
     economic = FakeEconomic(today=START)
-    agreement = economic.add_agreement("daemon-app", "daemon-grant", "Dagmar ApS")
     tripletex = FakeTripletex(today=START)
-    company = tripletex.add_company("daemon-consumer", "daemon-employee", name="Dagny AS")
     with ExitStack() as stack:
         economic_url = stack.enter_context(EconomicServer(economic)).url
         tripletex_url = stack.enter_context(TripletexServer(tripletex)).url
-        w = World(db, ctx, economic, agreement, tripletex, company, outbox)
-        _economic_client(w, economic_url)
-        _tripletex_client(w, tripletex_url)
-        _pending_postings(w)
+        w = World(db, ctx, economic, tripletex, outbox, {}, {})
+        names = client_names(pairs)
+        for danish, norwegian in zip(names[::2], names[1::2], strict=True):
+            _economic_client(w, danish, economic_url)
+            _tripletex_client(w, norwegian, tripletex_url)
+            _pending_postings(w, danish)
         yield w
 
 

@@ -604,7 +604,8 @@ def test_several_simulated_days_history_health_metrics_and_sigterm(
         assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
 
     outcome = world.outcome()
-    active = [c for c in outcome["cases"] if c[2] == "active"]
+    # (client, invoice, stage, state, ...)
+    active = [c for c in outcome["cases"] if c[3] == "active"]
     assert len(active) == 4  # eight invoices: two credited, two written off
     assert metrics[("hub_open_cases", (("client", DK), ("stage", "reminder")))] == len(active)
     sent = outcome["message statuses"]["sent"]

@@ -13,22 +13,28 @@
   periodic task every ``tick_seconds``: every node's workers try to defer it for each period,
   and procrastinate's ``procrastinate_periodic_defers`` (unique per period) lets one through.
   It runs on its own queue with a lock of its own, so a slow tick is never run twice at once
-  and never waits behind the clients' jobs.
+  and never waits behind the clients' jobs. A tick left ``doing`` by a dead node would hold
+  that lock for good (and the tick is what takes dead nodes' tasks over), so every node gives
+  such a tick up itself (:func:`release_stalled_tick`, every heartbeat): the next period's
+  tick runs.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.jobs import Status
 
 from hub.daemon import jobs
 from hub.daemon.distributed import dispatcher
 from hub.daemon.distributed.connection import conninfo
 from hub.daemon.distributed.dispatcher import JOB_TASK
-from hub.daemon.distributed.runtime import runtime_of
+from hub.daemon.distributed.runtime import log, runtime_of
 from hub.daemon.schedules import Distributed
 from hub.db.engine import Database
 
-__all__ = ["DISPATCH_QUEUE", "DISPATCH_TASK", "JOB_TASK", "build_app"]
+__all__ = ["DISPATCH_QUEUE", "DISPATCH_TASK", "JOB_TASK", "build_app", "release_stalled_tick"]
 
 DISPATCH_TASK = "hub.dispatch"
 #: The tick's own queue (not a plugin's name: those are lower-case letters, digits and _).
@@ -62,3 +68,22 @@ def build_app(db: Database, distributed: Distributed, *, pool_size: int = 10) ->
 
     _ = (run_job, dispatch)
     return app
+
+
+async def release_stalled_tick(app: App, distributed: Distributed) -> None:
+    """Every ``heartbeat_seconds``, give up a tick left ``doing`` by a node silent for
+    ``stalled_seconds`` (runs until cancelled). Its period is gone anyway; what it did not do,
+    the next tick does."""
+    while True:
+        await asyncio.sleep(distributed.heartbeat_seconds)
+        try:
+            for job in await app.job_manager.get_stalled_jobs(
+                task_name=DISPATCH_TASK, seconds_since_heartbeat=distributed.stalled_seconds
+            ):
+                assert job.id is not None
+                await app.job_manager.finish_job_by_id_async(
+                    job.id, Status.FAILED, delete_job=False
+                )
+                log.warning("a dead node's tick given up", period=job.task_kwargs)
+        except Exception as exc:  # another node gave it up first; the database away: next time
+            log.info("could not give a dead node's tick up", error=repr(exc))

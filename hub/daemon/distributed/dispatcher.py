@@ -17,8 +17,9 @@ own: :mod:`hub.daemon.distributed.app`). Each tick:
    again next time (coalesced, or one run more: every job is idempotent), never loses a run;
 3. **retries the tasks of dead nodes**: a task ``doing`` on a procrastinate worker whose
    heartbeat is older than ``stalled_seconds`` is set back to ``todo`` (keeping its lock) and
-   another node takes it; the job functions finish what it left under the same idempotency
-   keys and leases;
+   another node takes it (or, when a run of the same (job kind, client) was queued meanwhile,
+   it is given up in favour of that one); the job functions finish what it left under the same
+   idempotency keys and leases;
 4. **marks the runs of dead nodes interrupted**: a node lease whose heartbeat is older than
    ``stalled_seconds`` (or whose process is seen gone on this host) is a dead node's; its runs
    still ``running`` become ``interrupted`` and its lease is dropped;
@@ -34,7 +35,8 @@ import random
 from dataclasses import dataclass, field
 
 from procrastinate import App
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 
 from hub.daemon.distributed.runtime import Runtime, log
 from hub.daemon.scheduler import PlannedJob, plan
@@ -149,7 +151,15 @@ async def tick(app: App, runtime: Runtime, timestamp: int) -> None:
     for job in await app.job_manager.get_stalled_jobs(
         seconds_since_heartbeat=settings.stalled_seconds
     ):
-        await app.job_manager.retry_job(job)
+        try:
+            await app.job_manager.retry_job(job)
+        except UniqueViolation:
+            # A run of the same (job kind, client) was queued while the dead node's task was
+            # ``doing`` (its queueing lock holds only ``todo`` tasks), so this one cannot go
+            # back to ``todo``: it is coalesced into the queued one, as a run due while one
+            # waits is. Given up, it frees its lock and the queued one runs.
+            assert job.id is not None
+            await app.job_manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
         retried += 1
         log.warning("a dead node's task is run again", task=job.task_name, lock=job.lock)
 

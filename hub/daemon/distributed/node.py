@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.daemon.distributed.app import DISPATCH_QUEUE, build_app
+from hub.daemon.distributed.app import DISPATCH_QUEUE, build_app, release_stalled_tick
 from hub.daemon.distributed.connection import describe, needs_postgresql
 from hub.daemon.distributed.runtime import KEY, Runtime, log
 from hub.daemon.health import HealthServer
@@ -187,8 +187,10 @@ class Node:
                 queues=queues,
                 node=self._lease.name if self._lease else None,
             )
+            watchdog = asyncio.create_task(release_stalled_tick(app, settings))
             stop = asyncio.create_task(self._stop.wait())
             await asyncio.wait([stop, *self._workers], return_when=asyncio.FIRST_COMPLETED)
+            watchdog.cancel()
             healthy = stop.done() and not (self._lease is not None and self._lease.lost)
             if not healthy:
                 log.error(
