@@ -160,6 +160,8 @@ async def tick(app: App, runtime: Runtime, timestamp: int) -> None:
             # waits is. Given up, it frees its lock and the queued one runs.
             assert job.id is not None
             await app.job_manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            log.warning("a dead node's task given up for the one queued", lock=job.lock)
+            continue
         retried += 1
         log.warning("a dead node's task is run again", task=job.task_name, lock=job.lock)
 
