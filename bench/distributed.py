@@ -19,8 +19,9 @@ many ``hub run --distributed`` child processes start on it with one schedule fil
 - the floors: the limit-bound floor (requests ÷ allowed rate) and the latency-bound floor
   (requests × latency ÷ (nodes × concurrency): each sync's requests go one after another), the
   larger of which binds; the span's ratio to the limit-bound floor and to the binding one;
-- the nodes' CPU seconds (all node processes together; the machine's cores bound them too) and
-  how the syncs spread over the nodes (``job_runs.runner``).
+- the nodes' CPU seconds (all node processes together) and that ÷ the machine's CPUs, a third
+  floor (the fake and PostgreSQL share those CPUs too), and how the syncs spread over the nodes
+  (``job_runs.runner``).
 
 Prints a table, then one JSON object per node count.
 
@@ -33,8 +34,8 @@ from __future__ import annotations
 import argparse
 import bisect
 import dataclasses
-import importlib.util
 import datetime as dt
+import importlib.util
 import json
 import os
 import resource
@@ -274,8 +275,9 @@ def sync_runs(db: Database) -> list[tuple[dt.datetime, dt.datetime, str, str]]:
     """(started, finished, outcome, runner) of every finished sync."""
     with db.session() as session:
         rows = session.execute(
-            select(t.JobRun.started_at, t.JobRun.finished_at, t.JobRun.outcome, t.JobRun.runner)
-            .where(t.JobRun.job == "sync", t.JobRun.outcome.in_(FINISHED))
+            select(
+                t.JobRun.started_at, t.JobRun.finished_at, t.JobRun.outcome, t.JobRun.runner
+            ).where(t.JobRun.job == "sync", t.JobRun.outcome.in_(FINISHED))
         ).all()
     return [(as_utc(s), as_utc(f), o, r or "") for s, f, o, r in rows if f is not None]
 
@@ -359,6 +361,7 @@ def run(
         "ratio_to_limit_floor": round(span / limit_floor, 2) if limit_floor else None,
         "ratio_to_binding_floor": round(span / binding, 2) if binding else None,
         "node_cpu_s": round(cpu, 1),
+        "cpu_floor_s": round(cpu / (os.cpu_count() or 1), 1),
         "syncs_per_node": sorted(per_node.values(), reverse=True),
     }
 
@@ -387,6 +390,7 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
         "×limit floor",
         "×binding",
         "node CPU s",
+        "CPU floor s",
         "syncs per node",
     )
     rows = [
@@ -405,6 +409,7 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
             f"{r['ratio_to_limit_floor']:.2f}",
             f"{r['ratio_to_binding_floor']:.2f}",
             f"{r['node_cpu_s']:.1f}",
+            f"{r['cpu_floor_s']:.1f}",
             " ".join(str(n) for n in r["syncs_per_node"]),  # type: ignore[attr-defined]
         )
         for r in results
@@ -416,7 +421,8 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
     print(
         "limit floor: requests (less 429s) ÷ (limit ÷ window); latency floor: the same requests"
         " × latency ÷ (nodes × concurrency); span: first sync's start to last sync's end;"
-        " max/window: requests the fake received (429s too) in any window's seconds."
+        " max/window: requests the fake received (429s too) in any window's seconds; CPU floor:"
+        " the nodes' CPU seconds ÷ this machine's CPUs (the fake and PostgreSQL not counted)."
     )
     for r in results:
         print(json.dumps(r))
