@@ -24,6 +24,7 @@ from hub.db.engine import (
     create_engine,
     current_revision,
     head_revision,
+    hub_object,
     known_revisions,
     upgrade,
 )
@@ -106,7 +107,10 @@ def test_migrated_schema_matches_the_models(migrated_url: str) -> None:
         assert current_revision(engine) == head_revision()
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_name": hub_object}
+                ),
+                Base.metadata,
             )
         assert diff == [], f"models and migrations differ: {diff}"
     finally:

@@ -120,7 +120,7 @@ def test_a_schedule_error_is_an_input_error_exit_2() -> None:
     [
         pytest.param(
             BASE + "\n[job.postings]\ntrigger = 'interval'\n",
-            "schedules.toml:14: job: unknown table (known: daemon, jobs, clients)",
+            "schedules.toml:14: job: unknown table (known: daemon, jobs, clients, distributed)",
             id="unknown-table",
         ),
         pytest.param(

@@ -67,10 +67,20 @@ def run(
     show_default: Annotated[
         bool, typer.Option("--show-default", help="Print the packaged schedule file and exit.")
     ] = False,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Be one node of many on one PostgreSQL database (every node runs the same"
+            " command and schedule file): the jobs go through a shared queue, each client's"
+            " job runs on one node at a time.",
+        ),
+    ] = False,
 ) -> None:
     """Run the scheduled jobs for every client until SIGTERM or SIGINT.
 
-    One daemon per database: a second one is refused (exit 1), naming the running one.
+    One daemon per database: a second one is refused (exit 1), naming the running one. With
+    --distributed, any number of nodes share the database's work instead.
     """
     # Imported when needed: the jobs and the scheduler are heavy.
     from hub.daemon import scheduler as daemon
@@ -88,6 +98,10 @@ def run(
         raise InputError(f"--stop-timeout: {stop_timeout:g} must not be negative")
     loaded = schedules.load(schedules_file)
     ctx = state.context()  # the daemon's one context: every job run asks it for its day
+    if distributed:
+        from hub.daemon import distributed as nodes
+
+        nodes.needs_postgresql(ctx.db)
     planned = daemon.plan(ctx, loaded)
     if check:
         table(
@@ -105,6 +119,17 @@ def run(
     # The scheduler's own lines ("Added job", "Running job", "executed successfully") say
     # again what the hub's "job done" lines say; its warnings (a missed run) still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    if distributed:
+        node = nodes.Node(
+            ctx,
+            loaded,
+            schedules_file,
+            http_host=http_host,
+            http_port=http_port,
+            stop_timeout=stop_timeout,
+        )
+        raise typer.Exit(nodes.run_node(node))
     the_daemon = daemon.Daemon(
         ctx, loaded, http_host=http_host, http_port=http_port, stop_timeout=stop_timeout
     )

@@ -22,6 +22,13 @@ The file is TOML. The shipped default (``schedules/default.toml``, packaged as
     hours = 1                    # without trigger: merged over [jobs.sync]
     enabled = false              # this client gets no sync job
 
+    [distributed]                # only hub run --distributed reads it
+    tick_seconds = 15            # how often one node turns the schedule into tasks
+    heartbeat_seconds = 10       # each node's heartbeat
+    stalled_seconds = 60         # a node silent this long is dead: its tasks are taken over
+    [distributed.queues]         # per accounting plugin: a queue and its concurrency per node
+    economic = 4
+
 A job kind absent from ``[jobs]`` is not scheduled. A client override that gives ``trigger``
 replaces the default trigger whole (its fields, ``jitter`` and ``timezone``); without ``trigger``
 its keys are merged over the default's.
@@ -71,7 +78,7 @@ CRON_FIELDS: tuple[str, ...] = (
 _COMMON_KEYS: tuple[str, ...] = ("trigger", "enabled", "jitter", "timezone")
 _JOB_KEYS: tuple[str, ...] = _COMMON_KEYS + INTERVAL_FIELDS + CRON_FIELDS
 _FIELDS_OF = {"interval": INTERVAL_FIELDS, "cron": CRON_FIELDS}
-_TOP_KEYS: tuple[str, ...] = ("daemon", "jobs", "clients")
+_TOP_KEYS: tuple[str, ...] = ("daemon", "jobs", "clients", "distributed")
 _DAEMON_KEYS: tuple[str, ...] = ("max_workers", "misfire_grace_seconds", "refresh_seconds")
 _INTERVAL_UNITS = {"weeks": "w", "days": "d", "hours": "h", "minutes": "min", "seconds": "s"}
 
@@ -80,6 +87,42 @@ MAX_WORKERS_LIMIT = 64
 DEFAULT_REFRESH_SECONDS = 60
 PACKAGED_SOURCE = "<packaged default>"
 _PACKAGED_NAME = "default_schedules.toml"
+
+
+# -- [distributed] (i18-core) -------------------------------------------------------------------
+
+_DISTRIBUTED_KEYS: tuple[str, ...] = (
+    "tick_seconds",
+    "heartbeat_seconds",
+    "stalled_seconds",
+    "queues",
+)
+#: The queue of the clients whose plugin ``[distributed.queues]`` does not name.
+DEFAULT_QUEUE = "default"
+_QUEUE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """``[distributed]``: how the nodes of ``hub run --distributed`` work together.
+
+    ``queues``: accounting plugin name -> how many of its clients' tasks each node runs at
+    once; the clients of other plugins share queue ``default`` (``[daemon] max_workers``).
+    """
+
+    tick_seconds: int = 15
+    heartbeat_seconds: int = 10
+    stalled_seconds: int = 60
+    queues: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def tick_cron(self) -> str:
+        """The tick as procrastinate's 6-field cron (seconds last)."""
+        if self.tick_seconds < 60:
+            return f"* * * * * */{self.tick_seconds}"
+        return f"*/{self.tick_seconds // 60} * * * * 0"
+
+
+# -----------------------------------------------------------------------------------------------
 
 
 class ScheduleError(InputError):
@@ -152,6 +195,7 @@ class Schedules:
         default_factory=lambda: MappingProxyType({})
     )
     client_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    distributed: Distributed = field(default_factory=Distributed)
 
     def for_client(self, client: str, job: str) -> JobSchedule:
         """The schedule of ``job`` for ``client``: its override, else the default."""
@@ -281,7 +325,45 @@ class _Reader:
             jobs=MappingProxyType(defaults),
             client_overrides=MappingProxyType(overrides),
             client_lines=MappingProxyType(lines),
+            distributed=self.distributed(data.get("distributed", {})),
         )
+
+    def distributed(self, value: Any) -> Distributed:
+        """``[distributed]`` (i18-core)."""
+        table = self.table(("distributed",), value)
+        for key in table:
+            if key not in _DISTRIBUTED_KEYS:
+                known = ", ".join(_DISTRIBUTED_KEYS)
+                self.fail(("distributed", key), f"unknown key (known: {known})")
+        default = Distributed()
+        tick = self.whole(("distributed", "tick_seconds"), table, default.tick_seconds, 1)
+        if not (tick <= 60 and 60 % tick == 0) and not (tick % 60 == 0 and 3600 % tick == 0):
+            self.fail(
+                ("distributed", "tick_seconds"),
+                "must divide a minute (1, 2, 3, 5, 10, 15, 20, 30, 60) or be whole minutes"
+                f" dividing an hour (120, 300, 900...), not {tick}",
+            )
+        beat = self.whole(("distributed", "heartbeat_seconds"), table, default.heartbeat_seconds, 1)
+        stalled = self.whole(("distributed", "stalled_seconds"), table, default.stalled_seconds, 1)
+        if stalled < 2 * beat:
+            self.fail(
+                ("distributed", "stalled_seconds"),
+                f"must be at least twice heartbeat_seconds ({beat}), not {stalled}: a live node"
+                " would be taken for dead between two heartbeats",
+            )
+        queues: dict[str, int] = {}
+        for name, _ in self.table(("distributed", "queues"), table.get("queues", {})).items():
+            path = ("distributed", "queues", name)
+            if not _QUEUE_NAME.fullmatch(name) or name == DEFAULT_QUEUE:
+                self.fail(
+                    path,
+                    "must be an accounting plugin's name (lower-case letters, digits, _),"
+                    f" not {DEFAULT_QUEUE!r}",
+                )
+            queues[name] = self.whole(path, table["queues"], 1, 1)
+            if queues[name] > MAX_WORKERS_LIMIT:
+                self.fail(path, f"must be a whole number from 1 to {MAX_WORKERS_LIMIT}")
+        return Distributed(tick, beat, stalled, MappingProxyType(queues))
 
     def job(self, path: tuple[str, ...], table: dict[str, Any], base: _Spec | None) -> _Spec:
         """Read a ``[jobs.KIND]`` table (``base`` None) or a client's override of it."""

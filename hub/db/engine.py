@@ -47,6 +47,16 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
+#: Tables in the hub's database that are not the hub's models: procrastinate's queue (migration
+#: 0012, PostgreSQL only; its own schema.sql). Comparisons of the models with the database
+#: (Alembic's autogenerate, tests/test_migrations.py) leave them out.
+FOREIGN_TABLE_PREFIXES: tuple[str, ...] = ("procrastinate_",)
+
+
+def hub_object(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
+    """Alembic's ``include_name``: whether a table (or its index, column...) is the hub's."""
+    table = name if type_ == "table" else parent_names.get("table_name")
+    return not (table or "").startswith(FOREIGN_TABLE_PREFIXES)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -472,12 +472,30 @@ class DaemonLease(Base):
 
     __tablename__ = "daemon_leases"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # "scheduler", or "node <host> <pid> <token>" for each node of ``hub run --distributed``
+    name: Mapped[str] = mapped_column(String(160), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))  # "<host> <pid> <token>"
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[dt.datetime] = mapped_column()
     heartbeat_at: Mapped[dt.datetime] = mapped_column()
+
+
+class JobSchedule(Base):
+    """When ``hub run --distributed`` next runs a job kind for a client (its dispatcher's
+    state; the single-process daemon keeps this in APScheduler's table instead).
+
+    ``fingerprint`` is the schedule it was computed from (:meth:`hub.daemon.schedules.Trigger
+    .fingerprint` and the time zone): a changed one is rescheduled, an unchanged one keeps its
+    next due time. A row whose client is gone is dropped by the next tick.
+    """
+
+    __tablename__ = "job_schedule"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client: Mapped[str] = mapped_column(String(limits.CLIENT_NAME), primary_key=True)
+    next_due_at: Mapped[dt.datetime] = mapped_column()
+    fingerprint: Mapped[str] = mapped_column(String(255))
 
 
 class RecurringAgreement(Base):

@@ -12,8 +12,13 @@ process is seen gone (a crash, SIGKILL); from another host only once its heartbe
 the lease's length (:func:`hub.config.daemon_lease`). A daemon that cannot renew in time (the
 database away, the process frozen) stops starting runs; one whose lease was taken over stops.
 
-This is the single seam for running more than one node: the distributed mode (a later issue,
-procrastinate on PostgreSQL) will coordinate its workers itself and not take this lease.
+Many nodes (``hub run --distributed``, :mod:`hub.daemon.distributed`) coordinate their work
+through procrastinate instead, and each holds a lease of its own, ``"node <host> <pid>
+<token>"`` (:func:`take_node`): the two modes exclude each other. A node refuses to start while
+a live plain daemon holds ``scheduler``; a plain ``hub run`` refuses while any live node lease
+exists (:func:`take` names one node and how many). A node lease whose heartbeat is older than
+the node's ``stalled_seconds`` is a dead node's: the dispatcher marks its runs interrupted and
+drops it (:func:`dead_nodes`, :func:`drop`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.config import daemon_lease
@@ -36,10 +41,25 @@ from hub.db.leases import Renewal, gone_here
 from hub.errors import HubError, StorageError
 from hub.logging import get_logger
 
-__all__ = ["SCHEDULER", "DaemonRunning", "Lease", "Renewal", "keeper", "take"]
+__all__ = [
+    "NODE_PREFIX",
+    "SCHEDULER",
+    "DaemonRunning",
+    "Lease",
+    "Renewal",
+    "dead_nodes",
+    "drop",
+    "keeper",
+    "live_nodes",
+    "take",
+    "take_node",
+]
 
 #: The lease ``hub run`` takes: the one scheduler of a database.
 SCHEDULER = "scheduler"
+#: The leases of ``hub run --distributed``'s nodes are named ``"node <host> <pid> <token>"``,
+#: the runner their runs record (:func:`hub.operations.runs.this_runner`).
+NODE_PREFIX = "node "
 
 log = get_logger("hub.operations.lease")
 
@@ -131,6 +151,10 @@ def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) ->
     seconds = daemon_lease() if length is None else length
     host = socket.gethostname()
     holder = f"{host} {os.getpid()} {uuid.uuid4().hex[:12]}"
+    if name == SCHEDULER:
+        nodes = live_nodes(db, seconds)
+        if nodes:
+            raise _nodes_refusal(nodes, seconds)
     for _ in range(5):  # a race lost (a row made or taken meanwhile) is looked at again
         now = _now()
         asked = time.monotonic()
@@ -186,3 +210,96 @@ def keeper(lease: Lease, on_lost: Callable[[], None]) -> Renewal:
     """The renewal of the daemon's lease every third of its length, calling ``on_lost`` once
     if the lease turns out to be another daemon's; :meth:`~hub.db.leases.Renewal.start` it."""
     return Renewal(lease.renew, lease.length / 3, name=f"lease-{lease.name}", on_lost=on_lost)
+
+
+# -- the nodes of hub run --distributed ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node lease as stored."""
+
+    name: str
+    host: str
+    pid: int
+    heartbeat_at: dt.datetime
+
+
+def _nodes(db: Database) -> list[Node]:
+    with db.session() as session:
+        rows = session.scalars(
+            select(t.DaemonLease).where(t.DaemonLease.name.startswith(NODE_PREFIX))
+        ).all()
+        return [Node(r.name, r.host, r.pid, _aware(r.heartbeat_at)) for r in rows]
+
+
+def live_nodes(db: Database, length: float) -> list[Node]:
+    """The nodes whose heartbeat is younger than ``length`` seconds and that are not seen gone
+    on this host, oldest heartbeat first."""
+    since = _now() - dt.timedelta(seconds=length)
+    return sorted(
+        (n for n in _nodes(db) if n.heartbeat_at >= since and not gone_here(n.host, n.pid)),
+        key=lambda n: n.heartbeat_at,
+    )
+
+
+def dead_nodes(db: Database, length: float) -> list[Node]:
+    """The node leases of nodes that are gone: a heartbeat older than ``length`` seconds, or a
+    process of this host that no longer runs."""
+    since = _now() - dt.timedelta(seconds=length)
+    return [n for n in _nodes(db) if n.heartbeat_at < since or gone_here(n.host, n.pid)]
+
+
+def drop(db: Database, names: list[str]) -> None:
+    """Remove the leases ``names`` (of dead nodes, once their runs are marked interrupted)."""
+    if names:
+        with db.session() as session:
+            session.execute(delete(t.DaemonLease).where(t.DaemonLease.name.in_(names)))
+
+
+def _nodes_refusal(nodes: list[Node], length: float) -> DaemonRunning:
+    node = nodes[-1]
+    beat = int((_now() - node.heartbeat_at).total_seconds())
+    others = f" and {len(nodes) - 1} other node(s)" if len(nodes) > 1 else ""
+    return DaemonRunning(
+        f"hub run --distributed runs the jobs of this database: a node on host {node.host},"
+        f" pid {node.pid} (last heartbeat {beat} s ago){others}. A plain hub run beside them"
+        " would run every job a second time; stop the nodes first, or start this one with"
+        f" --distributed too (a node that died is no longer counted once its heartbeat is older"
+        f" than {length:g} s)"
+    )
+
+
+def take_node(db: Database, holder: str, *, length: float) -> Lease:
+    """Take this node's lease, named ``holder`` (``"node <host> <pid> <token>"``, the runner
+    its runs record), committed; renew it with :func:`keeper`.
+
+    :raises DaemonRunning: a live plain ``hub run`` holds the database (naming its host and
+        pid): its APScheduler would run every job beside the nodes.
+    """
+    now = _now()
+    with db.session() as session:
+        row = session.get(t.DaemonLease, SCHEDULER)
+        scheduler_length = daemon_lease()
+        if row is not None and not (
+            _aware(row.heartbeat_at) < now - dt.timedelta(seconds=scheduler_length)
+            or _gone(row, socket.gethostname())
+        ):
+            refusal = _refusal(row, scheduler_length)
+            raise DaemonRunning(
+                f"{refusal}. hub run --distributed does not start beside a plain hub run"
+            )
+    host = socket.gethostname()
+    asked = time.monotonic()
+    with db.session() as session:
+        session.add(
+            t.DaemonLease(
+                name=holder,
+                holder=holder.removeprefix(NODE_PREFIX),
+                host=host,
+                pid=os.getpid(),
+                started_at=now,
+                heartbeat_at=now,
+            )
+        )
+    return Lease(db, holder, holder.removeprefix(NODE_PREFIX), length, confirmed=asked)

@@ -177,6 +177,40 @@ def mark_interrupted(db: Database) -> list[int]:
         return dead
 
 
+def mark_runners_interrupted(db: Database, runners: list[str]) -> list[int]:
+    """Mark as ``interrupted`` the runs left ``running`` by ``runners`` (the nodes of ``hub run
+    --distributed`` whose lease went stale: dead, on any host); returns their ids."""
+    if not runners:
+        return []
+    with db.session() as session:
+        dead = list(
+            session.scalars(
+                select(t.JobRun.id).where(
+                    t.JobRun.outcome == Outcome.RUNNING, t.JobRun.runner.in_(runners)
+                )
+            )
+        )
+        if dead:
+            session.execute(
+                update(t.JobRun)
+                .where(t.JobRun.id.in_(dead), t.JobRun.outcome == Outcome.RUNNING)
+                .values(
+                    outcome=Outcome.INTERRUPTED.value,
+                    finished_at=_now(),
+                    error="the node running it stopped sending its heartbeat (a crash, a kill,"
+                    " a lost network); what it did was committed unit by unit, and the task is"
+                    " run again by another node",
+                )
+            )
+        return dead
+
+
+def node_of(runner: str | None) -> str | None:
+    """``"host pid"`` of the process that recorded a run (``hub runs list``'s node column)."""
+    parts = (runner or "").split(" ")
+    return f"{parts[1]} {parts[2]}" if len(parts) >= 3 else None
+
+
 def abandon_own(db: Database) -> None:
     """Mark this process's runs still going as ``interrupted``: it stops without them."""
     with db.session() as session:
@@ -249,6 +283,7 @@ def run_rows(
             "counts": run.counts or {},
             "error": run.error,
             "runner": run.runner,
+            "node": node_of(run.runner),
         }
         for run, name in session.execute(query)
     ]

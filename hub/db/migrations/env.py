@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from hub.db.engine import hub_object
 from hub.db.tables import Base
 
 engine = context.config.attributes["engine"]
@@ -18,6 +19,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=engine.dialect.name == "sqlite",
         compare_type=True,
+        include_name=hub_object,
     )
     with context.begin_transaction():
         context.run_migrations()

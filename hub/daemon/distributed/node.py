@@ -1,0 +1,249 @@
+"""One node of ``hub run --distributed``: its lease, its health port, and its workers.
+
+- **Its lease first**: before a port, the queue or any task, the node takes a lease of its own
+  (``"node <host> <pid> <token>"``, :func:`hub.operations.lease.take_node`; refused while a plain
+  ``hub run`` holds the database) and renews it every ``heartbeat_seconds``. Its runs record the
+  same name as their runner (``runs.act_as("node")``), so the dispatcher can tell the runs of a
+  dead node (a lease silent for ``stalled_seconds``) and mark them interrupted, on any host.
+- **The health port** (``--http-port``) is bound right after, as the plain daemon's:
+  ``/healthz`` is unhealthy once a worker died, the lease is lost or the node is stopping.
+- **Workers**: one procrastinate worker per queue (each configured plugin's, ``default`` with
+  ``[daemon] max_workers``, and the dispatcher's own with one slot), all in one asyncio loop.
+  The jobs are synchronous and run in the loop's default executor, sized to the sum of the
+  queues' concurrency (asyncio's own default would cap it at min(32, cpus + 4)). Every worker
+  sends procrastinate's heartbeat every ``heartbeat_seconds``.
+- **Stopping**: SIGTERM or SIGINT stops taking tasks and waits up to ``stop_timeout`` seconds for
+  the running ones; exit code 0. A second signal (or the timeout) abandons them: their runs are
+  recorded ``interrupted`` and the process leaves; their tasks stay ``doing`` with this node's
+  worker, which no longer beats, so the dispatcher hands them to another node after
+  ``stalled_seconds`` (each unit of work is committed on its own and idempotent).
+- A node whose lease was taken over (it was taken for dead) stops, exit code 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.daemon.distributed.app import DISPATCH_QUEUE, build_app
+from hub.daemon.distributed.connection import describe, needs_postgresql
+from hub.daemon.distributed.runtime import KEY, Runtime, log
+from hub.daemon.health import HealthServer
+from hub.daemon.schedules import DEFAULT_QUEUE, Schedules
+from hub.errors import InputError
+from hub.operations import lease, runs
+from hub.operations.context import Context
+
+__all__ = ["Node", "run_node"]
+
+
+@dataclass
+class Node:
+    ctx: Context
+    schedules: Schedules
+    schedules_file: Path | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    stop_timeout: float = 30.0
+    stop_signal: str | None = None
+    _lease: lease.Lease | None = None
+    _keeper: lease.Renewal | None = None
+    _health: HealthServer | None = None
+    _workers: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event | None = None
+    _abandon: asyncio.Event | None = None
+    _stopping: bool = False
+
+    def queues(self) -> dict[str, int]:
+        """Each queue this node works on, with its concurrency."""
+        settings = self.schedules.distributed
+        return {
+            **dict(settings.queues),
+            DEFAULT_QUEUE: self.schedules.max_workers,
+            DISPATCH_QUEUE: 1,
+        }
+
+    def alive(self) -> bool:
+        return (
+            bool(self._workers)
+            and not any(w.done() for w in self._workers)
+            and not self._stopping
+            and (self._lease is None or self._lease.held())
+        )
+
+    def start(self) -> None:
+        """Take the node's lease and bind the health port (nothing runs yet).
+
+        :raises lease.DaemonRunning: a plain ``hub run`` holds the database.
+        :raises InputError: the health port cannot be bound (the lease given up).
+        """
+        needs_postgresql(self.ctx.db)
+        settings = self.schedules.distributed
+        runs.act_as("node")
+        try:
+            self._lease = lease.take_node(
+                self.ctx.db, runs.this_runner(), length=settings.stalled_seconds
+            )
+        except BaseException:
+            runs.act_as("cli")
+            raise
+        self._keeper = lease.Renewal(
+            self._lease.renew,
+            settings.heartbeat_seconds,
+            name="lease-node",
+            on_lost=self._lease_lost,
+        ).start()
+        try:
+            # i18-limits: install the shared rate gate here
+            if self.http_port is not None:
+                self._health = _bind_health(self)
+        except BaseException:
+            self._give_up_lease()
+            raise
+
+    def _lease_lost(self) -> None:
+        loop = self._loop
+        if loop is not None and self._stop is not None:
+            loop.call_soon_threadsafe(self._stop.set)
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def request_stop(self, name: str) -> None:
+        assert self._stop is not None and self._abandon is not None
+        if self._stop.is_set():
+            self._abandon.set()
+        self.stop_signal = self.stop_signal or name
+        self._stop.set()
+
+    async def serve(self) -> tuple[bool, bool]:
+        """Run the workers until asked to stop; (healthy, abandoned)."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._stop, self._abandon = asyncio.Event(), asyncio.Event()
+        queues = self.queues()
+        loop.set_default_executor(
+            ThreadPoolExecutor(sum(queues.values()) + 4, thread_name_prefix="hub-job")
+        )
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop, signal.Signals(sig).name)
+        settings = self.schedules.distributed
+        runtime = Runtime(self.ctx, self.schedules, self.schedules_file, self._lease)
+        app = build_app(self.ctx.db, settings, pool_size=2 * len(queues) + 4)
+        async with app.open_async():
+            for queue, concurrency in queues.items():
+                self._workers.append(
+                    asyncio.create_task(
+                        app.run_worker_async(
+                            queues=[queue],
+                            concurrency=concurrency,
+                            name=f"hub-{queue}",
+                            install_signal_handlers=False,
+                            update_heartbeat_interval=settings.heartbeat_seconds,
+                            stalled_worker_timeout=settings.stalled_seconds,
+                            shutdown_graceful_timeout=self.stop_timeout,
+                            additional_context={KEY: runtime},
+                        ),
+                        name=f"worker-{queue}",
+                    )
+                )
+            if self._health is not None:
+                self._health.start()
+                url = f"http://{self.http_host}:{self._health.port}/"
+                log.info("health and metrics", url=url)
+            log.info(
+                "node started",
+                database=describe(self.ctx.db),
+                schedules=self.schedules.source,
+                queues=queues,
+                node=self._lease.name if self._lease else None,
+            )
+            stop = asyncio.create_task(self._stop.wait())
+            await asyncio.wait([stop, *self._workers], return_when=asyncio.FIRST_COMPLETED)
+            healthy = stop.done() and not (self._lease is not None and self._lease.lost)
+            if not healthy:
+                log.error(
+                    "stopping the node",
+                    why="its lease was taken over"
+                    if self._lease is not None and self._lease.lost
+                    else "a worker stopped by itself",
+                )
+            elif self.stop_signal:
+                log.info("stop requested", signal=self.stop_signal)
+            self._stopping = True
+            for worker in self._workers:
+                worker.cancel()  # the worker stops fetching, then waits for its running tasks
+            abandon = asyncio.create_task(self._abandon.wait())
+            await asyncio.wait([*self._workers, abandon], timeout=self.stop_timeout + 1)
+            abandoned = not all(w.done() for w in self._workers)
+            abandon.cancel()
+            stop.cancel()
+            for worker in self._workers:
+                if worker.done() and not worker.cancelled() and worker.exception() is not None:
+                    exc = worker.exception()
+                    log.error("a worker failed", worker=worker.get_name(), error=repr(exc))
+            if abandoned:
+                return healthy, True
+        return healthy, False
+
+    def stop(self, abandoned: bool) -> None:
+        """Record the runs left, stop serving health, give the lease up."""
+        try:  # ours still "running": abandoned now, or whose end could not be recorded
+            runs.abandon_own(self.ctx.db)
+        except Exception as exc:
+            log.error("could not record the runs left unfinished", error=str(exc))
+        if abandoned:
+            log.warning("stopped with runs in flight, abandoned safely")
+        if self._health is not None:
+            self._health.stop()
+        self._give_up_lease()
+        runs.act_as("cli")
+        log.info("node stopped")
+
+    def _give_up_lease(self) -> None:
+        if self._keeper is not None:
+            self._keeper.stop()
+        if self._lease is not None and not self._lease.lost:
+            try:
+                self._lease.release()
+            except Exception as exc:  # it goes stale by itself
+                log.error("could not give the node lease up", error=str(exc))
+
+
+def _bind_health(node: Node) -> HealthServer:
+    assert node.http_port is not None
+    from hub.console import make_app  # the console's pages and API share the port
+
+    console = make_app(node.ctx.services, node.ctx.clock)
+    try:
+        return HealthServer(
+            node.ctx.db, node.alive, node.http_host, node.http_port, console=console
+        )
+    except OSError as exc:
+        raise InputError(
+            f"--http-port: cannot listen on {node.http_host}:{node.http_port} for health"
+            f" and metrics: {exc.strerror or exc}; another process uses it (another node?),"
+            " or choose another port. Nothing was started"
+        ) from exc
+
+
+def run_node(node: Node) -> int:
+    """Start the node, serve until SIGTERM/SIGINT, stop; the exit code (1: the node found
+    itself unhealthy, for the service manager to restart it)."""
+    node.start()
+    try:
+        healthy, abandoned = asyncio.run(node.serve())
+    except BaseException:
+        node.stop(abandoned=False)
+        raise
+    node.stop(abandoned)
+    if abandoned or not healthy:
+        # The threads of abandoned runs would keep the interpreter alive at exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0 if healthy else 1)
+    return 0
