@@ -29,6 +29,9 @@
   was taken over stops (exit 1); one that could not renew it in time starts no run until it
   has. :meth:`Daemon.start` is the one place the lease is taken: the distributed mode (a later
   issue) replaces it there.
+- **Shared rate budgets**: right after the lease the daemon installs the rate gate of the
+  schedule file's ``[limits.*]`` (:func:`hub.operations.rate_budget.install_for`), which every
+  plugin request of its jobs passes; it is uninstalled when the daemon stops.
 - **The health port** is bound right after the lease, before any job can run: a port in use
   is a clear error and the daemon does not start. It serves the console too
   (:func:`hub.console.make_app`, as ``hub web``), so one daemon is one URL.
@@ -60,9 +63,10 @@ from hub.daemon.health import HealthServer
 from hub.daemon.schedules import Schedules, Trigger
 from hub.errors import InputError
 from hub.logging import get_logger
-from hub.operations import lease, runs
+from hub.operations import lease, rate_budget, runs
 from hub.operations.clients import list_clients
 from hub.operations.context import Context
+from hub.toolkit import budget
 
 TABLE = "apscheduler_jobs"
 log = get_logger("hub.daemon.scheduler")
@@ -211,6 +215,7 @@ class Daemon:
     _health: HealthServer | None = None
     _lease: lease.Lease | None = None
     _keeper: lease.Renewal | None = None
+    _previous_gate: budget.RateGate | None = None
 
     stop_signal: str | None = None
 
@@ -234,6 +239,9 @@ class Daemon:
         self._lease = lease.take(self.ctx.db)
         self._keeper = lease.keeper(self._lease, self._lease_lost).start()
         try:
+            # Shared rate budgets ([limits.*]): every request of the jobs passes this gate.
+            self._previous_gate = budget.install(None)
+            rate_budget.install_for(self.ctx.db, self.schedules.limits)
             if self.http_port is not None:
                 self._health = _bind_health(self)
             _context = self.ctx
@@ -247,6 +255,7 @@ class Daemon:
             if self._scheduler is not None and self._scheduler.running:
                 self._scheduler.shutdown(wait=False)
             self._give_up_lease()
+            budget.install(self._previous_gate)
             runs.act_as("cli")
             raise
 
@@ -404,6 +413,7 @@ class Daemon:
         if self._health is not None:
             self._health.stop()
         self._give_up_lease()
+        budget.install(self._previous_gate)
         runs.act_as("cli")
         log.info("daemon stopped")
         return abandoned

@@ -29,6 +29,10 @@ The file is TOML. The shipped default (``schedules/default.toml``, packaged as
     [distributed.queues]         # per accounting plugin: a queue and its concurrency per node
     economic = 4
 
+    [limits.economic]            # a shared rate budget per credential of a plugin
+    requests = 9000              # at most this many requests ...
+    seconds = 60                 # ... per this many seconds (both whole numbers > 0)
+
 A job kind absent from ``[jobs]`` is not scheduled. A client override that gives ``trigger``
 replaces the default trigger whole (its fields, ``jitter`` and ``timezone``); without ``trigger``
 its keys are merged over the default's.
@@ -59,6 +63,7 @@ from apscheduler.triggers.interval import (
 
 from hub.errors import InputError
 from hub.operations.runs import JOB_KINDS
+from hub.toolkit.budget import Budget
 
 #: The job kinds a schedule file may name: the run history's (:class:`hub.operations.runs.JobKind`).
 KNOWN_JOBS: tuple[str, ...] = JOB_KINDS
@@ -78,8 +83,9 @@ CRON_FIELDS: tuple[str, ...] = (
 _COMMON_KEYS: tuple[str, ...] = ("trigger", "enabled", "jitter", "timezone")
 _JOB_KEYS: tuple[str, ...] = _COMMON_KEYS + INTERVAL_FIELDS + CRON_FIELDS
 _FIELDS_OF = {"interval": INTERVAL_FIELDS, "cron": CRON_FIELDS}
-_TOP_KEYS: tuple[str, ...] = ("daemon", "jobs", "clients", "distributed")
+_TOP_KEYS: tuple[str, ...] = ("daemon", "jobs", "clients", "distributed", "limits")
 _DAEMON_KEYS: tuple[str, ...] = ("max_workers", "misfire_grace_seconds", "refresh_seconds")
+_LIMIT_KEYS: tuple[str, ...] = ("requests", "seconds")  # [limits.<plugin>] (issue 18)
 _INTERVAL_UNITS = {"weeks": "w", "days": "d", "hours": "h", "minutes": "min", "seconds": "s"}
 
 DEFAULT_MAX_WORKERS = 4
@@ -196,6 +202,9 @@ class Schedules:
     )
     client_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     distributed: Distributed = field(default_factory=Distributed)
+    # -- [limits.*] (issue 18, shared rate budgets) --
+    #: Plugin name -> its shared rate budget per credential (:mod:`hub.toolkit.budget`).
+    limits: Mapping[str, Budget] = field(default_factory=lambda: MappingProxyType({}))
 
     def for_client(self, client: str, job: str) -> JobSchedule:
         """The schedule of ``job`` for ``client``: its override, else the default."""
@@ -326,6 +335,7 @@ class _Reader:
             client_overrides=MappingProxyType(overrides),
             client_lines=MappingProxyType(lines),
             distributed=self.distributed(data.get("distributed", {})),
+            limits=self.limits(data),
         )
 
     def distributed(self, value: Any) -> Distributed:
@@ -364,6 +374,26 @@ class _Reader:
             if queues[name] > MAX_WORKERS_LIMIT:
                 self.fail(path, f"must be a whole number from 1 to {MAX_WORKERS_LIMIT}")
         return Distributed(tick, beat, stalled, MappingProxyType(queues))
+
+    # -- [limits.*] (issue 18, shared rate budgets) --
+
+    def limits(self, data: dict[str, Any]) -> Mapping[str, Budget]:
+        """``[limits.<plugin>]`` tables: ``requests`` per ``seconds``, both required."""
+        budgets: dict[str, Budget] = {}
+        for plugin, value in self.table(("limits",), data.get("limits", {})).items():
+            path = ("limits", plugin)
+            table = self.table(path, value)
+            for key in table:
+                if key not in _LIMIT_KEYS:
+                    self.fail((*path, key), f"unknown key (known: {', '.join(_LIMIT_KEYS)})")
+            for key in _LIMIT_KEYS:
+                if key not in table:
+                    self.fail(path, f"no {key}; give requests and seconds (whole numbers > 0)")
+            budgets[plugin] = Budget(
+                requests=self.whole((*path, "requests"), table, 0, 1),
+                seconds=self.whole((*path, "seconds"), table, 0, 1),
+            )
+        return MappingProxyType(budgets)
 
     def job(self, path: tuple[str, ...], table: dict[str, Any], base: _Spec | None) -> _Spec:
         """Read a ``[jobs.KIND]`` table (``base`` None) or a client's override of it."""

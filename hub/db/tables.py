@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -496,6 +497,20 @@ class JobSchedule(Base):
     client: Mapped[str] = mapped_column(String(limits.CLIENT_NAME), primary_key=True)
     next_due_at: Mapped[dt.datetime] = mapped_column()
     fingerprint: Mapped[str] = mapped_column(String(255))
+
+
+class RateBucket(Base):
+    """A shared rate budget's token bucket (:mod:`hub.operations.rate_budget`), one row per key
+    (``"economic:<16 hex digits of the credential's SHA-256>"``, never the credential): the
+    tokens it held at ``updated_at`` (it refills from there), and the end of a pause a vendor's
+    429 asked for. Used on PostgreSQL only; on SQLite the buckets are in memory."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[dt.datetime] = mapped_column()
+    paused_until: Mapped[dt.datetime | None] = mapped_column()
 
 
 class RecurringAgreement(Base):

@@ -13,6 +13,11 @@ policy names (:attr:`RetryPolicy.throttle_reset_headers`), is honoured up to
 :attr:`RetryPolicy.max_retry_after`; a server asking for more is not waited for at all, the error
 is raised at once. Otherwise the wait is exponential backoff with full jitter.
 
+A client made with a ``rate_key`` (the credential the vendor's rate limit belongs to) asks the
+process's rate gate (:mod:`hub.toolkit.budget`, when one is installed) before every attempt, and
+tells it of a 429's wait, so that every process sharing the credential keeps to one budget and
+pauses together. Waiting for the gate is bounded by the job's deadline like everything else.
+
 Every exchange (connect, send, the answer's headers and whole body) has a deadline,
 ``request_deadline`` (``HUB_HTTP_DEADLINE``, 2 minutes by default): the timeouts bound each read,
 so a server trickling its answer a byte at a time would never trip them. With the default
@@ -59,7 +64,7 @@ from hub.errors import (
     RemoteServerError,
     ThrottledError,
 )
-from hub.toolkit import deadline, events, wire
+from hub.toolkit import budget, deadline, events, wire
 from hub.toolkit.closing import Closing
 
 __all__ = [
@@ -318,9 +323,13 @@ class HubHttpClient(Closing):
         secret_headers: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
         request_deadline: float | None = None,
+        rate_key: str | None = None,
     ) -> None:
         self._client = client
         self.plugin = plugin
+        #: The key of the rate budget this client draws on (:func:`hub.toolkit.budget.key`:
+        #: a digest, never the credential), or None: no gate is asked.
+        self.rate_key = rate_key
         self.retry = retry or RetryPolicy()
         #: The most one exchange may take, seconds (None: ``HUB_HTTP_DEADLINE``).
         self.request_deadline = (
@@ -380,6 +389,7 @@ class HubHttpClient(Closing):
         deadline.check(self._what(method, self._url(path)), plugin=self.plugin or None)
 
         def attempt() -> httpx.Response:
+            self._pass_gate(call)
             call.attempts += 1
             return self._send_once(call, json=json, params=params, headers=request_headers)
 
@@ -508,6 +518,33 @@ class HubHttpClient(Closing):
     def _what(self, method: str, path: str) -> str:
         return f"{self.plugin or 'http'}: {method} {path}"
 
+    def _pass_gate(self, call: _Call) -> None:
+        """Wait until the installed rate gate lets the next attempt go (no gate, or no
+        ``rate_key``: at once). A wait the job's deadline would not leave time for raises
+        :class:`~hub.errors.DeadlineError` naming the budget, before anything is sent."""
+        gate = budget.installed()
+        if gate is None or self.rate_key is None:
+            return
+        job = deadline.current()
+        wait_at_most = None if job is None else max(job.remaining(), 0.0)
+        if gate.acquire(self.rate_key, wait_at_most=wait_at_most):
+            return
+        until = job.describe() if job is not None else "the end of the wait"
+        raise DeadlineError(
+            f"{self._what(call.method, self._url(call.path))}: {gate.describe(self.rate_key)}"
+            f" would not allow attempt {call.attempts + 1} before {until} passes",
+            plugin=self.plugin or None,
+        )
+
+    def _tell_gate(self, response: httpx.Response) -> None:
+        """A 429 that says how long to wait pauses every user of the credential."""
+        gate = budget.installed()
+        if gate is None or self.rate_key is None or response.status_code != 429:
+            return
+        seconds = throttle_wait(response, self.retry)
+        if seconds is not None:
+            gate.throttled(self.rate_key, seconds)
+
     def _send_once(
         self,
         call: _Call,
@@ -560,6 +597,7 @@ class HubHttpClient(Closing):
             )
             raise
         events.request_sent(self.plugin, call.method, str(response.status_code))
+        self._tell_gate(response)
         level = log.info if response.status_code < 400 else log.warning
         level(
             "http.request",
@@ -678,6 +716,7 @@ def make_client(
     sleep: Callable[[float], None] = time.sleep,
     json_content_type: str = "application/json",
     request_deadline: float | None = None,
+    rate_key: str | None = None,
 ) -> HubHttpClient:
     """Build the long-lived client a plugin keeps for one hub client.
 
@@ -691,6 +730,9 @@ def make_client(
     ``request_deadline`` bounds one exchange, body included (None: ``HUB_HTTP_DEADLINE``, else
     2 minutes); with a ``transport`` of the caller's only as far as the transport honours
     the timeouts it is given, which are cut to what is left of it.
+    ``rate_key`` is the credential the vendor's rate limit belongs to (e-conomic: the app
+    secret token; Tripletex: the consumer token): with it, every attempt passes the installed
+    rate gate (:mod:`hub.toolkit.budget`). Only its digest is kept (:func:`budget.key`).
     """
     ssl_context = shared_ssl_context()
     limits = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30)
@@ -715,6 +757,7 @@ def make_client(
         secret_headers=secret_headers,
         sleep=sleep,
         request_deadline=request_deadline,
+        rate_key=None if rate_key is None else budget.key(plugin, rate_key),
     )
 
 

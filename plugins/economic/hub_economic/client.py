@@ -72,6 +72,8 @@ class EconomicClient(JsonApiClient):
             plugin=NAME,
             retry=options.retry,
             sleep=self._attempts,
+            # e-conomic's rate limit is the app's, shared by every agreement the app serves.
+            rate_key=config.app_secret_token,
         )
         self.closed = False
 

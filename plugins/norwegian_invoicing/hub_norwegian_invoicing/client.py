@@ -106,6 +106,9 @@ class TripletexClient(JsonApiClient):
             retry=self.retry,
             sleep=self._attempts,
             json_content_type=JSON_CONTENT_TYPE,
+            # Tripletex limits each API consumer (per employee, limits unpublished): the
+            # consumer token's budget.
+            rate_key=config.consumer_token,
         )
         self.closed = False
 

@@ -93,6 +93,8 @@ class RecordedRequest:
     replayed: bool = False  # answered from the Idempotency-Key cache
     fault: Fault | None = None
     request_id: str = ""
+    #: When it arrived (:func:`time.monotonic`, the fake's process).
+    at: float = 0.0
 
 
 @dataclass
@@ -123,6 +125,10 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     * ``rate_limit``/``rate_window``/``call_cost``: the token bucket reported in
       ``X-RateLimiting``/``X-CallCost`` on every answer; ``rate_limit=None`` reports a limit of
       10000 and never throttles, a number enforces it (429 with ``Retry-After``);
+    * ``rate_limit_per``: whose bucket a request draws on: ``"agreement"`` (its
+      ``X-AgreementGrantToken``; the default) or ``"app"`` (its ``X-AppSecretToken``: one budget
+      for every agreement of an app); :attr:`request_times` keeps each bucket's arrival times
+      (:func:`time.monotonic`), so tests can count the requests of a window;
     * ``payment_sign``: the sign of a ``customerPayments`` amount that is money received: ``1``
       (a positive amount pays, as in e-conomic's own example [S1] and [S3]) or ``-1``;
     * ``idempotency_ttl``: how long an ``Idempotency-Key`` answer is replayed (one hour [S2]).
@@ -142,9 +148,16 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
         call_cost: int = 1,
         payment_sign: int = 1,
         idempotency_ttl: float = 3600.0,
+        rate_limit_per: str = "agreement",
     ) -> None:
         if payment_sign not in (1, -1):
             raise ValueError("payment_sign must be 1 or -1")
+        if rate_limit_per not in ("agreement", "app"):
+            raise ValueError('rate_limit_per must be "agreement" or "app"')
+        self.rate_limit_per = rate_limit_per
+        #: Arrival times (:func:`time.monotonic`) of the requests drawing on each bucket, by its
+        #: key (the agreement grant token or the app secret token, see ``rate_limit_per``).
+        self.request_times: dict[str, list[float]] = {}
         super().__init__(rate_limit=rate_limit, rate_window=rate_window)
         self.page_size_max = page_size_max
         self.default_page_size = default_page_size
@@ -221,6 +234,9 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
         record = RecordedRequest(
             method, path, dict(pairs), lower_headers, parsed, body, request_id=rid
         )
+        record.at = time.monotonic()
+        with self.lock:
+            self.request_times.setdefault(self._bucket_key(lower_headers), []).append(record.at)
 
         def process() -> Response:
             request = Request(
@@ -264,10 +280,16 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
             ApiError(status, {"message": message, "developerHint": hint}, extra), rid, headers
         )
 
+    def _bucket_key(self, headers: Mapping[str, str]) -> str:
+        """The key of the bucket a request with ``headers`` (lower-case names) draws on."""
+        if self.rate_limit_per == "app":
+            return headers.get("x-appsecrettoken", "")
+        return headers.get("x-agreementgranttoken", "")
+
     def _rate_headers(self, headers: Mapping[str, str], remaining: int | None) -> dict[str, str]:
-        """``X-CallCost`` and ``X-RateLimiting`` (the agreement's bucket; e-conomic reports no
-        remaining count, so ``remaining`` plays no part)."""
-        key = headers.get("x-agreementgranttoken", "")
+        """``X-CallCost`` and ``X-RateLimiting`` (the agreement's or the app's bucket;
+        e-conomic reports no remaining count, so ``remaining`` plays no part)."""
+        key = self._bucket_key(headers)
         _, used = self._buckets.spend(key, self.rate_window, self.call_cost)
         limit = self.rate_limit or 10000
         window = int(self.rate_window)
@@ -298,14 +320,14 @@ class FakeEconomic(FakeApplication[RecordedRequest, Fault]):
     ) -> Response:
         try:
             agreement = self._authenticate(headers)
-            retry_after = self._throttled(agreement.agreement_grant_token, self.call_cost)
+            retry_after = self._throttled(self._bucket_key(headers), self.call_cost)
             if retry_after is not None:
                 raise ApiError(
                     429,
                     {
                         "message": "Too many requests.",
-                        "developerHint": "The agreement's token bucket is empty; wait for "
-                        "Retry-After seconds.",
+                        "developerHint": f"The {self.rate_limit_per}'s token bucket is empty;"
+                        " wait for Retry-After seconds.",
                     },
                     {"Retry-After": retry_after},
                 )

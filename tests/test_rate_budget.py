@@ -1,0 +1,412 @@
+"""Shared rate budgets (issue 18): the gate protocol and keys (hub.toolkit.budget), the HTTP
+client asking it, the two gates (hub.operations.rate_budget: PostgreSQL's token bucket, the
+in-memory one), the schedule file's ``[limits.*]``, and three processes keeping to one budget
+at the fake e-conomic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+
+from hub.daemon.schedules import ScheduleError, parse
+from hub.db.engine import Database
+from hub.errors import DeadlineError
+from hub.operations.rate_budget import MemoryGate, PostgresGate, install_for
+from hub.testing.fakes.economic import EconomicServer, FakeEconomic, Fault
+from hub.toolkit import budget, deadline
+from hub.toolkit.budget import Budget, RateGate
+from hub.toolkit.http import RetryPolicy, make_client
+from tests.conftest import Migrated, _drop_schema, _postgres_base_url
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "app-secret-4f1d9c-very-secret"
+KEY = budget.key("economic", SECRET)
+T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def pg_url(migrated: Migrated) -> Iterator[str]:
+    base, required = _postgres_base_url()
+    url, schema = migrated.postgres_schema(base, required)
+    try:
+        yield url
+    finally:
+        _drop_schema(base, schema)
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[Database]:
+    db = Database(pg_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def no_gate_left() -> Iterator[None]:
+    previous = budget.install(None)
+    yield
+    budget.install(previous)
+
+
+class Clock:
+    """Seconds since :data:`T0`, moved by the test."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def seconds(self) -> float:
+        return self.t
+
+    def datetime(self) -> dt.datetime:
+        return T0 + dt.timedelta(seconds=self.t)
+
+
+GateMaker = Callable[[dict[str, Budget], Clock], "MemoryGate | PostgresGate"]
+
+
+@pytest.fixture(params=["memory", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def make_gate(request: pytest.FixtureRequest) -> Iterator[GateMaker]:
+    """A gate on the test's clock: in memory, or PostgreSQL's (a database of its own)."""
+    if request.param == "memory":
+        yield lambda limits, clock: MemoryGate(limits, clock=clock.seconds)
+        return
+    db: Database = request.getfixturevalue("pg_db")
+    yield lambda limits, clock: PostgresGate(db, limits, clock=clock.datetime)
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
+
+def test_a_key_is_the_plugin_and_16_hex_digits_of_the_secrets_sha256() -> None:
+    key = budget.key("economic", SECRET)
+    assert key.startswith("economic:") and len(key) == len("economic:") + 16
+    assert SECRET not in key and "secret" not in key
+    assert budget.key("economic", SECRET) == key != budget.key("economic", SECRET + "x")
+    assert budget.plugin_of(key) == "economic"
+
+
+def test_make_client_keeps_only_the_digest_of_the_rate_key() -> None:
+    client = make_client(base_url="http://127.0.0.1:9", plugin="economic", rate_key=SECRET)
+    assert client.rate_key == KEY
+    assert SECRET not in repr(vars(client))
+    client.close()
+    assert make_client(base_url="http://127.0.0.1:9", plugin="economic").rate_key is None
+
+
+def test_no_gate_is_installed_by_default_and_install_gives_back_the_previous() -> None:
+    assert budget.installed() is None
+    gate = MemoryGate({})
+    assert isinstance(gate, RateGate)
+    assert budget.install(gate) is None and budget.installed() is gate
+    assert budget.install(None) is gate and budget.installed() is None
+
+
+# -- the token bucket (both gates, on the test's clock) -----------------------------------------
+
+
+def test_the_bucket_starts_full_refills_continuously_and_never_beyond_its_size(
+    make_gate: GateMaker,
+) -> None:
+    clock = Clock()
+    limit = Budget(4, 2)  # 2 tokens a second, at most 4
+    gate = make_gate({"economic": limit}, clock)
+    assert [gate.take(KEY, limit) for _ in range(4)] == [0.0] * 4
+    assert gate.take(KEY, limit) == pytest.approx(0.5)  # the next token in 1/2 s
+    clock.t = 0.25
+    assert gate.take(KEY, limit) == pytest.approx(0.25)
+    clock.t = 0.5
+    assert gate.take(KEY, limit) == 0.0
+    assert gate.take(KEY, limit) == pytest.approx(0.5)
+    clock.t = 100.0  # a long quiet spell: full again, not more
+    assert [gate.take(KEY, limit) for _ in range(5)][-2:] == [0.0, pytest.approx(0.5)]
+    other = budget.key("economic", "another app")
+    assert gate.take(other, limit) == 0.0  # each key its own bucket
+
+
+def test_a_429_pauses_the_key_and_empties_its_bucket(make_gate: GateMaker) -> None:
+    clock = Clock()
+    limit = Budget(10, 1)
+    gate = make_gate({"economic": limit}, clock)
+    assert gate.take(KEY, limit) == 0.0
+    with capture_logs() as logs:
+        gate.throttled(KEY, 3.0)
+    assert logs[0]["key"] == KEY and SECRET not in repr(logs)
+    clock.t = 2.5
+    assert gate.take(KEY, limit) == pytest.approx(0.5)  # paused until 3 s
+    gate.throttled(KEY, 0.1)  # a shorter pause does not shorten the longer one
+    assert gate.take(KEY, limit) == pytest.approx(0.5)
+    clock.t = 3.0
+    assert gate.take(KEY, limit) == pytest.approx(0.1)  # empty: refills from the pause's end
+    clock.t = 3.1
+    assert gate.take(KEY, limit) == 0.0
+
+
+def test_acquire_waits_for_a_token_and_gives_up_at_once_when_it_cannot_wait(
+    make_gate: GateMaker,
+) -> None:
+    clock = Clock()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.t += seconds
+
+    gate = make_gate({"economic": Budget(1, 10)}, clock)
+    gate._sleep = sleep
+    assert gate.acquire(KEY) and slept == []
+    assert gate.acquire(KEY) and 10.0 <= sum(slept) <= 11.0  # 10 s, plus up to 10 % jitter
+    slept.clear()
+    assert gate.acquire(KEY, wait_at_most=5.0) is False and slept == []
+    assert gate.acquire("tripletex:0123456789abcdef", wait_at_most=0)  # no budget: no gate
+
+
+def test_the_postgresql_bucket_is_one_row_per_key_holding_no_secret(pg_db: Database) -> None:
+    gate = PostgresGate(pg_db, {"economic": Budget(5, 1)})
+    for _ in range(3):
+        assert gate.acquire(KEY)
+    gate.throttled(KEY, 0.01)
+    with pg_db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM rate_buckets")).all()
+    assert [row.key for row in rows] == [KEY]
+    assert SECRET not in repr(rows)
+    tokens, updated_at, paused_until = gate.bucket(KEY) or (None, None, None)
+    assert tokens == 0 and paused_until is not None and updated_at >= paused_until
+
+
+def test_install_for_picks_the_gate_of_the_database(db: Database) -> None:
+    gate = install_for(db, {"economic": Budget(9000, 60)})
+    assert budget.installed() is gate
+    expected = PostgresGate if db.engine.dialect.name == "postgresql" else MemoryGate
+    assert type(gate) is expected
+    assert gate.describe(KEY) == f"the rate budget {KEY} (9000 requests per 60 s)"
+
+
+# -- the HTTP client and the gate ----------------------------------------------------------------
+
+
+def _fake_app(fake: FakeEconomic) -> str:
+    fake.add_agreement(SECRET, "grant-1", "Firma 1 ApS")
+    return SECRET
+
+
+def _economic_client(fake: FakeEconomic, *, retry: RetryPolicy | None = None) -> object:
+    return make_client(
+        base_url="https://restapi.e-conomic.com",
+        headers={"X-AppSecretToken": SECRET, "X-AgreementGrantToken": "grant-1"},
+        transport=fake.transport(),
+        plugin="economic",
+        retry=retry or RetryPolicy(max_attempts=3, initial_backoff=0, max_backoff=0),
+        sleep=lambda _s: None,
+        rate_key=SECRET,
+    )
+
+
+def test_every_attempt_passes_the_gate_and_a_429s_wait_pauses_the_key() -> None:
+    fake = FakeEconomic()
+    _fake_app(fake)
+    asked: list[tuple[str, str, float | None]] = []
+
+    class Recording(MemoryGate):
+        def acquire(self, key: str, *, wait_at_most: float | None = None) -> bool:
+            asked.append(("acquire", key, wait_at_most))
+            return True
+
+        def throttled(self, key: str, seconds: float) -> None:
+            asked.append(("throttled", key, seconds))
+
+    budget.install(Recording({"economic": Budget(10, 1)}))
+    fake.fail_next(Fault(status=429, retry_after=2))
+    http = _economic_client(fake)
+    with capture_logs() as logs:
+        http.get("/self")  # type: ignore[attr-defined]
+    assert asked == [("acquire", KEY, None), ("throttled", KEY, 2.0), ("acquire", KEY, None)]
+    assert SECRET not in repr(logs)
+    with deadline.within(30, "the deadline of the sync of 'acme'", "HUB_SYNC_DEADLINE"):
+        http.get("/self")  # type: ignore[attr-defined]
+    assert asked[-1][2] is not None and 29 < asked[-1][2] <= 30
+
+
+def test_a_wait_for_the_budget_past_the_jobs_deadline_raises_naming_the_budget() -> None:
+    fake = FakeEconomic()
+    _fake_app(fake)
+    budget.install(MemoryGate({"economic": Budget(1, 60)}))
+    http = _economic_client(fake)
+    http.get("/self")  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with (
+        deadline.within(5, "the deadline of the sync of 'acme'", "HUB_SYNC_DEADLINE"),
+        pytest.raises(DeadlineError) as caught,
+    ):
+        http.get("/self")  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 1  # not waited for: it could not be in time
+    message = str(caught.value)
+    assert f"the rate budget {KEY} (1 requests per 60 s)" in message
+    assert "the deadline of the sync of 'acme' of 5 s (HUB_SYNC_DEADLINE)" in message
+    assert "GET https://restapi.e-conomic.com/self" in message and SECRET not in message
+    assert len(fake.requests) == 1
+
+
+def test_the_economic_plugin_draws_on_its_apps_budget_and_tripletex_on_its_consumers() -> None:
+    from hub_economic.client import EconomicClient
+    from hub_economic.settings import load_config as economic_config
+    from hub_norwegian_invoicing.client import TripletexClient
+    from hub_norwegian_invoicing.settings import load_config as tripletex_config
+
+    economic = EconomicClient(
+        economic_config({"app_secret_token": SECRET, "agreement_grant_token": "grant-1"})
+    )
+    assert economic.http.rate_key == budget.key("economic", SECRET)
+    economic.close()
+    tripletex = TripletexClient(
+        tripletex_config(
+            {"consumer_token": "consumer-1", "employee_token": "employee-1", "company_id": "0"}
+        )
+    )
+    assert tripletex.http.rate_key == budget.key("norwegian_invoicing", "consumer-1")
+    tripletex.close()
+
+
+# -- the schedule file ---------------------------------------------------------------------------
+
+
+def test_the_default_schedule_budgets_economic_under_its_10000_a_minute() -> None:
+    from hub.daemon.schedules import load
+
+    assert dict(load().limits) == {"economic": Budget(9000, 60)}
+    assert dict(load(REPO / "schedules" / "default.toml").limits) == dict(load().limits)
+    assert parse("", "s.toml").limits == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("[limits.economic]\nrequests = 0\nseconds = 60\n", "s.toml:2: limits.economic.requests: "),
+        ("[limits.economic]\nrequests = 9\nseconds = 1.5\n", "s.toml:3: limits.economic.seconds: "),
+        ('[limits.economic]\nrequests = "9"\nseconds = 1\n', "s.toml:2: limits.economic.requests"),
+        ("[limits.economic]\nrequests = true\nseconds = 1\n", "s.toml:2: limits.economic.requests"),
+        ("[limits.economic]\nrequests = 9\n", "s.toml:1: limits.economic: no seconds"),
+        ("[limits.economic]\nrequests = 9\nseconds = 1\nburst = 2\n", "s.toml:4: limits.economic.burst: unknown key"),
+        ("[limits]\neconomic = 9000\n", "s.toml:2: limits.economic: must be a table"),
+        ("limits = 1\n", "s.toml:1: limits: must be a table"),
+    ],
+)
+def test_a_limits_table_is_checked_naming_file_line_and_key(text: str, error: str) -> None:
+    with pytest.raises(ScheduleError) as caught:
+        parse(text, "s.toml")
+    assert str(caught.value).startswith(error)
+
+
+def test_a_limits_table_gives_each_plugin_its_budget() -> None:
+    text = "[limits.economic]\nrequests = 20\nseconds = 2\n[limits.norwegian_invoicing]\nrequests = 5\nseconds = 1\n"
+    assert dict(parse(text, "s.toml").limits) == {
+        "economic": Budget(20, 2),
+        "norwegian_invoicing": Budget(5, 1),
+    }
+
+
+# -- three processes, one app, one budget --------------------------------------------------------
+
+WORKERS = 3
+PER_WORKER = 25
+LIMIT = Budget(20, 2)  # 10 a second, a burst of 20
+PAUSE = 1  # the Retry-After of the 429 injected mid-run
+
+
+@pytest.mark.postgres
+def test_three_processes_sharing_one_app_keep_to_its_budget_and_pause_on_a_429(
+    pg_url: str,
+) -> None:
+    """Three processes, each its own database connection, gate and plugin client (a hub client
+    of one e-conomic app each: three agreements), hammer the fake e-conomic. Counted at the fake:
+    the app's requests keep to the token bucket (any d seconds hold at most 20 + 10 d), every
+    2 s window after the first burst at most 20; after one process gets a 429 saying wait 1 s,
+    no process's request arrives until it is over; all the work is done."""
+    fake = FakeEconomic(rate_limit_per="app")
+    for i in range(WORKERS):
+        fake.add_agreement(SECRET, f"grant-{i}", f"Firma {i} ApS")
+    server = EconomicServer(fake).start()
+    env = {**os.environ, "HUB_LOG_LEVEL": "warning"}
+    start_at = time.time() + 3.0  # after every interpreter has started
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.rate_budget_worker",
+                pg_url,
+                server.url,
+                SECRET,
+                f"grant-{i}",
+                str(PER_WORKER),
+                str(LIMIT.requests),
+                str(LIMIT.seconds),
+                str(start_at),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(WORKERS)
+    ]
+    try:
+        # Once a third of the work is done, the next request gets a 429 (Retry-After: 1).
+        total = WORKERS * PER_WORKER
+        while len(fake.request_times.get(SECRET, [])) < total // 3:
+            assert all(w.poll() is None for w in workers), "a worker ended early"
+            time.sleep(0.01)
+        fake.fail_next(Fault(status=429, retry_after=PAUSE))
+        outputs = [w.communicate(timeout=60) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+        server.stop()
+    for w, (out, err) in zip(workers, outputs, strict=True):
+        assert w.returncode == 0, err.decode()
+        assert json.loads(out.decode().strip().splitlines()[-1])["done"] == PER_WORKER
+
+    times = sorted(fake.request_times[SECRET])
+    assert len(times) == WORKERS * PER_WORKER + 1  # every request, and the one refused
+    by_agreement = {r.headers["x-agreementgranttoken"] for r in fake.requests}
+    assert by_agreement == {f"grant-{i}" for i in range(WORKERS)}
+
+    # The token bucket's promise: any d seconds hold at most 20 + 10 d requests (one of slack:
+    # a request's arrival is a little later than its token, by an unequal delay).
+    for i, first in enumerate(times):
+        for j in range(i, len(times)):
+            held = j - i + 1
+            assert held <= LIMIT.requests + (times[j] - first) * LIMIT.rate + 1, (
+                f"{held} requests in {times[j] - first:.3f} s"
+            )
+    # After the first burst, every 2 s window holds at most the budget (+1, as above).
+    start = times[0]
+    for first in times:
+        if first < start + LIMIT.seconds:
+            continue
+        held = sum(1 for t in times if first <= t < first + LIMIT.seconds)
+        assert held <= LIMIT.requests + 1, f"{held} requests in the 2 s from {first - start:.2f}"
+
+    # The 429: nothing from any process until its Retry-After is over (the requests already
+    # past the gate when it came may arrive just after it).
+    refused = [r for r in fake.requests if r.status == 429]
+    assert len(refused) == 1
+    at = refused[0].at
+    during = [t - at for t in times if at + 0.1 < t < at + PAUSE - 0.02]
+    assert during == [], f"requests during the pause, seconds after the 429: {during}"
+    after = [t for t in times if t >= at + PAUSE - 0.02]
+    assert after, "the work went on after the pause"
+    # Every process resumed after it.
+    resumed = {r.headers["x-agreementgranttoken"] for r in fake.requests if r.at >= at + PAUSE - 0.02}
+    assert resumed == {f"grant-{i}" for i in range(WORKERS)}
