@@ -1,7 +1,7 @@
 """shared rate budgets: a token bucket per vendor credential (its digest), for every node
 
 Revision ID: 0013
-Revises: 0011 (to be re-chained onto 0012 when issue 18's revisions are merged)
+Revises: 0012
 """
 from collections.abc import Sequence
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision: str = '0013'
-down_revision: str | Sequence[str] | None = '0011'
+down_revision: str | Sequence[str] | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
