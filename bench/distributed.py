@@ -5,12 +5,13 @@ thread of this process (a ``ThreadingHTTPServer``: a thread per connection, so e
 latency, 50 ms by default, is slept without holding up any other request). All clients belong
 to one app (one ``X-AppSecretToken``, an agreement each), as an operator's clients do, and the
 fake enforces the app's rate limit (``--limit`` requests per ``--window`` seconds, one bucket
-for the whole app: e-conomic's budget is per app, shared by every client of that app), answering
-429 beyond it. For each node count, a fresh PostgreSQL database (``hub_bench_distributed_<pid>_
-<nodes>``, dropped after) is upgraded and filled with the N clients through hub.clients, and that
-many ``hub run --distributed`` child processes start on it with one schedule file: a daily sync
-(so each client is synced once), ``[distributed.queues] economic = --concurrency`` and
-``[limits.economic]`` set to the fake's limit. Measured until every client's sync is recorded:
+for the whole app, ``rate_limit_per="app"``: e-conomic's budget is per app, shared by every
+client of that app), answering 429 beyond it. For each node count, a fresh PostgreSQL database
+(``hub_bench_distributed_<pid>_<nodes>``, dropped after) is upgraded and filled with the N
+clients through hub.clients, and that many ``hub run --distributed`` child processes start on
+it with one schedule file: a daily sync (so each client is synced once), ``[distributed.queues]
+economic = --concurrency`` and ``[limits.economic]`` set to the fake's limit (or ``--budget``).
+Measured until every client's sync is recorded:
 
 - until all: from starting the nodes to the last sync's end (``job_runs.finished_at``);
 - span: from the first sync's start to the last one's end, and clients synced per minute in it;
@@ -35,7 +36,6 @@ import argparse
 import bisect
 import dataclasses
 import datetime as dt
-import importlib.util
 import json
 import os
 import resource
@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +64,8 @@ from hub.db.engine import Database, upgrade
 from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from hub.testing.fakes import economic
-from hub.testing.fakes.economic import EconomicServer, FakeEconomic, Fault, Response
+from hub.testing.fakes.app import RateBuckets
+from hub.testing.fakes.economic import EconomicServer, FakeEconomic, Fault
 
 PG = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 APP = "app-bench"  # the one app every client's agreement granted access to
@@ -81,39 +82,20 @@ class Setup:
     concurrency: int  # economic tasks at once on each node
     tick: int  # [distributed] tick_seconds
     timeout: float  # seconds to wait for every client's sync
+    budget: int  # [limits.economic] requests (per window): the hub's own budget
+    logs: Path | None  # where to keep the nodes' logs
 
 
-class AppBudgetEconomic(FakeEconomic):
-    """The fake e-conomic with one rate-limit bucket for the whole app (instead of one per
-    agreement), which also notes when each request arrived."""
-
-    def __init__(self, *, rate_limit: int, rate_window: float) -> None:
-        super().__init__(rate_limit=rate_limit, rate_window=rate_window)
-        self.arrivals: list[tuple[float, int]] = []  # (monotonic time, status answered)
-
-    def handle(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes, base: str
-    ) -> Response:
-        arrived = time.monotonic()
-        response = super().handle(method, target, headers, body, base)
-        self.arrivals.append((arrived, response.status))  # list.append: atomic
-        return response
-
-    def _throttled(self, key: str, cost: int = 1) -> str | None:
-        return super()._throttled(APP, cost)
-
-    def _rate_headers(self, headers: Mapping[str, str], remaining: int | None) -> dict[str, str]:
-        return super()._rate_headers({"x-agreementgranttoken": APP}, remaining)
-
-    def reset(self, latency: float) -> None:
-        """Forget the requests and buckets of a run; every answer ``latency`` seconds late."""
-        with self.lock:
-            self.requests.clear()
-            self.arrivals.clear()
-            self._buckets = type(self._buckets)()
-            self.clear_faults()
-            if latency > 0:
-                self.fail_next(Fault(count=10**12, delay=latency))
+def reset(fake: FakeEconomic, latency: float) -> None:
+    """Forget the requests and rate buckets of a run; every answer ``latency`` seconds late
+    (slept in the request's own server thread, outside the fake's lock)."""
+    with fake.lock:
+        fake.requests.clear()
+        fake.request_times.clear()
+        fake._buckets = RateBuckets()  # a fresh window for the next run
+        fake.clear_faults()
+        if latency > 0:
+            fake.fail_next(Fault(count=10**12, delay=latency))
 
 
 #: :func:`economic.seed` with every agreement granted to the one app ``APP``.
@@ -160,14 +142,9 @@ def add_clients(db: Database, box: SecretBox, n: int, fake_url: str) -> None:
             clients.enable_plugin(session, registry, box, name, "economic", settings)
 
 
-def has_rate_gate() -> bool:
-    """Whether this hub has the shared rate gate (``[limits.*]`` in the schedule file)."""
-    return importlib.util.find_spec("hub.operations.rate_budget") is not None
-
-
 def schedule_text(setup: Setup, *, distributed: bool = True) -> str:
     """Every client synced once (a daily interval), on queue economic, under the app's limit
-    (``[limits.economic]``, where the hub has the gate); ``distributed``: the nodes' tables."""
+    (``[limits.economic]``); ``distributed``: the nodes' tables."""
     text = f"""\
 [daemon]
 max_workers = {setup.concurrency}
@@ -187,10 +164,9 @@ stalled_seconds = 60
 [distributed.queues]
 economic = {setup.concurrency}
 """
-    if has_rate_gate():
-        text += f"""
+    text += f"""
 [limits.economic]
-requests = {setup.limit}
+requests = {setup.budget}
 seconds = {setup.window}
 """
     return text
@@ -296,7 +272,7 @@ def node_cpu_seconds() -> float:
 
 
 def run(
-    setup: Setup, nodes: int, fake: AppBudgetEconomic, fake_url: str, *, plain: bool = False
+    setup: Setup, nodes: int, fake: FakeEconomic, fake_url: str, *, plain: bool = False
 ) -> dict[str, object]:
     """Sync every client once with ``nodes`` nodes on a fresh database; the figures.
     ``plain``: one plain ``hub run`` instead (``nodes`` is 1), for comparison."""
@@ -307,7 +283,7 @@ def run(
         add_clients(db, SecretBox(key.encode()), setup.clients, fake_url)
         schedules = work / "schedules.toml"
         schedules.write_text(schedule_text(setup, distributed=not plain), encoding="utf-8")
-        fake.reset(setup.latency)
+        reset(fake, setup.latency)
         cpu_before = node_cpu_seconds()
         launched = dt.datetime.now(dt.UTC)
         started = time.monotonic()
@@ -325,9 +301,15 @@ def run(
         finally:
             group.stop()
         cpu = node_cpu_seconds() - cpu_before
+        if setup.logs is not None:
+            setup.logs.mkdir(parents=True, exist_ok=True)
+            for log in group.logs:
+                label = "plain" if plain else f"{nodes}-nodes"
+                shutil.copy(log, setup.logs / f"{label}-{log.name}")
         runs = sync_runs(db)
         db.dispose()
-    arrivals = sorted(fake.arrivals)
+    with fake.lock:
+        arrivals = sorted((r.at, r.status) for r in fake.requests)
     times = [at for at, _ in arrivals]
     requests = len(times)
     first = min(s for s, _, _, _ in runs)
@@ -367,12 +349,11 @@ def run(
 
 
 def report(setup: Setup, results: list[dict[str, object]]) -> None:
-    if not has_rate_gate():
-        print("this hub has no shared rate gate ([limits.*]): only the fake enforces the limit")
     print(
         f"e-conomic, {setup.clients:,} clients × {setup.invoices:,} open invoices; answers"
         f" {setup.latency * 1000:g} ms late; limit {setup.limit:,} requests per"
-        f" {setup.window} s for the app; {setup.concurrency} economic tasks per node;"
+        f" {setup.window} s for the app (the hub's budget: {setup.budget:,});"
+        f" {setup.concurrency} economic tasks per node;"
         f" {os.cpu_count()} CPUs"
     )
     header = (
@@ -436,6 +417,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per answer")
     parser.add_argument("--limit", type=int, default=1000, help="requests per window (the app)")
     parser.add_argument("--window", type=int, default=10, help="the limit's window, seconds")
+    parser.add_argument(
+        "--budget",
+        type=int,
+        help="the hub's [limits.economic] requests per window (default: the fake's --limit)",
+    )
+    parser.add_argument("--logs", type=Path, help="keep the nodes' logs in this directory")
     parser.add_argument("--concurrency", type=int, default=4, help="economic tasks per node")
     parser.add_argument("--tick", type=int, default=1, help="[distributed] tick_seconds")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per node count")
@@ -461,10 +448,12 @@ def main() -> None:
         args.concurrency,
         args.tick,
         args.timeout,
+        args.budget or args.limit,
+        args.logs,
     )
     counts = [int(k) for k in args.nodes.split(",") if k.strip()]
     hub_logging.configure(level="WARNING")
-    fake = AppBudgetEconomic(rate_limit=setup.limit, rate_window=setup.window)
+    fake = FakeEconomic(rate_limit=setup.limit, rate_window=setup.window, rate_limit_per="app")
     seed(fake, setup.clients, setup.invoices)
     with EconomicServer(fake) as server:
         results = [run(setup, 1, fake, server.url, plain=True)] if args.plain else []
