@@ -22,7 +22,7 @@ Measured until every client's sync is recorded:
   larger of which binds; the span's ratio to the limit-bound floor and to the binding one;
 - the nodes' CPU seconds (all node processes together) and that ÷ the machine's CPUs, a third
   floor (the fake and PostgreSQL share those CPUs too), and how the syncs spread over the nodes
-  (``job_runs.runner``).
+  (``job_runs.runner``); the machine's load average as the run ended.
 
 Prints a table, then one JSON object per node count.
 
@@ -301,6 +301,7 @@ def run(
         finally:
             group.stop()
         cpu = node_cpu_seconds() - cpu_before
+        load = os.getloadavg()[0]  # others' work on this machine distorts the figures
         if setup.logs is not None:
             setup.logs.mkdir(parents=True, exist_ok=True)
             for log in group.logs:
@@ -345,6 +346,7 @@ def run(
         "node_cpu_s": round(cpu, 1),
         "cpu_floor_s": round(cpu / (os.cpu_count() or 1), 1),
         "syncs_per_node": sorted(per_node.values(), reverse=True),
+        "load_average_1min": round(load, 1),
     }
 
 
@@ -372,6 +374,7 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
         "×binding",
         "node CPU s",
         "CPU floor s",
+        "load",
         "syncs per node",
     )
     rows = [
@@ -391,6 +394,7 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
             f"{r['ratio_to_binding_floor']:.2f}",
             f"{r['node_cpu_s']:.1f}",
             f"{r['cpu_floor_s']:.1f}",
+            f"{r['load_average_1min']:.1f}",
             " ".join(str(n) for n in r["syncs_per_node"]),  # type: ignore[attr-defined]
         )
         for r in results
@@ -403,7 +407,9 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
         "limit floor: requests (less 429s) ÷ (limit ÷ window); latency floor: the same requests"
         " × latency ÷ (nodes × concurrency); span: first sync's start to last sync's end;"
         " max/window: requests the fake received (429s too) in any window's seconds; CPU floor:"
-        " the nodes' CPU seconds ÷ this machine's CPUs (the fake and PostgreSQL not counted)."
+        " the nodes' CPU seconds ÷ this machine's CPUs (the fake and PostgreSQL not counted);"
+        " load: the machine's 1-minute load average as the syncs ended (above the CPUs: others"
+        " were running too, and every time is longer for it)."
     )
     for r in results:
         print(json.dumps(r))
