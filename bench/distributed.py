@@ -203,7 +203,7 @@ class Nodes:
         }
         command = [hub_command(), "run", *([] if plain else ["--distributed"])]
         command += ["--schedules", str(schedules)]
-        command += ["--log-format", "json", "--stop-timeout", "10"]
+        command += ["--log-format", "json", "--stop-timeout", "3"]  # idle: a node waits it out
         processes, logs = [], []
         for j in range(k):
             log = work / f"node-{j + 1}.log"
@@ -277,6 +277,7 @@ def run(
     """Sync every client once with ``nodes`` nodes on a fresh database; the figures.
     ``plain``: one plain ``hub run`` instead (``nodes`` is 1), for comparison."""
     key = Fernet.generate_key().decode()
+    begun = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, database("plain" if plain else nodes) as url:
         work = Path(tmp)
         db = Database(url)
@@ -299,7 +300,9 @@ def run(
                     )
                 time.sleep(0.25)
         finally:
+            stopping = time.monotonic()
             group.stop()
+        stop_s = time.monotonic() - stopping
         cpu = node_cpu_seconds() - cpu_before
         load = os.getloadavg()[0]  # others' work on this machine distorts the figures
         if setup.logs is not None:
@@ -347,6 +350,8 @@ def run(
         "cpu_floor_s": round(cpu / (os.cpu_count() or 1), 1),
         "syncs_per_node": sorted(per_node.values(), reverse=True),
         "load_average_1min": round(load, 1),
+        "world_s": round(started - begun, 1),  # database, migrations, clients
+        "stop_s": round(stop_s, 1),  # SIGTERM to every node gone
     }
 
 
