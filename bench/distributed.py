@@ -342,6 +342,10 @@ def run(
         "limit": setup.limit,
         "window_s": setup.window,
         "limit_floor_s": round(limit_floor, 2),
+        # the hub's bucket starts full: its first `budget` requests need not wait for the rate
+        "limit_floor_full_bucket_s": round(
+            max(0, needed - setup.budget) * setup.window / setup.budget, 2
+        ),
         "latency_floor_s": round(latency_floor, 2),
         "binds": "limit" if limit_floor >= latency_floor else "latency",
         "ratio_to_limit_floor": round(span / limit_floor, 2) if limit_floor else None,
@@ -410,7 +414,9 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
     print(
         "limit floor: requests (less 429s) ÷ (limit ÷ window); latency floor: the same requests"
-        " × latency ÷ (nodes × concurrency); span: first sync's start to last sync's end;"
+        " × latency ÷ (nodes × concurrency) (the hub's bucket starts full, so a run can beat the"
+        " limit floor by up to budget ÷ rate: limit_floor_full_bucket_s in the JSON);"
+        " span: first sync's start to last sync's end;"
         " max/window: requests the fake received (429s too) in any window's seconds; CPU floor:"
         " the nodes' CPU seconds ÷ this machine's CPUs (the fake and PostgreSQL not counted);"
         " load: the machine's 1-minute load average as the syncs ended (above the CPUs: others"
