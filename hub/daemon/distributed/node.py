@@ -36,8 +36,9 @@ from hub.daemon.distributed.runtime import KEY, Runtime, log
 from hub.daemon.health import HealthServer
 from hub.daemon.schedules import DEFAULT_QUEUE, Schedules
 from hub.errors import InputError
-from hub.operations import lease, runs
+from hub.operations import lease, rate_budget, runs
 from hub.operations.context import Context
+from hub.toolkit import budget
 
 __all__ = ["Node", "run_node"]
 
@@ -52,6 +53,7 @@ class Node:
     stop_timeout: float = 30.0
     stop_signal: str | None = None
     _lease: lease.Lease | None = None
+    _previous_gate: budget.RateGate | None = None
     _keeper: lease.Renewal | None = None
     _health: HealthServer | None = None
     _workers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -99,11 +101,14 @@ class Node:
             on_lost=self._lease_lost,
         ).start()
         try:
-            # i18-limits: install the shared rate gate here
+            # Shared rate budgets ([limits.*]): every request of the tasks passes this gate.
+            self._previous_gate = budget.install(None)
+            rate_budget.install_for(self.ctx.db, self.schedules.limits)
             if self.http_port is not None:
                 self._health = _bind_health(self)
         except BaseException:
             self._give_up_lease()
+            budget.install(self._previous_gate)
             raise
 
     def _lease_lost(self) -> None:
@@ -201,6 +206,7 @@ class Node:
         if self._health is not None:
             self._health.stop()
         self._give_up_lease()
+        budget.install(self._previous_gate)
         runs.act_as("cli")
         log.info("node stopped")
 
