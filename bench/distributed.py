@@ -321,7 +321,8 @@ def run(
     span = (last - first).total_seconds()
     throttled = sum(1 for _, status in arrivals if status == 429)
     needed = requests - throttled  # the requests the syncs needed; a 429 is a retry's cost
-    limit_floor = needed * setup.window / setup.limit
+    allowed = min(setup.limit, setup.budget)  # requests per window: the vendor's or less
+    limit_floor = needed * setup.window / allowed
     latency_floor = needed * setup.latency / (nodes * setup.concurrency)
     binding = max(limit_floor, latency_floor)
     per_node = Counter(" ".join(r.split(" ")[1:3]) for _, _, _, r in runs)
@@ -413,9 +414,10 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
     print(
-        "limit floor: requests (less 429s) ÷ (limit ÷ window); latency floor: the same requests"
-        " × latency ÷ (nodes × concurrency) (the hub's bucket starts full, so a run can beat the"
-        " limit floor by up to budget ÷ rate: limit_floor_full_bucket_s in the JSON);"
+        "limit floor: requests (less 429s) ÷ (the limit, or the hub's budget if lower, ÷"
+        " window); latency floor: the same requests × latency ÷ (nodes × concurrency) (the"
+        " hub's bucket starts full, so a run can beat the limit floor by up to budget ÷ rate:"
+        " limit_floor_full_bucket_s in the JSON);"
         " span: first sync's start to last sync's end;"
         " max/window: requests the fake received (429s too) in any window's seconds; CPU floor:"
         " the nodes' CPU seconds ÷ this machine's CPUs (the fake and PostgreSQL not counted);"
