@@ -4,8 +4,9 @@ A budget (``[limits.<plugin>]`` in the schedule file: ``requests`` per ``seconds
 each credential of that plugin: every hub client, thread, process and node using one
 e-conomic app (or one Tripletex consumer) draws on one token bucket, keyed
 ``"<plugin>:<16 hex digits of the credential's SHA-256>"`` (:func:`hub.toolkit.budget.key`;
-the credential is never stored or logged). The bucket holds at most ``requests`` tokens, gains
-``requests / seconds`` a second, and each attempt of a request takes one; a 429 that says how
+the credential is never stored or logged). The bucket holds at most :attr:`Budget.burst` tokens
+and gains the rest of the budget evenly over ``seconds`` (so no window of ``seconds`` sees
+more than ``requests``); each attempt of a request takes one; a 429 that says how
 long to wait pauses the key everywhere and empties its bucket, which refills from the end of
 the pause.
 
@@ -45,8 +46,8 @@ _JITTER = 0.1
 
 def refilled(tokens: float, elapsed: float, limit: Budget) -> float:
     """The tokens of a bucket that held ``tokens`` ``elapsed`` seconds ago (never more than
-    the budget's ``requests``; time running backwards adds nothing)."""
-    return min(float(limit.requests), tokens + max(elapsed, 0.0) * limit.rate)
+    the budget's burst; time running backwards adds nothing)."""
+    return min(float(limit.burst), tokens + max(elapsed, 0.0) * limit.rate)
 
 
 def wait_for_token(level: float, paused_for: float, limit: Budget) -> float:
@@ -121,7 +122,7 @@ class MemoryGate(_Gate):
     def take(self, key: str, limit: Budget) -> float:
         with self._lock:
             now = self._clock()
-            bucket = self._buckets.setdefault(key, _Bucket(float(limit.requests), now))
+            bucket = self._buckets.setdefault(key, _Bucket(float(limit.burst), now))
             level = refilled(bucket.tokens, now - bucket.updated_at, limit)
             paused_for = 0.0 if bucket.paused_until is None else bucket.paused_until - now
             if level >= 1 and paused_for <= 0:
@@ -220,7 +221,7 @@ class PostgresGate(_Gate):
         return None if self._clock is None else self._clock()
 
     def take(self, key: str, limit: Budget) -> float:
-        params = {"key": key, "cap": float(limit.requests), "rate": limit.rate, "now": self._now()}
+        params = {"key": key, "cap": float(limit.burst), "rate": limit.rate, "now": self._now()}
         with self._engine.connect() as conn:
             row = conn.execute(_TAKE, params).one_or_none()
             if row is None:  # the key's first request on this database

@@ -43,12 +43,15 @@ KEY_DIGITS = 16
 
 @dataclass(frozen=True)
 class Budget:
-    """At most ``requests`` requests per ``seconds`` seconds (both whole numbers above 0).
+    """At most ``requests`` requests in any ``seconds`` seconds (both whole numbers above 0),
+    however the window is laid: sliding, or fixed as a vendor may count it.
 
-    As a token bucket: it holds at most ``requests`` tokens and gains ``requests / seconds`` a
-    second; each request takes one. So over any ``d`` seconds at most
-    ``requests + requests * d / seconds`` requests go out, and while busy ``requests`` per
-    ``seconds`` (a burst of up to ``requests`` after a quiet spell)."""
+    Kept as a token bucket that holds at most :attr:`burst` tokens (a hundredth of the budget,
+    at least one) and gains the rest, ``requests - burst``, evenly over ``seconds``; each
+    attempt of a request takes one. Any ``seconds``-long window then sees at most ``burst +
+    (requests - burst) = requests`` requests: a full bucket after a quiet spell cannot add a
+    second budget's worth on top of a busy window, as a bucket the size of the budget would.
+    While busy, requests go out at ``requests - burst`` per ``seconds``."""
 
     requests: int
     seconds: int
@@ -60,9 +63,14 @@ class Budget:
                 raise ValueError(f"a budget's {name} must be a whole number above 0, not {value!r}")
 
     @property
+    def burst(self) -> int:
+        """The most tokens the bucket holds: requests that may go out at once."""
+        return max(1, self.requests // 100)
+
+    @property
     def rate(self) -> float:
-        """Tokens gained a second."""
-        return self.requests / self.seconds
+        """Tokens gained a second (a budget of one request a window gains it over the window)."""
+        return max(self.requests - self.burst, 1) / self.seconds
 
     def describe(self) -> str:
         return f"{self.requests} requests per {self.seconds} s"
