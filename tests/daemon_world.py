@@ -173,8 +173,9 @@ class World:
         }
 
 
-def _economic_client(world: World, name: str, url: str) -> None:
-    agreement = world.economic.add_agreement(f"app-{name}", f"grant-{name}", f"Dagmar {name} ApS")
+def _economic_client(world: World, name: str, url: str, app: str | None = None) -> None:
+    app = app or f"app-{name}"
+    agreement = world.economic.add_agreement(app, f"grant-{name}", f"Dagmar {name} ApS")
     world.agreements[name] = agreement
     for number in range(101, 105):
         agreement.add_customer(number, f"Kunde {number} ApS", email=f"k{number}@example.dk")
@@ -198,7 +199,7 @@ def _economic_client(world: World, name: str, url: str) -> None:
             name,
             "economic",
             {
-                "app_secret_token": f"app-{name}",
+                "app_secret_token": app,
                 "agreement_grant_token": f"grant-{name}",
                 "base_url": url,
                 "journal_number": "1",
@@ -312,10 +313,13 @@ def _pending_postings(world: World, name: str) -> None:
 
 
 @contextmanager
-def world(db: Database, ctx: Context, outbox: Path, pairs: int = 1) -> Iterator[World]:
+def world(
+    db: Database, ctx: Context, outbox: Path, pairs: int = 1, *, shared_app: str | None = None
+) -> Iterator[World]:
     """The world on ``db`` with ``pairs`` pairs of clients (:func:`client_names`), its fakes
-    served until the block ends."""
-    economic = FakeEconomic(today=START)
+    served until the block ends. ``shared_app``: every Danish client is an agreement of this one
+    e-conomic app, whose requests the fake counts together (``request_times[shared_app]``)."""
+    economic = FakeEconomic(today=START, rate_limit_per="app" if shared_app else "agreement")
     tripletex = FakeTripletex(today=START)
     with ExitStack() as stack:
         economic_url = stack.enter_context(EconomicServer(economic)).url
@@ -323,7 +327,7 @@ def world(db: Database, ctx: Context, outbox: Path, pairs: int = 1) -> Iterator[
         w = World(db, ctx, economic, tripletex, outbox, {}, {})
         names = client_names(pairs)
         for danish, norwegian in zip(names[::2], names[1::2], strict=True):
-            _economic_client(w, danish, economic_url)
+            _economic_client(w, danish, economic_url, shared_app)
             _tripletex_client(w, norwegian, tripletex_url)
             _pending_postings(w, danish)
         yield w

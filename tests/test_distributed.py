@@ -24,14 +24,17 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from structlog.testing import capture_logs
 
 from hub import clients
 from hub.cli.main import main
 from hub.clock import Clock
 from hub.daemon.distributed.dispatcher import decide
+from hub.daemon.distributed.node import Node
+from hub.daemon.distributed.runtime import Runtime
 from hub.daemon.jobs import JOB_KINDS
 from hub.daemon.scheduler import PlannedJob
-from hub.daemon.schedules import ScheduleError, Trigger, parse
+from hub.daemon.schedules import ScheduleError, Trigger, load, parse
 from hub.db import tables as t
 from hub.db.engine import Database
 from hub.operations import job_schedule, lease, runs
@@ -223,6 +226,51 @@ def test_the_dispatchers_due_times_are_stored_updated_and_dropped(db: Database) 
     assert job_schedule.load(db) == {("sync", "a"): Due(later, "y")}
 
 
+def test_a_run_handed_back_is_due_at_once(db: Database) -> None:
+    """A node whose lease is late runs nothing and hands the run back: due now, so the next
+    tick queues it again, for any node."""
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    job_schedule.save(db, {("sync", "a"): Due(later, "x"), ("sync", "b"): Due(later, "x")})
+    job_schedule.due_again(db, "sync", "a")
+    due = job_schedule.load(db)
+    assert due[("sync", "a")].at <= dt.datetime.now(dt.UTC) < due[("sync", "b")].at
+    assert due[("sync", "a")].fingerprint == "x"  # the schedule it follows is unchanged
+
+
+@pytest.mark.parametrize(
+    ("stop_timeout", "heartbeat", "stalled", "graceful"),
+    [(30, 10, 60, 30), (30, 1, 5, 3), (30, 1, 2, 0), (2, 1, 5, 2)],
+)
+def test_a_stop_never_waits_until_another_node_would_take_its_runs_for_dead(
+    ctx: Context, stop_timeout: float, heartbeat: int, stalled: int, graceful: float
+) -> None:
+    """A stopping node beats no more: it waits for its runs at most ``stalled_seconds`` less a
+    heartbeat and a second, and leaves before another node could run them a second time."""
+    text = f"[distributed]\nheartbeat_seconds = {heartbeat}\nstalled_seconds = {stalled}\n"
+    node = Node(ctx, parse(text, "s.toml"), stop_timeout=stop_timeout)
+    assert node.graceful_seconds() == graceful
+
+
+def test_the_tick_keeps_the_distributed_table_the_nodes_started_with(
+    ctx: Context, tmp_path: Path
+) -> None:
+    """The tick reads the schedule file again, but ``[distributed]`` (queues, heartbeats) applies
+    when the nodes restart: a tick judging nodes by a shorter stalled_seconds than they beat for
+    would take live ones for dead; one queueing to a queue no worker reads would strand runs."""
+    path = tmp_path / "s.toml"
+    path.write_text("[distributed]\nstalled_seconds = 60\n[distributed.queues]\neconomic = 2\n")
+    runtime = Runtime(ctx, load(path), path)
+    path.write_text("[distributed]\nstalled_seconds = 20\n[distributed.queues]\nother = 2\n")
+    with capture_logs() as logs:
+        fresh = runtime.reload()
+        runtime.reload()
+    assert fresh.distributed.stalled_seconds == 20  # read, ...
+    assert runtime.distributed.stalled_seconds == 60  # ... but not in force
+    assert dict(runtime.distributed.queues) == {"economic": 2}
+    said = [e["event"] for e in logs if "[distributed]" in e["event"]]
+    assert said == ["[distributed] changed in the schedule file: it applies when the nodes restart"]
+
+
 def test_the_tick_decides_what_is_due_added_rescheduled_and_dropped() -> None:
     """The dispatcher's decision, without a database: a new job is due within its jitter, a
     due one is deferred and moved to its next fire time, a changed schedule is rescheduled from
@@ -305,6 +353,57 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
             ).all()
         )
     assert queues == {DK: "economic", NO: "default"}  # DK's plugin has a queue of its own
+
+
+#: The hub's budget for the one e-conomic app of the next test: 10 requests in any 2 s.
+BUDGET_REQUESTS, BUDGET_SECONDS = 10, 2
+SHARED_APP = "app-shared"
+
+
+@postgres_only
+@pytest.mark.slow
+def test_nodes_together_keep_to_the_budget_of_a_vendor_app_counted_at_the_fake(
+    db: Database, ctx: Context, node_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two nodes sync three Danish clients of one e-conomic app every second, far more than
+    the schedule file's ``[limits.economic]`` allows: counted where the vendor would count them
+    (at the fake, per app), no 2 s ever hold more than 10 of the app's requests, whichever node
+    sent them, and the vendor (whose own limit is a little above) never answered 429; both nodes
+    did the work, and every client was synced."""
+    schedule = tmp_path / "schedule.toml"
+    schedule.write_text(
+        EVERY_SECONDS.format(seconds=1)
+        + f"\n[limits.economic]\nrequests = {BUDGET_REQUESTS}\nseconds = {BUDGET_SECONDS}\n"
+    )
+    with daemon_world.world(db, ctx, tmp_path / "outbox", pairs=3, shared_app=SHARED_APP) as w:
+        with w.economic.lock:  # the vendor's own limit, a little above the hub's budget
+            w.economic.rate_limit, w.economic.rate_window = BUDGET_REQUESTS + 2, BUDGET_SECONDS
+        danish = {name for name in w.clients if name.startswith(DK)}
+        logs = [tmp_path / "node1.log", tmp_path / "node2.log"]
+        nodes = [
+            _start(node_env, "--distributed", "--schedules", str(schedule), log=log) for log in logs
+        ]
+
+        def busy_for_long() -> bool:
+            for node, log in zip(nodes, logs, strict=True):
+                assert node.poll() is None, log.read_text()[-3000:]
+            rows = _runs(db)
+            synced = {r["client"] for r in rows if r["job"] == "sync" and r["outcome"] == "ok"}
+            by_both = all(any(client in danish for _, client in _ok_by(rows, n.pid)) for n in nodes)
+            sent = len(w.economic.request_times.get(SHARED_APP, []))
+            return danish <= synced and by_both and sent >= 4 * BUDGET_REQUESTS
+
+        _wait(busy_for_long, "three Danish clients synced by both nodes, four budgets spent")
+        for node, log in zip(nodes, logs, strict=True):
+            _stop(node, log)
+        times = sorted(w.economic.request_times[SHARED_APP])
+    for i, first in enumerate(times):
+        held = sum(1 for t in times[i:] if t - first <= BUDGET_SECONDS)
+        # one of slack: a request arrives a little after its token, by an unequal delay
+        assert held <= BUDGET_REQUESTS + 1, (
+            f"{held} requests in the {BUDGET_SECONDS} s from {first}"
+        )
+    assert all(r.status != 429 for r in w.economic.requests)
 
 
 def test_a_node_and_a_plain_daemon_exclude_each_other(db: Database) -> None:

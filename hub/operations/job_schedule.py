@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from hub.clock import as_utc
@@ -70,3 +70,14 @@ def save(db: Database, changed: Mapping[JobKey, Due], dropped: Iterable[JobKey] 
             return
         for row in rows:
             session.merge(t.JobSchedule(**row))
+
+
+def due_again(db: Database, job: str, client: str) -> None:
+    """Make ``job`` for ``client`` due at once: the next tick queues it again (on any node).
+    For a task a node received but may not run (its lease late: it may be taken for dead)."""
+    with db.session() as session:
+        session.execute(
+            update(t.JobSchedule)
+            .where(t.JobSchedule.job == job, t.JobSchedule.client == client)
+            .values(next_due_at=dt.datetime.now(dt.UTC))
+        )

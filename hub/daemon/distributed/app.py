@@ -33,6 +33,7 @@ from hub.daemon.distributed.dispatcher import JOB_TASK
 from hub.daemon.distributed.runtime import log, runtime_of
 from hub.daemon.schedules import Distributed
 from hub.db.engine import Database
+from hub.operations import job_schedule
 
 __all__ = ["DISPATCH_QUEUE", "DISPATCH_TASK", "JOB_TASK", "build_app", "release_stalled_tick"]
 
@@ -51,8 +52,12 @@ def build_app(db: Database, distributed: Distributed, *, pool_size: int = 10) ->
     def run_job(context: JobContext, kind: str, client: str) -> None:
         runtime = runtime_of(context)
         if runtime.lease is not None and not runtime.lease.held():
-            # This node may have been taken for dead: its task is retried by another one.
-            raise RuntimeError(f"{kind}:{client} not run: this node's lease is not renewed")
+            # This node may have been taken for dead, its runs marked interrupted: it runs
+            # nothing, and hands the run back instead (due at once: the next tick queues it
+            # again, for whichever node takes it).
+            log.warning("a run handed back", job=f"{kind}:{client}", why="the lease is late")
+            job_schedule.due_again(runtime.ctx.db, kind, client)
+            return
         jobs.run_job(runtime.ctx, kind, client)
 
     @app.periodic(cron=distributed.tick_cron(), periodic_id="dispatch")

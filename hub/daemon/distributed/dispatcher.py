@@ -4,7 +4,8 @@ One tick runs per period across all nodes (procrastinate's periodic dedup, and a
 own: :mod:`hub.daemon.distributed.app`). Each tick:
 
 1. **reads the schedule file again** (a file that no longer reads is logged and the last good
-   one kept: :meth:`~hub.daemon.distributed.runtime.Runtime.reload`);
+   one kept: :meth:`~hub.daemon.distributed.runtime.Runtime.reload`); its ``[distributed]``
+   table applies when the nodes restart, since their queues and heartbeats follow it;
 2. **plans** every (job kind, client) the schedule enables for the clients in the database
    (:func:`hub.daemon.scheduler.plan`, as the plain daemon does) and compares the plan with the
    stored next due times (:mod:`hub.operations.job_schedule`): a new client's jobs are due at
@@ -134,7 +135,7 @@ def _plan(ctx: Context, schedules: Schedules) -> tuple[list[PlannedJob], dict[st
 async def tick(app: App, runtime: Runtime, timestamp: int) -> None:
     """One tick (see the module's docstring); ``timestamp`` is the period's (procrastinate's)."""
     schedules = await asyncio.to_thread(runtime.reload)
-    settings = schedules.distributed
+    settings = runtime.distributed  # as the nodes started: their queues, heartbeats
     db = runtime.ctx.db
     now = dt.datetime.now(dt.UTC)
     (planned, plugins), stored = await asyncio.gather(

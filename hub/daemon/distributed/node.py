@@ -16,8 +16,10 @@
   queues' concurrency (asyncio's own default would cap it at min(32, cpus + 4)). Every worker
   sends procrastinate's heartbeat every ``heartbeat_seconds``.
 - **Stopping**: SIGTERM or SIGINT stops taking tasks and waits up to ``stop_timeout`` seconds for
-  the running ones; exit code 0. A second signal (or the timeout) abandons them: their runs are
-  recorded ``interrupted`` and the process leaves; their tasks stay ``doing`` with this node's
+  the running ones (cut to ``stalled_seconds - heartbeat_seconds - 1``: a stopping node beats no
+  more, and must be gone before another node would take its runs for a dead node's); exit code
+  0. A second signal (or the timeout) abandons them: their runs are recorded ``interrupted`` and
+  the process leaves; their tasks stay ``doing`` with this node's
   worker, which no longer beats, so the dispatcher hands them to another node after
   ``stalled_seconds`` (each unit of work is committed on its own and idempotent).
 - A node whose lease was taken over (it was taken for dead) stops, exit code 1.
@@ -143,10 +145,22 @@ class Node:
         self.stop_signal = self.stop_signal or name
         self._stop.set()
 
+    def graceful_seconds(self) -> float:
+        """How long a stop waits for the runs in flight: ``stop_timeout``, but never so long
+        that another node takes this one for dead while they still run. A stopping worker no
+        longer beats (procrastinate ends its heartbeat first), so after ``stalled_seconds`` less
+        one ``heartbeat_seconds`` (and a second's margin) its tasks may be run again elsewhere:
+        runs still going then are abandoned, and this process leaves, first."""
+        settings = self.schedules.distributed
+        return max(
+            0.0,
+            min(self.stop_timeout, settings.stalled_seconds - settings.heartbeat_seconds - 1),
+        )
+
     async def serve(self) -> bool:
         """Run the workers until asked to stop; False when the node found itself unhealthy (a
-        worker died, its lease lost). Runs still going after ``stop_timeout`` (or a second
-        signal) are abandoned and the process leaves at once (:meth:`stop`, then exit)."""
+        worker died, its lease lost). Runs still going after :meth:`graceful_seconds` (or a
+        second signal) are abandoned and the process leaves at once (:meth:`stop`, then exit)."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stop, self._abandon = asyncio.Event(), asyncio.Event()
@@ -157,6 +171,15 @@ class Node:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, signal.Signals(sig).name)
         settings = self.schedules.distributed
+        graceful = self.graceful_seconds()
+        if graceful < self.stop_timeout:
+            log.warning(
+                "--stop-timeout is cut for this node",
+                stop_timeout=self.stop_timeout,
+                seconds=graceful,
+                why="a stopping node's workers beat no more: past stalled_seconds less"
+                " heartbeat_seconds its runs would be taken for a dead node's and run twice",
+            )
         runtime = Runtime(self.ctx, self.schedules, self.schedules_file, self._lease)
         app = build_app(self.ctx.db, settings, pool_size=2 * len(queues) + 4)
         async with app.open_async():
@@ -170,7 +193,7 @@ class Node:
                             install_signal_handlers=False,
                             update_heartbeat_interval=settings.heartbeat_seconds,
                             stalled_worker_timeout=settings.stalled_seconds,
-                            shutdown_graceful_timeout=self.stop_timeout,
+                            shutdown_graceful_timeout=graceful,
                             additional_context={KEY: runtime},
                         ),
                         name=f"worker-{queue}",
@@ -210,7 +233,7 @@ class Node:
             ]
             await asyncio.wait(
                 ends,
-                timeout=self.stop_timeout + 1,
+                timeout=graceful + 1,
                 return_when=asyncio.FIRST_COMPLETED,
             )
             abandoned = not all(w.done() for w in self._workers)

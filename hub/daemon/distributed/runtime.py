@@ -6,18 +6,22 @@ and the secret box without module globals.
 
 The schedule file is read again by every dispatcher tick (:meth:`Runtime.reload`): a file that
 no longer parses or checks is logged, once per change, and the last good one kept, so a typo
-made while the nodes run never stops the dispatching.
+made while the nodes run never stops the dispatching. Its ``[distributed]`` table is the
+exception: each node's queues, heartbeat and stop follow it from the node's start, so the tick
+keeps to the one the node started with (:attr:`Runtime.distributed`) and says once that a
+change waits for the nodes' restart. A tick that judged dead nodes by a shorter
+``stalled_seconds`` than the nodes beat for would take live ones for dead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from procrastinate import JobContext
 
 from hub.daemon import schedules as schedule_file
-from hub.daemon.schedules import Schedules
+from hub.daemon.schedules import Distributed, Schedules
 from hub.errors import HubError
 from hub.logging import get_logger
 from hub.operations import lease
@@ -35,6 +39,12 @@ class Runtime:
     schedules_file: Path | None  # None: the packaged default
     lease: lease.Lease | None = None
     _last_error: str | None = None
+    _distributed_changed: bool = False
+    #: The ``[distributed]`` table the node started with (see the module's docstring).
+    distributed: Distributed = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.distributed = self.schedules.distributed
 
     def reload(self) -> Schedules:
         """The schedule file as it is now, or the last good one when it does not read."""
@@ -51,6 +61,13 @@ class Runtime:
         if self._last_error is not None:
             log.info("the schedule file reads again", schedules=fresh.source)
             self._last_error = None
+        changed = fresh.distributed != self.distributed
+        if changed and not self._distributed_changed:
+            log.warning(
+                "[distributed] changed in the schedule file: it applies when the nodes restart",
+                schedules=fresh.source,
+            )
+        self._distributed_changed = changed
         self.schedules = fresh
         return fresh
 
