@@ -343,10 +343,6 @@ def run(
         "limit": setup.limit,
         "window_s": setup.window,
         "limit_floor_s": round(limit_floor, 2),
-        # the hub's bucket starts full: its first `budget` requests need not wait for the rate
-        "limit_floor_full_bucket_s": round(
-            max(0, needed - setup.budget) * setup.window / setup.budget, 2
-        ),
         "latency_floor_s": round(latency_floor, 2),
         "binds": "limit" if limit_floor >= latency_floor else "latency",
         "ratio_to_limit_floor": round(span / limit_floor, 2) if limit_floor else None,
@@ -415,9 +411,7 @@ def report(setup: Setup, results: list[dict[str, object]]) -> None:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
     print(
         "limit floor: requests (less 429s) ÷ (the limit, or the hub's budget if lower, ÷"
-        " window); latency floor: the same requests × latency ÷ (nodes × concurrency) (the"
-        " hub's bucket starts full, so a run can beat the limit floor by up to budget ÷ rate:"
-        " limit_floor_full_bucket_s in the JSON);"
+        " window); latency floor: the same requests × latency ÷ (nodes × concurrency);"
         " span: first sync's start to last sync's end;"
         " max/window: requests the fake received (429s too) in any window's seconds; CPU floor:"
         " the nodes' CPU seconds ÷ this machine's CPUs (the fake and PostgreSQL not counted);"
