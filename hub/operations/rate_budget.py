@@ -42,7 +42,7 @@ from hub.logging import get_logger
 from hub.toolkit import budget
 from hub.toolkit.budget import Budget, RateGate
 
-__all__ = ["Budget", "MemoryGate", "PostgresGate", "install_for"]
+__all__ = ["Budget", "MemoryGate", "PostgresGate", "install_for", "swap_in"]
 
 log = get_logger("hub.operations.rate_budget")
 
@@ -299,3 +299,16 @@ def install_for(db: Database, limits: Mapping[str, Budget]) -> RateGate:
         budgets={plugin: limit.describe() for plugin, limit in sorted(limits.items())} or "none",
     )
     return gate
+
+
+def swap_in(db: Database, limits: Mapping[str, Budget]) -> RateGate | None:
+    """What a daemon does at start: :func:`install_for` in place of the process's gate, which
+    it returns for the daemon to put back when it stops or its start fails
+    (``budget.install(replaced)``). Should the install fail, the replaced gate is back."""
+    replaced = budget.install(None)
+    try:
+        install_for(db, limits)
+    except BaseException:
+        budget.install(replaced)
+        raise
+    return replaced
