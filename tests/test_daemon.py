@@ -707,6 +707,33 @@ def test_hub_run_refuses_a_bad_schedule_file_with_its_line(
     assert main(["--db", db_url, "run", "--http-port", "70000"]) == 2
 
 
+def test_hub_run_check_warns_of_limits_and_queues_naming_no_installed_plugin(
+    world: World, tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``[limits.tripletex]`` (the plugin is ``norwegian_invoicing``) would silently apply no
+    budget: ``hub run --check`` says so, as a warning (the exit code stays 0: the plugin may be
+    installed later)."""
+    schedule = tmp_path / "typo.toml"
+    schedule.write_text(
+        '[jobs.sync]\ntrigger = "interval"\nhours = 2\n'
+        "[limits.tripletex]\nrequests = 100\nseconds = 60\n"
+        "[limits.economic]\nrequests = 9000\nseconds = 60\n"
+        "[distributed.queues]\neconomic = 2\nvisma = 2\n"
+    )
+    assert main(["--db", db_url, "run", "--check", "--schedules", str(schedule)]) == 0
+    captured = capsys.readouterr()
+    assert "every 2 h" in captured.out
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, captured.err
+    limits, queues = warnings
+    assert f"{schedule}: [limits.*] names no installed plugin: tripletex" in limits
+    assert "no rate budget applies to it" in limits and "norwegian_invoicing" in limits
+    assert "economic," in limits  # the installed plugins are named
+    assert "[distributed.queues] names no installed plugin: visma" in queues
+    assert main(["--db", db_url, "run", "--check"]) == 0  # the default names only installed ones
+    assert "warning" not in capsys.readouterr().err
+
+
 def _runs_of(db: Database, pid: int) -> list[dict[str, Any]]:
     return [r for r in _runs(db) if f" {pid} " in (r["runner"] or "")]
 

@@ -37,6 +37,7 @@ from hub.daemon.scheduler import PlannedJob
 from hub.daemon.schedules import ScheduleError, Trigger, load, parse
 from hub.db import tables as t
 from hub.db.engine import Database
+from hub.errors import InputError
 from hub.operations import job_schedule, lease, runs
 from hub.operations.context import Actor, Context, Services
 from hub.operations.job_schedule import Due
@@ -312,7 +313,11 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
     world: World, node_env: dict[str, str], tmp_path: Path
 ) -> None:
     schedule = tmp_path / "schedule.toml"
-    schedule.write_text(EVERY_SECONDS.format(seconds=2) + "\n[distributed.queues]\neconomic = 2\n")
+    schedule.write_text(
+        EVERY_SECONDS.format(seconds=2) + "\n[distributed.queues]\neconomic = 2\nvisma = 1\n"
+        # not plugins here: each node warns at start, naming them (a typo would else be silent)
+        "[limits.tripletex]\nrequests = 100\nseconds = 60\n"
+    )
     world.slow_down()
     logs = [tmp_path / "node1.log", tmp_path / "node2.log"]
     nodes = [
@@ -330,6 +335,11 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
     _wait(all_ran, "every client's jobs, on both nodes")
     for node, log in zip(nodes, logs, strict=True):
         _stop(node, log)
+    for log in logs:
+        said = [line for line in log.read_text().splitlines() if "names no installed" in line]
+        assert len(said) == 2, said
+        assert "[limits.*] names no installed plugin" in said[0] and "tripletex" in said[0]
+        assert "[distributed.queues] names no installed plugin" in said[1] and "visma" in said[1]
     rows = _runs(world.db)
     assert {r["outcome"] for r in rows} <= {"ok", "partial"}, rows
     assert _overlaps(world.db) == [], "two runs of one (job kind, client) at once"
@@ -430,6 +440,37 @@ def test_a_node_and_a_plain_daemon_exclude_each_other(db: Database) -> None:
     assert f"pid {os.getpid()}" in str(refused.value)
     assert "does not start beside a plain hub run" in str(refused.value)
     plain.release()
+
+
+@postgres_only
+def test_a_node_whose_health_port_is_in_use_gives_its_lease_and_the_gate_back(
+    ctx: Context,
+) -> None:
+    """The start a node shares with the plain daemon (the gate swapped in, the health port bound
+    by :func:`hub.daemon.health.bind`, the lease given up by :func:`lease.give_up`): a port in
+    use is a clear error, and the node leaves nothing behind."""
+    from hub.daemon.distributed import Node
+    from hub.operations.rate_budget import MemoryGate
+    from hub.toolkit import budget
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    before = MemoryGate({})
+    previous = budget.install(before)
+    node = Node(ctx, parse(EVERY_SECONDS.format(seconds=60), "s.toml"), http_port=port)
+    try:
+        with pytest.raises(InputError) as refused:
+            node.start()
+    finally:
+        taken.close()
+        installed = budget.install(previous)
+    said = str(refused.value)
+    assert f"cannot listen on 127.0.0.1:{port}" in said and "(another node?)" in said, said
+    assert installed is before, "the gate the node replaced is back"
+    assert lease.live_nodes(ctx.db, 60) == [], "the node's lease was given up"
+    assert runs.this_runner().startswith("cli "), "the process no longer records runs as a node"
 
 
 def _start_together(*takes: Callable[[], lease.Lease]) -> tuple[list[lease.Lease], list[str]]:

@@ -201,6 +201,38 @@ def test_acquire_waits_for_a_token_and_gives_up_at_once_when_it_cannot_wait(
     assert gate.acquire("tripletex:0123456789abcdef", wait_at_most=0)  # no budget: no gate
 
 
+def test_a_429_pauses_a_key_without_a_budget_too_which_then_passes_freely(
+    make_gate: GateMaker,
+) -> None:
+    """A plugin without ``[limits.*]`` takes no token, but a 429 of its credential still pauses
+    every user of the gate until its wait is over (issue 18: "a 429 slows every node using
+    that credential")."""
+    clock = Clock()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.t += seconds
+
+    tripletex = budget.key("norwegian_invoicing", "consumer-1")
+    gate = make_gate({"economic": Budget(1, 60)}, clock)  # no budget for norwegian_invoicing
+    gate._sleep = sleep
+    assert gate.acquire(tripletex, wait_at_most=0) and slept == []  # no pause: at once
+    with capture_logs() as logs:
+        gate.throttled(tripletex, 3.0)
+    assert logs[0]["key"] == tripletex
+    clock.t = 1.0
+    assert gate.acquire(tripletex, wait_at_most=1.0) is False and slept == []  # 2 s left
+    assert gate.describe(tripletex) == f"the pause a 429 set on {tripletex} (no rate budget)"
+    assert gate.acquire(tripletex) and 2.0 <= sum(slept) <= 2.2 + 1e-9  # waited the pause out
+    slept.clear()
+    for _ in range(50):  # then free again: no token taken, no wait
+        assert gate.acquire(tripletex, wait_at_most=0)
+    assert slept == []
+    other = budget.key("norwegian_invoicing", "consumer-2")
+    assert gate.acquire(other, wait_at_most=0)  # the pause was that credential's only
+
+
 def test_the_postgresql_bucket_is_one_row_per_key_holding_no_secret(pg_db: Database) -> None:
     gate = PostgresGate(pg_db, {"economic": Budget(5, 1)})
     for _ in range(3):
@@ -470,14 +502,22 @@ def test_the_daemon_installs_the_schedules_budgets_after_its_lease_and_removes_t
     ctx = Context(Services(db, load_plugins(), SecretBox()), Actor("tester"), Clock())
     text = '[jobs.sync]\ntrigger = "interval"\nhours = 1\n'
     text += "[limits.economic]\nrequests = 20\nseconds = 2\n"
+    text += "[limits.tripletex]\nrequests = 20\nseconds = 2\n"  # not a plugin: a warning
+    text += "[distributed.queues]\nvisma = 2\n"  # not read by the plain daemon: no warning
     daemon = Daemon(ctx, parse(text, "test.toml"))
-    daemon.start()
+    with capture_logs() as logs:
+        daemon.start()
     try:
+        unknown = [e for e in logs if "names no installed plugin" in e["event"]]
+        assert [(e["event"], e["unknown"]) for e in unknown] == [
+            ("[limits.*] names no installed plugin: no rate budget applies to it", ["tripletex"])
+        ]
+        assert unknown[0]["log_level"] == "warning" and "economic" in unknown[0]["plugins"]
         gate = budget.installed()
         expected = PostgresGate if db.engine.dialect.name == "postgresql" else MemoryGate
         assert type(gate) is expected
         assert isinstance(gate, MemoryGate | PostgresGate)
-        assert dict(gate.limits) == {"economic": Budget(20, 2)}
+        assert dict(gate.limits) == {"economic": Budget(20, 2), "tripletex": Budget(20, 2)}
     finally:
         daemon.request_stop()
         daemon.stop()

@@ -417,6 +417,33 @@ def test_check_clients_refuses_an_override_of_a_client_that_does_not_exist() -> 
         schedules.check_clients([])
 
 
+def test_unknown_plugins_names_limits_and_queues_of_plugins_not_installed() -> None:
+    from hub.daemon.schedules import unknown_plugin_warnings, unknown_plugins
+
+    text = BASE + (
+        "\n[limits.tripletex]\nrequests = 1\nseconds = 1\n"
+        "[limits.economic]\nrequests = 1\nseconds = 1\n"
+        "[limits.zeta]\nrequests = 1\nseconds = 1\n"
+        "[distributed.queues]\neconomic = 2\nvisma = 2\n"
+    )
+    schedules = parse(text, "s.toml")
+    installed = ["norwegian_invoicing", "economic"]
+    assert unknown_plugins(schedules, installed) == {
+        "limits.*": ["tripletex", "zeta"],
+        "distributed.queues": ["visma"],
+    }
+    assert unknown_plugins(schedules, installed, distributed=False) == {
+        "limits.*": ["tripletex", "zeta"]
+    }
+    assert unknown_plugins(schedules, [*installed, "tripletex", "zeta", "visma"]) == {}
+    assert unknown_plugin_warnings(schedules, installed) == [
+        "s.toml: [limits.*] names no installed plugin: tripletex, zeta (no rate budget applies"
+        " to it; installed: economic, norwegian_invoicing)",
+        "s.toml: [distributed.queues] names no installed plugin: visma (no task goes to its"
+        " queue; installed: economic, norwegian_invoicing)",
+    ]
+
+
 # -- triggers -----------------------------------------------------------------------------------
 
 

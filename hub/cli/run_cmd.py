@@ -11,7 +11,7 @@ import typer
 
 from hub import logging as hub_logging
 from hub.cli.options import JsonOption, SomeClientOption
-from hub.cli.output import emit_json, say, table
+from hub.cli.output import emit_json, err_console, say, table
 from hub.cli.state import state
 from hub.errors import InputError
 from hub.operations import runs
@@ -104,6 +104,9 @@ def run(
         nodes.needs_postgresql(ctx.db)
     planned = daemon.plan(ctx, loaded)
     if check:
+        # A warning, not an error: the plugin may be installed later, or on another host.
+        for warning in schedules.unknown_plugin_warnings(loaded, ctx.registry.names()):
+            err_console.print(f"warning: {warning}", markup=False)
         table(
             f"Jobs from {loaded.source}",
             ["job", "client", "trigger", "time zone"],

@@ -32,11 +32,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hub.console.serving import AppServer
 from hub.daemon import metrics
 from hub.db.engine import Database, error_reason
-from hub.errors import StorageError
+from hub.errors import InputError, StorageError
 from hub.logging import get_logger
+from hub.operations.context import Context
 from hub.operations.health import last_successful_syncs
 
-__all__ = ["HealthServer", "health_report"]
+__all__ = ["HealthServer", "bind", "health_report"]
 
 log = get_logger("hub.daemon.health")
 
@@ -160,3 +161,21 @@ class HealthServer(AppServer):
             super().start()
             log.info("health.listening", host=self.host, port=self.port)
         return self
+
+
+def bind(ctx: Context, alive: Callable[[], bool], host: str, port: int, what: str) -> HealthServer:
+    """The health server of a daemon (``alive``: its probe) with the console beside it, its
+    socket bound, not yet serving (:meth:`HealthServer.start`). A port in use is an
+    :class:`~hub.errors.InputError` saying another process, perhaps another ``what``
+    (``"hub run"``, ``"node"``), uses it."""
+    from hub.console import make_app  # the console's pages and API share the port
+
+    console = make_app(ctx.services, ctx.clock)
+    try:
+        return HealthServer(ctx.db, alive, host, port, console=console)
+    except OSError as exc:
+        raise InputError(
+            f"--http-port: cannot listen on {host}:{port} for health and metrics:"
+            f" {exc.strerror or exc}; another process uses it (another {what}?), or choose"
+            " another port. Nothing was started"
+        ) from exc

@@ -58,10 +58,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from hub.daemon import jobs
+from hub.daemon import health, jobs
 from hub.daemon.health import HealthServer
-from hub.daemon.schedules import Schedules, Trigger
-from hub.errors import InputError
+from hub.daemon.schedules import Schedules, Trigger, warn_unknown_plugins
 from hub.logging import get_logger
 from hub.operations import lease, rate_budget, runs
 from hub.operations.clients import list_clients
@@ -240,10 +239,12 @@ class Daemon:
         self._keeper = lease.keeper(self._lease, self._lease_lost).start()
         try:
             # Shared rate budgets ([limits.*]): every request of the jobs passes this gate.
-            self._previous_gate = budget.install(None)
-            rate_budget.install_for(self.ctx.db, self.schedules.limits)
+            self._previous_gate = rate_budget.swap_in(self.ctx.db, self.schedules.limits)
+            warn_unknown_plugins(self.schedules, self.ctx.registry.names(), distributed=False)
             if self.http_port is not None:
-                self._health = _bind_health(self)
+                self._health = health.bind(
+                    self.ctx, self.alive, self.http_host, self.http_port, "hub run"
+                )
             _context = self.ctx
             _lease = self._lease
             _stopping.clear()
@@ -360,13 +361,7 @@ class Daemon:
         self._stop.set()  # serve() returns False: exit 1
 
     def _give_up_lease(self) -> None:
-        if self._keeper is not None:
-            self._keeper.stop()
-        if self._lease is not None and not self._lease.lost:
-            try:
-                self._lease.release()
-            except Exception as exc:  # it lapses by itself
-                log.error("could not give the daemon lease up", error=str(exc))
+        lease.give_up(self._lease, self._keeper, "daemon")
 
     def serve(self) -> bool:
         """Refresh the jobs every ``refresh_seconds`` until asked to stop; False when the
@@ -417,25 +412,6 @@ class Daemon:
         runs.act_as("cli")
         log.info("daemon stopped")
         return abandoned
-
-
-def _bind_health(daemon: Daemon) -> HealthServer:
-    """The health server with the console beside it, its socket bound (not yet serving); a
-    port in use is an error."""
-    assert daemon.http_port is not None
-    from hub.console import make_app  # the console's pages and API share the port
-
-    console = make_app(daemon.ctx.services, daemon.ctx.clock)
-    try:
-        return HealthServer(
-            daemon.ctx.db, daemon.alive, daemon.http_host, daemon.http_port, console=console
-        )
-    except OSError as exc:
-        raise InputError(
-            f"--http-port: cannot listen on {daemon.http_host}:{daemon.http_port} for health"
-            f" and metrics: {exc.strerror or exc}; another process uses it (another hub run?),"
-            " or choose another port. Nothing was started"
-        ) from exc
 
 
 @contextmanager

@@ -62,11 +62,14 @@ from apscheduler.triggers.interval import (
 )
 
 from hub.errors import InputError
+from hub.logging import get_logger
 from hub.operations.runs import JOB_KINDS
 from hub.toolkit.budget import Budget
 
 #: The job kinds a schedule file may name: the run history's (:class:`hub.operations.runs.JobKind`).
 KNOWN_JOBS: tuple[str, ...] = JOB_KINDS
+
+log = get_logger("hub.daemon.schedules")
 
 TRIGGER_KINDS: tuple[str, ...] = ("interval", "cron")
 INTERVAL_FIELDS: tuple[str, ...] = ("weeks", "days", "hours", "minutes", "seconds")
@@ -222,6 +225,60 @@ class Schedules:
                     f"{self.source}:{line}: {_dotted(('clients', name))}:"
                     f" no client named {name!r} (see `hub clients list`)"
                 )
+
+
+# -- plugin names the file uses that are not installed (issue 18) --
+
+#: What a plugin name of each table that is not installed means.
+_UNUSED: Mapping[str, str] = MappingProxyType(
+    {
+        "limits.*": "no rate budget applies to it",
+        "distributed.queues": "no task goes to its queue",
+    }
+)
+
+
+def unknown_plugins(
+    schedules: Schedules, installed: Iterable[str], *, distributed: bool = True
+) -> dict[str, list[str]]:
+    """The names of ``[limits.<plugin>]`` and ``[distributed.queues]`` (when ``distributed``:
+    only ``hub run --distributed`` reads it) that name no installed plugin, by table
+    (``"limits.*"``, ``"distributed.queues"``), sorted; tables naming none left out.
+
+    Not an error, but worth saying: a typo (``[limits.tripletex]`` for the plugin
+    ``norwegian_invoicing``) would else silently apply nothing, while a plugin not installed
+    on this host yet is fine (it applies once it is)."""
+    names = set(installed)
+    found = {"limits.*": sorted(set(schedules.limits) - names)}
+    if distributed:
+        found["distributed.queues"] = sorted(set(schedules.distributed.queues) - names)
+    return {table: unknown for table, unknown in found.items() if unknown}
+
+
+def unknown_plugin_warnings(
+    schedules: Schedules, installed: Iterable[str], *, distributed: bool = True
+) -> list[str]:
+    """:func:`unknown_plugins` as one sentence per table (``hub run --check`` prints them)."""
+    names = sorted(set(installed))
+    return [
+        f"{schedules.source}: [{table}] names no installed plugin: {', '.join(unknown)}"
+        f" ({_UNUSED[table]}; installed: {', '.join(names) or 'none'})"
+        for table, unknown in unknown_plugins(schedules, names, distributed=distributed).items()
+    ]
+
+
+def warn_unknown_plugins(
+    schedules: Schedules, installed: Iterable[str], *, distributed: bool = True
+) -> None:
+    """Log one warning per table of :func:`unknown_plugins` (both daemons, at start)."""
+    names = sorted(set(installed))
+    for table, unknown in unknown_plugins(schedules, names, distributed=distributed).items():
+        log.warning(
+            f"[{table}] names no installed plugin: {_UNUSED[table]}",
+            schedules=schedules.source,
+            unknown=unknown,
+            plugins=names,
+        )
 
 
 def parse(text: str, source: str) -> Schedules:

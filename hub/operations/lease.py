@@ -50,6 +50,7 @@ __all__ = [
     "Renewal",
     "dead_nodes",
     "drop",
+    "give_up",
     "keeper",
     "live_nodes",
     "take",
@@ -227,6 +228,19 @@ def keeper(lease: Lease, on_lost: Callable[[], None]) -> Renewal:
     """The renewal of the daemon's lease every third of its length, calling ``on_lost`` once
     if the lease turns out to be another daemon's; :meth:`~hub.db.leases.Renewal.start` it."""
     return Renewal(lease.renew, lease.length / 3, name=f"lease-{lease.name}", on_lost=on_lost)
+
+
+def give_up(held: Lease | None, renewal: Renewal | None, what: str) -> None:
+    """Stop renewing ``held`` and release it, unless it was lost (a daemon or node stopping, or
+    failing to start). A release that fails is logged, naming ``what`` (``"daemon"``,
+    ``"node"``), not raised: the lease lapses by itself."""
+    if renewal is not None:
+        renewal.stop()
+    if held is not None and not held.lost:
+        try:
+            held.release()
+        except Exception as exc:  # it lapses by itself
+            log.error(f"could not give the {what} lease up", lease=held.name, error=str(exc))
 
 
 # -- the nodes of hub run --distributed ----------------------------------------------------------

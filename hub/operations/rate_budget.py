@@ -10,13 +10,19 @@ more than ``requests``); each attempt of a request takes one; a 429 that says ho
 long to wait pauses the key everywhere and empties its bucket, which refills from the end of
 the pause.
 
+A 429 pauses a key whose plugin has no budget too: the pause is recorded all the same (its
+row's, or bucket's, ``paused_until``) and every process sharing the gate waits it out, but such
+a key takes no token (on PostgreSQL, one short ``SELECT`` of ``paused_until`` a request; no row,
+no pause).
+
 * :class:`PostgresGate`: the bucket is a row of ``rate_buckets``, taken from in one statement
   (the row locked, refilled, decremented, and the answer read back, in one short transaction),
   on the database's clock, so every node on the database shares it.
 * :class:`MemoryGate`: the bucket in this process's memory (SQLite: one process runs jobs).
 
 :func:`install_for` picks the one for the database and installs it; both daemons call it at
-start, after taking their lease. A plugin without a budget is let through at once.
+start, after taking their lease. A plugin without a budget is let through at once unless a
+429 paused its key.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from hub.logging import get_logger
 from hub.toolkit import budget
 from hub.toolkit.budget import Budget, RateGate
 
-__all__ = ["Budget", "MemoryGate", "PostgresGate", "install_for"]
+__all__ = ["Budget", "MemoryGate", "PostgresGate", "install_for", "swap_in"]
 
 log = get_logger("hub.operations.rate_budget")
 
@@ -74,13 +80,16 @@ class _Gate:
         (nothing taken)."""
         raise NotImplementedError
 
+    def paused_for(self, key: str) -> float:
+        """Seconds left of a pause a 429 set on ``key`` (0: none); takes nothing. What a key
+        without a budget waits for."""
+        raise NotImplementedError
+
     def acquire(self, key: str, *, wait_at_most: float | None = None) -> bool:
         limit = self.budget_of(key)
-        if limit is None:
-            return True
         give_up = None if wait_at_most is None else time.monotonic() + wait_at_most
         while True:
-            wait = self.take(key, limit)
+            wait = self.paused_for(key) if limit is None else self.take(key, limit)
             if wait <= 0:
                 return True
             if give_up is not None and time.monotonic() + wait > give_up:
@@ -92,7 +101,9 @@ class _Gate:
 
     def describe(self, key: str) -> str:
         limit = self.budget_of(key)
-        return f"the rate budget {key}" + (f" ({limit.describe()})" if limit else "")
+        if limit is None:
+            return f"the pause a 429 set on {key} (no rate budget)"
+        return f"the rate budget {key} ({limit.describe()})"
 
 
 @dataclass
@@ -130,9 +141,14 @@ class MemoryGate(_Gate):
                 return 0.0
             return max(wait_for_token(level, paused_for, limit), 1e-3)
 
+    def paused_for(self, key: str) -> float:
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None or bucket.paused_until is None:
+                return 0.0
+            return max(bucket.paused_until - self._clock(), 0.0)
+
     def throttled(self, key: str, seconds: float) -> None:
-        if self.budget_of(key) is None:
-            return
         with self._lock:
             now = self._clock()
             until = now + max(seconds, 0.0)
@@ -196,6 +212,17 @@ _THROTTLED = sa.text(
     """
 )
 
+# A key without a budget: the seconds left of its pause, if a 429 set one (no row: none).
+_PAUSED_FOR = sa.text(
+    """
+    SELECT CAST(EXTRACT(EPOCH FROM (paused_until
+                                    - COALESCE(CAST(:now AS timestamptz), statement_timestamp())))
+                AS double precision)
+    FROM rate_buckets
+    WHERE key = :key AND paused_until IS NOT NULL
+    """
+)
+
 
 class PostgresGate(_Gate):
     """Token buckets in PostgreSQL's ``rate_buckets``: one budget per key for every process and
@@ -232,9 +259,12 @@ class PostgresGate(_Gate):
             return 0.0
         return max(wait_for_token(level, paused_for, limit), 1e-3)
 
+    def paused_for(self, key: str) -> float:
+        with self._engine.connect() as conn:
+            left = conn.execute(_PAUSED_FOR, {"key": key, "now": self._now()}).scalar_one_or_none()
+        return 0.0 if left is None else max(float(left), 0.0)
+
     def throttled(self, key: str, seconds: float) -> None:
-        if self.budget_of(key) is None:
-            return
         with self._engine.connect() as conn:
             conn.execute(_THROTTLED, {"key": key, "seconds": max(seconds, 0.0), "now": self._now()})
         log.warning("rate budget paused", key=key, seconds=round(seconds, 3))
@@ -269,3 +299,16 @@ def install_for(db: Database, limits: Mapping[str, Budget]) -> RateGate:
         budgets={plugin: limit.describe() for plugin, limit in sorted(limits.items())} or "none",
     )
     return gate
+
+
+def swap_in(db: Database, limits: Mapping[str, Budget]) -> RateGate | None:
+    """What a daemon does at start: :func:`install_for` in place of the process's gate, which
+    it returns for the daemon to put back when it stops or its start fails
+    (``budget.install(replaced)``). Should the install fail, the replaced gate is back."""
+    replaced = budget.install(None)
+    try:
+        install_for(db, limits)
+    except BaseException:
+        budget.install(replaced)
+        raise
+    return replaced

@@ -24,7 +24,9 @@ Writing a gate: follow :class:`RateGate`. ``acquire`` blocks, but never past ``w
 seconds (the job's deadline, :mod:`hub.toolkit.deadline`, as the client reckons it): a gate that
 cannot let the request go within that returns False *at once* and takes nothing, and the client
 raises :class:`~hub.errors.DeadlineError` naming the budget. A key whose plugin has no budget
-is let through at once. Gates are called from many threads at once.
+takes no token, but a 429 pauses it all the same: :meth:`RateGate.throttled` records the pause
+for any key, and ``acquire`` waits it out (within ``wait_at_most``), then lets the key through
+at once. Gates are called from many threads at once.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ class RateGate(Protocol):
 
     def throttled(self, key: str, seconds: float) -> None:
         """The vendor refused a request of ``key`` (HTTP 429) and asked to wait ``seconds``:
-        no request of ``key`` is let through, in any process sharing the gate, until then."""
+        no request of ``key`` is let through, in any process sharing the gate, until then,
+        whether its plugin has a budget or not."""
         ...
 
     def describe(self, key: str) -> str:

@@ -36,12 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.daemon import health
 from hub.daemon.distributed.app import DISPATCH_QUEUE, build_app, release_stalled_tick
 from hub.daemon.distributed.connection import describe, needs_postgresql
 from hub.daemon.distributed.runtime import KEY, Runtime, log
 from hub.daemon.health import HealthServer
-from hub.daemon.schedules import DEFAULT_QUEUE, Schedules
-from hub.errors import InputError
+from hub.daemon.schedules import DEFAULT_QUEUE, Schedules, warn_unknown_plugins
 from hub.operations import lease, rate_budget, runs
 from hub.operations.context import Context
 from hub.toolkit import budget
@@ -110,28 +110,17 @@ class Node:
         try:
             # Shared rate budgets ([limits.*]): every request of this node's tasks passes the
             # gate, which on PostgreSQL is one token bucket per credential for all nodes.
-            self._previous_gate = budget.install(None)
-            rate_budget.install_for(self.ctx.db, self.schedules.limits)
-            self._check_queues()
+            self._previous_gate = rate_budget.swap_in(self.ctx.db, self.schedules.limits)
+            warn_unknown_plugins(self.schedules, self.ctx.registry.names())
             if self.http_port is not None:
-                self._health = _bind_health(self)
+                self._health = health.bind(
+                    self.ctx, self.alive, self.http_host, self.http_port, "node"
+                )
         except BaseException:
             budget.install(self._previous_gate)
             self._give_up_lease()
+            runs.act_as("cli")
             raise
-
-    def _check_queues(self) -> None:
-        """Say so when ``[distributed.queues]`` names a plugin this hub does not have: no
-        client's tasks would ever go to that queue (a typo, or a plugin not installed here)."""
-        registry = self.ctx.services.registry
-        names = set((registry() if callable(registry) else registry).names())
-        unknown = sorted(set(self.schedules.distributed.queues) - names)
-        if unknown:
-            log.warning(
-                "[distributed.queues] names no installed plugin: no task goes to its queue",
-                queues=unknown,
-                plugins=sorted(names),
-            )
 
     def _lease_lost(self) -> None:
         loop = self._loop
@@ -268,30 +257,7 @@ class Node:
         log.info("node stopped")
 
     def _give_up_lease(self) -> None:
-        if self._keeper is not None:
-            self._keeper.stop()
-        if self._lease is not None and not self._lease.lost:
-            try:
-                self._lease.release()
-            except Exception as exc:  # it goes stale by itself
-                log.error("could not give the node lease up", error=str(exc))
-
-
-def _bind_health(node: Node) -> HealthServer:
-    assert node.http_port is not None
-    from hub.console import make_app  # the console's pages and API share the port
-
-    console = make_app(node.ctx.services, node.ctx.clock)
-    try:
-        return HealthServer(
-            node.ctx.db, node.alive, node.http_host, node.http_port, console=console
-        )
-    except OSError as exc:
-        raise InputError(
-            f"--http-port: cannot listen on {node.http_host}:{node.http_port} for health"
-            f" and metrics: {exc.strerror or exc}; another process uses it (another node?),"
-            " or choose another port. Nothing was started"
-        ) from exc
+        lease.give_up(self._lease, self._keeper, "node")
 
 
 def run_node(node: Node) -> int:
