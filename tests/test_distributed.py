@@ -340,7 +340,9 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
             assert node.poll() is None, log.read_text()[-3000:]
         rows = _runs(world.db)
         done = {(r["job"], r["client"]) for r in rows if r["outcome"] == "ok"}
-        return every <= done and all(_ok_by(rows, n.pid) for n in nodes) and _ticks_of(world.db) >= 3
+        return (
+            every <= done and all(_ok_by(rows, n.pid) for n in nodes) and _ticks_of(world.db) >= 3
+        )
 
     _wait(all_ran, "every client's jobs, on both nodes")
     for node, log in zip(nodes, logs, strict=True):
