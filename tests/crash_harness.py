@@ -6,6 +6,7 @@ for one daemon, tests/test_distributed_crash.py for several nodes).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import subprocess
 import sys
@@ -24,6 +25,24 @@ from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from tests import daemon_world
 from tests.daemon_world import DAYS, World
+
+#: How long what a killed daemon held (a recurring invoice's lease, a letter's claim) stays
+#: held: short, so that it is taken again within the test.
+HOLD_SECONDS = 3
+
+
+def child_env(hub_env: Path, db_url: str) -> dict[str, str]:
+    """The environment of a daemon or node child process: the test's data directory and
+    database, short leases and claims, and the acting user ``daemon``."""
+    return {
+        **os.environ,
+        "HUB_DATA_DIR": str(hub_env),
+        "HUB_DATABASE_URL": db_url,
+        "HUB_RECURRING_LEASE": str(HOLD_SECONDS),
+        "HUB_DELIVERY_CLAIM": str(HOLD_SECONDS),
+        "HUB_USER": "daemon",
+    }
+
 
 #: Every child process a test started; the test's fixture kills what is left of them.
 children: list[subprocess.Popen[bytes]] = []

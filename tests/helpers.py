@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from importlib.metadata import EntryPoint
+from typing import Any
 
 from hub import clients
 from hub.clock import Clock
@@ -11,6 +14,7 @@ from hub.db.engine import Database
 from hub.dunning import cycle as dunning_cycle
 from hub.dunning import messages as dunning_messages
 from hub.model import ClientContext
+from hub.operations import runs
 from hub.operations import sync as sync_ops
 from hub.operations.clients import client_day
 from hub.operations.context import Actor, Context, Services
@@ -106,3 +110,23 @@ def deliver_pending(
     return dunning_messages.deliver_pending(
         db, registry, box, *_client(db, name, today), _now(db, name, today)
     )
+
+
+def run_history(db: Database) -> list[dict[str, Any]]:
+    """Every recorded run, newest first, as ``hub runs list --json`` gives them."""
+    with db.session() as session:
+        return runs.run_rows(session, limit=100_000)
+
+
+def wait_for(
+    condition: Callable[[], Any], what: str, timeout: float = 90, every: float = 0.05
+) -> Any:
+    """Poll ``condition`` until it is true (returning its value), failing after ``timeout``
+    seconds naming ``what`` was waited for."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(every)

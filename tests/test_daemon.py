@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from hub.secrets import SecretBox
 from hub.testing.fakes import economic as economic_fake
 from tests import daemon_world
 from tests.daemon_world import DAYS, DK, NO, World
+from tests.helpers import run_history, wait_for
 
 EVERY_SECOND = """
 [daemon]
@@ -84,21 +85,6 @@ def world(db: Database, ctx: Context, tmp_path: Path) -> Iterator[World]:
     """The world on its first day (the in-process daemon's jobs see the same simulated day)."""
     with daemon_world.world(db, ctx, tmp_path / "outbox") as w:
         yield w
-
-
-def _runs(db: Database) -> list[dict[str, Any]]:
-    with db.session() as session:
-        return runs.run_rows(session, limit=10_000)
-
-
-def _wait(condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 class Running:
@@ -151,11 +137,11 @@ def test_one_job_per_kind_and_client_in_the_database_each_run_recorded(
     running = Running(ctx, _schedule(seconds=HOUR))
     try:
         every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
-        _wait(lambda: every <= _ok(_runs(ctx.db)), "every job to run once")
+        wait_for(lambda: every <= _ok(run_history(ctx.db)), "every job to run once")
         assert set(_stored_jobs(ctx.db)) == {f"{job}:{client}" for job, client in every}
     finally:
         assert running.stop() == []
-    rows = _runs(ctx.db)
+    rows = run_history(ctx.db)
     sync = next(r for r in rows if r["job"] == "sync" and r["client"] == DK and r["runner"])
     assert sync["runner"].startswith("daemon ")
     # Every Danish invoice seen once. The postings job runs beside the sync, so an invoice whose
@@ -192,14 +178,14 @@ def test_one_clients_slow_accounting_system_does_not_hold_up_another(
     world.economic.fail_next(economic_fake.Fault(hold=answer, path_prefix="/invoices"))
     running = Running(ctx, _schedule(seconds=HOUR))
     try:
-        _wait(lambda: _held(world), "the Danish sync's question to e-conomic")
-        _wait(lambda: ("sync", NO) in _ok(_runs(ctx.db)), "the Norwegian sync")
-        going = [(r["job"], r["client"]) for r in _runs(ctx.db) if r["outcome"] == "running"]
+        wait_for(lambda: _held(world), "the Danish sync's question to e-conomic")
+        wait_for(lambda: ("sync", NO) in _ok(run_history(ctx.db)), "the Norwegian sync")
+        going = [(r["job"], r["client"]) for r in run_history(ctx.db) if r["outcome"] == "running"]
         assert ("sync", DK) in going
     finally:
         answer.set()
         running.stop()
-    assert ("sync", DK) in _ok(_runs(ctx.db)), "and ended well once e-conomic answered"
+    assert ("sync", DK) in _ok(run_history(ctx.db)), "and ended well once e-conomic answered"
 
 
 def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, ctx: Context) -> None:
@@ -207,11 +193,11 @@ def test_a_client_that_fails_is_recorded_and_the_others_go_on(world: World, ctx:
         clients.add_client(session, "broken", "DK")  # no accounting plugin
     running = Running(ctx, _schedule(seconds=HOUR))
     try:
-        _wait(lambda: ("sync", DK) in _ok(_runs(ctx.db)), "the Danish sync")
-        failed = _wait(
+        wait_for(lambda: ("sync", DK) in _ok(run_history(ctx.db)), "the Danish sync")
+        failed = wait_for(
             lambda: [
                 r
-                for r in _runs(ctx.db)
+                for r in run_history(ctx.db)
                 if r["client"] == "broken" and r["job"] == "sync" and r["outcome"] != "running"
             ],
             "the broken client's sync",
@@ -227,14 +213,16 @@ def test_clients_added_and_removed_while_running_and_changed_schedules(
 ) -> None:
     running = Running(ctx, _schedule(seconds=HOUR))
     try:
-        _wait(lambda: f"sync:{DK}" in _stored_jobs(ctx.db), "the jobs")
+        wait_for(lambda: f"sync:{DK}" in _stored_jobs(ctx.db), "the jobs")
         with ctx.db.session() as session:
             clients.add_client(session, "newcomer", "NO")
-        _wait(lambda: "postings:newcomer" in _stored_jobs(ctx.db), "the newcomer's jobs")
-        _wait(lambda: ("postings", "newcomer") in _ok(_runs(ctx.db)), "the newcomer's first run")
+        wait_for(lambda: "postings:newcomer" in _stored_jobs(ctx.db), "the newcomer's jobs")
+        wait_for(
+            lambda: ("postings", "newcomer") in _ok(run_history(ctx.db)), "the newcomer's first run"
+        )
         with ctx.db.session() as session:
             session.execute(delete(t.Client).where(t.Client.name == "newcomer"))
-        _wait(lambda: "sync:newcomer" not in _stored_jobs(ctx.db), "the newcomer's jobs to go")
+        wait_for(lambda: "sync:newcomer" not in _stored_jobs(ctx.db), "the newcomer's jobs to go")
     finally:
         running.stop()
     before = _stored_jobs(ctx.db)
@@ -270,7 +258,9 @@ def test_clients_added_and_removed_while_running_and_changed_schedules(
 
 def _sync_runs_after(db: Database, marker: int) -> list[dict[str, Any]]:
     """The Danish sync's runs recorded after the run ``marker``."""
-    return [r for r in _runs(db) if r["job"] == "sync" and r["client"] == DK and r["id"] > marker]
+    return [
+        r for r in run_history(db) if r["job"] == "sync" and r["client"] == DK and r["id"] > marker
+    ]
 
 
 def _set_next_run_time(db: Database, job_id: str, when: dt.datetime) -> None:
@@ -288,20 +278,20 @@ def test_runs_missed_while_the_daemon_was_down_run_once_as_soon_as_it_is_back(
     schedule = _schedule(seconds=HOUR)
     first = Running(ctx, schedule)
     try:
-        _wait(lambda: ("sync", DK) in _ok(_runs(ctx.db)), "the first sync")
+        wait_for(lambda: ("sync", DK) in _ok(run_history(ctx.db)), "the first sync")
     finally:
         first.stop()
     # Down for three hours: three runs of the Danish sync missed, the next one due in 30 min.
     back = dt.datetime.now(dt.UTC)
     _set_next_run_time(ctx.db, f"sync:{DK}", back - dt.timedelta(hours=2, minutes=30))
-    marker = max(r["id"] for r in _runs(ctx.db))
+    marker = max(r["id"] for r in run_history(ctx.db))
     second = Running(ctx, schedule)
     try:
-        _wait(
+        wait_for(
             lambda: [r for r in _sync_runs_after(ctx.db, marker) if r["outcome"] != "running"],
             "the missed sync",
         )
-        _wait(
+        wait_for(
             lambda: _stored_jobs(ctx.db)[f"sync:{DK}"] > back.timestamp(),
             "the sync's next run time to move past the missed ones",
         )
@@ -319,7 +309,7 @@ def test_runs_that_never_started_or_finished_are_run_again_at_the_next_start(
     first = Running(ctx, _schedule(seconds=HOUR))
     try:
         every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
-        _wait(lambda: every <= _ok(_runs(ctx.db)), "every job to run once")
+        wait_for(lambda: every <= _ok(run_history(ctx.db)), "every job to run once")
     finally:
         first.stop()
     with ctx.db.session() as session:
@@ -334,18 +324,18 @@ def test_runs_that_never_started_or_finished_are_run_again_at_the_next_start(
             .where(t.JobRun.job == "postings", t.JobRun.client_id == ids[NO])
             .values(outcome="interrupted")
         )
-    marker = max(r["id"] for r in _runs(ctx.db))
+    marker = max(r["id"] for r in run_history(ctx.db))
     second = Running(ctx, _schedule(seconds=HOUR))
     try:
-        _wait(
+        wait_for(
             lambda: (
                 {("sync", DK), ("postings", NO)}
-                <= {(r["job"], r["client"]) for r in _runs(ctx.db) if r["id"] > marker}
+                <= {(r["job"], r["client"]) for r in run_history(ctx.db) if r["id"] > marker}
             ),
             "the two to run again",
         )
         time.sleep(1.0)
-        again = {(r["job"], r["client"]) for r in _runs(ctx.db) if r["id"] > marker}
+        again = {(r["job"], r["client"]) for r in run_history(ctx.db) if r["id"] > marker}
     finally:
         second.stop()
     assert again == {("sync", DK), ("postings", NO)}  # the others wait for their next time
@@ -357,10 +347,10 @@ def test_a_client_removed_while_its_schedule_names_it_is_no_error(
     schedule = _schedule(seconds=HOUR, extra=f'\n[clients."{NO}".sync]\nseconds = 120\n')
     running = Running(ctx, schedule)
     try:
-        _wait(lambda: f"sync:{NO}" in _stored_jobs(ctx.db), "the jobs")
+        wait_for(lambda: f"sync:{NO}" in _stored_jobs(ctx.db), "the jobs")
         with ctx.db.session() as session:
             session.execute(delete(t.Client).where(t.Client.name == NO))
-        _wait(lambda: f"sync:{NO}" not in _stored_jobs(ctx.db), "its jobs to go")
+        wait_for(lambda: f"sync:{NO}" not in _stored_jobs(ctx.db), "its jobs to go")
         assert running.daemon.alive()
     finally:
         running.stop()
@@ -391,7 +381,9 @@ def test_runs_left_running_by_a_dead_daemon_of_this_host_are_marked_interrupted(
     running = Running(ctx, _schedule(seconds=HOUR))
     running.stop()
     left = {
-        r["runner"]: r["outcome"] for r in _runs(ctx.db) if r["runner"] and r["outcome"] != "ok"
+        r["runner"]: r["outcome"]
+        for r in run_history(ctx.db)
+        if r["runner"] and r["outcome"] != "ok"
     }
     assert left[gone] == "interrupted"
     assert left[same_pid_earlier] == "interrupted"
@@ -442,9 +434,9 @@ def test_two_daemons_started_together_on_one_database_one_runs_every_job_once(
         assert f"host {socket.gethostname()}, pid {os.getpid()}" in message
         assert "twice" in message
         every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
-        _wait(lambda: every <= _ok(_runs(ctx.db)), "every job to run once")
+        wait_for(lambda: every <= _ok(run_history(ctx.db)), "every job to run once")
         time.sleep(1.5)
-        ran = [(r["job"], r["client"]) for r in _runs(ctx.db) if r["runner"]]
+        ran = [(r["job"], r["client"]) for r in run_history(ctx.db) if r["runner"]]
         ran = [key for key in ran if key in every]
         # the world's set-up synced DK once, outside any daemon
         assert sorted(ran) == sorted([*every, ("sync", DK)]), "a job ran twice"
@@ -561,7 +553,7 @@ def _health_url(log: Path, process: subprocess.Popen[bytes], after: int) -> str:
                 return str(json.loads(line)["url"])
         return None
 
-    return str(_wait(found, "the health endpoint"))
+    return str(wait_for(found, "the health endpoint"))
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -585,7 +577,7 @@ def test_several_simulated_days_history_health_metrics_and_sigterm(
         process = _start(daemon_env, day, "--schedules", str(schedule), "--http-port", "0", log=log)
         url = _health_url(log, process, lines)
         every = {(job, client) for job in JOB_KINDS for client in (DK, NO)}
-        _wait(lambda: every <= _ok(_runs(world.db), process.pid), f"a round on {day}")  # noqa: B023
+        wait_for(lambda: every <= _ok(run_history(world.db), process.pid), f"a round on {day}")  # noqa: B023
         health = httpx.get(url + "healthz")
         assert health.status_code == 200, health.text
         body = health.json()
@@ -611,7 +603,7 @@ def test_several_simulated_days_history_health_metrics_and_sigterm(
     sent = outcome["message statuses"]["sent"]
     assert sent == outcome["letters"] == sum(outcome["messages"].values()) > 0
     assert metrics[("hub_messages", (("client", DK), ("status", "sent")))] == sent
-    rows = _runs(world.db)
+    rows = run_history(world.db)
     assert {r["outcome"] for r in rows} == {"ok"}, "all ok, none left running"
     # The history as an operator reads it.
     capsys.readouterr()
@@ -638,10 +630,10 @@ def test_sigterm_with_a_run_in_flight_waits_then_abandons_it_safely(
     process = _start(
         daemon_env, DAYS[0], "--schedules", str(schedule), "--stop-timeout", "1", log=log
     )
-    _wait(
+    wait_for(
         lambda: [
             r
-            for r in _runs(world.db)
+            for r in run_history(world.db)
             if r["outcome"] == "running" and r["client"] == DK and r["job"] == "sync"
         ],
         "the slow sync to start",
@@ -654,7 +646,7 @@ def test_sigterm_with_a_run_in_flight_waits_then_abandons_it_safely(
         answer.set()
     abandoned_rows = [
         r
-        for r in _runs(world.db)
+        for r in run_history(world.db)
         if r["client"] == DK
         and r["job"] == "sync"
         and r["runner"]
@@ -735,7 +727,7 @@ def test_hub_run_check_warns_of_limits_and_queues_naming_no_installed_plugin(
 
 
 def _runs_of(db: Database, pid: int) -> list[dict[str, Any]]:
-    return [r for r in _runs(db) if f" {pid} " in (r["runner"] or "")]
+    return [r for r in run_history(db) if f" {pid} " in (r["runner"] or "")]
 
 
 @pytest.mark.slow
@@ -746,7 +738,7 @@ def test_a_second_hub_run_is_refused_naming_the_first_before_any_job_runs(
     schedule.write_text(EVERY_SECOND.format(seconds=1))
     log = tmp_path / "daemon.log"
     first = _start(daemon_env, DAYS[0], "--schedules", str(schedule), log=log)
-    _wait(lambda: _ok(_runs(world.db), first.pid), "the first daemon's runs")
+    wait_for(lambda: _ok(run_history(world.db), first.pid), "the first daemon's runs")
     second_log = tmp_path / "second.log"
     second = _start(daemon_env, DAYS[0], "--schedules", str(schedule), log=second_log)
     assert second.wait(timeout=60) == 1, second_log.read_text()
@@ -815,7 +807,7 @@ def test_in_a_terminal_the_daemon_logs_lines_a_person_reads_and_json_elsewhere(
 
     log = tmp_path / "daemon.log"
     child = _start(daemon_env, DAYS[0], log=log)
-    _wait(lambda: "daemon started" in log.read_text(), "the daemon to start")
+    wait_for(lambda: "daemon started" in log.read_text(), "the daemon to start")
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=60) == 0
     [started_json] = [json.loads(x) for x in log.read_text().splitlines() if "daemon started" in x]

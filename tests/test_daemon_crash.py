@@ -11,7 +11,6 @@ the same job functions run in this process without a crash.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Iterator
@@ -24,8 +23,10 @@ from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from tests import daemon_world
 from tests.crash_harness import (
+    HOLD_SECONDS,
     DaemonProcess,
     assert_nothing_twice_nothing_lost,
+    child_env,
     database,
     kill_children,
     outcomes,
@@ -56,19 +57,11 @@ seconds = 2
 trigger = "interval"
 seconds = 2
 """
-HOLD_SECONDS = 3
 
 
 @pytest.fixture
 def daemon_env(hub_env: Path, db_url: str) -> Iterator[dict[str, str]]:
-    yield {
-        **os.environ,
-        "HUB_DATA_DIR": str(hub_env),
-        "HUB_DATABASE_URL": db_url,
-        "HUB_RECURRING_LEASE": str(HOLD_SECONDS),
-        "HUB_DELIVERY_CLAIM": str(HOLD_SECONDS),
-        "HUB_USER": "daemon",
-    }
+    yield child_env(hub_env, db_url)
     kill_children()  # a test that failed half-way leaves no daemon behind
 
 

@@ -46,6 +46,7 @@ from hub.plugins import load_plugins
 from hub.secrets import SecretBox
 from tests import daemon_world
 from tests.daemon_world import DAYS, DK, NO, World
+from tests.helpers import run_history, wait_for
 
 EVERY_SECONDS = """
 [daemon]
@@ -115,21 +116,6 @@ def _start(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes
         )
     _children.append(child)
     return child
-
-
-def _runs(db: Database) -> list[dict[str, Any]]:
-    with db.session() as session:
-        return runs.run_rows(session, limit=100_000)
-
-
-def _wait(condition: Callable[[], Any], what: str, timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def _ok_by(rows: list[dict[str, Any]], pid: int) -> set[tuple[str, str]]:
@@ -338,13 +324,13 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
     def all_ran() -> bool:
         for node, log in zip(nodes, logs, strict=True):
             assert node.poll() is None, log.read_text()[-3000:]
-        rows = _runs(world.db)
+        rows = run_history(world.db)
         done = {(r["job"], r["client"]) for r in rows if r["outcome"] == "ok"}
         return (
             every <= done and all(_ok_by(rows, n.pid) for n in nodes) and _ticks_of(world.db) >= 3
         )
 
-    _wait(all_ran, "every client's jobs, on both nodes")
+    wait_for(all_ran, "every client's jobs, on both nodes")
     for node, log in zip(nodes, logs, strict=True):
         _stop(node, log)
     for log in logs:
@@ -352,7 +338,7 @@ def test_two_nodes_run_every_clients_jobs_never_one_job_twice_at_once_one_tick_p
         assert len(said) == 2, said
         assert "[limits.*] names no installed plugin" in said[0] and "tripletex" in said[0]
         assert "[distributed.queues] names no installed plugin" in said[1] and "visma" in said[1]
-    rows = _runs(world.db)
+    rows = run_history(world.db)
     assert {r["outcome"] for r in rows} <= {"ok", "partial"}, rows
     assert _overlaps(world.db) == [], "two runs of one (job kind, client) at once"
     with world.db.engine.connect() as conn:  # each period's tick deferred once
@@ -410,13 +396,17 @@ def test_nodes_together_keep_to_the_budget_of_a_vendor_app_counted_at_the_fake(
         def busy_for_long() -> bool:
             for node, log in zip(nodes, logs, strict=True):
                 assert node.poll() is None, log.read_text()[-3000:]
-            rows = _runs(db)
+            rows = run_history(db)
             synced = {r["client"] for r in rows if r["job"] == "sync" and r["outcome"] == "ok"}
             by_both = all(any(client in danish for _, client in _ok_by(rows, n.pid)) for n in nodes)
             sent = [t for t in w.economic.request_times.get(SHARED_APP, []) if t >= started]
             return danish <= synced and by_both and len(sent) >= 4 * BUDGET_REQUESTS
 
-        _wait(busy_for_long, "three Danish clients synced by both nodes, four budgets spent")
+        wait_for(
+            busy_for_long,
+            "three Danish clients synced by both nodes, four budgets spent",
+            timeout=90,
+        )
         for node, log in zip(nodes, logs, strict=True):
             _stop(node, log)
         times = sorted(t for t in w.economic.request_times[SHARED_APP] if t >= started)
@@ -540,11 +530,11 @@ def test_one_node_picks_up_clients_and_schedule_changes_and_refuses_a_plain_daem
     def ran(wanted: set[tuple[str, str]]) -> Callable[[], bool]:
         def check() -> bool:
             assert node.poll() is None, log.read_text()[-3000:]
-            return wanted <= _ok_by(_runs(world.db), node.pid)
+            return wanted <= _ok_by(run_history(world.db), node.pid)
 
         return check
 
-    _wait(ran(every), "every client's jobs")
+    wait_for(ran(every), "every client's jobs")
 
     # A plain hub run beside it is refused, naming the node.
     plain_log = tmp_path / "plain.log"
@@ -556,10 +546,10 @@ def test_one_node_picks_up_clients_and_schedule_changes_and_refuses_a_plain_daem
     # A client added is picked up without a restart, and dropped when removed.
     with world.db.session() as session:
         clients.add_client(session, "newcomer", "NO")
-    _wait(ran({("postings", "newcomer")}), "the newcomer's first run")
+    wait_for(ran({("postings", "newcomer")}), "the newcomer's first run")
     with world.db.session() as session:
         session.query(t.Client).filter(t.Client.name == "newcomer").delete()
-    _wait(
+    wait_for(
         lambda: not any(c == "newcomer" for _, c in job_schedule.load(world.db)),
         "the newcomer's schedule to go",
     )
@@ -567,9 +557,13 @@ def test_one_node_picks_up_clients_and_schedule_changes_and_refuses_a_plain_daem
     # A schedule file that no longer reads is logged and the last good one kept; a changed
     # one is applied at the next tick.
     schedule.write_text(hourly + "\n[jobs.bogus]\n")
-    _wait(lambda: "the last good one stays in force" in log.read_text(), "the bad file logged")
+    wait_for(
+        lambda: "the last good one stays in force" in log.read_text(),
+        "the bad file logged",
+        timeout=90,
+    )
     schedule.write_text(hourly + f'\n[clients."{NO}".recurring]\nenabled = false\n')
-    _wait(
+    wait_for(
         lambda: ("recurring", NO) not in job_schedule.load(world.db),
         "the switched-off job to go",
     )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import random
 import signal
 import time
@@ -39,6 +38,7 @@ from tests.crash_harness import (
     DaemonProcess,
     assert_nothing_twice_nothing_lost,
     aware,
+    child_env,
     database,
     kill_children,
     outcomes,
@@ -81,7 +81,6 @@ seconds = 1
 trigger = "interval"
 seconds = 2
 """
-HOLD_SECONDS = 3
 
 
 @dataclass
@@ -95,14 +94,7 @@ class Kill:
 
 @pytest.fixture
 def node_env(hub_env: Path, db_url: str) -> Iterator[dict[str, str]]:
-    yield {
-        **os.environ,
-        "HUB_DATA_DIR": str(hub_env),
-        "HUB_DATABASE_URL": db_url,
-        "HUB_RECURRING_LEASE": str(HOLD_SECONDS),
-        "HUB_DELIVERY_CLAIM": str(HOLD_SECONDS),
-        "HUB_USER": "daemon",
-    }
+    yield child_env(hub_env, db_url)
     kill_children()  # a test that failed half-way leaves no node behind
 
 

@@ -154,6 +154,20 @@ def sync_recorder(client_id: int, run_id: int | None = None) -> RunRecorder:
     return record
 
 
+def _interrupt(session: Session, where: ColumnElement[bool], why: str) -> list[int]:
+    """Mark the runs still ``running`` that ``where`` selects as ``interrupted``, saying why;
+    returns their ids."""
+    running = t.JobRun.outcome == Outcome.RUNNING
+    ids = list(session.scalars(select(t.JobRun.id).where(running, where)))
+    if ids:
+        session.execute(
+            update(t.JobRun)
+            .where(t.JobRun.id.in_(ids), running)
+            .values(outcome=Outcome.INTERRUPTED.value, finished_at=_now(), error=why)
+        )
+    return ids
+
+
 def mark_interrupted(db: Database) -> list[int]:
     """Mark as ``interrupted`` the runs left ``running`` by processes of this host that are
     gone; returns their ids."""
@@ -163,18 +177,14 @@ def mark_interrupted(db: Database) -> list[int]:
             select(t.JobRun.id, t.JobRun.runner).where(t.JobRun.outcome == Outcome.RUNNING)
         ).all()
         dead = [run_id for run_id, runner in rows if _dead_here(runner, host)]
-        if dead:
-            session.execute(
-                update(t.JobRun)
-                .where(t.JobRun.id.in_(dead), t.JobRun.outcome == Outcome.RUNNING)
-                .values(
-                    outcome=Outcome.INTERRUPTED.value,
-                    finished_at=_now(),
-                    error="the process running it ended before it finished (a crash or a"
-                    " kill); what it did was committed unit by unit, and the next run goes on",
-                )
-            )
-        return dead
+        if not dead:
+            return []
+        return _interrupt(
+            session,
+            t.JobRun.id.in_(dead),
+            "the process running it ended before it finished (a crash or a kill); what it did"
+            " was committed unit by unit, and the next run goes on",
+        )
 
 
 def mark_runners_interrupted(db: Database, runners: list[str]) -> list[int]:
@@ -183,26 +193,13 @@ def mark_runners_interrupted(db: Database, runners: list[str]) -> list[int]:
     if not runners:
         return []
     with db.session() as session:
-        dead = list(
-            session.scalars(
-                select(t.JobRun.id).where(
-                    t.JobRun.outcome == Outcome.RUNNING, t.JobRun.runner.in_(runners)
-                )
-            )
+        return _interrupt(
+            session,
+            t.JobRun.runner.in_(runners),
+            "the node running it stopped sending its heartbeat (a crash, a kill, a lost"
+            " network); what it did was committed unit by unit, and the task is run again by"
+            " another node",
         )
-        if dead:
-            session.execute(
-                update(t.JobRun)
-                .where(t.JobRun.id.in_(dead), t.JobRun.outcome == Outcome.RUNNING)
-                .values(
-                    outcome=Outcome.INTERRUPTED.value,
-                    finished_at=_now(),
-                    error="the node running it stopped sending its heartbeat (a crash, a kill,"
-                    " a lost network); what it did was committed unit by unit, and the task is"
-                    " run again by another node",
-                )
-            )
-        return dead
 
 
 def node_of(runner: str | None) -> str | None:
@@ -214,15 +211,11 @@ def node_of(runner: str | None) -> str | None:
 def abandon_own(db: Database) -> None:
     """Mark this process's runs still going as ``interrupted``: it stops without them."""
     with db.session() as session:
-        session.execute(
-            update(t.JobRun)
-            .where(t.JobRun.outcome == Outcome.RUNNING, t.JobRun.runner == this_runner())
-            .values(
-                outcome=Outcome.INTERRUPTED.value,
-                finished_at=_now(),
-                error="the daemon was stopped before it finished; what it did was committed"
-                " unit by unit, and the next run goes on",
-            )
+        _interrupt(
+            session,
+            t.JobRun.runner == this_runner(),
+            "the daemon was stopped before it finished; what it did was committed unit by unit,"
+            " and the next run goes on",
         )
 
 
