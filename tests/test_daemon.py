@@ -791,16 +791,34 @@ def test_in_a_terminal_the_daemon_logs_lines_a_person_reads_and_json_elsewhere(
     )
     _children.append(child)
     os.close(terminal_fd)
-    seen = b""
+    said: list[bytes] = []
+
+    def read_the_terminal() -> None:
+        """Read all the daemon writes, as a terminal does, until it closes: a terminal nobody
+        reads fills up, and the daemon's next log line would wait for it for ever."""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # the daemon is gone (EIO)
+                return
+            if not chunk:
+                return
+            said.append(chunk)
+
+    reader = threading.Thread(target=read_the_terminal, daemon=True)
+    reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while b"daemon started" not in seen:
-            assert time.monotonic() < deadline and child.poll() is None, seen.decode()
-            seen += os.read(main_fd, 4096)
+        wait_for(
+            lambda: b"daemon started" in b"".join(said) or child.poll() is not None,
+            "the daemon to start",
+        )
     finally:
         child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=60) == 0
+        code = child.wait(timeout=60)
+        reader.join(timeout=10)
         os.close(main_fd)
+    seen = b"".join(said)
+    assert code == 0, seen.decode()[-3000:]
     started = next(line for line in seen.decode().splitlines() if "daemon started" in line)
     assert not started.lstrip().startswith("{") and "[hub.daemon.scheduler]" in started
     assert "Added job" not in seen.decode() and "Scheduler started" not in seen.decode()
