@@ -62,8 +62,8 @@ SCHEDULER = "scheduler"
 #: The leases of ``hub run --distributed``'s nodes are named ``"node <host> <pid> <token>"``,
 #: the runner their runs record (:func:`hub.operations.runs.this_runner`).
 NODE_PREFIX = "node "
-#: The advisory lock that makes the starts of daemons and nodes one at a time (PostgreSQL).
-_STARTS_LOCK = 0x6875625F7374  # "hub_st"
+#: How long a start waits for another start on the same database (PostgreSQL), seconds.
+_STARTS_WAIT_SECONDS = 30
 
 log = get_logger("hub.operations.lease")
 
@@ -154,9 +154,16 @@ def _one_start_at_a_time(session: Session) -> None:
     plain ``hub run`` and a node) could each see the other's lease absent. On PostgreSQL a
     transaction-level advisory lock makes look-and-claim one step; on SQLite the claim's write
     lock does (and there is no distributed mode there).
+
+    The lock is the hub's schema's (advisory locks belong to a whole PostgreSQL database, which
+    may hold several hubs, each in a schema of its own), and a start waits for it at most
+    ``_STARTS_WAIT_SECONDS``: a start stuck behind another fails, saying so, rather than hang.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STARTS_LOCK})
+        session.execute(text(f"SET LOCAL lock_timeout = '{_STARTS_WAIT_SECONDS}s'"))
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('hub starts in ' || current_schema()))")
+        )
 
 
 def take(db: Database, name: str = SCHEDULER, *, length: float | None = None) -> Lease:
