@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.amounts import plain_decimal
@@ -24,14 +24,29 @@ def duration_seconds(raw: str) -> float:
     seconds that ``time.monotonic()``, socket timeouts and sleeps count in.
 
     Read exactly by the parser of every typed number (:func:`hub.amounts.plain_decimal`: no
-    ``inf``, ``nan``, ``1e3`` or other spellings), rounded half up to the microsecond, and only
-    then made the runtime's unit of time: a duration is never an amount, but it is read like
-    one. A ``ValueError`` says why ``raw`` is not such a number (or has too many digits)."""
-    micro = int(plain_decimal(raw).scaleb(6).to_integral_value(rounding=ROUND_HALF_UP))
+    ``inf``, ``nan``, ``1e3`` or other spellings), then made the runtime's unit of time by
+    :func:`runtime_seconds`: a duration is never an amount, but it is read like one. A
+    ``ValueError`` says why ``raw`` is not such a number (or has too many digits)."""
+    return runtime_seconds(plain_decimal(raw))
+
+
+def runtime_seconds(seconds: Decimal) -> float:
+    """Exact ``seconds`` as the runtime counts time (sleeps, ``time.monotonic()``): rounded half
+    up to the microsecond, then divided as whole microseconds."""
+    micro = int(seconds.scaleb(6).to_integral_value(rounding=ROUND_HALF_UP))
     try:
         return micro / 1_000_000
     except OverflowError:
         raise ValueError("too many digits for a number of seconds") from None
+
+
+def exact_seconds(runtime: float) -> Decimal:
+    """Seconds the runtime counted (a ``time.monotonic()`` difference, a server's wait) as an
+    exact number, to the microsecond: what arithmetic that must not drift is done in."""
+    return Decimal(runtime).quantize(_MICROSECOND, rounding=ROUND_HALF_UP)
+
+
+_MICROSECOND = Decimal("0.000001")
 
 
 def parse_date(raw: str, *, what: str) -> dt.date:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
-    Double,
     ForeignKey,
     Index,
     Integer,
@@ -508,7 +507,7 @@ class RateBucket(Base):
     __tablename__ = "rate_buckets"
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    tokens: Mapped[float] = mapped_column(Double)
+    tokens: Mapped[Decimal] = mapped_column(Numeric(24, 12))
     updated_at: Mapped[dt.datetime] = mapped_column()
     paused_until: Mapped[dt.datetime | None] = mapped_column()
 

@@ -33,10 +33,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 
 import sqlalchemy as sa
 
+from hub.clock import exact_seconds, runtime_seconds
 from hub.db.engine import Database
 from hub.logging import get_logger
 from hub.toolkit import budget
@@ -48,18 +50,21 @@ log = get_logger("hub.operations.rate_budget")
 
 #: Up to this share of a wait is added at random, so waiters of one key do not all wake at once.
 _JITTER = 0.1
+_SHORTEST_WAIT = 1e-3  # seconds
+_NONE = Decimal(0)
 
 
-def refilled(tokens: float, elapsed: float, limit: Budget) -> float:
+def refilled(tokens: Decimal, elapsed: Decimal, limit: Budget) -> Decimal:
     """The tokens of a bucket that held ``tokens`` ``elapsed`` seconds ago (never more than
     the budget's burst; time running backwards adds nothing)."""
-    return min(float(limit.burst), tokens + max(elapsed, 0.0) * limit.rate)
+    return min(Decimal(limit.burst), tokens + max(elapsed, _NONE) * limit.rate)
 
 
-def wait_for_token(level: float, paused_for: float, limit: Budget) -> float:
-    """Seconds until a bucket at ``level`` tokens, paused for ``paused_for`` more seconds, has a
-    whole token to give."""
-    return max(paused_for, (1.0 - level) / limit.rate, 0.0)
+def wait_for_token(level: Decimal, paused_for: Decimal, limit: Budget) -> float:
+    """Seconds, as the runtime counts them, until a bucket at ``level`` tokens, paused for
+    ``paused_for`` more seconds, has a whole token to give (a millisecond at the least: the
+    token is not there yet)."""
+    return max(runtime_seconds(max(paused_for, (1 - level) / limit.rate)), _SHORTEST_WAIT)
 
 
 class _Gate:
@@ -108,9 +113,9 @@ class _Gate:
 
 @dataclass
 class _Bucket:
-    tokens: float
-    updated_at: float  # on the gate's clock
-    paused_until: float | None = None
+    tokens: Decimal
+    updated_at: Decimal  # on the gate's clock, exactly
+    paused_until: Decimal | None = None
 
 
 class MemoryGate(_Gate):
@@ -130,31 +135,33 @@ class MemoryGate(_Gate):
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
 
+    def _now(self) -> Decimal:
+        return exact_seconds(self._clock())
+
     def take(self, key: str, limit: Budget) -> float:
         with self._lock:
-            now = self._clock()
-            bucket = self._buckets.setdefault(key, _Bucket(float(limit.burst), now))
+            now = self._now()
+            bucket = self._buckets.setdefault(key, _Bucket(Decimal(limit.burst), now))
             level = refilled(bucket.tokens, now - bucket.updated_at, limit)
-            paused_for = 0.0 if bucket.paused_until is None else bucket.paused_until - now
+            paused_for = _NONE if bucket.paused_until is None else bucket.paused_until - now
             if level >= 1 and paused_for <= 0:
                 bucket.tokens, bucket.updated_at = level - 1, max(bucket.updated_at, now)
                 return 0.0
-            return max(wait_for_token(level, paused_for, limit), 1e-3)
+            return wait_for_token(level, paused_for, limit)
 
     def paused_for(self, key: str) -> float:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None or bucket.paused_until is None:
                 return 0.0
-            return max(bucket.paused_until - self._clock(), 0.0)
+            return runtime_seconds(max(bucket.paused_until - self._now(), _NONE))
 
     def throttled(self, key: str, seconds: float) -> None:
         with self._lock:
-            now = self._clock()
-            until = now + max(seconds, 0.0)
-            bucket = self._buckets.setdefault(key, _Bucket(0.0, until))
+            until = self._now() + max(exact_seconds(seconds), _NONE)
+            bucket = self._buckets.setdefault(key, _Bucket(_NONE, until))
             bucket.paused_until = max(bucket.paused_until or until, until)
-            bucket.tokens, bucket.updated_at = 0.0, max(bucket.updated_at, until)
+            bucket.tokens, bucket.updated_at = _NONE, max(bucket.updated_at, until)
         log.warning("rate budget paused", key=key, seconds=round(seconds, 3))
 
 
@@ -166,9 +173,9 @@ _TAKE = sa.text(
     WITH n AS (SELECT COALESCE(CAST(:now AS timestamptz), statement_timestamp()) AS t),
     cur AS (
         SELECT b.key, n.t, b.paused_until,
-               LEAST(CAST(:cap AS double precision),
-                     b.tokens + GREATEST(0, CAST(EXTRACT(EPOCH FROM (n.t - b.updated_at))
-                                                 AS double precision)) * :rate) AS level
+               LEAST(CAST(:cap AS numeric),
+                     b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (n.t - b.updated_at)))
+                                * CAST(:rate AS numeric)) AS level
         FROM rate_buckets b CROSS JOIN n
         WHERE b.key = :key
         FOR UPDATE OF b
@@ -182,7 +189,7 @@ _TAKE = sa.text(
         RETURNING b.key
     )
     SELECT cur.level,
-           COALESCE(CAST(EXTRACT(EPOCH FROM (cur.paused_until - cur.t)) AS double precision), 0),
+           COALESCE(EXTRACT(EPOCH FROM (cur.paused_until - cur.t)), 0),
            EXISTS (SELECT 1 FROM taken)
     FROM cur
     """
@@ -201,7 +208,7 @@ _CREATE = sa.text(
 _THROTTLED = sa.text(
     """
     WITH n AS (SELECT COALESCE(CAST(:now AS timestamptz), statement_timestamp())
-                      + :seconds * INTERVAL '1 second' AS until)
+                      + CAST(:seconds AS numeric) * INTERVAL '1 second' AS until)
     INSERT INTO rate_buckets AS b (key, tokens, updated_at, paused_until)
     SELECT :key, 0, n.until, n.until FROM n
     ON CONFLICT (key) DO UPDATE
@@ -215,9 +222,8 @@ _THROTTLED = sa.text(
 # A key without a budget: the seconds left of its pause, if a 429 set one (no row: none).
 _PAUSED_FOR = sa.text(
     """
-    SELECT CAST(EXTRACT(EPOCH FROM (paused_until
-                                    - COALESCE(CAST(:now AS timestamptz), statement_timestamp())))
-                AS double precision)
+    SELECT EXTRACT(EPOCH FROM (paused_until
+                               - COALESCE(CAST(:now AS timestamptz), statement_timestamp())))
     FROM rate_buckets
     WHERE key = :key AND paused_until IS NOT NULL
     """
@@ -248,28 +254,29 @@ class PostgresGate(_Gate):
         return None if self._clock is None else self._clock()
 
     def take(self, key: str, limit: Budget) -> float:
-        params = {"key": key, "cap": float(limit.burst), "rate": limit.rate, "now": self._now()}
+        params = {"key": key, "cap": limit.burst, "rate": limit.rate, "now": self._now()}
         with self._engine.connect() as conn:
             row = conn.execute(_TAKE, params).one_or_none()
             if row is None:  # the key's first request on this database
                 conn.execute(_CREATE, params)
                 row = conn.execute(_TAKE, params).one()
-        level, paused_for, taken = float(row[0]), float(row[1]), bool(row[2])
+        level, paused_for, taken = Decimal(row[0]), Decimal(row[1]), bool(row[2])
         if taken:
             return 0.0
-        return max(wait_for_token(level, paused_for, limit), 1e-3)
+        return wait_for_token(level, paused_for, limit)
 
     def paused_for(self, key: str) -> float:
         with self._engine.connect() as conn:
             left = conn.execute(_PAUSED_FOR, {"key": key, "now": self._now()}).scalar_one_or_none()
-        return 0.0 if left is None else max(float(left), 0.0)
+        return 0.0 if left is None else runtime_seconds(max(Decimal(left), _NONE))
 
     def throttled(self, key: str, seconds: float) -> None:
         with self._engine.connect() as conn:
-            conn.execute(_THROTTLED, {"key": key, "seconds": max(seconds, 0.0), "now": self._now()})
+            pause = max(exact_seconds(seconds), _NONE)
+            conn.execute(_THROTTLED, {"key": key, "seconds": pause, "now": self._now()})
         log.warning("rate budget paused", key=key, seconds=round(seconds, 3))
 
-    def bucket(self, key: str) -> tuple[float, dt.datetime, dt.datetime | None] | None:
+    def bucket(self, key: str) -> tuple[Decimal, dt.datetime, dt.datetime | None] | None:
         """(tokens, updated_at, paused_until) as stored for ``key``, or None (for tests and
         diagnosis)."""
         with self._engine.connect() as conn:
@@ -279,7 +286,7 @@ class PostgresGate(_Gate):
                 ),
                 {"key": key},
             ).one_or_none()
-        return None if row is None else (float(row[0]), row[1], row[2])
+        return None if row is None else (Decimal(row[0]), row[1], row[2])
 
 
 def install_for(db: Database, limits: Mapping[str, Budget]) -> RateGate:

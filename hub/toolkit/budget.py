@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 __all__ = ["Budget", "RateGate", "install", "installed", "key", "plugin_of"]
@@ -70,9 +71,10 @@ class Budget:
         return max(1, self.requests // 100)
 
     @property
-    def rate(self) -> float:
-        """Tokens gained a second (a budget of one request a window gains it over the window)."""
-        return max(self.requests - self.burst, 1) / self.seconds
+    def rate(self) -> Decimal:
+        """Tokens gained a second, exactly (a budget of one request a window gains it over the
+        window)."""
+        return Decimal(max(self.requests - self.burst, 1)) / self.seconds
 
     def describe(self) -> str:
         return f"{self.requests} requests per {self.seconds} s"

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('rate_buckets',
     sa.Column('key', sa.String(length=100), nullable=False),
-    sa.Column('tokens', sa.Double(), nullable=False),
+    sa.Column('tokens', sa.Numeric(precision=24, scale=12), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('paused_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key')
